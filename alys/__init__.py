@@ -1,0 +1,46 @@
+"""The implementation under test: a Python port of the Alys node's logic, as its Rust code has it.
+
+`build(enabled)` returns a target whose components carry the given deviations: the node's quirks
+(`QUIRKS`, all on in target `alys`) and any seeded mutants (ids from alys_pbt.deviations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from alys.auxpow import AuxPowPort
+from alys.chain import ChainPort
+from alys.variant import NodePanic, Variant
+
+# The places where the node's code deviates from the secure rule (see alys_pbt/deviations.py).
+QUIRKS: frozenset[str] = frozenset(
+    {
+        "auxpow-any-tx-commitment",
+        "auxpow-check-pow-aborts",
+        "auxpow-header-fields-unchecked",
+        "retarget-caps-low-ratio",
+        "retarget-ratio-one-truncates",
+        "retarget-zero-bits",
+    }
+)
+
+
+class AlysTarget:
+    """Target `alys` (or a variant of it): one attribute per component of the target interface."""
+
+    def __init__(self, name: str, enabled: Iterable[str]) -> None:
+        self.name = name
+        self.variant = Variant(frozenset(enabled))
+        self.quirks = self.variant.enabled & QUIRKS
+        self.auxpow = AuxPowPort(self.variant)
+        self.chain = ChainPort(self.variant, self.auxpow)
+
+    def __repr__(self) -> str:
+        return f"<target {self.name}>"
+
+
+def build(name: str, enabled: Iterable[str] = ()) -> AlysTarget:
+    return AlysTarget(name, enabled)
+
+
+__all__ = ["QUIRKS", "AlysTarget", "NodePanic", "build"]

@@ -1,0 +1,205 @@
+"""app/src/auxpow.rs as the node codes it: the production (CoinbaseVout) check and PoW target.
+
+Deviation from the secure rule, on in target `alys`: `auxpow-any-tx-commitment` (no index-0 or
+coinbase check). Seeded mutants are guarded by `self.v.on(...)` with the id from the registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alys import codec
+from alys.codec import AuxPowData, Branch, DecodeError, Header, Tx
+from alys.variant import Variant
+
+MAGIC = bytes.fromhex("fabe6d6d")
+_U256 = (1 << 256) - 1
+
+
+class AuxPowError(Exception):
+    """auxpow.rs AuxPowError; subclasses carry the variant's name."""
+
+
+def _error(name: str) -> type[AuxPowError]:
+    return type(name, (AuxPowError,), {"__doc__": f"AuxPowError::{name}"})
+
+
+ParentHasChainId = _error("ParentHasChainId")
+MerkleBranchTooLong = _error("MerkleBranchTooLong")
+MerkleRootIncorrect = _error("MerkleRootIncorrect")
+CoinbaseNoInputs = _error("CoinbaseNoInputs")
+CoinbaseInvalidOutputs = _error("CoinbaseInvalidOutputs")
+MissingHeader = _error("MissingHeader")
+MultipleHeaders = _error("MultipleHeaders")
+InvalidSlice = _error("InvalidSlice")
+MissingMerkleRoot = _error("MissingMerkleRoot")
+InvalidMerkleSize = _error("InvalidMerkleSize")
+WrongIndex = _error("WrongIndex")
+# Only raised with `auxpow-any-tx-commitment` off: Namecoin's "not a generate" checks.
+CoinbaseNotFirst = _error("CoinbaseNotFirst")
+NotACoinbase = _error("NotACoinbase")
+
+
+class AuxPowPort:
+    """The `auxpow` component of target `alys`."""
+
+    def __init__(self, variant: Variant) -> None:
+        self.v = variant
+
+    # --- Bitcoin codec (rust-bitcoin) -------------------------------------------------------
+    def decode_transaction(self, data: bytes) -> Tx:
+        return codec.decode(data, self.v, codec.read_tx)
+
+    def encode_transaction(self, tx: Tx) -> bytes:
+        return codec.encode_tx(tx, self.v)
+
+    def txid(self, tx: Tx) -> bytes:
+        return codec.txid(tx, self.v)
+
+    def decode_header(self, data: bytes) -> Header:
+        return codec.decode(data, self.v, lambda c: Header(c.take(80)))
+
+    def header_hash(self, header: Header) -> bytes:
+        return codec.dsha(header.raw)
+
+    def decode_auxpow(self, data: bytes) -> AuxPowData:
+        return codec.decode(data, self.v, codec.read_auxpow)
+
+    def encode_auxpow(self, auxpow: AuxPowData) -> bytes:
+        return codec.encode_auxpow(auxpow, self.v)
+
+    def merkle_root(self, txids: list[bytes]) -> bytes:
+        return codec.merkle_root(list(txids), self.v)
+
+    # --- Compact bits and PoW (rust-bitcoin Target) -------------------------------------------
+    def target_from_compact(self, bits: int) -> int:
+        exp = bits >> 24
+        if exp <= 3:
+            mant, shift = (bits & 0xFFFFFF) >> (8 * (3 - exp)), 0
+        else:
+            mant, shift = bits & 0xFFFFFF, 8 * (exp - 3)
+        if mant > 0x7FFFFF:
+            return 0
+        if self.v.on("compact-shift-saturates") and shift >= 256:
+            return 0
+        return (mant << (shift % 256)) & _U256  # U256 << is a wrapping shift
+
+    def compact_from_target(self, target: int) -> int:
+        size = (target.bit_length() + 7) // 8
+        if size <= 3:
+            compact = (target & 0xFFFF_FFFF_FFFF_FFFF) << (8 * (3 - size))
+        else:
+            compact = (target >> (8 * (size - 3))) & 0xFFFF_FFFF
+        if compact & 0x0080_0000 and not self.v.on("compact-no-sign-adjust"):
+            compact >>= 8
+            size += 1
+        return (compact | size << 24) & 0xFFFF_FFFF
+
+    def hash_meets_target(self, block_hash: bytes, bits: int) -> bool:
+        value, target = int.from_bytes(block_hash, "little"), self.target_from_compact(bits)
+        return value < target if self.v.on("auxpow-pow-strict-less") else value <= target
+
+    def check_proof_of_work(self, header: bytes, bits: int) -> bool:
+        return self.hash_meets_target(codec.dsha(header), bits)
+
+    # --- AuxPow::check -------------------------------------------------------------------------
+    def expected_index(self, nonce: int, chain_id: int, h: int) -> int:
+        if self.v.on("auxpow-expected-index-i32"):
+            return _expected_index_c_int(nonce, chain_id, h)
+        m = 1 << h  # u64 arithmetic, no wrap possible for h <= 30
+        rand = (nonce * 1103515245 + 12345) % m
+        return ((rand + chain_id) * 1103515245 + 12345) % m
+
+    def evaluate_branch(self, branch: Branch, leaf: bytes) -> bytes:
+        acc = leaf
+        for n, sibling in enumerate(branch.hashes):
+            left = bool(branch.mask >> n & 1) != self.v.on("auxpow-merkle-sides-swapped")
+            acc = codec.dsha(sibling + acc if left else acc + sibling)
+        return acc
+
+    def check(self, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str = "vout") -> None:
+        self.check_decoded(self.decode_auxpow(auxpow), aux_hash, chain_id, layout)
+
+    def check_decoded(self, a: AuxPowData, aux_hash: bytes, chain_id: int, layout: str) -> None:
+        if (a.parent.version & 0xFFFF_FFFF) // 65536 == chain_id:
+            raise ParentHasChainId()
+        limit = 30 if not self.v.on("auxpow-branch-limit-off-by-one") else 29
+        if len(a.chain_branch.hashes) > limit:
+            raise MerkleBranchTooLong()
+        vch_root = self.evaluate_branch(a.chain_branch, aux_hash)[::-1]
+        if self.evaluate_branch(a.coinbase_branch, self.txid(a.coinbase)) != a.parent.merkle_root:
+            raise MerkleRootIncorrect()
+        if not self.v.on("auxpow-any-tx-commitment"):
+            if a.coinbase_branch.mask != 0:
+                raise CoinbaseNotFirst()
+            if not a.coinbase.inputs:
+                raise CoinbaseNoInputs()
+            first = a.coinbase.inputs[0]
+            if len(a.coinbase.inputs) != 1 or first.txid != bytes(32) or first.vout != 0xFFFF_FFFF:
+                raise NotACoinbase()
+        if layout == "vout":
+            root, size, nonce = self.find_header_vout(a.coinbase, vch_root)
+        elif layout == "vin":
+            root, size, nonce = self.find_header_vin(a.coinbase, vch_root)
+        else:
+            raise ValueError(f"unknown coinbase layout {layout!r}")
+        if root != vch_root:
+            raise MissingMerkleRoot()
+        h = len(a.chain_branch.hashes)
+        if size != 1 << h:
+            raise InvalidMerkleSize()
+        if a.chain_branch.mask != self.expected_index(nonce, chain_id, h):
+            raise WrongIndex()
+
+    @staticmethod
+    def _parse_header(blob: bytes, vch_root: bytes) -> tuple[bytes, int, int]:
+        if len(blob) != 44 or blob[:4] != MAGIC:
+            raise MissingHeader()
+        root = blob[4:36][::-1]  # reversed to compare with the reversed chain root
+        if root != vch_root:
+            raise MissingMerkleRoot()
+        return root, int.from_bytes(blob[36:40], "little"), int.from_bytes(blob[40:44], "little")
+
+    def find_header_vout(self, coinbase: Tx, vch_root: bytes) -> tuple[bytes, int, int]:
+        outputs = coinbase.outputs
+        if len(outputs) < 3:
+            raise CoinbaseInvalidOutputs()
+        try:
+            return self._parse_header(outputs[2].script_pubkey, vch_root)
+        except AuxPowError:
+            if len(outputs) < 4 or self.v.on("auxpow-no-output-3-fallback"):
+                raise CoinbaseInvalidOutputs() from None
+        return self._parse_header(outputs[3].script_pubkey, vch_root)
+
+    def find_header_vin(self, coinbase: Tx, vch_root: bytes) -> tuple[bytes, int, int]:
+        if not coinbase.inputs:
+            raise CoinbaseNoInputs()
+        script = coinbase.inputs[0].script_sig
+        at = script.find(MAGIC)
+        if at < 0:
+            raise MissingHeader()
+        if script.find(MAGIC, at + 1) >= 0:
+            raise MultipleHeaders()
+        if len(script) - at < 44:
+            raise InvalidSlice()
+        return self._parse_header(script[at : at + 44], vch_root)
+
+
+def _expected_index_c_int(nonce: int, chain_id: int, h: int) -> int:
+    """Seeded bug: getExpectedIndex in signed 32-bit C arithmetic (wraps negative, % truncates)."""
+
+    def i32(x: int) -> int:
+        x &= 0xFFFF_FFFF
+        return x - (1 << 32) if x >= 1 << 31 else x
+
+    def c_mod(a: int, m: int) -> int:
+        return a - m * int(a / m) if a >= 0 else -((-a) % m)
+
+    m = 1 << h
+    rand = c_mod(i32(nonce * 1103515245 + 12345), m)
+    rand = c_mod(i32(i32(rand + chain_id) * 1103515245 + 12345), m)
+    return rand & 0xFFFF_FFFF
+
+
+ERRORS: dict[str, Any] = {cls.__name__: cls for cls in AuxPowError.__subclasses__()}
+__all__ = ["AuxPowError", "AuxPowPort", "DecodeError"]

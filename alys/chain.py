@@ -1,0 +1,138 @@
+"""The PoW part of app/src/chain.rs and the retarget of app/src/auxpow_miner.rs, as coded.
+
+Quirks (on in target `alys`): `auxpow-check-pow-aborts`, `auxpow-header-fields-unchecked`,
+`retarget-caps-low-ratio`, `retarget-ratio-one-truncates`, `retarget-zero-bits`.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
+
+from alys.auxpow import AuxPowError, AuxPowPort
+from alys.codec import dsha
+from alys.variant import NodePanic, Variant
+
+_U256 = (1 << 256) - 1
+
+
+class PowRejected(Exception):
+    """A block's AuxPowHeader is rejected (chain.rs Error variants)."""
+
+
+def _rejection(name: str) -> type[PowRejected]:
+    return type(name, (PowRejected,), {"__doc__": f"chain.rs Error::{name}"})
+
+
+InvalidPow = _rejection("InvalidPow")
+MissingAuxPow = _rejection("MissingAuxPow")
+# Only raised with `auxpow-header-fields-unchecked` off:
+WrongChainId = _rejection("WrongChainId")
+WrongBits = _rejection("WrongBits")
+WrongHeight = _rejection("WrongHeight")
+
+
+class HeaderLike(Protocol):
+    bits: int
+    chain_id: int
+    height: int
+    auxpow: Any  # an object with to_bytes(), or None
+
+
+class ContextLike(Protocol):
+    aggregate_hash: bytes
+    bits: int
+    chain_id: int
+    height: int
+    override: bool
+
+
+class ParamsLike(Protocol):
+    pow_target_timespan: int
+    pow_target_spacing: int
+    max_pow_adjustment: int
+    pow_no_retargeting: bool
+
+
+class ChainPort:
+    """The `chain` component of target `alys` (PoW finalization and retargeting so far)."""
+
+    def __init__(self, variant: Variant, auxpow: AuxPowPort) -> None:
+        self.v, self.auxpow = variant, auxpow
+
+    def aggregate_hash(self, block_hashes: list[bytes]) -> bytes:
+        if len(block_hashes) == 1 and self.v.on("auxpow-aggregate-single-unhashed"):
+            return block_hashes[0]
+        return dsha(b"".join(block_hashes))
+
+    def check_pow(self, header: HeaderLike, ctx: ContextLike) -> None:
+        if header.auxpow is None:
+            raise MissingAuxPow()
+        chain_id = header.chain_id  # the node passes the header's own chain id to check()
+        if not self.v.on("auxpow-header-fields-unchecked"):
+            if header.chain_id != ctx.chain_id:
+                raise WrongChainId()
+            if header.bits != ctx.bits:
+                raise WrongBits()
+            if header.height != ctx.height:
+                raise WrongHeight()
+        raw = header.auxpow.to_bytes()
+        parent = self.auxpow.decode_auxpow(raw).parent.raw
+        if not (ctx.override or self.auxpow.check_proof_of_work(parent, ctx.bits)):
+            raise InvalidPow()
+        try:
+            self.auxpow.check(raw, ctx.aggregate_hash, chain_id)
+        except AuxPowError as err:
+            if self.v.on("auxpow-check-pow-aborts"):
+                raise NodePanic(f"called `Result::unwrap()` on an `Err` value: {type(err).__name__}") from err
+            raise
+
+    # --- auxpow_miner.rs ------------------------------------------------------------------------
+    def get_next_work_required(
+        self, last_pow_height: int, last_bits: int, params: ParamsLike, head_height: int
+    ) -> int:
+        diff = (head_height + 1 - last_pow_height) % (1 << 64) % (1 << 32)  # u64 wrap, `as u32`
+        if params.pow_target_spacing == 0:
+            raise NodePanic("attempt to divide by zero")
+        interval = params.pow_target_timespan // params.pow_target_spacing
+        if interval == 0:
+            raise NodePanic("attempt to calculate the remainder with a divisor of zero")
+        late = 1 if self.v.on("retarget-fires-one-late") else 0
+        if params.pow_no_retargeting or not (head_height % interval == 0 or diff > interval + late):
+            return last_bits
+        return self.calculate_next_work_required(diff, last_bits, params)
+
+    def calculate_next_work_required(self, diff: int, last_bits: int, params: ParamsLike) -> int:
+        diff = diff or 1
+        rounding = ROUND_HALF_UP if self.v.on("retarget-half-up-rounding") else ROUND_HALF_EVEN
+        ratio = (Decimal(diff) / Decimal(params.pow_target_spacing)).quantize(
+            Decimal("0.01"), rounding=rounding
+        )
+        lower = Decimal(params.max_pow_adjustment) / 100
+        upper = 1 + lower
+        if ratio < 1:
+            ratio = min(ratio, lower) if self.v.on("retarget-caps-low-ratio") else max(ratio, lower)
+        elif ratio > 1:
+            if not self.v.on("retarget-no-upper-clamp"):
+                ratio = min(ratio, upper)
+        elif not self.v.on("retarget-ratio-one-truncates"):
+            return last_bits
+        percent = int(ratio * 100)
+        if percent > 255:
+            raise NodePanic("called `Option::unwrap()` on a `None` value (ratio*100 as u8)")
+        if percent == 0 and not self.v.on("retarget-zero-bits"):
+            percent = 1
+        target = uint256_target_from_compact(last_bits)
+        product = target // 100 * percent
+        product = product & _U256 if self.v.on("retarget-product-wraps") else min(product, _U256)
+        return self.auxpow.compact_from_target(product)
+
+
+def uint256_target_from_compact(bits: int) -> int:
+    """auxpow_miner.rs helper: like rust-bitcoin, but primitive-types U256 << 256+ gives 0."""
+    exp = bits >> 24
+    mant = (bits & 0xFFFFFF) >> (8 * (3 - exp)) if exp <= 3 else bits & 0xFFFFFF
+    shift = 0 if exp <= 3 else 8 * (exp - 3)
+    if mant > 0x7FFFFF or shift >= 256:
+        return 0
+    return (mant << shift) & _U256

@@ -1,0 +1,23 @@
+"""Which deviations a build of the port carries: the node's quirks and any seeded mutants."""
+
+from __future__ import annotations
+
+from attrs import field, frozen
+
+
+class NodePanic(Exception):
+    """The node would panic here; with `panic = "abort"` the whole process dies.
+
+    Deliberately not an AuxPowError or any other rejection: a property that expects a clean
+    rejection must see this as the crash it is.
+    """
+
+
+@frozen
+class Variant:
+    """A set of switched-on deviation ids; `variant.on(id)` guards each deviating line."""
+
+    enabled: frozenset[str] = field(factory=frozenset, converter=frozenset)
+
+    def on(self, deviation_id: str) -> bool:
+        return deviation_id in self.enabled

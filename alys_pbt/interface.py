@@ -1,0 +1,83 @@
+"""The target interface: what an implementation must offer for the properties to drive it.
+
+A target is any object with:
+
+* `name: str`
+* `quirks: frozenset[str]`: ids (from alys_pbt.deviations) of the known deviations it carries;
+  the properties those quirks break then run as strict expected failures;
+* one attribute per component below, offering that component's methods.
+
+Plug one in with `--target package.module:object` (an object, or a zero-argument callable that
+returns one). Rejections are exceptions whose *class name* is the error's name (`WrongIndex`,
+`InvalidPow`, `DecodeError`, ...): the properties compare names, so a foreign implementation
+defines its own classes. Any other exception is a crash. Protocol data cross the interface as
+consensus bytes, except where a method says it takes a model object from `models/`.
+
+Components land with their issues: auxpow and chain (PoW part) now; approvals, actors and sync
+later. A target that lacks a method is refused with a TargetError naming every missing part.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from models.auxpow import AuxPowHeader, PowContext
+from models.retarget import RetargetParams
+
+
+class AuxPowComponent(Protocol):
+    """Bitcoin decoding, compact bits, PoW and AuxPow::check (app/src/auxpow.rs)."""
+
+    def decode_transaction(self, data: bytes) -> Any: ...  # raises DecodeError on bad bytes
+    def encode_transaction(self, tx: Any) -> bytes: ...  # of a decoded transaction
+    def txid(self, tx: Any) -> bytes: ...  # internal byte order
+    def decode_header(self, data: bytes) -> Any: ...  # an 80-byte header
+    def header_hash(self, header: Any) -> bytes: ...  # sha256d, internal byte order
+    def decode_auxpow(self, data: bytes) -> Any: ...
+    def encode_auxpow(self, auxpow: Any) -> bytes: ...
+    def merkle_root(self, txids: list[bytes]) -> bytes: ...
+    def target_from_compact(self, bits: int) -> int: ...
+    def compact_from_target(self, target: int) -> int: ...
+    def hash_meets_target(self, block_hash: bytes, bits: int) -> bool: ...
+    def check_proof_of_work(self, header: bytes, bits: int) -> bool: ...
+    def expected_index(self, nonce: int, chain_id: int, h: int) -> int: ...
+    def check(self, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str = "vout") -> None: ...
+
+
+class ChainComponent(Protocol):
+    """Finalization by AuxPoW and retargeting (app/src/chain.rs, app/src/auxpow_miner.rs)."""
+
+    def aggregate_hash(self, block_hashes: list[bytes]) -> bytes: ...
+    def check_pow(self, header: AuxPowHeader, ctx: PowContext) -> None: ...  # model objects
+    def get_next_work_required(
+        self, last_pow_height: int, last_bits: int, params: RetargetParams, head_height: int
+    ) -> int: ...
+    def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int: ...
+
+
+COMPONENTS: dict[str, type] = {"auxpow": AuxPowComponent, "chain": ChainComponent}
+
+
+def required_methods(component: type) -> list[str]:
+    return sorted(
+        name for name, value in vars(component).items() if callable(value) and not name.startswith("_")
+    )
+
+
+class TargetError(Exception):
+    """A target that cannot be used: unknown, unimportable, or missing part of the interface."""
+
+
+def validate(target: object, spec: str) -> None:
+    """Raise TargetError naming every component or method `target` lacks."""
+    missing = [attr for attr in ("name", "quirks") if not hasattr(target, attr)]
+    for component, protocol in COMPONENTS.items():
+        part = getattr(target, component, None)
+        if part is None:
+            missing.append(f"{component} (the whole component)")
+            continue
+        missing += [
+            f"{component}.{m}" for m in required_methods(protocol) if not callable(getattr(part, m, None))
+        ]
+    if missing:
+        raise TargetError(f"target {spec!r} lacks: {', '.join(missing)} (see alys_pbt/interface.py)")

@@ -1,0 +1,288 @@
+"""Valid-by-construction AuxPoW proofs, built from a recipe so corruptions can change one ingredient.
+
+`build(recipe)` assembles the proof the way a merged-mining pool does: a chain merkle tree of size
+2^h with the committed hash at the expected slot, the 44-byte header in the coinbase, the coinbase
+at index 0 of a parent block, and a parent header ground (deterministically, nonce from 0) to meet
+an easy target. A corruption edits the recipe; `build` then recomputes everything downstream, so
+exactly one rule breaks.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+from attrs import frozen
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from models.auxpow import (
+    MERGED_MINING_MAGIC,
+    AuxPow,
+    AuxPowHeader,
+    Layout,
+    PowContext,
+    expected_index,
+    hash_meets_target,
+    parent_chain_id,
+    target_from_compact,
+)
+from models.bitcoin import (
+    NULL_OUTPOINT,
+    BlockHeader,
+    MerkleBranch,
+    OutPoint,
+    Transaction,
+    TxIn,
+    TxOut,
+    merkle_branch,
+    merkle_levels,
+    sha256d,
+)
+from strategies.bitcoin import hashes, i32s, scripts, tx_outputs, u32s
+
+EASY_BITS = 0x207FFFFF  # regtest: about half of all hashes meet it
+ALYS_CHAIN_IDS = (727272, 121212)  # testnet chain.json, dev
+MAX_GRIND = 1 << 20
+FULL_TREE_MAX_HEIGHT = 5  # above this, siblings stand in for other chains' subtrees
+
+InputKind = Literal["coinbase", "none", "spend"]
+PowKind = Literal["meet", "miss"]
+
+
+@frozen
+class AuxPowRecipe:
+    """Every ingredient of one merged-mined proof; `build` turns it into an AuxPow."""
+
+    aux_hash: bytes
+    chain_id: int
+    layout: Layout
+    chain_siblings: tuple[bytes, ...]
+    merkle_nonce: int
+    bits: int
+    parent_version: int
+    parent_prev: bytes
+    parent_time: int
+    coinbase_version: int
+    coinbase_sequence: int
+    coinbase_lock_time: int
+    script_sig_prefix: bytes  # vin: around the header; vout: the whole scriptSig
+    script_sig_suffix: bytes
+    payouts: tuple[TxOut, ...]  # vout: outputs 0 and 1; vin: all outputs
+    extra_outputs: tuple[TxOut, ...]  # vout: after the header
+    filler_script: bytes  # vout: output 2 when the header sits in output 3
+    other_txids: tuple[bytes, ...]  # the parent block's other transactions
+    witness_reserved: bytes | None = None
+    header_slot: int = 2  # vout: which output holds the header (2, or 3 as the fallback)
+    # Corruption knobs; the defaults build a valid proof.
+    mask_xor: int = 0
+    merkle_size: int | None = None
+    magic: bytes = MERGED_MINING_MAGIC
+    root_override: bytes | None = None
+    header_prefix: bytes = b""
+    header_suffix: bytes = b""
+    header_cut: int = 0  # bytes cut off the header's end
+    drop_header: bool = False
+    inputs: InputKind = "coinbase"
+    spent_prevout: bytes = bytes(32)
+    coinbase_position: int = 0
+    tamper_parent_root: bool = False
+    pow: PowKind = "meet"
+    # Chain-level (check_pow) knobs.
+    ctx_chain_id: int | None = None
+    header_bits: int | None = None
+    header_height_offset: int = 0
+    required_height: int = 1
+
+    @property
+    def chain_branch(self) -> MerkleBranch:
+        h = len(self.chain_siblings)
+        mask = expected_index(self.merkle_nonce, self.chain_id, h) ^ self.mask_xor
+        return MerkleBranch(self.chain_siblings, mask)
+
+
+def _mm_header(r: AuxPowRecipe) -> bytes:
+    root = r.root_override if r.root_override is not None else r.chain_branch.evaluate(r.aux_hash)
+    size = r.merkle_size if r.merkle_size is not None else 1 << len(r.chain_siblings)
+    blob = r.magic + root + size.to_bytes(4, "little") + r.merkle_nonce.to_bytes(4, "little")
+    return r.header_prefix + blob[: len(blob) - r.header_cut] + r.header_suffix
+
+
+def _coinbase(r: AuxPowRecipe) -> Transaction:
+    header = _mm_header(r)
+    script_sig = r.script_sig_prefix + (header if r.layout == "vin" else b"") + r.script_sig_suffix
+    witness = (r.witness_reserved,) if r.witness_reserved is not None else ()
+    prevout = NULL_OUTPOINT if r.inputs == "coinbase" else OutPoint(r.spent_prevout, 0)
+    inputs = () if r.inputs == "none" else (TxIn(prevout, script_sig, r.coinbase_sequence, witness),)
+    if r.layout == "vin":
+        outputs = r.payouts
+    else:
+        slots = list(r.payouts[:2])
+        if not r.drop_header:
+            if r.header_slot == 3:
+                slots.append(TxOut(0, r.filler_script))
+            slots.append(TxOut(0, header))
+            slots += r.extra_outputs
+        outputs = tuple(slots)
+    return Transaction(r.coinbase_version, inputs, outputs, r.coinbase_lock_time)
+
+
+def grind(header: BlockHeader, bits: int, *, meet: bool = True) -> BlockHeader:
+    """The header with the first nonce from 0 whose hash meets (or misses) the target of `bits`."""
+    for nonce in range(MAX_GRIND):
+        candidate = attrs.evolve(header, nonce=nonce)
+        if hash_meets_target(candidate.hash, bits) == meet:
+            return candidate
+    raise InvalidArgument(f"no nonce below {MAX_GRIND} {'meets' if meet else 'misses'} bits {bits:#010x}")
+
+
+def build(r: AuxPowRecipe) -> AuxPow:
+    """Assemble the proof a pool would produce from this recipe."""
+    coinbase = _coinbase(r)
+    leaves = list(r.other_txids)
+    leaves.insert(r.coinbase_position, coinbase.txid)
+    coinbase_branch = merkle_branch(leaves, r.coinbase_position)
+    root = merkle_levels(leaves)[-1][0]
+    if r.tamper_parent_root:
+        root = sha256d(root)
+    parent = grind(
+        BlockHeader(r.parent_version, r.parent_prev, root, r.parent_time, r.bits, 0),
+        r.bits,
+        meet=r.pow == "meet",
+    )
+    return AuxPow(coinbase, parent.hash, coinbase_branch, r.chain_branch, parent)
+
+
+@frozen
+class AuxPowCase:
+    """A proof with what it was built to prove: check(auxpow, aux_hash, chain_id, layout)."""
+
+    recipe: AuxPowRecipe
+    auxpow: AuxPow
+
+    @property
+    def aux_hash(self) -> bytes:
+        return self.recipe.aux_hash
+
+    @property
+    def chain_id(self) -> int:
+        return self.recipe.chain_id
+
+    @property
+    def layout(self) -> Layout:
+        return self.recipe.layout
+
+    def pow_header(self) -> tuple[AuxPowHeader, PowContext]:
+        """The AuxPowHeader a block would carry for this proof, and what the chain requires."""
+        r = self.recipe
+        ctx = PowContext(
+            aggregate_hash=r.aux_hash,
+            bits=r.bits,
+            chain_id=r.ctx_chain_id if r.ctx_chain_id is not None else r.chain_id,
+            height=r.required_height,
+        )
+        header = AuxPowHeader(
+            range_start=r.parent_prev,
+            range_end=r.aux_hash,
+            bits=r.header_bits if r.header_bits is not None else r.bits,
+            chain_id=r.chain_id,
+            height=r.required_height + r.header_height_offset,
+            auxpow=self.auxpow,
+        )
+        return header, ctx
+
+
+def case_of(recipe: AuxPowRecipe) -> AuxPowCase:
+    return AuxPowCase(recipe, build(recipe))
+
+
+def _as_strategy(value: object, default: st.SearchStrategy) -> st.SearchStrategy:  # type: ignore[type-arg]
+    if value is None:
+        return default
+    return value if isinstance(value, st.SearchStrategy) else st.just(value)
+
+
+chain_ids = st.sampled_from(ALYS_CHAIN_IDS) | st.integers(0, 2**32 - 1)
+no_magic = st.binary(max_size=24)
+
+
+@st.composite
+def _siblings(draw: st.DrawFn, h: int) -> tuple[bytes, ...]:
+    if h <= FULL_TREE_MAX_HEIGHT:
+        # A real tree of other chains' hashes; our slot's leaf is replaced, so only siblings matter.
+        leaves = draw(st.lists(hashes, min_size=1 << h, max_size=1 << h))
+        return merkle_branch(leaves, 0).hashes if h else ()
+    return tuple(draw(st.lists(hashes, min_size=h, max_size=h)))
+
+
+@st.composite
+def auxpow_recipes(
+    draw: st.DrawFn,
+    *,
+    commit: bytes | st.SearchStrategy[bytes] | None = None,
+    chain_id: int | st.SearchStrategy[int] | None = None,
+    bits: int | st.SearchStrategy[int] | None = None,
+    layout: Layout | st.SearchStrategy[Layout] | None = None,
+    max_height: int = 8,
+) -> AuxPowRecipe:
+    """Recipes of valid proofs; each knob takes a value or a strategy (default: drawn)."""
+    if not 0 <= max_height <= 30:
+        raise InvalidArgument(f"max_height must be 0..30, got {max_height}")
+    the_bits = draw(_as_strategy(bits, st.just(EASY_BITS)))
+    if target_from_compact(the_bits) < 1 << 236:
+        raise InvalidArgument(f"bits {the_bits:#010x} are too hard to grind for in a test")
+    the_chain_id = draw(_as_strategy(chain_id, chain_ids))
+    the_layout = draw(_as_strategy(layout, st.sampled_from(["vout", "vin"])))
+    h = draw(st.integers(0, max_height))
+    recipe = AuxPowRecipe(
+        aux_hash=draw(_as_strategy(commit, hashes)),
+        chain_id=the_chain_id,
+        layout=the_layout,
+        chain_siblings=draw(_siblings(h)),
+        merkle_nonce=draw(u32s),
+        bits=the_bits,
+        parent_version=draw(i32s.filter(lambda v: (v & 0xFFFF_FFFF) // 65536 != the_chain_id)),
+        parent_prev=draw(hashes),
+        parent_time=draw(u32s),
+        coinbase_version=draw(st.sampled_from([1, 2])),
+        coinbase_sequence=draw(u32s),
+        coinbase_lock_time=draw(u32s),
+        script_sig_prefix=b"\x03" + draw(st.binary(min_size=3, max_size=3)) + draw(no_magic),
+        script_sig_suffix=draw(no_magic),
+        payouts=tuple(draw(st.lists(tx_outputs(script=scripts(max_size=40)), min_size=2, max_size=2))),
+        extra_outputs=tuple(draw(st.lists(tx_outputs(), max_size=2))),
+        filler_script=draw(scripts(max_size=43)),
+        other_txids=tuple(draw(st.lists(hashes, max_size=6, unique=True))),
+        witness_reserved=draw(st.none() | hashes),
+        header_slot=draw(st.sampled_from([2, 3])) if the_layout == "vout" else 2,
+        required_height=draw(st.integers(1, 2**32)),
+    )
+    # Random bytes around the header could spell the magic a second time (vin: MultipleHeaders).
+    assume(_coinbase(recipe).inputs[0].script_sig.count(MERGED_MINING_MAGIC) == (the_layout == "vin"))
+    return recipe
+
+
+def auxpow_cases(**knobs: object) -> st.SearchStrategy[AuxPowCase]:
+    """Valid proofs with what they prove; takes the knobs of `auxpow_recipes`."""
+    return auxpow_recipes(**knobs).map(case_of)  # type: ignore[arg-type]
+
+
+def auxpows(**knobs: object) -> st.SearchStrategy[AuxPow]:
+    """Valid proofs (the AuxPow alone); takes the knobs of `auxpow_recipes`."""
+    return auxpow_cases(**knobs).map(lambda case: case.auxpow)
+
+
+__all__ = [
+    "EASY_BITS",
+    "AuxPowCase",
+    "AuxPowRecipe",
+    "auxpow_cases",
+    "auxpow_recipes",
+    "auxpows",
+    "build",
+    "case_of",
+    "grind",
+    "parent_chain_id",
+    "u32s",
+]

@@ -1,0 +1,161 @@
+"""The AuxPoW corruption catalogue: build a valid recipe, break one rule, expect one error.
+
+Each entry names the rule it breaks, the error a correct checker raises (by class name, as in
+models/auxpow.py), the layouts it applies to, and its level:
+  * "structure": AuxPow::check rejects it (and so does check_pow, since the proof meets the target);
+  * "pow": only the target check (check_pow) rejects it;
+  * "header": only the chain's comparison of the AuxPowHeader's own fields rejects it.
+Where the vout parser's fallback decides which error surfaces, the corruption moves the header to
+output 3 so the error is the header's own (the node reports output 3's error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import attrs
+from attrs import frozen
+from hypothesis import strategies as st
+
+from models.auxpow import LAYOUTS, MERGED_MINING_MAGIC, Layout
+from strategies.auxpow import AuxPowCase, AuxPowRecipe, auxpow_recipes, case_of
+from strategies.bitcoin import hashes, u32s
+
+Level = Literal["structure", "pow", "header"]
+Apply = Callable[[st.DrawFn, AuxPowRecipe], AuxPowRecipe]
+
+
+@frozen
+class Corruption:
+    name: str
+    expected: str  # the error class a correct checker raises
+    why: str  # the rule it breaks
+    apply: Apply
+    layouts: tuple[Layout, ...] = LAYOUTS
+    level: Level = "structure"
+
+
+def _evolve(**changes: object) -> Apply:
+    return lambda _draw, r: attrs.evolve(r, **changes)
+
+
+def _at_output_3(**changes: object) -> Apply:
+    return lambda _draw, r: attrs.evolve(r, header_slot=3 if r.layout == "vout" else 2, **changes)
+
+
+def _wrong_index(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    if not r.chain_siblings:
+        r = attrs.evolve(r, chain_siblings=(draw(hashes),))
+    return attrs.evolve(r, mask_xor=1 << draw(st.integers(0, len(r.chain_siblings) - 1)))
+
+
+def _bit_above_height(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    return attrs.evolve(r, mask_xor=1 << draw(st.integers(len(r.chain_siblings), 31)))
+
+
+def _branch_of_31(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    extra = draw(st.lists(hashes, min_size=31 - len(r.chain_siblings), max_size=31 - len(r.chain_siblings)))
+    return attrs.evolve(r, chain_siblings=r.chain_siblings + tuple(extra))
+
+
+def _size_not_power(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    size = draw(u32s.filter(lambda s: s != 1 << len(r.chain_siblings)))
+    return attrs.evolve(r, merkle_size=size)
+
+
+def _wrong_magic(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    magic = draw(st.binary(min_size=4, max_size=4).filter(lambda m: m != MERGED_MINING_MAGIC))
+    return _at_output_3(magic=magic)(draw, r)
+
+
+def _root_mismatch(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    root = draw(hashes.filter(lambda h: h != r.chain_branch.evaluate(r.aux_hash)))
+    return _at_output_3(root_override=root)(draw, r)
+
+
+def _in_non_coinbase(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    # A pool-independent transaction somewhere in a Bitcoin block carries our commitment.
+    others = r.other_txids or (draw(hashes),)
+    return attrs.evolve(
+        r,
+        other_txids=others,
+        coinbase_position=draw(st.integers(1, len(others))),
+        inputs="spend",
+        spent_prevout=draw(hashes),
+    )
+
+
+def _real_prevout(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    return attrs.evolve(r, inputs="spend", spent_prevout=draw(hashes))
+
+
+def _parent_has_our_chain_id(_draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    return attrs.evolve(r, chain_id=(r.parent_version & 0xFFFF_FFFF) // 65536)
+
+
+def _header_cut_short(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    return attrs.evolve(r, header_cut=draw(st.integers(1, 40)), script_sig_suffix=b"")
+
+
+def _second_magic(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    return attrs.evolve(r, script_sig_suffix=r.script_sig_suffix + MERGED_MINING_MAGIC + draw(st.binary(max_size=8)))
+
+
+def _header_bits(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    return attrs.evolve(r, header_bits=draw(u32s.filter(lambda b: b != r.bits)))
+
+
+def _header_chain_id(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    # The proof is mined for another chain id (another slot of the merged-mining tree).
+    other = draw(u32s.filter(lambda c: c != r.chain_id and c != parent_chain_id_of(r)))
+    return attrs.evolve(r, chain_id=other, ctx_chain_id=r.chain_id)
+
+
+def parent_chain_id_of(r: AuxPowRecipe) -> int:
+    return (r.parent_version & 0xFFFF_FFFF) // 65536
+
+
+def _header_height(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    offset = draw(st.integers(-r.required_height, 2**16).filter(lambda o: o != 0))
+    return attrs.evolve(r, header_height_offset=offset)
+
+
+CATALOGUE: tuple[Corruption, ...] = (
+    Corruption("wrong-index", "WrongIndex", "the chain slot must be expected_index(nonce, chain_id, h)", _wrong_index),
+    Corruption("index-bit-above-height", "WrongIndex", "a mask bit above the branch height changes the slot, not the root", _bit_above_height),
+    Corruption("branch-of-31", "MerkleBranchTooLong", "a chain branch has at most 30 hashes", _branch_of_31),
+    Corruption("merkle-size-not-2^h", "InvalidMerkleSize", "the header's merkle size is 2^h", _size_not_power),
+    Corruption("wrong-magic", "MissingHeader", "the header starts with fabe6d6d", _wrong_magic),
+    Corruption("header-script-43-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_cut=1), layouts=("vout",)),
+    Corruption("header-script-45-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_suffix=b"\x00"), layouts=("vout",)),
+    Corruption("header-in-op-return", "MissingHeader", "the header is the bare script, not an OP_RETURN push", _at_output_3(header_prefix=b"\x6a\x2c"), layouts=("vout",)),
+    Corruption("root-mismatch", "MissingMerkleRoot", "the header commits to the root the chain branch yields", _root_mismatch),
+    Corruption("coinbase-not-in-parent-block", "MerkleRootIncorrect", "the coinbase branch leads to the parent's merkle root", _evolve(tamper_parent_root=True)),
+    Corruption("commitment-in-non-coinbase", "CoinbaseNotFirst", "the commitment is in the parent's coinbase, index 0", _in_non_coinbase),
+    Corruption("coinbase-without-inputs", "CoinbaseNoInputs", "a coinbase has an input", _evolve(inputs="none")),
+    Corruption("coinbase-with-real-prevout", "NotACoinbase", "a coinbase spends the null prevout", _real_prevout),
+    Corruption("parent-has-our-chain-id", "ParentHasChainId", "the parent chain must not carry our chain id", _parent_has_our_chain_id),
+    Corruption("no-output-2", "CoinbaseInvalidOutputs", "the vout layout needs an output 2", _evolve(drop_header=True), layouts=("vout",)),
+    Corruption("multiple-headers", "MultipleHeaders", "the magic appears once in the scriptSig", _second_magic, layouts=("vin",)),
+    Corruption("header-cut-short", "InvalidSlice", "the scriptSig holds all 44 header bytes", _header_cut_short, layouts=("vin",)),
+    Corruption("insufficient-pow", "InvalidPow", "the parent hash is at most the target", _evolve(pow="miss"), layouts=("vout",), level="pow"),
+    Corruption("header-bits-mismatch", "WrongBits", "the header's bits are what retargeting requires", _header_bits, layouts=("vout",), level="header"),
+    Corruption("header-chain-id-mismatch", "WrongChainId", "the header's chain id is this chain's", _header_chain_id, layouts=("vout",), level="header"),
+    Corruption("header-height-mismatch", "WrongHeight", "the header's height is the last PoW height + 1", _header_height, layouts=("vout",), level="header"),
+)
+
+BY_NAME: dict[str, Corruption] = {c.name: c for c in CATALOGUE}
+STRUCTURAL: tuple[str, ...] = tuple(c.name for c in CATALOGUE if c.level == "structure")
+
+
+@st.composite
+def corrupted_cases(draw: st.DrawFn, corruption: Corruption | str, **knobs: object) -> AuxPowCase:
+    """A valid proof with exactly this corruption applied (layout drawn from those it applies to)."""
+    c = BY_NAME[corruption] if isinstance(corruption, str) else corruption
+    knobs.setdefault("layout", st.sampled_from(c.layouts))
+    recipe = draw(auxpow_recipes(**knobs))  # type: ignore[arg-type]
+    return case_of(c.apply(draw, recipe))
+
+
+__all__ = ["BY_NAME", "CATALOGUE", "STRUCTURAL", "Corruption", "corrupted_cases"]
