@@ -59,6 +59,9 @@ class AuxPowPort:
     def decode_header(self, data: bytes) -> Header:
         return codec.decode(data, self.v, lambda c: Header(c.take(80)))
 
+    def encode_header(self, header: Header) -> bytes:
+        return header.raw
+
     def header_hash(self, header: Header) -> bytes:
         return codec.dsha(header.raw)
 
@@ -96,7 +99,8 @@ class AuxPowPort:
         return (compact | size << 24) & 0xFFFF_FFFF
 
     def hash_meets_target(self, block_hash: bytes, bits: int) -> bool:
-        value, target = int.from_bytes(block_hash, "little"), self.target_from_compact(bits)
+        order = "big" if self.v.on("auxpow-pow-hash-big-endian") else "little"
+        value, target = int.from_bytes(block_hash, order), self.target_from_compact(bits)
         return value < target if self.v.on("auxpow-pow-strict-less") else value <= target
 
     def check_proof_of_work(self, header: bytes, bits: int) -> bool:

@@ -1,0 +1,251 @@
+"""Seeded bugs and the kill matrix: which property kills which mutant (and catches which quirk).
+
+A property or state machine declares the mutants it must kill with `@kills("mutant-id", ...)`; the
+quirks a property catches come from the registry (`Deviation.breaks`). `run(pair, seed)` runs one
+pair in-process on target `alys-fixed+<deviation>` under the `ci` budget (no database, a fixed
+seed, shrinking off) and reports whether it failed, after how many examples and seconds.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from attrs import evolve, frozen
+from hypothesis import Phase, is_hypothesis_test, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from alys_pbt import deviations, targets
+from alys_pbt.database import ROOT
+
+T = TypeVar("T")
+PROPERTY_DIR = ROOT / "properties"
+
+
+def kills(*mutant_ids: str) -> Callable[[T], T]:
+    """Declare the seeded mutants this property or state machine must kill."""
+    for m in mutant_ids:
+        if deviations.get(m).kind != "mutant":
+            raise ValueError(f"{m!r} is a quirk; quirks list the properties they break themselves")
+
+    def mark(obj: T) -> T:
+        obj.__alys_kills__ = tuple(mutant_ids)  # type: ignore[attr-defined]
+        return obj
+
+    return mark
+
+
+@frozen
+class Case:
+    """One runnable property: a function (with one parametrization) or a state machine."""
+
+    nodeid: str  # properties/test_x.py::test_y[param]
+    function: str  # properties/test_x.py::test_y (the property, without parameters)
+    obj: Any
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def is_machine(self) -> bool:
+        return hasattr(getattr(self.obj, "runTest", None), "_hypothesis_state_machine_class")
+
+    @property
+    def declared(self) -> tuple[str, ...]:
+        source = self.obj.runTest._hypothesis_state_machine_class if self.is_machine else self.obj
+        return getattr(source, "__alys_kills__", ())
+
+
+def _parametrizations(fn: Any) -> Iterator[tuple[str, tuple[tuple[str, Any], ...]]]:
+    marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
+    if not marks:
+        yield "", ()
+        return
+    (mark,) = marks  # one parametrize per property keeps node ids predictable
+    name = mark.args[0]
+    ids = mark.kwargs.get("ids")
+    for i, value in enumerate(mark.args[1]):
+        value = value.values[0] if hasattr(value, "values") else value
+        label = ids(value) if callable(ids) else (ids[i] if ids else str(value))
+        yield f"[{label}]", ((name, value),)
+
+
+def discover(directory: Path = PROPERTY_DIR) -> list[Case]:
+    """Every property function and state machine in `directory`, one Case per parametrization."""
+    cases = []
+    for path in sorted(directory.glob("test_*.py")):
+        module = importlib.import_module(f"{directory.name}.{path.stem}")
+        rel = f"{directory.name}/{path.name}"
+        for name, obj in vars(module).items():
+            if not name.startswith("Test") and not name.startswith("test_"):
+                continue
+            if is_hypothesis_test(obj):
+                for suffix, kwargs in _parametrizations(obj):
+                    cases.append(Case(f"{rel}::{name}{suffix}", f"{rel}::{name}", obj, kwargs))
+            elif hasattr(getattr(obj, "runTest", None), "_hypothesis_state_machine_class"):
+                cases.append(Case(f"{rel}::{name}::runTest", f"{rel}::{name}", obj))
+    return cases
+
+
+@frozen
+class Pair:
+    """A deviation and the property (all its parametrizations) that must catch it."""
+
+    deviation: str
+    function: str
+    cases: tuple[Case, ...]
+
+    @property
+    def target_spec(self) -> str:
+        d = deviations.get(self.deviation)
+        return "alys-fixed+" + "+".join((*d.requires, d.id))
+
+    @property
+    def label(self) -> str:
+        return f"{self.deviation}--{self.function.split('::', 1)[1]}"
+
+
+def declared_pairs(cases: list[Case] | None = None) -> list[Pair]:
+    """Every (mutant, property) pair declared with @kills and (quirk, property) from the registry."""
+    cases = discover() if cases is None else cases
+    by_function: dict[str, list[Case]] = {}
+    for case in cases:
+        by_function.setdefault(case.function, []).append(case)
+    pairs = []
+    for function, group in by_function.items():
+        for mutant in group[0].declared:
+            pairs.append(Pair(mutant, function, tuple(group)))
+    for quirk in deviations.QUIRKS:
+        for function, group in by_function.items():
+            hit = tuple(c for c in group if any(fnmatch.fnmatchcase(c.nodeid, p) for p in quirk.breaks))
+            if hit:
+                pairs.append(Pair(quirk.id, function, hit))
+    return pairs
+
+
+@frozen
+class Outcome:
+    killed: bool
+    examples: int  # test cases run up to and including the first failure (or the whole budget)
+    seconds: float
+    counterexample: str = ""
+
+
+def _budget(*, seed_examples: int | None, shrink: bool) -> settings:
+    base = settings.get_profile("ci") if "ci" in settings._profiles else settings()  # noqa: SLF001
+    phases = (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ())
+    return settings(
+        base,
+        database=None,
+        max_examples=seed_examples or base.max_examples,
+        phases=phases,
+        report_multiple_bugs=False,
+        deadline=None,
+        print_blob=False,
+    )
+
+
+def _notes(err: BaseException) -> str:
+    notes = list(getattr(err, "__notes__", []))
+    for inner in getattr(err, "exceptions", ()):
+        notes.append(_notes(inner))
+    return "\n".join(n for n in notes if n).strip()
+
+
+def run_case(case: Case, target: Any, *, seed: int, shrink: bool = False) -> Outcome:
+    """Run one case on `target` under the ci budget; restores every attribute it touches."""
+    calls = [0]
+    first_failure: list[int] = []
+    budget = _budget(seed_examples=None, shrink=shrink)
+    start = time.perf_counter()
+    with targets.using(target):
+        try:
+            if case.is_machine:
+                _run_machine(case, budget, seed, calls, first_failure)
+            else:
+                _run_function(case, target, budget, seed, calls, first_failure)
+        except Exception as err:  # noqa: BLE001 - any failure of the property is a kill
+            elapsed = time.perf_counter() - start
+            n = first_failure[0] if first_failure else calls[0]
+            return Outcome(True, n, elapsed, _notes(err) or f"{type(err).__name__}: {err}")
+    return Outcome(False, calls[0], time.perf_counter() - start)
+
+
+def _run_function(case: Case, target: Any, budget: settings, seed: int, calls: list[int], first: list[int]) -> None:
+    fn = case.obj
+    inner = fn.hypothesis.inner_test
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        try:
+            return inner(*args, **kwargs)
+        except BaseException:
+            if not first:
+                first.append(calls[0])
+            raise
+
+    saved = (fn._hypothesis_internal_use_settings, fn._hypothesis_internal_use_seed)
+    fn.hypothesis.inner_test = counting
+    fn._hypothesis_internal_use_settings, fn._hypothesis_internal_use_seed = budget, seed
+    try:
+        fn(target=target, **dict(case.kwargs))
+    finally:
+        fn.hypothesis.inner_test = inner
+        fn._hypothesis_internal_use_settings, fn._hypothesis_internal_use_seed = saved
+
+
+def _run_machine(case: Case, budget: settings, seed: int, calls: list[int], first: list[int]) -> None:
+    machine = case.obj.runTest._hypothesis_state_machine_class
+
+    class Counting(machine):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            calls[0] += 1
+            super().__init__()
+
+    Counting._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    Counting.__name__ = machine.__name__
+    try:
+        run_state_machine_as_test(Counting, settings=budget)
+    except BaseException:
+        first.append(calls[0])
+        raise
+
+
+def run(pair: Pair, *, seed: int = 0, shrink: bool = False) -> Outcome:
+    """Run the pair's cases in order on its target until one kills; sum what was spent."""
+    target = targets.load(pair.target_spec)
+    spent, seconds = 0, 0.0
+    for case in pair.cases:
+        outcome = run_case(case, target, seed=seed, shrink=shrink)
+        spent, seconds = spent + outcome.examples, seconds + outcome.seconds
+        if outcome.killed:
+            return evolve(outcome, examples=spent, seconds=seconds)
+    return Outcome(False, spent, seconds)
+
+
+@frozen
+class Row:
+    pair: Pair
+    kills: int
+    seeds: int
+    median_examples: float
+    median_seconds: float
+    shrunk_size: int  # lines of the shrunk falsifying example (steps, for a state machine)
+
+
+def measure(pair: Pair, *, seeds: int = 10) -> Row:
+    """ETNA-style: kill rate over `seeds` seeds, medians to the first failure, shrunk size."""
+    outcomes = [run(pair, seed=s) for s in range(seeds)]
+    killed = [o for o in outcomes if o.killed]
+    shrunk = run(pair, seed=0, shrink=True) if killed else None
+    return Row(
+        pair,
+        len(killed),
+        seeds,
+        statistics.median(o.examples for o in killed) if killed else float("nan"),
+        statistics.median(o.seconds for o in killed) if killed else float("nan"),
+        len(shrunk.counterexample.splitlines()) if shrunk and shrunk.killed else 0,
+    )

@@ -1,0 +1,186 @@
+"""The pytest plugin behind `pytest properties/`: profiles, database, targets, known deviations.
+
+Options: --target NAME (env ALYS_TARGET), --replay-db PATH (env ALYS_PBT_REPLAY_DB),
+--findings PATH, --run-slow. Env HYPOTHESIS_PROFILE / CI choose the profile; env
+ALYS_PBT_DATABASE_URL shares the database through Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import is_hypothesis_test
+
+from alys_pbt import database, deviations, profiles, targets
+from alys_pbt.interface import TargetError
+
+MARKERS = {
+    "auxpow": "AuxPoW, Bitcoin encoding and retargeting",
+    "blocks": "Alys blocks, chains and finalization",
+    "federation": "BLS approvals and the federation threshold",
+    "actors": "the V2 actor runtime",
+    "sync": "sync engine and checkpoints",
+    "slow": "long-running; skipped unless --run-slow or the nightly profile",
+    "bls_reference": "runs BLS on py_ecc (about half a second per verification): keep small",
+}
+QUIRK_KEY = "alys_pbt_quirks"
+_state: dict[str, Any] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("alys-pbt")
+    group.addoption(
+        "--target",
+        default=os.environ.get("ALYS_TARGET", targets.DEFAULT),
+        help="implementation to drive: alys (default), alys-fixed, alys-fixed+ID[+ID], or package.module:object",
+    )
+    group.addoption(
+        "--replay-db",
+        default=os.environ.get("ALYS_PBT_REPLAY_DB") or None,
+        help="a foreign .hypothesis/examples directory whose failures replay first (read-only)",
+    )
+    group.addoption("--findings", default=None, help="write a Markdown findings report here")
+    group.addoption("--run-slow", action="store_true", help="run tests marked slow")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    try:
+        profile = profiles.choose(requested=config.getoption("hypothesis_profile", None))
+        db = database.build(
+            replay=config.getoption("replay_db"), url=os.environ.get("ALYS_PBT_DATABASE_URL") or None
+        )
+        target = targets.load(config.getoption("target"))
+    except (profiles.UnknownProfile, database.DatabaseError, TargetError) as err:
+        raise pytest.UsageError(str(err)) from None
+    profiles.load(profile, db)
+    targets.select(target)
+    _state.update(profile=profile, target=target, results={})
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    target = _state["target"]
+    replay = config.getoption("replay_db")
+    return [
+        f"alys-pbt: profile {_state['profile']!r}, target {target.name!r} "
+        f"({len(target.quirks)} known quirks held as strict xfails)"
+        + (f", replaying {replay}" if replay else "")
+    ]
+
+
+@pytest.fixture(scope="session")
+def target() -> Any:
+    """The implementation under test (see alys_pbt/interface.py)."""
+    return targets.current()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    run_slow = config.getoption("run_slow") or _state["profile"] in profiles.RUNS_SLOW
+    skip_slow = pytest.mark.skip(reason="slow: use --run-slow or HYPOTHESIS_PROFILE=nightly")
+    carried = _state["target"].quirks
+    for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(skip_slow)
+        breaking = deviations.quirks_breaking(item.nodeid, carried)
+        if breaking:
+            ids = ", ".join(q.id for q in breaking)
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"known deviation: {ids}"))
+            item.stash[_QUIRKS] = [q.id for q in breaking]
+
+
+_QUIRKS = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    if _state["profile"] in profiles.DETERMINISTIC:
+        _fix_seed(item)
+    yield
+
+
+def _fix_seed(item: pytest.Item) -> None:
+    """Seed the test from its node id, keeping the database (unlike derandomize or @seed)."""
+    obj = getattr(item, "obj", None)
+    machine = getattr(obj, "_hypothesis_state_machine_class", None)
+    holder = machine if machine is not None else obj
+    if holder is None or not (machine is not None or is_hypothesis_test(obj)):
+        return
+    if getattr(holder, "_hypothesis_internal_use_seed", None) is None:
+        digest = hashlib.sha256(item.nodeid.encode()).digest()
+        holder._hypothesis_internal_use_seed = int.from_bytes(digest[:8], "big")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    quirks = item.stash.get(_QUIRKS, None)
+    if not quirks or call.when != "call":
+        return
+    report = outcome.get_result()
+    caught = hasattr(report, "wasxfail") and call.excinfo is not None
+    example = _notes(call.excinfo.value) if call.excinfo is not None else ""
+    report.user_properties.append((QUIRK_KEY, {"quirks": quirks, "caught": caught, "example": example}))
+
+
+def _notes(err: BaseException) -> str:
+    parts = list(getattr(err, "__notes__", []))
+    parts += [_notes(e) for e in getattr(err, "exceptions", ())]
+    text = "\n".join(p for p in parts if p).strip()
+    return text or f"{type(err).__name__}: {err}"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == QUIRK_KEY:
+            for quirk in value["quirks"]:
+                _state["results"].setdefault(quirk, []).append((report.nodeid, value))
+
+
+def findings() -> list[tuple[deviations.Deviation, str, list[tuple[str, dict[str, Any]]]]]:
+    """(quirk, verdict, results) for every quirk the target carries."""
+    rows = []
+    for quirk_id in sorted(_state["target"].quirks):
+        results = _state["results"].get(quirk_id, [])
+        if not results:
+            verdict = "not run"
+        elif all(r["caught"] for _, r in results):
+            verdict = "caught"
+        else:
+            verdict = "NOT caught"
+        rows.append((deviations.get(quirk_id), verdict, results))
+    return rows
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or not _state.get("target") or not _state["target"].quirks:
+        return
+    rows = findings()
+    if all(verdict == "not run" for _, verdict, _ in rows):
+        return
+    terminalreporter.section("alys-pbt findings: known deviations of target " + _state["target"].name)
+    for quirk, verdict, results in rows:
+        terminalreporter.write_line(f"{verdict:>10}  {quirk.id}  ({len(results)} properties)")
+    path = config.getoption("findings")
+    if path:
+        Path(path).write_text(_markdown(rows))
+        terminalreporter.write_line(f"findings report written to {path}")
+
+
+def _markdown(rows: list[tuple[deviations.Deviation, str, list[tuple[str, dict[str, Any]]]]]) -> str:
+    out = [f"# alys-pbt findings: target `{_state['target'].name}`", ""]
+    out += ["| quirk | verdict | properties |", "|---|---|---|"]
+    out += [f"| `{q.id}` | {v} | {len(r)} |" for q, v, r in rows]
+    for quirk, verdict, results in rows:
+        out += ["", f"## `{quirk.id}`: {verdict}", "", quirk.summary + ".", "", f"Source: {quirk.source}", ""]
+        for nodeid, result in results:
+            out += [f"### {'caught by' if result['caught'] else 'missed by'} `{nodeid}`", ""]
+            if result["example"]:
+                out += ["```", result["example"], "```", ""]
+    return "\n".join(out) + "\n"

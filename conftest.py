@@ -1,0 +1,3 @@
+"""Project root: loads the alys-pbt plugin (profiles, database, targets, known deviations)."""
+
+pytest_plugins = ["alys_pbt.plugin"]

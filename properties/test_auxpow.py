@@ -1,0 +1,206 @@
+"""Properties of AuxPoW: encodings, the proof check, check_pow, compact bits and the PoW boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import bitcoin.core as btc
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from alys_pbt.killing import kills
+from models import auxpow as ref
+from models.bitcoin import BlockHeader, Transaction, merkle_root
+from strategies.auxpow import AuxPowCase, auxpow_cases, auxpows
+from strategies.bitcoin import block_headers, hashes, merkle_trees, transactions, u32s
+from strategies.corruptions import CATALOGUE, STRUCTURAL, corrupted_cases
+
+pytestmark = pytest.mark.auxpow
+
+
+def verdict(action: Callable[[], object]) -> str:
+    """'ok', or the name of the error raised: rejections are compared by name across targets."""
+    try:
+        action()
+    except Exception as err:  # noqa: BLE001 - the name is the verdict
+        return type(err).__name__
+    return "ok"
+
+
+# --- Encodings ---------------------------------------------------------------------------------
+
+encodable = st.one_of(
+    block_headers().map(lambda h: ("header", h.to_bytes())),
+    transactions(min_inputs=0).map(lambda t: ("transaction", t.to_bytes())),
+    auxpows(max_height=3).map(lambda a: ("auxpow", a.to_bytes())),
+)
+MODEL_DECODERS = {"header": BlockHeader.from_bytes, "transaction": Transaction.from_bytes, "auxpow": ref.AuxPow.from_bytes}
+
+
+def target_round_trip(target: Any, kind: str, data: bytes) -> bytes:
+    a = target.auxpow
+    if kind == "header":
+        return a.encode_header(a.decode_header(data))
+    if kind == "transaction":
+        return a.encode_transaction(a.decode_transaction(data))
+    return a.encode_auxpow(a.decode_auxpow(data))
+
+
+@kills("codec-drops-witness")
+@given(item=encodable)
+def test_encodings_round_trip(target: Any, item: tuple[str, bytes]) -> None:
+    """Consensus bytes decode and re-encode to themselves, in the reference and the target."""
+    kind, data = item
+    assert MODEL_DECODERS[kind](data).to_bytes() == data
+    assert target_round_trip(target, kind, data) == data
+
+
+@st.composite
+def malformed(draw: st.DrawFn) -> tuple[str, bytes]:
+    """Arbitrary bytes, or a valid encoding truncated, extended, or with bytes flipped or spliced."""
+    kind, data = draw(encodable)
+    how = draw(st.sampled_from(["arbitrary", "truncate", "append", "flip", "splice"]))
+    if how == "arbitrary":
+        return kind, draw(st.binary(max_size=300))
+    if how == "truncate":
+        return kind, data[: draw(st.integers(0, max(len(data) - 1, 0)))]
+    if how == "append":
+        return kind, data + draw(st.binary(min_size=1, max_size=8))
+    at = draw(st.integers(0, len(data) - 1))
+    if how == "flip":
+        return kind, data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
+    return kind, data[:at] + draw(st.binary(min_size=1, max_size=9)) + data[at:]
+
+
+@kills("codec-accepts-trailing-bytes", "codec-panics-on-truncation")
+@given(item=malformed())
+def test_decoders_reject_malformed_bytes_with_typed_errors(target: Any, item: tuple[str, bytes]) -> None:
+    """Bad bytes give a DecodeError in reference and target alike; no crash, no silent accept."""
+    kind, data = item
+    expected = verdict(lambda: MODEL_DECODERS[kind](data))
+    assert expected in ("ok", "DecodeError")
+    got = verdict(lambda: target_round_trip(target, kind, data))
+    assert got == expected
+    if got == "ok":
+        assert target_round_trip(target, kind, data) == data
+
+
+# --- Differential against python-bitcoinlib --------------------------------------------------------
+
+
+@kills("bitcoin-merkle-odd-promotes")
+@given(header=block_headers(), tx=transactions(), txids=merkle_trees())
+def test_hashes_match_python_bitcoinlib(target: Any, header: BlockHeader, tx: Transaction, txids: list[bytes]) -> None:
+    """Header hash, txid and merkle root agree across reference, target and python-bitcoinlib."""
+    oracle_header = btc.CBlockHeader.deserialize(header.to_bytes()).GetHash()
+    assert header.hash == oracle_header == target.auxpow.header_hash(target.auxpow.decode_header(header.to_bytes()))
+    oracle_txid = btc.CTransaction.deserialize(tx.to_bytes()).GetTxid()
+    assert tx.txid == oracle_txid == target.auxpow.txid(target.auxpow.decode_transaction(tx.to_bytes()))
+    oracle_root = btc.CBlock.build_merkle_tree_from_txids(txids)[-1]
+    assert merkle_root(txids) == oracle_root == target.auxpow.merkle_root(txids)
+
+
+# --- The proof check --------------------------------------------------------------------------------
+
+
+@kills(
+    "auxpow-merkle-sides-swapped",
+    "auxpow-expected-index-i32",
+    "auxpow-branch-limit-off-by-one",
+    "auxpow-no-output-3-fallback",
+)
+@given(case=auxpow_cases(max_height=30))
+def test_valid_proofs_are_accepted(target: Any, case: AuxPowCase) -> None:
+    """Every proof built by the rules is accepted by the reference and by the target."""
+    note(f"layout {case.layout}, chain branch of {len(case.auxpow.blockchain_branch.hashes)}")
+    ref.check(case.auxpow, case.aux_hash, case.chain_id, case.layout)
+    target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, case.layout)
+
+
+@kills("auxpow-no-output-3-fallback")
+@pytest.mark.parametrize("corruption", STRUCTURAL)
+@given(data=st.data())
+def test_check_rejects_corruption(target: Any, corruption: str, data: st.DataObject) -> None:
+    """A proof broken in one rule is rejected with that rule's error, by reference and target."""
+    c = next(c for c in CATALOGUE if c.name == corruption)
+    case = data.draw(corrupted_cases(c), label="case")
+    assert verdict(lambda: ref.check(case.auxpow, case.aux_hash, case.chain_id, case.layout)) == c.expected
+    got = verdict(lambda: target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, case.layout))
+    assert got == c.expected, f"target gave {got}, a correct checker raises {c.expected} ({c.why})"
+
+
+@kills("auxpow-no-output-3-fallback")
+@pytest.mark.parametrize("corruption", [c.name for c in CATALOGUE if "vout" in c.layouts])
+@given(data=st.data())
+def test_check_pow_rejects_corruption(target: Any, corruption: str, data: st.DataObject) -> None:
+    """check_pow turns every broken proof or header into that rule's rejection, never a crash."""
+    c = next(c for c in CATALOGUE if c.name == corruption)
+    header, ctx = data.draw(corrupted_cases(c, layout="vout"), label="case").pow_header()
+    assert verdict(lambda: ref.check_pow(header, ctx)) == c.expected
+    got = verdict(lambda: target.chain.check_pow(header, ctx))
+    assert got == c.expected, f"target gave {got}, a correct node raises {c.expected} ({c.why})"
+
+
+@kills("auxpow-no-output-3-fallback", "auxpow-merkle-sides-swapped")
+@given(case=auxpow_cases(layout="vout"))
+def test_check_pow_accepts_valid_headers(target: Any, case: AuxPowCase) -> None:
+    """A header carrying a valid proof, with the fields the chain requires, finalizes."""
+    header, ctx = case.pow_header()
+    ref.check_pow(header, ctx)
+    target.chain.check_pow(header, ctx)
+
+
+# --- Numbers: expected index, aggregate, compact bits, the PoW boundary -----------------------------
+
+
+@kills("auxpow-expected-index-i32")
+@given(nonce=u32s, chain_id=u32s, h=st.integers(0, 30))
+def test_expected_index_matches_reference(target: Any, nonce: int, chain_id: int, h: int) -> None:
+    """The chain's slot in the merged-mining tree is Namecoin's getExpectedIndex."""
+    assert target.auxpow.expected_index(nonce, chain_id, h) == ref.expected_index(nonce, chain_id, h)
+
+
+@kills("auxpow-aggregate-single-unhashed")
+@given(block_hashes=st.lists(hashes, min_size=1, max_size=8))
+def test_aggregate_hash_matches_reference(target: Any, block_hashes: list[bytes]) -> None:
+    """A miner commits to sha256d of the range's block hashes, even for a range of one."""
+    assert target.chain.aggregate_hash(block_hashes) == ref.aggregate_hash(block_hashes)
+
+
+@kills("compact-no-sign-adjust")
+@given(t=st.integers(0, 2**256 - 1) | st.integers(0, 2**24))
+def test_compact_round_trip_within_precision(target: Any, t: int) -> None:
+    """Compact encoding never rounds a target up, loses under 2^-15 of it, and is stable."""
+    bits = target.auxpow.compact_from_target(t)
+    back = target.auxpow.target_from_compact(bits)
+    note(f"{t:#x} -> {bits:#010x} -> {back:#x}")
+    assert back <= t
+    assert t - back < max(t >> 15, 1)
+    assert target.auxpow.compact_from_target(back) == bits
+
+
+@kills("compact-shift-saturates")
+@given(bits=u32s | st.integers(0x22000000, 0xFF7FFFFF))
+def test_compact_decoding_matches_reference(target: Any, bits: int) -> None:
+    """Bits decode as rust-bitcoin decodes them: negative mantissas to 0, big shifts wrapping."""
+    assert target.auxpow.target_from_compact(bits) == ref.target_from_compact(bits)
+
+
+@kills("auxpow-pow-strict-less")
+@given(bits=u32s.filter(lambda b: 0 < ref.target_from_compact(b) < 2**256 - 1))
+def test_hash_exactly_at_target_meets_it(target: Any, bits: int) -> None:
+    """A hash equal to the target meets it (<=); one above does not."""
+    t = ref.target_from_compact(bits)
+    assert target.auxpow.hash_meets_target(t.to_bytes(32, "little"), bits)
+    assert not target.auxpow.hash_meets_target((t + 1).to_bytes(32, "little"), bits)
+
+
+@kills("auxpow-pow-hash-big-endian")
+@given(header=block_headers(), bits=u32s | st.sampled_from([0x207FFFFF, 0x2100FFFF, 0x1F7FFFFF]))
+def test_proof_of_work_matches_reference(target: Any, header: BlockHeader, bits: int) -> None:
+    """Any header, any bits: the target's PoW verdict is the reference's."""
+    expected = ref.check_proof_of_work(header, bits)
+    assert target.auxpow.check_proof_of_work(header.to_bytes(), bits) == expected
+

@@ -1,0 +1,66 @@
+"""Strategies for difficulty retargeting: parameters, canonical bits, and chain situations."""
+
+from __future__ import annotations
+
+from attrs import frozen
+from hypothesis import strategies as st
+
+from models.auxpow import compact_from_target
+from models.retarget import RetargetParams
+
+# Real spacings (testnet 5, Bitcoin 600, dev 1000, the repo's tests 100000) and spacings whose
+# block-gap ratios land exactly on a rounding midpoint (k/8, k/40, k/200).
+SPACINGS = st.sampled_from([1, 2, 5, 8, 40, 200, 600, 1000, 100_000]) | st.integers(1, 10**6)
+
+
+@st.composite
+def retarget_params(draw: st.DrawFn, *, no_retargeting: bool | None = False) -> RetargetParams:
+    """Parameters the formula accepts: positive spacing, interval >= 1, adjustment 1..100%."""
+    spacing = draw(SPACINGS)
+    interval = draw(st.integers(1, 100))
+    return RetargetParams(
+        pow_target_timespan=spacing * interval + draw(st.integers(0, spacing - 1)),
+        pow_target_spacing=spacing,
+        max_pow_adjustment=draw(st.sampled_from([20, 1, 100]) | st.integers(1, 100)),
+        pow_no_retargeting=draw(st.booleans()) if no_retargeting is None else no_retargeting,
+    )
+
+
+def targets(*, min_target: int = 2**16) -> st.SearchStrategy[int]:
+    """256-bit targets, with extra weight near 2^256 where products overflow."""
+    top = 2**256 - 1
+    return st.integers(min_target, top) | st.integers(2**255, top)
+
+
+def canonical_bits(*, min_target: int = 2**16) -> st.SearchStrategy[int]:
+    """Compact bits as a node produces them (GetCompact of some target)."""
+    return targets(min_target=min_target).map(compact_from_target)
+
+
+@frozen
+class RetargetSituation:
+    """The latest PoW block (height, bits) and the head, as get_next_work_required sees them."""
+
+    params: RetargetParams
+    last_bits: int
+    last_pow_height: int
+    head_height: int
+
+    @property
+    def gap(self) -> int:
+        return self.head_height + 1 - self.last_pow_height
+
+
+@st.composite
+def retarget_situations(
+    draw: st.DrawFn, *, params: st.SearchStrategy[RetargetParams] | None = None
+) -> RetargetSituation:
+    """Chains whose block gap ranges over ratios 0..3 and the retarget interval's boundaries."""
+    p = draw(params if params is not None else retarget_params())
+    interval = p.difficulty_adjustment_interval
+    gap = draw(
+        st.integers(0, 3 * p.pow_target_spacing)
+        | st.sampled_from([interval, interval + 1, interval + 2, p.pow_target_spacing])
+    )
+    head = draw(st.integers(max(gap - 1, 0), 2**32) | st.just(max(gap - 1, 0) + interval))
+    return RetargetSituation(p, draw(canonical_bits()), head + 1 - gap, head)
