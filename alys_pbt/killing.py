@@ -73,12 +73,13 @@ def _parametrizations(fn: Any) -> Iterator[tuple[str, tuple[tuple[str, Any], ...
         yield f"[{label}]", ((name, value),)
 
 
-def discover(directory: Path = PROPERTY_DIR) -> list[Case]:
+def discover(directory: Path = PROPERTY_DIR, pattern: str = "test_*.py") -> list[Case]:
     """Every property function and state machine in `directory`, one Case per parametrization."""
     cases = []
-    for path in sorted(directory.glob("test_*.py")):
-        module = importlib.import_module(f"{directory.name}.{path.stem}")
-        rel = f"{directory.name}/{path.name}"
+    for path in sorted(directory.glob(pattern)):
+        rel_path = path.relative_to(ROOT)
+        module = importlib.import_module(".".join(rel_path.with_suffix("").parts))
+        rel = rel_path.as_posix()
         for name, obj in vars(module).items():
             if not name.startswith("Test") and not name.startswith("test_"):
                 continue
@@ -124,6 +125,21 @@ def declared_pairs(cases: list[Case] | None = None) -> list[Pair]:
             if hit:
                 pairs.append(Pair(quirk.id, function, hit))
     return pairs
+
+
+class MutantSurvived(AssertionError):
+    """A declared deviation survived the ci budget: the property cannot fail on it."""
+
+
+def assert_killed(pair: Pair, *, seed: int = 0) -> Outcome:
+    """Run the pair under the ci budget; raise MutantSurvived if the property never failed."""
+    outcome = run(pair, seed=seed)
+    if not outcome.killed:
+        raise MutantSurvived(
+            f"{pair.deviation} survived {pair.function} on {pair.target_spec} "
+            f"after {outcome.examples} examples (seed {seed})"
+        )
+    return outcome
 
 
 @frozen

@@ -10,7 +10,12 @@ from models.retarget import RetargetParams
 
 # Real spacings (testnet 5, Bitcoin 600, dev 1000, the repo's tests 100000) and spacings whose
 # block-gap ratios land exactly on a rounding midpoint (k/8, k/40, k/200).
-SPACINGS = st.sampled_from([1, 2, 5, 8, 40, 200, 600, 1000, 100_000]) | st.integers(1, 10**6)
+MIDPOINT_SPACINGS = (8, 40, 200)  # every odd gap over these spacings is a midpoint (x.xx5)
+SPACINGS = (
+    st.sampled_from(MIDPOINT_SPACINGS)
+    | st.sampled_from([1, 2, 5, 600, 1000, 100_000])
+    | st.integers(1, 10**6)
+)
 
 
 @st.composite
@@ -22,7 +27,9 @@ def retarget_params(draw: st.DrawFn, *, no_retargeting: bool | None = False) -> 
         pow_target_timespan=spacing * interval + draw(st.integers(0, spacing - 1)),
         pow_target_spacing=spacing,
         max_pow_adjustment=draw(st.sampled_from([20, 1, 100]) | st.integers(1, 100)),
-        pow_no_retargeting=draw(st.booleans()) if no_retargeting is None else no_retargeting,
+        pow_no_retargeting=draw(st.sampled_from([False, False, False, True]))
+        if no_retargeting is None
+        else no_retargeting,
     )
 
 
@@ -35,6 +42,12 @@ def targets(*, min_target: int = 2**16) -> st.SearchStrategy[int]:
 def canonical_bits(*, min_target: int = 2**16) -> st.SearchStrategy[int]:
     """Compact bits as a node produces them (GetCompact of some target)."""
     return targets(min_target=min_target).map(compact_from_target)
+
+
+def block_gaps(params: RetargetParams) -> st.SearchStrategy[int]:
+    """Blocks since the last PoW block: ratios 0..3 of the spacing, weighted to ratios near 1."""
+    s = params.pow_target_spacing
+    return st.integers(0, 3 * s) | st.integers(max(s - s // 4, 0), s + s // 4 + 1)
 
 
 @frozen
@@ -58,9 +71,21 @@ def retarget_situations(
     """Chains whose block gap ranges over ratios 0..3 and the retarget interval's boundaries."""
     p = draw(params if params is not None else retarget_params())
     interval = p.difficulty_adjustment_interval
+    # Boundaries get branches of their own: the interval rule (gap > interval), ratio exactly 1,
+    # and spacing + 1, which for spacings 8, 40 and 200 is a rounding midpoint (1.125, 1.025, 1.005).
     gap = draw(
-        st.integers(0, 3 * p.pow_target_spacing)
-        | st.sampled_from([interval, interval + 1, interval + 2, p.pow_target_spacing])
+        st.one_of(
+            st.just(interval + 1),
+            st.sampled_from([interval, interval + 2]),
+            st.sampled_from([p.pow_target_spacing, p.pow_target_spacing + 1]),
+            st.integers(0, 3 * p.pow_target_spacing),
+        )
     )
-    head = draw(st.integers(max(gap - 1, 0), 2**32) | st.just(max(gap - 1, 0) + interval))
+    # Retargeting fires at heads that are multiples of the interval, or when the gap exceeds it:
+    # choose alignment explicitly so the gap rule is exercised on unaligned heads too.
+    head = draw(st.integers(max(gap - 1, 0), 2**32))
+    if draw(st.booleans()):
+        head += -head % interval
+    elif interval > 1 and head % interval == 0:
+        head += 1
     return RetargetSituation(p, draw(canonical_bits()), head + 1 - gap, head)
