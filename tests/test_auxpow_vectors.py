@@ -1,0 +1,159 @@
+"""Real vectors: the node's own test coinbases (alys-rules.md §7), Bitcoin's genesis block, and
+Bitcoin Core's compact-bits cases, checked on the reference, both builds of the port, and
+python-bitcoinlib where it applies."""
+
+from __future__ import annotations
+
+import bitcoin.core as btc
+import pytest
+
+from alys_pbt import targets
+from models import auxpow as ref
+from models import retarget
+from models.bitcoin import BlockHeader, DecodeError, MerkleBranch, Transaction, TxOut
+
+MARATHON = bytes.fromhex(
+    "010000000001010000000000000000000000000000000000000000000000000000000000000000ffffffff2f03bd7e0c04721566652f7a7a616d78632f76649b3c094f135bf4b83108c14ea85f12edd2045a0075000000ffffffffffffffff039df4662700000000160014b6f3cfc20084e3b9f0d12b0e6f9da8fcbcf5a2d90000000000000000266a24aa21a9edb211480d24c30a0d4df77d79618af9f03c2bb0dced634e7b152af2247a9ca99c00000000000000002cfabe6d6da62edaca27060f885a1935a8f9f4401e65a6c9d936a5a9fb384a0b9fae07a983010000000000000001200000000000000000000000000000000000000000000000000000000000000000173d850d"
+)
+COORDINATE = bytes.fromhex(
+    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff3c0349a00c04a29fb3652f4d41524120506f6f6c202876313232373233292f76649b3c094f135bf4b83108c14ea85f12e9a6e4aa00dd000000ffffffffffffffff037e27f826000000001976a9142fc701e2049ee4957b07134b6c1d771dd5a96b2188ac0000000000000000266a24aa21a9edd13261ee69d05e4d79610862cd3a6feb09b43a39c5d26cae63ca0a6501d87d4900000000000000002cfabe6d6daf39e487e7b11bf65932284dcb85290d874a76f00b3619cab549c551fed68f7a01000000000000006dc56f97"
+)
+GENESIS_HEADER = bytes.fromhex(
+    "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c"
+)
+GENESIS_COINBASE = bytes.fromhex(
+    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000"
+)
+BUILDS = ("alys", "alys-fixed")
+
+
+def display(h: bytes) -> str:
+    return h[::-1].hex()
+
+
+def test_genesis_header_and_coinbase_hash_as_bitcoin_says() -> None:
+    header = BlockHeader.from_bytes(GENESIS_HEADER)
+    assert display(header.hash) == "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
+    coinbase = Transaction.from_bytes(GENESIS_COINBASE)
+    assert display(coinbase.txid) == "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
+    assert coinbase.txid == header.merkle_root and coinbase.is_coinbase
+    assert ref.check_proof_of_work(header, 0x1D00FFFF)
+    assert not ref.check_proof_of_work(header, 0x1B00FFFF)  # the hash is about 2^211
+
+
+@pytest.mark.parametrize("raw", [MARATHON, COORDINATE], ids=["marathon-segwit", "coordinate-legacy"])
+def test_real_coinbases_decode_round_trip_and_match_python_bitcoinlib(raw: bytes) -> None:
+    tx = Transaction.from_bytes(raw)
+    assert tx.to_bytes() == raw
+    assert tx.is_coinbase and len(tx.outputs) == 3
+    assert tx.txid == btc.CTransaction.deserialize(raw).GetTxid()
+    for name in BUILDS:
+        port = targets.load(name).auxpow
+        assert port.encode_transaction(port.decode_transaction(raw)) == raw
+        assert port.txid(port.decode_transaction(raw)) == tx.txid
+
+
+@pytest.mark.parametrize(
+    ("raw", "embedded"),
+    [
+        (MARATHON, "a62edaca27060f885a1935a8f9f4401e65a6c9d936a5a9fb384a0b9fae07a983"),
+        (COORDINATE, "af39e487e7b11bf65932284dcb85290d874a76f00b3619cab549c551fed68f7a"),
+    ],
+)
+def test_output_2_header_of_real_coinbases_is_found(raw: bytes, embedded: str) -> None:
+    # §7: with an empty chain branch the aux hash is the chain root, i.e. the embedded bytes.
+    tx = Transaction.from_bytes(raw)
+    header = ref.find_header(tx, bytes.fromhex(embedded), "vout")
+    assert (header.merkle_size, header.merkle_nonce) == (1, 0)
+    with pytest.raises(ref.CoinbaseInvalidOutputs):  # another root, and no output 3 to fall back on
+        ref.find_header(tx, bytes.fromhex(embedded)[::-1], "vout")
+
+
+def _auxpow_over(coinbase: Transaction) -> ref.AuxPow:
+    parent = BlockHeader(0x20000000, bytes(32), coinbase.txid, 0, 0x207FFFFF, 0)
+    return ref.AuxPow(coinbase, bytes(32), MerkleBranch((), 0), MerkleBranch((), 0), parent)
+
+
+@pytest.mark.parametrize("raw", [MARATHON, COORDINATE])
+@pytest.mark.parametrize("name", BUILDS)
+def test_real_coinbases_pass_the_check_on_both_builds(raw: bytes, name: str) -> None:
+    coinbase = Transaction.from_bytes(raw)
+    aux_hash = coinbase.outputs[2].script_pubkey[4:36]
+    auxpow = _auxpow_over(coinbase)
+    ref.check(auxpow, aux_hash, 727272)
+    targets.load(name).auxpow.check(auxpow.to_bytes(), aux_hash, 727272)
+
+
+def test_output_3_fallback_with_two_headers() -> None:
+    # §7.3 should_decode_multiple_headers: output 2 commits to 0x00..., output 3 to 0x01...
+    def mm(root: bytes) -> bytes:
+        return ref.MergedMiningHeader(root, 1, 0).to_bytes()
+
+    base = Transaction.from_bytes(COORDINATE)
+    tx = Transaction(base.version, base.inputs, (*base.outputs[:2], TxOut(0, mm(bytes(32))), TxOut(0, mm(b"\x01" * 32))), 0)
+    assert ref.find_header(tx, b"\x01" * 32, "vout").merkle_root == b"\x01" * 32
+    auxpow = _auxpow_over(tx)
+    for name in BUILDS:
+        targets.load(name).auxpow.check(auxpow.to_bytes(), b"\x01" * 32, 121212)
+    with pytest.raises(ref.MissingMerkleRoot):  # output 3's error is the one reported
+        ref.check(auxpow, b"\x02" * 32, 121212)
+
+
+def test_auxblock_rpc_target_for_regtest_bits() -> None:
+    # §7.4: bits "207fffff" <-> _target 0000...ffff7f (the target's little-endian hex).
+    target = ref.target_from_compact(0x207FFFFF)
+    assert target.to_bytes(32, "little").hex() == "0000000000000000000000000000000000000000000000000000000000ffff7f"
+    assert ref.compact_from_target(target) == 0x207FFFFF
+
+
+@pytest.mark.parametrize(
+    ("bits", "target"),
+    [  # Bitcoin Core arith_uint256 tests (SetCompact), with rust-bitcoin's zero for the sign bit
+        (0x00000000, 0),
+        (0x00123456, 0),
+        (0x01003456, 0),
+        (0x01123456, 0x12),
+        (0x02008000, 0x80),
+        (0x05009234, 0x92340000),
+        (0x04923456, 0),
+        (0x04123456, 0x12345600),
+        (0x20123456, 0x123456 << 232),
+        (0x1D00FFFF, 0xFFFF << 208),
+    ],
+)
+def test_compact_decoding_vectors(bits: int, target: int) -> None:
+    assert ref.target_from_compact(bits) == target
+    for name in BUILDS:
+        assert targets.load(name).auxpow.target_from_compact(bits) == target
+
+
+@pytest.mark.parametrize(("target", "bits"), [(0x80, 0x02008000), (0x12345600, 0x04123456), (0, 0), (0xFFFF << 208, 0x1D00FFFF)])
+def test_compact_encoding_vectors(target: int, bits: int) -> None:
+    assert ref.compact_from_target(target) == bits
+
+
+def test_repo_retarget_vectors_on_the_port_as_coded() -> None:
+    # auxpow_miner.rs tests: PREV_BITS 0x1e21ffc0; 150000 blocks over spacing 100000 raises the
+    # target, 50000 lowers it (as coded, 0.5 is clamped to 0.2).
+    params = retarget.RetargetParams(1_200_000, 100_000, 20)
+    chain = targets.load("alys").chain
+    before = retarget.retarget_target_from_compact(0x1E21FFC0)
+    assert retarget.retarget_target_from_compact(chain.calculate_next_work_required(150_000, 0x1E21FFC0, params)) > before
+    lowered = retarget.retarget_target_from_compact(chain.calculate_next_work_required(50_000, 0x1E21FFC0, params))
+    assert lowered == retarget.retarget_target_from_compact(ref.compact_from_target(before // 100 * 20))
+    secure = retarget.retarget_target_from_compact(retarget.calculate_next_work_required(50_000, 0x1E21FFC0, params))
+    assert lowered < secure < before
+
+
+def test_decode_errors_say_where_and_why() -> None:
+    with pytest.raises(DecodeError, match="at byte 0: header version needs 4 bytes"):
+        BlockHeader.from_bytes(b"")
+    with pytest.raises(DecodeError, match="1 trailing bytes"):
+        BlockHeader.from_bytes(GENESIS_HEADER + b"\x00")
+    huge_count = (1).to_bytes(4, "little") + b"\xff" + (2**64 - 1).to_bytes(8, "little")
+    with pytest.raises(DecodeError, match="claims 18446744073709551615 items"):
+        Transaction.from_bytes(huge_count)
+    with pytest.raises(DecodeError, match="non-minimal var-int"):
+        Transaction.from_bytes((1).to_bytes(4, "little") + b"\xfd\x01\x00")
+    with pytest.raises(DecodeError, match="unsupported segwit flag 2"):
+        Transaction.from_bytes((1).to_bytes(4, "little") + b"\x00\x02")

@@ -1,0 +1,93 @@
+"""Profile selection, the ci profile's determinism and database (issue 2)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import Verbosity, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from alys_pbt import database, profiles
+from tests.support import FIXTURES, copy_project, run_pytest
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "dev"),
+        ({"CI": "true"}, "ci"),
+        ({"CI": "1", "HYPOTHESIS_PROFILE": "nightly"}, "nightly"),
+        ({"CI": "true", "HYPOTHESIS_PROFILE": "dev"}, "dev"),
+        ({"HYPOTHESIS_PROFILE": "debug"}, "debug"),
+        ({"HYPOTHESIS_PROFILE": "ci"}, "ci"),
+    ],
+)
+def test_profile_is_chosen_from_the_environment(env: dict[str, str], expected: str) -> None:
+    assert profiles.choose(env) == expected
+
+
+def test_an_unknown_profile_names_the_valid_ones() -> None:
+    with pytest.raises(profiles.UnknownProfile, match="valid profiles: dev, ci, nightly, debug"):
+        profiles.choose({"HYPOTHESIS_PROFILE": "fast"})
+
+
+def test_profiles_keep_a_database_and_scale_as_documented() -> None:
+    db = DirectoryBasedExampleDatabase(database.LOCAL)
+    profiles.register(db)
+    ci, nightly, debug = (settings.get_profile(n) for n in ("ci", "nightly", "debug"))
+    assert ci.database is db and not ci.derandomize and ci.deadline is None and ci.print_blob
+    assert nightly.max_examples >= 10 * ci.max_examples
+    assert nightly.stateful_step_count > ci.stateful_step_count
+    assert debug.verbosity == Verbosity.verbose and debug.max_examples <= 10
+
+
+def _probe(project: Path, *args: str, cwd: Path | None = None, **env: str) -> dict[str, str]:
+    probe = project / "tests" / "fixtures" / "profile_probe.py"
+    result = run_pytest(cwd or project, str(probe), "-s", *args, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if "PROFILE=" in line)
+    return dict(re.findall(r"(\w+)=(\S+)", line[line.index("PROFILE=") :]))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("profiles") / "p")
+
+
+def test_ci_env_alone_loads_our_ci_profile_with_a_real_database(project: Path) -> None:
+    # Hypothesis loads its own `ci` (database None) whenever CI is set; ours must win.
+    seen = _probe(project, CI="true")
+    assert seen["PROFILE"] == "ci"
+    assert seen["DB"] == "DirectoryBasedExampleDatabase"
+    assert seen["PATH"] == str(project / ".hypothesis" / "examples")
+
+
+def test_explicit_profile_wins_over_ci(project: Path) -> None:
+    seen = _probe(project, CI="true", HYPOTHESIS_PROFILE="dev")
+    assert seen["PROFILE"] == "dev" and seen["DB"] == "DirectoryBasedExampleDatabase"
+
+
+def test_database_is_at_the_project_root_whatever_the_working_directory(project: Path) -> None:
+    seen = _probe(project, cwd=project / "tests" / "fixtures", HYPOTHESIS_PROFILE="ci")
+    assert seen["PATH"] == str(project / ".hypothesis" / "examples")
+
+
+def test_unknown_profile_is_a_usage_error(project: Path) -> None:
+    result = run_pytest(project, "tests/fixtures/profile_probe.py", HYPOTHESIS_PROFILE="fast")
+    assert result.returncode == 4
+    assert "unknown Hypothesis profile 'fast'; valid profiles: dev, ci, nightly, debug" in result.stderr
+
+
+def test_ci_runs_are_deterministic(project: Path, tmp_path: Path) -> None:
+    logs = []
+    for run in range(2):
+        shutil.rmtree(project / ".hypothesis", ignore_errors=True)
+        log = tmp_path / f"run{run}.log"
+        result = run_pytest(project, "tests/fixtures/examples_probe.py", HYPOTHESIS_PROFILE="ci", ALYS_PBT_EXAMPLE_LOG=str(log))
+        assert result.returncode == 0, result.stdout + result.stderr
+        logs.append(log.read_text())
+    assert logs[0] == logs[1]
+    assert len(logs[0].splitlines()) >= 50

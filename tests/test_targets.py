@@ -1,0 +1,94 @@
+"""Target selection, the target interface, and quirks held as strict expected failures (issue 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import alys
+from alys_pbt import deviations, targets
+from alys_pbt.interface import COMPONENTS, TargetError, required_methods
+from tests.support import copy_project, run_pytest
+
+ZERO_BITS_PROPERTY = "properties/test_retarget.py::test_retarget_never_yields_zero_target"
+
+
+def test_builtin_targets_carry_all_or_no_quirks() -> None:
+    assert targets.load("alys").quirks == deviations.QUIRK_IDS
+    assert targets.load("alys-fixed").quirks == frozenset()
+    variant = targets.load("alys-fixed+auxpow-pow-strict-less+retarget-zero-bits")
+    assert variant.quirks == {"retarget-zero-bits"}
+    assert variant.variant.on("auxpow-pow-strict-less")
+
+
+def test_the_port_and_the_registry_list_the_same_quirks() -> None:
+    assert alys.QUIRKS == deviations.QUIRK_IDS
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("alys-broken", "unknown target 'alys-broken': expected one of alys, alys-fixed"),
+        ("alys-fixed+no-such-bug", "names unknown deviations ['no-such-bug']"),
+        ("no_such_module:target", "cannot import 'no_such_module'"),
+        ("tests.fixtures.foreign_targets:nothing", "has no 'nothing'"),
+        ("tests.fixtures.foreign_targets:partial", "lacks: chain (the whole component)"),
+    ],
+)
+def test_bad_targets_are_refused_with_a_clear_error(spec: str, message: str) -> None:
+    with pytest.raises(TargetError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+        targets.load(spec)
+
+
+def test_an_incomplete_target_names_every_missing_method() -> None:
+    with pytest.raises(TargetError) as err:
+        targets.load("tests.fixtures.foreign_targets:bare")
+    for component, protocol in COMPONENTS.items():
+        for method in required_methods(protocol):
+            assert f"{component}.{method}" in str(err.value)
+
+
+def test_a_foreign_target_is_loaded_from_a_factory_or_an_object() -> None:
+    assert targets.load("tests.fixtures.foreign_targets:liar").name == "liar"
+    assert targets.load("tests.fixtures.foreign_targets:honest_alys").quirks == alys.QUIRKS
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("targets") / "p")
+
+
+def test_unknown_target_on_the_command_line_is_a_usage_error(project: Path) -> None:
+    result = run_pytest(project, ZERO_BITS_PROPERTY, "--target", "alys-nightly")
+    assert result.returncode == 4
+    assert "unknown target 'alys-nightly'" in result.stderr
+
+
+def test_a_quirk_held_as_strict_xfail_is_green_while_the_target_carries_it(project: Path, tmp_path: Path) -> None:
+    report = tmp_path / "findings.md"
+    result = run_pytest(
+        project, ZERO_BITS_PROPERTY, "--target", "tests.fixtures.foreign_targets:honest_alys", "--findings", str(report)
+    )
+    assert result.returncode == 0, result.stdout
+    assert "1 xfailed" in result.stdout
+    assert "caught  retarget-zero-bits" in result.stdout
+    text = report.read_text()
+    assert "## `retarget-zero-bits`: caught" in text
+    assert "Falsifying example" in text or "Failing test case" in text
+
+
+def test_the_run_turns_red_when_the_quirk_is_switched_off(project: Path, tmp_path: Path) -> None:
+    report = tmp_path / "findings.md"
+    result = run_pytest(
+        project, ZERO_BITS_PROPERTY, "--target", "tests.fixtures.foreign_targets:liar", "--findings", str(report)
+    )
+    assert result.returncode == 1, result.stdout
+    assert "XPASS(strict)" in result.stdout
+    assert "NOT caught  retarget-zero-bits" in result.stdout
+    assert "## `retarget-zero-bits`: NOT caught" in report.read_text()
+
+
+def test_alys_env_variable_selects_the_target(project: Path) -> None:
+    result = run_pytest(project, ZERO_BITS_PROPERTY, ALYS_TARGET="alys-fixed")
+    assert result.returncode == 0 and "1 passed" in result.stdout
