@@ -93,6 +93,7 @@ class AuxPowRecipe:
     ctx_chain_id: int | None = None
     header_bits: int | None = None
     header_height_offset: int = 0
+    omit_auxpow: bool = False
     required_height: int = 1
 
     @property
@@ -188,7 +189,7 @@ class AuxPowCase:
             bits=r.header_bits if r.header_bits is not None else r.bits,
             chain_id=r.chain_id,
             height=r.required_height + r.header_height_offset,
-            auxpow=self.auxpow,
+            auxpow=None if r.omit_auxpow else self.auxpow,
         )
         return header, ctx
 
@@ -207,11 +208,19 @@ chain_ids = st.sampled_from(ALYS_CHAIN_IDS) | st.integers(0, 2**32 - 1)
 no_magic = st.binary(max_size=24)
 
 
+# The parent block's other transactions: only their txids matter, derived from one drawn seed.
+_other_txids = st.builds(
+    lambda seed, n: tuple(sha256d(seed + i.to_bytes(4, "little")) for i in range(n)), hashes, st.integers(0, 6)
+)
+
+
 @st.composite
 def _siblings(draw: st.DrawFn, h: int) -> tuple[bytes, ...]:
     if h <= FULL_TREE_MAX_HEIGHT:
-        # A real tree of other chains' hashes; our slot's leaf is replaced, so only siblings matter.
-        leaves = draw(st.lists(hashes, min_size=1 << h, max_size=1 << h))
+        # A real tree of other chains' hashes, derived from one drawn seed (few choices to draw
+        # and shrink); our slot's leaf is replaced, so only the siblings matter.
+        seed = draw(hashes)
+        leaves = [sha256d(seed + i.to_bytes(4, "little")) for i in range(1 << h)]
         return merkle_branch(leaves, 0).hashes if h else ()
     return tuple(draw(st.lists(hashes, min_size=h, max_size=h)))
 
@@ -250,10 +259,10 @@ def auxpow_recipes(
         coinbase_lock_time=draw(u32s),
         script_sig_prefix=b"\x03" + draw(st.binary(min_size=3, max_size=3)) + draw(no_magic),
         script_sig_suffix=draw(no_magic),
-        payouts=tuple(draw(st.lists(tx_outputs(script=scripts(max_size=40)), min_size=2, max_size=2))),
+        payouts=draw(st.tuples(tx_outputs(script=scripts(max_size=40)), tx_outputs(script=scripts(max_size=40)))),
         extra_outputs=tuple(draw(st.lists(tx_outputs(), max_size=2))),
         filler_script=draw(scripts(max_size=43)),
-        other_txids=tuple(draw(st.lists(hashes, max_size=6, unique=True))),
+        other_txids=draw(_other_txids),
         witness_reserved=draw(st.none() | hashes),
         header_slot=draw(st.sampled_from([2, 3])) if the_layout == "vout" else 2,
         required_height=draw(st.integers(1, 2**32)),

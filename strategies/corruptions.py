@@ -142,6 +142,7 @@ CATALOGUE: tuple[Corruption, ...] = (
     Corruption("insufficient-pow", "InvalidPow", "the parent hash is at most the target", _evolve(pow="miss"), layouts=("vout",), level="pow"),
     Corruption("header-bits-mismatch", "WrongBits", "the header's bits are what retargeting requires", _header_bits, layouts=("vout",), level="header"),
     Corruption("header-chain-id-mismatch", "WrongChainId", "the header's chain id is this chain's", _header_chain_id, layouts=("vout",), level="header"),
+    Corruption("header-without-auxpow", "MissingAuxPow", "only genesis may carry an AuxPowHeader without a proof", _evolve(omit_auxpow=True), layouts=("vout",), level="header"),
     Corruption("header-height-mismatch", "WrongHeight", "the header's height is the last PoW height + 1", _header_height, layouts=("vout",), level="header"),
 )
 
