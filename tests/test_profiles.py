@@ -91,3 +91,16 @@ def test_ci_runs_are_deterministic(project: Path, tmp_path: Path) -> None:
         logs.append(log.read_text())
     assert logs[0] == logs[1]
     assert len(logs[0].splitlines()) >= 50
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "outcome"),
+    [
+        ((), {}, "1 skipped"),
+        (("--run-slow",), {}, "1 passed"),
+        ((), {"HYPOTHESIS_PROFILE": "nightly"}, "1 passed"),
+    ],
+)
+def test_slow_tests_run_only_when_asked(project: Path, args: tuple[str, ...], env: dict[str, str], outcome: str) -> None:
+    result = run_pytest(project, "tests/fixtures/slow_probe.py", *args, **env)
+    assert result.returncode == 0 and outcome in result.stdout, result.stdout

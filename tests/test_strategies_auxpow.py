@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from models import auxpow as ref
 from models.bitcoin import BlockHeader, MerkleBranch, Transaction, merkle_root
 from strategies.auxpow import EASY_BITS, AuxPowCase, auxpow_cases, auxpow_recipes, build
-from strategies.bitcoin import merkle_proofs, transactions
+from strategies.bitcoin import coinbase_transactions, merkle_proofs, transactions
 from strategies.corruptions import BY_NAME, CATALOGUE
 
 quick = settings(max_examples=25, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -73,6 +73,13 @@ def test_merkle_proofs_and_segwit_transactions(proof, tx: Transaction) -> None: 
     leaves, index, branch = proof
     assert branch.evaluate(leaves[index]) == merkle_root(leaves)
     assert tx.has_witness and tx.to_bytes() != tx.to_bytes(witness=False)
+
+
+@quick
+@given(tx=coinbase_transactions())
+def test_coinbase_transactions_are_coinbases(tx: Transaction) -> None:
+    assert tx.is_coinbase and tx.inputs[0].script_sig[0] == 3  # BIP34 height push first
+    assert Transaction.from_bytes(tx.to_bytes()) == tx
 
 
 def test_type_strategies_are_registered() -> None:
