@@ -29,6 +29,7 @@ MARKERS = {
     "bls_reference": "runs BLS on py_ecc (about half a second per verification): keep small",
 }
 QUIRK_KEY = "alys_pbt_quirks"
+_QUIRKS = pytest.StashKey[list[str]]()  # the quirks an item is expected to fail on
 _state: dict[str, Any] = {}
 
 
@@ -95,8 +96,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.stash[_QUIRKS] = [q.id for q in breaking]
 
 
-_QUIRKS = pytest.StashKey[list[str]]()
-
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
@@ -124,7 +123,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not quirks or call.when != "call":
         return
     report = outcome.get_result()
-    caught = hasattr(report, "wasxfail") and call.excinfo is not None
+    # Caught means the property failed (an xfail, or a plain failure under --runxfail).
+    caught = call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception)
     example = _notes(call.excinfo.value) if call.excinfo is not None else ""
     report.user_properties.append((QUIRK_KEY, {"quirks": quirks, "caught": caught, "example": example}))
 

@@ -9,7 +9,7 @@ exactly one rule breaks.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 from attrs import frozen
@@ -51,7 +51,7 @@ InputKind = Literal["coinbase", "none", "spend"]
 PowKind = Literal["meet", "miss"]
 
 
-@frozen
+@frozen(repr=False)
 class AuxPowRecipe:
     """Every ingredient of one merged-mined proof; `build` turns it into an AuxPow."""
 
@@ -96,11 +96,33 @@ class AuxPowRecipe:
     omit_auxpow: bool = False
     required_height: int = 1
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints counterexamples with this: only what differs from a default, and
+        # all-zero byte strings as bytes(n), so a shrunk recipe reads in a few lines.
+        printer.text(repr(self))
+
+    def __repr__(self) -> str:
+        parts = []
+        for a in attrs.fields(type(self)):
+            value = getattr(self, a.name)
+            if a.default is not attrs.NOTHING and value == a.default:
+                continue
+            parts.append(f"{a.name}={_short(value)}")
+        return f"AuxPowRecipe({', '.join(parts)})"
+
     @property
     def chain_branch(self) -> MerkleBranch:
         h = len(self.chain_siblings)
         mask = expected_index(self.merkle_nonce, self.chain_id, h) ^ self.mask_xor
         return MerkleBranch(self.chain_siblings, mask)
+
+
+def _short(value: object) -> str:
+    if isinstance(value, bytes) and value and not any(value):
+        return f"bytes({len(value)})"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
 
 
 def _mm_header(r: AuxPowRecipe) -> bytes:
@@ -155,12 +177,18 @@ def build(r: AuxPowRecipe) -> AuxPow:
     return AuxPow(coinbase, parent.hash, coinbase_branch, r.chain_branch, parent)
 
 
-@frozen
+@frozen(repr=False)
 class AuxPowCase:
     """A proof with what it was built to prove: check(auxpow, aux_hash, chain_id, layout)."""
 
     recipe: AuxPowRecipe
     auxpow: AuxPow
+
+    def __repr__(self) -> str:
+        return f"case_of({self.recipe!r})"  # the proof is rebuilt from the recipe
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     @property
     def aux_hash(self) -> bytes:
