@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from alys.approvals import ApprovalsPort
 from alys.auxpow import AuxPowPort
 from alys.chain import ChainPort
 from alys.variant import NodePanic, Variant
@@ -21,6 +22,9 @@ QUIRKS: frozenset[str] = frozenset(
         "retarget-caps-low-ratio",
         "retarget-ratio-one-truncates",
         "retarget-zero-bits",
+        "approvals-padded-bits-count",
+        "federation-early-approvals-lost",
+        "federation-replace-drops-approvals",
     }
 )
 
@@ -34,6 +38,7 @@ class AlysTarget:
         self.quirks = self.variant.enabled & QUIRKS
         self.auxpow = AuxPowPort(self.variant)
         self.chain = ChainPort(self.variant, self.auxpow)
+        self.approvals = ApprovalsPort(self.variant)
 
     def __repr__(self) -> str:
         return f"<target {self.name}>"

@@ -1,6 +1,8 @@
 """The registry of known deviations: the port's quirks and the seeded mutants.
 
-A *quirk* is a place where the Alys node's code deviates from the secure rule; the port carries it
+A *library* deviation is a measured disagreement of a third-party BLS library with the IETF
+suite (bls-edge-cases.md); it is always present, so the properties it breaks always run as strict
+xfails: the run turns red if the library changes. A *quirk* is a place where the Alys node's code deviates from the secure rule; the port carries it
 (target `alys` has every quirk on, `alys-fixed` none). A *mutant* is a small seeded bug switched on
 in `alys-fixed` to prove that the properties which declare it (with `@kills`) can fail.
 
@@ -16,7 +18,7 @@ from typing import Literal
 
 from attrs import frozen
 
-Kind = Literal["quirk", "mutant"]
+Kind = Literal["quirk", "mutant", "library"]
 
 
 @frozen
@@ -34,6 +36,8 @@ class Deviation:
 
 
 AUXPOW_PROPS = "properties/test_auxpow.py"
+FEDERATION_PROPS = "properties/test_federation.py"
+BLS_PROPS = "properties/test_bls.py"
 RETARGET_PROPS = "properties/test_retarget.py"
 _STRUCTURAL_CORRUPTIONS = (
     "wrong-index",
@@ -133,7 +137,79 @@ QUIRKS: tuple[Deviation, ...] = (
     ),
 )
 
+QUIRKS += (
+    Deviation(
+        id="approvals-padded-bits-count",
+        kind="quirk",
+        component="approvals",
+        summary="set bits at index >= n count toward num_approvals but are zipped away from the "
+        "authorities in verify: with n = 3, one real signature plus one padded bit reaches 2",
+        source="app/src/signatures.rs AggregateApproval::num_approvals / verify",
+        breaks=(f"{FEDERATION_PROPS}::test_block_approvals_are_judged_like_the_reference",),
+    ),
+    Deviation(
+        id="federation-early-approvals-lost",
+        kind="quirk",
+        component="approvals",
+        summary="approvals that arrive before their block are parked under height 0, overwrite "
+        "each other and are never merged when the block arrives",
+        source="app/src/block_candidate/block_candidate_cache.rs (placeholder height 0)",
+        breaks=(f"{FEDERATION_PROPS}::TestFederation::runTest",),
+    ),
+    Deviation(
+        id="federation-replace-drops-approvals",
+        kind="quirk",
+        component="approvals",
+        summary="a higher-slot block replaces the candidate at its height and the approvals "
+        "gathered so far are dropped, as are later approvals of the replaced block",
+        source="app/src/block_candidate/block_candidate_cache.rs insert",
+        breaks=(f"{FEDERATION_PROPS}::TestFederation::runTest",),
+    ),
+)
+
 MUTANTS: tuple[Deviation, ...] = (
+    Deviation(
+        "approvals-strict-threshold",
+        "mutant",
+        "approvals",
+        "a block needs more than ceil(2n/3) approvals (> instead of >=)",
+        "alys/approvals.py ApprovalsPort._majority",
+    ),
+    Deviation(
+        "approvals-floor-threshold",
+        "mutant",
+        "approvals",
+        "the threshold is floor(2n/3) instead of ceil(2n/3)",
+        "alys/approvals.py ApprovalsPort.required_approvals",
+    ),
+    Deviation(
+        "approvals-duplicate-counted",
+        "mutant",
+        "approvals",
+        "a duplicate approval is counted (and aggregated) again instead of ignored",
+        "alys/approvals.py Aggregate.add",
+    ),
+    Deviation(
+        "approvals-verify-all-authorities",
+        "mutant",
+        "approvals",
+        "the aggregate is verified against every authority instead of the signers",
+        "alys/approvals.py Aggregate.verify",
+    ),
+    Deviation(
+        "bls-wrong-dst",
+        "mutant",
+        "approvals",
+        "messages are hashed with the basic scheme's DST (..._NUL_) instead of the POP suite's",
+        "alys/bls.py LighthouseBls._verify",
+    ),
+    Deviation(
+        "bls-accepts-infinity-key",
+        "mutant",
+        "approvals",
+        "public key validation lets the identity key through (so the identity signature verifies)",
+        "alys/bls.py LighthouseBls.public_key",
+    ),
     Deviation(
         "bitcoin-merkle-odd-promotes",
         "mutant",
@@ -256,7 +332,24 @@ MUTANTS: tuple[Deviation, ...] = (
     ),
 )
 
-ALL: dict[str, Deviation] = {d.id: d for d in QUIRKS + MUTANTS}
+def _library(id: str, summary: str, family: str) -> Deviation:
+    return Deviation(
+        id, "library", "bls", summary, "bls-edge-cases.md (measured)",
+        breaks=(f"{BLS_PROPS}::test_backends_agree_on_edge_inputs[[]{family}[]]",),
+    )
+
+
+LIBRARY: tuple[Deviation, ...] = (
+    _library("blspy-fast-aggregate-accepts-infinity-key", "blspy's FastAggregateVerify accepts a key list with the identity key in it", "fast-aggregate-with-infinity-key"),
+    _library("blspy-aggregate-verify-empty-accepts", "blspy's AggregateVerify([], [], identity signature) is True", "aggregate-verify-empty"),
+    _library("blspy-raises-on-bad-encodings", "blspy raises on undecodable or out-of-group inputs where Verify must return False", "verify-malformed-signature"),
+    _library("py-ecc-milagro-aggregate-outside-subgroup", "py_ecc and milagro aggregate a signature outside the G2 subgroup instead of refusing it", "aggregate-outside-subgroup"),
+    _library("aggregate-of-nothing-differs", "Aggregate([]) raises in py_ecc and blst, but is the identity in milagro and blspy", "aggregate-empty"),
+    _library("blspy-signs-with-zero-key", "blspy's SkToPk(0) returns the identity key instead of refusing the secret key", "zero-secret-key"),
+)
+
+ALL: dict[str, Deviation] = {d.id: d for d in QUIRKS + MUTANTS + LIBRARY}
+LIBRARY_IDS: frozenset[str] = frozenset(d.id for d in LIBRARY)
 QUIRK_IDS: frozenset[str] = frozenset(d.id for d in QUIRKS)
 MUTANT_IDS: frozenset[str] = frozenset(d.id for d in MUTANTS)
 
@@ -275,4 +368,5 @@ def get(deviation_id: str) -> Deviation:
 
 def quirks_breaking(nodeid: str, carried: Iterable[str]) -> list[Deviation]:
     """The carried quirks that break the property with this node id."""
-    return [get(q) for q in sorted(carried) if get(q).kind == "quirk" and get(q).breaks_item(nodeid)]
+    always = sorted(LIBRARY_IDS)
+    return [get(q) for q in [*sorted(carried), *always] if get(q).kind != "mutant" and get(q).breaks_item(nodeid)]

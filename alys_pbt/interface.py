@@ -13,14 +13,15 @@ returns one). Rejections are exceptions whose *class name* is the error's name (
 defines its own classes. Any other exception is a crash. Protocol data cross the interface as
 consensus bytes, except where a method says it takes a model object from `models/`.
 
-Components land with their issues: auxpow and chain (PoW part) now; approvals, actors and sync
-later. A target that lacks a method is refused with a TargetError naming every missing part.
+Components land with their issues: auxpow, chain (PoW part) and approvals now; actors and sync
+later. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority. A target that lacks a method is refused with a TargetError naming every missing part.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from models.approvals import AggregateApproval, IndividualApproval
 from models.auxpow import AuxPowHeader, PowContext
 from models.retarget import RetargetParams
 
@@ -56,7 +57,27 @@ class ChainComponent(Protocol):
     def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int: ...
 
 
-COMPONENTS: dict[str, type] = {"auxpow": AuxPowComponent, "chain": ChainComponent}
+class CandidateCacheLike(Protocol):
+    """The block candidate cache: blocks and approvals in, accepted block hashes out."""
+
+    accepted: list[bytes]  # signing roots of the blocks imported, in order
+
+    def insert_block(self, block_hash: bytes, height: int, slot: int) -> None: ...
+    def add_approval(self, block_hash: bytes, approval: IndividualApproval) -> None: ...  # may raise
+
+
+class ApprovalsComponent(Protocol):
+    """Federation approvals (app/src/signatures.rs, block_candidate/*). Messages are signing roots."""
+
+    def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool: ...  # the node's BLS
+    def fast_aggregate_verify(self, pks: list[bytes], message: bytes, signature: bytes) -> bool: ...
+    def required_approvals(self, n: int) -> int: ...
+    def check_individual(self, approval: IndividualApproval, authorities: list[bytes], message: bytes) -> None: ...
+    def majority_approved(self, approval: AggregateApproval, authorities: list[bytes], message: bytes) -> bool: ...
+    def candidate_cache(self, authorities: list[bytes]) -> CandidateCacheLike: ...
+
+
+COMPONENTS: dict[str, type] = {"auxpow": AuxPowComponent, "chain": ChainComponent, "approvals": ApprovalsComponent}
 
 
 def required_methods(component: type) -> list[str]:

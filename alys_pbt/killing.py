@@ -102,6 +102,8 @@ class Pair:
     @property
     def target_spec(self) -> str:
         d = deviations.get(self.deviation)
+        if d.kind == "library":
+            return "alys-fixed"  # the library itself carries it
         return "alys-fixed+" + "+".join((*d.requires, d.id))
 
     @property
@@ -119,7 +121,7 @@ def declared_pairs(cases: list[Case] | None = None) -> list[Pair]:
     for function, group in by_function.items():
         for mutant in group[0].declared:
             pairs.append(Pair(mutant, function, tuple(group)))
-    for quirk in deviations.QUIRKS:
+    for quirk in deviations.QUIRKS + deviations.LIBRARY:
         for function, group in by_function.items():
             hit = tuple(c for c in group if any(fnmatch.fnmatchcase(c.nodeid, p) for p in quirk.breaks))
             if hit:
@@ -150,13 +152,15 @@ class Outcome:
     counterexample: str = ""
 
 
-def _budget(*, seed_examples: int | None, shrink: bool) -> settings:
+def _budget(own: settings | None, *, shrink: bool) -> settings:
+    """The ci budget; a property that sets its own, smaller max_examples (py_ecc) keeps it."""
     base = settings.get_profile("ci") if "ci" in settings._profiles else settings()  # noqa: SLF001
+    examples = min(base.max_examples, own.max_examples) if own is not None else base.max_examples
     phases = (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ())
     return settings(
         base,
         database=None,
-        max_examples=seed_examples or base.max_examples,
+        max_examples=examples,
         phases=phases,
         report_multiple_bugs=False,
         deadline=None,
@@ -175,7 +179,8 @@ def run_case(case: Case, target: Any, *, seed: int, shrink: bool = False) -> Out
     """Run one case on `target` under the ci budget; restores every attribute it touches."""
     calls = [0]
     first_failure: list[int] = []
-    budget = _budget(seed_examples=None, shrink=shrink)
+    explicit = getattr(case.obj, "_hypothesis_internal_settings_applied", False)
+    budget = _budget(case.obj._hypothesis_internal_use_settings if explicit else None, shrink=shrink)
     start = time.perf_counter()
     with targets.using(target):
         try:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import is_hypothesis_test
 
 from alys_pbt import database, deviations, profiles, targets
+from models import bls
 from alys_pbt.interface import TargetError
 
 MARKERS = {
@@ -45,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("ALYS_PBT_REPLAY_DB") or None,
         help="a foreign .hypothesis/examples directory whose failures replay first (read-only)",
     )
+    group.addoption(
+        "--bls-backend",
+        default=os.environ.get("ALYS_BLS_BACKEND", "blst"),
+        help="BLS library that signs and verifies for the suite: blst (default), py_ecc, milagro, blspy",
+    )
     group.addoption("--findings", default=None, help="write a Markdown findings report here")
     group.addoption("--run-slow", action="store_true", help="run tests marked slow")
 
@@ -59,11 +65,14 @@ def pytest_configure(config: pytest.Config) -> None:
             replay=config.getoption("replay_db"), url=os.environ.get("ALYS_PBT_DATABASE_URL") or None
         )
         target = targets.load(config.getoption("target"))
-    except (profiles.UnknownProfile, database.DatabaseError, TargetError) as err:
+        bls_backend = bls.choose(config.getoption("bls_backend"))
+    except (profiles.UnknownProfile, database.DatabaseError, TargetError, bls.UnknownBackend) as err:
         raise pytest.UsageError(str(err)) from None
+    import py_ecc.bls  # noqa: F401 - it raises the recursion limit on import: do it before any test
+
     profiles.load(profile, db)
     targets.select(target)
-    _state.update(profile=profile, target=target, results={})
+    _state.update(profile=profile, target=target, results={}, bls=bls_backend)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -71,7 +80,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     replay = config.getoption("replay_db")
     return [
         f"alys-pbt: profile {_state['profile']!r}, target {target.name!r} "
-        f"({len(target.quirks)} known quirks held as strict xfails)"
+        f"({len(target.quirks)} known quirks held as strict xfails), BLS backend {_state['bls'].name!r}"
         + (f", replaying {replay}" if replay else "")
     ]
 
@@ -80,6 +89,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def target() -> Any:
     """The implementation under test (see alys_pbt/interface.py)."""
     return targets.current()
+
+
+@pytest.fixture(scope="session")
+def bls_backend() -> Any:
+    """The BLS backend chosen with --bls-backend; a test may ask models.bls.backend(name) itself."""
+    return bls.backend()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -146,7 +161,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def findings() -> list[tuple[deviations.Deviation, str, list[tuple[str, dict[str, Any]]]]]:
     """(quirk, verdict, results) for every quirk the target carries."""
     rows = []
-    for quirk_id in sorted(_state["target"].quirks):
+    for quirk_id in [*sorted(_state["target"].quirks), *sorted(deviations.LIBRARY_IDS)]:
         results = _state["results"].get(quirk_id, [])
         if not results:
             verdict = "not run"
@@ -159,9 +174,9 @@ def findings() -> list[tuple[deviations.Deviation, str, list[tuple[str, dict[str
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or not _state.get("target") or not _state["target"].quirks:
+    if hasattr(config, "workerinput") or not _state.get("target"):
         return
-    rows = findings()
+    rows = [row for row in findings() if row[1] != "not run" or row[0].kind == "quirk"]
     if all(verdict == "not run" for _, verdict, _ in rows):
         return
     terminalreporter.section("alys-pbt findings: known deviations of target " + _state["target"].name)

@@ -1,0 +1,182 @@
+"""app/src/signatures.rs and the block candidate cache (§3.2, §3.4), as the node codes them.
+
+Quirks (on in target `alys`):
+* `approvals-padded-bits-count`: set bits at index >= n count toward num_approvals but are zipped
+  away from the authorities in verify, so a producer can pad its own approvals;
+* `federation-early-approvals-lost`: approvals for an unknown block are parked under height 0, each
+  overwriting the last, and never merged when the block arrives;
+* `federation-replace-drops-approvals`: one candidate per height; a higher-slot block replaces it
+  and the approvals gathered so far, and later approvals of the replaced block, are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from alys.bls import BlsDecodeError, LighthouseBls
+from alys.variant import Variant
+
+MAX_VALIDATORS = 15
+
+
+class ApprovalError(Exception):
+    """signatures.rs / chain.rs errors about approvals."""
+
+
+class UnknownAuthority(ApprovalError):
+    pass
+
+
+class InvalidSignature(ApprovalError):
+    pass
+
+
+class BadSignature(ApprovalError):
+    pass
+
+
+class Aggregate:
+    """AggregateApproval: BitList<U15> and an AggregateSignature (None is `empty()`)."""
+
+    def __init__(self, port: ApprovalsPort) -> None:
+        self.port = port
+        self.bits = [False] * MAX_VALIDATORS
+        self.duplicates = 0
+        self.signature: Any | None = None
+
+    def add(self, index: int, signature: bytes) -> None:
+        if index >= len(self.bits):
+            raise UnknownAuthority(index)
+        if self.bits[index]:
+            if not self.port.v.on("approvals-duplicate-counted"):
+                return  # a duplicate is a silent no-op
+            self.duplicates += 1
+        self.bits[index] = True
+        point = self.port.bls.signature(signature)
+        self.signature = point if self.signature is None else self.signature + point
+
+    def num_approvals(self) -> int:
+        return sum(self.bits) + self.duplicates
+
+    def verify(self, authorities: Sequence[bytes], message: bytes) -> bool:
+        if self.port.v.on("approvals-verify-all-authorities"):
+            pks = list(authorities)
+        else:
+            pks = [pk for bit, pk in zip(self.bits, authorities) if bit]  # bits >= n fall away
+        return self.port.bls.fast_aggregate_verify(pks, message, self.signature)
+
+
+class ApprovalsPort:
+    """The `approvals` component of target `alys`."""
+
+    def __init__(self, variant: Variant) -> None:
+        self.v = variant
+        self.bls = LighthouseBls(variant)
+
+    def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
+        return self.bls.verify(pk, message, signature)
+
+    def fast_aggregate_verify(self, pks: Sequence[bytes], message: bytes, signature: bytes) -> bool:
+        try:
+            point = self.bls.signature(signature)
+        except BlsDecodeError:
+            return False
+        return self.bls.fast_aggregate_verify(pks, message, point)
+
+    def required_approvals(self, n: int) -> int:
+        return 2 * n // 3 if self.v.on("approvals-floor-threshold") else (2 * n + 2) // 3
+
+    def check_individual(self, approval: Any, authorities: Sequence[bytes], message: bytes) -> None:
+        if approval.authority_index >= len(authorities):
+            raise UnknownAuthority(approval.authority_index)
+        if not self.bls.verify(authorities[approval.authority_index], message, approval.signature):
+            raise InvalidSignature(approval.authority_index)
+
+    def majority_approved(self, approval: Any, authorities: Sequence[bytes], message: bytes) -> bool:
+        """chain.rs majority_approved for a block's AggregateApproval (bits, signature bytes)."""
+        aggregate = Aggregate(self)
+        aggregate.bits = list(approval.bits)
+        if approval.signature is not None:
+            try:
+                aggregate.signature = self.bls.signature(approval.signature)
+            except BlsDecodeError:
+                raise BadSignature("undecodable aggregate signature") from None
+        return self._majority(aggregate, authorities, message)
+
+    def _majority(self, aggregate: Aggregate, authorities: Sequence[bytes], message: bytes) -> bool:
+        n = len(authorities)
+        if not self.v.on("approvals-padded-bits-count") and any(aggregate.bits[n:]):
+            raise UnknownAuthority(f"bits set beyond the {n} authorities")
+        required = self.required_approvals(n)
+        num = aggregate.num_approvals()
+        if num <= required if self.v.on("approvals-strict-threshold") else num < required:
+            return False
+        if not aggregate.verify(authorities, message):
+            raise BadSignature("aggregate approval does not verify")
+        return True
+
+    def candidate_cache(self, authorities: Sequence[bytes]) -> CandidateCache:
+        return CandidateCache(self, authorities)
+
+
+class Candidate:
+    def __init__(self, port: ApprovalsPort, block_hash: bytes, height: int, slot: int) -> None:
+        self.block_hash, self.height, self.slot = block_hash, height, slot
+        self.aggregate = Aggregate(port)
+
+
+class CandidateCache:
+    """block_candidate_cache.rs: candidates by height, approvals, acceptance on majority."""
+
+    def __init__(self, port: ApprovalsPort, authorities: Sequence[bytes], final_height: int = 0) -> None:
+        self.port, self.v = port, port.v
+        self.authorities = list(authorities)
+        self.final_height = final_height
+        self.by_height: dict[int, dict[bytes, Candidate]] = {}
+        self.queued: dict[bytes, list[Any]] = {}  # early approvals, per block hash
+        self.placeholder: tuple[bytes, Any] | None = None  # the node's height-0 entry
+        self.accepted: list[bytes] = []
+
+    def _find(self, block_hash: bytes) -> Candidate | None:
+        for candidates in self.by_height.values():
+            if block_hash in candidates:
+                return candidates[block_hash]
+        return None
+
+    def insert_block(self, block_hash: bytes, height: int, slot: int) -> None:
+        if height <= self.final_height:
+            return  # an old block
+        at_height = self.by_height.setdefault(height, {})
+        if block_hash in at_height:
+            return
+        if self.v.on("federation-replace-drops-approvals") and at_height:
+            (current,) = at_height.values()
+            if slot <= current.slot:
+                return  # only a higher slot replaces the candidate
+            at_height.clear()  # ... and the approvals it gathered go with it
+        candidate = at_height[block_hash] = Candidate(self.port, block_hash, height, slot)
+        if not self.v.on("federation-early-approvals-lost"):
+            for approval in self.queued.pop(block_hash, []):
+                candidate.aggregate.add(approval.authority_index, approval.signature)
+        self._maybe_accept(candidate)
+
+    def add_approval(self, block_hash: bytes, approval: Any) -> None:
+        self.port.check_individual(approval, self.authorities, block_hash)
+        candidate = self._find(block_hash)
+        if candidate is not None:
+            candidate.aggregate.add(approval.authority_index, approval.signature)
+            self._maybe_accept(candidate)
+        elif self.v.on("federation-early-approvals-lost"):
+            self.placeholder = (block_hash, approval)  # each early approval overwrites the last
+        else:
+            self.queued.setdefault(block_hash, []).append(approval)
+
+    def _maybe_accept(self, candidate: Candidate) -> None:
+        if candidate.height != self.final_height + 1:
+            return
+        if self.port._majority(candidate.aggregate, self.authorities, candidate.block_hash):
+            self.accepted.append(candidate.block_hash)
+            self.final_height = candidate.height
+            self.by_height.clear()  # the node clears the whole cache on import
+            self.placeholder = None

@@ -1,0 +1,245 @@
+"""Strategies for the BLS federation: keyrings, signed proposals, honest and Byzantine approvals.
+
+Signatures are real (the chosen backend signs; signing is memoized per key and message). Byzantine
+kinds, each with what a correct node does with it:
+
+* `forged`: a valid G2 signature by another key, claimed for this index: InvalidSignature;
+* `other-message`: this authority's signature over another block: InvalidSignature;
+* `duplicate`: an honest approval delivered again: no effect;
+* `unknown-index`: an index in n..14 (inside the 15-bit list): UnknownAuthority;
+* `index-over-15`: an index in 15..255: UnknownAuthority;
+* `malformed`: a signature from the deserialization families of Ethereum's BLS conformance suite
+  (bls-edge-cases.md): InvalidSignature;
+* `infinity-signature`: the identity signature: InvalidSignature;
+* `byzantine-signer`: a Byzantine authority's valid signature over any block: counted (it is one);
+* plus two keyring-level kinds: an `infinity-key` authority, and a `rogue-key` registered without
+  proof of possession (pk_rogue = pk_attacker - sum of the others).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+from typing import Literal
+
+from attrs import frozen
+from hypothesis import strategies as st
+
+from models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
+from models.bls import INFINITY_PK, INFINITY_SIG, R, Backend
+
+P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
+ByzantineKind = Literal[
+    "forged",
+    "other-message",
+    "duplicate",
+    "unknown-index",
+    "index-over-15",
+    "malformed",
+    "infinity-signature",
+    "byzantine-signer",
+]
+BYZANTINE_KINDS: tuple[ByzantineKind, ...] = (
+    "forged",
+    "other-message",
+    "duplicate",
+    "unknown-index",
+    "index-over-15",
+    "malformed",
+    "infinity-signature",
+    "byzantine-signer",
+)
+EXPECTED: dict[ByzantineKind, str] = {
+    "forged": "InvalidSignature",
+    "other-message": "InvalidSignature",
+    "duplicate": "ok",
+    "unknown-index": "UnknownAuthority",
+    "index-over-15": "UnknownAuthority",
+    "malformed": "InvalidSignature",
+    "infinity-signature": "InvalidSignature",
+    "byzantine-signer": "ok",
+}
+
+secret_keys = st.integers(1, R - 1)
+signing_roots = st.binary(min_size=32, max_size=32)
+
+
+@frozen
+class Keyring:
+    """A federation: secret keys (None where the key is not ours to sign with) and public keys."""
+
+    secret_keys: tuple[int | None, ...]
+    public_keys: tuple[bytes, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.public_keys)
+
+
+@st.composite
+def keyrings(draw: st.DrawFn, bls: Backend, *, n: int | st.SearchStrategy[int] | None = None) -> Keyring:
+    """1-15 authorities with distinct secret keys drawn as integers in [1, r)."""
+    size = draw(st.integers(1, MAX_VALIDATORS) if n is None else n if isinstance(n, st.SearchStrategy) else st.just(n))
+    sks = draw(st.lists(secret_keys, min_size=size, max_size=size, unique=True))
+    return Keyring(tuple(sks), tuple(bls.SkToPk(sk) for sk in sks))
+
+
+def with_infinity_key(keyring: Keyring, index: int) -> Keyring:
+    """The keyring with authority `index` configured with the identity public key."""
+    pks = list(keyring.public_keys)
+    pks[index] = INFINITY_PK
+    sks = list(keyring.secret_keys)
+    sks[index] = None
+    return Keyring(tuple(sks), tuple(pks))
+
+
+def rogue_key(others: Sequence[bytes], attacker_sk: int, bls: Backend) -> bytes:
+    """pk_attacker - sum(others): a key whose owner can sign for the whole set alone (no PoP)."""
+    import pyblst
+
+    total = pyblst.BlstP1Element.uncompress(bls.SkToPk(attacker_sk))
+    for pk in others:
+        total = total + -pyblst.BlstP1Element.uncompress(pk)
+    return total.compress()
+
+
+@functools.cache
+def _non_subgroup_g2() -> tuple[bytes, ...]:
+    # On-curve G2 points outside the subgroup: x = (1, x0) for small x0 (found with py_ecc).
+    from py_ecc.bls.point_compression import decompress_G2
+    from py_ecc.optimized_bls12_381 import curve_order, is_inf, multiply
+
+    found = []
+    z1 = (0x80 << 376) | 1
+    for x0 in range(1, 64):
+        try:
+            point = decompress_G2((z1, x0))
+        except (ValueError, AssertionError):
+            continue
+        if not is_inf(multiply(point, curve_order)):
+            found.append(z1.to_bytes(48, "big") + x0.to_bytes(48, "big"))
+        if len(found) == 3:
+            break
+    return tuple(found)
+
+
+@st.composite
+def malformed_signatures(draw: st.DrawFn, valid: bytes) -> bytes:
+    """G2 encodings from the conformance suite's deserialization families, derived from `valid`."""
+    family = draw(
+        st.sampled_from(
+            [
+                "not-in-subgroup",
+                "not-on-curve",
+                "x-equals-p",
+                "x-above-p",
+                "too-short",
+                "too-long",
+                "infinity-without-b-flag",
+                "wrong-c-flag",
+                "b-flag-with-nonzero-x",
+                "b-flag-with-a-flag",
+                "mask-111",
+                "mask-011",
+                "mask-001",
+            ]
+        ),
+        label="family",
+    )
+    body = valid[1:]
+    if family == "not-in-subgroup":
+        return draw(st.sampled_from(_non_subgroup_g2()))
+    if family == "not-on-curve":
+        x = hashlib.sha256(valid).digest()
+        return bytes([0x80]) + bytes(15) + x + bytes(16) + x  # x = (c1, c0) rarely on the curve
+    if family in ("x-equals-p", "x-above-p"):
+        c1 = P + (0 if family == "x-equals-p" else draw(st.integers(1, 2**381 - 1 - P)))
+        return (c1 | 0x80 << 376).to_bytes(48, "big") + valid[48:]
+    if family == "too-short":
+        return valid[: draw(st.integers(0, 95))]
+    if family == "too-long":
+        return valid + draw(st.binary(min_size=1, max_size=4))
+    if family == "infinity-without-b-flag":
+        return bytes([0x80]) + bytes(95)
+    if family == "wrong-c-flag":
+        return bytes([valid[0] & 0x7F]) + body
+    if family == "b-flag-with-nonzero-x":
+        return bytes([0xC0]) + body
+    if family == "b-flag-with-a-flag":
+        return bytes([0xE0]) + bytes(95)
+    top = {"mask-111": 0xE0, "mask-011": 0x60, "mask-001": 0x20}[family]
+    return bytes([top | (valid[0] & 0x1F)]) + body
+
+
+@st.composite
+def byzantine_approvals(
+    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend, *, kind: ByzantineKind | None = None,
+    byzantine: Sequence[int] = (), honest_of: IndividualApproval | None = None,
+) -> tuple[ByzantineKind, IndividualApproval]:
+    """One Byzantine approval of `message` and its kind (EXPECTED says what a node must do)."""
+    kinds = [k for k in BYZANTINE_KINDS if (k != "byzantine-signer" or byzantine) and (k != "duplicate" or honest_of)]
+    k: ByzantineKind = kind or draw(st.sampled_from(kinds), label="kind")
+    signers = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
+    index = draw(st.sampled_from(signers), label="index") if signers else 0
+    sk = keyring.secret_keys[index] or 1
+    if k == "forged":
+        other = draw(secret_keys.filter(lambda s: s != sk))
+        return k, IndividualApproval(bls.Sign(other, message), index)
+    if k == "other-message":
+        other_message = draw(signing_roots.filter(lambda m: m != message))
+        return k, IndividualApproval(bls.Sign(sk, other_message), index)
+    if k == "duplicate":
+        assert honest_of is not None
+        return k, honest_of
+    if k == "unknown-index":
+        fake = draw(st.integers(keyring.n, MAX_VALIDATORS - 1)) if keyring.n < MAX_VALIDATORS else 15
+        return k, IndividualApproval(bls.Sign(sk, message), fake)
+    if k == "index-over-15":
+        return k, IndividualApproval(bls.Sign(sk, message), draw(st.integers(MAX_VALIDATORS, 255)))
+    if k == "malformed":
+        return k, IndividualApproval(draw(malformed_signatures(bls.Sign(sk, message))), index)
+    if k == "infinity-signature":  # any authority, including one configured with the identity key
+        return k, IndividualApproval(INFINITY_SIG, draw(st.integers(0, keyring.n - 1), label="index"))
+    b = draw(st.sampled_from(list(byzantine)), label="byzantine authority")
+    return k, IndividualApproval(bls.Sign(keyring.secret_keys[b] or 1, message), b)
+
+
+def honest_approval(keyring: Keyring, index: int, message: bytes, bls: Backend) -> IndividualApproval:
+    sk = keyring.secret_keys[index]
+    assert sk is not None, "no secret key for this authority"
+    return IndividualApproval(bls.Sign(sk, message), index)
+
+
+AggregateKind = Literal["honest", "padded", "short", "wrong-message", "unknown-bit", "missing-signer", "empty"]
+
+
+@st.composite
+def aggregate_approvals(
+    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend
+) -> tuple[AggregateKind, AggregateApproval]:
+    """A block's AggregateApproval as a producer might send it, honest or not.
+
+    `padded` sets bits at index >= n (the producer's padding), `short` has fewer signers than the
+    threshold, `missing-signer` sets a bit whose authority did not sign, `unknown-bit` sets a bit
+    >= n with a valid aggregate of the others, `empty` has no signature.
+    """
+    kind: AggregateKind = draw(
+        st.sampled_from(["honest", "padded", "short", "wrong-message", "unknown-bit", "missing-signer", "empty"]),
+        label="aggregate kind",
+    )
+    n = keyring.n
+    need = (2 * n + 2) // 3
+    # Honest producers gather between the threshold and everyone; short ones stop below it.
+    count = draw(st.integers(1, max(need - 1, 1)) if kind == "short" else st.integers(need, n), label="signer count")
+    signers = draw(st.permutations(range(n)), label="signers")[:count]
+    msg = draw(signing_roots.filter(lambda m: m != message)) if kind == "wrong-message" else message
+    approvals = [honest_approval(keyring, i, msg, bls) for i in signers]
+    agg = AggregateApproval.of(approvals, bls)
+    bits = list(agg.bits)
+    if kind in ("padded", "unknown-bit") and n < MAX_VALIDATORS:
+        for i in draw(st.lists(st.integers(n, MAX_VALIDATORS - 1), min_size=1, unique=True), label="padding"):
+            bits[i] = True
+    if kind == "missing-signer" and len(signers) < n:
+        bits[next(i for i in range(n) if i not in signers)] = True
+    return kind, AggregateApproval(tuple(bits), None if kind == "empty" else agg.signature)

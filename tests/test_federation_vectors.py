@@ -1,0 +1,38 @@
+"""Known answers for the federation: Alys's key pair, the threshold table, the padding attack."""
+
+from __future__ import annotations
+
+import pytest
+
+from alys_pbt import targets
+from models import approvals as ref
+from models import bls
+
+ALYS_PK_1 = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
+
+
+@pytest.mark.parametrize("name", ["blst", "milagro", "blspy", "py_ecc"])
+def test_secret_key_1_gives_alys_dev_public_key(name: str) -> None:
+    # alys-rules.md §3.1 / §7.6: the dev config's authority.
+    assert bls.backend(name).SkToPk(1).hex() == ALYS_PK_1
+
+
+def test_padding_attack_with_three_authorities() -> None:
+    # §3.2: one honest signature plus one padded bit (index 14) reaches the threshold of 2.
+    b = bls.backend("blst")
+    pks = [b.SkToPk(sk) for sk in (11, 12, 13)]
+    message = bytes(32)
+    padded = ref.AggregateApproval(tuple([True] + [False] * 13 + [True]), b.Sign(11, message))
+    with pytest.raises(ref.UnknownAuthority):
+        ref.check_aggregate(padded, pks, message, b)
+    assert targets.load("alys").approvals.majority_approved(padded, pks, message) is True
+    with pytest.raises(Exception, match="beyond the 3 authorities"):
+        targets.load("alys-fixed").approvals.majority_approved(padded, pks, message)
+
+
+def test_aggregation_bits_serialize_as_two_ssz_bytes() -> None:
+    # §3.2: BitList<U15> is 2 bytes: 15 bits and the length delimiter.
+    empty = ref.AggregateApproval((False,) * 15, None)
+    assert empty.ssz_bits() == bytes([0x00, 0x80])
+    first_and_last = ref.AggregateApproval((True,) + (False,) * 13 + (True,), None)
+    assert first_and_last.ssz_bits() == bytes([0x01, 0xC0])
