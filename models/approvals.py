@@ -7,7 +7,7 @@ set. Where the node deviates (alys-rules.md §3.2, §3.4), this module states th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from attrs import field, frozen
 
@@ -86,11 +86,20 @@ class AggregateApproval:
         return value.to_bytes(2, "little")
 
 
+def verifies(check: Callable[..., bool], *args: object) -> bool:
+    """The verdict of a BLS verification; a library that raises on undecodable input (blspy)
+    is answering INVALID, as the IETF suite's Verify must."""
+    try:
+        return bool(check(*args))
+    except (ValueError, RuntimeError, TypeError):
+        return False
+
+
 def check_individual(approval: IndividualApproval, authorities: Sequence[bytes], message: bytes, bls: Backend) -> None:
     """Accept one authority's approval of `message`, or raise why not."""
     if not 0 <= approval.authority_index < len(authorities):
         raise UnknownAuthority(f"authority {approval.authority_index} of {len(authorities)}")
-    if not bls.Verify(authorities[approval.authority_index], message, approval.signature):
+    if not verifies(bls.Verify, authorities[approval.authority_index], message, approval.signature):
         raise InvalidSignature(f"authority {approval.authority_index}'s signature does not verify")
 
 
@@ -103,8 +112,8 @@ def check_aggregate(approval: AggregateApproval, authorities: Sequence[bytes], m
         raise UnknownAuthority(f"bits {unknown} set for a federation of {n}")
     if len(signers) < required_approvals(n):
         raise NotEnoughApprovals(f"{len(signers)} of {n} approve; {required_approvals(n)} required")
-    if approval.signature is None or not bls.FastAggregateVerify(
-        [authorities[i] for i in signers], message, approval.signature
+    if approval.signature is None or not verifies(
+        bls.FastAggregateVerify, [authorities[i] for i in signers], message, approval.signature
     ):
         raise BadSignature(f"aggregate does not verify for authorities {signers}")
 

@@ -36,3 +36,14 @@ def test_aggregation_bits_serialize_as_two_ssz_bytes() -> None:
     assert empty.ssz_bits() == bytes([0x00, 0x80])
     first_and_last = ref.AggregateApproval((True,) + (False,) * 13 + (True,), None)
     assert first_and_last.ssz_bits() == bytes([0x01, 0xC0])
+
+
+@pytest.mark.parametrize("name", ["blst", "milagro", "blspy"])
+def test_reference_rejects_undecodable_signatures_on_every_backend(name: str) -> None:
+    # blspy raises on bytes it cannot decode; the reference must still answer InvalidSignature
+    # (found by benchmarks/bench_federation.py running the machine on blspy).
+    b = bls.backend(name)
+    not_on_curve = bytes([0x80]) + bytes(46) + b"\x01" + bytes(47) + b"\x01"
+    approval = ref.IndividualApproval(not_on_curve, 0)
+    with pytest.raises(ref.InvalidSignature):
+        ref.check_individual(approval, [b.SkToPk(5)], bytes(32), b)

@@ -1,0 +1,74 @@
+"""The federation strategies generate what they claim."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import approvals as ref
+from models import bls
+from strategies.federation import (
+    BYZANTINE_KINDS,
+    EXPECTED,
+    aggregate_approvals,
+    byzantine_approvals,
+    keyrings,
+    malformed_signatures,
+    rogue_key,
+    signing_roots,
+)
+
+quick = settings(max_examples=20, database=None, suppress_health_check=[HealthCheck.too_slow])
+B = bls.backend("blst")
+
+
+@quick
+@given(keyring=keyrings(B))
+def test_keyrings_have_1_to_15_distinct_valid_keys(keyring) -> None:  # type: ignore[no-untyped-def]
+    assert 1 <= keyring.n <= 15
+    assert len(set(keyring.public_keys)) == keyring.n
+    assert all(B.KeyValidate(pk) for pk in keyring.public_keys)
+
+
+@pytest.mark.parametrize("kind", [k for k in BYZANTINE_KINDS if k not in ("duplicate", "byzantine-signer")])
+@quick
+@given(data=st.data())
+def test_each_byzantine_kind_gets_its_documented_verdict(kind: str, data: st.DataObject) -> None:
+    keyring = data.draw(keyrings(B, n=st.integers(1, 7)))
+    message = data.draw(signing_roots)
+    got, approval = data.draw(byzantine_approvals(keyring, message, B, kind=kind))  # type: ignore[arg-type]
+    assert got == kind
+    with pytest.raises(getattr(ref, EXPECTED[kind])):
+        ref.check_individual(approval, keyring.public_keys, message, B)
+
+
+@quick
+@given(data=st.data())
+def test_malformed_signatures_never_decode(data: st.DataObject) -> None:
+    sig = B.Sign(data.draw(st.integers(1, 2**64)), data.draw(signing_roots))
+    bad = data.draw(malformed_signatures(sig))
+    with pytest.raises(bls.BlsError):
+        B.Aggregate([bad])
+
+
+@quick
+@given(data=st.data())
+def test_honest_aggregates_meet_the_threshold_and_verify(data: st.DataObject) -> None:
+    keyring = data.draw(keyrings(B, n=st.integers(1, 7)))
+    message = data.draw(signing_roots)
+    kind, approval = data.draw(aggregate_approvals(keyring, message, B))
+    if kind == "honest":
+        ref.check_aggregate(approval, keyring.public_keys, message, B)
+    else:
+        with pytest.raises(ref.ApprovalError):
+            ref.check_aggregate(approval, keyring.public_keys, message, B)
+
+
+def test_rogue_key_forges_for_the_set_and_has_no_proof_of_possession() -> None:
+    victim, attacker = 7, 9
+    message = bytes(32)
+    rogue = rogue_key([B.SkToPk(victim)], attacker, B)
+    assert B.FastAggregateVerify([B.SkToPk(victim), rogue], message, B.Sign(attacker, message))
+    assert not B.PopVerify(rogue, B.PopProve(attacker))
+    assert B.PopVerify(B.SkToPk(attacker), B.PopProve(attacker))
