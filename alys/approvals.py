@@ -137,6 +137,7 @@ class CandidateCache:
         self.queued: dict[bytes, list[Any]] = {}  # early approvals, per block hash
         self.placeholder: tuple[bytes, Any] | None = None  # the node's height-0 entry
         self.accepted: list[bytes] = []
+        self.accepted_approvals: list[tuple[list[bool], bytes | None]] = []  # what each was accepted with
 
     def _find(self, block_hash: bytes) -> Candidate | None:
         for candidates in self.by_height.values():
@@ -177,6 +178,9 @@ class CandidateCache:
             return
         if self.port._majority(candidate.aggregate, self.authorities, candidate.block_hash):
             self.accepted.append(candidate.block_hash)
+            aggregate = candidate.aggregate
+            signature = aggregate.signature.compress() if aggregate.signature is not None else None
+            self.accepted_approvals.append((list(aggregate.bits), signature))
             self.final_height = candidate.height
             self.by_height.clear()  # the node clears the whole cache on import
             self.placeholder = None

@@ -61,6 +61,7 @@ class CandidateCacheLike(Protocol):
     """The block candidate cache: blocks and approvals in, accepted block hashes out."""
 
     accepted: list[bytes]  # signing roots of the blocks imported, in order
+    accepted_approvals: list[tuple[list[bool], bytes | None]]  # (15 bits, aggregate) each was accepted with
 
     def insert_block(self, block_hash: bytes, height: int, slot: int) -> None: ...
     def add_approval(self, block_hash: bytes, approval: IndividualApproval) -> None: ...  # may raise

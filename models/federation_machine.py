@@ -132,6 +132,15 @@ class FederationMachine(RuleBasedStateMachine):
             assert len(self.model.approvals_for(block_hash)) >= self.model.required
 
     @invariant()
+    def every_accepted_aggregate_verifies(self) -> None:
+        # Checked with the suite's backend (--bls-backend; py_ecc is the readable reference).
+        for block_hash, (bits, signature) in zip(self.cache.accepted, self.cache.accepted_approvals):
+            signers = [i for i, bit in enumerate(bits) if bit]
+            assert signature is not None and all(i < self.keyring.n for i in signers)
+            pks = [self.keyring.public_keys[i] for i in signers]
+            assert self.bls.FastAggregateVerify(pks, block_hash, signature), f"{block_hash.hex()[:8]}"
+
+    @invariant()
     def byzantine_minority_cannot_block(self) -> None:
         # Once every honest authority's approval of a proposed next-height block has been
         # delivered, some block at that height has been accepted.

@@ -211,6 +211,35 @@ def honest_approval(keyring: Keyring, index: int, message: bytes, bls: Backend) 
     return IndividualApproval(bls.Sign(sk, message), index)
 
 
+@st.composite
+def signed_proposals(
+    draw: st.DrawFn, keyring: Keyring, bls: Backend, *, signers: Sequence[int] | None = None
+) -> tuple[bytes, list[IndividualApproval]]:
+    """A block signing root and approvals of it by `signers` (default: a drawn subset)."""
+    message = draw(signing_roots, label="signing root")
+    ours = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
+    chosen = list(signers) if signers is not None else draw(st.lists(st.sampled_from(ours), unique=True), label="signers")
+    return message, [honest_approval(keyring, i, message, bls) for i in chosen]
+
+
+@st.composite
+def approvals(
+    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend, *, honest: int | None = None,
+    byzantine: int | None = None, byzantine_authorities: Sequence[int] = (),
+) -> list[tuple[str, IndividualApproval]]:
+    """A shuffled mix of `honest` honest approvals and `byzantine` Byzantine ones, with kinds."""
+    ours = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None and i not in byzantine_authorities]
+    n_honest = draw(st.integers(0, len(ours))) if honest is None else honest
+    mix: list[tuple[str, IndividualApproval]] = [
+        ("honest", honest_approval(keyring, i, message, bls)) for i in draw(st.permutations(ours))[:n_honest]
+    ]
+    for _ in range(draw(st.integers(0, 4)) if byzantine is None else byzantine):
+        mix.append(draw(byzantine_approvals(
+            keyring, message, bls, byzantine=byzantine_authorities, honest_of=mix[0][1] if mix else None
+        )))
+    return draw(st.permutations(mix))
+
+
 AggregateKind = Literal["honest", "padded", "short", "wrong-message", "unknown-bit", "missing-signer", "empty"]
 
 

@@ -72,3 +72,24 @@ def test_rogue_key_forges_for_the_set_and_has_no_proof_of_possession() -> None:
     assert B.FastAggregateVerify([B.SkToPk(victim), rogue], message, B.Sign(attacker, message))
     assert not B.PopVerify(rogue, B.PopProve(attacker))
     assert B.PopVerify(B.SkToPk(attacker), B.PopProve(attacker))
+
+
+@quick
+@given(data=st.data())
+def test_signed_proposals_and_mixed_approvals(data: st.DataObject) -> None:
+    from strategies.federation import approvals, signed_proposals
+
+    keyring = data.draw(keyrings(B, n=st.integers(1, 7)))
+    message, signed = data.draw(signed_proposals(keyring, B))
+    for approval in signed:
+        ref.check_individual(approval, keyring.public_keys, message, B)
+    mix = data.draw(approvals(keyring, message, B, honest=1, byzantine=2))
+    assert [kind for kind, _ in mix].count("honest") == 1 and len(mix) == 3
+    for kind, approval in mix:
+        expected = "ok" if kind == "honest" else EXPECTED[kind]  # type: ignore[index]
+        outcome = "ok"
+        try:
+            ref.check_individual(approval, keyring.public_keys, message, B)
+        except ref.ApprovalError as err:
+            outcome = type(err).__name__
+        assert outcome == expected
