@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 from attrs import frozen
 from hypothesis import strategies as st
@@ -40,16 +40,7 @@ ByzantineKind = Literal[
     "infinity-signature",
     "byzantine-signer",
 ]
-BYZANTINE_KINDS: tuple[ByzantineKind, ...] = (
-    "forged",
-    "other-message",
-    "duplicate",
-    "unknown-index",
-    "index-over-15",
-    "malformed",
-    "infinity-signature",
-    "byzantine-signer",
-)
+BYZANTINE_KINDS: tuple[ByzantineKind, ...] = get_args(ByzantineKind)
 EXPECTED: dict[ByzantineKind, str] = {
     "forged": "InvalidSignature",
     "other-message": "InvalidSignature",
