@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from alys.actors import ActorsPort
 from alys.approvals import ApprovalsPort
 from alys.auxpow import AuxPowPort
 from alys.chain import ChainPort
@@ -25,6 +26,9 @@ QUIRKS: frozenset[str] = frozenset(
         "approvals-padded-bits-count",
         "federation-early-approvals-lost",
         "federation-replace-drops-approvals",
+        "actors-capacity-unenforced",
+        "actors-restart-limit-hardcoded",
+        "actors-delayed-restarts-never-fire",
     }
 )
 
@@ -39,6 +43,7 @@ class AlysTarget:
         self.auxpow = AuxPowPort(self.variant)
         self.chain = ChainPort(self.variant, self.auxpow)
         self.approvals = ApprovalsPort(self.variant)
+        self.actors = ActorsPort(self.variant)
 
     def __repr__(self) -> str:
         return f"<target {self.name}>"

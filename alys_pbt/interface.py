@@ -13,8 +13,7 @@ returns one). Rejections are exceptions whose *class name* is the error's name (
 defines its own classes. Any other exception is a crash. Protocol data cross the interface as
 consensus bytes, except where a method says it takes a model object from `models/`.
 
-Components land with their issues: auxpow, chain (PoW part) and approvals now; actors and sync
-later. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority. A target that lacks a method is refused with a TargetError naming every missing part.
+Components land with their issues: auxpow, chain (PoW part), approvals and actors now; sync later. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority. A target that lacks a method is refused with a TargetError naming every missing part.
 """
 
 from __future__ import annotations
@@ -78,7 +77,22 @@ class ApprovalsComponent(Protocol):
     def candidate_cache(self, authorities: list[bytes]) -> CandidateCacheLike: ...
 
 
-COMPONENTS: dict[str, type] = {"auxpow": AuxPowComponent, "chain": ChainComponent, "approvals": ApprovalsComponent}
+class ActorsComponent(Protocol):
+    """The V2 actor runtime (crates/actor_system). `system(scheduler)` must run every task through
+    the given scheduler (alys.actors.scheduler's protocol: now, call_soon, call_later) so that the
+    properties choose the interleaving; its actors are alys.actors.system.Behaviour objects."""
+
+    def mailbox(self, capacity: int, policy: str) -> Any: ...  # send(envelope) -> verdict, pop(), backpressure()
+    def system(self, scheduler: Any) -> Any: ...  # spawn, tell, ask, broadcast, route, fail, lookup, shutdown
+    def restart_delay(self, strategy: Any, attempt: int) -> float | None: ...
+
+
+COMPONENTS: dict[str, type] = {
+    "auxpow": AuxPowComponent,
+    "chain": ChainComponent,
+    "approvals": ApprovalsComponent,
+    "actors": ActorsComponent,
+}
 
 
 def required_methods(component: type) -> list[str]:

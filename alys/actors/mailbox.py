@@ -1,0 +1,147 @@
+"""The V2 actor mailbox (crates/actor_system/src/mailbox.rs, alys-rules.md §6.3), as designed.
+
+Order: Emergency, Critical and High from a heap (higher first, older first on ties), then Normal
+FIFO, then Low and Background FIFO. Backpressure from the fill level before each send. Overflow
+policies: reject when full, drop the lowest priority, or block the sender until there is room.
+
+Quirk `actors-capacity-unenforced` (on in target `alys`): the capacity is enforced only when the
+mailbox rejects on full (`drop_on_full`); under any other policy a Blocked mailbox still enqueues,
+because the semaphore permit is dropped at the end of `send`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from enum import IntEnum
+from typing import Any, Literal
+
+from attrs import define, field
+
+from alys.variant import Variant
+
+Policy = Literal["reject", "drop-lowest", "block"]
+
+
+class Priority(IntEnum):
+    BACKGROUND = 0
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    CRITICAL = 4
+    EMERGENCY = 5
+
+
+class Backpressure(IntEnum):
+    NORMAL = 0
+    WARNING = 1
+    CRITICAL = 2
+    BLOCKED = 3
+
+
+class MailboxFull(Exception):
+    """The send was refused: the mailbox is at capacity and rejects on full."""
+
+
+@define
+class Envelope:
+    sender: str
+    seq: int  # per-sender sequence number
+    priority: Priority
+    payload: Any = None
+    queued_at: int = 0  # the mailbox's arrival counter: older = smaller
+
+
+@define
+class Mailbox:
+    capacity: int
+    policy: Policy = "reject"
+    variant: Variant = field(factory=Variant)
+    _heap: list[tuple[int, int, Envelope]] = field(factory=list)
+    _normal: deque[Envelope] = field(factory=deque)
+    _low: deque[Envelope] = field(factory=deque)
+    _blocked: deque[Envelope] = field(factory=deque)  # senders waiting for room (policy "block")
+    _arrivals: int = 0
+    dropped: list[Envelope] = field(factory=list)
+
+    def __len__(self) -> int:
+        return len(self._heap) + len(self._normal) + len(self._low)
+
+    @property
+    def waiting(self) -> list[Envelope]:
+        return list(self._blocked)
+
+    def backpressure(self) -> Backpressure:
+        size = len(self)
+        if size >= self.capacity:
+            return Backpressure.BLOCKED
+        if size >= int(self.capacity * 0.8):
+            return Backpressure.CRITICAL
+        warn = size > self.capacity / 2 if self.variant.on("actors-warning-off-by-one") else size >= self.capacity / 2
+        return Backpressure.WARNING if warn else Backpressure.NORMAL
+
+    def send(self, envelope: Envelope) -> str:
+        """Offer a message: "accepted", "rejected" (MailboxFull), "blocked" or "dropped"."""
+        if self.backpressure() is Backpressure.BLOCKED:
+            if self.policy == "reject":
+                self.dropped.append(envelope)
+                raise MailboxFull(f"mailbox of {self.capacity} is full")
+            if not self.variant.on("actors-capacity-unenforced"):
+                if self.policy == "block":
+                    self._blocked.append(envelope)
+                    return "blocked"
+                victim = self._lowest()
+                if victim is None or envelope.priority <= victim.priority:
+                    self.dropped.append(envelope)
+                    return "dropped"
+                self._remove(victim)
+                self.dropped.append(victim)
+        self._enqueue(envelope)
+        return "accepted"
+
+    def _enqueue(self, envelope: Envelope) -> None:
+        self._arrivals += 1
+        envelope.queued_at = self._arrivals
+        if envelope.priority >= Priority.HIGH:
+            order = -envelope.queued_at if self.variant.on("actors-ties-newest-first") else envelope.queued_at
+            heapq.heappush(self._heap, (-int(envelope.priority), order, envelope))
+        elif envelope.priority == Priority.NORMAL:
+            self._normal.append(envelope)
+        else:
+            self._low.append(envelope)
+
+    def _lowest(self) -> Envelope | None:
+        """The message the drop-lowest policy evicts: lowest priority, newest among equals."""
+        queued = [e for _, _, e in self._heap] + list(self._normal) + list(self._low)
+        if not queued:
+            return None
+        return min(queued, key=lambda e: (e.priority, -e.queued_at))
+
+    def _remove(self, victim: Envelope) -> None:
+        for queue in (self._normal, self._low):
+            if victim in queue:
+                queue.remove(victim)
+                return
+        self._heap = [item for item in self._heap if item[2] is not victim]
+        heapq.heapify(self._heap)
+
+    def pop(self) -> Envelope | None:
+        """The next message to process, and room for the oldest blocked sender."""
+        if self._heap:
+            envelope = heapq.heappop(self._heap)[2]
+        elif self._normal:
+            lifo = self.variant.on("actors-normal-lifo")
+            envelope = self._normal.pop() if lifo else self._normal.popleft()
+        elif self._low:
+            envelope = self._low.popleft()
+        else:
+            return None
+        if self._blocked and len(self) < self.capacity:
+            self._enqueue(self._blocked.popleft())
+        return envelope
+
+    def drain(self) -> list[Envelope]:
+        out = []
+        while (envelope := self.pop()) is not None:
+            out.append(envelope)
+        return out

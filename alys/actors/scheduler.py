@@ -1,0 +1,81 @@
+"""Injectable schedulers and clocks: a deterministic one whose next step the caller (Hypothesis)
+chooses, and one on asyncio for production. Neither sleeps on the wall clock in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Callable
+from typing import Protocol
+
+Task = Callable[[], None]
+
+
+class Scheduler(Protocol):
+    def now(self) -> float: ...
+    def call_soon(self, task: Task) -> None: ...
+    def call_later(self, delay: float, task: Task) -> None: ...
+
+
+class DeterministicScheduler:
+    """Ready tasks wait until `step(i)` runs the i-th; time moves only by `advance(dt)`."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.ready: list[Task] = []
+        self._timers: list[tuple[float, int, Task]] = []
+        self._count = 0
+
+    def now(self) -> float:
+        return self.time
+
+    def call_soon(self, task: Task) -> None:
+        self.ready.append(task)
+
+    def call_later(self, delay: float, task: Task) -> None:
+        self._count += 1
+        heapq.heappush(self._timers, (self.time + max(delay, 0.0), self._count, task))
+        self._release()
+
+    def _release(self) -> None:
+        while self._timers and self._timers[0][0] <= self.time:
+            self.ready.append(heapq.heappop(self._timers)[2])
+
+    def step(self, index: int = 0) -> bool:
+        """Run the ready task at `index` (mod the number ready); False when nothing is ready."""
+        if not self.ready:
+            return False
+        self.ready.pop(index % len(self.ready))()
+        return True
+
+    def advance(self, dt: float) -> None:
+        """Move simulated time forward; timers that fall due become ready, in due order."""
+        self.time += dt
+        self._release()
+
+    def next_timer(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    def run_until_idle(self, limit: int = 1_000_000) -> int:
+        """Run ready tasks, oldest first (a fair schedule), until none is ready."""
+        steps = 0
+        while self.ready and steps < limit:
+            self.step(0)
+            steps += 1
+        return steps
+
+
+class AsyncioScheduler:
+    """Production: the running asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop or asyncio.get_event_loop()
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    def call_soon(self, task: Task) -> None:
+        self.loop.call_soon(task)
+
+    def call_later(self, delay: float, task: Task) -> None:
+        self.loop.call_later(delay, task)

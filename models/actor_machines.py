@@ -1,0 +1,296 @@
+"""State machines for the V2 actor runtime: mailbox ordering, supervision, and message flows.
+
+Every machine drives the target's runtime through the `actors` component on a deterministic
+scheduler: Hypothesis chooses each send, each processing step, each panic and each tick of
+simulated time, so an interleaving that breaks a guarantee shrinks and replays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import note
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from alys.actors.scheduler import DeterministicScheduler  # the injectable clock, not the code under test
+from alys_pbt import targets
+from models.actors import MailboxModel, Msg, SupervisorModel
+from strategies.actors import PRIORITIES, SENDERS, supervision_policies
+
+
+class MailboxMachine(RuleBasedStateMachine):
+    """One mailbox against the model: what is accepted, what is delivered next, what is dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actors = targets.current().actors
+        self.seq: dict[str, int] = {}
+        self.delivered: list[Msg] = []
+        self.acknowledged: list[Msg] = []  # accepted or blocked: the mailbox owes them delivery
+
+    @initialize(capacity=st.integers(1, 12), policy=st.sampled_from(["reject", "drop-lowest", "block"]))
+    def open_mailbox(self, capacity: int, policy: str) -> None:
+        self.target = self.actors.mailbox(capacity, policy)
+        self.model = MailboxModel(capacity, policy)
+        note(f"mailbox of {capacity}, policy {policy}")
+
+    def _send(self, sender: str, priority: int) -> None:
+        from alys.actors.mailbox import Envelope, MailboxFull, Priority
+
+        self.seq[sender] = self.seq.get(sender, 0) + 1
+        msg = Msg(sender, self.seq[sender], priority)
+        assert self.target.backpressure().name == self.model.backpressure(), "backpressure state"
+        expected = self.model.send(msg)
+        try:
+            got = self.target.send(Envelope(sender, msg.seq, Priority(priority)))
+        except MailboxFull:
+            got = "rejected"
+        note(f"send {sender}#{msg.seq} p{priority}: {got}")
+        assert got == expected, f"mailbox answered {got}, a correct one {expected}"
+        if got in ("accepted", "blocked"):
+            self.acknowledged.append(msg)
+
+    @rule(sender=st.sampled_from(SENDERS), priority=PRIORITIES)
+    def send(self, sender: str, priority: int) -> None:
+        self._send(sender, priority)
+
+    @rule(sender=st.sampled_from(SENDERS), priority=PRIORITIES, extra=st.integers(1, 3))
+    def fill_to_overflow(self, sender: str, priority: int, extra: int) -> None:
+        while self.model.size() < self.model.capacity:
+            self._send(sender, priority)
+        for _ in range(extra):
+            self._send(sender, priority)
+
+    def _deliver_one(self) -> None:
+        expected = self.model.deliver()
+        envelope = self.target.pop()
+        got = None if envelope is None else Msg(envelope.sender, envelope.seq, int(envelope.priority))
+        note(f"deliver: {got}")
+        assert got == expected, f"delivered {got}, the model says {expected}"
+        if got is not None:
+            self.delivered.append(got)
+
+    @rule()
+    def process_one(self) -> None:
+        self._deliver_one()
+
+    @rule()
+    def drain(self) -> None:
+        while self.model.size():
+            self._deliver_one()
+        self._deliver_one()  # and then nothing
+
+    @invariant()
+    def fifo_per_sender_within_a_priority(self) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for msg in self.delivered:
+            key = (msg.sender, msg.priority)
+            assert msg.seq > last.get(key, 0), f"{msg} delivered after #{last[key]}"
+            last[key] = msg.seq
+
+    @invariant()
+    def never_holds_more_than_its_capacity(self) -> None:
+        if hasattr(self, "target"):
+            assert len(self.target) <= self.model.capacity, f"{len(self.target)} > {self.model.capacity}"
+
+    @invariant()
+    def nothing_lost_but_what_the_policy_drops(self) -> None:
+        if not hasattr(self, "target"):
+            return
+        held = len(self.target) + len(self.target.waiting)
+        owed = len(self.acknowledged) - len(self.delivered) - sum(
+            1 for m in self.model.dropped if m in self.acknowledged
+        )
+        assert held == owed, f"holds {held} messages, owes {owed}"
+
+
+class SupervisionMachine(RuleBasedStateMachine):
+    """One supervised worker under a root: panics, work and simulated time against the policy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actors = targets.current().actors
+        self.scheduler = DeterministicScheduler()
+        self.acknowledged = 0
+
+    @initialize(policy=supervision_policies())
+    def start_worker(self, policy: Any) -> None:
+        from alys.actors.system import Behaviour
+
+        self.system = self.actors.system(self.scheduler)
+        self.system.spawn("root", Behaviour)
+        self.system.spawn("worker", Behaviour, supervision=policy, parent="root", capacity=1000)
+        self.model = SupervisorModel(policy.strategy, policy.max_restarts, policy.window)
+        self.policy = policy
+        note(f"policy {policy}")
+
+    @property
+    def worker(self) -> Any:
+        return self.system.lookup("worker")
+
+    @precondition(lambda self: hasattr(self, "system") and self.worker.state.name == "RUNNING")
+    @rule()
+    def inject_panic(self) -> None:
+        back_at = self.model.on_failure(self.scheduler.now())
+        note(f"panic at {self.scheduler.now():.2f}: model restarts at {back_at}")
+        self.system.fail("worker")
+
+    @rule(dt=st.sampled_from([0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 70.0]))
+    def advance_time(self, dt: float) -> None:
+        self.scheduler.advance(dt)
+        self.scheduler.run_until_idle()
+
+    @rule(n=st.integers(1, 5))
+    def send_work(self, n: int) -> None:
+        for i in range(n):
+            if self.system.tell("worker", i) in ("accepted", "blocked"):
+                self.acknowledged += 1
+        self.scheduler.run_until_idle()
+
+    @invariant()
+    def restarts_follow_the_policy(self) -> None:
+        if hasattr(self, "model"):
+            expected = self.model.restarts_done(self.scheduler.now())
+            assert self.worker.restarts == expected, f"{self.worker.restarts} restarts, policy says {expected}"
+
+    @invariant()
+    def escalates_when_the_policy_says(self) -> None:
+        if hasattr(self, "model"):
+            got = self.system.lookup("root").escalations.count("worker")
+            assert got == self.model.escalations, f"escalated {got} times, policy says {self.model.escalations}"
+
+    @invariant()
+    def running_again_once_the_delay_has_passed(self) -> None:
+        if hasattr(self, "model") and self.model.due and self.model.escalations == 0:
+            if self.model.due[-1] <= self.scheduler.now() and len(self.model.due) == len(self.model.decided_at):
+                assert self.worker.state.name == "RUNNING", f"worker is {self.worker.state.name}"
+
+    @invariant()
+    def no_acknowledged_message_is_lost(self) -> None:
+        if hasattr(self, "system"):
+            w = self.worker
+            accounted = len(w.processed) + len(w.failed) + len(w.mailbox) + len(w.mailbox.waiting)
+            assert accounted == self.acknowledged, f"{accounted} accounted for, {self.acknowledged} acknowledged"
+
+
+class FlowsMachine(RuleBasedStateMachine):
+    """Several actors exchanging tell, ask, broadcast and routed messages, with crashes between."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actors = targets.current().actors
+        self.scheduler = DeterministicScheduler()
+        self.received: dict[str, list[tuple[str, int, int, tuple[int, ...]]]] = {}
+        self.asks: list[tuple[Any, tuple[int, ...]]] = []
+        self.accepted = 0
+
+    @initialize(n=st.integers(2, 5))
+    def start_actors(self, n: int) -> None:
+        from alys.actors.supervision import Immediate, SupervisionPolicy
+        from alys.actors.system import Behaviour
+
+        machine = self
+        self.names = [f"a{i}" for i in range(n)]
+        self.clocks = {name: [0] * n for name in self.names}
+
+        class Recorder(Behaviour):
+            def handle(self, message: Any, ctx: Any) -> Any:
+                sender, seq, clock = message
+                me = machine.names.index(ctx.name)
+                mine = machine.clocks[ctx.name]
+                for i, t in enumerate(clock):
+                    mine[i] = max(mine[i], t)
+                mine[me] += 1
+                machine.received.setdefault(ctx.name, []).append((sender, seq, 0, tuple(clock)))
+                return tuple(mine)
+
+        self.system = self.actors.system(self.scheduler)
+        policy = SupervisionPolicy(Immediate(), max_restarts=10**6, window=1.0)
+        for name in self.names:
+            self.system.spawn(name, Recorder, supervision=policy, capacity=10_000)
+        self.seq: dict[tuple[str, str], int] = {}
+
+    def _stamp(self, sender: str, to: str) -> tuple[str, int, tuple[int, ...]]:
+        key = (sender, to)
+        self.seq[key] = self.seq.get(key, 0) + 1
+        if sender in self.clocks:
+            self.clocks[sender][self.names.index(sender)] += 1
+            clock = tuple(self.clocks[sender])
+        else:
+            clock = tuple([0] * len(self.names))
+        return sender, self.seq[key], clock
+
+    def _tell(self, sender: str, to: str) -> None:
+        if self.system.tell(to, self._stamp(sender, to), sender=sender) == "accepted":
+            self.accepted += 1
+
+    @rule(data=st.data())
+    def tell(self, data: st.DataObject) -> None:
+        sender, to = data.draw(st.permutations(self.names))[:2]
+        note(f"{sender} tells {to}")
+        self._tell(sender, to)
+
+    @rule(data=st.data())
+    def ask(self, data: st.DataObject) -> None:
+        sender, to = data.draw(st.permutations(self.names))[:2]
+        stamp = self._stamp(sender, to)
+        reply = self.system.ask(to, stamp, timeout=1e9, sender=sender)
+        self.accepted += 1
+        self.asks.append((reply, stamp[2]))
+        note(f"{sender} asks {to}")
+
+    @rule(data=st.data())
+    def broadcast(self, data: st.DataObject) -> None:
+        sender = data.draw(st.sampled_from(self.names))
+        _, seq, clock = self._stamp(sender, "*")  # one stream per broadcaster, FIFO at every receiver
+        verdicts = self.system.broadcast((f"{sender}*", seq, clock), sender=sender)
+        self.accepted += sum(v == "accepted" for v in verdicts.values())
+        note(f"{sender} broadcasts #{seq}")
+
+    @rule(data=st.data())
+    def route(self, data: st.DataObject) -> None:
+        chain = data.draw(st.permutations(self.names))[: data.draw(st.integers(2, len(self.names)))]
+        _, seq, clock = self._stamp("route", "*")
+        if self.system.route(chain, (f"route{seq}", 1, clock), sender="outside") == "accepted":
+            self.accepted += len(chain)  # every hop handles it once
+        note(f"route via {chain}")
+
+    @rule(data=st.data())
+    def step(self, data: st.DataObject) -> None:
+        """Hypothesis picks which ready actor runs next."""
+        if self.scheduler.ready:
+            self.scheduler.step(data.draw(st.integers(0, len(self.scheduler.ready) - 1)))
+
+    @rule(data=st.data())
+    def crash(self, data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(self.names))
+        note(f"{name} crashes")
+        self.system.fail(name)
+
+    @rule()
+    def run_fairly(self) -> None:
+        """A fair schedule: restarts fall due, every ready actor runs, until all is quiet."""
+        self.scheduler.advance(1.0)
+        self.scheduler.run_until_idle()
+        for name in self.names:
+            cell = self.system.lookup(name)
+            assert cell.state.name == "RUNNING", f"{name} is {cell.state.name} after a fair run"
+            assert len(cell.mailbox) == 0, f"{name} still holds {len(cell.mailbox)} messages"
+        handled = sum(len(self.system.lookup(n).processed) + len(self.system.lookup(n).failed) for n in self.names)
+        assert handled == self.accepted, f"{handled} handled, {self.accepted} accepted: eventual delivery"
+
+    @invariant()
+    def fifo_per_sender_receiver_pair(self) -> None:
+        for name, got in self.received.items():
+            last: dict[str, int] = {}
+            for sender, seq, _, _ in got:
+                assert seq > last.get(sender, 0), f"{name} got {sender}#{seq} after #{last[sender]}"
+                last[sender] = seq
+
+    @invariant()
+    def responses_happen_after_their_requests(self) -> None:
+        for reply, request_clock in self.asks:
+            if reply.done and reply.error is None:
+                response = reply.value
+                assert all(r >= q for r, q in zip(response, request_clock)) and response != request_clock

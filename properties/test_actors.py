@@ -1,0 +1,117 @@
+"""Properties of the V2 actor runtime: the three state machines (models/actor_machines.py), many
+concurrent senders, restart delays, and ordered shutdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from alys.actors.scheduler import DeterministicScheduler
+from alys_pbt.killing import kills
+from models import actors as ref
+from models.actor_machines import FlowsMachine, MailboxMachine, SupervisionMachine
+from strategies.actors import restart_strategies, topologies
+
+pytestmark = pytest.mark.actors
+
+TestMailboxOrdering = kills("actors-ties-newest-first", "actors-normal-lifo", "actors-warning-off-by-one")(
+    MailboxMachine
+).TestCase
+TestSupervision = kills("actors-restart-count-from-1", "actors-restart-loses-mailbox")(SupervisionMachine).TestCase
+TestMessageFlows = kills("actors-normal-lifo", "actors-restart-loses-mailbox")(FlowsMachine).TestCase
+
+
+@kills("actors-restart-count-from-1")
+@given(strategy=restart_strategies, attempt=st.integers(0, 12))
+def test_restart_delays_match_the_reference(target: Any, strategy: Any, attempt: int) -> None:
+    """Never, Immediate, Delayed, ExponentialBackoff and Progressive give the designed delays."""
+    assert target.actors.restart_delay(strategy, attempt) == ref.restart_delay(strategy, attempt)
+
+
+@kills("actors-shutdown-forward-order")
+@given(topology=topologies())
+def test_shutdown_stops_dependents_before_their_dependencies(target: Any, topology: dict[str, tuple[str, ...]]) -> None:
+    """Ordered shutdown: an actor stops before every actor it depends on."""
+    from alys.actors.system import Behaviour
+
+    system = target.actors.system(DeterministicScheduler())
+    for name, deps in topology.items():
+        system.spawn(name, Behaviour, depends_on=deps)
+    order = system.shutdown()
+    note(f"stop order {order}")
+    assert sorted(order) == sorted(topology)
+    for name, deps in topology.items():
+        for dep in deps:
+            assert order.index(name) < order.index(dep), f"{dep} stopped before its dependent {name}"
+
+
+@kills("actors-normal-lifo")
+@given(
+    senders=st.integers(1000, 1200),
+    per_sender=st.integers(2, 3),  # order within a sender needs two messages
+    capacity=st.integers(16, 256),
+    schedule=st.randoms(use_true_random=False),
+)
+def test_a_thousand_concurrent_senders_deliver_exactly_once_in_order(
+    target: Any, senders: int, per_sender: int, capacity: int, schedule: Any
+) -> None:
+    """1,000+ senders under a fair, Hypothesis-chosen interleaving: every message arrives once,
+    in each sender's order, though the mailbox (block policy) is far smaller than the load."""
+    from alys.actors.system import Behaviour
+
+    received: list[tuple[str, Any]] = []
+
+    class Sink(Behaviour):
+        def handle(self, message: Any, ctx: Any) -> None:
+            received.append((ctx.sender, message))
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    system.spawn("sink", Sink, capacity=capacity, policy="block")
+    remaining = {f"s{i}": list(range(per_sender)) for i in range(senders)}
+
+    def sender_task(name: str) -> None:
+        verdict = system.tell("sink", remaining[name].pop(0), sender=name)
+        assert verdict in ("accepted", "blocked"), verdict
+        if remaining[name]:
+            scheduler.call_soon(lambda: sender_task(name))
+
+    for name in remaining:
+        scheduler.call_soon(lambda n=name: sender_task(n))
+    while scheduler.ready:
+        scheduler.step(schedule.randrange(len(scheduler.ready)))
+    assert len(received) == senders * per_sender
+    by_sender: dict[str, list[Any]] = {}
+    for sender, message in received:
+        by_sender.setdefault(sender, []).append(message)
+    assert all(messages == list(range(per_sender)) for messages in by_sender.values())
+
+
+@given(timeout=st.floats(0.01, 100.0))
+@kills("actors-restart-loses-mailbox")
+def test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_after_restart(target: Any, timeout: float) -> None:
+    """An ask queued before a crash is answered once the actor restarts (it was acknowledged);
+    an ask nobody can answer times out when simulated time passes its deadline."""
+    from alys.actors.supervision import Delayed, SupervisionPolicy
+    from alys.actors.system import Behaviour
+
+    class Echo(Behaviour):
+        def handle(self, message: Any, ctx: Any) -> Any:
+            return message
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    system.spawn("echo", Echo, supervision=SupervisionPolicy(Delayed(0.5), max_restarts=5, window=60.0))
+    system.fail("echo")
+    reply = system.ask("echo", "ping", timeout=timeout)
+    scheduler.run_until_idle()
+    assert not reply.done  # the actor is down: nothing answers yet
+    scheduler.advance(min(timeout, 0.5) if timeout < 0.5 else 0.5)
+    scheduler.run_until_idle()
+    if timeout <= 0.5:
+        assert reply.done and type(reply.error).__name__ == "AskTimeout"
+    else:
+        assert reply.done and reply.value == "ping", reply

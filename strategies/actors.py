@@ -1,0 +1,101 @@
+"""Strategies for the actor runtime: messages, sequences, failure schedules, topologies, policies."""
+
+from __future__ import annotations
+
+from attrs import frozen
+from hypothesis import strategies as st
+
+from alys.actors.supervision import (
+    Delayed,
+    ExponentialBackoff,
+    Immediate,
+    Never,
+    Progressive,
+    SupervisionPolicy,
+)
+
+PRIORITIES = st.integers(0, 5)  # Background .. Emergency
+SENDERS = ("chain", "engine", "bridge", "sync", "network")
+# The V2 actor graph (alys-rules.md §6.1): actor -> what it depends on.
+V2_TOPOLOGY: dict[str, tuple[str, ...]] = {
+    "storage": (),
+    "engine": ("storage",),
+    "chain": ("engine", "storage"),
+    "bridge": ("chain",),
+    "auxpow_miner": ("chain",),
+    "network": ("peer",),
+    "peer": (),
+    "sync": ("chain", "network"),
+    "health_monitor": (),
+}
+
+
+@frozen
+class ActorMessage:
+    sender: str
+    seq: int  # per-sender sequence number, from 1
+    priority: int
+    size: int  # payload bytes
+    ask: bool
+
+
+@st.composite
+def message_sequences(
+    draw: st.DrawFn, *, senders: tuple[str, ...] = SENDERS, min_size: int = 0, max_size: int = 40
+) -> list[ActorMessage]:
+    """Messages from several senders, numbered per sender in sending order."""
+    raw = draw(
+        st.lists(
+            st.tuples(st.sampled_from(senders), PRIORITIES, st.integers(0, 4096), st.booleans()),
+            min_size=min_size,
+            max_size=max_size,
+        )
+    )
+    counters: dict[str, int] = {}
+    out = []
+    for sender, priority, size, ask in raw:
+        counters[sender] = counters.get(sender, 0) + 1
+        out.append(ActorMessage(sender, counters[sender], priority, size, ask))
+    return out
+
+
+def actor_messages(*, senders: tuple[str, ...] = SENDERS) -> st.SearchStrategy[ActorMessage]:
+    """One message (sequence number 1); use message_sequences for numbered streams."""
+    return message_sequences(senders=senders, min_size=1, max_size=1).map(lambda ms: ms[0])
+
+
+def failure_schedules(*, messages: int = 40) -> st.SearchStrategy[frozenset[int]]:
+    """The indexes of the messages whose handling panics."""
+    return st.frozensets(st.integers(0, max(messages - 1, 0)), max_size=max(messages // 4, 1))
+
+
+@st.composite
+def topologies(draw: st.DrawFn, *, max_actors: int = 8) -> dict[str, tuple[str, ...]]:
+    """The V2 actor graph, or a random dependency DAG (an actor depends only on earlier ones)."""
+    if draw(st.booleans()):
+        return dict(V2_TOPOLOGY)
+    n = draw(st.integers(1, max_actors))
+    names = [f"actor{i}" for i in range(n)]
+    return {
+        name: tuple(draw(st.lists(st.sampled_from(names[:i]), unique=True)) if i else ())
+        for i, name in enumerate(names)
+    }
+
+
+restart_strategies = st.one_of(
+    st.builds(Never),
+    st.builds(Immediate),
+    st.builds(Delayed, st.sampled_from([0.05, 0.5, 2.0])),
+    st.builds(ExponentialBackoff, st.sampled_from([0.05, 0.1]), st.sampled_from([0.5, 30.0]), st.sampled_from([1.5, 2.0])),
+    st.builds(Progressive, st.sampled_from([0.2, 0.05]), st.integers(1, 5), st.sampled_from([2.0, 1.5])),
+)
+
+
+def supervision_policies() -> st.SearchStrategy[SupervisionPolicy]:
+    """Policies with every restart strategy, 1-6 restarts, and windows short and long."""
+    return st.builds(
+        SupervisionPolicy,
+        strategy=restart_strategies,
+        max_restarts=st.integers(1, 6),
+        window=st.sampled_from([1.0, 5.0, 60.0]),
+    )
