@@ -135,6 +135,7 @@ class SupervisionMachine(RuleBasedStateMachine):
         back_at = self.model.on_failure(self.scheduler.now())
         note(f"panic at {self.scheduler.now():.2f}: model restarts at {back_at}")
         self.system.fail("worker")
+        self.scheduler.run_until_idle()  # what is due now (an immediate restart) happens now
 
     @rule(dt=st.sampled_from([0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 70.0]))
     def advance_time(self, dt: float) -> None:
