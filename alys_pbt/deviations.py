@@ -185,7 +185,7 @@ QUIRKS += (
         summary="failure handling allows a hard-coded 3 restarts instead of the policy's maximum "
         "and ignores the restart window (should_restart_child is never called)",
         source="crates/actor_system/src/supervisor.rs handle_child_failure",
-        breaks=(f"{ACTORS_PROPS}::TestSupervision::runTest", f"{ACTORS_PROPS}::TestMessageFlows::runTest"),
+        breaks=(f"{ACTORS_PROPS}::TestSupervision::runTest",),
     ),
     Deviation(
         id="actors-delayed-restarts-never-fire",
