@@ -1,0 +1,199 @@
+"""EVM transactions in an Alys payload: legacy (EIP-155) and EIP-1559, RLP-encoded, secp256k1-signed.
+
+Encoding with `rlp` (pyrlp), keccak from `eth-hash`, signing with `cryptography` (deterministic
+RFC 6979 ECDSA, normalized to low s as EIP-2 requires), sender recovery with `eth-keys`. None of
+this is our own cryptography or encoder. Bad bytes and bad signatures raise typed errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Union
+
+import rlp
+from attrs import frozen
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+from eth_hash.auto import keccak
+from eth_keys import keys
+from rlp.sedes import Binary, CountableList, List, big_endian_int, binary
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize: bounds what we even try to decode
+address = Binary.fixed_length(20, allow_empty=True)
+access_list = CountableList(List([Binary.fixed_length(20), CountableList(Binary.fixed_length(32))]))
+
+
+class TransactionError(ValueError):
+    """An EVM transaction a node must refuse."""
+
+
+class MalformedRlp(TransactionError):
+    """The bytes are not a well-formed transaction encoding."""
+
+
+class BadSignature(TransactionError):
+    """r or s out of range, s in the upper half (EIP-2), or no public key recovers."""
+
+
+@frozen
+class LegacyTransaction:
+    nonce: int
+    gas_price: int
+    gas: int
+    to: bytes  # 20 bytes, or empty for a contract creation
+    value: int
+    data: bytes
+    v: int
+    r: int
+    s: int
+
+    FIELDS = (big_endian_int, big_endian_int, big_endian_int, address, big_endian_int, binary)
+
+    @property
+    def chain_id(self) -> int | None:
+        return (self.v - 35) // 2 if self.v >= 35 else None
+
+    def signing_hash(self) -> bytes:
+        head = [self.nonce, self.gas_price, self.gas, self.to, self.value, self.data]
+        if self.chain_id is None:
+            return keccak(rlp.encode(head, sedes=List(self.FIELDS)))
+        return keccak(rlp.encode([*head, self.chain_id, 0, 0], sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int])))
+
+    @property
+    def y_parity(self) -> int:
+        return self.v - 27 if self.chain_id is None else (self.v - 35) % 2
+
+    def to_bytes(self) -> bytes:
+        fields = [self.nonce, self.gas_price, self.gas, self.to, self.value, self.data, self.v, self.r, self.s]
+        return rlp.encode(fields, sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int]))
+
+
+@frozen
+class DynamicFeeTransaction:
+    chain_id: int
+    nonce: int
+    max_priority_fee_per_gas: int
+    max_fee_per_gas: int
+    gas: int
+    to: bytes
+    value: int
+    data: bytes
+    access_list: tuple[tuple[bytes, tuple[bytes, ...]], ...]
+    y_parity: int
+    r: int
+    s: int
+
+    TYPE = 2
+    FIELDS = (big_endian_int,) * 5 + (address, big_endian_int, binary, access_list)
+
+    def _payload(self) -> list[Any]:
+        return [
+            self.chain_id, self.nonce, self.max_priority_fee_per_gas, self.max_fee_per_gas, self.gas,
+            self.to, self.value, self.data, [[a, list(k)] for a, k in self.access_list],
+        ]
+
+    def signing_hash(self) -> bytes:
+        return keccak(bytes([self.TYPE]) + rlp.encode(self._payload(), sedes=List(self.FIELDS)))
+
+    def to_bytes(self) -> bytes:
+        sedes = List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int])
+        return bytes([self.TYPE]) + rlp.encode([*self._payload(), self.y_parity, self.r, self.s], sedes=sedes)
+
+
+EvmTransaction = Union[LegacyTransaction, DynamicFeeTransaction]
+
+
+def decode(data: bytes) -> EvmTransaction:
+    """A legacy (RLP list) or EIP-1559 (0x02 || RLP) transaction, or MalformedRlp saying why."""
+    if len(data) > MAX_TX_BYTES:
+        raise MalformedRlp(f"{len(data)} bytes is over the {MAX_TX_BYTES}-byte limit")
+    if not data:
+        raise MalformedRlp("empty transaction")
+    try:
+        if data[0] == DynamicFeeTransaction.TYPE:
+            sedes = List([*DynamicFeeTransaction.FIELDS, big_endian_int, big_endian_int, big_endian_int], strict=True)
+            f = rlp.decode(data[1:], sedes=sedes, strict=True)
+            accesses = tuple((a, tuple(k)) for a, k in f[8])
+            tx: EvmTransaction = DynamicFeeTransaction(*f[:8], accesses, *f[9:])
+            if tx.y_parity not in (0, 1):
+                raise BadSignature(f"y parity {tx.y_parity}")
+        elif data[0] >= 0xC0:
+            sedes = List([*LegacyTransaction.FIELDS, big_endian_int, big_endian_int, big_endian_int], strict=True)
+            tx = LegacyTransaction(*rlp.decode(data, sedes=sedes, strict=True))
+        else:
+            raise MalformedRlp(f"unknown transaction type {data[0]:#04x}")
+    except (rlp.exceptions.DecodingError, rlp.exceptions.DeserializationError) as err:
+        raise MalformedRlp(f"bad RLP: {err}") from None
+    return tx
+
+
+def _normalize(r: int, s: int) -> tuple[int, int]:
+    return (r, s) if s <= SECP256K1_N // 2 else (r, SECP256K1_N - s)
+
+
+def sign(tx: EvmTransaction, secret: int) -> EvmTransaction:
+    """`tx` signed by `secret` (deterministic ECDSA, low s, the matching recovery id)."""
+    key = ec.derive_private_key(secret, ec.SECP256K1())
+    digest = tx.signing_hash()
+    der = key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()), deterministic_signing=True))
+    r, s = _normalize(*utils.decode_dss_signature(der))
+    expected = address_of(secret)
+    for parity in (0, 1):
+        candidate = _with_signature(tx, parity, r, s)
+        if sender(candidate) == expected:
+            return candidate
+    raise AssertionError("no recovery id reproduces the signer")  # impossible for a valid signature
+
+
+def _with_signature(tx: EvmTransaction, parity: int, r: int, s: int) -> EvmTransaction:
+    import attrs
+
+    if isinstance(tx, DynamicFeeTransaction):
+        return attrs.evolve(tx, y_parity=parity, r=r, s=s)
+    v = parity + (27 if tx.chain_id is None else 35 + 2 * tx.chain_id)
+    return attrs.evolve(tx, v=v, r=r, s=s)
+
+
+def with_chain_id(tx: LegacyTransaction, chain_id: int) -> LegacyTransaction:
+    """An unsigned EIP-155 legacy transaction for `chain_id` (v set, r = s = 0)."""
+    import attrs
+
+    return attrs.evolve(tx, v=35 + 2 * chain_id, r=0, s=0)
+
+
+def sender(tx: EvmTransaction) -> bytes:
+    """The 20-byte address that signed `tx`, or BadSignature."""
+    if not (0 < tx.r < SECP256K1_N and 0 < tx.s <= SECP256K1_N // 2):
+        raise BadSignature(f"r or s out of range (EIP-2 low s): r={tx.r:#x} s={tx.s:#x}")
+    if tx.y_parity not in (0, 1):
+        raise BadSignature(f"recovery id {tx.y_parity}")
+    try:
+        signature = keys.Signature(vrs=(tx.y_parity, tx.r, tx.s))
+        public = signature.recover_public_key_from_msg_hash(tx.signing_hash())
+    except Exception as err:  # eth-keys raises BadSignature/ValidationError variants
+        raise BadSignature(f"no public key recovers: {err}") from None
+    return public.to_canonical_address()
+
+
+def address_of(secret: int) -> bytes:
+    return keys.PrivateKey(secret.to_bytes(32, "big")).public_key.to_canonical_address()
+
+
+def effective_tip(tx: EvmTransaction, base_fee: int) -> int:
+    """Wei per gas the fee recipient earns: min(tip cap, fee cap - base fee); legacy: gas price."""
+    if isinstance(tx, DynamicFeeTransaction):
+        return max(min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - base_fee), 0)
+    return max(tx.gas_price - base_fee, 0)
+
+
+def block_fees(transactions: Sequence[bytes], base_fee: int) -> int:
+    """The simulated execution layer's fees for a payload: every transaction uses all its gas."""
+    total = 0
+    for raw in transactions:
+        try:
+            tx = decode(raw)
+        except TransactionError:
+            continue  # the EL would have refused it; it earns nothing
+        total += tx.gas * effective_tip(tx, base_fee)
+    return total
