@@ -29,6 +29,11 @@ QUIRKS: frozenset[str] = frozenset(
         "actors-capacity-unenforced",
         "actors-restart-limit-hardcoded",
         "actors-delayed-restarts-never-fire",
+        "chain-slot-author-unchecked",
+        "chain-rollback-undoes-finalization",
+        "chain-withdrawals-extra-accepted",
+        "chain-full-nodes-skip-withdrawals",
+        "chain-pegin-utf8-address-rejected",
     }
 )
 
@@ -43,6 +48,7 @@ class AlysTarget:
         self.auxpow = AuxPowPort(self.variant)
         self.chain = ChainPort(self.variant, self.auxpow)
         self.approvals = ApprovalsPort(self.variant)
+        self.chain.approvals = self.approvals
         self.actors = ActorsPort(self.variant)
 
     def __repr__(self) -> str:

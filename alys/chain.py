@@ -60,6 +60,14 @@ class ChainPort:
     def __init__(self, variant: Variant, auxpow: AuxPowPort) -> None:
         self.v, self.auxpow = variant, auxpow
 
+    approvals: Any = None  # set by the target: the node checks approvals through it
+
+    def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
+        """A node over `genesis` (its store is the node's persisted state; see alys/node.py)."""
+        from alys.node import Node
+
+        return Node(self.v, self, self.approvals, spec, genesis, bitcoin, validator)
+
     def aggregate_hash(self, block_hashes: list[bytes]) -> bytes:
         if len(block_hashes) == 1 and self.v.on("auxpow-aggregate-single-unhashed"):
             return block_hashes[0]

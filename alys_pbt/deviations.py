@@ -200,7 +200,55 @@ QUIRKS += (
     ),
 )
 
+CHAIN_PROPS = "properties/test_chain.py"
+QUIRKS += (
+    Deviation(
+        id="chain-slot-author-unchecked",
+        kind="quirk",
+        component="chain",
+        summary="the 'signed by the slot author' check is commented out: any authority's block passes for any slot",
+        source="app/src/aura.rs check_signed_by_author",
+        breaks=(f"{CHAIN_PROPS}::test_corrupted_blocks_are_rejected[[]wrong-slot-author[]]", f"{CHAIN_PROPS}::TestChain::runTest"),
+    ),
+    Deviation(
+        id="chain-rollback-undoes-finalization",
+        kind="quirk",
+        component="chain",
+        summary="rolling back the head moves the latest-PoW pointer back, so a finalized block can be undone",
+        source="app/src/chain.rs rollback_head",
+        breaks=(f"{CHAIN_PROPS}::TestChain::runTest",),
+    ),
+    Deviation(
+        id="chain-withdrawals-extra-accepted",
+        kind="quirk",
+        component="chain",
+        summary="unexpected extra withdrawals pass (only missing ones fail); the fee split map keeps the "
+        "last amount for a repeated address instead of the sum",
+        source="app/src/chain.rs check_withdrawals",
+        breaks=(f"{CHAIN_PROPS}::test_corrupted_blocks_are_rejected[[]unexpected-withdrawal[]]", f"{CHAIN_PROPS}::TestChain::runTest", f"{CHAIN_PROPS}::test_fee_split_pays_a_repeated_address_the_sum"),
+    ),
+    Deviation(
+        id="chain-full-nodes-skip-withdrawals",
+        kind="quirk",
+        component="chain",
+        summary="full nodes skip the withdrawal and peg-out checks that validators apply, so the roles disagree",
+        source="app/src/chain.rs process_block (is_validator)",
+        breaks=(f"{CHAIN_PROPS}::test_full_nodes_and_validators_agree",),
+    ),
+    Deviation(
+        id="chain-pegin-utf8-address-rejected",
+        kind="quirk",
+        component="chain",
+        summary="a raw 20-byte peg-in address whose bytes are valid UTF-8 is parsed as a string and rejected",
+        source="crates/federation/src/lib.rs pegin_info",
+        breaks=(f"{CHAIN_PROPS}::test_pegins_mint_for_every_address_form",),
+    ),
+)
+
 MUTANTS: tuple[Deviation, ...] = (
+    Deviation("chain-accepts-unknown-parent", "mutant", "chain", "a block whose parent is unknown is imported", "alys/node.py process_block"),
+    Deviation("chain-finalized-range-off-by-one", "mutant", "chain", "a finalized range may start at the last finalized block (overlap)", "alys/node.py _check_pow"),
+    Deviation("chain-fee-split-rounds-up", "mutant", "chain", "the federation's fee share rounds up instead of down", "alys/node.py _check_withdrawals"),
     Deviation("actors-ties-newest-first", "mutant", "actors", "equal priorities in the heap go newest first", "alys/actors/mailbox.py _enqueue"),
     Deviation("actors-normal-lifo", "mutant", "actors", "the Normal queue is a LIFO instead of a FIFO", "alys/actors/mailbox.py pop"),
     Deviation("actors-warning-off-by-one", "mutant", "actors", "Warning starts above half full instead of at half", "alys/actors/mailbox.py backpressure"),

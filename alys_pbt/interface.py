@@ -54,6 +54,9 @@ class ChainComponent(Protocol):
         self, last_pow_height: int, last_bits: int, params: RetargetParams, head_height: int
     ) -> int: ...
     def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int: ...
+    # A node over a genesis block: process_block(SignedConsensusBlock), rollback(height), restart(),
+    # head, head_height, finalized_height, stored (block hashes). Model objects from models/.
+    def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any: ...
 
 
 class CandidateCacheLike(Protocol):

@@ -213,6 +213,16 @@ def _noncontiguous(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
     return b.sign(attrs.evolve(block, auxpow_header=attrs.evolve(h, range_start=start, auxpow=proof)))
 
 
+def _overlapping(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
+    block = b.unsigned_next(pow=True)
+    h = block.auxpow_header
+    assert h is not None
+    c = b.chain
+    hashes = c.range_hashes(c.finalized, c.head)  # starts at the finalized block itself
+    proof = build(minimal_recipe(auxpow.aggregate_hash(hashes), b.spec.chain_id, h.bits))
+    return b.sign(attrs.evolve(block, auxpow_header=attrs.evolve(h, range_start=c.finalized, auxpow=proof)))
+
+
 def _illegal_finalization(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
     block = b.unsigned_next()
     spend = Transaction(2, (TxIn(NULL_OUTPOINT, b"", 0),), (TxOut(1_000_000, b"\x51"),), 0)
@@ -259,6 +269,7 @@ CATALOGUE: tuple[BlockCorruption, ...] = (
     BlockCorruption("unexpected-withdrawal", "UnknownWithdrawal", "withdrawals are exactly what is owed", _extra_withdrawal),
     BlockCorruption("missing-withdrawal", "UnknownWithdrawal", "a peg-in's mint is paid", _missing_withdrawal),
     BlockCorruption("non-contiguous-range", "InvalidPowRange", "finalized ranges are contiguous", _noncontiguous, lambda b: b.chain.head_height - b.chain.finalized_height >= 2),
+    BlockCorruption("overlapping-range", "InvalidPowRange", "a range starts after the finalized block", _overlapping, lambda b: b.chain.head_height > b.chain.finalized_height and b.chain.finalized_height > 0),
     BlockCorruption("illegal-finalization", "IllegalFinalization", "finalized peg-outs need proposals and PoW", _illegal_finalization),
     BlockCorruption("shallow-pegin", "InsufficientConfirmations", "144 confirmations", _bad_pegin(confirmations=143)),
     BlockCorruption("pegin-already-minted", "PegInAlreadyIncluded", "a peg-in mints once", _already_minted, lambda b: bool(b.chain.wallet)),

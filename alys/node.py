@@ -1,0 +1,294 @@
+"""Chain::process_block, finalization and rollback (app/src/chain.rs §2.3–2.4, §5.1), as coded.
+
+Quirks (on in target `alys`):
+* `chain-slot-author-unchecked`: the "signed by the slot author" check is commented out;
+* `chain-rollback-undoes-finalization`: rollback_head moves the latest-PoW pointer back, and the
+  last finalized block with it;
+* `chain-withdrawals-extra-accepted`: unexpected extra withdrawals pass (only missing expected
+  ones fail), and the fee split is collected into a map, so a repeated address keeps the last;
+* `chain-full-nodes-skip-withdrawals`: only validators check withdrawals and peg-ins;
+* `chain-pegin-utf8-address-rejected`: a raw 20-byte OP_RETURN address whose bytes are valid
+  UTF-8 is parsed as a 20-character string, and rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import msgpack
+
+from alys.approvals import ApprovalsPort
+from alys.chain import ChainPort
+from alys.variant import Variant
+from models.blocks import serde_value  # the wire representation (§2.2) the node serializes with
+from models.evm import block_fees  # the execution layer's answer, not consensus logic
+
+ZERO = bytes(32)
+
+
+class NodeError(Exception):
+    pass
+
+
+def _e(name: str) -> type[NodeError]:
+    return type(name, (NodeError,), {})
+
+
+ProcessGenesis, InvalidBlock, MissingParent = _e("ProcessGenesis"), _e("InvalidBlock"), _e("MissingParent")
+ExecutionHashChainIncontiguous, SlotIsInFuture = _e("ExecutionHashChainIncontiguous"), _e("SlotIsInFuture")
+SlotAuthorNotFound, WrongSlotAuthor, NotEnoughApprovals = _e("SlotAuthorNotFound"), _e("WrongSlotAuthor"), _e("NotEnoughApprovals")
+UnknownWithdrawal, PegInAlreadyIncluded = _e("UnknownWithdrawal"), _e("PegInAlreadyIncluded")
+InsufficientConfirmations, BitcoinBlockNotFound, NotAPegin = _e("InsufficientConfirmations"), _e("BitcoinBlockNotFound"), _e("NotAPegin")
+InvalidPowRange, InvalidBlockRange = _e("InvalidPowRange"), _e("InvalidBlockRange")
+MissingRequiredPow, IllegalFinalization, IllegalRollback = _e("MissingRequiredPow"), _e("IllegalFinalization"), _e("IllegalRollback")
+_H160 = re.compile(r"(0x)?[0-9a-fA-F]{40}")
+
+
+def tree_hash_root(data: bytes) -> bytes:
+    """tree_hash::merkle_root(bytes, 0)."""
+    leaves = [data[i : i + 32].ljust(32, b"\0") for i in range(0, len(data), 32)] or [ZERO]
+    if len(leaves) == 1:
+        return leaves[0]
+    while len(leaves) & (len(leaves) - 1):
+        leaves.append(ZERO)
+    while len(leaves) > 1:
+        leaves = [hashlib.sha256(leaves[i] + leaves[i + 1]).digest() for i in range(0, len(leaves), 2)]
+    return leaves[0]
+
+
+def block_root(block: Any) -> bytes:
+    return tree_hash_root(msgpack.packb(serde_value(block), use_bin_type=True))
+
+
+class Node:
+    """One node: storage and pointers (what it persists), and process_block."""
+
+    def __init__(self, variant: Variant, chain: ChainPort, approvals: ApprovalsPort, spec: Any, genesis: Any, bitcoin: Any, validator: bool = True) -> None:
+        self.v, self.chain, self.approvals = variant, chain, approvals
+        self.spec, self.bitcoin, self.validator = spec, bitcoin, validator
+        g = block_root(genesis.message)
+        # Persisted state (HEAD_KEY, LATEST_POW_BLOCK_KEY, columns blk/fee/wallet):
+        self.blocks: dict[bytes, Any] = {g: genesis}
+        self.by_height: dict[int, bytes] = {0: g}
+        self.head = self.latest_pow = g
+        self.fees: dict[bytes, int] = {g: 0}
+        self.wallet: set[bytes] = set()
+
+    def restart(self) -> Node:
+        """A new process over the same store."""
+        fresh = Node.__new__(Node)
+        fresh.__dict__.update(self.__dict__)
+        return fresh
+
+    # --- derived -------------------------------------------------------------------------------------
+    def _msg(self, h: bytes) -> Any:
+        return self.blocks[h].message
+
+    @property
+    def head_height(self) -> int:
+        return self._msg(self.head).execution_payload.block_number
+
+    @property
+    def finalized(self) -> bytes:
+        header = self._msg(self.latest_pow).auxpow_header
+        return self.latest_pow if header.height == 0 else header.range_end
+
+    @property
+    def finalized_height(self) -> int:
+        return self._msg(self.finalized).execution_payload.block_number
+
+    @property
+    def stored(self) -> set[bytes]:
+        return set(self.blocks)
+
+    # --- process_block ---------------------------------------------------------------------------------
+    def process_block(self, signed: Any) -> None:
+        block = signed.message
+        number = block.execution_payload.block_number
+        if block.parent_hash == ZERO:
+            raise ProcessGenesis()
+        if self.head_height >= number:
+            raise InvalidBlock()
+        parent = self.blocks.get(block.parent_hash)
+        if parent is None and not self.v.on("chain-accepts-unknown-parent"):
+            raise MissingParent()
+        if parent is not None and block.execution_payload.parent_hash != parent.message.execution_payload.block_hash:
+            raise ExecutionHashChainIncontiguous()
+        root = block_root(block)
+        self._check_signed_by_author(signed, root)
+        if self.validator or not self.v.on("chain-full-nodes-skip-withdrawals"):
+            self._check_withdrawals(block)
+        header = block.auxpow_header
+        if header is not None:
+            self._check_pow(header)
+            if block.finalized_pegouts:
+                raise IllegalFinalization()
+        else:
+            if number - self.finalized_height > self.spec.max_blocks_without_pow:
+                raise MissingRequiredPow()
+            if block.finalized_pegouts:
+                raise IllegalFinalization()
+        if not self.approvals.majority_approved(signed.signature, list(self.spec.authorities), root):
+            raise NotEnoughApprovals()
+        self._import(signed, root)
+
+    def _check_signed_by_author(self, signed: Any, root: bytes) -> None:
+        block = signed.message
+        ts = block.execution_payload.timestamp
+        if block.slot > ts * 1000 // self.spec.slot_duration_ms + 1 and block.slot > ts * 1000 // 3000 + 1:
+            raise SlotIsInFuture()
+        if not self.spec.authorities:
+            raise SlotAuthorNotFound()
+        if not self.v.on("chain-slot-author-unchecked"):
+            author = block.slot % len(self.spec.authorities)
+            if not signed.signature.bits[author]:
+                raise WrongSlotAuthor()
+        n = len(self.spec.authorities)
+        if any(signed.signature.bits[n:]) and not self.v.on("approvals-padded-bits-count"):
+            return  # majority_approved reports the unknown authority
+        try:
+            sig = None if signed.signature.signature is None else self.approvals.bls.signature(signed.signature.signature)
+        except ValueError:
+            sig = None
+        signers = [pk for bit, pk in zip(signed.signature.bits, self.spec.authorities) if bit]
+        if sum(signed.signature.bits) >= self.approvals.required_approvals(n) and not self.approvals.bls.fast_aggregate_verify(signers, root, sig):
+            from alys.approvals import BadSignature
+
+            raise BadSignature()
+
+    def _pegin(self, tx: Any) -> tuple[int, bytes]:
+        fed = self.spec.federation_spk
+        amount = next((o.value for o in tx.outputs if o.script_pubkey == fed), None)
+        if amount is None:
+            raise NotAPegin()
+        for o in tx.outputs:
+            spk = o.script_pubkey
+            if not spk or spk[0] != 0x6A:
+                continue
+            data = _last_push(spk)
+            if data is None:
+                continue
+            if len(data) == 20 and not self.v.on("chain-pegin-utf8-address-rejected"):
+                return amount, data
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                if len(data) == 20:
+                    return amount, data
+                continue
+            if _H160.fullmatch(text):
+                return amount, bytes.fromhex(text[-40:])
+        raise NotAPegin()
+
+    def _check_withdrawals(self, block: Any) -> None:
+        expected: dict[bytes, int] = {}
+        header = block.auxpow_header
+        if header is not None:
+            fees = self.fees[block.parent_hash]
+            if fees:
+                miner = fees * 80 // 100
+                share_total = fees - miner
+                n = len(self.spec.federation)
+                each = -(-share_total // n) if self.v.on("chain-fee-split-rounds-up") else share_total // n
+                split = [(header.fee_recipient, miner)] + [(a, each) for a in self.spec.federation]
+                for address, wei in split:
+                    gwei = wei // 10**9
+                    if self.v.on("chain-withdrawals-extra-accepted"):
+                        expected[address] = gwei  # collected into a map: the last one wins
+                    else:
+                        expected[address] = expected.get(address, 0) + gwei
+        per_address: dict[bytes, int] = {}
+        for txid, btc_block in block.pegins:
+            if txid in self.wallet:
+                raise PegInAlreadyIncluded()
+            if btc_block not in self.bitcoin.confirmations:
+                raise BitcoinBlockNotFound()
+            if self.bitcoin.confirmations[btc_block] < self.spec.required_confirmations:
+                raise InsufficientConfirmations()
+            tx = self.bitcoin.transactions.get(txid)
+            if tx is None:
+                raise NotAPegin()
+            amount, address = self._pegin(tx)
+            if address in per_address or len(per_address) < 16:
+                per_address[address] = per_address.get(address, 0) + amount
+        for address, sats in per_address.items():
+            expected[address] = expected.get(address, 0) + sats * 10
+        remaining = {a: v for a, v in expected.items() if v}
+        extras = []
+        for w in block.execution_payload.withdrawals:
+            if remaining.get(w.address) == w.amount:
+                del remaining[w.address]
+            else:
+                extras.append(w)
+        if remaining or (extras and not self.v.on("chain-withdrawals-extra-accepted")):
+            raise UnknownWithdrawal()
+
+    def _check_pow(self, header: Any) -> None:
+        from models.auxpow import PowContext  # the context record check_pow takes
+
+        start = self.blocks.get(header.range_start)
+        if start is None:
+            raise InvalidBlockRange()
+        ok = start.message.parent_hash == self.finalized
+        if self.v.on("chain-finalized-range-off-by-one"):
+            ok = ok or header.range_start == self.finalized
+        if not ok:
+            raise InvalidPowRange()
+        hashes, cursor = [], header.range_end
+        stop = start.message.parent_hash
+        while cursor != stop:
+            if cursor not in self.blocks or len(hashes) > len(self.blocks):
+                raise InvalidBlockRange()
+            hashes.append(cursor)
+            cursor = self._msg(cursor).parent_hash
+        last = self._msg(self.latest_pow)
+        bits = self.chain.get_next_work_required(last.execution_payload.block_number, last.auxpow_header.bits, self.spec.retarget, self.head_height)
+        ctx = PowContext(self.chain.aggregate_hash(hashes[::-1]), bits, self.spec.chain_id, last.auxpow_header.height + 1)
+        self.chain.check_pow(header, ctx)
+
+    def _import(self, signed: Any, root: bytes) -> None:
+        block = signed.message
+        number = block.execution_payload.block_number
+        self.blocks[root] = signed
+        self.head = root
+        self.by_height = {k: v for k, v in self.by_height.items() if k < number}
+        self.by_height[number] = root
+        p = block.execution_payload
+        own = block_fees(p.transactions, p.base_fee_per_gas)
+        self.fees[root] = own if block.auxpow_header is not None else self.fees[block.parent_hash] + own
+        self.wallet.update(txid for txid, _ in block.pegins)
+        if block.auxpow_header is not None:
+            self.latest_pow = root
+
+    def rollback(self, height: int) -> None:
+        """rollback_head(height)."""
+        pow_height = self._msg(self.latest_pow).execution_payload.block_number
+        if height < pow_height and not self.v.on("chain-rollback-undoes-finalization"):
+            raise IllegalRollback()
+        if height >= self.head_height:
+            return
+        self.head = self.by_height[height]
+        self.by_height = {k: v for k, v in self.by_height.items() if k <= height}
+        pows = [k for k, h in self.by_height.items() if self._msg(h).auxpow_header is not None]
+        self.latest_pow = self.by_height[max(pows)]  # the node moves the latest-PoW pointer back
+
+
+def _last_push(script: bytes) -> bytes | None:
+    """The data of the script's last element if it is a push (the last token of its ASM)."""
+    i, last = 1, None
+    while i < len(script):
+        op = script[i]
+        if 0 < op < 0x4C:
+            size, i = op, i + 1
+        elif op == 0x4C and i + 1 < len(script):
+            size, i = script[i + 1], i + 2
+        elif op == 0x4D and i + 2 < len(script):
+            size, i = int.from_bytes(script[i + 1 : i + 3], "little"), i + 3
+        else:
+            return None
+        if i + size > len(script):
+            return None
+        last, i = script[i : i + size], i + size
+    return last
