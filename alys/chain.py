@@ -68,6 +68,16 @@ class ChainPort:
 
         return Node(self.v, self, self.approvals, spec, genesis, bitcoin, validator)
 
+    def decode_block(self, data: bytes) -> Any:
+        from alys.node import decode_block
+
+        return decode_block(data, self.v)
+
+    def transaction_sender(self, raw: bytes) -> bytes:
+        from alys.evm import transaction_sender
+
+        return transaction_sender(raw, self.v)
+
     def aggregate_hash(self, block_hashes: list[bytes]) -> bytes:
         if len(block_hashes) == 1 and self.v.on("auxpow-aggregate-single-unhashed"):
             return block_hashes[0]

@@ -62,6 +62,32 @@ def block_root(block: Any) -> bytes:
     return tree_hash_root(msgpack.packb(serde_value(block), use_bin_type=True))
 
 
+class DecodeError(ValueError):
+    """rmp_serde::decode::Error."""
+
+
+def decode_block(data: bytes, variant: Variant) -> Any:
+    """A SignedConsensusBlock from the wire (BlocksByRange chunk, gossip, storage).
+
+    The framing is the node's (size limit, one value, nothing after it); the field parsing is
+    serde's derived code, which models/blocks.py mirrors, so the port uses it.
+    """
+    from models import blocks
+
+    if variant.on("chain-block-decode-ignores-trailing"):
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=True)
+        unpacker.feed(data)
+        try:
+            value = unpacker.unpack()
+        except Exception as err:  # noqa: BLE001 - any framing failure is a decode error
+            raise DecodeError(str(err)) from None
+        data = msgpack.packb(value, use_bin_type=True)
+    try:
+        return blocks.block_from_bytes(data)
+    except blocks.DecodeError as err:
+        raise DecodeError(str(err)) from None
+
+
 class Node:
     """One node: storage and pointers (what it persists), and process_block."""
 
@@ -191,10 +217,11 @@ class Node:
                 miner = fees * 80 // 100
                 share_total = fees - miner
                 n = len(self.spec.federation)
-                each = -(-share_total // n) if self.v.on("chain-fee-split-rounds-up") else share_total // n
-                split = [(header.fee_recipient, miner)] + [(a, each) for a in self.spec.federation]
-                for address, wei in split:
-                    gwei = wei // 10**9
+                each = share_total // n
+                split = [(header.fee_recipient, miner, False)] + [(a, each, True) for a in self.spec.federation]
+                for address, wei, share in split:
+                    up = share and self.v.on("chain-fee-split-rounds-up")
+                    gwei = -(-wei // 10**9) if up else wei // 10**9
                     if self.v.on("chain-withdrawals-extra-accepted"):
                         expected[address] = gwei  # collected into a map: the last one wins
                     else:

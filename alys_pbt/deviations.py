@@ -246,9 +246,12 @@ QUIRKS += (
 )
 
 MUTANTS: tuple[Deviation, ...] = (
+    Deviation("chain-block-decode-ignores-trailing", "mutant", "chain", "the block decoder ignores bytes after the value", "alys/node.py decode_block"),
+    Deviation("evm-accepts-high-s", "mutant", "chain", "signatures with s in the upper half are accepted (no EIP-2 check)", "alys/evm.py transaction_sender"),
+    Deviation("evm-legacy-ignores-chain-id", "mutant", "chain", "EIP-155 transactions are hashed without the chain id", "alys/evm.py transaction_sender"),
     Deviation("chain-accepts-unknown-parent", "mutant", "chain", "a block whose parent is unknown is imported", "alys/node.py process_block"),
     Deviation("chain-finalized-range-off-by-one", "mutant", "chain", "a finalized range may start at the last finalized block (overlap)", "alys/node.py _check_pow"),
-    Deviation("chain-fee-split-rounds-up", "mutant", "chain", "the federation's fee share rounds up instead of down", "alys/node.py _check_withdrawals"),
+    Deviation("chain-fee-split-rounds-up", "mutant", "chain", "the federation's fee share is converted to gwei rounding up instead of down", "alys/node.py _check_withdrawals"),
     Deviation("actors-ties-newest-first", "mutant", "actors", "equal priorities in the heap go newest first", "alys/actors/mailbox.py _enqueue"),
     Deviation("actors-normal-lifo", "mutant", "actors", "the Normal queue is a LIFO instead of a FIFO", "alys/actors/mailbox.py pop"),
     Deviation("actors-warning-off-by-one", "mutant", "actors", "Warning starts above half full instead of at half", "alys/actors/mailbox.py backpressure"),

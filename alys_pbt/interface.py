@@ -57,6 +57,8 @@ class ChainComponent(Protocol):
     # A node over a genesis block: process_block(SignedConsensusBlock), rollback(height), restart(),
     # head, head_height, finalized_height, stored (block hashes). Model objects from models/.
     def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any: ...
+    def decode_block(self, data: bytes) -> Any: ...  # a models.blocks.SignedConsensusBlock, or DecodeError
+    def transaction_sender(self, raw: bytes) -> bytes: ...  # or MalformedRlp / BadSignature
 
 
 class CandidateCacheLike(Protocol):

@@ -200,3 +200,129 @@ def slot_is_in_future(slot: int, payload_timestamp_s: int, slot_duration_ms: int
     slot_now = payload_timestamp_s * 1000 // slot_duration_ms
     slot_3000 = payload_timestamp_s * 1000 // 3000
     return slot > slot_now + 1 and slot > slot_3000 + 1
+
+
+# --- the wire form (BlocksByRange, gossip, storage): rmp_serde of SignedConsensusBlock ---------------
+
+MAX_BLOCK_BYTES = 10 * 1024 * 1024  # gossip max size; nothing larger is decoded
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a SignedConsensusBlock; says which field and why."""
+
+
+def approval_serde(a: AggregateApproval) -> list[Any]:
+    return [hex0x(a.ssz_bits()), hex0x(a.signature if a.signature is not None else bytes(96))]
+
+
+def block_to_bytes(signed: SignedConsensusBlock) -> bytes:
+    return msgpack.packb([serde_value(signed.message), approval_serde(signed.signature)], use_bin_type=True)
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise DecodeError(what)
+
+
+def _hex(value: Any, what: str, size: int | None = None) -> bytes:
+    _need(isinstance(value, str) and value.startswith("0x"), f"{what}: expected a 0x-hex string")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        raise DecodeError(f"{what}: not hex") from None
+    _need(size is None or len(raw) == size, f"{what}: {len(raw)} bytes, expected {size}")
+    return raw
+
+
+def _dec(value: Any, what: str, bits: int = 64) -> int:
+    _need(isinstance(value, str) and value.isdigit() and value.isascii(), f"{what}: expected a decimal string")
+    number = int(value)
+    _need(number < 1 << bits, f"{what}: does not fit u{bits}")
+    return number
+
+
+def _uint(value: Any, what: str, bits: int = 64) -> int:
+    _need(isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << bits, f"{what}: expected a u{bits}")
+    return value
+
+
+def _arr(value: Any, what: str, size: int | None = None) -> list[Any]:
+    _need(isinstance(value, list), f"{what}: expected an array")
+    _need(size is None or len(value) == size, f"{what}: {len(value)} items, expected {size}")
+    return value
+
+
+def _bin(value: Any, what: str, size: int | None = None) -> bytes:
+    _need(isinstance(value, bytes) and (size is None or len(value) == size), f"{what}: expected {size or 'some'} raw bytes")
+    return value
+
+
+def _tx_from(v: Any, what: str) -> Transaction:
+    from models.bitcoin import OutPoint, TxIn, TxOut
+
+    version, lock, ins, outs = _arr(v, what, 4)
+    _need(isinstance(version, int) and -(1 << 31) <= version < 1 << 31, f"{what}.version")
+    inputs = []
+    for i, raw in enumerate(_arr(ins, f"{what}.input")):
+        (prev, script, seq, witness) = _arr(raw, f"{what}.input[{i}]", 4)
+        txid, vout = _arr(prev, f"{what}.input[{i}].prevout", 2)
+        items = [bytes(_uint(b, "witness byte", 8) for b in _arr(w, "witness item")) for w in _arr(witness, "witness")]
+        inputs.append(TxIn(OutPoint(_bin(txid, "txid", 32), _uint(vout, "vout", 32)), _bin(script, "script_sig"), _uint(seq, "sequence", 32), items))
+    outputs = [TxOut(_uint(o[0], "value"), _bin(o[1], "script_pubkey")) for o in (_arr(x, f"{what}.output", 2) for x in _arr(outs, f"{what}.outputs"))]
+    return Transaction(version, inputs, outputs, _uint(lock, f"{what}.lock_time", 32))
+
+
+def _auxpow_from(v: Any) -> AuxPow:
+    cb, block_hash, cb_branch, chain_branch, header = _arr(v, "auxpow", 5)
+
+    def branch(b: Any, what: str) -> MerkleBranch:
+        hashes, mask = _arr(b, what, 2)
+        return MerkleBranch([_bin(h, f"{what} hash", 32) for h in _arr(hashes, what)], _uint(mask, f"{what} mask", 32))
+
+    version, prev, root, time, bits, nonce = _arr(header, "parent_block", 6)
+    _need(isinstance(version, int) and -(1 << 31) <= version < 1 << 31, "parent_block.version")
+    parent = BlockHeader(version, _bin(prev, "prev", 32), _bin(root, "merkle_root", 32), _uint(time, "time", 32), _uint(bits, "bits", 32), _uint(nonce, "nonce", 32))
+    return AuxPow(_tx_from(cb, "coinbase_txn"), _bin(block_hash, "block_hash", 32), branch(cb_branch, "coinbase_branch"), branch(chain_branch, "blockchain_branch"), parent)
+
+
+def _block_from(v: Any) -> ConsensusBlock:
+    parent, slot, header, payload, pegins, proposal, finalized = _arr(v, "block", 7)
+    aux = None
+    if header is not None:
+        rs, re_, bits, cid, height, proof, fee = _arr(header, "auxpow_header", 7)
+        aux = AuxPowHeader(_hex(rs, "range_start", 32), _hex(re_, "range_end", 32), _uint(bits, "bits", 32), _uint(cid, "chain_id", 32), _uint(height, "height"), None if proof is None else _auxpow_from(proof), _hex(fee, "fee_recipient", 20))
+    p = _arr(payload, "execution_payload", 15)
+    withdrawals = []
+    for w in _arr(p[14], "withdrawals"):
+        i, vi, a, amt = _arr(w, "withdrawal", 4)
+        withdrawals.append(Withdrawal(_dec(i, "index"), _dec(vi, "validator_index"), _hex(a, "address", 20), _dec(amt, "amount")))
+    body = ExecutionPayload(
+        _hex(p[0], "parent_hash", 32), _hex(p[1], "fee_recipient", 20), _hex(p[2], "state_root", 32), _hex(p[3], "receipts_root", 32),
+        _hex(p[4], "logs_bloom", 256), _hex(p[5], "prev_randao", 32), _dec(p[6], "block_number"), _dec(p[7], "gas_limit"),
+        _dec(p[8], "gas_used"), _dec(p[9], "timestamp"), _hex(p[10], "extra_data"), _dec(p[11], "base_fee_per_gas", 256),
+        _hex(p[12], "block_hash", 32), [_hex(t, "transaction") for t in _arr(p[13], "transactions")], withdrawals,
+    )
+    _need(len(body.extra_data) <= 32, "extra_data: more than 32 bytes")
+    ins = [tuple(_bin(x, "pegin", 32) for x in _arr(pair, "pegin", 2)) for pair in _arr(pegins, "pegins")]
+    return ConsensusBlock(
+        _hex(parent, "parent_hash", 32), _uint(slot, "slot"), aux, body, ins,
+        None if proposal is None else _tx_from(proposal, "pegout_payment_proposal"),
+        [_tx_from(t, "finalized_pegout") for t in _arr(finalized, "finalized_pegouts")],
+    )
+
+
+def block_from_bytes(data: bytes) -> SignedConsensusBlock:
+    """Decode the wire form, or raise DecodeError naming the field; bounded in size and depth."""
+    _need(len(data) <= MAX_BLOCK_BYTES, f"{len(data)} bytes is over the {MAX_BLOCK_BYTES}-byte limit")
+    try:
+        value = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except (msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, ValueError, TypeError) as err:
+        raise DecodeError(f"not MessagePack: {type(err).__name__}") from None
+    message, approval = _arr(value, "signed block", 2)
+    bits_hex, sig_hex = _arr(approval, "signature", 2)
+    raw_bits = _hex(bits_hex, "aggregation_bits", 2)
+    mask = int.from_bytes(raw_bits, "little")
+    _need(mask >> 15 == 1, "aggregation_bits: the length delimiter must be bit 15")
+    signature = _hex(sig_hex, "aggregate_signature", 96)
+    approval_value = AggregateApproval(tuple(bool(mask >> i & 1) for i in range(15)), None if not any(signature) else signature)
+    return SignedConsensusBlock(_block_from(message), approval_value)

@@ -74,7 +74,7 @@ class Chain:
 
     def __init__(self, spec: ChainSpec, genesis: SignedConsensusBlock, bls: Backend, bitcoin: BitcoinView) -> None:
         self.spec, self.bls, self.bitcoin = spec, bls, bitcoin
-        g = genesis.block_hash
+        g = self.genesis_hash = genesis.block_hash
         self.storage: dict[bytes, SignedConsensusBlock] = {g: genesis}
         self.canonical: dict[int, bytes] = {0: g}
         self.head = self.latest_pow = self.finalized = g

@@ -48,10 +48,11 @@ def minimal_recipe(commit: bytes, chain_id: int, bits: int = EASY_BITS) -> AuxPo
     )
 
 
-def pegin_transaction(federation_spk: bytes, sats: int, address: bytes, *, how: str = "raw") -> Transaction:
-    """A Bitcoin peg-in: pays the federation, names `address` in an OP_RETURN (raw, hex, 0xhex)."""
+def pegin_transaction(federation_spk: bytes, sats: int, address: bytes, *, how: str = "raw", nonce: int = 0) -> Transaction:
+    """A Bitcoin peg-in: pays the federation, names `address` in an OP_RETURN (raw, hex, 0xhex);
+    `nonce` picks the coin it spends, so equal peg-ins are still distinct transactions."""
     payload = {"raw": address, "hex": address.hex().encode(), "0xhex": b"0x" + address.hex().encode()}[how]
-    prevout = OutPoint(hashlib.sha256(address + sats.to_bytes(8, "little")).digest(), 0)
+    prevout = OutPoint(hashlib.sha256(address + sats.to_bytes(8, "little") + nonce.to_bytes(8, "little")).digest(), 0)
     return Transaction(
         2,
         (TxIn(prevout, b"", 0xFFFFFFFD),),
@@ -69,9 +70,11 @@ class ChainBuilder:
         self.genesis = genesis_block(spec, genesis_payload)
         self.chain = Chain(spec, self.genesis, bls, self.bitcoin)  # the reference, kept in step
         self.pending_pegins: list[tuple[bytes, bytes]] = []  # (txid, bitcoin block) not yet minted
+        self.coins = 0
 
     def add_pegin(self, sats: int, address: bytes, *, how: str = "raw", confirmations: int = 144) -> bytes:
-        tx = pegin_transaction(self.spec.federation_spk, sats, address, how=how)
+        self.coins += 1
+        tx = pegin_transaction(self.spec.federation_spk, sats, address, how=how, nonce=self.coins)
         btc_block = hashlib.sha256(b"btc" + tx.txid).digest()
         self.bitcoin.confirmations[btc_block] = confirmations
         self.bitcoin.transactions[tx.txid] = tx
@@ -237,7 +240,8 @@ def _with_extra_pegins(b: ChainBuilder, extra: Sequence[tuple[bytes, bytes]]) ->
 
 def _bad_pegin(*, confirmations: int = 144, op_return: bool = True) -> Callable[[ChainBuilder, st.DrawFn], SignedConsensusBlock]:
     def apply(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
-        tx = pegin_transaction(b.spec.federation_spk, draw(st.integers(1, 10**8)), draw(st.binary(min_size=20, max_size=20)), how="hex")
+        b.coins += 1
+        tx = pegin_transaction(b.spec.federation_spk, draw(st.integers(1, 10**8)), draw(st.binary(min_size=20, max_size=20)), how="hex", nonce=b.coins)
         if not op_return:
             tx = attrs.evolve(tx, outputs=tx.outputs[:1])
         btc_block = hashlib.sha256(b"btc" + tx.txid).digest()
@@ -280,3 +284,70 @@ CATALOGUE: tuple[BlockCorruption, ...] = (
     ),
 )
 BY_NAME = {c.name: c for c in CATALOGUE}
+
+
+# --- named strategies -------------------------------------------------------------------------------
+
+
+@frozen
+class ChainCase:
+    """A generated chain: its builder (spec, keys, Bitcoin view, reference), canonical blocks, forks."""
+
+    builder: ChainBuilder
+    blocks: tuple[SignedConsensusBlock, ...]
+    forks: tuple[SignedConsensusBlock, ...]
+
+
+@st.composite
+def chains(
+    draw: st.DrawFn, *, length: int | st.SearchStrategy[int] = st.integers(1, 12), pow_every: int | None = None,
+    forks: int | st.SearchStrategy[int] = st.integers(0, 2), authorities: st.SearchStrategy[int] = st.integers(1, 5),
+    bls: Backend | None = None,
+) -> ChainCase:
+    """Linked, signed blocks from genesis: real approvals, EVM transactions, peg-ins, and AuxPoW
+    headers finalizing contiguous ranges (every `pow_every` blocks, or when drawn); plus fork
+    blocks (valid at heights the chain already passed, so a node must refuse them as old)."""
+    from models import bls as bls_models
+    from models.chain_machine import FEDERATION_SPK
+    from strategies.evm import evm_transactions
+    from strategies.federation import keyrings
+
+    b = bls or bls_models.backend()
+    keyring = draw(keyrings(b, n=authorities), label="authorities")
+    federation = tuple(draw(st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3), label="federation"))
+    builder = ChainBuilder(ChainSpec(keyring.public_keys, federation, FEDERATION_SPK, max_blocks_without_pow=6), keyring, b)
+    n = draw(length) if isinstance(length, st.SearchStrategy) else length
+    made = []
+    for i in range(n):
+        c = builder.chain
+        unfinalized = c.head_height - c.finalized_height
+        want_pow = (pow_every and (i + 1) % pow_every == 0) or (pow_every is None and draw(st.booleans()))
+        pow = bool(unfinalized and (want_pow or unfinalized >= 6))
+        if draw(st.integers(0, 3)) == 0:
+            builder.add_pegin(draw(st.integers(1, 10**8)), draw(st.binary(min_size=20, max_size=20)), how=draw(st.sampled_from(["raw", "hex", "0xhex"])))
+        txs = [t.to_bytes() for t in draw(st.lists(evm_transactions(), max_size=2), label="transactions")]
+        signed = builder.next_block(pow=pow, transactions=txs)
+        builder.accept(signed)
+        made.append(signed)
+    fork_blocks = []
+    for _ in range(draw(forks) if isinstance(forks, st.SearchStrategy) else forks):
+        if builder.chain.head_height < 1:
+            break
+        parent = builder.chain.block(builder.chain.canonical[draw(st.integers(0, builder.chain.head_height - 1))])
+        block = builder.unsigned_next()
+        block = relink(attrs.evolve(block, parent_hash=parent.signing_root(), slot=parent.slot + 2, execution_payload=attrs.evolve(block.execution_payload, parent_hash=parent.execution_payload.block_hash, block_number=parent.height + 1, timestamp=(parent.slot + 2) * 5)))
+        fork_blocks.append(builder.sign(block))
+    return ChainCase(builder, tuple(made), tuple(fork_blocks))
+
+
+def signed_blocks(**knobs: Any) -> st.SearchStrategy[SignedConsensusBlock]:
+    """The head block of a generated chain (takes the knobs of `chains`)."""
+    return chains(**knobs).map(lambda case: case.blocks[-1])
+
+
+@st.composite
+def pegin_transactions(draw: st.DrawFn, federation_spk: bytes) -> tuple[Transaction, bytes]:
+    """Peg-ins paying `federation_spk`, with the recipient as raw bytes or hex text: (tx, recipient)."""
+    address = draw(st.binary(min_size=20, max_size=20))
+    tx = pegin_transaction(federation_spk, draw(st.integers(1, 21 * 10**14)), address, how=draw(st.sampled_from(["raw", "hex", "0xhex"])), nonce=draw(st.integers(0, 2**32)))
+    return tx, address
