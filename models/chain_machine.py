@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import targets
+from alys_pbt.verdict import verdict
 from models import bls, pegin
 from models.chain import ChainSpec
 from strategies.blocks import CATALOGUE, ChainBuilder
@@ -24,14 +25,6 @@ from strategies.federation import keyrings
 
 FEDERATION_XONLY = tuple(coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3))
 FEDERATION_SPK = pegin.federation_script_pubkey(FEDERATION_XONLY)
-
-
-def verdict(action: Any) -> str:
-    try:
-        action()
-    except Exception as err:  # noqa: BLE001 - compared by name with the reference
-        return type(err).__name__
-    return "ok"
 
 
 class ChainMachine(RuleBasedStateMachine):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import targets
+from alys_pbt.verdict import verdict
 from models import bls
 from models.approvals import Federation, required_approvals
 from strategies.federation import (
@@ -34,14 +35,6 @@ class Block:
     block_hash: bytes  # the signing root the federation signs
     height: int
     slot: int
-
-
-def verdict(action: Any) -> str:
-    try:
-        action()
-    except Exception as err:  # noqa: BLE001 - compared by name with the reference
-        return type(err).__name__
-    return "ok"
 
 
 class FederationMachine(RuleBasedStateMachine):

@@ -11,6 +11,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
+from alys_pbt.verdict import verdict
 from models import auxpow as ref
 from models.bitcoin import BlockHeader, Transaction, merkle_root
 from strategies.auxpow import AuxPowCase, auxpow_cases, auxpows
@@ -18,15 +19,6 @@ from strategies.bitcoin import block_headers, hashes, merkle_trees, transactions
 from strategies.corruptions import CATALOGUE, STRUCTURAL, corrupted_cases
 
 pytestmark = pytest.mark.auxpow
-
-
-def verdict(action: Callable[[], object]) -> str:
-    """'ok', or the name of the error raised: rejections are compared by name across targets."""
-    try:
-        action()
-    except Exception as err:  # noqa: BLE001 - the name is the verdict
-        return type(err).__name__
-    return "ok"
 
 
 # --- Encodings ---------------------------------------------------------------------------------

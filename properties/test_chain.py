@@ -11,6 +11,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
+from alys_pbt.verdict import verdict
 from models import bls
 from models.chain import ChainSpec
 from models.chain_machine import FEDERATION_SPK, ChainMachine
@@ -20,14 +21,6 @@ from strategies.federation import keyrings
 pytestmark = pytest.mark.blocks
 
 TestChain = kills("chain-accepts-unknown-parent", "chain-fee-split-rounds-up")(ChainMachine).TestCase
-
-
-def verdict(action: Any) -> str:
-    try:
-        action()
-    except Exception as err:  # noqa: BLE001
-        return type(err).__name__
-    return "ok"
 
 
 @st.composite

@@ -11,18 +11,11 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
+from alys_pbt.verdict import verdict
 from models import blocks, evm
 from strategies.evm import evm_transactions, secp256k1_secrets
 
 pytestmark = pytest.mark.blocks
-
-
-def verdict(action: Any) -> str:
-    try:
-        action()
-    except Exception as err:  # noqa: BLE001
-        return type(err).__name__
-    return "ok"
 
 
 @kills("evm-legacy-ignores-chain-id")

@@ -10,6 +10,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
+from alys_pbt.verdict import verdict
 from models import approvals as ref
 from models import bls
 from models.federation_machine import FederationMachine
@@ -19,14 +20,6 @@ pytestmark = pytest.mark.federation
 
 # The node's table (alys-rules.md §3.4): n -> ceil(2n/3).
 THRESHOLDS = {1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 4, 7: 5, 8: 6, 9: 6, 10: 7, 11: 8, 12: 8, 13: 9, 14: 10, 15: 10}
-
-
-def verdict(action: Any) -> str:
-    try:
-        action()
-    except Exception as err:  # noqa: BLE001 - compared by name
-        return type(err).__name__
-    return "ok"
 
 
 @kills("approvals-floor-threshold")
