@@ -11,8 +11,6 @@ use none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from attrs import field, frozen
 
 from models import approvals, auxpow, evm, pegin, retarget
@@ -219,6 +217,3 @@ def genesis_block(spec: ChainSpec, payload: object) -> SignedConsensusBlock:
     block = ConsensusBlock(ZERO_HASH, 0, header, payload)  # type: ignore[arg-type]
     return SignedConsensusBlock(block, approvals.AggregateApproval((False,) * 15, None))
 
-
-def fee_addresses(spec: ChainSpec) -> Sequence[bytes]:
-    return spec.federation

@@ -114,7 +114,6 @@ class ChainMachine(RuleBasedStateMachine):
         got = verdict(lambda: self.node.rollback(height))
         note(f"rollback to {height}: reference {want}, node {got}")
         assert got == want, f"node answered {got} to a rollback, a correct node {want}"
-        self.builder.pending_pegins = [p for p in self.builder.pending_pegins]
         self.head_seen.append(-1)  # heights may drop here
 
     @precondition(lambda self: hasattr(self, "builder"))
