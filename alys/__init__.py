@@ -12,6 +12,7 @@ from alys.actors import ActorsPort
 from alys.approvals import ApprovalsPort
 from alys.auxpow import AuxPowPort
 from alys.chain import ChainPort
+from alys.sync import SyncPort
 from alys.variant import NodePanic, Variant
 
 # The places where the node's code deviates from the secure rule (see alys_pbt/deviations.py).
@@ -34,6 +35,8 @@ QUIRKS: frozenset[str] = frozenset(
         "chain-withdrawals-extra-accepted",
         "chain-full-nodes-skip-withdrawals",
         "chain-pegin-utf8-address-rejected",
+        "sync-serve-loop-index",
+        "sync-error-rolls-back",
     }
 )
 
@@ -50,6 +53,7 @@ class AlysTarget:
         self.approvals = ApprovalsPort(self.variant)
         self.chain.approvals = self.approvals
         self.actors = ActorsPort(self.variant)
+        self.sync = SyncPort(self.variant, self.chain)
 
     def __repr__(self) -> str:
         return f"<target {self.name}>"

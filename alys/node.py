@@ -289,6 +289,16 @@ class Node:
         if block.auxpow_header is not None:
             self.latest_pow = root
 
+    def import_trusted(self, signed: Any) -> None:
+        """Recovery: import a block a verified checkpoint vouches for, without re-validating it."""
+        self._import(signed, block_root(signed.message))
+
+    def restore_pointer(self, latest_pow: bytes) -> None:
+        """Recovery: the latest-PoW pointer as the checkpoint recorded it."""
+        if latest_pow not in self.blocks:
+            raise ValueError("checkpoint names a latest PoW block the store does not hold")
+        self.latest_pow = latest_pow
+
     def rollback(self, height: int) -> None:
         """rollback_head(height)."""
         pow_height = self._msg(self.latest_pow).execution_payload.block_number

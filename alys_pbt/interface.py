@@ -13,7 +13,7 @@ returns one). Rejections are exceptions whose *class name* is the error's name (
 defines its own classes. Any other exception is a crash. Protocol data cross the interface as
 consensus bytes, except where a method says it takes a model object from `models/`.
 
-Components land with their issues: auxpow, chain (PoW part), approvals and actors now; sync later. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority. A target that lacks a method is refused with a TargetError naming every missing part.
+Components: auxpow, chain, approvals, actors, sync. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority. A target that lacks a method is refused with a TargetError naming every missing part.
 """
 
 from __future__ import annotations
@@ -92,11 +92,23 @@ class ActorsComponent(Protocol):
     def restart_delay(self, strategy: Any, attempt: int) -> float | None: ...
 
 
+class SyncComponent(Protocol):
+    """Sync and checkpoints (app/src/chain.rs sync/get_blocks, v2 checkpoints): a simulated
+    network, a SQLite store with checkpoints and disk faults, the engine, crash recovery."""
+
+    def serve(self, blocks: list[bytes], start: int, count: int) -> list[bytes]: ...  # BlocksByRange
+    def network(self) -> Any: ...
+    def store(self, *, interval: int, retention: int, path: str = ":memory:") -> Any: ...
+    def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any: ...
+    def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any: ...
+
+
 COMPONENTS: dict[str, type] = {
     "auxpow": AuxPowComponent,
     "chain": ChainComponent,
     "approvals": ApprovalsComponent,
     "actors": ActorsComponent,
+    "sync": SyncComponent,
 }
 
 

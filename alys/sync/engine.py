@@ -1,0 +1,266 @@
+"""Sync over a simulated P2P network (app/src/chain.rs sync/get_blocks, alys-rules.md §5.1).
+
+Serving: a BlocksByRange(start, count) request is answered with the canonical blocks from start to
+min(start + count - 1, head). Syncing: request batches from head + 1, import each block through
+the node's validation, stop when every reachable peer answers short; per peer, exponential
+backoff (1 s, 2 s, ... 30 s) and a circuit breaker (open after 3 failures, for 60 s); rotate
+peers; parallel download from several peers. Everything runs on simulated time.
+
+Quirks (on in target `alys`):
+* `sync-serve-loop-index`: the server breaks on the loop index, not the height (`i > head`), so a
+  request that starts above 0 gets wrong blocks (it falls back to the head for missing heights);
+* `sync-error-rolls-back`: an import error rolls the head back by one block.
+Seeded mutants: `sync-batch-start-off-by-one`, `sync-trusts-claimed-height`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import define, field
+
+from alys.sync.store import DiskError, Store
+from alys.variant import Variant
+
+MAX_REQUEST_BLOCKS = 1024
+
+
+def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, variant: Variant) -> list[bytes]:
+    """The server side: `blocks[h]` is the canonical block at height h; head = len(blocks) - 1."""
+    head = len(blocks) - 1
+    count = min(count, MAX_REQUEST_BLOCKS)
+    if variant.on("sync-serve-loop-index"):
+        out = []
+        for i in range(count):
+            if i > head:
+                break
+            height = start + i
+            out.append(blocks[height] if height <= head else blocks[head])  # walks back from head
+        return out
+    return list(blocks[start : min(start + count - 1, head) + 1])
+
+
+class PeerUnreachable(ConnectionError):
+    """Disconnected, partitioned away, or the response was lost (a timeout)."""
+
+
+@define
+class SimPeer:
+    """A peer: its chain (wire bytes by height), how it behaves, and what it claims."""
+
+    name: str
+    chain: list[bytes]
+    behaviour: str = "honest"  # honest | lagging | fork | invalid | withholding | lying
+    lag: int = 0
+    claimed: int | None = None  # a lying peer's claimed height
+
+    def served(self) -> list[bytes]:
+        if self.behaviour == "lagging":
+            return self.chain[: max(len(self.chain) - self.lag, 1)]
+        return self.chain
+
+    def status(self) -> int:
+        return self.claimed if self.claimed is not None else len(self.served()) - 1
+
+
+@define
+class SimNetwork:
+    """Deterministic, discrete-event: links, partitions and per-peer pending faults."""
+
+    variant: Variant = field(factory=Variant)
+    peers: dict[str, SimPeer] = field(factory=dict)
+    disconnected: set[str] = field(factory=set)
+    partitioned: set[str] = field(factory=set)
+    faults: dict[str, list[str]] = field(factory=dict)  # drop | duplicate | reorder | corrupt | delay
+    time: float = 0.0
+    latency: float = 0.05
+
+    def reachable(self) -> list[str]:
+        return sorted(p for p in self.peers if p not in self.disconnected and p not in self.partitioned)
+
+    def status(self, peer: str) -> int:
+        if peer not in self.reachable():
+            raise PeerUnreachable(peer)
+        return self.peers[peer].status()
+
+    def blocks_by_range(self, peer: str, start: int, count: int) -> list[bytes]:
+        if peer not in self.reachable():
+            raise PeerUnreachable(f"{peer} is not reachable")
+        self.time += self.latency
+        p = self.peers[peer]
+        if p.behaviour == "withholding":
+            return []
+        blocks = serve_blocks_by_range(p.served(), start, count, self.variant)
+        fault = self.faults.get(peer, []).pop(0) if self.faults.get(peer) else None
+        if fault == "drop":
+            raise PeerUnreachable(f"{peer}'s response was lost")
+        if fault == "delay":
+            self.time += 5.0
+        if fault == "duplicate" and blocks:
+            blocks = blocks[:1] + blocks
+        if fault == "reorder" and len(blocks) >= 2:
+            blocks[0], blocks[1] = blocks[1], blocks[0]
+        if fault == "corrupt" and blocks:
+            raw = bytearray(blocks[0])
+            raw[len(raw) // 2] ^= 0xFF
+            blocks[0] = bytes(raw)
+        return blocks
+
+
+@define
+class PeerHealth:
+    failures: int = 0
+    backoff_until: float = 0.0
+    breaker_until: float = 0.0
+
+
+class SyncEngine:
+    """Imports blocks from peers through `node` (the chain's validation) and persists them."""
+
+    def __init__(self, node: Any, chain: Any, network: SimNetwork, store: Store, variant: Variant, batch: int = MAX_REQUEST_BLOCKS) -> None:
+        self.node, self.chain, self.network, self.store, self.v = node, chain, network, store, variant
+        self.batch = batch
+        self.health: dict[str, PeerHealth] = {}
+        self.turn = 0
+        self.acknowledged = 0  # the highest height the store confirmed
+        self.short: set[str] = set()  # peers that answered short in this sync
+        self.failed: set[str] = set()  # peers that failed in this sync
+
+    def _available(self) -> list[str]:
+        now = self.network.time
+        peers = self.network.reachable()
+        return [p for p in peers if self.health.setdefault(p, PeerHealth()).backoff_until <= now and self.health[p].breaker_until <= now]
+
+    def _fail(self, peer: str) -> None:
+        self.failed.add(peer)
+        h = self.health.setdefault(peer, PeerHealth())
+        h.failures += 1
+        h.backoff_until = self.network.time + min(2.0 ** (h.failures - 1), 30.0)
+        if h.failures >= 3:
+            h.breaker_until = self.network.time + 60.0
+            h.failures = 0
+
+    def _state(self) -> dict[str, Any]:
+        return {"height": self.node.head_height, "head": self.node.head.hex(), "latest_pow": self.node.latest_pow.hex()}
+
+    def _import(self, raw: bytes) -> None:
+        signed = self.chain.decode_block(raw)
+        self.node.process_block(signed)
+        self.store.put_block(self.node.head_height, self.node.head, raw, self._state(), int(self.network.time))
+        self.acknowledged = self.node.head_height
+
+    def round(self) -> str:
+        """One request to the next available peer: "synced", "progress", "failed" or "idle"."""
+        peers = self._available()
+        if not peers:
+            return "idle"
+        peer = peers[self.turn % len(peers)]
+        self.turn += 1
+        head = self.node.head_height
+        if self.v.on("sync-trusts-claimed-height"):
+            try:
+                if self.network.status(peer) <= head:
+                    return "synced"  # believes whatever the peer says
+            except PeerUnreachable:
+                pass
+        start = head + (2 if self.v.on("sync-batch-start-off-by-one") else 1)
+        try:
+            blocks = self.network.blocks_by_range(peer, start, self.batch)
+        except PeerUnreachable:
+            self._fail(peer)
+            return "failed"
+        imported = 0
+        for raw in blocks:
+            try:
+                self._import(raw)
+                imported += 1
+            except DiskError:
+                raise  # a crash: the caller restarts the node
+            except Exception as err:  # noqa: BLE001 - a bad block from this peer
+                if type(err).__name__ == "InvalidBlock" and imported == 0 and not self.v.on("sync-error-rolls-back"):
+                    continue  # a duplicate of what we have: harmless
+                self._fail(peer)
+                if self.v.on("sync-error-rolls-back") and self.node.head_height > 0:
+                    try:
+                        self.node.rollback(self.node.head_height - 1)
+                        self.store.truncate_above(self.node.head_height)
+                    except Exception:  # noqa: BLE001 - the node refused (below finality)
+                        pass
+                return "failed"
+        if len(blocks) < self.batch:
+            self.short.add(peer)
+            if set(self.network.reachable()) - self.failed <= self.short:
+                return "synced"
+        else:
+            self.short.clear()
+        return "progress" if imported else "failed"
+
+    def sync(self, max_rounds: int = 10_000) -> str:
+        """Rounds until synced (every reachable peer answered short), waiting out backoffs."""
+        self.short, self.failed = set(), set()
+        for _ in range(max_rounds):
+            outcome = self.round()
+            if outcome == "synced":
+                return "synced"
+            if outcome == "idle":
+                waits = [max(h.backoff_until, h.breaker_until) for p, h in self.health.items() if p in self.network.reachable()]
+                if not self.network.reachable():
+                    return "stalled"
+                self.network.time = max(self.network.time, min(waits) if waits else self.network.time) + 0.001
+        return "stalled"
+
+    def sync_parallel(self, peers: Sequence[str], target: int) -> int:
+        """Download heights head+1..target from several peers at once, import in order."""
+        head = self.node.head_height
+        size = max((target - head) // max(len(peers), 1), 1)
+        fetched: dict[int, bytes] = {}
+        for i, peer in enumerate(peers):
+            start = head + 1 + i * size
+            count = size if i < len(peers) - 1 else target - start + 1
+            if count <= 0:
+                continue
+            try:
+                for offset, raw in enumerate(self.network.blocks_by_range(peer, start, count)):
+                    fetched[start + offset] = raw
+            except PeerUnreachable:
+                self._fail(peer)
+        imported = 0
+        for height in range(head + 1, target + 1):
+            if height not in fetched:
+                break
+            try:
+                self._import(fetched[height])
+                imported += 1
+            except DiskError:
+                raise
+            except Exception:  # noqa: BLE001 - stop at the first bad block; sync() finishes the rest
+                break
+        return imported
+
+
+def recover(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
+    """A fresh node after a crash: blocks up to the newest checkpoint that verifies are trusted
+    (its recorded pointers restored), later stored blocks are validated; the store is cut back to
+    the last block that validates (a torn write ends the replay)."""
+    node = chain.node(spec, genesis, bitcoin, validator=validator)
+    store.prune()  # a crash between a checkpoint and its pruning leaves one too many
+    checkpoint = store.newest_valid_checkpoint()
+    trusted = checkpoint.height if checkpoint is not None else 0
+    restored = checkpoint is None
+    for height, _, raw in store.blocks_from(1):
+        try:
+            signed = chain.decode_block(bytes(raw))
+            if height <= trusted:
+                node.import_trusted(signed)
+            else:
+                if not restored:  # the checkpoint's pointers hold at its height, before what follows
+                    node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
+                    restored = True
+                node.process_block(signed)
+        except Exception:  # noqa: BLE001 - a torn or invalid stored block ends the replay
+            store.truncate_above(node.head_height)
+            break
+    if not restored and node.head_height >= trusted:
+        node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
+    return node
