@@ -278,9 +278,11 @@ class Node:
     def _import(self, signed: Any, root: bytes) -> None:
         block = signed.message
         number = block.execution_payload.block_number
+        if number <= self.head_height:  # by_height holds 0..head: drop what this block replaces
+            for stale in [k for k in self.by_height if k >= number]:
+                del self.by_height[stale]
         self.blocks[root] = signed
         self.head = root
-        self.by_height = {k: v for k, v in self.by_height.items() if k < number}
         self.by_height[number] = root
         p = block.execution_payload
         own = block_fees(p.transactions, p.base_fee_per_gas)
@@ -299,11 +301,20 @@ class Node:
             raise ValueError("checkpoint names a latest PoW block the store does not hold")
         self.latest_pow = latest_pow
 
+    def holds(self, signed: Any) -> bool:
+        """Whether this very block is already on the node's chain."""
+        number = signed.message.execution_payload.block_number
+        return number in self.by_height and self.by_height[number] == block_root(signed.message)
+
     def rollback(self, height: int) -> None:
-        """rollback_head(height)."""
+        """rollback_head(height), refusing to undo finalization unless the quirk is on."""
         pow_height = self._msg(self.latest_pow).execution_payload.block_number
         if height < pow_height and not self.v.on("chain-rollback-undoes-finalization"):
             raise IllegalRollback()
+        self.rollback_head(height)
+
+    def rollback_head(self, height: int) -> None:
+        """rollback_head(height) as coded: no finality check at all."""
         if height >= self.head_height:
             return
         self.head = self.by_height[height]

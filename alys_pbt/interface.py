@@ -18,6 +18,7 @@ Components: auxpow, chain, approvals, actors, sync. `majority_approved` answers 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from models.approvals import AggregateApproval, IndividualApproval
@@ -56,6 +57,8 @@ class ChainComponent(Protocol):
     def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int: ...
     # A node over a genesis block: process_block(SignedConsensusBlock), rollback(height), restart(),
     # head, head_height, finalized_height, stored (block hashes). Model objects from models/.
+    # For sync: by_height (height -> block hash), latest_pow, holds(signed), rollback_head(height)
+    # (the unguarded primitive), import_trusted(signed) and restore_pointer(latest_pow) for recovery.
     def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any: ...
     def decode_block(self, data: bytes) -> Any: ...  # a models.blocks.SignedConsensusBlock, or DecodeError
     def transaction_sender(self, raw: bytes) -> bytes: ...  # or MalformedRlp / BadSignature
@@ -94,10 +97,22 @@ class ActorsComponent(Protocol):
 
 class SyncComponent(Protocol):
     """Sync and checkpoints (app/src/chain.rs sync/get_blocks, v2 checkpoints): a simulated
-    network, a SQLite store with checkpoints and disk faults, the engine, crash recovery."""
+    network, a SQLite store with checkpoints and disk faults, the engine, crash recovery.
+
+    network(): `peers` (name -> peer), the sets `disconnected` and `partitioned`, `faults` (name ->
+    pending "drop" | "duplicate" | "reorder" | "corrupt" | "delay"), simulated `time`, `reachable()`,
+    `add(peer)` and `wire(topology, extra)` for a "mesh" | "ring" | "star" | "random" topology.
+    peer(): behaviour "honest" | "lagging" (lag blocks behind) | "fork" | "withholding" | "lying"
+    (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),
+    `checkpoints()` (each with height, state, verifies()), `stored_heights()`,
+    `corrupt_checkpoint(height)`. engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
+    `sync_parallel(peers, target)`, `import_block(raw)` (an OSError is a crash), and
+    `observers`, callables that `sync` calls after every round.
+    """
 
     def serve(self, blocks: list[bytes], start: int, count: int) -> list[bytes]: ...  # BlocksByRange
     def network(self) -> Any: ...
+    def peer(self, name: str, chain: Sequence[bytes], behaviour: str = "honest", *, lag: int = 0, claimed: int | None = None) -> Any: ...
     def store(self, *, interval: int, retention: int, path: str = ":memory:") -> Any: ...
     def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any: ...
     def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any: ...

@@ -8,7 +8,8 @@ each height ({height, head, latest_pow} after importing that block).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import attrs
 from hypothesis import note
@@ -53,6 +54,18 @@ class Canonical:
         return len(self.wire) - 1
 
 
+def expected_checkpoints(height: int, interval: int, retention: int) -> list[int]:
+    """Checkpoint heights after importing blocks 1..height: the last `retention` positive multiples of `interval`."""
+    multiples = list(range(interval, height + 1, interval))
+    return multiples[-retention:] if retention else []
+
+
+def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:
+    """Enough rounds to reach the tip once faults stop: every peer may fail a breaker's worth of
+    times, and every other round may be an honest peer's full batch."""
+    return 8 * (peers + 1) + 2 * -(-blocks // batch)
+
+
 def _new_chain(data: st.DataObject) -> Canonical:
     b = bls.backend()
     keyring = data.draw(keyrings(b, n=st.integers(1, 4)), label="authorities")
@@ -71,6 +84,34 @@ def _forged(raw: bytes) -> bytes:
     return block_to_bytes(attrs.evolve(signed, signature=signature))
 
 
+class ForkView(Sequence[bytes]):
+    """A fork peer's chain: the canonical blocks below `cut`, then forged copies of every
+    canonical block above it, growing as the canonical chain grows."""
+
+    def __init__(self, canonical: list[bytes], cut: int) -> None:
+        self.canonical, self.cut = canonical, cut
+        self.forged: dict[int, bytes] = {}
+
+    def __len__(self) -> int:
+        return len(self.canonical)
+
+    def _at(self, height: int) -> bytes:
+        if height < self.cut:
+            return self.canonical[height]
+        if height not in self.forged:
+            self.forged[height] = _forged(self.canonical[height])
+        return self.forged[height]
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self._at(h) for h in range(*index.indices(len(self)))]
+        return self._at(range(len(self))[index])
+
+
 class SyncMachine(RuleBasedStateMachine):
     """A node syncing from peers with faults; the chain it holds must be canonical."""
 
@@ -78,6 +119,7 @@ class SyncMachine(RuleBasedStateMachine):
         super().__init__()
         self.target = targets.current()
         self.heads: list[int] = [0]
+        self.finalized: list[int] = [0]
 
     @initialize(data=st.data())
     def start(self, data: st.DataObject) -> None:
@@ -87,20 +129,19 @@ class SyncMachine(RuleBasedStateMachine):
         self.store = self.target.sync.store(interval=3, retention=3)
         self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
+        self.engine.observers.append(self.nothing_imported_is_given_up)  # also between the rounds of a full sync
         self.peers = 0
-        self._add("honest", 0)
+        for behaviour in ["honest"] + data.draw(st.lists(st.sampled_from(BEHAVIOURS), max_size=2), label="more peers"):
+            self._add(behaviour, 1)
 
     def _add(self, behaviour: str, lag: int) -> None:
-        from alys.sync.engine import SimPeer
-
         self.peers += 1
         name = f"p{self.peers}"
-        chain = self.canonical.wire  # shared: honest peers see the chain grow
+        chain: Sequence[bytes] = self.canonical.wire  # shared: honest peers see the chain grow
         if behaviour == "fork":
-            cut = max(1, self.canonical.tip - lag)
-            chain = self.canonical.wire[:cut] + [_forged(w) for w in self.canonical.wire[cut:]]
-        peer = SimPeer(name, chain, behaviour, lag=lag, claimed=0 if behaviour == "lying" else None)
-        self.network.peers[name] = peer
+            chain = ForkView(self.canonical.wire, max(1, self.canonical.tip - lag))
+        peer = self.target.sync.peer(name, chain, behaviour, lag=lag, claimed=0 if behaviour == "lying" else None)
+        self.network.add(peer)
         note(f"peer {name}: {behaviour}")
 
     @rule(k=st.integers(1, 4))
@@ -128,6 +169,11 @@ class SyncMachine(RuleBasedStateMachine):
         else:
             self.network.faults.setdefault(name, []).append(fault)
 
+    @rule(topology=st.sampled_from(["mesh", "ring", "star", "random"]), extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4))
+    def rewire_the_network(self, topology: str, extra: list[tuple[int, int]]) -> None:
+        note(f"topology {topology} {extra if topology == 'random' else ''}")
+        self.network.wire(topology, extra)
+
     @rule()
     def reconnect_and_heal(self) -> None:
         self.network.disconnected.clear()
@@ -148,10 +194,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.reconnect_and_heal()
         for name in self.network.faults:
             self.network.faults[name].clear()
-        if not any(p.behaviour in ("honest", "lying") for p in self.network.peers.values()):
-            self._add("honest", 0)
+        if not any(self.network.peers[p].behaviour in ("honest", "lying") for p in self.network.reachable()):
+            self._add("honest", 0)  # the guarantee needs one honest neighbour
         self.network.time += 120.0  # breakers close, backoffs end
-        self.engine.sync()
+        self.engine.sync(max_rounds=fair_rounds(len(self.network.peers), self.canonical.tip))
         assert self.node.head_height == self.canonical.tip, f"synced to {self.node.head_height}, tip {self.canonical.tip}"
 
     @invariant()
@@ -161,10 +207,14 @@ class SyncMachine(RuleBasedStateMachine):
                 assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], f"height {h} is not canonical"
 
     @invariant()
-    def head_never_regresses(self) -> None:
+    def nothing_imported_is_given_up(self) -> None:
+        """A bad block from a peer costs the node nothing it held: head and finalization only rise."""
         if hasattr(self, "node"):
-            assert self.node.head_height >= self.heads[-1], f"head went from {self.heads[-1]} to {self.node.head_height}"
-            self.heads.append(self.node.head_height)
+            head, fin = self.node.head_height, self.node.finalized_height
+            assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
+            assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
+            self.heads.append(head)
+            self.finalized.append(fin)
 
 
 class CheckpointMachine(RuleBasedStateMachine):
@@ -197,7 +247,7 @@ class CheckpointMachine(RuleBasedStateMachine):
             self.canonical.extend(self.node.head_height + k - self.canonical.tip)
         for h in range(self.node.head_height + 1, self.node.head_height + k + 1):
             try:
-                self.engine._import(self.canonical.wire[h])
+                self.engine.import_block(self.canonical.wire[h])
             except OSError as err:  # an injected disk fault: the process dies here
                 note(f"crash while storing block {h}: {err}")
                 self.alive = False

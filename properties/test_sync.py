@@ -1,5 +1,6 @@
 """Properties of sync and checkpoints: the two machines (models/sync_machines.py), the range
-server, parallel download, and a full sync of 10,000 blocks (slow)."""
+server, bad blocks from peers, what peers claim, the checkpoint set, parallel download, and a full
+sync of 10,000 blocks (slow)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from models.sync_machines import Canonical, CheckpointMachine, SyncMachine, _new_chain
+from models.sync_machines import CheckpointMachine, SyncMachine, _forged, _new_chain, expected_checkpoints, fair_rounds
 
 pytestmark = pytest.mark.sync
 
@@ -18,7 +19,6 @@ TestSync = kills("sync-batch-start-off-by-one", "sync-trusts-claimed-height")(Sy
 TestCheckpoints = kills("store-checkpoint-before-blocks", "store-recover-unverified")(CheckpointMachine).TestCase
 
 
-@kills("sync-batch-start-off-by-one")
 @given(head=st.integers(0, 40), start=st.integers(0, 50), count=st.integers(0, 2000))
 def test_range_requests_get_exactly_the_canonical_blocks(target: Any, head: int, start: int, count: int) -> None:
     """BlocksByRange(start, count) answers blocks start..min(start + count - 1, head), in order."""
@@ -28,18 +28,105 @@ def test_range_requests_get_exactly_the_canonical_blocks(target: Any, head: int,
     assert got == expected
 
 
+@given(data=st.data(), behaviour=st.sampled_from(["fork", "corrupt"]))
+def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.DataObject, behaviour: str) -> None:
+    """A synced node offered an invalid next block keeps its head and its finalization."""
+    canonical = _new_chain(data)
+    canonical.extend(data.draw(st.integers(1, 6), label="blocks held"))
+    held = canonical.tip
+    canonical.extend(1)
+    b = canonical.builder
+    node = target.chain.node(b.spec, b.genesis, b.bitcoin)
+    for raw in canonical.wire[1:held + 1]:
+        node.process_block(target.chain.decode_block(raw))
+    before = (node.head_height, node.finalized_height)
+    network = target.sync.network()
+    bad = canonical.wire[:held + 1] + [_forged(canonical.wire[-1])]
+    network.peers["byzantine"] = target.sync.peer("byzantine", bad if behaviour == "fork" else list(canonical.wire))
+    if behaviour == "corrupt":
+        network.faults["byzantine"] = ["corrupt"]
+    engine = target.sync.engine(node, network, target.sync.store(interval=2, retention=2))
+    note(f"held {held}, outcome {engine.round()}")
+    assert (node.head_height, node.finalized_height) == before
+
+
+@kills("sync-trusts-claimed-height", "sync-batch-start-off-by-one")
+@given(data=st.data(), behaviours=st.lists(st.sampled_from(["honest", "lagging", "lying", "withholding", "fork"]), min_size=1, max_size=4))
+def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObject, behaviours: list[str]) -> None:
+    """With one honest peer among liars, laggards, withholders and forks, sync ends at the tip."""
+    canonical = _new_chain(data)
+    canonical.extend(data.draw(st.integers(1, 6), label="more blocks"))
+    b = canonical.builder
+    network = target.sync.network()
+    names = [f"p{i}-{kind}" for i, kind in enumerate(behaviours)] + ["z-honest"]
+    for name, kind in zip(names, behaviours + ["honest"], strict=True):
+        chain = canonical.wire[:1] + [_forged(w) for w in canonical.wire[1:]] if kind == "fork" else canonical.wire
+        network.peers[name] = target.sync.peer(name, chain, kind, lag=1, claimed=0 if kind == "lying" else None)
+    node = target.chain.node(b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, target.sync.store(interval=3, retention=2), batch=data.draw(st.integers(1, 4), label="batch"))
+    outcome = engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
+    note(f"{outcome} at {node.head_height}, tip {canonical.tip}")
+    assert outcome == "synced" and node.head_height == canonical.tip
+
+
+@kills("store-retention-off-by-one")
+@given(data=st.data(), interval=st.integers(1, 5), retention=st.integers(1, 4))
+def test_checkpoints_follow_the_interval_and_hold_the_reference_state(target: Any, data: st.DataObject, interval: int, retention: int) -> None:
+    """After importing n blocks: the last `retention` multiples of `interval`, each verifying
+    and holding the reference state at its height."""
+    canonical = _new_chain(data)
+    canonical.extend(data.draw(st.integers(1, 12), label="more blocks"))
+    b = canonical.builder
+    store = target.sync.store(interval=interval, retention=retention)
+    node = target.chain.node(b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, target.sync.network(), store)
+    for raw in canonical.wire[1:]:
+        engine.import_block(raw)
+    kept = store.checkpoints()
+    assert [cp.height for cp in kept] == expected_checkpoints(canonical.tip, interval, retention)
+    for cp in kept:
+        assert cp.verifies() and cp.state == canonical.states[cp.height], f"checkpoint {cp.height}"
+
+
+@kills("store-checkpoint-before-blocks")
+@given(data=st.data(), interval=st.integers(1, 3), kind=st.sampled_from(["io-error", "torn"]), at_write=st.integers(1, 16))
+def test_a_crash_at_any_write_loses_nothing_acknowledged(target: Any, data: st.DataObject, interval: int, kind: str, at_write: int) -> None:
+    """A disk fault at any write: no checkpoint without its block, none that verifies but is
+    wrong, and recovery holds every block the store acknowledged."""
+    canonical = _new_chain(data)
+    canonical.extend(data.draw(st.integers(1, 8), label="more blocks"))
+    b = canonical.builder
+    store = target.sync.store(interval=interval, retention=2)
+    store.faults.at_write, store.faults.kind = at_write, kind
+    engine = target.sync.engine(target.chain.node(b.spec, b.genesis, b.bitcoin), target.sync.network(), store)
+    acknowledged = 0
+    for height, raw in enumerate(canonical.wire[1:], start=1):
+        try:
+            engine.import_block(raw)
+        except OSError as crash:
+            note(f"crashed storing block {height}: {crash}")
+            break
+        acknowledged = height
+    stored = set(store.stored_heights())
+    for cp in store.checkpoints():
+        assert cp.height in stored, f"checkpoint {cp.height} for a block that was never committed"
+        assert not cp.verifies() or cp.state == canonical.states[cp.height], f"checkpoint {cp.height} verifies but is wrong"
+    store.faults.at_write = None
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    assert node.head_height >= acknowledged, f"recovered {node.head_height}, acknowledged {acknowledged}"
+    assert all(node.by_height[h].hex() == canonical.states[h]["head"] for h in range(node.head_height + 1))
+
+
 @kills("sync-batch-start-off-by-one")
 @given(data=st.data(), peers=st.integers(1, 4))
 def test_parallel_download_from_several_peers_imports_the_canonical_chain(target: Any, data: st.DataObject, peers: int) -> None:
     """Disjoint ranges fetched from several peers at once are imported in order, to the tip."""
-    from alys.sync.engine import SimPeer
-
     canonical = _new_chain(data)
     canonical.extend(data.draw(st.integers(1, 8)))
     b = canonical.builder
     network = target.sync.network()
     for i in range(peers):
-        network.peers[f"p{i}"] = SimPeer(f"p{i}", canonical.wire)
+        network.peers[f"p{i}"] = target.sync.peer(f"p{i}", canonical.wire)
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(node, network, target.sync.store(interval=5, retention=2))
     engine.sync_parallel(sorted(network.peers), canonical.tip)
@@ -55,18 +142,16 @@ def test_parallel_download_from_several_peers_imports_the_canonical_chain(target
 @given(data=st.data())
 def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(target: Any, data: st.DataObject) -> None:
     """10,000 blocks from three peers, one lagging and one dropping responses: the canonical chain."""
-    from alys.sync.engine import SimPeer
-
     canonical = _new_chain(data)
     canonical.extend(10_000 - canonical.tip)
     b = canonical.builder
     network = target.sync.network()
-    network.peers["honest"] = SimPeer("honest", canonical.wire)
-    network.peers["lagging"] = SimPeer("lagging", canonical.wire, "lagging", lag=500)
-    network.peers["flaky"] = SimPeer("flaky", canonical.wire)
+    network.peers["honest"] = target.sync.peer("honest", canonical.wire)
+    network.peers["lagging"] = target.sync.peer("lagging", canonical.wire, "lagging", lag=500)
+    network.peers["flaky"] = target.sync.peer("flaky", canonical.wire)
     network.faults["flaky"] = ["drop", "corrupt", "drop", "reorder"] * 3
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(node, network, target.sync.store(interval=100, retention=10))
-    assert engine.sync() == "synced"
+    assert engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch)) == "synced"
     assert node.head_height == 10_000 and node.head.hex() == canonical.states[-1]["head"]
 

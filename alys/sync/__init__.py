@@ -1,5 +1,6 @@
 """Sync and checkpoints: a sync engine over a simulated P2P network, and a SQLite store."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from alys.sync.engine import PeerUnreachable, SimNetwork, SimPeer, SyncEngine, recover, serve_blocks_by_range
@@ -18,6 +19,9 @@ class SyncPort:
 
     def network(self) -> SimNetwork:
         return SimNetwork(self.v)
+
+    def peer(self, name: str, chain: Sequence[bytes], behaviour: str = "honest", *, lag: int = 0, claimed: int | None = None) -> SimPeer:
+        return SimPeer(name, chain, behaviour, lag, claimed)
 
     def store(self, *, interval: int, retention: int, path: str = ":memory:") -> Store:
         return Store(path, interval, retention, self.v)

@@ -15,7 +15,7 @@ Seeded mutants: `sync-batch-start-off-by-one`, `sync-trusts-claimed-height`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from attrs import define, field
@@ -24,6 +24,7 @@ from alys.sync.store import DiskError, Store
 from alys.variant import Variant
 
 MAX_REQUEST_BLOCKS = 1024
+ME = "me"  # the syncing node's name in the network's links
 
 
 def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, variant: Variant) -> list[bytes]:
@@ -50,12 +51,12 @@ class SimPeer:
     """A peer: its chain (wire bytes by height), how it behaves, and what it claims."""
 
     name: str
-    chain: list[bytes]
+    chain: Sequence[bytes]  # by height; may be a view that grows
     behaviour: str = "honest"  # honest | lagging | fork | invalid | withholding | lying
     lag: int = 0
     claimed: int | None = None  # a lying peer's claimed height
 
-    def served(self) -> list[bytes]:
+    def served(self) -> Sequence[bytes]:
         if self.behaviour == "lagging":
             return self.chain[: max(len(self.chain) - self.lag, 1)]
         return self.chain
@@ -75,9 +76,38 @@ class SimNetwork:
     faults: dict[str, list[str]] = field(factory=dict)  # drop | duplicate | reorder | corrupt | delay
     time: float = 0.0
     latency: float = 0.05
+    links: set[frozenset[str]] | None = None  # None: a full mesh; else the undirected links, ME included
 
     def reachable(self) -> list[str]:
-        return sorted(p for p in self.peers if p not in self.disconnected and p not in self.partitioned)
+        """Peers the node has a live direct link to (BlocksByRange is a direct request)."""
+        return sorted(
+            p
+            for p in self.peers
+            if p not in self.disconnected and p not in self.partitioned and (self.links is None or frozenset((ME, p)) in self.links)
+        )
+
+    def add(self, peer: SimPeer) -> None:
+        """A new peer, linked to the node."""
+        self.peers[peer.name] = peer
+        if self.links is not None:
+            self.links.add(frozenset((ME, peer.name)))
+
+    def wire(self, topology: str, extra: Sequence[tuple[int, int]] = ()) -> None:
+        """Relink the node and its peers (in name order, the node first) as a "mesh", a "ring",
+        a "star" around the node, or a "random" graph: a ring plus the `extra` index pairs."""
+        names = [ME, *sorted(self.peers)]
+        pairs: set[tuple[int, int]] = set()
+        if topology == "mesh":
+            pairs = {(i, j) for i in range(len(names)) for j in range(i + 1, len(names))}
+        elif topology == "star":
+            pairs = {(0, j) for j in range(1, len(names))}
+        elif topology in ("ring", "random"):
+            pairs = {(i, (i + 1) % len(names)) for i in range(len(names))}
+            if topology == "random":
+                pairs |= {(a % len(names), b % len(names)) for a, b in extra}
+        else:
+            raise ValueError(f"unknown topology {topology!r}: mesh, ring, star or random")
+        self.links = {frozenset((names[a], names[b])) for a, b in pairs if a != b}
 
     def status(self, peer: str) -> int:
         if peer not in self.reachable():
@@ -126,6 +156,7 @@ class SyncEngine:
         self.acknowledged = 0  # the highest height the store confirmed
         self.short: set[str] = set()  # peers that answered short in this sync
         self.failed: set[str] = set()  # peers that failed in this sync
+        self.observers: list[Callable[[], None]] = []  # called after every round (tests watch the head)
 
     def _available(self) -> list[str]:
         now = self.network.time
@@ -144,11 +175,29 @@ class SyncEngine:
     def _state(self) -> dict[str, Any]:
         return {"height": self.node.head_height, "head": self.node.head.hex(), "latest_pow": self.node.latest_pow.hex()}
 
-    def _import(self, raw: bytes) -> None:
-        signed = self.chain.decode_block(raw)
-        self.node.process_block(signed)
+    def import_block(self, raw: bytes) -> None:
+        """Validate and import one block, then persist it (a DiskError is a crash)."""
+        self.node.process_block(self.chain.decode_block(raw))
+        self._store(raw)
+
+    def _store(self, raw: bytes) -> None:
         self.store.put_block(self.node.head_height, self.node.head, raw, self._state(), int(self.network.time))
         self.acknowledged = self.node.head_height
+
+    def _start(self) -> int:
+        """Where the next batch starts: head + 1."""
+        return self.node.head_height + (2 if self.v.on("sync-batch-start-off-by-one") else 1)
+
+    def _reject(self, peer: str, head_at_start: int) -> str:
+        """A bad block from `peer`: count the failure; as coded, also roll back (§5.1)."""
+        self._fail(peer)
+        if self.v.on("sync-error-rolls-back") and head_at_start > 0:
+            # chain.rs: rollback_head(head - 1) with the head captured at the batch start; rollback_head
+            # moves the latest-PoW pointer back too, so finalization goes with it.
+            self.node.rollback_head(head_at_start - 1)
+            self.store.truncate_above(self.node.head_height)
+            self.acknowledged = min(self.acknowledged, self.node.head_height)
+        return "failed"
 
     def round(self) -> str:
         """One request to the next available peer: "synced", "progress", "failed" or "idle"."""
@@ -164,30 +213,22 @@ class SyncEngine:
                     return "synced"  # believes whatever the peer says
             except PeerUnreachable:
                 pass
-        start = head + (2 if self.v.on("sync-batch-start-off-by-one") else 1)
         try:
-            blocks = self.network.blocks_by_range(peer, start, self.batch)
+            blocks = self.network.blocks_by_range(peer, self._start(), self.batch)
         except PeerUnreachable:
             self._fail(peer)
             return "failed"
         imported = 0
         for raw in blocks:
             try:
-                self._import(raw)
-                imported += 1
-            except DiskError:
-                raise  # a crash: the caller restarts the node
-            except Exception as err:  # noqa: BLE001 - a bad block from this peer
-                if type(err).__name__ == "InvalidBlock" and imported == 0 and not self.v.on("sync-error-rolls-back"):
-                    continue  # a duplicate of what we have: harmless
-                self._fail(peer)
-                if self.v.on("sync-error-rolls-back") and self.node.head_height > 0:
-                    try:
-                        self.node.rollback(self.node.head_height - 1)
-                        self.store.truncate_above(self.node.head_height)
-                    except Exception:  # noqa: BLE001 - the node refused (below finality)
-                        pass
-                return "failed"
+                signed = self.chain.decode_block(raw)
+                if self.node.holds(signed) and not self.v.on("sync-error-rolls-back"):
+                    continue  # a block we already hold (a duplicated message): harmless
+                self.node.process_block(signed)
+            except Exception:  # noqa: BLE001 - an undecodable or invalid block from this peer
+                return self._reject(peer, head)
+            self._store(raw)
+            imported += 1
         if len(blocks) < self.batch:
             self.short.add(peer)
             if set(self.network.reachable()) - self.failed <= self.short:
@@ -198,9 +239,11 @@ class SyncEngine:
 
     def sync(self, max_rounds: int = 10_000) -> str:
         """Rounds until synced (every reachable peer answered short), waiting out backoffs."""
-        self.short, self.failed = set(), set()
+        self.short, self.failed, self.turn = set(), set(), 0
         for _ in range(max_rounds):
             outcome = self.round()
+            for observe in self.observers:
+                observe()
             if outcome == "synced":
                 return "synced"
             if outcome == "idle":
@@ -212,11 +255,11 @@ class SyncEngine:
 
     def sync_parallel(self, peers: Sequence[str], target: int) -> int:
         """Download heights head+1..target from several peers at once, import in order."""
-        head = self.node.head_height
-        size = max((target - head) // max(len(peers), 1), 1)
+        head, first = self.node.head_height, self._start()
+        size = max((target - first + 1) // max(len(peers), 1), 1)
         fetched: dict[int, bytes] = {}
         for i, peer in enumerate(peers):
-            start = head + 1 + i * size
+            start = first + i * size
             count = size if i < len(peers) - 1 else target - start + 1
             if count <= 0:
                 continue
@@ -230,7 +273,7 @@ class SyncEngine:
             if height not in fetched:
                 break
             try:
-                self._import(fetched[height])
+                self.import_block(fetched[height])
                 imported += 1
             except DiskError:
                 raise
