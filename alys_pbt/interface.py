@@ -106,7 +106,8 @@ class SyncComponent(Protocol):
     (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),
     `checkpoints()` (each with height, state, verifies()), `stored_heights()`,
     `corrupt_checkpoint(height)`. engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
-    `sync_parallel(peers, target)`, `import_block(raw)` (an OSError is a crash), and
+    `sync_parallel(peers, target)`, `import_block(raw)` (an OSError is a crash), `acknowledged`
+    (the highest height the store confirmed), and
     `observers`, callables that `sync` calls after every round.
     """
 

@@ -98,17 +98,18 @@ class Pair:
     deviation: str
     function: str
     cases: tuple[Case, ...]
+    jointly: tuple[str, ...] = ()  # other quirks it breaks the property together with
 
     @property
     def target_spec(self) -> str:
         d = deviations.get(self.deviation)
         if d.kind == "library":
             return "alys-fixed"  # the library itself carries it
-        return "alys-fixed+" + "+".join((*d.requires, d.id))
+        return "alys-fixed+" + "+".join((*d.requires, *self.jointly, d.id))
 
     @property
     def label(self) -> str:
-        return f"{self.deviation}--{self.function.split('::', 1)[1]}"
+        return "+".join((*self.jointly, self.deviation)) + f"--{self.function.split('::', 1)[1]}"
 
 
 def declared_pairs(cases: list[Case] | None = None) -> list[Pair]:
@@ -126,6 +127,10 @@ def declared_pairs(cases: list[Case] | None = None) -> list[Pair]:
             hit = tuple(c for c in group if any(fnmatch.fnmatchcase(c.nodeid, p) for p in quirk.breaks))
             if hit:
                 pairs.append(Pair(quirk.id, function, hit))
+            for pattern, others in quirk.jointly:
+                hit = tuple(c for c in group if fnmatch.fnmatchcase(c.nodeid, pattern))
+                if hit:
+                    pairs.append(Pair(quirk.id, function, hit, tuple(others)))
     return pairs
 
 

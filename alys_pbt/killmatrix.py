@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         row = measure(pair, seeds=args.seeds)
         survivors += row.kills < row.seeds
         print(
-            f"{pair.deviation:<34} {deviations.get(pair.deviation).kind:<6} "
+            f"{'+'.join((*pair.jointly, pair.deviation)):<34} {deviations.get(pair.deviation).kind:<6} "
             f"{pair.function.split('::', 1)[1]:<52} {row.kills:>3}/{row.seeds:<3} "
             f"{row.median_examples:>9.1f} {row.median_seconds:>8.3f} {row.shrunk_size:>6}",
             flush=True,

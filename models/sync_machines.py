@@ -174,10 +174,16 @@ class SyncMachine(RuleBasedStateMachine):
         note(f"topology {topology} {extra if topology == 'random' else ''}")
         self.network.wire(topology, extra)
 
+    @rule(latency=st.sampled_from([0.05, 1.0, 10.0, 20.0]))
+    def change_latency(self, latency: float) -> None:
+        """Above the 15 s request timeout, every request times out."""
+        self.network.latency = latency
+
     @rule()
     def reconnect_and_heal(self) -> None:
         self.network.disconnected.clear()
         self.network.partitioned.clear()
+        self.network.latency = 0.05
 
     @rule(dt=st.sampled_from([0.5, 2.0, 30.0, 61.0]))
     def advance_time(self, dt: float) -> None:
@@ -253,6 +259,24 @@ class CheckpointMachine(RuleBasedStateMachine):
                 self.alive = False
                 return
             self.acknowledged = max(self.acknowledged, h)
+
+    @precondition(lambda self: self.alive)
+    @rule(more=st.integers(0, 3))
+    def resume_sync_from_an_honest_peer(self, more: int) -> None:
+        """Recovery ends in sync: the rest of the chain comes from the network."""
+        self.canonical.extend(more)
+        if not self.network.peers:
+            self.network.add(self.target.sync.peer("honest", self.canonical.wire))
+        try:
+            outcome = self.engine.sync(max_rounds=fair_rounds(1, self.canonical.tip))
+        except OSError as err:
+            note(f"crash while syncing: {err}")
+            self.alive = False
+            return
+        finally:
+            self.acknowledged = max(self.acknowledged, self.engine.acknowledged)
+        note(f"sync: {outcome} at {self.node.head_height}")
+        assert outcome == "synced" and self.node.head_height == self.canonical.tip
 
     @rule(kind=st.sampled_from(["io-error", "torn"]), after=st.integers(1, 4))
     def inject_disk_fault(self, kind: str, after: int) -> None:

@@ -25,6 +25,8 @@ from alys.variant import Variant
 
 MAX_REQUEST_BLOCKS = 1024
 ME = "me"  # the syncing node's name in the network's links
+REQUEST_TIMEOUT = 15.0  # seconds (the node's RPC request timeout, §5.1)
+DELAY = 5.0  # seconds a "delay" fault adds to one response
 
 
 def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, variant: Variant) -> list[bytes]:
@@ -117,16 +119,16 @@ class SimNetwork:
     def blocks_by_range(self, peer: str, start: int, count: int) -> list[bytes]:
         if peer not in self.reachable():
             raise PeerUnreachable(f"{peer} is not reachable")
-        self.time += self.latency
         p = self.peers[peer]
+        fault = self.faults.get(peer, []).pop(0) if self.faults.get(peer) else None
+        elapsed = self.latency + (DELAY if fault == "delay" else 0.0)
+        if fault == "drop" or elapsed > REQUEST_TIMEOUT:  # the response never arrives in time
+            self.time += REQUEST_TIMEOUT
+            raise PeerUnreachable(f"request to {peer} timed out")
+        self.time += elapsed
         if p.behaviour == "withholding":
             return []
         blocks = serve_blocks_by_range(p.served(), start, count, self.variant)
-        fault = self.faults.get(peer, []).pop(0) if self.faults.get(peer) else None
-        if fault == "drop":
-            raise PeerUnreachable(f"{peer}'s response was lost")
-        if fault == "delay":
-            self.time += 5.0
         if fault == "duplicate" and blocks:
             blocks = blocks[:1] + blocks
         if fault == "reorder" and len(blocks) >= 2:

@@ -1,0 +1,106 @@
+"""The sync references and simulation pieces do what they claim (issue 7): the checkpoint-set
+reference, the canonical chain's per-height states, fork views, topologies, the store's integrity
+hash (v2 checkpoint.rs layout) and its disk faults."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alys_pbt import targets
+from models.blocks import block_from_bytes
+from models.sync_machines import ForkView, _new_chain, expected_checkpoints, fair_rounds
+
+
+@pytest.mark.parametrize(
+    ("height", "interval", "retention", "expected"),
+    [
+        (0, 3, 2, []),
+        (2, 3, 2, []),
+        (3, 3, 2, [3]),
+        (10, 3, 2, [6, 9]),
+        (10, 1, 3, [8, 9, 10]),
+        (100, 100, 10, [100]),
+        (1000, 100, 10, list(range(100, 1001, 100))),
+        (1050, 100, 10, list(range(100, 1001, 100))),
+        (1100, 100, 10, list(range(200, 1101, 100))),
+    ],
+)
+def test_expected_checkpoints_are_the_last_multiples_of_the_interval(height: int, interval: int, retention: int, expected: list[int]) -> None:
+    assert expected_checkpoints(height, interval, retention) == expected
+
+
+def test_fair_rounds_cover_every_peer_breaking_and_every_batch() -> None:
+    assert fair_rounds(3, 10_000, 1024) == 8 * 4 + 2 * 10
+    assert fair_rounds(1, 5) == 16 + 10
+
+
+@settings(max_examples=5, deadline=None)
+@given(data=st.data())
+def test_canonical_states_follow_the_reference_chain(data: st.DataObject) -> None:
+    canonical = _new_chain(data)
+    canonical.extend(5)
+    for height, raw in enumerate(canonical.wire):
+        assert canonical.states[height]["height"] == height
+        assert block_from_bytes(raw).message.execution_payload.block_number == height
+    # every state's latest-PoW block is at or below its height, and the chain needs PoW every 4
+    pow_heights = [h for h, raw in enumerate(canonical.wire) if block_from_bytes(raw).message.auxpow_header is not None]
+    assert pow_heights[0] == 0 and all(b - a <= 4 for a, b in zip(pow_heights, pow_heights[1:]))
+
+
+@settings(max_examples=3, deadline=None)
+@given(data=st.data())
+def test_a_fork_view_forges_every_block_from_its_cut_and_grows_with_the_chain(data: st.DataObject) -> None:
+    canonical = _new_chain(data)
+    canonical.extend(3)
+    view = ForkView(canonical.wire, 2)
+    assert view[:2] == canonical.wire[:2]
+    assert all(view[h] != canonical.wire[h] and block_from_bytes(view[h]).signature.signature is None for h in range(2, len(view)))
+    canonical.extend(1)
+    assert len(view) == len(canonical.wire) and view[-1] != canonical.wire[-1]
+
+
+@pytest.mark.parametrize(
+    ("topology", "extra", "neighbours"),
+    [("mesh", (), ["a", "b", "c", "d"]), ("star", (), ["a", "b", "c", "d"]), ("ring", (), ["a", "d"]), ("random", ((0, 2),), ["a", "b", "d"])],
+)
+def test_topologies_decide_which_peers_the_node_can_ask(topology: str, extra: tuple[tuple[int, int], ...], neighbours: list[str]) -> None:
+    sync = targets.load("alys-fixed").sync
+    network = sync.network()
+    for name in "abcd":
+        network.add(sync.peer(name, [b"genesis"]))
+    network.wire(topology, extra)
+    assert network.reachable() == neighbours
+    network.partitioned.add(neighbours[0])
+    assert network.reachable() == neighbours[1:]
+
+
+def test_an_unknown_topology_is_refused_by_name() -> None:
+    network = targets.load("alys-fixed").sync.network()
+    with pytest.raises(ValueError, match="unknown topology 'torus'"):
+        network.wire("torus")
+
+
+def test_the_integrity_hash_is_sha256_of_height_hash_time_and_state() -> None:
+    """v2 actors/sync/checkpoint.rs: SHA-256(height BE || block hash || created_at BE || state JSON)."""
+    store = targets.load("alys-fixed").sync.store(interval=1, retention=1)
+    store.put_block(1, b"\x01" * 32, b"block", {"height": 1, "head": "01" * 32}, 1700000000)
+    (cp,) = store.checkpoints()
+    body = (1).to_bytes(8, "big") + b"\x01" * 32 + (1700000000).to_bytes(8, "big") + b'{"head": "' + b"01" * 32 + b'", "height": 1}'
+    assert cp.integrity == hashlib.sha256(body).digest() and cp.verifies()
+    store.corrupt_checkpoint(1)
+    assert not store.checkpoints()[0].verifies()
+
+
+@pytest.mark.parametrize("kind", ["io-error", "torn"])
+def test_a_disk_fault_raises_on_the_chosen_write_and_a_torn_row_is_partial(kind: str) -> None:
+    store = targets.load("alys-fixed").sync.store(interval=10, retention=1)
+    store.faults.at_write, store.faults.kind = 2, kind
+    store.put_block(1, b"\x01" * 32, b"first block", {}, 0)
+    with pytest.raises(OSError, match="write 2"):
+        store.put_block(2, b"\x02" * 32, b"second block", {}, 0)
+    rows = {h: bytes(data) for h, _, data in store.blocks_from(0)}
+    assert rows == ({1: b"first block"} if kind == "io-error" else {1: b"first block", 2: b"second"})
