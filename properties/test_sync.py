@@ -131,7 +131,7 @@ def test_parallel_download_from_several_peers_imports_the_canonical_chain(target
     engine = target.sync.engine(node, network, target.sync.store(interval=5, retention=2))
     engine.sync_parallel(sorted(network.peers), canonical.tip)
     if node.head_height < canonical.tip:
-        engine.sync()
+        engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip))
     note(f"tip {canonical.tip}, node {node.head_height}")
     assert node.head_height == canonical.tip
 

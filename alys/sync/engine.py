@@ -256,20 +256,24 @@ class SyncEngine:
         return "stalled"
 
     def sync_parallel(self, peers: Sequence[str], target: int) -> int:
-        """Download heights head+1..target from several peers at once, import in order."""
+        """Download heights head+1..target from several peers at once (disjoint ranges of at most
+        one batch, dealt round-robin, all in flight together), then import them in order."""
         head, first = self.node.head_height, self._start()
-        size = max((target - first + 1) // max(len(peers), 1), 1)
+        if not peers or target < first:
+            return 0
+        size = min(self.batch, -(-(target - first + 1) // len(peers)))
+        t0, finished = self.network.time, self.network.time
         fetched: dict[int, bytes] = {}
-        for i, peer in enumerate(peers):
-            start = first + i * size
-            count = size if i < len(peers) - 1 else target - start + 1
-            if count <= 0:
-                continue
+        for i, start in enumerate(range(first, target + 1, size)):
+            peer = peers[i % len(peers)]
+            self.network.time = t0  # requests go out together; the slowest answer sets the clock
             try:
-                for offset, raw in enumerate(self.network.blocks_by_range(peer, start, count)):
+                for offset, raw in enumerate(self.network.blocks_by_range(peer, start, min(size, target - start + 1))):
                     fetched[start + offset] = raw
             except PeerUnreachable:
                 self._fail(peer)
+            finished = max(finished, self.network.time)
+        self.network.time = finished
         imported = 0
         for height in range(head + 1, target + 1):
             if height not in fetched:
