@@ -283,6 +283,13 @@ class CheckpointMachine(RuleBasedStateMachine):
         faults = self.store.faults
         faults.at_write, faults.kind = faults.writes + after, kind
 
+    @precondition(lambda self: self.alive)
+    @rule(kind=st.sampled_from(["io-error", "torn"]), write=st.integers(1, 2))
+    def crash_while_storing_the_next_block(self, kind: str, write: int) -> None:
+        """The process dies on the first or second write of the next block (its row, or its checkpoint)."""
+        self.inject_disk_fault(kind, write)
+        self.import_blocks(1)
+
     @rule()
     def crash(self) -> None:
         self.alive = False

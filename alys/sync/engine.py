@@ -241,7 +241,7 @@ class SyncEngine:
 
     def sync(self, max_rounds: int = 10_000) -> str:
         """Rounds until synced (every reachable peer answered short), waiting out backoffs."""
-        self.short, self.failed, self.turn = set(), set(), 0
+        self.short, self.failed = set(), set()  # the rotation carries on across syncs: "each known peer in turn"
         for _ in range(max_rounds):
             outcome = self.round()
             for observe in self.observers:
