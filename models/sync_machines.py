@@ -1,115 +1,23 @@
 """Sync and checkpoint-consistency machines: a node syncing through flaky and dishonest peers,
 crashing mid-write and recovering, against the canonical chain the generator knows.
 
-Reference models here: the canonical chain (wire bytes by height), the expected checkpoint
-heights for an interval (multiples of it, the last `retention` kept), and the expected state at
-each height ({height, head, latest_pow} after importing that block).
+The references (the canonical chain and its state at each height, the checkpoint set) are in
+models/sync.py; the strategies (canonical chains, behaviours, faults, topologies) in
+strategies/sync.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, overload
 
-import attrs
 from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import targets
 from alys_pbt.verdict import verdict
-from models import bls
-from models.blocks import block_to_bytes
-from models.chain import ChainSpec
-from models.chain_machine import FEDERATION_SPK
-from strategies.blocks import ChainBuilder
-from strategies.federation import keyrings
-
-BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")
-
-
-class Canonical:
-    """The canonical chain, grown by the generator; wire bytes and reference state per height."""
-
-    def __init__(self, builder: ChainBuilder) -> None:
-        self.builder = builder
-        self.wire: list[bytes] = [block_to_bytes(builder.genesis)]
-        self.states: list[dict[str, Any]] = [self._state()]
-
-    def _state(self) -> dict[str, Any]:
-        c = self.builder.chain
-        return {"height": c.head_height, "head": c.head.hex(), "latest_pow": c.latest_pow.hex()}
-
-    def extend(self, k: int) -> None:
-        for _ in range(k):
-            c = self.builder.chain
-            pow = c.head_height > c.finalized_height and c.head_height - c.finalized_height >= self.builder.spec.max_blocks_without_pow - 1
-            signed = self.builder.next_block(pow=pow)
-            self.builder.accept(signed)
-            self.wire.append(block_to_bytes(signed))
-            self.states.append(self._state())
-
-    @property
-    def tip(self) -> int:
-        return len(self.wire) - 1
-
-
-def expected_checkpoints(height: int, interval: int, retention: int) -> list[int]:
-    """Checkpoint heights after importing blocks 1..height: the last `retention` positive multiples of `interval`."""
-    multiples = list(range(interval, height + 1, interval))
-    return multiples[-retention:] if retention else []
-
-
-def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:
-    """Enough rounds to reach the tip once faults stop: every peer may fail a breaker's worth of
-    times, and every other round may be an honest peer's full batch."""
-    return 8 * (peers + 1) + 2 * -(-blocks // batch)
-
-
-def _new_chain(data: st.DataObject) -> Canonical:
-    b = bls.backend()
-    keyring = data.draw(keyrings(b, n=st.integers(1, 4)), label="authorities")
-    spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
-    canonical = Canonical(ChainBuilder(spec, keyring, b))
-    canonical.extend(data.draw(st.integers(0, 6), label="initial length"))
-    return canonical
-
-
-def _forged(raw: bytes) -> bytes:
-    """The same block with its aggregate signature replaced: a fork peer's unapprovable block."""
-    from models.blocks import block_from_bytes
-
-    signed = block_from_bytes(raw)
-    signature = attrs.evolve(signed.signature, signature=None)
-    return block_to_bytes(attrs.evolve(signed, signature=signature))
-
-
-class ForkView(Sequence[bytes]):
-    """A fork peer's chain: the canonical blocks below `cut`, then forged copies of every
-    canonical block above it, growing as the canonical chain grows."""
-
-    def __init__(self, canonical: list[bytes], cut: int) -> None:
-        self.canonical, self.cut = canonical, cut
-        self.forged: dict[int, bytes] = {}
-
-    def __len__(self) -> int:
-        return len(self.canonical)
-
-    def _at(self, height: int) -> bytes:
-        if height < self.cut:
-            return self.canonical[height]
-        if height not in self.forged:
-            self.forged[height] = _forged(self.canonical[height])
-        return self.forged[height]
-
-    @overload
-    def __getitem__(self, index: int) -> bytes: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[bytes]: ...
-    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
-        if isinstance(index, slice):
-            return [self._at(h) for h in range(*index.indices(len(self)))]
-        return self._at(range(len(self))[index])
+from models.sync import fair_rounds
+from strategies.sync import ForkView, canonical_chains, network_faults, peer_behaviours, topologies
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -123,7 +31,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def start(self, data: st.DataObject) -> None:
-        self.canonical = _new_chain(data)
+        self.canonical = data.draw(canonical_chains(), label="canonical chain")
         b = self.canonical.builder
         self.network = self.target.sync.network()
         self.store = self.target.sync.store(interval=3, retention=3)
@@ -131,7 +39,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
         self.engine.observers.append(self.nothing_imported_is_given_up)  # also between the rounds of a full sync
         self.peers = 0
-        for behaviour in ["honest"] + data.draw(st.lists(st.sampled_from(BEHAVIOURS), max_size=2), label="more peers"):
+        for behaviour in ["honest"] + data.draw(st.lists(peer_behaviours(), max_size=2), label="more peers"):
             self._add(behaviour, 1)
 
     def _add(self, behaviour: str, lag: int) -> None:
@@ -147,8 +55,9 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(k=st.integers(1, 4))
     def extend_canonical_chain(self, k: int) -> None:
         self.canonical.extend(k)
+        note(f"canonical tip {self.canonical.tip}")
 
-    @rule(behaviour=st.sampled_from(BEHAVIOURS), lag=st.integers(1, 3))
+    @rule(behaviour=peer_behaviours(), lag=st.integers(1, 3))
     def add_peer(self, behaviour: str, lag: int) -> None:
         self._add(behaviour, lag)
 
@@ -157,8 +66,9 @@ class SyncMachine(RuleBasedStateMachine):
     def remove_peer(self, data: st.DataObject) -> None:
         name = data.draw(st.sampled_from(sorted(self.network.peers)))
         del self.network.peers[name]
+        note(f"peer {name} leaves")
 
-    @rule(data=st.data(), fault=st.sampled_from(["disconnect", "partition", "drop", "duplicate", "reorder", "corrupt", "delay"]))
+    @rule(data=st.data(), fault=network_faults())
     def inject_network_fault(self, data: st.DataObject, fault: str) -> None:
         name = data.draw(st.sampled_from(sorted(self.network.peers)))
         note(f"{fault} {name}")
@@ -169,7 +79,7 @@ class SyncMachine(RuleBasedStateMachine):
         else:
             self.network.faults.setdefault(name, []).append(fault)
 
-    @rule(topology=st.sampled_from(["mesh", "ring", "star", "random"]), extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4))
+    @rule(topology=topologies(), extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4))
     def rewire_the_network(self, topology: str, extra: list[tuple[int, int]]) -> None:
         note(f"topology {topology} {extra if topology == 'random' else ''}")
         self.network.wire(topology, extra)
@@ -178,16 +88,19 @@ class SyncMachine(RuleBasedStateMachine):
     def change_latency(self, latency: float) -> None:
         """Above the 15 s request timeout, every request times out."""
         self.network.latency = latency
+        note(f"latency {latency} s")
 
     @rule()
     def reconnect_and_heal(self) -> None:
         self.network.disconnected.clear()
         self.network.partitioned.clear()
         self.network.latency = 0.05
+        note("network healed")
 
     @rule(dt=st.sampled_from([0.5, 2.0, 30.0, 61.0]))
     def advance_time(self, dt: float) -> None:
         self.network.time += dt
+        note(f"time {self.network.time:.2f} s")
 
     @rule()
     def sync_one_round(self) -> None:
@@ -208,19 +121,18 @@ class SyncMachine(RuleBasedStateMachine):
 
     @invariant()
     def holds_a_prefix_of_the_canonical_chain(self) -> None:
-        if hasattr(self, "node"):
-            for h in range(self.node.head_height + 1):
-                assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], f"height {h} is not canonical"
+        """So it never holds an invalid block: every canonical block is valid."""
+        for h in range(self.node.head_height + 1):
+            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], f"height {h} is not canonical"
 
     @invariant()
     def nothing_imported_is_given_up(self) -> None:
         """A bad block from a peer costs the node nothing it held: head and finalization only rise."""
-        if hasattr(self, "node"):
-            head, fin = self.node.head_height, self.node.finalized_height
-            assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
-            assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
-            self.heads.append(head)
-            self.finalized.append(fin)
+        head, fin = self.node.head_height, self.node.finalized_height
+        assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
+        assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
+        self.heads.append(head)
+        self.finalized.append(fin)
 
 
 class CheckpointMachine(RuleBasedStateMachine):
@@ -233,7 +145,7 @@ class CheckpointMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data(), interval=st.integers(1, 4), retention=st.integers(1, 3))
     def start(self, data: st.DataObject, interval: int, retention: int) -> None:
-        self.canonical = _new_chain(data)
+        self.canonical = data.draw(canonical_chains(), label="canonical chain")
         self.interval, self.retention = interval, retention
         self.store = self.target.sync.store(interval=interval, retention=retention)
         self._boot()
@@ -282,6 +194,7 @@ class CheckpointMachine(RuleBasedStateMachine):
     def inject_disk_fault(self, kind: str, after: int) -> None:
         faults = self.store.faults
         faults.at_write, faults.kind = faults.writes + after, kind
+        note(f"{kind} on disk write {faults.at_write}")
 
     @precondition(lambda self: self.alive)
     @rule(kind=st.sampled_from(["io-error", "torn"]), write=st.integers(1, 2))
@@ -293,6 +206,7 @@ class CheckpointMachine(RuleBasedStateMachine):
     @rule()
     def crash(self) -> None:
         self.alive = False
+        note("crash")
 
     @precondition(lambda self: not self.alive)
     @rule()
@@ -306,6 +220,7 @@ class CheckpointMachine(RuleBasedStateMachine):
     def corrupt_a_checkpoint(self, data: st.DataObject) -> None:
         cp = data.draw(st.sampled_from(self.store.checkpoints()))
         self.store.corrupt_checkpoint(cp.height)
+        note(f"checkpoint {cp.height} rotted")
 
     @invariant()
     def kept_checkpoints_that_verify_equal_the_reference_state(self) -> None:

@@ -11,7 +11,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from models.sync_machines import CheckpointMachine, SyncMachine, _forged, _new_chain, expected_checkpoints, fair_rounds
+from models.sync import expected_checkpoints, fair_rounds
+from models.sync_machines import CheckpointMachine, SyncMachine
+from strategies.sync import canonical_chains, unapproved
 
 pytestmark = pytest.mark.sync
 
@@ -31,8 +33,7 @@ def test_range_requests_get_exactly_the_canonical_blocks(target: Any, head: int,
 @given(data=st.data(), behaviour=st.sampled_from(["fork", "corrupt"]))
 def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.DataObject, behaviour: str) -> None:
     """A synced node offered an invalid next block keeps its head and its finalization."""
-    canonical = _new_chain(data)
-    canonical.extend(data.draw(st.integers(1, 6), label="blocks held"))
+    canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
     held = canonical.tip
     canonical.extend(1)
     b = canonical.builder
@@ -41,7 +42,7 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.Da
         node.process_block(target.chain.decode_block(raw))
     before = (node.head_height, node.finalized_height)
     network = target.sync.network()
-    bad = canonical.wire[:held + 1] + [_forged(canonical.wire[-1])]
+    bad = canonical.wire[:held + 1] + [unapproved(canonical.wire[-1])]
     network.peers["byzantine"] = target.sync.peer("byzantine", bad if behaviour == "fork" else list(canonical.wire))
     if behaviour == "corrupt":
         network.faults["byzantine"] = ["corrupt"]
@@ -54,13 +55,12 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.Da
 @given(data=st.data(), behaviours=st.lists(st.sampled_from(["honest", "lagging", "lying", "withholding", "fork"]), min_size=1, max_size=4))
 def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObject, behaviours: list[str]) -> None:
     """With one honest peer among liars, laggards, withholders and forks, sync ends at the tip."""
-    canonical = _new_chain(data)
-    canonical.extend(data.draw(st.integers(1, 6), label="more blocks"))
+    canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
     b = canonical.builder
     network = target.sync.network()
     names = [f"p{i}-{kind}" for i, kind in enumerate(behaviours)] + ["z-honest"]
     for name, kind in zip(names, behaviours + ["honest"], strict=True):
-        chain = canonical.wire[:1] + [_forged(w) for w in canonical.wire[1:]] if kind == "fork" else canonical.wire
+        chain = canonical.wire[:1] + [unapproved(w) for w in canonical.wire[1:]] if kind == "fork" else canonical.wire
         network.peers[name] = target.sync.peer(name, chain, kind, lag=1, claimed=0 if kind == "lying" else None)
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(node, network, target.sync.store(interval=3, retention=2), batch=data.draw(st.integers(1, 4), label="batch"))
@@ -74,8 +74,7 @@ def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObj
 def test_checkpoints_follow_the_interval_and_hold_the_reference_state(target: Any, data: st.DataObject, interval: int, retention: int) -> None:
     """After importing n blocks: the last `retention` multiples of `interval`, each verifying
     and holding the reference state at its height."""
-    canonical = _new_chain(data)
-    canonical.extend(data.draw(st.integers(1, 12), label="more blocks"))
+    canonical = data.draw(canonical_chains(length=st.integers(1, 18)), label="canonical chain")
     b = canonical.builder
     store = target.sync.store(interval=interval, retention=retention)
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
@@ -93,8 +92,7 @@ def test_checkpoints_follow_the_interval_and_hold_the_reference_state(target: An
 def test_a_crash_at_any_write_loses_nothing_acknowledged(target: Any, data: st.DataObject, interval: int, kind: str, at_write: int) -> None:
     """A disk fault at any write: no checkpoint without its block, none that verifies but is
     wrong, and recovery holds every block the store acknowledged."""
-    canonical = _new_chain(data)
-    canonical.extend(data.draw(st.integers(1, 8), label="more blocks"))
+    canonical = data.draw(canonical_chains(length=st.integers(1, 14)), label="canonical chain")
     b = canonical.builder
     store = target.sync.store(interval=interval, retention=2)
     store.faults.at_write, store.faults.kind = at_write, kind
@@ -121,8 +119,7 @@ def test_a_crash_at_any_write_loses_nothing_acknowledged(target: Any, data: st.D
 @given(data=st.data(), peers=st.integers(1, 4))
 def test_parallel_download_from_several_peers_imports_the_canonical_chain(target: Any, data: st.DataObject, peers: int) -> None:
     """Disjoint ranges fetched from several peers at once are imported in order, to the tip."""
-    canonical = _new_chain(data)
-    canonical.extend(data.draw(st.integers(1, 8)))
+    canonical = data.draw(canonical_chains(length=st.integers(1, 14)), label="canonical chain")
     b = canonical.builder
     network = target.sync.network()
     for i in range(peers):
@@ -142,8 +139,8 @@ def test_parallel_download_from_several_peers_imports_the_canonical_chain(target
 @given(data=st.data())
 def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(target: Any, data: st.DataObject) -> None:
     """10,000 blocks from three peers, one lagging and one dropping responses: the canonical chain."""
-    canonical = _new_chain(data)
-    canonical.extend(10_000 - canonical.tip)
+    canonical = data.draw(canonical_chains(length=0), label="canonical chain")
+    canonical.extend(10_000)
     b = canonical.builder
     network = target.sync.network()
     network.peers["honest"] = target.sync.peer("honest", canonical.wire)

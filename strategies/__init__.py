@@ -7,8 +7,11 @@ from models.auxpow import AuxPow
 from models.bitcoin import BlockHeader, MerkleBranch, Transaction
 from strategies.auxpow import auxpows
 from strategies.bitcoin import block_headers, merkle_proofs, transactions
+from models.sync import Canonical
+from strategies.sync import canonical_chains
 
 st.register_type_strategy(BlockHeader, block_headers())
 st.register_type_strategy(Transaction, transactions())
 st.register_type_strategy(MerkleBranch, merkle_proofs().map(lambda proof: proof[2]))
 st.register_type_strategy(AuxPow, auxpows())
+st.register_type_strategy(Canonical, canonical_chains())

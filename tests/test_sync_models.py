@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from alys_pbt import targets
 from models.blocks import block_from_bytes
-from models.sync_machines import ForkView, _new_chain, expected_checkpoints, fair_rounds
+from models.sync import expected_checkpoints, fair_rounds
+from strategies.sync import ForkView, canonical_chains
 
 
 @pytest.mark.parametrize(
@@ -41,8 +42,7 @@ def test_fair_rounds_cover_every_peer_breaking_and_every_batch() -> None:
 @settings(max_examples=5, deadline=None)
 @given(data=st.data())
 def test_canonical_states_follow_the_reference_chain(data: st.DataObject) -> None:
-    canonical = _new_chain(data)
-    canonical.extend(5)
+    canonical = data.draw(canonical_chains(length=5))
     for height, raw in enumerate(canonical.wire):
         assert canonical.states[height]["height"] == height
         assert block_from_bytes(raw).message.execution_payload.block_number == height
@@ -54,8 +54,7 @@ def test_canonical_states_follow_the_reference_chain(data: st.DataObject) -> Non
 @settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_a_fork_view_forges_every_block_from_its_cut_and_grows_with_the_chain(data: st.DataObject) -> None:
-    canonical = _new_chain(data)
-    canonical.extend(3)
+    canonical = data.draw(canonical_chains(length=3))
     view = ForkView(canonical.wire, 2)
     assert view[:2] == canonical.wire[:2]
     assert all(view[h] != canonical.wire[h] and block_from_bytes(view[h]).signature.signature is None for h in range(2, len(view)))

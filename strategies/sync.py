@@ -1,0 +1,84 @@
+"""Strategies for sync: canonical chains that grow, peer behaviours, network faults and
+topologies, and the unapproved blocks a Byzantine peer serves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import overload
+
+import attrs
+import coincurve
+from hypothesis import strategies as st
+
+from models import bls, pegin
+from models.blocks import block_from_bytes, block_to_bytes
+from models.chain import ChainSpec
+from models.sync import Canonical
+from strategies.blocks import ChainBuilder
+from strategies.federation import keyrings
+
+BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")
+NETWORK_FAULTS = ("disconnect", "partition", "drop", "duplicate", "reorder", "corrupt", "delay")
+TOPOLOGIES = ("mesh", "ring", "star", "random")
+# The federation's peg-in output (three x-only keys, as in the chain machine): peg-ins are not the point here.
+FEDERATION_SPK = pegin.federation_script_pubkey(
+    tuple(coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3))
+)
+
+
+@st.composite
+def canonical_chains(draw: st.DrawFn, *, length: int | st.SearchStrategy[int] = st.integers(0, 6), authorities: int | st.SearchStrategy[int] = st.integers(1, 4)) -> Canonical:
+    """A canonical chain of `length` signed blocks after genesis, PoW at least every 4 blocks."""
+    b = bls.backend()
+    keyring = draw(keyrings(b, n=authorities), label="authorities")
+    spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
+    canonical = Canonical(ChainBuilder(spec, keyring, b))
+    canonical.extend(draw(length if isinstance(length, st.SearchStrategy) else st.just(length), label="length"))
+    return canonical
+
+
+def peer_behaviours() -> st.SearchStrategy[str]:
+    return st.sampled_from(BEHAVIOURS)
+
+
+def network_faults() -> st.SearchStrategy[str]:
+    return st.sampled_from(NETWORK_FAULTS)
+
+
+def topologies() -> st.SearchStrategy[str]:
+    return st.sampled_from(TOPOLOGIES)
+
+
+def unapproved(raw: bytes) -> bytes:
+    """The block with its aggregate signature stripped: what a peer on an unapproved fork serves.
+    A correct node rejects it (BadSignature: the approvals' bits claim signers no signature backs)."""
+    signed = block_from_bytes(raw)
+    return block_to_bytes(attrs.evolve(signed, signature=attrs.evolve(signed.signature, signature=None)))
+
+
+class ForkView(Sequence[bytes]):
+    """A fork peer's chain: the canonical blocks below `cut`, then unapproved copies of every
+    canonical block above it, growing as the canonical chain grows."""
+
+    def __init__(self, canonical: list[bytes], cut: int) -> None:
+        self.canonical, self.cut = canonical, cut
+        self.forged: dict[int, bytes] = {}
+
+    def __len__(self) -> int:
+        return len(self.canonical)
+
+    def _at(self, height: int) -> bytes:
+        if height < self.cut:
+            return self.canonical[height]
+        if height not in self.forged:
+            self.forged[height] = unapproved(self.canonical[height])
+        return self.forged[height]
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [self._at(h) for h in range(*index.indices(len(self)))]
+        return self._at(range(len(self))[index])
