@@ -51,15 +51,3 @@ def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:
     """Enough rounds to reach the tip once faults stop: every peer may fail a breaker's worth of
     times, and every other round may be an honest peer's full batch."""
     return 8 * (peers + 1) + 2 * -(-blocks // batch)
-
-
-def expected_checkpoints(height: int, interval: int, retention: int) -> list[int]:
-    """Checkpoint heights after importing blocks 1..height: the last `retention` positive multiples of `interval`."""
-    multiples = list(range(interval, height + 1, interval))
-    return multiples[-retention:] if retention else []
-
-
-def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:
-    """Enough rounds to reach the tip once faults stop: every peer may fail a breaker's worth of
-    times, and every other round may be an honest peer's full batch."""
-    return 8 * (peers + 1) + 2 * -(-blocks // batch)
