@@ -5,6 +5,7 @@ hash (v2 checkpoint.rs layout) and its disk faults."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -103,3 +104,34 @@ def test_a_disk_fault_raises_on_the_chosen_write_and_a_torn_row_is_partial(kind:
         store.put_block(2, b"\x02" * 32, b"second block", {}, 0)
     rows = {h: bytes(data) for h, _, data in store.blocks_from(0)}
     assert rows == ({1: b"first block"} if kind == "io-error" else {1: b"first block", 2: b"second"})
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda sync: sync.store(interval=0, retention=1), "interval must be at least 1"),
+        (lambda sync: sync.store(interval=1, retention=0), "retention must keep at least 1"),
+        (lambda sync: sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=0), "batch must be 1..1024"),
+        (lambda sync: sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=1025), "batch must be 1..1024"),
+    ],
+)
+def test_bad_configuration_is_refused_by_name(make: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make(targets.load("alys-fixed").sync)
+
+
+def test_an_unknown_disk_fault_is_refused_by_name() -> None:
+    store = targets.load("alys-fixed").sync.store(interval=1, retention=1)
+    with pytest.raises(ValueError, match="'kind' must be in"):
+        store.faults.kind = "bit-flip"
+
+
+def test_an_unknown_peer_behaviour_or_network_fault_is_refused_by_name() -> None:
+    sync = targets.load("alys-fixed").sync
+    with pytest.raises(ValueError, match="'behaviour' must be in"):
+        sync.peer("p", [b"genesis"], "evil")
+    network = sync.network()
+    network.add(sync.peer("p", [b"genesis"]))
+    network.faults["p"] = ["eaten by a grue"]
+    with pytest.raises(ValueError, match="unknown network fault 'eaten by a grue'"):
+        network.blocks_by_range("p", 0, 1)

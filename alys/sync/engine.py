@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from attrs import define, field
+from attrs import define, field, validators
 
 from alys.sync.store import DiskError, Store
 from alys.variant import Variant
 
 MAX_REQUEST_BLOCKS = 1024
+BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")  # fork: serves blocks the federation never approved
+FAULTS = ("drop", "duplicate", "reorder", "corrupt", "delay")  # per response; disconnect and partition are sets
 ME = "me"  # the syncing node's name in the network's links
 REQUEST_TIMEOUT = 15.0  # seconds (the node's RPC request timeout, §5.1)
 DELAY = 5.0  # seconds a "delay" fault adds to one response
@@ -54,7 +56,7 @@ class SimPeer:
 
     name: str
     chain: Sequence[bytes]  # by height; may be a view that grows
-    behaviour: str = "honest"  # honest | lagging | fork | invalid | withholding | lying
+    behaviour: str = field(default="honest", validator=validators.in_(BEHAVIOURS))
     lag: int = 0
     claimed: int | None = None  # a lying peer's claimed height
 
@@ -121,6 +123,8 @@ class SimNetwork:
             raise PeerUnreachable(f"{peer} is not reachable")
         p = self.peers[peer]
         fault = self.faults.get(peer, []).pop(0) if self.faults.get(peer) else None
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown network fault {fault!r}: one of {', '.join(FAULTS)}")
         elapsed = self.latency + (DELAY if fault == "delay" else 0.0)
         if fault == "drop" or elapsed > REQUEST_TIMEOUT:  # the response never arrives in time
             self.time += REQUEST_TIMEOUT
@@ -152,6 +156,8 @@ class SyncEngine:
 
     def __init__(self, node: Any, chain: Any, network: SimNetwork, store: Store, variant: Variant, batch: int = MAX_REQUEST_BLOCKS) -> None:
         self.node, self.chain, self.network, self.store, self.v = node, chain, network, store, variant
+        if not 1 <= batch <= MAX_REQUEST_BLOCKS:
+            raise ValueError(f"batch must be 1..{MAX_REQUEST_BLOCKS} blocks (MAX_REQUEST_BLOCKS), got {batch}")
         self.batch = batch
         self.health: dict[str, PeerHealth] = {}
         self.turn = 0

@@ -17,7 +17,7 @@ import json
 import sqlite3
 from typing import Any
 
-from attrs import define, field, frozen
+from attrs import define, field, frozen, validators
 
 from alys.variant import Variant
 
@@ -60,7 +60,7 @@ class DiskFaults:
     """Which write (counting from 1) fails, and how: "io-error" or "torn"."""
 
     at_write: int | None = None
-    kind: str = "io-error"
+    kind: str = field(default="io-error", validator=validators.in_(("io-error", "torn")))  # checked on every set
     writes: int = 0
 
     def next_write(self) -> str | None:
@@ -80,6 +80,10 @@ class Store:
     db: sqlite3.Connection = field(init=False)
 
     def __attrs_post_init__(self) -> None:
+        if self.interval < 1:
+            raise ValueError(f"checkpoint interval must be at least 1 block, got {self.interval}")
+        if self.retention < 1:
+            raise ValueError(f"checkpoint retention must keep at least 1 checkpoint, got {self.retention}")
         self.db = sqlite3.connect(self.path)
         if self.path != ":memory:":
             # Write-ahead log, synced at checkpoints of the log: a commit survives a crash of the
