@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from alys_pbt import targets
 from alys_pbt.verdict import verdict
 from models.sync import fair_rounds
-from strategies.sync import ForkView, canonical_chains, network_faults, peer_behaviours, topologies
+from strategies.sync import ForkView, canonical_chains, network_faults, network_topologies, peer_behaviours
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -79,7 +79,7 @@ class SyncMachine(RuleBasedStateMachine):
         else:
             self.network.faults.setdefault(name, []).append(fault)
 
-    @rule(topology=topologies(), extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4))
+    @rule(topology=network_topologies(), extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4))
     def rewire_the_network(self, topology: str, extra: list[tuple[int, int]]) -> None:
         note(f"topology {topology} {extra if topology == 'random' else ''}")
         self.network.wire(topology, extra)

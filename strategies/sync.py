@@ -38,14 +38,17 @@ def canonical_chains(draw: st.DrawFn, *, length: int | st.SearchStrategy[int] = 
 
 
 def peer_behaviours() -> st.SearchStrategy[str]:
+    """How a simulated peer serves: honestly, behind, from an unapproved fork, withholding, or lying about its height."""
     return st.sampled_from(BEHAVIOURS)
 
 
 def network_faults() -> st.SearchStrategy[str]:
+    """A fault on one peer's link: cut off (disconnect, partition) or one response dropped, duplicated, reordered, corrupted or delayed."""
     return st.sampled_from(NETWORK_FAULTS)
 
 
-def topologies() -> st.SearchStrategy[str]:
+def network_topologies() -> st.SearchStrategy[str]:
+    """How the node and its peers are wired: which peers the node can ask directly."""
     return st.sampled_from(TOPOLOGIES)
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from alys_pbt import targets
 from models.blocks import block_from_bytes
 from models.sync import expected_checkpoints, fair_rounds
-from strategies.sync import ForkView, canonical_chains
+from strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains
 
 
 @pytest.mark.parametrize(
@@ -135,3 +135,14 @@ def test_an_unknown_peer_behaviour_or_network_fault_is_refused_by_name() -> None
     network.faults["p"] = ["eaten by a grue"]
     with pytest.raises(ValueError, match="unknown network fault 'eaten by a grue'"):
         network.blocks_by_range("p", 0, 1)
+
+
+def test_the_strategies_offer_every_behaviour_fault_and_topology_the_engine_knows() -> None:
+    """A behaviour or fault added to the engine but not to the strategies would never be exercised."""
+    from alys.sync import engine  # the suite's own test may look inside the port; models never do
+
+    assert set(BEHAVIOURS) == set(engine.BEHAVIOURS)
+    assert set(NETWORK_FAULTS) == set(engine.FAULTS) | {"disconnect", "partition"}
+    network = targets.load("alys-fixed").sync.network()
+    for topology in TOPOLOGIES:
+        network.wire(topology)  # every topology the strategy draws is one the network accepts
