@@ -283,7 +283,16 @@ class Node:
                 del self.by_height[stale]
         self.blocks[root] = signed
         self.head = root
-        self.by_height[number] = root
+        # by_height is the new head's ancestry: walk back until the index agrees. One step when the
+        # parent is the old head; more after a rollback, when the parent is a stored block that
+        # was rolled back (chain.rs checks only that the parent is stored).
+        cursor, height = root, number
+        while self.by_height.get(height) != cursor:
+            self.by_height[height] = cursor
+            parent = self._msg(cursor).parent_hash
+            if parent not in self.blocks:
+                break
+            cursor, height = parent, self._msg(parent).execution_payload.block_number
         p = block.execution_payload
         own = block_fees(p.transactions, p.base_fee_per_gas)
         self.fees[root] = own if block.auxpow_header is not None else self.fees[block.parent_hash] + own

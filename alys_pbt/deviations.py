@@ -279,8 +279,12 @@ QUIRKS += (
         breaks=(f"{SYNC_PROPS}::TestSync::runTest", f"{SYNC_PROPS}::test_a_bad_block_from_a_peer_costs_the_node_nothing*"),
         # With the range server's quirk, a node at the tip is sent copies of its head; as coded each is
         # an error, so the node rolls back one block on every sync: it never settles at the tip, and a
-        # crash mid-sync can lose a block the store had acknowledged.
-        jointly=((f"{SYNC_PROPS}::TestCheckpoints::runTest", ("sync-serve-loop-index",)),),
+        # crash mid-sync can lose a block the store had acknowledged. Each copy also counts against
+        # the honest peer that sent it, so the peer is backed off for a block the node already has.
+        jointly=(
+            (f"{SYNC_PROPS}::TestCheckpoints::runTest", ("sync-serve-loop-index",)),
+            (f"{SYNC_PROPS}::test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows", ("sync-serve-loop-index",)),
+        ),
     ),
 )
 
@@ -290,6 +294,9 @@ MUTANTS: tuple[Deviation, ...] = (
     Deviation("store-retention-off-by-one", "mutant", "sync", "pruning keeps retention + 1 checkpoints", "alys/sync/store.py prune"),
     Deviation("sync-batch-start-off-by-one", "mutant", "sync", "batches are requested from head + 2", "alys/sync/engine.py round"),
     Deviation("sync-trusts-claimed-height", "mutant", "sync", "a peer's claimed height ends the sync", "alys/sync/engine.py round"),
+    Deviation("sync-retry-without-backoff", "mutant", "sync", "a peer that just failed is asked again at once", "alys/sync/engine.py _available"),
+    Deviation("sync-breaker-never-opens", "mutant", "sync", "three failures in a row do not open the peer's circuit breaker", "alys/sync/engine.py _fail"),
+    Deviation("sync-failures-never-reset", "mutant", "sync", "a good answer does not end a peer's run of failures", "alys/sync/engine.py _succeed"),
     Deviation("chain-block-decode-ignores-trailing", "mutant", "chain", "the block decoder ignores bytes after the value", "alys/node.py decode_block"),
     Deviation("evm-accepts-high-s", "mutant", "chain", "signatures with s in the upper half are accepted (no EIP-2 check)", "alys/evm.py transaction_sender"),
     Deviation("evm-legacy-ignores-chain-id", "mutant", "chain", "EIP-155 transactions are hashed without the chain id", "alys/evm.py transaction_sender"),

@@ -100,7 +100,9 @@ class SyncComponent(Protocol):
     network, a SQLite store with checkpoints and disk faults, the engine, crash recovery.
 
     network(): `peers` (name -> peer), the sets `disconnected` and `partitioned`, `faults` (name ->
-    pending "drop" | "duplicate" | "reorder" | "corrupt" | "delay"), simulated `time`, `reachable()`,
+    the faults its next responses meet, in order: "drop" | "duplicate" | "reorder" | "corrupt" | "delay" | None
+    for none), simulated `time`, `reachable()`, `log` (every BlocksByRange request: sent, peer, start,
+    count, ended, outcome "answered" | "timed out" | "unreachable", blocks),
     `add(peer)` and `wire(topology, extra)` for a "mesh" | "ring" | "star" | "random" topology.
     peer(): behaviour "honest" | "lagging" (lag blocks behind) | "fork" | "withholding" | "lying"
     (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),

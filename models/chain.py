@@ -189,8 +189,14 @@ class Chain:
         block, h = signed.message, signed.block_hash
         self.storage[h] = signed
         self.head = h
+        # The canonical index is the new head's ancestry. A stored parent need not be the old head:
+        # after a rollback, a child of a rolled-back block is imported like any other.
         self.canonical = {k: v for k, v in self.canonical.items() if k < block.height}
-        self.canonical[block.height] = h
+        cursor: bytes | None = h
+        while cursor is not None and self.canonical.get(self.block(cursor).height) != cursor:
+            self.canonical[self.block(cursor).height] = cursor
+            parent = self.block(cursor).parent_hash
+            cursor = parent if parent in self.storage else None
         own = evm.block_fees(block.execution_payload.transactions, block.execution_payload.base_fee_per_gas)
         self.fees[h] = own if block.auxpow_header is not None else self.fees[block.parent_hash] + own
         self.wallet.update(txid for txid, _ in block.pegins)

@@ -11,9 +11,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from models.sync import expected_checkpoints, fair_rounds
+from models.sync import expected_checkpoints, failed_answers, fair_rounds, next_request_not_before
 from models.sync_machines import CheckpointMachine, SyncMachine
-from strategies.sync import canonical_chains, unapproved
+from strategies.sync import ForkView, canonical_chains, unapproved
 
 pytestmark = pytest.mark.sync
 
@@ -67,6 +67,40 @@ def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObj
     outcome = engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
     note(f"{outcome} at {node.head_height}, tip {canonical.tip}")
     assert outcome == "synced" and node.head_height == canonical.tip
+
+
+@kills("sync-retry-without-backoff", "sync-breaker-never-opens", "sync-failures-never-reset")
+@given(
+    data=st.data(),
+    behaviours=st.lists(st.sampled_from(["honest", "lagging", "lying", "withholding", "fork"]), min_size=1, max_size=3),
+    latency=st.sampled_from([0.05, 1.0, 12.0]),
+)
+def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(target: Any, data: st.DataObject, behaviours: list[str], latency: float) -> None:
+    """A peer that failed waits out its backoff (1 s, 2 s, ... 30 s for failures in a row) and,
+    after three in a row, its 60 s circuit breaker; a lone peer is asked again as soon as allowed."""
+    canonical = data.draw(canonical_chains(length=st.integers(1, 10)), label="canonical chain")
+    b = canonical.builder
+    network = target.sync.network()
+    network.latency = latency  # 12 s: a response delayed by 5 s more misses the 15 s timeout
+    for i, kind in enumerate(behaviours):
+        name = f"p{i}-{kind}"
+        chain = ForkView(canonical.wire, data.draw(st.integers(1, canonical.tip), label=f"{name} forks at")) if kind == "fork" else canonical.wire
+        network.peers[name] = target.sync.peer(name, chain, kind, lag=2, claimed=0 if kind == "lying" else None)
+        # What happens to each of the peer's next responses (None: it gets through). No "duplicate": a
+        # repeated block is harmless, except as the node codes it (sync-error-rolls-back).
+        network.faults[name] = data.draw(st.lists(st.none() | st.sampled_from(["drop", "delay", "corrupt", "reorder"]), max_size=8), label=f"faults of {name}")
+    node = target.chain.node(b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, target.sync.store(interval=5, retention=2), batch=data.draw(st.integers(1, 3), label="batch"))
+    engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
+    failed = dict(zip(map(id, network.log), failed_answers(canonical.wire, [r.blocks if r.outcome == "answered" else None for r in network.log]), strict=True))
+    for name in network.peers:
+        asked = [r for r in network.log if r.peer == name]
+        not_before = next_request_not_before([(r.ended, failed[id(r)]) for r in asked])
+        note(f"{name}: " + ", ".join(f"{r.sent:g}-{r.ended:g} {'failed' if failed[id(r)] else 'ok'}" for r in asked))
+        for n, (request, earliest) in enumerate(zip(asked[1:], not_before, strict=False), start=2):
+            assert request.sent >= earliest, f"{name} asked again at {request.sent:g} s (request {n}), before {earliest:g} s"
+            if len(network.peers) == 1:
+                assert request.sent <= earliest + 0.01, f"{name} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"
 
 
 @kills("store-retention-off-by-one")

@@ -10,7 +10,8 @@ Quirks (on in target `alys`):
 * `sync-serve-loop-index`: the server breaks on the loop index, not the height (`i > head`), so a
   request that starts above 0 gets wrong blocks (it falls back to the head for missing heights);
 * `sync-error-rolls-back`: an import error rolls the head back by one block.
-Seeded mutants: `sync-batch-start-off-by-one`, `sync-trusts-claimed-height`.
+Seeded mutants: `sync-batch-start-off-by-one`, `sync-trusts-claimed-height`,
+`sync-retry-without-backoff`, `sync-breaker-never-opens`, `sync-failures-never-reset`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from attrs import define, field, validators
+from attrs import define, field, frozen, validators
 
 from alys.sync.store import DiskError, Store
 from alys.variant import Variant
@@ -29,6 +30,10 @@ FAULTS = ("drop", "duplicate", "reorder", "corrupt", "delay")  # per response; d
 ME = "me"  # the syncing node's name in the network's links
 REQUEST_TIMEOUT = 15.0  # seconds (the node's RPC request timeout, §5.1)
 DELAY = 5.0  # seconds a "delay" fault adds to one response
+# §5.1 retry policy, per peer: exponential backoff after consecutive failures, and a circuit breaker.
+BACKOFF_CAP = 30.0
+BREAKER_FAILURES = 3
+BREAKER_OPEN = 60.0
 
 
 def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, variant: Variant) -> list[bytes]:
@@ -48,6 +53,24 @@ def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, varia
 
 class PeerUnreachable(ConnectionError):
     """Disconnected, partitioned away, or the response was lost (a timeout)."""
+
+
+class RequestTimedOut(PeerUnreachable):
+    """The response was lost or came after the 15 s request timeout."""
+
+
+@frozen
+class Request:
+    """One BlocksByRange request as the wire saw it: when it went out, to whom, for what, and when
+    and how it ended ("answered", "timed out" or "unreachable"), with the blocks that came back."""
+
+    sent: float
+    peer: str
+    start: int
+    count: int
+    ended: float
+    outcome: str
+    blocks: tuple[bytes, ...] = ()
 
 
 @define
@@ -77,10 +100,11 @@ class SimNetwork:
     peers: dict[str, SimPeer] = field(factory=dict)
     disconnected: set[str] = field(factory=set)
     partitioned: set[str] = field(factory=set)
-    faults: dict[str, list[str]] = field(factory=dict)  # drop | duplicate | reorder | corrupt | delay
+    faults: dict[str, list[str | None]] = field(factory=dict)  # per response: drop | duplicate | reorder | corrupt | delay | None (none)
     time: float = 0.0
     latency: float = 0.05
     links: set[frozenset[str]] | None = None  # None: a full mesh; else the undirected links, ME included
+    log: list[Request] = field(factory=list)  # every BlocksByRange request, in the order sent
 
     def reachable(self) -> list[str]:
         """Peers the node has a live direct link to (BlocksByRange is a direct request)."""
@@ -119,6 +143,16 @@ class SimNetwork:
         return self.peers[peer].status()
 
     def blocks_by_range(self, peer: str, start: int, count: int) -> list[bytes]:
+        sent = self.time
+        try:
+            blocks = self._exchange(peer, start, count)
+        except PeerUnreachable as e:
+            self.log.append(Request(sent, peer, start, count, self.time, "timed out" if isinstance(e, RequestTimedOut) else "unreachable"))
+            raise
+        self.log.append(Request(sent, peer, start, count, self.time, "answered", tuple(blocks)))
+        return blocks
+
+    def _exchange(self, peer: str, start: int, count: int) -> list[bytes]:
         if peer not in self.reachable():
             raise PeerUnreachable(f"{peer} is not reachable")
         p = self.peers[peer]
@@ -128,7 +162,7 @@ class SimNetwork:
         elapsed = self.latency + (DELAY if fault == "delay" else 0.0)
         if fault == "drop" or elapsed > REQUEST_TIMEOUT:  # the response never arrives in time
             self.time += REQUEST_TIMEOUT
-            raise PeerUnreachable(f"request to {peer} timed out")
+            raise RequestTimedOut(f"request to {peer} timed out")
         self.time += elapsed
         if p.behaviour == "withholding":
             return []
@@ -146,7 +180,7 @@ class SimNetwork:
 
 @define
 class PeerHealth:
-    failures: int = 0
+    failures: int = 0  # consecutive, since the last good answer or the breaker's last opening
     backoff_until: float = 0.0
     breaker_until: float = 0.0
 
@@ -169,16 +203,28 @@ class SyncEngine:
     def _available(self) -> list[str]:
         now = self.network.time
         peers = self.network.reachable()
-        return [p for p in peers if self.health.setdefault(p, PeerHealth()).backoff_until <= now and self.health[p].breaker_until <= now]
+        ignore_backoff = self.v.on("sync-retry-without-backoff")
+        return [
+            p
+            for p in peers
+            if (ignore_backoff or self.health.setdefault(p, PeerHealth()).backoff_until <= now) and self.health.setdefault(p, PeerHealth()).breaker_until <= now
+        ]
 
     def _fail(self, peer: str) -> None:
+        """A failed request: back off 1 s, 2 s, 4 s ... (at most 30 s); the third failure in a row
+        opens the peer's circuit breaker for 60 s and starts the count again (§5.1)."""
         self.failed.add(peer)
         h = self.health.setdefault(peer, PeerHealth())
         h.failures += 1
-        h.backoff_until = self.network.time + min(2.0 ** (h.failures - 1), 30.0)
-        if h.failures >= 3:
-            h.breaker_until = self.network.time + 60.0
+        h.backoff_until = self.network.time + min(2.0 ** (h.failures - 1), BACKOFF_CAP)
+        if h.failures >= BREAKER_FAILURES and not self.v.on("sync-breaker-never-opens"):
+            h.breaker_until = self.network.time + BREAKER_OPEN
             h.failures = 0
+
+    def _succeed(self, peer: str) -> None:
+        """A good answer: the peer's run of failures is over."""
+        if not self.v.on("sync-failures-never-reset"):
+            self.health.setdefault(peer, PeerHealth()).failures = 0
 
     def _state(self) -> dict[str, Any]:
         return {"height": self.node.head_height, "head": self.node.head.hex(), "latest_pow": self.node.latest_pow.hex()}
@@ -237,6 +283,7 @@ class SyncEngine:
                 return self._reject(peer, head)
             self._store(raw)
             imported += 1
+        self._succeed(peer)
         if len(blocks) < self.batch:
             self.short.add(peer)
             if set(self.network.reachable()) - self.failed <= self.short:
