@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from alys_pbt import targets
 from models.blocks import block_from_bytes
-from models.sync import expected_checkpoints, fair_rounds
-from strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains
+from models.sync import expected_checkpoints, failed_answers, fair_rounds, next_request_not_before
+from strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains, unapproved
 
 
 @pytest.mark.parametrize(
@@ -146,3 +146,45 @@ def test_the_strategies_offer_every_behaviour_fault_and_topology_the_engine_know
     network = targets.load("alys-fixed").sync.network()
     for topology in TOPOLOGIES:
         network.wire(topology)  # every topology the strategy draws is one the network accepts
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        ([(0.05, False)], [0.05]),  # a good answer: ask again at once
+        ([(15.0, True), (17.0, True), (20.0, True)], [16.0, 19.0, 80.0]),  # 1 s, 2 s, then the breaker's 60 s
+        ([(15.0, True), (16.0, False), (31.0, True)], [16.0, 16.0, 32.0]),  # a good answer ends the run
+        ([(1.0, True), (3.0, True), (5.0, True), (70.0, True)], [2.0, 5.0, 65.0, 71.0]),  # counting restarts after the breaker
+    ],
+)
+def test_the_retry_policy_reference_backs_off_then_opens_the_breaker(outcomes: list[tuple[float, bool]], expected: list[float]) -> None:
+    """alys-rules.md §5.1: backoff 1 s, 2 s, ... (30 s cap), breaker after 3 failures for 60 s."""
+    assert next_request_not_before(outcomes) == expected
+
+
+def test_the_backoff_is_capped_at_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import models.sync as reference
+
+    monkeypatch.setattr(reference, "BREAKER_FAILURES", 99)  # without the breaker in the way, the doubling reaches its cap
+    waits = [t - i for i, t in enumerate(next_request_not_before([(float(i), True) for i in range(8)]))]
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+
+
+@given(data=st.data())
+@settings(max_examples=10)
+def test_the_reference_counts_exactly_the_answers_a_node_cannot_use(data: st.DataObject) -> None:
+    canonical = data.draw(canonical_chains(length=5), label="canonical chain")
+    w = canonical.wire
+    corrupted = bytearray(w[4])
+    corrupted[len(corrupted) // 2] ^= 0xFF
+    answers = [
+        [w[1], w[2]],  # good
+        None,  # timed out
+        [w[2], w[3]],  # a repeat, then the next block: good
+        [],  # a peer behind us, or withholding: short, not bad
+        [w[5], w[4]],  # reordered: the first cannot be imported yet
+        [unapproved(w[4])],  # the next block without its approvals
+        [bytes(corrupted)],  # the next block with a byte flipped
+        [w[4], w[5]],  # good, to the tip
+    ]
+    assert failed_answers(w, answers) == [False, True, False, False, True, True, True, False]
