@@ -92,12 +92,12 @@ def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(target:
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(node, network, target.sync.store(interval=5, retention=2), batch=data.draw(st.integers(1, 3), label="batch"))
     engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
-    failed = dict(zip(map(id, network.log), failed_answers(canonical.wire, [r.blocks if r.outcome == "answered" else None for r in network.log]), strict=True))
+    judged = list(zip(network.log, failed_answers(canonical.wire, [r.blocks if r.outcome == "answered" else None for r in network.log]), strict=True))
     for name in network.peers:
-        asked = [r for r in network.log if r.peer == name]
-        not_before = next_request_not_before([(r.ended, failed[id(r)]) for r in asked])
-        note(f"{name}: " + ", ".join(f"{r.sent:g}-{r.ended:g} {'failed' if failed[id(r)] else 'ok'}" for r in asked))
-        for n, (request, earliest) in enumerate(zip(asked[1:], not_before, strict=False), start=2):
+        asked = [(r, failed) for r, failed in judged if r.peer == name]
+        not_before = next_request_not_before([(r.ended, failed) for r, failed in asked])
+        note(f"{name}: " + ", ".join(f"{r.sent:g}-{r.ended:g} {'failed' if failed else 'ok'}" for r, failed in asked))
+        for n, ((request, _), earliest) in enumerate(zip(asked[1:], not_before, strict=False), start=2):
             assert request.sent >= earliest, f"{name} asked again at {request.sent:g} s (request {n}), before {earliest:g} s"
             if len(network.peers) == 1:
                 assert request.sent <= earliest + 0.01, f"{name} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"

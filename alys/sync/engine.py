@@ -201,14 +201,14 @@ class SyncEngine:
         self.observers: list[Callable[[], None]] = []  # called after every round (tests watch the head)
 
     def _available(self) -> list[str]:
-        now = self.network.time
-        peers = self.network.reachable()
-        ignore_backoff = self.v.on("sync-retry-without-backoff")
-        return [
-            p
-            for p in peers
-            if (ignore_backoff or self.health.setdefault(p, PeerHealth()).backoff_until <= now) and self.health.setdefault(p, PeerHealth()).breaker_until <= now
-        ]
+        """Reachable peers whose backoff has run out and whose circuit breaker is closed."""
+        now, ignore_backoff = self.network.time, self.v.on("sync-retry-without-backoff")
+
+        def ready(peer: str) -> bool:
+            h = self.health.setdefault(peer, PeerHealth())
+            return (ignore_backoff or h.backoff_until <= now) and h.breaker_until <= now
+
+        return [p for p in self.network.reachable() if ready(p)]
 
     def _fail(self, peer: str) -> None:
         """A failed request: back off 1 s, 2 s, 4 s ... (at most 30 s); the third failure in a row
