@@ -55,47 +55,67 @@ BACKOFF_FIRST, BACKOFF_CAP = 1.0, 30.0
 BREAKER_FAILURES, BREAKER_OPEN = 3, 60.0
 
 
-def failed_answers(canonical: Sequence[bytes], answers: Sequence[Sequence[bytes] | None]) -> list[bool]:
-    """For a node at genesis on the canonical chain, the range answers it gets in order (None: none
-    came in time): whether each counts against its peer, i.e. holds a block that is neither one the
-    node already has (the same block root: a harmless repeat) nor the next canonical block."""
-    blocks_by_height = [block_from_bytes(raw) for raw in canonical]
-    height_of = {signing_root(signed.message): h for h, signed in enumerate(blocks_by_height)}
-    head, failed = 0, []
-    for answer in answers:
-        bad = answer is None
-        for raw in answer or ():
+class AnswerJudge:
+    """Range answers as a node at genesis on the canonical chain gets them, in order: whether each
+    counts against its peer, i.e. holds a block that is neither one the node already has (the same
+    block root: a harmless repeat) nor the next canonical block. The canonical chain may grow."""
+
+    def __init__(self, canonical: Sequence[bytes]) -> None:
+        self.canonical = canonical
+        self.blocks: list[Any] = []  # canonical blocks decoded, by height
+        self.height_of: dict[bytes, int] = {}  # block root -> canonical height
+        self.head = 0
+
+    def __call__(self, answer: Sequence[bytes] | None) -> bool:
+        """Whether `answer` (None: none came in time) fails; the node imports what it can use."""
+        for raw in self.canonical[len(self.blocks) :]:
+            signed = block_from_bytes(raw)
+            self.height_of[signing_root(signed.message)] = len(self.blocks)
+            self.blocks.append(signed)
+        if answer is None:
+            return True
+        for raw in answer:
             try:
                 signed = block_from_bytes(raw)
             except DecodeError:
-                bad = True
-                break
-            if height_of.get(signing_root(signed.message), head + 1) <= head:
+                return True
+            if self.height_of.get(signing_root(signed.message), self.head + 1) <= self.head:
                 continue
-            if head + 1 >= len(blocks_by_height) or signed != blocks_by_height[head + 1]:
-                bad = True  # the node stops at the first block it cannot import
-                break
-            head += 1
-        failed.append(bad)
-    return failed
+            if self.head + 1 >= len(self.blocks) or signed != self.blocks[self.head + 1]:
+                return True  # the node stops at the first block it cannot import
+            self.head += 1
+        return False
+
+
+def failed_answers(canonical: Sequence[bytes], answers: Sequence[Sequence[bytes] | None]) -> list[bool]:
+    """For each range answer a node at genesis gets, in order, whether it counts against its peer."""
+    judge = AnswerJudge(canonical)
+    return [judge(answer) for answer in answers]
+
+
+class RetryClock:
+    """One peer's retry state: failures in a row, and when it may next be asked."""
+
+    def __init__(self) -> None:
+        self.in_a_row = 0
+
+    def after(self, ended: float, failed: bool) -> float:
+        """The earliest time of the next request, given how the last one (ended then) went."""
+        if not failed:
+            self.in_a_row = 0  # a good answer ends the run of failures
+            return ended
+        self.in_a_row += 1
+        if self.in_a_row == BREAKER_FAILURES:  # the breaker opens; when it closes, counting starts again
+            self.in_a_row = 0
+            return ended + BREAKER_OPEN
+        return ended + min(BACKOFF_FIRST * 2 ** (self.in_a_row - 1), BACKOFF_CAP)
 
 
 def next_request_not_before(outcomes: Sequence[tuple[float, bool]]) -> list[float]:
     """For each request to one peer, (when it ended, whether it failed): the earliest time the
     next request to that peer may go out."""
-    earliest, in_a_row = [], 0
-    for ended, failed in outcomes:
-        if not failed:
-            in_a_row = 0  # a good answer ends the run of failures
-            earliest.append(ended)
-            continue
-        in_a_row += 1
-        if in_a_row == BREAKER_FAILURES:  # the breaker opens; when it closes, counting starts again
-            earliest.append(ended + BREAKER_OPEN)
-            in_a_row = 0
-        else:
-            earliest.append(ended + min(BACKOFF_FIRST * 2 ** (in_a_row - 1), BACKOFF_CAP))
-    return earliest
+    clock = RetryClock()
+    return [clock.after(ended, failed) for ended, failed in outcomes]
 
 
 def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:

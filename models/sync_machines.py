@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from alys_pbt import targets
 from alys_pbt.verdict import verdict
-from models.sync import fair_rounds
+from models.sync import AnswerJudge, RetryClock, fair_rounds
 from strategies.sync import ForkView, canonical_chains, network_faults, network_topologies, peer_behaviours
 
 
@@ -38,6 +38,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
         self.engine.observers.append(self.nothing_imported_is_given_up)  # also between the rounds of a full sync
+        self.judge = AnswerJudge(self.canonical.wire)  # the retry policy's reference, fed the wire's log
+        self.clocks: dict[str, RetryClock] = {}
+        self.not_before: dict[str, float] = {}
+        self.requests_checked = 0
         self.peers = 0
         for behaviour in ["honest"] + data.draw(st.lists(peer_behaviours(), max_size=2), label="more peers"):
             self._add(behaviour, 1)
@@ -104,8 +108,17 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def sync_one_round(self) -> None:
-        outcome = verdict(self.engine.round)
+        outcome = self.engine.round()  # the engine answers every peer's fault; it never raises
         note(f"sync round: {outcome}")
+
+    @rule()
+    def sync_three_rounds_back_to_back(self) -> None:
+        """Requests in quick succession: a peer that just failed must not be asked again yet."""
+        outcomes = []
+        for _ in range(3):
+            outcomes.append(self.engine.round())
+            self.nothing_imported_is_given_up()
+        note(f"sync rounds: {', '.join(outcomes)}")
 
     @rule()
     def heal_and_sync_fully(self) -> None:
@@ -133,6 +146,16 @@ class SyncMachine(RuleBasedStateMachine):
         assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
         self.heads.append(head)
         self.finalized.append(fin)
+
+    @invariant()
+    def every_peer_waits_out_its_backoff_and_breaker(self) -> None:
+        """No request goes to a peer before the retry policy allows (§5.1), whatever the faults."""
+        for r in self.network.log[self.requests_checked :]:
+            earliest = self.not_before.get(r.peer, 0.0)
+            assert r.sent >= earliest, f"{r.peer} asked at {r.sent:g} s, before {earliest:g} s"
+            failed = self.judge(r.blocks if r.outcome == "answered" else None)
+            self.not_before[r.peer] = self.clocks.setdefault(r.peer, RetryClock()).after(r.ended, failed)
+        self.requests_checked = len(self.network.log)
 
 
 class CheckpointMachine(RuleBasedStateMachine):

@@ -17,7 +17,7 @@ from strategies.sync import ForkView, canonical_chains, unapproved
 
 pytestmark = pytest.mark.sync
 
-TestSync = kills("sync-batch-start-off-by-one", "sync-trusts-claimed-height")(SyncMachine).TestCase
+TestSync = kills("sync-batch-start-off-by-one", "sync-trusts-claimed-height", "sync-retry-without-backoff")(SyncMachine).TestCase
 TestCheckpoints = kills("store-checkpoint-before-blocks", "store-recover-unverified")(CheckpointMachine).TestCase
 
 
