@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import targets
-from alys_pbt.verdict import verdict
 from models.sync import AnswerJudge, RetryClock, fair_rounds
 from strategies.sync import ForkView, canonical_chains, network_faults, network_topologies, peer_behaviours
 
