@@ -87,12 +87,6 @@ class AnswerJudge:
         return False
 
 
-def failed_answers(canonical: Sequence[bytes], answers: Sequence[Sequence[bytes] | None]) -> list[bool]:
-    """For each range answer a node at genesis gets, in order, whether it counts against its peer."""
-    judge = AnswerJudge(canonical)
-    return [judge(answer) for answer in answers]
-
-
 class RetryClock:
     """One peer's retry state: failures in a row, and when it may next be asked."""
 
@@ -111,11 +105,22 @@ class RetryClock:
         return ended + min(BACKOFF_FIRST * 2 ** (self.in_a_row - 1), BACKOFF_CAP)
 
 
-def next_request_not_before(outcomes: Sequence[tuple[float, bool]]) -> list[float]:
-    """For each request to one peer, (when it ended, whether it failed): the earliest time the
-    next request to that peer may go out."""
-    clock = RetryClock()
-    return [clock.after(ended, failed) for ended, failed in outcomes]
+class RetryReference:
+    """The retry policy over the wire's log: each request, in the order sent, gets the earliest
+    time the policy allowed it to go out (0 for a peer's first), and is then judged by how it
+    ended. A request has `peer`, `sent`, `ended`, `outcome` ("answered" or not) and `blocks`."""
+
+    def __init__(self, canonical: Sequence[bytes]) -> None:
+        self.judge = AnswerJudge(canonical)
+        self.clocks: dict[str, RetryClock] = {}
+        self.not_before: dict[str, float] = {}
+
+    def admit(self, request: Any) -> float:
+        """When `request` could first have been sent; then learn whether it failed."""
+        earliest = self.not_before.get(request.peer, 0.0)
+        failed = self.judge(request.blocks if request.outcome == "answered" else None)
+        self.not_before[request.peer] = self.clocks.setdefault(request.peer, RetryClock()).after(request.ended, failed)
+        return earliest
 
 
 def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import targets
-from models.sync import AnswerJudge, RetryClock, fair_rounds
+from models.sync import RetryReference, fair_rounds
 from strategies.sync import ForkView, canonical_chains, network_faults, network_topologies, peer_behaviours
 
 
@@ -37,9 +37,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
         self.engine.observers.append(self.nothing_imported_is_given_up)  # also between the rounds of a full sync
-        self.judge = AnswerJudge(self.canonical.wire)  # the retry policy's reference, fed the wire's log
-        self.clocks: dict[str, RetryClock] = {}
-        self.not_before: dict[str, float] = {}
+        self.retry = RetryReference(self.canonical.wire)  # fed the wire's log as it grows
         self.requests_checked = 0
         self.peers = 0
         for behaviour in ["honest"] + data.draw(st.lists(peer_behaviours(), max_size=2), label="more peers"):
@@ -150,10 +148,8 @@ class SyncMachine(RuleBasedStateMachine):
     def every_peer_waits_out_its_backoff_and_breaker(self) -> None:
         """No request goes to a peer before the retry policy allows (§5.1), whatever the faults."""
         for r in self.network.log[self.requests_checked :]:
-            earliest = self.not_before.get(r.peer, 0.0)
+            earliest = self.retry.admit(r)
             assert r.sent >= earliest, f"{r.peer} asked at {r.sent:g} s, before {earliest:g} s"
-            failed = self.judge(r.blocks if r.outcome == "answered" else None)
-            self.not_before[r.peer] = self.clocks.setdefault(r.peer, RetryClock()).after(r.ended, failed)
         self.requests_checked = len(self.network.log)
 
 

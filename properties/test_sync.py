@@ -11,9 +11,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from models.sync import expected_checkpoints, failed_answers, fair_rounds, next_request_not_before
+from models.sync import RetryReference, expected_checkpoints, fair_rounds
 from models.sync_machines import CheckpointMachine, SyncMachine
-from strategies.sync import ForkView, canonical_chains, unapproved
+from strategies.sync import ForkView, canonical_chains, peer_behaviours, unapproved
 
 pytestmark = pytest.mark.sync
 
@@ -52,7 +52,7 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.Da
 
 
 @kills("sync-trusts-claimed-height", "sync-batch-start-off-by-one")
-@given(data=st.data(), behaviours=st.lists(st.sampled_from(["honest", "lagging", "lying", "withholding", "fork"]), min_size=1, max_size=4))
+@given(data=st.data(), behaviours=st.lists(peer_behaviours(), min_size=1, max_size=4))
 def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObject, behaviours: list[str]) -> None:
     """With one honest peer among liars, laggards, withholders and forks, sync ends at the tip."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
@@ -60,7 +60,7 @@ def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObj
     network = target.sync.network()
     names = [f"p{i}-{kind}" for i, kind in enumerate(behaviours)] + ["z-honest"]
     for name, kind in zip(names, behaviours + ["honest"], strict=True):
-        chain = canonical.wire[:1] + [unapproved(w) for w in canonical.wire[1:]] if kind == "fork" else canonical.wire
+        chain = ForkView(canonical.wire, 1) if kind == "fork" else canonical.wire
         network.peers[name] = target.sync.peer(name, chain, kind, lag=1, claimed=0 if kind == "lying" else None)
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(node, network, target.sync.store(interval=3, retention=2), batch=data.draw(st.integers(1, 4), label="batch"))
@@ -72,7 +72,7 @@ def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObj
 @kills("sync-retry-without-backoff", "sync-breaker-never-opens", "sync-failures-never-reset")
 @given(
     data=st.data(),
-    behaviours=st.lists(st.sampled_from(["honest", "lagging", "lying", "withholding", "fork"]), min_size=1, max_size=3),
+    behaviours=st.lists(peer_behaviours(), min_size=1, max_size=3),
     latency=st.sampled_from([0.05, 1.0, 12.0]),
 )
 def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(target: Any, data: st.DataObject, behaviours: list[str], latency: float) -> None:
@@ -92,15 +92,13 @@ def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(target:
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(node, network, target.sync.store(interval=5, retention=2), batch=data.draw(st.integers(1, 3), label="batch"))
     engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
-    judged = list(zip(network.log, failed_answers(canonical.wire, [r.blocks if r.outcome == "answered" else None for r in network.log]), strict=True))
-    for name in network.peers:
-        asked = [(r, failed) for r, failed in judged if r.peer == name]
-        not_before = next_request_not_before([(r.ended, failed) for r, failed in asked])
-        note(f"{name}: " + ", ".join(f"{r.sent:g}-{r.ended:g} {'failed' if failed else 'ok'}" for r, failed in asked))
-        for n, ((request, _), earliest) in enumerate(zip(asked[1:], not_before, strict=False), start=2):
-            assert request.sent >= earliest, f"{name} asked again at {request.sent:g} s (request {n}), before {earliest:g} s"
-            if len(network.peers) == 1:
-                assert request.sent <= earliest + 0.01, f"{name} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"
+    reference = RetryReference(canonical.wire)
+    for n, request in enumerate(network.log, start=1):
+        earliest = reference.admit(request)
+        note(f"request {n} to {request.peer}: {request.sent:g}-{request.ended:g} s, {request.outcome}; allowed from {earliest:g} s")
+        assert request.sent >= earliest, f"{request.peer} asked at {request.sent:g} s (request {n}), before {earliest:g} s"
+        if len(network.peers) == 1:
+            assert request.sent <= earliest + 0.01, f"{request.peer} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"
 
 
 @kills("store-retention-off-by-one")

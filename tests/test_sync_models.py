@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alys.sync.engine import Request  # the wire's record; the reference reads only its fields
 from alys_pbt import targets
 from models.blocks import block_from_bytes
-from models.sync import expected_checkpoints, failed_answers, fair_rounds, next_request_not_before
+from models.sync import AnswerJudge, RetryClock, RetryReference, expected_checkpoints, fair_rounds
 from strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains, unapproved
 
 
@@ -159,14 +160,16 @@ def test_the_strategies_offer_every_behaviour_fault_and_topology_the_engine_know
 )
 def test_the_retry_policy_reference_backs_off_then_opens_the_breaker(outcomes: list[tuple[float, bool]], expected: list[float]) -> None:
     """alys-rules.md §5.1: backoff 1 s, 2 s, ... (30 s cap), breaker after 3 failures for 60 s."""
-    assert next_request_not_before(outcomes) == expected
+    clock = RetryClock()
+    assert [clock.after(ended, failed) for ended, failed in outcomes] == expected
 
 
 def test_the_backoff_is_capped_at_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     import models.sync as reference
 
     monkeypatch.setattr(reference, "BREAKER_FAILURES", 99)  # without the breaker in the way, the doubling reaches its cap
-    waits = [t - i for i, t in enumerate(next_request_not_before([(float(i), True) for i in range(8)]))]
+    clock = RetryClock()
+    waits = [clock.after(float(i), True) - i for i in range(8)]
     assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
 
 
@@ -187,4 +190,22 @@ def test_the_reference_counts_exactly_the_answers_a_node_cannot_use(data: st.Dat
         [bytes(corrupted)],  # the next block with a byte flipped
         [w[4], w[5]],  # good, to the tip
     ]
-    assert failed_answers(w, answers) == [False, True, False, False, True, True, True, False]
+    judge = AnswerJudge(w)
+    assert [judge(answer) for answer in answers] == [False, True, False, False, True, True, True, False]
+
+
+@given(data=st.data())
+@settings(max_examples=5)
+def test_the_retry_reference_keeps_a_clock_per_peer(data: st.DataObject) -> None:
+    """Requests are judged in the order sent, but each peer backs off on its own."""
+    canonical = data.draw(canonical_chains(length=2), label="canonical chain")
+    w = canonical.wire
+    reference = RetryReference(w)
+    log = [
+        Request(0.0, "a", 1, 1, 15.0, "timed out"),
+        Request(15.0, "b", 1, 1, 15.05, "answered", (w[1],)),
+        Request(15.05, "a", 2, 1, 30.05, "timed out"),
+        Request(15.1, "b", 2, 1, 15.15, "answered", (unapproved(w[2]),)),
+        Request(16.15, "b", 2, 1, 16.2, "answered", (w[2],)),
+    ]
+    assert [reference.admit(r) for r in log] == [0.0, 0.0, 16.0, 15.05, 16.15]
