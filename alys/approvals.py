@@ -88,7 +88,8 @@ class ApprovalsPort:
         return 2 * n // 3 if self.v.on("approvals-floor-threshold") else (2 * n + 2) // 3
 
     def check_individual(self, approval: Any, authorities: Sequence[bytes], message: bytes) -> None:
-        if approval.authority_index >= len(authorities):
+        last = len(authorities) if self.v.on("approvals-unknown-index-off-by-one") else len(authorities) - 1
+        if approval.authority_index > last:
             raise UnknownAuthority(approval.authority_index)
         if not self.bls.verify(authorities[approval.authority_index], message, approval.signature):
             raise InvalidSignature(approval.authority_index)
@@ -106,7 +107,8 @@ class ApprovalsPort:
 
     def _majority(self, aggregate: Aggregate, authorities: Sequence[bytes], message: bytes) -> bool:
         n = len(authorities)
-        if not self.v.on("approvals-padded-bits-count") and any(aggregate.bits[n:]):
+        first_unknown = n + 1 if self.v.on("approvals-bits-beyond-n-off-by-one") else n
+        if not self.v.on("approvals-padded-bits-count") and any(aggregate.bits[first_unknown:]):
             raise UnknownAuthority(f"bits set beyond the {n} authorities")
         required = self.required_approvals(n)
         num = aggregate.num_approvals()

@@ -1,7 +1,10 @@
 """Lighthouse's `bls` crate on blst, as the node links it (crypto/bls/src/impls/blst.rs).
 
 Public keys deserialize strictly and refuse the identity (blst key validation); signatures are
-group-checked when verified; an "empty" aggregate (None) or an empty key list never verifies.
+group-checked when verified; an "empty" aggregate (None) or an empty key list never verifies; an
+aggregate key that sums to the identity never verifies (blst's pairing aggregation refuses an
+infinite public key with BLST_PK_IS_INFINITY: blst `min_pk::Signature::fast_aggregate_verify`
+-> `aggregate_verify` -> `blst_pairing_chk_n_aggr_pk_in_g1`).
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ class LighthouseBls:
         try:
             return self._verify(self.public_key(pk), message, self.signature(sig))
         except BlsDecodeError:
+            if self.v.on("bls-verify-raises-on-malformed"):
+                raise  # as blspy does: an undecodable input escapes instead of answering False
             return False
 
     def fast_aggregate_verify(self, pks: Sequence[bytes], message: bytes, sig: Any | None) -> bool:
@@ -80,7 +85,7 @@ class LighthouseBls:
             return True
         if not self.cache_size:
             return self._fast_aggregate_verify(pks, message, sig)
-        key = (tuple(bytes(pk) for pk in pks), bytes(message), sig.compress())
+        key = self._memo_key(pks, message, sig)
         if key in self._verified:
             self._verified.move_to_end(key)
             return self._verified[key]
@@ -89,12 +94,31 @@ class LighthouseBls:
             self._verified.popitem(last=False)
         return answer
 
+    def _memo_key(self, pks: Sequence[bytes], message: bytes, sig: Any) -> tuple[tuple[bytes, ...], bytes, bytes]:
+        # The answer depends on all three inputs, so the key holds all three, byte for byte.
+        keys = tuple(bytes(pk) for pk in pks)
+        if self.v.on("bls-memo-ignores-message"):
+            return keys, b"", sig.compress()
+        if self.v.on("bls-memo-ignores-keys"):
+            return (), bytes(message), sig.compress()
+        return keys, bytes(message), sig.compress()
+
     def _fast_aggregate_verify(self, pks: Sequence[bytes], message: bytes, sig: Any) -> bool:
         try:
-            points = [self.public_key(pk) for pk in pks]
+            points = [self._aggregated_key(pk) for pk in pks]
         except BlsDecodeError:
             return False
         total = points[0]
         for point in points[1:]:
             total = total + point
+        if total == _IDENTITY_G1 and not self.v.on("bls-accepts-identity-aggregate-key"):
+            return False  # BLST_PK_IS_INFINITY from the pairing aggregation
         return self._verify(total, message, sig)
+
+    def _aggregated_key(self, data: bytes) -> Any:
+        if self.v.on("bls-fast-aggregate-accepts-infinity-key"):
+            try:  # decoded without key validation, as blspy's fast_aggregate_verify does
+                return _uncompress_p1(bytes(data))
+            except (ValueError, TypeError) as err:
+                raise BlsDecodeError(str(err)) from None
+        return self.public_key(data)

@@ -153,7 +153,10 @@ QUIRKS += (
         summary="set bits at index >= n count toward num_approvals but are zipped away from the "
         "authorities in verify: with n = 3, one real signature plus one padded bit reaches 2",
         source="app/src/signatures.rs AggregateApproval::num_approvals / verify",
-        breaks=(f"{FEDERATION_PROPS}::test_block_approvals_are_judged_like_the_reference",),
+        breaks=(
+            f"{FEDERATION_PROPS}::test_block_approvals_are_judged_like_the_reference",
+            f"{FEDERATION_PROPS}::test_aggregate_bits_at_and_past_the_last_authority",
+        ),
     ),
     Deviation(
         id="federation-early-approvals-lost",
@@ -338,6 +341,20 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/approvals.py Aggregate.verify",
     ),
     Deviation(
+        "approvals-unknown-index-off-by-one",
+        "mutant",
+        "approvals",
+        "an individual approval's index is refused only above n, so index n reaches the key lookup",
+        "alys/approvals.py ApprovalsPort.check_individual",
+    ),
+    Deviation(
+        "approvals-bits-beyond-n-off-by-one",
+        "mutant",
+        "approvals",
+        "set bits are refused only from index n + 1, so a bit at exactly n pads the count",
+        "alys/approvals.py ApprovalsPort._majority",
+    ),
+    Deviation(
         "bls-wrong-dst",
         "mutant",
         "approvals",
@@ -350,6 +367,43 @@ MUTANTS: tuple[Deviation, ...] = (
         "approvals",
         "public key validation lets the identity key through (so the identity signature verifies)",
         "alys/bls.py LighthouseBls.public_key",
+    ),
+    Deviation(
+        "bls-fast-aggregate-accepts-infinity-key",
+        "mutant",
+        "approvals",
+        "FastAggregateVerify decodes its keys without key validation, so an identity key in the list "
+        "passes (as blspy does)",
+        "alys/bls.py LighthouseBls._aggregated_key",
+    ),
+    Deviation(
+        "bls-accepts-identity-aggregate-key",
+        "mutant",
+        "approvals",
+        "FastAggregateVerify accepts keys that sum to the identity: the identity signature verifies "
+        "(the port before issue 14)",
+        "alys/bls.py LighthouseBls._fast_aggregate_verify",
+    ),
+    Deviation(
+        "bls-verify-raises-on-malformed",
+        "mutant",
+        "approvals",
+        "Verify raises on an undecodable key or signature instead of returning False (as blspy does)",
+        "alys/bls.py LighthouseBls.verify",
+    ),
+    Deviation(
+        "bls-memo-ignores-message",
+        "mutant",
+        "approvals",
+        "the FastAggregateVerify memo is keyed on (keys, signature) without the message",
+        "alys/bls.py LighthouseBls._memo_key",
+    ),
+    Deviation(
+        "bls-memo-ignores-keys",
+        "mutant",
+        "approvals",
+        "the FastAggregateVerify memo is keyed on (message, signature) without the keys",
+        "alys/bls.py LighthouseBls._memo_key",
     ),
     Deviation(
         "bitcoin-merkle-odd-promotes",

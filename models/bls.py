@@ -7,7 +7,8 @@ backends:
 
 * `blst`: blst through pyblst (what the node signs with). pyblst offers curve operations only, so
   the suite composes each function on its strict point decoding (curve and subgroup checks),
-  hash-to-G2, Miller loop and final exponentiation; KeyValidate rejects the identity key.
+  hash-to-G2, Miller loop and final exponentiation; KeyValidate rejects the identity key, and
+  FastAggregateVerify runs it on the aggregate key too (CoreVerify), as the draft says.
 * `py_ecc`: the readable pure-Python reference (about half a second per verification).
 * `milagro`: milagro-bls-binding (Rust); it offers no proof-of-possession functions.
 * `blspy`: Chia's blspy (C++), PopSchemeMPL.
@@ -157,12 +158,17 @@ class Blst(Backend):
         return total.compress()  # type: ignore[union-attr]
 
     def _aggregate_pk(self, pks: Sequence[bytes]) -> Any | None:
+        # FastAggregateVerify sums the keys and hands the sum to CoreVerify, whose first check is
+        # KeyValidate(PK) (draft-irtf-cfrg-bls-signature-05 §2.7, §3.3.4): an aggregate key equal
+        # to the identity is INVALID even when every key is valid (secret keys 1 and r - 1).
         total = None
         for pk in pks:
             point = self._pk_point(pk)
             if point is None:
                 return None
             total = point if total is None else total + point
+        if total is None or total == self._b.BlstP1Element():
+            return None
         return total
 
     def FastAggregateVerify(self, pks: Sequence[bytes], message: bytes, signature: bytes) -> bool:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, note
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
 from alys_pbt.verdict import verdict
 from models import approvals as ref
+from models.approvals import MAX_VALIDATORS
 from models import bls
+from models.bls import INFINITY_SIG
 from models.federation_machine import FederationMachine
 from strategies.federation import aggregate_approvals, byzantine_approvals, honest_approval, keyrings, signing_roots
 
@@ -38,12 +40,24 @@ def node_verdict(target: Any, approval: ref.AggregateApproval, keyring: Any, mes
     return verdict(judge)
 
 
-@kills("approvals-strict-threshold", "approvals-verify-all-authorities", "approvals-floor-threshold")
+@kills(
+    "approvals-strict-threshold",
+    "approvals-verify-all-authorities",
+    "approvals-floor-threshold",
+    "bls-accepts-identity-aggregate-key",
+)
 @given(data=st.data())
 def test_block_approvals_are_judged_like_the_reference(target: Any, data: st.DataObject) -> None:
-    """A block's aggregate approval is accepted iff ceil(2n/3) known authorities signed it."""
+    """A block's aggregate approval is accepted iff ceil(2n/3) known authorities signed it.
+
+    Keyrings may hold keys that sum to the identity (sk and r - sk): their joint aggregate is the
+    identity signature, which the draft's FastAggregateVerify refuses, so such signers alone are
+    a BadSignature for the reference, and must be for the node (whose blst refuses the infinite
+    aggregate key)."""
     b = bls.backend()
-    keyring = data.draw(keyrings(b, n=st.integers(1, 7)), label="keyring")
+    cancelling = data.draw(st.sampled_from(["never", "allowed", "always"]), label="cancelling keys")
+    size = st.integers(2, 7) if cancelling == "always" else st.integers(1, 7)
+    keyring = data.draw(keyrings(b, n=size, cancelling=cancelling), label="keyring")
     message = data.draw(signing_roots, label="signing root")
     kind, approval = data.draw(aggregate_approvals(keyring, message, b), label="approval")
     note(f"{kind}: signers {approval.signers} of {keyring.n}")
@@ -72,10 +86,75 @@ def test_individual_approvals_are_judged_like_the_reference(target: Any, data: s
         ))),
         label="byzantine",
     )
-    expected = verdict(lambda: ref.check_individual(approval, keyring.public_keys, message, b))
-    got = verdict(lambda: target.approvals.check_individual(approval, list(keyring.public_keys), message))
-    note(f"{kind}: reference {expected}, target {got}")
-    assert got == expected
+    asked = [(kind, approval)]
+    if keyring.secret_keys[0] is None:
+        # The identity signature for the identity-key authority: the pairing equation holds (both
+        # sides are 1), so only key validation refuses it.
+        asked.append(("identity signature of the identity key", ref.IndividualApproval(INFINITY_SIG, 0)))
+    for what, approval in asked:
+        expected = verdict(lambda: ref.check_individual(approval, keyring.public_keys, message, b))
+        got = verdict(lambda: target.approvals.check_individual(approval, list(keyring.public_keys), message))
+        note(f"{what}: reference {expected}, target {got}")
+        assert got == expected, f"{what}: the target answered {got}, the reference {expected}"
+
+
+@kills("approvals-strict-threshold", "approvals-floor-threshold")
+@given(n=st.integers(1, MAX_VALIDATORS), offset=st.sampled_from((-1, 0, 1)), data=st.data())
+def test_block_approvals_just_below_at_and_just_above_the_threshold(
+    target: Any, n: int, offset: int, data: st.DataObject
+) -> None:
+    """ceil(2n/3) - 1 honest signers are not yet a majority; ceil(2n/3) and one more are, at every n."""
+    b = bls.backend()
+    keyring = data.draw(keyrings(b, n=n), label="keyring")
+    message = data.draw(signing_roots, label="signing root")
+    count = ref.required_approvals(n) + offset
+    assume(0 <= count <= n)
+    signers = data.draw(st.permutations(range(n)), label="signers")[:count]
+    approval = ref.AggregateApproval.of([honest_approval(keyring, i, message, b) for i in signers], b)
+    expected = verdict(lambda: ref.check_aggregate(approval, keyring.public_keys, message, b))
+    assert expected == ("ok" if offset >= 0 else "NotEnoughApprovals"), f"reference said {expected}"
+    got = node_verdict(target, approval, keyring, message)
+    note(f"n={n}, {count} signers (threshold {offset:+d}): reference {expected}, target {got}")
+    assert got == expected, f"{count} of {n} signers: the target answered {got}, the reference {expected}"
+
+
+@kills("approvals-unknown-index-off-by-one")
+@given(n=st.integers(1, MAX_VALIDATORS), data=st.data())
+def test_individual_approvals_at_and_past_the_last_authority(target: Any, n: int, data: st.DataObject) -> None:
+    """Index n - 1 is the last authority; n, the last bit (14), 15 and 255 are unknown, at every n."""
+    b = bls.backend()
+    keyring = data.draw(keyrings(b, n=n), label="keyring")
+    message = data.draw(signing_roots, label="signing root")
+    signature = honest_approval(keyring, n - 1, message, b).signature  # a valid signature, whoever claims it
+    for index in sorted({n - 1, n, MAX_VALIDATORS - 1, MAX_VALIDATORS, 255}):
+        approval = ref.IndividualApproval(signature, index)
+        expected = verdict(lambda: ref.check_individual(approval, keyring.public_keys, message, b))
+        assert expected == ("ok" if index == n - 1 else "UnknownAuthority"), f"reference said {expected}"
+        got = verdict(lambda: target.approvals.check_individual(approval, list(keyring.public_keys), message))
+        note(f"n={n}, index {index}: reference {expected}, target {got}")
+        assert got == expected, f"index {index} of {n}: the target answered {got}, the reference {expected}"
+
+
+@kills("approvals-bits-beyond-n-off-by-one")
+@given(n=st.integers(1, MAX_VALIDATORS - 1), extra=st.sampled_from((0, 1)), data=st.data())
+def test_aggregate_bits_at_and_past_the_last_authority(target: Any, n: int, extra: int, data: st.DataObject) -> None:
+    """With a majority of honest signers, one more bit set at index n (the first past the
+    federation) or n + 1 makes the aggregate UnknownAuthority, at every n below the 15-bit limit."""
+    b = bls.backend()
+    keyring = data.draw(keyrings(b, n=n), label="keyring")
+    message = data.draw(signing_roots, label="signing root")
+    count = data.draw(st.integers(max(ref.required_approvals(n) - 1, 0), n), label="honest signers")
+    signers = data.draw(st.permutations(range(n)), label="signers")[:count]
+    honest = ref.AggregateApproval.of([honest_approval(keyring, i, message, b) for i in signers], b)
+    beyond = min(n + extra, MAX_VALIDATORS - 1)
+    bits = list(honest.bits)
+    bits[beyond] = True
+    approval = ref.AggregateApproval(tuple(bits), honest.signature)
+    expected = verdict(lambda: ref.check_aggregate(approval, keyring.public_keys, message, b))
+    assert expected == "UnknownAuthority", f"reference said {expected}"
+    got = node_verdict(target, approval, keyring, message)
+    note(f"n={n}, {count} signers and bit {beyond}: target {got}")
+    assert got == expected, f"bit {beyond} of {n}: the target answered {got}, the reference {expected}"
 
 
 TestFederation = kills("approvals-duplicate-counted", "approvals-strict-threshold")(

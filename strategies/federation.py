@@ -68,11 +68,45 @@ class Keyring:
         return len(self.public_keys)
 
 
+Cancelling = Literal["never", "allowed", "always"]
+
+
+def cancelling_subset(sks: Sequence[int | None]) -> bool:
+    """Whether some non-empty subset of the secret keys sums to 0 mod r: its public keys then sum to
+    the identity, so its aggregate signature is the identity, which FastAggregateVerify refuses
+    (KeyValidate of the aggregate key in CoreVerify, draft-irtf-cfrg-bls-signature-05 §2.7)."""
+    sums: set[int] = set()
+    for sk in (k for k in sks if k is not None):
+        reached = {(s + sk) % R for s in sums} | {sk % R}
+        if 0 in reached:
+            return True
+        sums |= reached
+    return False
+
+
 @st.composite
-def keyrings(draw: st.DrawFn, bls: Backend, *, n: int | st.SearchStrategy[int] | None = None) -> Keyring:
-    """1-15 authorities with distinct secret keys drawn as integers in [1, r)."""
+def keyrings(
+    draw: st.DrawFn, bls: Backend, *, n: int | st.SearchStrategy[int] | None = None, cancelling: Cancelling = "never"
+) -> Keyring:
+    """1-15 authorities with distinct secret keys drawn as integers in [1, r).
+
+    `cancelling`: whether some authorities' keys may sum to the identity (e.g. 1 and r - 1, which
+    integers(1, r - 1) likes to draw). "never" (default): a federation whose every honest majority
+    can approve a block, as the chain and sync builders need; "allowed": whatever is drawn;
+    "always": a pair (sk, r - sk) is planted (n >= 2), for the BLS and approvals properties.
+    """
     size = draw(st.integers(1, MAX_VALIDATORS) if n is None else n if isinstance(n, st.SearchStrategy) else st.just(n))
-    sks = draw(st.lists(secret_keys, min_size=size, max_size=size, unique=True))
+    if cancelling == "always":
+        if size < 2:
+            raise ValueError(f"a cancelling pair needs two authorities, not {size}")
+        sk = draw(secret_keys, label="cancelling key")
+        others = draw(st.lists(secret_keys.filter(lambda k: k not in (sk, R - sk)), min_size=size - 2, max_size=size - 2, unique=True))
+        for key in (sk, R - sk):
+            others.insert(draw(st.integers(0, len(others)), label="position"), key)
+        sks = others
+    else:
+        keys = st.lists(secret_keys, min_size=size, max_size=size, unique=True)
+        sks = draw(keys if cancelling == "allowed" else keys.filter(lambda ks: not cancelling_subset(ks)))
     return Keyring(tuple(sks), tuple(bls.SkToPk(sk) for sk in sks))
 
 
