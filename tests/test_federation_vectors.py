@@ -47,3 +47,53 @@ def test_reference_rejects_undecodable_signatures_on_every_backend(name: str) ->
     approval = ref.IndividualApproval(not_on_curve, 0)
     with pytest.raises(ref.InvalidSignature):
         ref.check_individual(approval, [b.SkToPk(5)], bytes(32), b)
+
+
+# --- limits: probed at, just below and just above (issue 14, item 7) ----------------------------
+
+LIMIT_KILLS = [
+    ("approvals-floor-threshold", "test_block_approvals_just_below_at_and_just_above_the_threshold"),
+    ("approvals-strict-threshold", "test_block_approvals_just_below_at_and_just_above_the_threshold"),
+    ("approvals-unknown-index-off-by-one", "test_individual_approvals_at_and_past_the_last_authority"),
+    ("approvals-bits-beyond-n-off-by-one", "test_aggregate_bits_at_and_past_the_last_authority"),
+]
+
+
+@pytest.mark.parametrize(("mutant", "prop"), LIMIT_KILLS)
+def test_limit_properties_fail_on_off_by_one_mutants(mutant: str, prop: str) -> None:
+    from alys_pbt.killing import discover, run_case
+
+    (case,) = [c for c in discover(pattern="test_federation.py") if c.function.endswith(f"::{prop}")]
+    killed = run_case(case, targets.load(f"alys-fixed+{mutant}"), seed=0)
+    assert killed.killed and not getattr(killed, "error", ""), f"{mutant} survived {prop}: {killed}"
+    assert not run_case(case, targets.load("alys-fixed"), seed=0).killed
+
+
+@pytest.mark.parametrize("n", range(1, ref.MAX_VALIDATORS + 1))
+def test_threshold_is_met_exactly_at_ceil_two_thirds(n: int) -> None:
+    # §3.4: `num_approvals >= (2n + 2) / 3`; one signer fewer is "not yet", one more still passes.
+    b = bls.backend("blst")
+    pks = [b.SkToPk(sk) for sk in range(1, n + 1)]
+    message = bytes(range(32))
+    port = targets.load("alys-fixed").approvals
+    required = ref.required_approvals(n)
+    for count in (required - 1, required, required + 1):
+        if not 0 <= count <= n:
+            continue
+        approval = ref.AggregateApproval.of([ref.IndividualApproval(b.Sign(sk, message), sk - 1) for sk in range(1, count + 1)], b)
+        assert port.majority_approved(approval, pks, message) is (count >= required), f"{count} of {n}"
+
+
+@pytest.mark.parametrize("n", [1, 7, 14, 15])
+def test_individual_approval_index_limits(n: int) -> None:
+    # §3.2: index >= n is UnknownAuthority (and so is >= 15, the bitlist's length).
+    b = bls.backend("blst")
+    pks = [b.SkToPk(sk) for sk in range(1, n + 1)]
+    message = bytes(32)
+    port = targets.load("alys-fixed").approvals
+    signature = b.Sign(n, message)
+    port.check_individual(ref.IndividualApproval(signature, n - 1), pks, message)
+    for index in (n, 15, 255):
+        with pytest.raises(Exception, match=str(index)) as raised:
+            port.check_individual(ref.IndividualApproval(signature, index), pks, message)
+        assert type(raised.value).__name__ == "UnknownAuthority"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from models import approvals as ref
 from models import bls
+from models.bls import R
 from strategies.federation import (
     BYZANTINE_KINDS,
     EXPECTED,
     aggregate_approvals,
     byzantine_approvals,
+    cancelling_subset,
     keyrings,
     malformed_signatures,
     rogue_key,
@@ -29,6 +31,28 @@ def test_keyrings_have_1_to_15_distinct_valid_keys(keyring) -> None:  # type: ig
     assert 1 <= keyring.n <= 15
     assert len(set(keyring.public_keys)) == keyring.n
     assert all(B.KeyValidate(pk) for pk in keyring.public_keys)
+    assert not cancelling_subset(keyring.secret_keys)
+
+
+@quick
+@given(keyring=keyrings(B, n=st.integers(2, 6), cancelling="always"))
+def test_keyrings_plant_a_cancelling_pair_when_asked(keyring) -> None:  # type: ignore[no-untyped-def]
+    sks = [k for k in keyring.secret_keys if k is not None]
+    assert len(set(sks)) == keyring.n and all(1 <= k < R for k in sks)
+    assert any((R - k) in sks for k in sks)
+    assert cancelling_subset(keyring.secret_keys)
+
+
+def test_cancelling_subset_finds_subsets_beyond_pairs() -> None:
+    assert cancelling_subset([1, 2, R - 3])
+    assert cancelling_subset([5, None, R - 5])
+    assert not cancelling_subset([1, 2, 4, R - 8])
+    assert not cancelling_subset([None, 1])
+
+
+def test_keyrings_refuse_a_cancelling_pair_in_a_federation_of_one() -> None:
+    with pytest.raises(ValueError, match="two authorities"):
+        find(keyrings(B, n=1, cancelling="always"), lambda k: True, settings=settings(database=None))
 
 
 @pytest.mark.parametrize("kind", [k for k in BYZANTINE_KINDS if k not in ("duplicate", "byzantine-signer")])
