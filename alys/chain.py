@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
+from attrs import frozen
+
 from alys.auxpow import AuxPowError, AuxPowPort
 from alys.codec import dsha
 from alys.variant import NodePanic, Variant
@@ -47,6 +49,18 @@ class ContextLike(Protocol):
     override: bool
 
 
+@frozen
+class PowContext:
+    """What check_pow is given (chain.rs check_pow): the range's aggregate hash, the bits
+    get_next_work_required asks for at the current head, the chain id, and the next AuxPoW height."""
+
+    aggregate_hash: bytes
+    bits: int
+    chain_id: int
+    height: int
+    override: bool = False  # chain.rs: blocks at or below height 533683 skip the target
+
+
 class ParamsLike(Protocol):
     pow_target_timespan: int
     pow_target_spacing: int
@@ -58,7 +72,10 @@ class ChainPort:
     """The `chain` component of target `alys` (PoW finalization and retargeting so far)."""
 
     def __init__(self, variant: Variant, auxpow: AuxPowPort) -> None:
+        from alys.evm import SenderCache
+
         self.v, self.auxpow = variant, auxpow
+        self.senders = SenderCache(variant)  # one memo per node process
 
     approvals: Any = None  # set by the target: the node checks approvals through it
 
@@ -69,14 +86,13 @@ class ChainPort:
         return Node(self.v, self, self.approvals, spec, genesis, bitcoin, validator)
 
     def decode_block(self, data: bytes) -> Any:
-        from alys.node import decode_block
+        from alys.wire import decode_block
 
         return decode_block(data, self.v)
 
     def transaction_sender(self, raw: bytes) -> bytes:
-        from alys.evm import transaction_sender
-
-        return transaction_sender(raw, self.v)
+        """The signer, through the node's sender memo (alys/evm.py SenderCache)."""
+        return self.senders.sender(raw)
 
     def aggregate_hash(self, block_hashes: list[bytes]) -> bytes:
         if len(block_hashes) == 1 and self.v.on("auxpow-aggregate-single-unhashed"):

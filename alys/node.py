@@ -1,5 +1,11 @@
 """Chain::process_block, finalization and rollback (app/src/chain.rs §2.3–2.4, §5.1), as coded.
 
+The port's own parts only (nothing from models/): blocks are decoded and hashed by alys/wire.py,
+fees come from alys/evm.py, the PoW context is alys/chain.py's. Blocks arrive as any objects with
+the attributes of a SignedConsensusBlock (the port's own, or the suite's models). An import is
+all or nothing: every check and every derived value (fees, the height index) is computed before
+the first write, so a block that raises leaves the node exactly as it was.
+
 Quirks (on in target `alys`):
 * `chain-slot-author-unchecked`: the "signed by the slot author" check is commented out;
 * `chain-rollback-undoes-finalization`: rollback_head moves the latest-PoW pointer back, and the
@@ -13,17 +19,14 @@ Quirks (on in target `alys`):
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
-import msgpack
-
 from alys.approvals import ApprovalsPort
-from alys.chain import ChainPort
+from alys.chain import ChainPort, PowContext
+from alys.evm import block_fees
 from alys.variant import Variant
-from models.blocks import serde_value  # the wire representation (§2.2) the node serializes with
-from models.evm import block_fees  # the execution layer's answer, not consensus logic
+from alys.wire import DecodeError, block_root, decode_block, tree_hash_root
 
 ZERO = bytes(32)
 
@@ -44,48 +47,7 @@ InsufficientConfirmations, BitcoinBlockNotFound, NotAPegin = _e("InsufficientCon
 InvalidPowRange, InvalidBlockRange = _e("InvalidPowRange"), _e("InvalidBlockRange")
 MissingRequiredPow, IllegalFinalization, IllegalRollback = _e("MissingRequiredPow"), _e("IllegalFinalization"), _e("IllegalRollback")
 _H160 = re.compile(r"(0x)?[0-9a-fA-F]{40}")
-
-
-def tree_hash_root(data: bytes) -> bytes:
-    """tree_hash::merkle_root(bytes, 0)."""
-    leaves = [data[i : i + 32].ljust(32, b"\0") for i in range(0, len(data), 32)] or [ZERO]
-    if len(leaves) == 1:
-        return leaves[0]
-    while len(leaves) & (len(leaves) - 1):
-        leaves.append(ZERO)
-    while len(leaves) > 1:
-        leaves = [hashlib.sha256(leaves[i] + leaves[i + 1]).digest() for i in range(0, len(leaves), 2)]
-    return leaves[0]
-
-
-def block_root(block: Any) -> bytes:
-    return tree_hash_root(msgpack.packb(serde_value(block), use_bin_type=True))
-
-
-class DecodeError(ValueError):
-    """rmp_serde::decode::Error."""
-
-
-def decode_block(data: bytes, variant: Variant) -> Any:
-    """A SignedConsensusBlock from the wire (BlocksByRange chunk, gossip, storage).
-
-    The framing is the node's (size limit, one value, nothing after it); the field parsing is
-    serde's derived code, which models/blocks.py mirrors, so the port uses it.
-    """
-    from models import blocks
-
-    if variant.on("chain-block-decode-ignores-trailing"):
-        unpacker = msgpack.Unpacker(raw=False, strict_map_key=True)
-        unpacker.feed(data)
-        try:
-            value = unpacker.unpack()
-        except Exception as err:  # noqa: BLE001 - any framing failure is a decode error
-            raise DecodeError(str(err)) from None
-        data = msgpack.packb(value, use_bin_type=True)
-    try:
-        return blocks.block_from_bytes(data)
-    except blocks.DecodeError as err:
-        raise DecodeError(str(err)) from None
+__all__ = ["DecodeError", "Node", "block_root", "decode_block", "tree_hash_root"]
 
 
 class Node:
@@ -156,6 +118,9 @@ class Node:
                 raise MissingRequiredPow()
             if block.finalized_pegouts:
                 raise IllegalFinalization()
+        if self.v.on("chain-import-moves-head-early"):
+            self.blocks[root], self.head = signed, root  # written before the last check can refuse
+            self.by_height[number] = root
         if not self.approvals.majority_approved(signed.signature, list(self.spec.authorities), root):
             raise NotEnoughApprovals()
         self._import(signed, root)
@@ -253,8 +218,6 @@ class Node:
             raise UnknownWithdrawal()
 
     def _check_pow(self, header: Any) -> None:
-        from models.auxpow import PowContext  # the context record check_pow takes
-
         start = self.blocks.get(header.range_start)
         if start is None:
             raise InvalidBlockRange()
@@ -276,29 +239,39 @@ class Node:
         self.chain.check_pow(header, ctx)
 
     def _import(self, signed: Any, root: bytes) -> None:
+        """Store `signed` as the new head: everything is computed first, then written at once."""
         block = signed.message
         number = block.execution_payload.block_number
-        if number <= self.head_height:  # by_height holds 0..head: drop what this block replaces
-            for stale in [k for k in self.by_height if k >= number]:
-                del self.by_height[stale]
-        self.blocks[root] = signed
-        self.head = root
-        # by_height is the new head's ancestry: walk back until the index agrees. One step when the
-        # parent is the old head; more after a rollback, when the parent is a stored block that
-        # was rolled back (chain.rs checks only that the parent is stored).
-        cursor, height = root, number
-        while self.by_height.get(height) != cursor:
-            self.by_height[height] = cursor
-            parent = self._msg(cursor).parent_hash
-            if parent not in self.blocks:
-                break
-            cursor, height = parent, self._msg(parent).execution_payload.block_number
         p = block.execution_payload
-        own = block_fees(p.transactions, p.base_fee_per_gas)
-        self.fees[root] = own if block.auxpow_header is not None else self.fees[block.parent_hash] + own
+        own = block_fees(p.transactions, p.base_fee_per_gas)  # the EL's answer for this payload
+        fees = own if block.auxpow_header is not None else self.fees[block.parent_hash] + own
+        by_height = self._index_after(root, signed, number)
+        # Nothing below can raise: the import is applied whole.
+        self.blocks[root] = signed
+        self.by_height = by_height
+        self.head = root
+        self.fees[root] = fees
         self.wallet.update(txid for txid, _ in block.pegins)
         if block.auxpow_header is not None:
             self.latest_pow = root
+
+    def _index_after(self, root: bytes, signed: Any, number: int) -> dict[int, bytes]:
+        """The height index once `signed` is the head: by_height holds 0..head, the new head's
+        ancestry. One step when the parent is the old head; more after a rollback, when the parent
+        is a stored block that was rolled back (chain.rs checks only that the parent is stored)."""
+        index = {k: v for k, v in self.by_height.items() if k < number}
+
+        def message(h: bytes) -> Any:
+            return signed.message if h == root else self._msg(h)
+
+        cursor, height = root, number
+        while index.get(height) != cursor:
+            index[height] = cursor
+            parent = message(cursor).parent_hash
+            if parent not in self.blocks:
+                break
+            cursor, height = parent, message(parent).execution_payload.block_number
+        return index
 
     def import_trusted(self, signed: Any) -> None:
         """Recovery: import a block a verified checkpoint vouches for, without re-validating it."""

@@ -203,8 +203,24 @@ def slot_is_in_future(slot: int, payload_timestamp_s: int, slot_duration_ms: int
 
 
 # --- the wire form (BlocksByRange, gossip, storage): rmp_serde of SignedConsensusBlock ---------------
+#
+# The rules of reading it, each with its origin. The reference reads only the one form the node's
+# serializer writes (suite hardening: one wire form per block), which is at least as strict as the
+# node, whose deserializers are more lenient (impl-serde's hex reader skips whitespace and takes
+# upper case; Rust's u64::from_str takes leading zeros and "+"; rmp-serde takes any integer width).
 
-MAX_BLOCK_BYTES = 10 * 1024 * 1024  # gossip max size; nothing larger is decoded
+MAX_BLOCK_BYTES = 1024 * 1024  # alys-rules §5.1: the RPC's max chunk (gossip allows 10 MiB; hardening: the smaller)
+MAX_WITHDRAWALS = 16  # node: lighthouse MainnetEthSpec MaxWithdrawalsPerPayload (ssz_types VariableList)
+MAX_EXTRA_DATA = 32  # node: MaxExtraDataBytes
+LOGS_BLOOM_BYTES = 256  # node: BytesPerLogsBloom (FixedVector)
+# Suite hardening: the node's bound is 2^20 (MaxTransactionsPerPayload); at a 30M gas limit a payload
+# holds at most 1,428 transactions of 21,000 gas (Yellow Paper intrinsic gas).
+MAX_TRANSACTIONS = 16_384
+# Suite hardening, what the unpacker may build before the fields are checked: no maps, no
+# extension types, at most 65,536 arrays of at most 65,536 items, msgpack's own nesting limit.
+MAX_ARRAYS = 65_536
+MAX_ARRAY_LEN = 65_536
+_U64_DIGITS, _U256_DIGITS = len(str(2**64 - 1)), len(str(2**256 - 1))
 
 
 class DecodeError(ValueError):
@@ -225,17 +241,21 @@ def _need(cond: bool, what: str) -> None:
 
 
 def _hex(value: Any, what: str, size: int | None = None) -> bytes:
+    """impl-serde / serde_utils hex: "0x" then an even number of lowercase digits, nothing else."""
     _need(isinstance(value, str) and value.startswith("0x"), f"{what}: expected a 0x-hex string")
-    try:
-        raw = bytes.fromhex(value[2:])
-    except ValueError:
-        raise DecodeError(f"{what}: not hex") from None
-    _need(size is None or len(raw) == size, f"{what}: {len(raw)} bytes, expected {size}")
-    return raw
+    digits = value[2:]
+    _need(size is None or len(digits) == 2 * size, f"{what}: {len(digits)} hex digits, expected {2 * (size or 0)}")
+    _need(len(digits) % 2 == 0, f"{what}: an odd number of hex digits")
+    _need(digits.isascii() and not digits.strip("0123456789abcdef"), f"{what}: not lowercase hex (no upper case, no whitespace)")
+    return bytes.fromhex(digits)
 
 
 def _dec(value: Any, what: str, bits: int = 64) -> int:
-    _need(isinstance(value, str) and value.isdigit() and value.isascii(), f"{what}: expected a decimal string")
+    """quoted_u64 / quoted_u256: a decimal string in its canonical form (no sign, no leading zeros)."""
+    digits = _U64_DIGITS if bits == 64 else _U256_DIGITS
+    _need(isinstance(value, str), f"{what}: expected a decimal string")
+    _need(len(value) <= digits, f"{what}: {len(value)} digits, a u{bits} has at most {digits}")  # before int()
+    _need(value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"), f"{what}: not a canonical decimal")
     number = int(value)
     _need(number < 1 << bits, f"{what}: does not fit u{bits}")
     return number
@@ -257,6 +277,13 @@ def _bin(value: Any, what: str, size: int | None = None) -> bytes:
     return value
 
 
+def _witness_item(value: Any) -> bytes:
+    """rust-bitcoin writes a witness element as a seq of u8, not bin."""
+    items = _arr(value, "witness item")
+    _need(all(type(b) is int and 0 <= b < 256 for b in items), "witness item: expected u8 integers")
+    return bytes(items)
+
+
 def _tx_from(v: Any, what: str) -> Transaction:
     from models.bitcoin import OutPoint, TxIn, TxOut
 
@@ -266,7 +293,7 @@ def _tx_from(v: Any, what: str) -> Transaction:
     for i, raw in enumerate(_arr(ins, f"{what}.input")):
         (prev, script, seq, witness) = _arr(raw, f"{what}.input[{i}]", 4)
         txid, vout = _arr(prev, f"{what}.input[{i}].prevout", 2)
-        items = [bytes(_uint(b, "witness byte", 8) for b in _arr(w, "witness item")) for w in _arr(witness, "witness")]
+        items = [_witness_item(w) for w in _arr(witness, "witness")]
         inputs.append(TxIn(OutPoint(_bin(txid, "txid", 32), _uint(vout, "vout", 32)), _bin(script, "script_sig"), _uint(seq, "sequence", 32), items))
     outputs = [TxOut(_uint(o[0], "value"), _bin(o[1], "script_pubkey")) for o in (_arr(x, f"{what}.output", 2) for x in _arr(outs, f"{what}.outputs"))]
     return Transaction(version, inputs, outputs, _uint(lock, f"{what}.lock_time", 32))
@@ -292,17 +319,19 @@ def _block_from(v: Any) -> ConsensusBlock:
         rs, re_, bits, cid, height, proof, fee = _arr(header, "auxpow_header", 7)
         aux = AuxPowHeader(_hex(rs, "range_start", 32), _hex(re_, "range_end", 32), _uint(bits, "bits", 32), _uint(cid, "chain_id", 32), _uint(height, "height"), None if proof is None else _auxpow_from(proof), _hex(fee, "fee_recipient", 20))
     p = _arr(payload, "execution_payload", 15)
+    _need(len(_arr(p[13], "transactions")) <= MAX_TRANSACTIONS, f"transactions: more than {MAX_TRANSACTIONS}")
+    _need(len(_arr(p[14], "withdrawals")) <= MAX_WITHDRAWALS, f"withdrawals: more than {MAX_WITHDRAWALS}")
     withdrawals = []
     for w in _arr(p[14], "withdrawals"):
         i, vi, a, amt = _arr(w, "withdrawal", 4)
         withdrawals.append(Withdrawal(_dec(i, "index"), _dec(vi, "validator_index"), _hex(a, "address", 20), _dec(amt, "amount")))
     body = ExecutionPayload(
         _hex(p[0], "parent_hash", 32), _hex(p[1], "fee_recipient", 20), _hex(p[2], "state_root", 32), _hex(p[3], "receipts_root", 32),
-        _hex(p[4], "logs_bloom", 256), _hex(p[5], "prev_randao", 32), _dec(p[6], "block_number"), _dec(p[7], "gas_limit"),
+        _hex(p[4], "logs_bloom", LOGS_BLOOM_BYTES), _hex(p[5], "prev_randao", 32), _dec(p[6], "block_number"), _dec(p[7], "gas_limit"),
         _dec(p[8], "gas_used"), _dec(p[9], "timestamp"), _hex(p[10], "extra_data"), _dec(p[11], "base_fee_per_gas", 256),
         _hex(p[12], "block_hash", 32), [_hex(t, "transaction") for t in _arr(p[13], "transactions")], withdrawals,
     )
-    _need(len(body.extra_data) <= 32, "extra_data: more than 32 bytes")
+    _need(len(body.extra_data) <= MAX_EXTRA_DATA, f"extra_data: more than {MAX_EXTRA_DATA} bytes")
     ins = [tuple(_bin(x, "pegin", 32) for x in _arr(pair, "pegin", 2)) for pair in _arr(pegins, "pegins")]
     return ConsensusBlock(
         _hex(parent, "parent_hash", 32), _uint(slot, "slot"), aux, body, ins,
@@ -311,18 +340,47 @@ def _block_from(v: Any) -> ConsensusBlock:
     )
 
 
+def _no_map(pairs: Any) -> Any:
+    raise DecodeError("a map: every struct of a block is an array")
+
+
+def _no_ext(code: int, data: bytes) -> Any:
+    raise DecodeError(f"extension type {code}: a block has none")
+
+
+def _unpack(data: bytes) -> Any:
+    """The one MessagePack value in `data`, built within the bounds above."""
+    arrays = [0]
+
+    def counted(items: list[Any]) -> list[Any]:
+        arrays[0] += 1
+        _need(arrays[0] <= MAX_ARRAYS, f"more than {MAX_ARRAYS} arrays")
+        return items
+
+    try:
+        return msgpack.unpackb(
+            data, raw=False, strict_map_key=True, max_array_len=MAX_ARRAY_LEN, max_map_len=MAX_ARRAY_LEN,
+            object_pairs_hook=_no_map, ext_hook=_no_ext, list_hook=counted,
+        )
+    except DecodeError:
+        raise
+    except (ValueError, TypeError, msgpack.OutOfData) as err:  # ExtraData, FormatError, StackError, bad UTF-8
+        raise DecodeError(f"not MessagePack: {type(err).__name__}") from None
+
+
 def block_from_bytes(data: bytes) -> SignedConsensusBlock:
     """Decode the wire form, or raise DecodeError naming the field; bounded in size and depth."""
+    data = bytes(data)
     _need(len(data) <= MAX_BLOCK_BYTES, f"{len(data)} bytes is over the {MAX_BLOCK_BYTES}-byte limit")
-    try:
-        value = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    except (msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, ValueError, TypeError) as err:
-        raise DecodeError(f"not MessagePack: {type(err).__name__}") from None
-    message, approval = _arr(value, "signed block", 2)
+    message, approval = _arr(_unpack(data), "signed block", 2)
     bits_hex, sig_hex = _arr(approval, "signature", 2)
     raw_bits = _hex(bits_hex, "aggregation_bits", 2)
     mask = int.from_bytes(raw_bits, "little")
     _need(mask >> 15 == 1, "aggregation_bits: the length delimiter must be bit 15")
     signature = _hex(sig_hex, "aggregate_signature", 96)
     approval_value = AggregateApproval(tuple(bool(mask >> i & 1) for i in range(15)), None if not any(signature) else signature)
-    return SignedConsensusBlock(_block_from(message), approval_value)
+    signed = SignedConsensusBlock(_block_from(message), approval_value)
+    # One wire form per block (suite hardening): the bytes are exactly what rmp_serde writes for
+    # the value they decode to (minimal integer, string and array forms).
+    _need(block_to_bytes(signed) == data, "not the canonical encoding of the block it decodes to")
+    return signed

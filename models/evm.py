@@ -3,6 +3,20 @@
 Encoding with `rlp` (pyrlp), keccak from `eth-hash`, signing with `cryptography` (deterministic
 RFC 6979 ECDSA, normalized to low s as EIP-2 requires), sender recovery with `eth-keys`. None of
 this is our own cryptography or encoder. Bad bytes and bad signatures raise typed errors.
+
+Decoding is at least as strict as the strictest Ethereum client (geth's rlp package, reth's
+alloy-rlp), one rule per check, read item by item with pyrlp's `consume_length_prefix` (which
+refuses a wrapped single byte, a long form below 56 and a length with a leading zero: geth
+ErrCanonSize, alloy NonCanonicalSingleByte/NonCanonicalSize/LeadingZero) and typed by the
+transaction's schema, so nesting never goes deeper than the schema and nothing recurses:
+* a list where a string belongs, or a string where a list belongs: geth "rlp: expected input
+  string or byte" / "expected input list", alloy UnexpectedList/UnexpectedString;
+* an integer with a leading zero byte (so 0 is `80`, never `00`): geth ErrCanonInt, alloy LeadingZero;
+* an integer wider than its type: u64 for nonce and gas (geth, alloy), u64 for legacy v (reth's
+  signature decoding), 256 bits for the rest (alloy U256 Overflow; geth's pool refuses fee caps
+  above 256 bits);
+* items that overrun their list or the input, and anything after the transaction: geth
+  ErrValueTooLarge / "input contains more than one value", alloy InputTooShort / UnexpectedLength.
 """
 
 from __future__ import annotations
@@ -104,28 +118,103 @@ class DynamicFeeTransaction:
 EvmTransaction = Union[LegacyTransaction, DynamicFeeTransaction]
 
 
+class _Fields:
+    """The items of one RLP list, read in order, each as the type the schema gives it."""
+
+    def __init__(self, data: bytes, start: int, end: int, what: str) -> None:
+        self.data, self.at, self.end, self.what = data, start, end, what
+
+    def _next(self, name: str) -> tuple[type, int, int]:
+        if self.at >= self.end:
+            raise MalformedRlp(f"{self.what}: {name} is missing")
+        try:
+            _, kind, length, start = rlp.codec.consume_length_prefix(self.data, self.at)
+        except IndexError:
+            raise MalformedRlp(f"{self.what}: {name}: the length prefix is cut off") from None
+        except rlp.exceptions.DecodingError as err:
+            raise MalformedRlp(f"{self.what}: {name}: non-canonical length prefix ({err})") from None
+        if start + length > self.end:
+            raise MalformedRlp(f"{self.what}: {name} runs past its list")
+        self.at = start + length
+        return kind, start, length
+
+    def string(self, name: str) -> bytes:
+        kind, start, length = self._next(name)
+        if kind is not bytes:
+            raise MalformedRlp(f"{self.what}: {name} is a list where a string belongs")
+        return self.data[start : start + length]
+
+    def integer(self, name: str, bits: int = 256) -> int:
+        raw = self.string(name)
+        if raw[:1] == b"\x00":
+            raise MalformedRlp(f"{self.what}: {name} has leading zero bytes (non-canonical integer)")
+        if len(raw) * 8 > bits:
+            raise MalformedRlp(f"{self.what}: {name} of {len(raw)} bytes does not fit {bits} bits")
+        return int.from_bytes(raw, "big")
+
+    def sized(self, name: str, sizes: tuple[int, ...]) -> bytes:
+        raw = self.string(name)
+        if len(raw) not in sizes:
+            raise MalformedRlp(f"{self.what}: {name} is {len(raw)} bytes, expected {' or '.join(map(str, sizes))}")
+        return raw
+
+    def items(self, name: str) -> _Fields:
+        kind, start, length = self._next(name)
+        if kind is not list:
+            raise MalformedRlp(f"{self.what}: {name} is a string where a list belongs")
+        return _Fields(self.data, start, start + length, name)
+
+    def more(self) -> bool:
+        return self.at < self.end
+
+    def finish(self) -> None:
+        if self.more():
+            raise MalformedRlp(f"{self.what}: {self.end - self.at} bytes after the last field")
+
+
+def _access_list(fields: _Fields) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    entries, accesses = [], fields.items("access_list")
+    while accesses.more():
+        entry = accesses.items("access list entry")
+        address_ = entry.sized("address", (20,))
+        keys, slots = entry.items("storage keys"), []
+        while keys.more():
+            slots.append(keys.sized("storage key", (32,)))
+        entry.finish()
+        entries.append((address_, tuple(slots)))
+    return tuple(entries)
+
+
 def decode(data: bytes) -> EvmTransaction:
     """A legacy (RLP list) or EIP-1559 (0x02 || RLP) transaction, or MalformedRlp saying why."""
     if len(data) > MAX_TX_BYTES:
         raise MalformedRlp(f"{len(data)} bytes is over the {MAX_TX_BYTES}-byte limit")
     if not data:
         raise MalformedRlp("empty transaction")
-    try:
-        if data[0] == DynamicFeeTransaction.TYPE:
-            sedes = List([*DynamicFeeTransaction.FIELDS, big_endian_int, big_endian_int, big_endian_int], strict=True)
-            f = rlp.decode(data[1:], sedes=sedes, strict=True)
-            accesses = tuple((a, tuple(k)) for a, k in f[8])
-            tx: EvmTransaction = DynamicFeeTransaction(*f[:8], accesses, *f[9:])
-            if tx.y_parity not in (0, 1):
-                raise BadSignature(f"y parity {tx.y_parity}")
-        elif data[0] >= 0xC0:
-            sedes = List([*LegacyTransaction.FIELDS, big_endian_int, big_endian_int, big_endian_int], strict=True)
-            tx = LegacyTransaction(*rlp.decode(data, sedes=sedes, strict=True))
-        else:
-            raise MalformedRlp(f"unknown transaction type {data[0]:#04x}")
-    except (rlp.exceptions.DecodingError, rlp.exceptions.DeserializationError) as err:
-        raise MalformedRlp(f"bad RLP: {err}") from None
-    return tx
+    if data[0] == DynamicFeeTransaction.TYPE:
+        envelope = _Fields(data, 1, len(data), "EIP-1559 transaction")
+        f = envelope.items("EIP-1559 transaction")
+        envelope.finish()
+        tx: EvmTransaction = DynamicFeeTransaction(
+            f.integer("chain_id"), f.integer("nonce", 64), f.integer("max_priority_fee_per_gas"),
+            f.integer("max_fee_per_gas"), f.integer("gas", 64), f.sized("to", (0, 20)), f.integer("value"),
+            f.string("data"), _access_list(f), f.integer("y_parity"), f.integer("r"), f.integer("s"),
+        )
+        f.finish()
+        if tx.y_parity not in (0, 1):
+            raise BadSignature(f"y parity {tx.y_parity}")
+        return tx
+    if data[0] >= 0xC0:
+        envelope = _Fields(data, 0, len(data), "legacy transaction")
+        f = envelope.items("legacy transaction")
+        envelope.finish()
+        tx = LegacyTransaction(
+            f.integer("nonce", 64), f.integer("gas_price"), f.integer("gas", 64), f.sized("to", (0, 20)),
+            f.integer("value"), f.string("data"), f.integer("v", 64), f.integer("r"), f.integer("s"),
+        )
+        f.finish()
+        return tx
+    raise MalformedRlp(f"unknown transaction type {data[0]:#04x}")
 
 
 def _normalize(r: int, s: int) -> tuple[int, int]:
