@@ -1,0 +1,245 @@
+"""Known bad encodings of transactions and blocks, each refused with its typed error by the reference
+and by the port (issue 14, items 4 and 5), each rule with its origin; the inputs fuzzing found
+(a list where an integer belongs in a fee calculation, 1,000+ nested lists, a 4,301-digit index,
+a 10 MB block of empty transactions, hex in several forms); and the half-imported block."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgpack
+import pytest
+
+import alys
+from alys import evm as port_evm
+from alys import wire
+from alys.variant import Variant
+from alys_pbt.verdict import verdict
+from models import bls, evm
+from models.blocks import MAX_BLOCK_BYTES, ExecutionPayload, block_from_bytes, block_to_bytes
+from models.chain import ChainSpec
+from models.chain_machine import FEDERATION_SPK
+from strategies.blocks import ChainBuilder
+from strategies.federation import Keyring
+
+FIXED = alys.build("alys-fixed")
+
+
+@pytest.fixture
+def low_recursion_limit() -> Iterator[None]:
+    """py_ecc raises the interpreter's recursion limit at import; the decoders must not need it."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+# --- RLP: what geth and reth refuse ----------------------------------------------------------------
+
+
+def _len(size: int, base: int) -> bytes:
+    if size < 56:
+        return bytes([base + size])
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([base + 55 + len(raw)]) + raw
+
+
+def rlp_list(*items: bytes) -> bytes:
+    payload = b"".join(items)
+    return _len(len(payload), 0xC0) + payload
+
+
+def rlp_str(raw: bytes) -> bytes:
+    return raw if len(raw) == 1 and raw[0] < 0x80 else _len(len(raw), 0x80) + raw
+
+
+R = rlp_str(bytes.fromhex("11" * 32))
+TO = rlp_str(b"\x35" * 20)
+# nonce 0, gas price 1, gas 21000, to, value 0, data "", v 37 (EIP-155, chain 1), r, s
+LEGACY = [b"\x80", b"\x01", rlp_str((21000).to_bytes(2, "big")), TO, b"\x80", b"\x80", b"\x25", R, R]
+
+
+def legacy(**replace: bytes) -> bytes:
+    names = ["nonce", "gas_price", "gas", "to", "value", "data", "v", "r", "s"]
+    return rlp_list(*(replace.get(n, f) for n, f in zip(names, LEGACY)))
+
+
+RLP_VECTORS: dict[str, tuple[bytes, str]] = {
+    # name: (bytes, origin)
+    "fuzzer: a list holding an empty string as the nonce (cac1808080808080808080)": (
+        bytes.fromhex("cac1808080808080808080"), "geth rlp: expected input string or byte for uint64"),
+    "an empty list as an integer": (legacy(nonce=b"\xc0"), "geth rlp: expected input string or byte; alloy UnexpectedList"),
+    "the byte 00 as an integer": (legacy(nonce=b"\x00"), "geth ErrCanonInt; alloy LeadingZero"),
+    "an integer with a leading zero byte": (legacy(gas_price=b"\x82\x00\x01"), "geth ErrCanonInt; alloy LeadingZero"),
+    "a single byte below 0x80 wrapped as a string": (legacy(gas_price=b"\x81\x01"), "geth ErrCanonSize; alloy NonCanonicalSingleByte"),
+    "the long form for a string under 56 bytes": (legacy(data=b"\xb8\x01\xff"), "geth ErrCanonSize; alloy NonCanonicalSize"),
+    "the long form for a list under 56 bytes": (b"\xf8\x03\x80\x80\x80", "geth ErrCanonSize; alloy NonCanonicalSize"),
+    "a length of the length with a leading zero": (legacy(data=b"\xb9\x00\x38" + b"\xff" * 56), "geth ErrCanonSize; alloy LeadingZero"),
+    "a nonce of 9 bytes (over u64)": (legacy(nonce=rlp_str(b"\x01" * 9)), "geth: input string too long for uint64; alloy Overflow"),
+    "a value of 33 bytes (over U256)": (legacy(value=rlp_str(b"\x01" * 33)), "alloy U256 Overflow"),
+    "a legacy v of 9 bytes (over u64)": (legacy(v=rlp_str(b"\x01" * 9)), "reth decodes a legacy v as u64"),
+    "a list as `to`": (legacy(to=b"\xc0"), "geth rlp: expected input string or byte"),
+    "a `to` of 19 bytes": (legacy(to=rlp_str(b"\x35" * 19)), "geth: a common.Address is 20 bytes"),
+    "a byte after the transaction": (legacy() + b"\x00", "geth: input contains more than one value"),
+    "a tenth field": (rlp_list(*LEGACY, b"\x80"), "geth rlp: input list has too many elements"),
+    "an eighth field missing": (rlp_list(*LEGACY[:8]), "geth rlp: too few elements"),
+    "an item that overruns its list": (b"\xc2\x82\x01", "geth ErrValueTooLarge; alloy InputTooShort"),
+    "a type-2 access list that is a string": (b"\x02" + rlp_list(b"\x01", b"\x80", b"\x80", b"\x01", b"\x82\x52\x08", TO, b"\x80", b"\x80", b"\x80", b"\x80", R, R),
+                                              "geth rlp: expected input list for types.AccessList"),
+}
+
+
+@pytest.mark.parametrize("name", list(RLP_VECTORS))
+def test_reference_and_port_refuse_non_canonical_rlp(name: str, low_recursion_limit: None) -> None:
+    raw, origin = RLP_VECTORS[name]
+    assert verdict(lambda: evm.decode(raw)) == "MalformedRlp", f"the reference accepts {name} ({origin})"
+    assert verdict(lambda: port_evm.decode(raw)) == "MalformedRlp", f"the port accepts {name} ({origin})"
+    assert verdict(lambda: FIXED.chain.transaction_sender(raw)) == "MalformedRlp"
+    assert evm.block_fees([raw], 7) == port_evm.block_fees([raw], 7) == 0  # the EL refuses it: no fee
+
+
+def test_the_canonical_baseline_decodes() -> None:
+    assert evm.decode(legacy()).gas == port_evm.decode(legacy()).gas == 21000
+    assert evm.decode(legacy(data=b"\xb8\x38" + b"\xff" * 56)).data == b"\xff" * 56  # the long form at 56
+
+
+def _nested(depth: int) -> bytes:
+    item = b"\xc0"
+    for _ in range(depth):
+        item = _len(len(item), 0xC0) + item
+    return item
+
+
+@pytest.mark.parametrize("depth", [1000, 1100, 5000])
+def test_deeply_nested_rlp_is_malformed_whatever_the_recursion_limit(depth: int, low_recursion_limit: None) -> None:
+    for raw in (legacy(nonce=_nested(depth)), _nested(depth), b"\x02" + _nested(depth)):
+        assert verdict(lambda: evm.decode(raw)) == "MalformedRlp"
+        assert verdict(lambda: FIXED.chain.transaction_sender(raw)) == "MalformedRlp"
+        assert evm.block_fees([raw], 7) == port_evm.block_fees([raw], 7) == 0
+
+
+# --- the block wire form: one form per block ---------------------------------------------------------
+
+
+def _signed() -> Any:
+    from models.approvals import AggregateApproval
+    from models.blocks import ConsensusBlock, SignedConsensusBlock, Withdrawal
+
+    payload = ExecutionPayload(
+        b"\x01" * 32, b"\x02" * 20, b"\xab" * 32, b"\x04" * 32, bytes(256), b"\x05" * 32, 7, 30_000_000, 21_000, 35,
+        b"", 7, b"\x06" * 32, (b"\x02\xc0",), (Withdrawal(3, 0, b"\x0a" * 20, 10),),
+    )
+    return SignedConsensusBlock(ConsensusBlock(b"\x07" * 32, 7, None, payload), AggregateApproval((True,) + (False,) * 14, None))
+
+
+def _tree() -> Any:
+    return msgpack.unpackb(block_to_bytes(_signed()), raw=False)
+
+
+def _edit(change: Callable[[Any], None]) -> bytes:
+    tree = _tree()
+    change(tree)
+    return msgpack.packb(tree, use_bin_type=True)
+
+
+def _set(path: tuple[int, ...], value: Any) -> Callable[[Any], None]:
+    def change(tree: Any) -> None:
+        node = tree
+        for i in path[:-1]:
+            node = node[i]
+        node[path[-1]] = value
+
+    return change
+
+
+STATE_ROOT, INDEX, SLOT = (0, 3, 2), (0, 3, 14, 0, 0), (0, 1)
+CANONICAL = block_to_bytes(_signed())
+WIRE_VECTORS: dict[str, tuple[bytes, str]] = {
+    "upper-case hex in a Hash256": (_edit(_set(STATE_ROOT, "0x" + "AB" * 32)), "hardening: impl-serde writes lowercase (reads both)"),
+    "a space in a Hash256": (_edit(_set(STATE_ROOT, "0x" + "ab" * 31 + "a b")), "hardening: impl-serde's from_hex_raw skips whitespace"),
+    "a tab in a transaction": (_edit(_set((0, 3, 13, 0), "0x02\tc0")), "hardening: the hex crate refuses it; one form"),
+    "a Hash256 without 0x": (_edit(_set(STATE_ROOT, "ab" * 32)), "node: impl-serde MissingPrefix"),
+    "an odd number of hex digits": (_edit(_set((0, 3, 13, 0), "0x2c0")), "node: hex::decode OddLength"),
+    "a decimal with leading zeros": (_edit(_set(INDEX, "0003")), "hardening: u64::from_str takes it, quoted_u64 writes 3"),
+    "a decimal with a plus sign": (_edit(_set(INDEX, "+3")), "hardening: u64::from_str takes it"),
+    "fuzzer: a withdrawal index of 4,301 digits": (_edit(_set(INDEX, "1" * 4301)), "node: over u64 (and Python's int() limit)"),
+    "a decimal over u64": (_edit(_set(INDEX, str(2**64))), "node: quoted_u64 overflows"),
+    "a map for a struct": (_edit(_set((0, 3, 14, 0), {"index": "3"})), "hardening: rmp-serde reads a struct from a map"),
+    "17 withdrawals": (_edit(_set((0, 3, 14), [["3", "0", "0x" + "0a" * 20, "10"]] * 17)), "node: MaxWithdrawalsPerPayload 16"),
+    "33 bytes of extra_data": (_edit(_set((0, 3, 10), "0x" + "00" * 33)), "node: MaxExtraDataBytes 32"),
+    "16,385 transactions": (_edit(_set((0, 3, 13), ["0x"] * 16_385)), "hardening: 1,428 fit 30M gas"),
+    "one byte after the block": (CANONICAL + b"\xc0", "node: rmp_serde::from_slice refuses trailing bytes"),
+    "a bool where a u64 belongs": (_edit(_set(SLOT, True)), "node: serde refuses a bool for u64"),
+}
+
+
+def _non_minimal_slot() -> bytes:
+    tree = _tree()
+    head = msgpack.packb(tree[0][0], use_bin_type=True)  # the parent hash, then the slot
+    at = CANONICAL.index(head) + len(head)
+    assert CANONICAL[at] == 7  # the slot as a positive fixint
+    return CANONICAL[:at] + b"\xcf" + (7).to_bytes(8, "big") + CANONICAL[at + 1 :]
+
+
+WIRE_VECTORS["the slot as a uint64 (non-minimal integer)"] = (_non_minimal_slot(), "hardening: rmp writes the smallest form")
+WIRE_VECTORS["a str8 header for a short string"] = (
+    CANONICAL.replace(b"\xa20x", b"\xd9\x020x", 1), "hardening: rmp writes fixstr below 32 bytes")
+WIRE_VECTORS["one byte over the 1 MiB limit"] = (CANONICAL + b"\x00" * (MAX_BLOCK_BYTES + 1 - len(CANONICAL)), "alys-rules §5.1 RPC max chunk")
+
+
+@pytest.mark.parametrize("name", list(WIRE_VECTORS))
+def test_reference_and_port_refuse_every_other_wire_form(name: str) -> None:
+    raw, origin = WIRE_VECTORS[name]
+    assert raw != CANONICAL
+    assert verdict(lambda: block_from_bytes(raw)) == "DecodeError", f"the reference accepts {name} ({origin})"
+    assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError", f"the port accepts {name} ({origin})"
+
+
+def test_the_canonical_block_decodes_in_both() -> None:
+    assert block_from_bytes(CANONICAL) == _signed()
+    assert wire.encode_block(FIXED.chain.decode_block(CANONICAL)) == CANONICAL
+    at_limit = _edit(_set((0, 3, 14), [["3", "0", "0x" + "0a" * 20, "10"]] * 16))
+    assert block_from_bytes(at_limit).message.execution_payload.withdrawals[15].index == 3
+    assert len(FIXED.chain.decode_block(at_limit).message.execution_payload.withdrawals) == 16
+
+
+def test_a_ten_megabyte_block_of_millions_of_empty_transactions_is_refused_by_its_size() -> None:
+    raw = _edit(_set((0, 3, 13), ["0x"] * 3_400_000))
+    assert len(raw) > 10 * 10**6
+    assert verdict(lambda: block_from_bytes(raw)) == "DecodeError"
+    assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError"
+
+
+@pytest.mark.parametrize("depth", [1000, 5000])
+def test_deeply_nested_arrays_in_a_block_are_decode_errors(depth: int, low_recursion_limit: None) -> None:
+    raw = CANONICAL[:-1] + b"\x91" * depth + b"\x90"  # the last field nested `depth` deep
+    assert verdict(lambda: block_from_bytes(raw)) == "DecodeError"
+    assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError"
+
+
+# --- a block the execution layer refuses a transaction of: imported whole, or not at all -------------
+
+
+def _builder() -> ChainBuilder:
+    backend = bls.backend()
+    keyring = Keyring((7,), (backend.SkToPk(7),))
+    return ChainBuilder(ChainSpec(keyring.public_keys, (b"\x0f" * 20,), FEDERATION_SPK, max_blocks_without_pow=5), keyring, backend)
+
+
+@pytest.mark.parametrize("raw", [bytes.fromhex("cac1808080808080808080"), legacy(nonce=_nested(1200))], ids=["list-as-nonce", "nested-1200"])
+def test_a_block_carrying_a_malformed_transaction_earns_no_fee_and_imports_whole(raw: bytes, low_recursion_limit: None) -> None:
+    builder = _builder()
+    node = FIXED.chain.node(builder.spec, builder.genesis, builder.bitcoin)
+    signed = builder.next_block(transactions=[raw])
+    assert verdict(lambda: builder.accept(signed)) == "ok"  # the reference: transactions are opaque bytes
+    assert verdict(lambda: node.process_block(signed)) == "ok"
+    assert node.head == builder.chain.head and node.head_height == 1
+    final = builder.next_block(pow=True)  # the fee block: nothing is owed for the malformed one
+    assert final.message.execution_payload.withdrawals == ()
+    builder.accept(final)
+    assert verdict(lambda: node.process_block(final)) == "ok"
+    assert node.head == builder.chain.head and node.finalized_height == builder.chain.finalized_height == 1
