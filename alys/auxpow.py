@@ -2,6 +2,11 @@
 
 Deviation from the secure rule, on in target `alys`: `auxpow-any-tx-commitment` (no index-0 or
 coinbase check). Seeded mutants are guarded by `self.v.on(...)` with the id from the registry.
+
+`check` takes where the header sits (`layout`: "output-script", the node's production CoinbaseVout
+parser; "script-sig", its test-only CoinbaseVin parser; the old names "vout"/"vin" still work) and
+the chain root's byte order in the coinbase (`root_order`: "internal" as Alys's pools write it,
+"reversed" as Namecoin's vchRootHash has it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from alys.variant import Variant
 
 MAGIC = bytes.fromhex("fabe6d6d")
 _U256 = (1 << 256) - 1
+_LAYOUTS = {"output-script": "output-script", "vout": "output-script", "script-sig": "script-sig", "vin": "script-sig"}
 
 
 class AuxPowError(Exception):
@@ -81,7 +87,9 @@ class AuxPowPort:
             mant, shift = (bits & 0xFFFFFF) >> (8 * (3 - exp)), 0
         else:
             mant, shift = bits & 0xFFFFFF, 8 * (exp - 3)
-        if mant > 0x7FFFFF:
+        if self.v.on("compact-sign-checked-before-shift") and bits & 0x800000:
+            return 0  # Bitcoin Core's SetCompact order: the sign bit read before the shift
+        if mant > (0x800000 if self.v.on("compact-sign-bit-boundary") else 0x7FFFFF):
             return 0
         if self.v.on("compact-shift-saturates") and shift >= 256:
             return 0
@@ -89,6 +97,8 @@ class AuxPowPort:
 
     def compact_from_target(self, target: int) -> int:
         size = (target.bit_length() + 7) // 8
+        if self.v.on("compact-zero-target-size-one"):
+            size = max(size, 1)
         if size <= 3:
             compact = (target & 0xFFFF_FFFF_FFFF_FFFF) << (8 * (3 - size))
         else:
@@ -101,6 +111,8 @@ class AuxPowPort:
     def hash_meets_target(self, block_hash: bytes, bits: int) -> bool:
         order = "big" if self.v.on("auxpow-pow-hash-big-endian") else "little"
         value, target = int.from_bytes(block_hash, order), self.target_from_compact(bits)
+        if target == 0 and self.v.on("auxpow-pow-zero-target-unlimited"):
+            return True  # a zero target read as "no target set"
         return value < target if self.v.on("auxpow-pow-strict-less") else value <= target
 
     def check_proof_of_work(self, header: bytes, bits: int) -> bool:
@@ -121,10 +133,18 @@ class AuxPowPort:
             acc = codec.dsha(sibling + acc if left else acc + sibling)
         return acc
 
-    def check(self, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str = "vout") -> None:
-        self.check_decoded(self.decode_auxpow(auxpow), aux_hash, chain_id, layout)
+    def check(
+        self, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str = "output-script", root_order: str = "internal"
+    ) -> None:
+        self.check_decoded(self.decode_auxpow(auxpow), aux_hash, chain_id, layout, root_order)
 
-    def check_decoded(self, a: AuxPowData, aux_hash: bytes, chain_id: int, layout: str) -> None:
+    def check_decoded(
+        self, a: AuxPowData, aux_hash: bytes, chain_id: int, layout: str, root_order: str = "internal"
+    ) -> None:
+        if layout not in _LAYOUTS:
+            raise ValueError(f"unknown coinbase layout {layout!r}; expected one of {sorted(_LAYOUTS)}")
+        if root_order not in ("internal", "reversed"):
+            raise ValueError(f"unknown root order {root_order!r}; expected 'internal' or 'reversed'")
         if (a.parent.version & 0xFFFF_FFFF) // 65536 == chain_id:
             raise ParentHasChainId()
         limit = 30 if not self.v.on("auxpow-branch-limit-off-by-one") else 29
@@ -139,18 +159,20 @@ class AuxPowPort:
             if not a.coinbase.inputs:
                 raise CoinbaseNoInputs()
             first = a.coinbase.inputs[0]
-            if len(a.coinbase.inputs) != 1 or first.txid != bytes(32) or first.vout != 0xFFFF_FFFF:
+            several = len(a.coinbase.inputs) != 1 and not self.v.on("auxpow-coinbase-first-input-only")
+            if several or first.txid != bytes(32) or first.vout != 0xFFFF_FFFF:
                 raise NotACoinbase()
-        if layout == "vout":
+        # auxpow.rs reverses the root and the coinbase bytes, so Alys's coinbase holds the root in
+        # internal order; Namecoin reverses the root only (its coinbase holds it reversed).
+        vch_root = vch_root if root_order == "internal" else vch_root[::-1]
+        if _LAYOUTS[layout] == "output-script":
             root, size, nonce = self.find_header_vout(a.coinbase, vch_root)
-        elif layout == "vin":
-            root, size, nonce = self.find_header_vin(a.coinbase, vch_root)
         else:
-            raise ValueError(f"unknown coinbase layout {layout!r}")
+            root, size, nonce = self.find_header_vin(a.coinbase, vch_root)
         if root != vch_root:
             raise MissingMerkleRoot()
         h = len(a.chain_branch.hashes)
-        if size != 1 << h:
+        if (size.bit_length() != h + 1) if self.v.on("auxpow-merkle-size-bit-length") else size != 1 << h:
             raise InvalidMerkleSize()
         if a.chain_branch.mask != self.expected_index(nonce, chain_id, h):
             raise WrongIndex()
@@ -171,7 +193,9 @@ class AuxPowPort:
         try:
             return self._parse_header(outputs[2].script_pubkey, vch_root)
         except AuxPowError:
-            if len(outputs) < 4 or self.v.on("auxpow-no-output-3-fallback"):
+            if self.v.on("auxpow-no-output-3-fallback") or (
+                len(outputs) < 4 and not self.v.on("auxpow-fallback-indexes-output-3")
+            ):
                 raise CoinbaseInvalidOutputs() from None
         return self._parse_header(outputs[3].script_pubkey, vch_root)
 
@@ -179,7 +203,7 @@ class AuxPowPort:
         if not coinbase.inputs:
             raise CoinbaseNoInputs()
         script = coinbase.inputs[0].script_sig
-        at = script.find(MAGIC)
+        at = script.find(MAGIC, 1 if self.v.on("auxpow-vin-magic-after-start") else 0)
         if at < 0:
             raise MissingHeader()
         if script.find(MAGIC, at + 1) >= 0:

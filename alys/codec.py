@@ -89,7 +89,7 @@ class Cursor:
             return first
         width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
         value = self.uint(width)
-        if value < {2: 0xFD, 4: 0x10000, 8: 0x1_0000_0000}[width]:
+        if value < {2: 0xFD, 4: 0x10000, 8: 0x1_0000_0000}[width] and not self.v.on("codec-accepts-non-minimal-varint"):
             raise DecodeError(f"non-minimal varint at byte {self.at}")
         return value
 
@@ -117,7 +117,7 @@ def read_tx(c: Cursor) -> Tx:
     segwit = not inputs
     if segwit:
         flag = c.uint(1)
-        if flag != 1:
+        if flag != 1 and not (flag and c.v.on("codec-any-segwit-flag")):
             raise DecodeError(f"unsupported segwit flag {flag}")
         inputs = _inputs(c)
     outputs = tuple(TxOutput(c.uint(8), c.take(c.count(1))) for _ in range(c.count(9)))
@@ -125,7 +125,9 @@ def read_tx(c: Cursor) -> Tx:
         inputs = [
             i._replace(witness=tuple(c.take(c.count(1)) for _ in range(c.count(1)))) for i in inputs
         ]
-        if inputs and all(not i.witness for i in inputs):
+        # rust-bitcoin: `!input.is_empty() && all empty`; with no inputs the flag passes (Bitcoin
+        # Core refuses that too, "Superfluous witness record": the reference's CORE_ONLY_RULES).
+        if inputs and all(not i.witness for i in inputs) and not c.v.on("codec-accepts-superfluous-witness"):
             raise DecodeError("witness flag set but no witnesses present")
     return Tx(version, tuple(inputs), outputs, c.uint(4))
 

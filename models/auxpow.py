@@ -3,7 +3,16 @@
 Wire layout and checks follow `app/src/auxpow.rs` (alys-rules.md §1); where the node deviates from
 Namecoin's CAuxPow::check, this module states the secure rule: the committed transaction must be
 the parent block's coinbase. Every check raises an AuxPowError subclass named after the node's
-error (or, for the added coinbase rules, after Namecoin's failure).
+error (or, for the added coinbase rules, after Namecoin's failure); each error class records where
+its rule comes from (`origins`: the node's code with file, Namecoin, Bitcoin consensus, or the
+suite's own hardening) and its message says so.
+
+Where the header sits (`Layout`) and in which byte order it holds the chain root (`RootOrder`) are
+two separate parameters: the node's production parser reads output 2's whole scriptPubKey
+("output-script", Marathon's layout), its test-only parser the coinbase scriptSig ("script-sig",
+where Namecoin puts it). Alys expects the root in internal byte order, Namecoin byte-reversed
+(its vchRootHash; foreign-implementations.md), so a proof from Namecoin's own builder is accepted
+with `layout="script-sig", root_order="reversed"` (`NAMECOIN`).
 """
 
 from __future__ import annotations
@@ -17,8 +26,10 @@ from models.bitcoin import (
     BlockHeader,
     DecodeError,
     MerkleBranch,
+    Origin,
     Reader,
     Transaction,
+    origins_text,
     sha256d,
 )
 
@@ -26,88 +37,169 @@ MERGED_MINING_MAGIC = b"\xfa\xbemm"
 MERGED_MINING_HEADER_LENGTH = 44
 MAX_CHAIN_BRANCH_LENGTH = 30
 U256_MAX = (1 << 256) - 1
-Layout = Literal["vout", "vin"]
-LAYOUTS: tuple[Layout, ...] = ("vout", "vin")
+Layout = Literal["output-script", "script-sig"]
+LAYOUTS: tuple[Layout, ...] = ("output-script", "script-sig")
+# The names the suite used before issue 14 (after the node's CoinbaseVout / CoinbaseVin parsers).
+LAYOUT_ALIASES: dict[str, Layout] = {"vout": "output-script", "vin": "script-sig"}
+RootOrder = Literal["internal", "reversed"]
+ROOT_ORDERS: tuple[RootOrder, ...] = ("internal", "reversed")
+NAMECOIN: tuple[Layout, RootOrder] = ("script-sig", "reversed")  # Namecoin Core's convention
+
+
+def layout_of(name: str) -> Layout:
+    """The layout a name (or an old alias, "vout"/"vin") stands for."""
+    layout = LAYOUT_ALIASES.get(name, name)
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {name!r}; expected one of {LAYOUTS} (or {tuple(LAYOUT_ALIASES)})")
+    return layout  # type: ignore[return-value]
+
+
+_NODE = "app/src/auxpow.rs"
+_NMC = "namecoin-core src/auxpow.cpp CAuxPow::check"
+NODE_CHECK = Origin("node", f"{_NODE} AuxPow::check")
+NODE_VOUT = Origin("node", f"{_NODE} CoinbaseVout parser (production)")
+NODE_VIN = Origin("node", f"{_NODE} CoinbaseVin parser (tests only)")
+SUITE = "suite-hardening"
 
 
 class AuxPowError(Exception):
-    """An AuxPoW that a correct node must reject."""
+    """An AuxPoW that a correct node must reject; `origins` says whose rule it is."""
+
+    origins: tuple[Origin, ...] = ()
+
+    def __init__(self, why: str = "") -> None:
+        super().__init__(f"{why} [{origins_text(self.origins)}]")
 
 
 class ParentHasChainId(AuxPowError):
     """The parent block's version carries our chain id."""
 
+    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW parent has our chain ID (fStrictChainId)"))
+
 
 class MerkleBranchTooLong(AuxPowError):
     """The chain merkle branch has more than 30 hashes."""
+
+    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW chain merkle branch too long"))
 
 
 class MerkleRootIncorrect(AuxPowError):
     """The coinbase branch does not lead to the parent header's merkle root."""
 
+    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW merkle root incorrect"))
+
 
 class CoinbaseNotFirst(AuxPowError):
     """The committed transaction is not at index 0 of the parent block (Namecoin: not a generate)."""
+
+    # Namecoin evaluates the coinbase branch at index 0 whatever the mask says (src/auxpow.h: "the
+    # index of the parent coinbase tx is always zero"); refusing a non-zero mask outright is ours.
+    origins = (
+        Origin("namecoin", f"{_NMC}: the coinbase branch is evaluated at index 0 (src/auxpow.h)"),
+        Origin(SUITE, "a non-zero coinbase side mask is refused, not ignored"),
+    )
 
 
 class CoinbaseNoInputs(AuxPowError):
     """The committed transaction has no inputs."""
 
+    origins = (Origin("namecoin", f"{_NMC}: Aux POW coinbase has no inputs"), NODE_VIN)
+
 
 class NotACoinbase(AuxPowError):
     """The committed transaction is not a coinbase: not one input with a null prevout."""
+
+    # Neither Namecoin nor the node looks at the prevout (foreign-implementations.md); a real parent
+    # block's first transaction would be a coinbase (Bitcoin consensus CheckBlock), but nothing
+    # validates the parent block, so this rule is the suite's.
+    origins = (Origin(SUITE, "the committed tx is one input spending the null prevout; not Namecoin's or the node's"),)
 
 
 class CoinbaseInvalidOutputs(AuxPowError):
     """The coinbase has no output 2 (or, falling back, no output 3) to hold the header."""
 
+    origins = (NODE_VOUT,)
+
 
 class MissingHeader(AuxPowError):
     """No merged-mining header where the layout puts it (length or magic wrong)."""
+
+    origins = (NODE_VOUT, NODE_VIN)
 
 
 class MultipleHeaders(AuxPowError):
     """The merged-mining magic appears more than once in the coinbase scriptSig."""
 
+    origins = (NODE_VIN, Origin("namecoin", f"{_NMC}: Multiple merged mining headers in coinbase"))
+
 
 class InvalidSlice(AuxPowError):
     """The merged-mining header is cut short."""
+
+    origins = (NODE_VIN, Origin("namecoin", f"{_NMC}: Aux POW missing chain merkle tree size and nonce"))
 
 
 class MissingMerkleRoot(AuxPowError):
     """The header's chain merkle root is not the root the chain branch yields."""
 
+    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW missing chain merkle root in parent coinbase"))
+
 
 class InvalidMerkleSize(AuxPowError):
     """The header's merkle size is not 2^(chain branch length)."""
+
+    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW merkle branch size does not match parent coinbase"))
 
 
 class WrongIndex(AuxPowError):
     """The chain branch's side mask is not the expected slot for this nonce and chain id."""
 
+    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW wrong index (getExpectedIndex)"))
+
 
 class PowRejected(Exception):
     """A chain-level rejection of an AuxPowHeader (chain.rs check_pow), before or around `check`."""
+
+    origins: tuple[Origin, ...] = ()
+
+    def __init__(self, why: str = "") -> None:
+        super().__init__(f"{why} [{origins_text(self.origins)}]")
+
+
+_FIELDS_UNCHECKED = "the node never compares the AuxPowHeader's own fields (app/src/chain.rs check_pow)"
 
 
 class MissingAuxPow(PowRejected):
     """The header carries no AuxPoW (only genesis may)."""
 
+    origins = (Origin("node", "app/src/chain.rs check_pow: auxpow missing"),)
+
 
 class WrongChainId(PowRejected):
     """The header claims a chain id other than this chain's."""
+
+    origins = (Origin(SUITE, _FIELDS_UNCHECKED),)
 
 
 class WrongBits(PowRejected):
     """The header's bits differ from what retargeting requires."""
 
+    origins = (Origin(SUITE, _FIELDS_UNCHECKED),)
+
 
 class WrongHeight(PowRejected):
     """The header's height is not the last PoW block's height + 1."""
 
+    origins = (Origin(SUITE, _FIELDS_UNCHECKED),)
+
 
 class InvalidPow(PowRejected):
     """The parent Bitcoin header's hash exceeds the required target."""
+
+    origins = (
+        Origin("node", "app/src/chain.rs check_pow -> auxpow.rs check_proof_of_work"),
+        Origin("bitcoin-consensus", "src/pow.cpp CheckProofOfWork: hash <= target"),
+    )
 
 
 @frozen
@@ -228,16 +320,26 @@ def aggregate_hash(block_hashes: Sequence[bytes]) -> bytes:
     return sha256d(b"".join(block_hashes))
 
 
-def find_header(coinbase: Transaction, chain_root: bytes, layout: Layout) -> MergedMiningHeader:
+def chain_root_bytes(chain_root: bytes, root_order: RootOrder) -> bytes:
+    """The 32 bytes a coinbase holds for `chain_root` (internal order) under `root_order`."""
+    if root_order == "internal":
+        return chain_root  # Alys: createauxblock's hex, verbatim (alys-rules.md §1.2)
+    if root_order == "reversed":
+        return chain_root[::-1]  # Namecoin: vchRootHash, the root reversed ("correct endian")
+    raise ValueError(f"unknown root order {root_order!r}; expected one of {ROOT_ORDERS}")
+
+
+def find_header(
+    coinbase: Transaction, chain_root: bytes, layout: str, root_order: RootOrder = "internal"
+) -> MergedMiningHeader:
     """Locate the merged-mining header committing to `chain_root` where `layout` puts it."""
-    if layout == "vout":
-        return _find_header_vout(coinbase, chain_root)
-    if layout == "vin":
-        return _find_header_vin(coinbase, chain_root)
-    raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+    held = chain_root_bytes(chain_root, root_order)
+    if layout_of(layout) == "output-script":
+        return _find_header_in_outputs(coinbase, held)
+    return _find_header_in_script_sig(coinbase, held)
 
 
-def _find_header_vout(coinbase: Transaction, chain_root: bytes) -> MergedMiningHeader:
+def _find_header_in_outputs(coinbase: Transaction, chain_root: bytes) -> MergedMiningHeader:
     # Marathon's layout, the node's production parser: the whole scriptPubKey of output 2 is the
     # header; if it is not (or commits elsewhere), output 3 is tried and *its* error is the answer.
     if len(coinbase.outputs) <= 2:
@@ -257,8 +359,9 @@ def _header_in(script: bytes, chain_root: bytes) -> MergedMiningHeader:
     return header
 
 
-def _find_header_vin(coinbase: Transaction, chain_root: bytes) -> MergedMiningHeader:
-    # Namecoin's layout: the header sits in the coinbase scriptSig, exactly once.
+def _find_header_in_script_sig(coinbase: Transaction, chain_root: bytes) -> MergedMiningHeader:
+    # The node's CoinbaseVin parser (Namecoin's position): the header sits in the coinbase
+    # scriptSig, exactly once.
     if not coinbase.inputs:
         raise CoinbaseNoInputs("coinbase has no input to carry a scriptSig")
     script = coinbase.inputs[0].script_sig
@@ -273,7 +376,13 @@ def _find_header_vin(coinbase: Transaction, chain_root: bytes) -> MergedMiningHe
     return _header_in(blob, chain_root)
 
 
-def check(auxpow: AuxPow, aux_hash: bytes, chain_id: int, layout: Layout = "vout") -> None:
+def check(
+    auxpow: AuxPow,
+    aux_hash: bytes,
+    chain_id: int,
+    layout: str = "output-script",
+    root_order: RootOrder = "internal",
+) -> None:
     """Accept `auxpow` as proof of work on `aux_hash` for `chain_id`, or raise why not."""
     if parent_chain_id(auxpow.parent_block) == chain_id:
         raise ParentHasChainId(f"parent block version carries chain id {chain_id}")
@@ -291,9 +400,12 @@ def check(auxpow: AuxPow, aux_hash: bytes, chain_id: int, layout: Layout = "vout
     if not coinbase.inputs:
         raise CoinbaseNoInputs("committed tx has no inputs")
     if not coinbase.is_coinbase:
-        raise NotACoinbase("committed tx is not one input spending the null prevout")
+        raise NotACoinbase(
+            f"committed tx has {len(coinbase.inputs)} inputs, the first spending "
+            f"{coinbase.inputs[0].prevout.txid.hex()}:{coinbase.inputs[0].prevout.vout}"
+        )
     # find_header already compares the root; the node's second comparison cannot fail.
-    header = find_header(coinbase, chain_root, layout)
+    header = find_header(coinbase, chain_root, layout, root_order)
     h = len(chain_branch.hashes)
     if header.merkle_size != 1 << h:
         raise InvalidMerkleSize(f"merkle size {header.merkle_size} is not 2^{h}")
@@ -345,6 +457,9 @@ def check_pow(header: AuxPowHeader, ctx: PowContext) -> None:
 
 
 __all__ = [
+    "LAYOUTS",
+    "NAMECOIN",
+    "ROOT_ORDERS",
     "AuxPow",
     "AuxPowError",
     "AuxPowHeader",
@@ -358,5 +473,6 @@ __all__ = [
     "check_proof_of_work",
     "compact_from_target",
     "expected_index",
+    "layout_of",
     "target_from_compact",
 ]

@@ -2,8 +2,10 @@
 
 Spec-literal and slow on purpose. Byte order: every 32-byte hash here is in *internal* order
 (the order sha256d produces), never the reversed display hex. The node decodes with
-rust-bitcoin 0.30.2, so where Bitcoin Core and rust-bitcoin differ (transactions with zero
-inputs), this module follows rust-bitcoin and says so.
+rust-bitcoin 0.30.2; the decoder here is at least as strict as the strictest real client, so
+where Bitcoin Core refuses what rust-bitcoin reads (a segwit flag on a transaction with no inputs
+and so no witness: "Superfluous witness record"), it refuses too and says so (`CORE_ONLY_RULES`).
+Every rule a decode can fail records its origin (`DECODE_RULES`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
+from typing import Literal
+
 from attrs import field, frozen
 
 NULL_HASH = bytes(32)
@@ -19,6 +23,50 @@ COINBASE_PREVOUT_INDEX = 0xFFFF_FFFF
 HEADER_SIZE = 80
 # rust-bitcoin refuses to allocate more than this for one vector while decoding (MAX_VEC_SIZE).
 MAX_VEC_SIZE = 4_000_000
+# Bitcoin Core serialize.h MAX_SIZE: ReadCompactSize(range_check) refuses any size or count above it.
+MAX_SIZE = 0x0200_0000
+
+OriginKind = Literal[
+    "node", "namecoin", "bitcoin-consensus", "bitcoin-core", "rust-bitcoin", "ietf", "suite-hardening"
+]
+
+
+@frozen
+class Origin:
+    """Where a rule comes from: the node's code (file), Namecoin, Bitcoin (Core or rust-bitcoin), IETF, or us."""
+
+    kind: OriginKind
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.where})"
+
+
+def origins_text(origins: Sequence[Origin]) -> str:
+    """One line naming every origin of a rule, for messages and findings."""
+    return "; ".join(str(o) for o in origins)
+
+
+_CORE_SER = "src/serialize.h"
+_CORE_TX = "src/primitives/transaction.h UnserializeTransaction"
+_RB_ENC = "bitcoin 0.30 consensus/encode.rs"
+_RB_TX = "bitcoin 0.30 blockdata/transaction.rs Transaction::consensus_decode"
+# Every rule a consensus decode can fail, with where it comes from. A rule that only Bitcoin Core has
+# is one the node's rust-bitcoin lets through (CORE_ONLY_RULES).
+DECODE_RULES: dict[str, tuple[Origin, ...]] = {
+    "truncated": (Origin("bitcoin-core", f"{_CORE_SER}: end of data"), Origin("rust-bitcoin", f"{_RB_ENC}: Io(UnexpectedEof)")),
+    "trailing-bytes": (Origin("rust-bitcoin", f"{_RB_ENC} deserialize: data not consumed entirely"), Origin("bitcoin-core", "src/core_read.cpp DecodeTx: the stream must be empty")),
+    "non-canonical-compact-size": (Origin("bitcoin-core", f"{_CORE_SER} ReadCompactSize: non-canonical ReadCompactSize()"), Origin("rust-bitcoin", f"{_RB_ENC} VarInt: NonMinimalVarInt")),
+    "size-too-large": (Origin("bitcoin-core", f"{_CORE_SER} ReadCompactSize: size too large (MAX_SIZE 0x02000000)"),),
+    "oversized-vector": (Origin("rust-bitcoin", f"{_RB_ENC} read_bytes_from_finite_reader: OversizedVectorAllocation (MAX_VEC_SIZE 4,000,000)"),),
+    "count-exceeds-data": (Origin("bitcoin-core", f"{_CORE_SER}: end of data before the last element"), Origin("rust-bitcoin", f"{_RB_ENC} Vec<T>: Io(UnexpectedEof)")),
+    "unknown-segwit-flag": (Origin("bitcoin-core", f"{_CORE_TX}: Unknown transaction optional data"), Origin("rust-bitcoin", f"{_RB_TX}: UnsupportedSegwitFlag")),
+    "superfluous-witness": (Origin("bitcoin-core", f"{_CORE_TX}: Superfluous witness record"), Origin("rust-bitcoin", f"{_RB_TX}: witness flag set but no witnesses present")),
+    # rust-bitcoin checks `!input.is_empty() && all empty`: with no inputs the flag passes.
+    "superfluous-witness-no-inputs": (Origin("bitcoin-core", f"{_CORE_TX}: Superfluous witness record"),),
+}
+# Rules the node's decoder (rust-bitcoin) does not have: there the port may accept (a correct value).
+CORE_ONLY_RULES: frozenset[str] = frozenset({"superfluous-witness-no-inputs"})
 
 
 def sha256d(data: bytes) -> bytes:
@@ -29,11 +77,13 @@ def sha256d(data: bytes) -> bytes:
 class DecodeError(ValueError):
     """Malformed consensus bytes; says what was being read, at which offset, and why."""
 
-    def __init__(self, what: str, offset: int, why: str) -> None:
-        super().__init__(f"cannot decode {what} at byte {offset}: {why}")
+    def __init__(self, what: str, offset: int, why: str, rule: str = "truncated") -> None:
+        super().__init__(f"cannot decode {what} at byte {offset}: {why} [{rule}: {origins_text(DECODE_RULES[rule])}]")
         self.what = what
         self.offset = offset
         self.why = why
+        self.rule = rule
+        self.origins = DECODE_RULES[rule]
 
 
 class Reader:
@@ -47,8 +97,8 @@ class Reader:
     def remaining(self) -> int:
         return len(self.data) - self.pos
 
-    def fail(self, why: str) -> DecodeError:
-        return DecodeError(self.what, self.pos, why)
+    def fail(self, why: str, rule: str = "truncated") -> DecodeError:
+        return DecodeError(self.what, self.pos, why, rule)
 
     def take(self, n: int, label: str) -> bytes:
         if n > self.remaining():
@@ -78,16 +128,21 @@ class Reader:
         width, minimum = {0xFD: (2, 0xFD), 0xFE: (4, 0x1_0000), 0xFF: (8, 0x1_0000_0000)}[prefix]
         value = int.from_bytes(self.take(width, label), "little")
         if value < minimum:
-            raise DecodeError(self.what, start, f"{label}: non-minimal var-int {value}")
+            raise DecodeError(self.what, start, f"{label}: non-minimal var-int {value}", "non-canonical-compact-size")
         return value
 
     def count(self, label: str, min_item_size: int) -> int:
-        """A var-int element count, refused when the remaining bytes cannot possibly hold it."""
+        """A var-int element count: at most MAX_SIZE (Core), and no more than the remaining bytes hold."""
         start = self.pos
         n = self.varint(label)
-        if n * max(min_item_size, 1) > min(self.remaining(), MAX_VEC_SIZE):
+        if n > MAX_SIZE:
+            raise DecodeError(self.what, start, f"{label} claims {n} items, above MAX_SIZE", "size-too-large")
+        if min_item_size == 1 and n > MAX_VEC_SIZE:
+            raise DecodeError(self.what, start, f"{label} claims {n} bytes, above MAX_VEC_SIZE", "oversized-vector")
+        if n * max(min_item_size, 1) > self.remaining():
             raise DecodeError(
-                self.what, start, f"{label} claims {n} items but only {self.remaining()} bytes remain"
+                self.what, start, f"{label} claims {n} items but only {self.remaining()} bytes remain",
+                "count-exceeds-data",
             )
         return n
 
@@ -96,7 +151,7 @@ class Reader:
 
     def finish(self) -> None:
         if self.remaining():
-            raise self.fail(f"{self.remaining()} trailing bytes")
+            raise self.fail(f"{self.remaining()} trailing bytes", "trailing-bytes")
 
 
 def varint(n: int) -> bytes:
@@ -254,7 +309,7 @@ class Transaction:
             flag_at = r.pos
             flag = r.u8("segwit flag")
             if flag != 1:
-                raise DecodeError(r.what, flag_at, f"unsupported segwit flag {flag}")
+                raise DecodeError(r.what, flag_at, f"unsupported segwit flag {flag}", "unknown-segwit-flag")
             segwit = True
             inputs = cls._read_inputs(r)
         outputs = tuple(
@@ -266,8 +321,10 @@ class Transaction:
                 tuple(r.var_bytes("witness item") for _ in range(r.count("witness items", 1)))
                 for _ in inputs
             ]
-            if inputs and not any(witnesses):
-                raise r.fail("segwit flag set but no witnesses present")
+            # Core refuses the flag whenever every witness is empty; rust-bitcoin only with inputs.
+            if not any(witnesses):
+                rule = "superfluous-witness" if inputs else "superfluous-witness-no-inputs"
+                raise r.fail("segwit flag set but no witnesses present", rule)
             inputs = tuple(
                 TxIn(i.prevout, i.script_sig, i.sequence, w) for i, w in zip(inputs, witnesses)
             )

@@ -18,13 +18,17 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from models.auxpow import (
+    LAYOUTS,
     MERGED_MINING_MAGIC,
     AuxPow,
     AuxPowHeader,
     Layout,
     PowContext,
+    RootOrder,
+    chain_root_bytes,
     expected_index,
     hash_meets_target,
+    layout_of,
     parent_chain_id,
     target_from_compact,
 )
@@ -57,7 +61,7 @@ class AuxPowRecipe:
 
     aux_hash: bytes
     chain_id: int
-    layout: Layout
+    layout: Layout = attrs.field(converter=layout_of)  # the old names "vout"/"vin" are accepted
     chain_siblings: tuple[bytes, ...]
     merkle_nonce: int
     bits: int
@@ -75,6 +79,7 @@ class AuxPowRecipe:
     other_txids: tuple[bytes, ...]  # the parent block's other transactions
     witness_reserved: bytes | None = None
     header_slot: int = 2  # vout: which output holds the header (2, or 3 as the fallback)
+    root_order: RootOrder = "internal"  # the chain root's byte order in the header (Namecoin: reversed)
     # Corruption knobs; the defaults build a valid proof.
     mask_xor: int = 0
     merkle_size: int | None = None
@@ -86,6 +91,7 @@ class AuxPowRecipe:
     drop_header: bool = False
     inputs: InputKind = "coinbase"
     spent_prevout: bytes = bytes(32)
+    extra_inputs: tuple[TxIn, ...] = ()  # inputs after the first (a coinbase has none)
     coinbase_position: int = 0
     tamper_parent_root: bool = False
     pow: PowKind = "meet"
@@ -127,6 +133,7 @@ def _short(value: object) -> str:
 
 def _mm_header(r: AuxPowRecipe) -> bytes:
     root = r.root_override if r.root_override is not None else r.chain_branch.evaluate(r.aux_hash)
+    root = chain_root_bytes(root, r.root_order)
     size = r.merkle_size if r.merkle_size is not None else 1 << len(r.chain_siblings)
     blob = r.magic + root + size.to_bytes(4, "little") + r.merkle_nonce.to_bytes(4, "little")
     return r.header_prefix + blob[: len(blob) - r.header_cut] + r.header_suffix
@@ -134,11 +141,13 @@ def _mm_header(r: AuxPowRecipe) -> bytes:
 
 def _coinbase(r: AuxPowRecipe) -> Transaction:
     header = _mm_header(r)
-    script_sig = r.script_sig_prefix + (header if r.layout == "vin" else b"") + r.script_sig_suffix
+    in_script_sig = r.layout == "script-sig"
+    script_sig = r.script_sig_prefix + (header if in_script_sig else b"") + r.script_sig_suffix
     witness = (r.witness_reserved,) if r.witness_reserved is not None else ()
     prevout = NULL_OUTPOINT if r.inputs == "coinbase" else OutPoint(r.spent_prevout, 0)
-    inputs = () if r.inputs == "none" else (TxIn(prevout, script_sig, r.coinbase_sequence, witness),)
-    if r.layout == "vin":
+    first = TxIn(prevout, script_sig, r.coinbase_sequence, witness)
+    inputs = () if r.inputs == "none" else (first, *r.extra_inputs)
+    if in_script_sig:
         outputs = r.payouts
     else:
         slots = list(r.payouts[:2])
@@ -179,7 +188,7 @@ def build(r: AuxPowRecipe) -> AuxPow:
 
 @frozen(repr=False)
 class AuxPowCase:
-    """A proof with what it was built to prove: check(auxpow, aux_hash, chain_id, layout)."""
+    """A proof with what it was built to prove: check(auxpow, aux_hash, chain_id, layout, root_order)."""
 
     recipe: AuxPowRecipe
     auxpow: AuxPow
@@ -201,6 +210,15 @@ class AuxPowCase:
     @property
     def layout(self) -> Layout:
         return self.recipe.layout
+
+    @property
+    def root_order(self) -> RootOrder:
+        return self.recipe.root_order
+
+    def check_args(self) -> dict[str, str]:
+        """The keyword arguments of `check` for this proof: the layout, and a root order if not internal."""
+        extra = {} if self.root_order == "internal" else {"root_order": self.root_order}
+        return {"layout": self.layout, **extra}
 
     def pow_header(self) -> tuple[AuxPowHeader, PowContext]:
         """The AuxPowHeader a block would carry for this proof, and what the chain requires."""
@@ -260,7 +278,8 @@ def auxpow_recipes(
     commit: bytes | st.SearchStrategy[bytes] | None = None,
     chain_id: int | st.SearchStrategy[int] | None = None,
     bits: int | st.SearchStrategy[int] | None = None,
-    layout: Layout | st.SearchStrategy[Layout] | None = None,
+    layout: str | st.SearchStrategy[str] | None = None,
+    root_order: RootOrder | st.SearchStrategy[RootOrder] = "internal",
     max_height: int = 8,
 ) -> AuxPowRecipe:
     """Recipes of valid proofs; each knob takes a value or a strategy (default: drawn)."""
@@ -270,7 +289,7 @@ def auxpow_recipes(
     if target_from_compact(the_bits) < 1 << 236:
         raise InvalidArgument(f"bits {the_bits:#010x} are too hard to grind for in a test")
     the_chain_id = draw(_as_strategy(chain_id, chain_ids))
-    the_layout = draw(_as_strategy(layout, st.sampled_from(["vout", "vin"])))
+    the_layout = layout_of(draw(_as_strategy(layout, st.sampled_from(LAYOUTS))))
     h = draw(st.integers(0, max_height) | st.just(max_height))  # the limit itself, often
     recipe = AuxPowRecipe(
         aux_hash=draw(_as_strategy(commit, hashes)),
@@ -285,18 +304,24 @@ def auxpow_recipes(
         coinbase_version=draw(st.sampled_from([1, 2])),
         coinbase_sequence=draw(u32s),
         coinbase_lock_time=draw(u32s),
-        script_sig_prefix=b"\x03" + draw(st.binary(min_size=3, max_size=3)) + draw(no_magic),
+        # In the scriptSig layout the header may open the script (Namecoin's own builder puts it
+        # at offset 0); otherwise a BIP34 height push comes first.
+        script_sig_prefix=(
+            b"" if the_layout == "script-sig" and draw(st.booleans())
+            else b"\x03" + draw(st.binary(min_size=3, max_size=3)) + draw(no_magic)
+        ),
         script_sig_suffix=draw(no_magic),
         payouts=draw(st.tuples(tx_outputs(script=scripts(max_size=40)), tx_outputs(script=scripts(max_size=40)))),
         extra_outputs=tuple(draw(st.lists(tx_outputs(), max_size=2))),
         filler_script=draw(scripts(max_size=43)),
         other_txids=draw(_other_txids),
         witness_reserved=draw(st.none() | hashes),
-        header_slot=draw(st.sampled_from([2, 3])) if the_layout == "vout" else 2,
+        header_slot=draw(st.sampled_from([2, 3])) if the_layout == "output-script" else 2,
+        root_order=draw(_as_strategy(root_order, st.just("internal"))),
         required_height=draw(st.integers(1, 2**32)),
     )
     # Random bytes around the header could spell the magic a second time (vin: MultipleHeaders).
-    assume(_coinbase(recipe).inputs[0].script_sig.count(MERGED_MINING_MAGIC) == (the_layout == "vin"))
+    assume(_coinbase(recipe).inputs[0].script_sig.count(MERGED_MINING_MAGIC) == (the_layout == "script-sig"))
     return recipe
 
 
@@ -319,7 +344,38 @@ __all__ = [
     "auxpows",
     "build",
     "case_of",
+    "compact_bits",
     "grind",
     "parent_chain_id",
+    "pow_probes",
     "u32s",
 ]
+
+
+# --- Compact bits and the PoW boundary ------------------------------------------------------------
+
+# Mantissas at the sign bit and on either side of it, at the smallest and largest, and at the
+# bytes a shift for exponents 0..3 keeps or drops.
+EDGE_MANTISSAS = (0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFF, 0x800000, 0x800001, 0xFFFFFF)
+
+
+@st.composite
+def compact_bits(draw: st.DrawFn) -> int:
+    """Compact bits probing every edge: exponents 0..34 (the shifts that fit) and above, mantissas
+    at the sign bit 0x800000 and either side, and any u32."""
+    if draw(st.booleans()):
+        return draw(u32s)
+    exponent = draw(st.integers(0, 3) | st.integers(0, 34) | st.sampled_from([32, 33, 34, 35, 36, 255]) | st.integers(35, 255))
+    mantissa = draw(st.sampled_from(EDGE_MANTISSAS) | st.integers(0, 0xFFFFFF))
+    return exponent << 24 | mantissa
+
+
+@st.composite
+def pow_probes(draw: st.DrawFn) -> tuple[bytes, int]:
+    """(parent hash, bits) at the PoW boundary: the hash at the target, one either side, zero, or
+    any; bits from `compact_bits()`, so a zero target (negative mantissa, exponent past 2^256) is often met."""
+    bits = draw(compact_bits())
+    target = target_from_compact(bits)
+    top = (1 << 256) - 1
+    value = draw(st.sampled_from([target, target - 1, target + 1, 0, 1, top]) | st.integers(0, top))
+    return min(max(value, 0), top).to_bytes(32, "little"), bits

@@ -1,7 +1,9 @@
 """The AuxPoW corruption catalogue: build a valid recipe, break one rule, expect one error.
 
-Each entry names the rule it breaks, the error a correct checker raises (by class name, as in
-models/auxpow.py), the layouts it applies to, and its level:
+Each entry names the rule it breaks, the error the reference raises (by class name, as in
+models/auxpow.py), whose rule that is (`origins`: the node's code with file, Namecoin, Bitcoin
+consensus, or the suite's own hardening: a node that follows its own code need not raise a
+suite-hardening error), the layouts it applies to, and its level:
   * "structure": AuxPow::check rejects it (and so does check_pow, since the proof meets the target);
   * "pow": only the target check (check_pow) rejects it;
   * "header": only the chain's comparison of the AuxPowHeader's own fields rejects it.
@@ -18,9 +20,14 @@ import attrs
 from attrs import frozen
 from hypothesis import strategies as st
 
+from models import auxpow as ref
 from models.auxpow import LAYOUTS, MERGED_MINING_MAGIC, Layout
+from models.bitcoin import Origin, OutPoint, TxIn, origins_text
 from strategies.auxpow import AuxPowCase, AuxPowRecipe, auxpow_recipes, case_of
 from strategies.bitcoin import hashes, u32s
+
+OUTPUT: tuple[Layout, ...] = ("output-script",)
+SCRIPT_SIG: tuple[Layout, ...] = ("script-sig",)
 
 Level = Literal["structure", "pow", "header"]
 Apply = Callable[[st.DrawFn, AuxPowRecipe], AuxPowRecipe]
@@ -29,11 +36,24 @@ Apply = Callable[[st.DrawFn, AuxPowRecipe], AuxPowRecipe]
 @frozen
 class Corruption:
     name: str
-    expected: str  # the error class a correct checker raises
+    expected: str  # the error class the reference raises
     why: str  # the rule it breaks
     apply: Apply
     layouts: tuple[Layout, ...] = LAYOUTS
     level: Level = "structure"
+
+    @property
+    def origins(self) -> tuple[Origin, ...]:
+        """Whose rule this is: the origins the reference's error records."""
+        return getattr(ref, self.expected).origins
+
+    @property
+    def origin_text(self) -> str:
+        return origins_text(self.origins)
+
+    def describe(self) -> str:
+        """The rule and its origin, for failure messages and findings."""
+        return f"{self.expected}: {self.why} [{self.origin_text}]"
 
 
 def _evolve(**changes: object) -> Apply:
@@ -41,7 +61,7 @@ def _evolve(**changes: object) -> Apply:
 
 
 def _at_output_3(**changes: object) -> Apply:
-    return lambda _draw, r: attrs.evolve(r, header_slot=3 if r.layout == "vout" else 2, **changes)
+    return lambda _draw, r: attrs.evolve(r, header_slot=3 if r.layout == "output-script" else 2, **changes)
 
 
 def _wrong_index(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
@@ -60,8 +80,10 @@ def _branch_of_31(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
 
 
 def _size_not_power(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
-    size = draw(u32s.filter(lambda s: s != 1 << len(r.chain_siblings)))
-    return attrs.evolve(r, merkle_size=size)
+    # The limit probed on both sides (2^h - 1, 2^h + 1, the next and previous powers), or any u32.
+    size = 1 << len(r.chain_siblings)
+    near = st.sampled_from([size - 1, size + 1, size << 1, size >> 1, 0, size | 1 << 31])
+    return attrs.evolve(r, merkle_size=draw((near | u32s).filter(lambda s: s != size and 0 <= s < 1 << 32)))
 
 
 def _wrong_magic(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
@@ -88,6 +110,18 @@ def _in_non_coinbase(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
 
 def _real_prevout(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
     return attrs.evolve(r, inputs="spend", spent_prevout=draw(hashes))
+
+
+def _several_inputs(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    # The null-prevout input first, then more: Bitcoin's IsCoinBase wants exactly one input.
+    extra = TxIn(OutPoint(draw(hashes), draw(u32s)), draw(st.binary(max_size=8)), draw(u32s))
+    return attrs.evolve(r, extra_inputs=(extra, *draw(st.lists(st.just(extra), max_size=1))))
+
+
+def _broken_header_of_three(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
+    # Output 2 of exactly three outputs holds a bad header: no output 3 to fall back on.
+    magic = draw(st.binary(min_size=4, max_size=4).filter(lambda m: m != MERGED_MINING_MAGIC))
+    return attrs.evolve(r, header_slot=2, extra_outputs=(), magic=magic)
 
 
 def _parent_has_our_chain_id(_draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
@@ -127,23 +161,25 @@ CATALOGUE: tuple[Corruption, ...] = (
     Corruption("branch-of-31", "MerkleBranchTooLong", "a chain branch has at most 30 hashes", _branch_of_31),
     Corruption("merkle-size-not-2^h", "InvalidMerkleSize", "the header's merkle size is 2^h", _size_not_power),
     Corruption("wrong-magic", "MissingHeader", "the header starts with fabe6d6d", _wrong_magic),
-    Corruption("header-script-43-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_cut=1), layouts=("vout",)),
-    Corruption("header-script-45-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_suffix=b"\x00"), layouts=("vout",)),
-    Corruption("header-in-op-return", "MissingHeader", "the header is the bare script, not an OP_RETURN push", _at_output_3(header_prefix=b"\x6a\x2c"), layouts=("vout",)),
+    Corruption("header-script-43-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_cut=1), layouts=OUTPUT),
+    Corruption("header-script-45-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_suffix=b"\x00"), layouts=OUTPUT),
+    Corruption("header-in-op-return", "MissingHeader", "the header is the bare script, not an OP_RETURN push", _at_output_3(header_prefix=b"\x6a\x2c"), layouts=OUTPUT),
     Corruption("root-mismatch", "MissingMerkleRoot", "the header commits to the root the chain branch yields", _root_mismatch),
     Corruption("coinbase-not-in-parent-block", "MerkleRootIncorrect", "the coinbase branch leads to the parent's merkle root", _evolve(tamper_parent_root=True)),
     Corruption("commitment-in-non-coinbase", "CoinbaseNotFirst", "the commitment is in the parent's coinbase, index 0", _in_non_coinbase),
     Corruption("coinbase-without-inputs", "CoinbaseNoInputs", "a coinbase has an input", _evolve(inputs="none")),
     Corruption("coinbase-with-real-prevout", "NotACoinbase", "a coinbase spends the null prevout", _real_prevout),
+    Corruption("coinbase-with-several-inputs", "NotACoinbase", "a coinbase has exactly one input", _several_inputs),
     Corruption("parent-has-our-chain-id", "ParentHasChainId", "the parent chain must not carry our chain id", _parent_has_our_chain_id),
-    Corruption("no-output-2", "CoinbaseInvalidOutputs", "the vout layout needs an output 2", _evolve(drop_header=True), layouts=("vout",)),
-    Corruption("multiple-headers", "MultipleHeaders", "the magic appears once in the scriptSig", _second_magic, layouts=("vin",)),
-    Corruption("header-cut-short", "InvalidSlice", "the scriptSig holds all 44 header bytes", _header_cut_short, layouts=("vin",)),
-    Corruption("insufficient-pow", "InvalidPow", "the parent hash is at most the target", _evolve(pow="miss"), layouts=("vout",), level="pow"),
-    Corruption("header-bits-mismatch", "WrongBits", "the header's bits are what retargeting requires", _header_bits, layouts=("vout",), level="header"),
-    Corruption("header-chain-id-mismatch", "WrongChainId", "the header's chain id is this chain's", _header_chain_id, layouts=("vout",), level="header"),
-    Corruption("header-without-auxpow", "MissingAuxPow", "only genesis may carry an AuxPowHeader without a proof", _evolve(omit_auxpow=True), layouts=("vout",), level="header"),
-    Corruption("header-height-mismatch", "WrongHeight", "the header's height is the last PoW height + 1", _header_height, layouts=("vout",), level="header"),
+    Corruption("no-output-2", "CoinbaseInvalidOutputs", "the output-script layout needs an output 2", _evolve(drop_header=True), layouts=OUTPUT),
+    Corruption("header-broken-in-output-2-of-3", "CoinbaseInvalidOutputs", "a bad header in output 2 with no output 3 to fall back on", _broken_header_of_three, layouts=OUTPUT),
+    Corruption("multiple-headers", "MultipleHeaders", "the magic appears once in the scriptSig", _second_magic, layouts=SCRIPT_SIG),
+    Corruption("header-cut-short", "InvalidSlice", "the scriptSig holds all 44 header bytes", _header_cut_short, layouts=SCRIPT_SIG),
+    Corruption("insufficient-pow", "InvalidPow", "the parent hash is at most the target", _evolve(pow="miss"), layouts=OUTPUT, level="pow"),
+    Corruption("header-bits-mismatch", "WrongBits", "the header's bits are what retargeting requires", _header_bits, layouts=OUTPUT, level="header"),
+    Corruption("header-chain-id-mismatch", "WrongChainId", "the header's chain id is this chain's", _header_chain_id, layouts=OUTPUT, level="header"),
+    Corruption("header-without-auxpow", "MissingAuxPow", "only genesis may carry an AuxPowHeader without a proof", _evolve(omit_auxpow=True), layouts=OUTPUT, level="header"),
+    Corruption("header-height-mismatch", "WrongHeight", "the header's height is the last PoW height + 1", _header_height, layouts=OUTPUT, level="header"),
 )
 
 BY_NAME: dict[str, Corruption] = {c.name: c for c in CATALOGUE}
