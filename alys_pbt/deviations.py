@@ -63,11 +63,14 @@ _STRUCTURAL_CORRUPTIONS = (
     "coinbase-with-real-prevout",
     "parent-has-our-chain-id",
     "no-output-2",
+    "coinbase-with-several-inputs",
+    "header-broken-in-output-2-of-3",
 )
 _COINBASE_CORRUPTIONS = (
     "commitment-in-non-coinbase",
     "coinbase-without-inputs",
     "coinbase-with-real-prevout",
+    "coinbase-with-several-inputs",
 )
 _HEADER_CORRUPTIONS = ("header-bits-mismatch", "header-chain-id-mismatch", "header-height-mismatch")
 
@@ -496,6 +499,86 @@ MUTANTS: tuple[Deviation, ...] = (
         "the PoW target decoder zeroes an exponent >= 35 instead of wrapping the shift like "
         "rust-bitcoin",
         "alys/auxpow.py target_from_compact",
+    ),
+    # Issue 14: one per limit class the generators never reached (mutmut on alys/auxpow.py).
+    Deviation(
+        "compact-sign-bit-boundary",
+        "mutant",
+        "auxpow",
+        "a mantissa of exactly 0x800000 (the sign bit alone) decodes as a positive target, not 0",
+        "alys/auxpow.py target_from_compact",
+    ),
+    Deviation(
+        "compact-sign-checked-before-shift",
+        "mutant",
+        "auxpow",
+        "the sign bit is read before the mantissa is shifted for exponents 0..2 (Bitcoin Core's "
+        "SetCompact order), so 0x02800000 decodes as 0 where rust-bitcoin gives 0x8000",
+        "alys/auxpow.py target_from_compact",
+    ),
+    Deviation(
+        "compact-zero-target-size-one",
+        "mutant",
+        "auxpow",
+        "GetCompact of target 0 gives 0x01000000 (size at least 1) instead of 0",
+        "alys/auxpow.py compact_from_target",
+    ),
+    Deviation(
+        "auxpow-pow-zero-target-unlimited",
+        "mutant",
+        "auxpow",
+        "a zero target is read as 'no target set': every hash meets it",
+        "alys/auxpow.py hash_meets_target",
+    ),
+    Deviation(
+        "auxpow-coinbase-first-input-only",
+        "mutant",
+        "auxpow",
+        "the coinbase check looks at the first input only: a committed tx with several inputs passes",
+        "alys/auxpow.py check_decoded",
+    ),
+    Deviation(
+        "auxpow-fallback-indexes-output-3",
+        "mutant",
+        "auxpow",
+        "with a bad header in output 2 of a three-output coinbase, the fallback indexes output 3 "
+        "(an IndexError, a panic in Rust) instead of answering CoinbaseInvalidOutputs",
+        "alys/auxpow.py find_header_vout",
+    ),
+    Deviation(
+        "auxpow-vin-magic-after-start",
+        "mutant",
+        "auxpow",
+        "the scriptSig parser looks for the magic from offset 1: a header at offset 0 is missed",
+        "alys/auxpow.py find_header_vin",
+    ),
+    Deviation(
+        "auxpow-merkle-size-bit-length",
+        "mutant",
+        "auxpow",
+        "the merkle size check compares bit lengths: any size in [2^h, 2^(h+1)) passes",
+        "alys/auxpow.py check_decoded",
+    ),
+    Deviation(
+        "codec-accepts-non-minimal-varint",
+        "mutant",
+        "auxpow",
+        "a CompactSize in a non-minimal form (0xfd/0xfe/0xff for a small value) is accepted",
+        "alys/codec.py Cursor.varint",
+    ),
+    Deviation(
+        "codec-any-segwit-flag",
+        "mutant",
+        "auxpow",
+        "any non-zero segwit flag byte is read as the BIP144 flag 1",
+        "alys/codec.py read_tx",
+    ),
+    Deviation(
+        "codec-accepts-superfluous-witness",
+        "mutant",
+        "auxpow",
+        "a segwit flag with every witness empty is accepted (rust-bitcoin and Bitcoin Core refuse it)",
+        "alys/codec.py read_tx",
     ),
     Deviation(
         "retarget-no-upper-clamp",
