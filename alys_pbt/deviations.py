@@ -409,6 +409,13 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/bls.py LighthouseBls._memo_key",
     ),
     Deviation(
+        "bls-memo-ignores-signature",
+        "mutant",
+        "approvals",
+        "the FastAggregateVerify memo is keyed on (keys, message) without the signature",
+        "alys/bls.py LighthouseBls._memo_key",
+    ),
+    Deviation(
         "bitcoin-merkle-odd-promotes",
         "mutant",
         "auxpow",

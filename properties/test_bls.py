@@ -199,7 +199,7 @@ _EXAMPLE = itertools.count()
 REUSES = ("again", "other-message", "other-keys", "other-signature")
 
 
-@kills("bls-memo-ignores-message", "bls-memo-ignores-keys")
+@kills("bls-memo-ignores-message", "bls-memo-ignores-keys", "bls-memo-ignores-signature")
 @given(data=st.data())
 def test_memoized_verification_answers_like_the_unmemoized_reference(target: Any, data: st.DataObject) -> None:
     """FastAggregateVerify, asked again with the same signature bytes under another message or key

@@ -80,7 +80,7 @@ def test_the_excused_families_are_judged_for_the_target() -> None:
     assert {"fast-aggregate-with-infinity-key", "verify-malformed-signature"} <= set(TARGET_FAMILIES)
 
 
-@pytest.mark.parametrize("mutant", ["bls-memo-ignores-message", "bls-memo-ignores-keys"])
+@pytest.mark.parametrize("mutant", ["bls-memo-ignores-message", "bls-memo-ignores-keys", "bls-memo-ignores-signature"])
 def test_memo_property_fails_on_a_memo_keyed_without_one_input(mutant: str) -> None:
     c = case(MEMO_PROPERTY)
     killed = run_case(c, targets.load(f"alys-fixed+{mutant}"), seed=0)
