@@ -10,7 +10,17 @@ import pytest
 from alys_pbt import targets
 from models import auxpow as ref
 from models import retarget
-from models.bitcoin import BlockHeader, DecodeError, MerkleBranch, Transaction, TxOut
+from models.bitcoin import (
+    CORE_ONLY_RULES,
+    NULL_OUTPOINT,
+    BlockHeader,
+    DecodeError,
+    MerkleBranch,
+    Transaction,
+    TxIn,
+    TxOut,
+    sha256d,
+)
 
 MARATHON = bytes.fromhex(
     "010000000001010000000000000000000000000000000000000000000000000000000000000000ffffffff2f03bd7e0c04721566652f7a7a616d78632f76649b3c094f135bf4b83108c14ea85f12edd2045a0075000000ffffffffffffffff039df4662700000000160014b6f3cfc20084e3b9f0d12b0e6f9da8fcbcf5a2d90000000000000000266a24aa21a9edb211480d24c30a0d4df77d79618af9f03c2bb0dced634e7b152af2247a9ca99c00000000000000002cfabe6d6da62edaca27060f885a1935a8f9f4401e65a6c9d936a5a9fb384a0b9fae07a983010000000000000001200000000000000000000000000000000000000000000000000000000000000000173d850d"
@@ -157,3 +167,135 @@ def test_decode_errors_say_where_and_why() -> None:
         Transaction.from_bytes((1).to_bytes(4, "little") + b"\xfd\x01\x00")
     with pytest.raises(DecodeError, match="unsupported segwit flag 2"):
         Transaction.from_bytes((1).to_bytes(4, "little") + b"\x00\x02")
+
+
+# --- Issue 14: Namecoin's convention, rule origins, and the decoders' strictness ------------------
+
+NAMECOIN_CHAIN_ID = 1  # Namecoin's nAuxpowChainId
+
+
+def _namecoin_proof(aux_hash: bytes, h: int, nonce: int, parent_chain_id: int) -> tuple[ref.AuxPow, bytes]:
+    """A proof built the way namecoin-core's own unit tests build one (src/test/auxpow_tests.cpp,
+    CAuxpowBuilder): a chain branch of h hashes uint256(0..h-1) at getExpectedIndex's slot, the root
+    written *reversed* after the magic (buildAuxpowChain returns the root "with reversed endian"),
+    size 2^h and the nonce little-endian, pushed in the scriptSig after `2809 2013 OP_2`; the
+    coinbase alone in a parent block of base version 5 and chain id `parent_chain_id`."""
+    index = ref.expected_index(nonce, NAMECOIN_CHAIN_ID, h)
+    branch = MerkleBranch(tuple(i.to_bytes(32, "little") for i in range(h)), index)
+    root = branch.evaluate(aux_hash)
+    data = ref.MERGED_MINING_MAGIC + root[::-1] + (1 << h).to_bytes(4, "little") + nonce.to_bytes(4, "little")
+    script = bytes.fromhex("02f90a02dd0752") + bytes([len(data)]) + data  # CScript() << 2809 << 2013 << OP_2 << data
+    coinbase = Transaction(2, (TxIn(NULL_OUTPOINT, script, 0xFFFF_FFFF),), (), 0)
+    parent = BlockHeader(5 | parent_chain_id << 16, bytes(32), coinbase.txid, 0, 0, 0)
+    return ref.AuxPow(coinbase, bytes(32), MerkleBranch((), 0), branch, parent), root
+
+
+@pytest.mark.parametrize("h", [1, 3, 30])
+def test_a_namecoin_built_proof_is_accepted_under_namecoins_convention(h: int) -> None:
+    aux_hash = (12345).to_bytes(32, "little")  # the unit test's hashAux, uint256(12345)
+    auxpow, root = _namecoin_proof(aux_hash, h, nonce=7, parent_chain_id=42)
+    assert auxpow.coinbase_txn.inputs[0].script_sig[8:12] == ref.MERGED_MINING_MAGIC
+    ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, *ref.NAMECOIN)
+    for name in BUILDS:
+        targets.load(name).auxpow.check(auxpow.to_bytes(), aux_hash, NAMECOIN_CHAIN_ID, "script-sig", "reversed")
+    # Alys's own order rejects it, and reversing the aux hash alone does not help with a branch.
+    for order_of_aux in (aux_hash, aux_hash[::-1]):
+        with pytest.raises(ref.MissingMerkleRoot):
+            ref.check(auxpow, order_of_aux, NAMECOIN_CHAIN_ID, "script-sig", "internal")
+        for name in BUILDS:
+            with pytest.raises(Exception) as err:  # noqa: PT011 - the port's own error classes
+                targets.load(name).auxpow.check(auxpow.to_bytes(), order_of_aux, NAMECOIN_CHAIN_ID, "vin")
+            assert type(err.value).__name__ in ("MissingMerkleRoot", "WrongIndex", "InvalidMerkleSize")
+
+
+def test_namecoins_functional_test_framework_proof_is_accepted_under_namecoins_convention() -> None:
+    # test/functional/test_framework/auxpow.py constructAuxpow: magic at offset 0 of the scriptSig,
+    # then the block hash as getauxblock gives it (display hex, i.e. the internal bytes reversed),
+    # size 1, nonce 0; a version-1 coinbase with no outputs; an empty chain branch.
+    aux_hash = sha256d(b"an aux block")
+    script = ref.MERGED_MINING_MAGIC + aux_hash[::-1] + (1).to_bytes(4, "little") + bytes(4)
+    coinbase = Transaction(1, (TxIn(NULL_OUTPOINT, script, 0xFFFF_FFFF),), (), 0)
+    parent = BlockHeader(1, bytes(32), coinbase.txid, 0, 0, 0)
+    auxpow = ref.AuxPow(coinbase, parent.hash, MerkleBranch((), 0), MerkleBranch((), 0), parent)
+    ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, layout="script-sig", root_order="reversed")
+    for name in BUILDS:
+        targets.load(name).auxpow.check(auxpow.to_bytes(), aux_hash, NAMECOIN_CHAIN_ID, "script-sig", "reversed")
+    with pytest.raises(ref.MissingMerkleRoot):
+        ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, layout="vin")  # the old name: Alys's order
+
+
+def test_layouts_keep_their_old_names() -> None:
+    assert ref.layout_of("vout") == "output-script" and ref.layout_of("vin") == "script-sig"
+    with pytest.raises(ValueError, match="unknown layout"):
+        ref.layout_of("namecoin")
+
+
+def test_rule_origins_are_recorded_and_said() -> None:
+    assert {o.kind for o in ref.NotACoinbase.origins} == {"suite-hardening"}
+    assert "suite-hardening" in str(ref.NotACoinbase("two inputs"))
+    assert {o.kind for o in ref.WrongIndex.origins} == {"node", "namecoin"}
+    assert "app/src/auxpow.rs" in str(ref.WrongIndex("x")) and "auxpow.cpp" in str(ref.WrongIndex("x"))
+    assert {o.kind for o in ref.CoinbaseInvalidOutputs.origins} == {"node"}
+    assert {o.kind for o in ref.WrongBits.origins} == {"suite-hardening"}
+    assert "bitcoin-consensus" in {o.kind for o in ref.InvalidPow.origins}
+
+
+V1 = (1).to_bytes(4, "little")
+LEGACY = Transaction(1, (TxIn(NULL_OUTPOINT, b"\x51", 0xFFFF_FFFF),), (TxOut(0, b""),), 0)
+_IN = bytes(32) + b"\xff" * 4 + b"\x01\x51" + b"\xff" * 4  # the input above
+_OUT = bytes(8) + b"\x00"
+
+
+@pytest.mark.parametrize(
+    ("data", "rule", "kinds"),
+    [
+        # Bitcoin Core ReadCompactSize "non-canonical ReadCompactSize()", rust-bitcoin NonMinimalVarInt
+        (V1 + b"\xfd\x01\x00" + _IN + b"\x01" + _OUT + bytes(4), "non-canonical-compact-size", {"bitcoin-core", "rust-bitcoin"}),
+        (V1 + b"\x01" + _IN + b"\xfe\x01\x00\x00\x00" + _OUT + bytes(4), "non-canonical-compact-size", {"bitcoin-core", "rust-bitcoin"}),
+        (V1 + b"\x01" + bytes(32) + b"\xff" * 4 + b"\xff\x01" + bytes(7) + b"\x51", "non-canonical-compact-size", {"bitcoin-core", "rust-bitcoin"}),
+        # Core: "ReadCompactSize(): size too large" above MAX_SIZE, whatever follows
+        (V1 + b"\xfe\x01\x00\x00\x02" + _IN, "size-too-large", {"bitcoin-core"}),
+        (V1 + b"\xff" + (2**32).to_bytes(8, "little"), "size-too-large", {"bitcoin-core"}),
+        # MAX_SIZE itself is allowed by the range check; the bytes are not there
+        (V1 + b"\xfe\x00\x00\x00\x02" + _IN, "count-exceeds-data", {"bitcoin-core", "rust-bitcoin"}),
+        # rust-bitcoin: a script of more than MAX_VEC_SIZE bytes is OversizedVectorAllocation
+        (V1 + b"\x01" + bytes(32) + b"\xff" * 4 + b"\xfe" + (4_000_001).to_bytes(4, "little"), "oversized-vector", {"rust-bitcoin"}),
+        # Core "Unknown transaction optional data", rust-bitcoin UnsupportedSegwitFlag
+        (V1 + b"\x00\x02\x01" + _IN + b"\x01" + _OUT + b"\x00" + bytes(4), "unknown-segwit-flag", {"bitcoin-core", "rust-bitcoin"}),
+        # Core "Superfluous witness record"; rust-bitcoin only with inputs
+        (V1 + b"\x00\x01\x01" + _IN + b"\x01" + _OUT + b"\x00" + bytes(4), "superfluous-witness", {"bitcoin-core", "rust-bitcoin"}),
+        (V1 + b"\x00\x01\x00\x01" + _OUT + bytes(4), "superfluous-witness-no-inputs", {"bitcoin-core"}),
+        (LEGACY.to_bytes() + b"\x00", "trailing-bytes", {"bitcoin-core", "rust-bitcoin"}),
+        (LEGACY.to_bytes()[:-1], "truncated", {"bitcoin-core", "rust-bitcoin"}),
+    ],
+    ids=["fd-for-1", "fe-for-1", "ff-script-length", "count-max-size-plus-1", "count-2^32", "count-max-size",
+         "script-over-max-vec", "flag-2", "superfluous-witness", "superfluous-no-inputs", "trailing", "truncated"],
+)
+def test_transaction_decoding_is_as_strict_as_bitcoin_core(data: bytes, rule: str, kinds: set[str]) -> None:
+    assert LEGACY.to_bytes()[4:] == b"\x01" + _IN + b"\x01" + _OUT + bytes(4)
+    with pytest.raises(DecodeError) as err:
+        Transaction.from_bytes(data)
+    assert err.value.rule == rule
+    assert {o.kind for o in err.value.origins} == kinds
+    assert rule in str(err.value)
+    for name in BUILDS:
+        port = targets.load(name).auxpow
+        if rule in CORE_ONLY_RULES:  # rust-bitcoin reads it: the port must give the correct value
+            assert port.encode_transaction(port.decode_transaction(data)) == data
+        else:
+            with pytest.raises(Exception) as got:  # noqa: PT011 - the port's own DecodeError class
+                port.decode_transaction(data)
+            assert type(got.value).__name__ == "DecodeError"
+
+
+def test_branch_of_2_to_the_32_hashes_is_refused_by_every_auxpow_decoder() -> None:
+    valid = _auxpow_over(Transaction.from_bytes(COORDINATE)).to_bytes()
+    at = len(COORDINATE) + 32 + 5  # after the coinbase, block hash and coinbase branch (0 hashes, mask)
+    assert valid[at] == 0  # the chain branch's length
+    bad = valid[:at] + b"\xff" + (2**32).to_bytes(8, "little") + valid[at + 1 :]
+    with pytest.raises(DecodeError, match="size-too-large"):
+        ref.AuxPow.from_bytes(bad)
+    for name in BUILDS:
+        with pytest.raises(Exception) as got:  # noqa: PT011
+            targets.load(name).auxpow.check(bad, bytes(32), 727272)
+        assert type(got.value).__name__ == "DecodeError"

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from models import auxpow as ref
 from models.bitcoin import BlockHeader, MerkleBranch, Transaction, merkle_root
-from strategies.auxpow import EASY_BITS, AuxPowCase, auxpow_cases, auxpow_recipes, build
+from models.bitcoin import DecodeError
+from strategies.auxpow import EASY_BITS, AuxPowCase, auxpow_cases, auxpow_recipes, build, compact_bits, pow_probes
 from strategies.bitcoin import coinbase_transactions, merkle_proofs, transactions
-from strategies.corruptions import BY_NAME, CATALOGUE
+from strategies.corruptions import BY_NAME, CATALOGUE, corrupted_cases
+from strategies.malformed_bitcoin import APPLIES, HOWS, Malformed, malformed_bitcoin
 
 quick = settings(max_examples=25, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -20,8 +22,8 @@ quick = settings(max_examples=25, database=None, suppress_health_check=[HealthCh
 @pytest.mark.parametrize(
     "feature",
     [
-        lambda c: c.layout == "vin",
-        lambda c: c.layout == "vout" and c.auxpow.coinbase_txn.outputs[2].script_pubkey[:4] != ref.MERGED_MINING_MAGIC,
+        lambda c: c.layout == "script-sig",
+        lambda c: c.layout == "output-script" and c.auxpow.coinbase_txn.outputs[2].script_pubkey[:4] != ref.MERGED_MINING_MAGIC,
         lambda c: len(c.auxpow.blockchain_branch.hashes) == 0,
         lambda c: len(c.auxpow.blockchain_branch.hashes) > 5,  # past the full-tree sizes
         lambda c: len(c.auxpow.blockchain_branch.hashes) == 30,  # the limit itself
@@ -40,7 +42,7 @@ def test_valid_proofs_reach_every_shape(feature) -> None:  # type: ignore[no-unt
 @quick
 @given(case=auxpow_cases())
 def test_proofs_are_valid_by_construction(case: AuxPowCase) -> None:
-    ref.check(case.auxpow, case.aux_hash, case.chain_id, case.layout)
+    ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
     assert ref.check_proof_of_work(case.auxpow.parent_block, EASY_BITS)
     assert case.auxpow.coinbase_branch.side_mask == 0 and case.auxpow.coinbase_txn.is_coinbase
 
@@ -62,7 +64,7 @@ def _fields(h: BlockHeader) -> list[int | bytes]:
 
 def test_knobs_fix_what_they_name() -> None:
     case = find(auxpow_cases(commit=b"\x07" * 32, chain_id=42, layout="vin"), lambda c: True)
-    assert (case.aux_hash, case.chain_id, case.layout) == (b"\x07" * 32, 42, "vin")
+    assert (case.aux_hash, case.chain_id, case.layout) == (b"\x07" * 32, 42, "script-sig")  # the old name works
     with pytest.raises(Exception, match="too hard"):
         find(auxpow_cases(bits=0x1D00FFFF), lambda c: True)
 
@@ -109,3 +111,93 @@ def test_every_reference_error_is_raised_somewhere_in_the_reference() -> None:
 def test_catalogue_names_are_unique_and_levels_known() -> None:
     assert len(BY_NAME) == len(CATALOGUE)
     assert {c.level for c in CATALOGUE} == {"structure", "pow", "header"}
+
+
+# --- Issue 14: what the mutation run on alys/auxpow.py found the generators never made --------------
+
+reach = settings(max_examples=3000, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+
+
+def test_compact_bits_reach_the_sign_bit_mantissa_and_every_exponent_edge() -> None:
+    find(compact_bits(), lambda b: b & 0xFFFFFF == 0x800000, settings=reach)
+    find(compact_bits(), lambda b: b >> 24 <= 2 and b & 0x800000 and ref.target_from_compact(b) > 0, settings=reach)
+    for exponent in (0, 3, 34, 35):
+        find(compact_bits(), lambda b, e=exponent: b >> 24 == e, settings=reach)
+
+
+def test_pow_probes_compare_a_zero_target() -> None:
+    def zero_target_missed(probe: tuple[bytes, int]) -> bool:
+        block_hash, bits = probe
+        return ref.target_from_compact(bits) == 0 and int.from_bytes(block_hash, "little") > 0
+
+    find(pow_probes(), zero_target_missed, settings=reach)
+    find(pow_probes(), lambda p: ref.target_from_compact(p[1]) == 0 and not any(p[0]), settings=reach)
+
+
+def test_corruptions_reach_a_coinbase_with_several_inputs() -> None:
+    case = find(corrupted_cases("coinbase-with-several-inputs"), lambda c: len(c.auxpow.coinbase_txn.inputs) > 1, settings=reach)
+    assert case.auxpow.coinbase_txn.inputs[0].prevout.is_null  # only the input count is wrong
+    with pytest.raises(ref.NotACoinbase):
+        ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
+
+
+def test_corruptions_reach_a_bad_header_in_a_coinbase_of_exactly_three_outputs() -> None:
+    case = find(corrupted_cases("header-broken-in-output-2-of-3"), lambda c: True, settings=reach)
+    assert len(case.auxpow.coinbase_txn.outputs) == 3
+    with pytest.raises(ref.CoinbaseInvalidOutputs):
+        ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
+
+
+def test_valid_proofs_reach_the_magic_at_offset_0_of_the_script_sig() -> None:
+    case = find(
+        auxpow_cases(layout="script-sig"),
+        lambda c: c.auxpow.coinbase_txn.inputs[0].script_sig.startswith(ref.MERGED_MINING_MAGIC),
+        settings=reach,
+    )
+    ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
+
+
+def test_merkle_size_corruption_probes_both_sides_of_2_to_the_h() -> None:
+    for off in (-1, 1):
+        find(
+            corrupted_cases("merkle-size-not-2^h"),
+            lambda c, o=off: _header_size(c) == (1 << len(c.auxpow.blockchain_branch.hashes)) + o,
+            settings=reach,
+        )
+
+
+def _header_size(case: AuxPowCase) -> int:
+    header = ref.find_header(case.auxpow.coinbase_txn, case.auxpow.blockchain_branch.evaluate(case.aux_hash), case.layout)
+    return header.merkle_size
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_malformed_bitcoin_reaches_every_class_for_every_kind(how: str) -> None:
+    for kind in APPLIES[how]:
+        bad = find(malformed_bitcoin(kinds=(kind,), hows=(how,)), lambda b: True, settings=reach)
+        assert (bad.kind, bad.how) == (kind, how)
+
+
+def test_malformed_bitcoin_makes_the_forms_bitcoin_core_names() -> None:
+    def rule(bad: Malformed) -> str:
+        try:
+            {"transaction": Transaction.from_bytes, "auxpow": ref.AuxPow.from_bytes, "header": BlockHeader.from_bytes}[bad.kind](bad.data)
+        except DecodeError as err:
+            return err.rule
+        return "ok"
+
+    for wanted in ("non-canonical-compact-size", "size-too-large", "superfluous-witness", "superfluous-witness-no-inputs", "unknown-segwit-flag"):
+        find(malformed_bitcoin(kinds=("transaction",)), lambda b, w=wanted: rule(b) == w, settings=reach)
+    find(malformed_bitcoin(kinds=("auxpow",), hows=("huge-count",)), lambda b: "chain branch length" in b.detail and rule(b) == "size-too-large", settings=reach)
+
+
+def test_every_corruption_names_the_origin_of_its_rule() -> None:
+    kinds = {"node", "namecoin", "bitcoin-consensus", "suite-hardening"}
+    for c in CATALOGUE:
+        assert c.origins and {o.kind for o in c.origins} <= kinds, c.name
+        assert c.origin_text in c.describe()
+    # The rules that are the suite's own hardening, not Namecoin's or the node's, say so.
+    assert {o.kind for o in BY_NAME["coinbase-with-real-prevout"].origins} == {"suite-hardening"}
+    assert "suite-hardening" in {o.kind for o in BY_NAME["commitment-in-non-coinbase"].origins}
+    assert {o.kind for o in BY_NAME["header-bits-mismatch"].origins} == {"suite-hardening"}
+    assert {o.kind for o in BY_NAME["wrong-index"].origins} == {"node", "namecoin"}
