@@ -99,6 +99,13 @@ class Cursor:
             raise DecodeError(f"vector of {n} items cannot fit the {len(self.buf) - self.at} bytes left")
         return n
 
+    def var_bytes(self) -> bytes:
+        buf, at = self.buf, self.at
+        if at < len(buf) and buf[at] < 0xFD and at + 1 + buf[at] <= len(buf):  # fast path, same answer
+            self.at = at + 1 + buf[at]
+            return buf[at + 1 : self.at]
+        return self.take(self.count(1))
+
     def finish(self) -> None:
         if self.at != len(self.buf) and not self.v.on("codec-accepts-trailing-bytes"):
             raise DecodeError(f"data not consumed entirely: {len(self.buf) - self.at} bytes left")
@@ -106,7 +113,7 @@ class Cursor:
 
 def _inputs(c: Cursor) -> list[TxInput]:
     return [
-        TxInput(c.take(32), c.uint(4), c.take(c.count(1)), c.uint(4), ())
+        TxInput(c.take(32), c.uint(4), c.var_bytes(), c.uint(4), ())
         for _ in range(c.count(41))
     ]
 
@@ -120,10 +127,10 @@ def read_tx(c: Cursor) -> Tx:
         if flag != 1 and not (flag and c.v.on("codec-any-segwit-flag")):
             raise DecodeError(f"unsupported segwit flag {flag}")
         inputs = _inputs(c)
-    outputs = tuple(TxOutput(c.uint(8), c.take(c.count(1))) for _ in range(c.count(9)))
+    outputs = tuple(TxOutput(c.uint(8), c.var_bytes()) for _ in range(c.count(9)))
     if segwit:
         inputs = [
-            i._replace(witness=tuple(c.take(c.count(1)) for _ in range(c.count(1)))) for i in inputs
+            i._replace(witness=tuple(c.var_bytes() for _ in range(c.count(1)))) for i in inputs
         ]
         # rust-bitcoin: `!input.is_empty() && all empty`; with no inputs the flag passes (Bitcoin
         # Core refuses that too, "Superfluous witness record": the reference's CORE_ONLY_RULES).

@@ -335,6 +335,40 @@ def auxpows(**knobs: object) -> st.SearchStrategy[AuxPow]:
     return auxpow_cases(**knobs).map(lambda case: case.auxpow)
 
 
+# --- Compact bits and the PoW boundary ------------------------------------------------------------
+
+# Mantissas at the sign bit and on either side of it, at the smallest and largest, and at the
+# bytes a shift for exponents 0..3 keeps or drops.
+EDGE_MANTISSAS = (0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFF, 0x800000, 0x800001, 0xFFFFFF)
+
+
+@st.composite
+def compact_bits(draw: st.DrawFn) -> int:
+    """Compact bits probing every edge: exponents 0..3 (mantissa shifted down), 4..34 (up), 35 and
+    above (past 2^256), mantissas at the sign bit 0x800000 and either side of it; or any u32."""
+    if draw(st.integers(0, 2)) == 0:
+        return draw(u32s)
+    exponent = draw(st.integers(0, 3) | st.integers(0, 34) | st.sampled_from([32, 33, 34, 35, 36, 255]) | st.integers(35, 255))
+    mantissa = draw(
+        st.sampled_from([0x800000, 0x7FFFFF, 0x800001])  # the sign bit alone, and either side of it
+        | st.sampled_from(EDGE_MANTISSAS)
+        | st.integers(0x800000, 0xFFFFFF)  # negative
+        | st.integers(0, 0xFFFFFF)
+    )
+    return exponent << 24 | mantissa
+
+
+@st.composite
+def pow_probes(draw: st.DrawFn) -> tuple[bytes, int]:
+    """(parent hash, bits) at the PoW boundary: the hash at the target, one either side, zero, or
+    any; bits from `compact_bits()`, so a zero target (negative mantissa, exponent past 2^256) is often met."""
+    bits = draw(compact_bits())
+    target = target_from_compact(bits)
+    top = (1 << 256) - 1
+    value = draw(st.sampled_from([target, target - 1, target + 1, 0, 1, top]) | st.integers(0, top))
+    return min(max(value, 0), top).to_bytes(32, "little"), bits
+
+
 __all__ = [
     "EASY_BITS",
     "AuxPowCase",
@@ -350,32 +384,3 @@ __all__ = [
     "pow_probes",
     "u32s",
 ]
-
-
-# --- Compact bits and the PoW boundary ------------------------------------------------------------
-
-# Mantissas at the sign bit and on either side of it, at the smallest and largest, and at the
-# bytes a shift for exponents 0..3 keeps or drops.
-EDGE_MANTISSAS = (0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFF, 0x800000, 0x800001, 0xFFFFFF)
-
-
-@st.composite
-def compact_bits(draw: st.DrawFn) -> int:
-    """Compact bits probing every edge: exponents 0..34 (the shifts that fit) and above, mantissas
-    at the sign bit 0x800000 and either side, and any u32."""
-    if draw(st.booleans()):
-        return draw(u32s)
-    exponent = draw(st.integers(0, 3) | st.integers(0, 34) | st.sampled_from([32, 33, 34, 35, 36, 255]) | st.integers(35, 255))
-    mantissa = draw(st.sampled_from(EDGE_MANTISSAS) | st.integers(0, 0xFFFFFF))
-    return exponent << 24 | mantissa
-
-
-@st.composite
-def pow_probes(draw: st.DrawFn) -> tuple[bytes, int]:
-    """(parent hash, bits) at the PoW boundary: the hash at the target, one either side, zero, or
-    any; bits from `compact_bits()`, so a zero target (negative mantissa, exponent past 2^256) is often met."""
-    bits = draw(compact_bits())
-    target = target_from_compact(bits)
-    top = (1 << 256) - 1
-    value = draw(st.sampled_from([target, target - 1, target + 1, 0, 1, top]) | st.integers(0, top))
-    return min(max(value, 0), top).to_bytes(32, "little"), bits
