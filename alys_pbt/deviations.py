@@ -351,6 +351,8 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/approvals.py ApprovalsPort.check_individual",
     ),
     Deviation(
+    Deviation("actors-timer-ties-newest-first", "mutant", "actors", "timers due at the same time become ready newest first", "alys/actors/scheduler.py call_later"),
+    Deviation("actors-idle-runs-past-limit", "mutant", "actors", "run_until_idle takes one step more than its limit", "alys/actors/scheduler.py run_until_idle"),
         "approvals-bits-beyond-n-off-by-one",
         "mutant",
         "approvals",

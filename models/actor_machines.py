@@ -1,4 +1,5 @@
-"""State machines for the V2 actor runtime: mailbox ordering, supervision, and message flows.
+"""State machines for the V2 actor runtime: mailbox ordering, supervision, message flows, and the
+deterministic scheduler every other machine runs on.
 
 Every machine drives the target's runtime through the `actors` component on a deterministic
 scheduler: Hypothesis chooses each send, each processing step, each panic and each tick of
@@ -15,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from alys.actors.scheduler import DeterministicScheduler  # the injectable clock, not the code under test
 from alys_pbt import targets
-from models.actors import MailboxModel, Msg, SupervisorModel
+from models.actors import MailboxModel, Msg, SchedulerModel, SupervisorModel
 from strategies.actors import PRIORITIES, SENDERS, supervision_policies
 
 
@@ -300,3 +301,123 @@ class FlowsMachine(RuleBasedStateMachine):
             if reply.done and reply.error is None:
                 response = reply.value
                 assert all(r >= q for r, q in zip(response, request_clock)) and response != request_clock
+
+
+# What a task does when it runs: nothing, or schedule one more task (soon, or after a delay).
+Then = tuple[str, float] | None
+THEN: st.SearchStrategy[Then] = st.one_of(
+    st.none(),
+    st.tuples(st.just("soon"), st.just(0.0)),
+    st.tuples(st.just("later"), st.sampled_from([-1.0, 0.0, 0.25, 1.0, 2.5])),
+)
+# Few distinct delays and steps, so that timers fall due together and on the dot.
+DELAYS = st.one_of(st.sampled_from([-1.0, 0.0, 0.25, 0.5, 1.0, 2.5]), st.floats(0.0, 5.0))
+TICKS = st.one_of(st.sampled_from([0.0, 0.25, 0.5, 1.0, 3.0]), st.floats(0.0, 5.0))
+
+
+class SchedulerMachine(RuleBasedStateMachine):
+    """The deterministic scheduler (the clock every actor machine trusts) against its model: which
+    task runs at each step, when timers fall due, what the clock reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        actors = targets.current().actors
+        # A target without a scheduler of its own is run on the port's (an injectable clock).
+        self.port = actors.scheduler() if hasattr(actors, "scheduler") else DeterministicScheduler()
+        self.model = SchedulerModel()
+        self.ran: list[int] = []  # task ids in the order the scheduler ran them
+        self.expected: list[int] = []  # in the order the model runs them
+        self.then: dict[int, tuple[str, float, int]] = {}  # task id -> (how, delay, follow-up id)
+        self.tasks = 0
+
+    def _new_task(self, then: Then) -> int:
+        self.tasks += 1
+        task = self.tasks
+        if then is not None:
+            self.tasks += 1
+            self.then[task] = (then[0], then[1], self.tasks)
+        return task
+
+    def _port_task(self, task: int) -> Any:
+        def run() -> None:
+            self.ran.append(task)
+            if task in self.then:
+                how, delay, follow = self.then[task]
+                if how == "soon":
+                    self.port.call_soon(self._port_task(follow))
+                else:
+                    self.port.call_later(delay, self._port_task(follow))
+
+        return run
+
+    def _model_runs(self, task: int | None) -> None:
+        if task is None:
+            return
+        self.expected.append(task)
+        if task in self.then:
+            how, delay, follow = self.then[task]
+            if how == "soon":
+                self.model.call_soon(follow)
+            else:
+                self.model.call_later(delay, follow)
+
+    @rule(then=THEN)
+    def call_soon(self, then: Then) -> None:
+        task = self._new_task(then)
+        note(f"call_soon task {task} (then {then})")
+        self.port.call_soon(self._port_task(task))
+        self.model.call_soon(task)
+
+    @rule(delay=DELAYS, then=THEN)
+    def call_later(self, delay: float, then: Then) -> None:
+        task = self._new_task(then)
+        note(f"call_later({delay}) task {task} (then {then}) at {self.model.time}")
+        self.port.call_later(delay, self._port_task(task))
+        self.model.call_later(delay, task)
+
+    @rule()
+    def step_oldest(self) -> None:
+        task = self.model.take()
+        note(f"step(): model runs {task}")
+        assert self.port.step() is (task is not None), "step() says whether a task ran"
+        self._model_runs(task)
+
+    @rule(index=st.integers(0, 20))
+    def step_at(self, index: int) -> None:
+        task = self.model.take(index)
+        note(f"step({index}): model runs {task}")
+        assert self.port.step(index) is (task is not None), f"step({index}) says whether a task ran"
+        self._model_runs(task)
+
+    @rule(dt=TICKS)
+    def advance(self, dt: float) -> None:
+        note(f"advance({dt})")
+        self.port.advance(dt)
+        self.model.advance(dt)
+
+    @rule(limit=st.one_of(st.none(), st.integers(0, 12)))
+    def run_until_idle(self, limit: int | None) -> None:
+        bound = SchedulerModel.RUNAWAY_LIMIT if limit is None else limit
+        count = 0
+        while self.model.ready and count < bound:
+            self._model_runs(self.model.take())
+            count += 1
+        got = self.port.run_until_idle() if limit is None else self.port.run_until_idle(limit)
+        note(f"run_until_idle({limit}): ran {got}, model {count}")
+        assert got == count, f"run_until_idle({limit}) reports {got} steps, the model ran {count}"
+
+    @invariant()
+    def tasks_run_in_the_designed_order(self) -> None:
+        assert self.ran == self.expected, f"ran {self.ran}, the model {self.expected}"
+
+    @invariant()
+    def nothing_ready_is_lost_or_invented(self) -> None:
+        assert len(self.port.ready) == len(self.model.ready), f"{len(self.port.ready)} ready, model {len(self.model.ready)}"
+
+    @invariant()
+    def the_clock_reads_the_time_advanced(self) -> None:
+        assert self.port.now() == self.model.time, f"now() is {self.port.now()}, {self.model.time} was advanced"
+
+    @invariant()
+    def the_next_timer_is_the_earliest_pending(self) -> None:
+        assert self.port.next_timer() == self.model.next_timer(), f"next_timer() {self.port.next_timer()}"

@@ -128,3 +128,41 @@ class SupervisorModel:
 
     def restarts_done(self, now: float) -> int:
         return sum(1 for t in self.due if t <= now)
+
+
+class SchedulerModel:
+    """A deterministic scheduler as designed: tasks run in the order they became ready, timers
+    become ready by due time (then scheduling order), and time moves only when advanced."""
+
+    RUNAWAY_LIMIT = 1_000_000  # run_until_idle stops after this many steps unless told otherwise
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.ready: list[int] = []  # task ids, in the order they became ready
+        self.timers: list[tuple[float, int, int]] = []  # (due, scheduled as number, task id)
+        self.scheduled = 0
+
+    def call_soon(self, task: int) -> None:
+        self.ready.append(task)
+
+    def call_later(self, delay: float, task: int) -> None:
+        """Due `delay` after now (a negative delay is due now); ready at once if already due."""
+        self.scheduled += 1
+        self.timers.append((self.time + max(delay, 0.0), self.scheduled, task))
+        self._release()
+
+    def _release(self) -> None:
+        due = sorted(t for t in self.timers if t[0] <= self.time)
+        self.timers = [t for t in self.timers if t[0] > self.time]
+        self.ready.extend(task for _, _, task in due)
+
+    def take(self, index: int = 0) -> int | None:
+        """The ready task at `index` (modulo how many are ready), or None when none is ready."""
+        return self.ready.pop(index % len(self.ready)) if self.ready else None
+
+    def advance(self, dt: float) -> None:
+        self.time += dt
+        self._release()
+
+    def next_timer(self) -> float | None:
+        return min(t[0] for t in self.timers) if self.timers else None

@@ -1,8 +1,10 @@
-"""Properties of the V2 actor runtime: the three state machines (models/actor_machines.py), many
-concurrent senders, restart delays, and ordered shutdown."""
+"""Properties of the V2 actor runtime: the state machines (models/actor_machines.py), many
+concurrent senders, restart delays, ordered shutdown, the deterministic scheduler's runaway guard,
+and the runtime on the production (asyncio) scheduler."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -10,11 +12,11 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from alys.actors.scheduler import DeterministicScheduler
+from alys.actors.scheduler import AsyncioScheduler, DeterministicScheduler
 from alys_pbt.killing import kills
 from models import actors as ref
-from models.actor_machines import FlowsMachine, MailboxMachine, SupervisionMachine
-from strategies.actors import restart_strategies, topologies
+from models.actor_machines import FlowsMachine, MailboxMachine, SchedulerMachine, SupervisionMachine
+from strategies.actors import failure_schedules, message_sequences, restart_strategies, topologies
 
 pytestmark = pytest.mark.actors
 
@@ -23,6 +25,7 @@ TestMailboxOrdering = kills("actors-ties-newest-first", "actors-normal-lifo", "a
 ).TestCase
 TestSupervision = kills("actors-restart-count-from-1", "actors-restart-loses-mailbox")(SupervisionMachine).TestCase
 TestMessageFlows = kills("actors-normal-lifo", "actors-restart-loses-mailbox")(FlowsMachine).TestCase
+TestScheduler = kills("actors-timer-ties-newest-first", "actors-idle-runs-past-limit")(SchedulerMachine).TestCase
 
 
 @kills("actors-restart-count-from-1")
@@ -156,3 +159,89 @@ def test_panics_at_chosen_messages_lose_nothing_else(target: Any, data: st.DataO
     for sender, priority, seq in handled:
         assert seq > last.get((sender, priority), 0), f"{sender}#{seq} (p{priority}) out of order"
         last[(sender, priority)] = seq
+
+
+@kills("actors-idle-runs-past-limit")
+@given(offset=st.sampled_from([-1, 0, 1]))
+def test_run_until_idle_stops_a_runaway_task_at_its_default_limit(target: Any, offset: int) -> None:
+    """A task that reschedules itself a million times, less one, or plus one: run_until_idle()
+    runs it up to the default limit of 1,000,000 steps and no further, and says how many ran."""
+    scheduler = target.actors.scheduler()
+    left = [ref.SchedulerModel.RUNAWAY_LIMIT + offset]
+
+    def again() -> None:
+        left[0] -= 1
+        if left[0]:
+            scheduler.call_soon(again)
+
+    scheduler.call_soon(again)
+    ran = scheduler.run_until_idle()
+    expected = min(ref.SchedulerModel.RUNAWAY_LIMIT, ref.SchedulerModel.RUNAWAY_LIMIT + offset)
+    assert ran == expected, f"ran {ran} steps, the limit allows {expected}"
+    assert len(scheduler.ready) == (1 if offset > 0 else 0), "the task past the limit is still ready"
+
+
+def _idle(system: Any) -> bool:
+    """Nothing left to do now: no actor is scheduled or waiting for its restart."""
+    return all(not cell.scheduled and cell.state.name != "RECOVERING" for cell in system.cells.values())
+
+
+@kills("actors-restart-loses-mailbox", "actors-normal-lifo")
+@given(data=st.data())
+def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(target: Any, data: st.DataObject) -> None:
+    """On the production scheduler (a real asyncio loop, only zero delays, so nothing waits on the
+    wall clock): a worker that panics at chosen messages and restarts immediately handles every
+    other message once, in per-sender order within each priority, and answers every ask, with
+    its value or its panic."""
+    from alys.actors.mailbox import Priority
+    from alys.actors.supervision import Immediate, SupervisionPolicy
+    from alys.actors.system import Behaviour
+
+    messages = data.draw(message_sequences(min_size=1, max_size=30), label="messages")
+    poison = data.draw(failure_schedules(messages=len(messages)), label="panics at")
+    handled: list[tuple[str, int, int]] = []
+
+    class Worker(Behaviour):
+        def handle(self, message: Any, ctx: Any) -> Any:
+            index, m = message
+            if index in poison:
+                raise RuntimeError(f"panic on message {index}")
+            handled.append((m.sender, m.priority, m.seq))
+            return index
+
+    loop = asyncio.new_event_loop()
+    try:
+        system = target.actors.system(AsyncioScheduler(loop))
+        system.spawn("worker", Worker, capacity=len(messages), supervision=SupervisionPolicy(Immediate(), 10**6, 1.0))
+        replies = {}
+        for index, m in enumerate(messages):
+            if m.ask:  # an hour: the loop is closed long before, so no ask may time out
+                replies[index] = system.ask("worker", (index, m), timeout=3600.0, sender=m.sender, priority=Priority(m.priority))
+            else:
+                assert system.tell("worker", (index, m), sender=m.sender, priority=Priority(m.priority)) == "accepted"
+
+        async def settle() -> int:
+            turns = 0
+            while not _idle(system) and turns < 10 * len(messages) + 10:
+                await asyncio.sleep(0)  # one turn of the loop: no wall-clock wait
+                turns += 1
+            return turns
+
+        turns = loop.run_until_complete(settle())
+    finally:
+        loop.close()
+    note(f"settled after {turns} turns; handled {handled}")
+    assert _idle(system), f"the worker never settled: {system.lookup('worker').state.name}"
+    assert len(system.lookup("worker").failed) == len(poison)
+    expected = sorted((m.sender, m.priority, m.seq) for i, m in enumerate(messages) if i not in poison)
+    assert sorted(handled) == expected, "every message but the panicking ones is handled once"
+    last: dict[tuple[str, int], int] = {}
+    for sender, priority, seq in handled:
+        assert seq > last.get((sender, priority), 0), f"{sender}#{seq} (p{priority}) out of order"
+        last[(sender, priority)] = seq
+    for index, reply in replies.items():
+        assert reply.done, f"ask {index} was never answered"
+        if index in poison:
+            assert isinstance(reply.error, RuntimeError) and str(reply.error) == f"panic on message {index}", reply
+        else:
+            assert reply.error is None and reply.value == index, reply

@@ -24,6 +24,10 @@ class ActorsPort:
     def mailbox(self, capacity: int, policy: str) -> Mailbox:
         return Mailbox(capacity, policy, self.v)  # type: ignore[arg-type]
 
+    def scheduler(self) -> DeterministicScheduler:
+        """A deterministic scheduler carrying the variant (its seeded mutants)."""
+        return DeterministicScheduler(self.v)
+
     def system(self, scheduler: object) -> ActorSystem:
         return ActorSystem(scheduler, self.v)  # type: ignore[arg-type]
 

@@ -1,5 +1,10 @@
 """Injectable schedulers and clocks: a deterministic one whose next step the caller (Hypothesis)
-chooses, and one on asyncio for production. Neither sleeps on the wall clock in tests."""
+chooses, and one on asyncio for production. Neither sleeps on the wall clock in tests.
+
+Seeded mutants (alys_pbt/deviations.py), off unless a variant carries them:
+`actors-timer-ties-newest-first` (timers due together become ready newest first) and
+`actors-idle-runs-past-limit` (run_until_idle takes one step more than its limit).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import asyncio
 import heapq
 from collections.abc import Callable
 from typing import Protocol
+
+from alys.variant import Variant
 
 Task = Callable[[], None]
 
@@ -20,7 +27,8 @@ class Scheduler(Protocol):
 class DeterministicScheduler:
     """Ready tasks wait until `step(i)` runs the i-th; time moves only by `advance(dt)`."""
 
-    def __init__(self) -> None:
+    def __init__(self, variant: Variant | None = None) -> None:
+        self.v = variant or Variant()
         self.time = 0.0
         self.ready: list[Task] = []
         self._timers: list[tuple[float, int, Task]] = []
@@ -34,7 +42,8 @@ class DeterministicScheduler:
 
     def call_later(self, delay: float, task: Task) -> None:
         self._count += 1
-        heapq.heappush(self._timers, (self.time + max(delay, 0.0), self._count, task))
+        order = -self._count if self.v.on("actors-timer-ties-newest-first") else self._count
+        heapq.heappush(self._timers, (self.time + max(delay, 0.0), order, task))
         self._release()
 
     def _release(self) -> None:
@@ -57,8 +66,11 @@ class DeterministicScheduler:
         return self._timers[0][0] if self._timers else None
 
     def run_until_idle(self, limit: int = 1_000_000) -> int:
-        """Run ready tasks, oldest first (a fair schedule), until none is ready."""
+        """Run ready tasks, oldest first (a fair schedule), until none is ready or `limit` have run
+        (a guard against a task that reschedules itself forever); returns how many ran."""
         steps = 0
+        if self.v.on("actors-idle-runs-past-limit"):
+            limit += 1
         while self.ready and steps < limit:
             self.step(0)
             steps += 1

@@ -1,0 +1,439 @@
+"""Mutation testing of the port (`alys/`) with mutmut, one module at a time, and its report.
+
+    python -m alys_pbt.mutation run alys/actors/mailbox.py [MODULE ...] [--tests T ...]
+    python -m alys_pbt.mutation report     # docs/mutation.md from the recorded results
+    python -m alys_pbt.mutation check      # what the report still lacks (exit 1 if anything)
+    python -m alys_pbt.mutation draft      # TOML stubs for survivors not yet accounted for
+
+`run` mutates MODULE in a scratch copy of the project (`.mutation/<module>/`, mutmut's `mutants/`
+inside it) and runs, for each mutant, only the tests that answer the module (pyproject.toml
+`[tool.alys-pbt.mutation.tests]`, or `--tests`) with one child process. Pass 1 is on target
+`alys-fixed`: every quirk off, so no strict xfail masks a mutant. Pass 2 re-runs the survivors on
+target `alys`: a mutant inside a quirk's own branch shows only there (the strict xfail passes).
+The outcome of every mutant, and the diff of every survivor, goes to docs/mutation-results.json,
+with the commit and the module's SHA-256 it was measured at.
+
+Every survivor must be accounted for, by mutant name and diff: shown equivalent in
+docs/mutation-equivalents.toml (`[[equivalent]]`: module, mutant, diff, why) or left open in
+docs/mutation-open.toml (`[[open]]`: module, mutant, diff, answer: the property or generator that
+should kill it). A module not measured yet has a reason in docs/mutation-open.toml `[not-run]`.
+The score of a module is killed / (mutants - equivalent), computed, never written by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+RESULTS = DOCS / "mutation-results.json"
+EQUIVALENTS = DOCS / "mutation-equivalents.toml"
+OPEN = DOCS / "mutation-open.toml"
+REPORT = DOCS / "mutation.md"
+WORK = ROOT / ".mutation"
+# What a scratch copy links to: the port, the suite, its tests (mutmut copies them into mutants/).
+LINKED = ("alys", "alys_pbt", "models", "strategies", "properties", "tests", "conftest.py")
+PASSES = ("alys-fixed", "alys")
+
+# mutmut's exit codes (mutmut/stats.py status_by_exit_code), folded into what the report counts.
+KILLED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
+SURVIVED = frozenset({"survived", "no tests", "suspicious"})
+EXCLUDED = frozenset({"skipped"})
+
+
+class MutationError(RuntimeError):
+    """A mutmut run that did not finish, or a module it cannot mutate."""
+
+
+# --- the modules and the tests that answer them -------------------------------------------------
+def modules(root: Path = ROOT) -> list[str]:
+    """Every module of the port, as a path relative to the project root."""
+    return sorted(p.relative_to(root).as_posix() for p in (root / "alys").rglob("*.py"))
+
+
+def _pyproject(root: Path = ROOT) -> dict[str, Any]:
+    return tomllib.loads((root / "pyproject.toml").read_text())
+
+
+def tests_for(module: str, root: Path = ROOT) -> list[str]:
+    """The tests that answer `module`: the first matching glob of [tool.alys-pbt.mutation.tests]."""
+    table: dict[str, list[str]] = _pyproject(root)["tool"]["alys-pbt"]["mutation"]["tests"]
+    for pattern, tests in table.items():
+        if fnmatch.fnmatchcase(module, pattern):
+            return list(tests)
+    raise MutationError(f"no tests answer {module}: add it to [tool.alys-pbt.mutation.tests] in pyproject.toml")
+
+
+# --- running mutmut --------------------------------------------------------------------------------
+def _scratch(module: str, tests: Sequence[str], work: Path, root: Path) -> Path:
+    """A fresh scratch project for one module: links to the sources, a pyproject naming the module."""
+    scratch = work / module.replace("/", "__").removesuffix(".py")
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    for name in LINKED:
+        (scratch / name).symlink_to(root / name)
+    text = (root / "pyproject.toml").read_text()
+    # Keep pytest's settings, replace mutmut's selection: this module, these tests.
+    head, _, _ = text.partition("[tool.mutmut]")
+    cfg = _pyproject(root)["tool"]["mutmut"]
+    cfg = {**cfg, "only_mutate": [module], "pytest_add_cli_args_test_selection": list(tests)}
+    lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in cfg.items()]
+    (scratch / "pyproject.toml").write_text(head + "\n".join(lines) + "\n")
+    return scratch
+
+
+def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_", "ALYS_"))}
+    # ci profile: each test seeded from its node id, so a run repeats; the database lives in the
+    # scratch copy (alys_pbt is copied into mutants/), never in the project's own.
+    env.update(ALYS_TARGET=target, HYPOTHESIS_PROFILE="ci", PYTHONHASHSEED="0")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # `mutmut run`, as its console script starts it (python -m would import mutmut twice).
+    code = "import sys; from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()"
+    with log.open("a") as out:
+        out.write(f"\n=== mutmut {' '.join(args)} on target {target}\n")
+        out.flush()
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=scratch, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    if done.returncode != 0:
+        raise MutationError(f"mutmut {' '.join(args)} failed (exit {done.returncode}); see {log}")
+
+
+def _statuses(scratch: Path, module: str) -> dict[str, str]:
+    meta = json.loads((scratch / "mutants" / f"{module}.meta").read_text())
+    from mutmut.stats import status_by_exit_code
+
+    return {name: status_by_exit_code[code] for name, code in sorted(meta["exit_code_by_key"].items())}
+
+
+def diffs(scratch: Path, module: str, names: Iterable[str]) -> dict[str, list[str]]:
+    """The changed lines of each named mutant (mutmut's unified diff, without its headers)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    old = Path.cwd()
+    os.chdir(scratch)
+    try:
+        return {name: changed_lines(get_diff_for_mutant(name, path=module)) for name in names}
+    finally:
+        os.chdir(old)
+
+
+def changed_lines(diff: str) -> list[str]:
+    return [
+        line.rstrip()
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_module(
+    module: str,
+    *,
+    tests: Sequence[str] | None = None,
+    max_children: int = 1,
+    passes: Sequence[str] = PASSES,
+    work: Path = WORK,
+    root: Path = ROOT,
+) -> dict[str, Any]:
+    """Mutate one module, pass by pass; the record that goes to docs/mutation-results.json."""
+    if module not in modules(root):
+        raise MutationError(f"{module} is not a module of alys/ (one of: {', '.join(modules(root))})")
+    tests = list(tests) if tests else tests_for(module, root)
+    scratch = _scratch(module, tests, work, root)
+    log = scratch / "mutmut.log"
+    killed_on: dict[str, str] = {}
+    for number, target in enumerate(passes):
+        if number == 0:
+            _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log)
+        else:
+            alive = [name for name, status in _statuses(scratch, module).items() if status == "survived"]
+            if not alive:
+                break
+            _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log)
+        for name, status in _statuses(scratch, module).items():
+            if status in KILLED and name not in killed_on:
+                killed_on[name] = target
+    statuses = _statuses(scratch, module)
+    unchecked = [name for name, status in statuses.items() if status not in KILLED | SURVIVED | EXCLUDED]
+    if unchecked:
+        raise MutationError(f"{len(unchecked)} mutants of {module} were not checked: {unchecked[:3]}; see {log}")
+    survivors = [name for name, status in statuses.items() if status in SURVIVED]
+    status_on = dict(statuses)
+    commit = _git(root, "rev-parse", "--short=12", "HEAD")
+    return {
+        "commit": commit,
+        "dirty": bool(_git(root, "status", "--porcelain", "--", module)),
+        "source_sha256": sha256(root / module),
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "tests": tests,
+        "passes": list(passes),
+        "mutants": {name: status_on[name] for name in sorted(statuses)},
+        "killed_on": {name: killed_on[name] for name in sorted(killed_on)},
+        "survivors": diffs(scratch, module, survivors),
+    }
+
+
+# --- the recorded results, the accounts of survivors, the report ---------------------------------
+def load_results(path: Path = RESULTS) -> dict[str, dict[str, Any]]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_results(results: dict[str, dict[str, Any]], path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(results.items())), indent=1, ensure_ascii=False) + "\n")
+
+
+@frozen
+class Account:
+    """One survivor, accounted for: equivalent (`why`) or open (`answer`)."""
+
+    kind: str  # "equivalent" or "open"
+    module: str
+    mutant: str
+    diff: tuple[str, ...]
+    text: str  # why it is equivalent, or the property or generator that should answer it
+
+
+def load_accounts(equivalents: Path = EQUIVALENTS, open_: Path = OPEN) -> list[Account]:
+    accounts = []
+    for path, kind, key in ((equivalents, "equivalent", "why"), (open_, "open", "answer")):
+        data = tomllib.loads(path.read_text()) if path.exists() else {}
+        for entry in data.get(kind, []):
+            accounts.append(
+                Account(kind, entry["module"], entry["mutant"], tuple(changed_lines(entry["diff"])), entry.get(key, ""))
+            )
+    return accounts
+
+
+def load_not_run(open_: Path = OPEN) -> dict[str, str]:
+    data = tomllib.loads(open_.read_text()) if open_.exists() else {}
+    return dict(data.get("not-run", {}))
+
+
+@frozen
+class Row:
+    module: str
+    total: int
+    killed: int
+    survived: int
+    equivalent: int
+    open: int
+    skipped: int
+
+    @property
+    def score(self) -> float | None:
+        """Killed over the mutants that can be killed (equivalent and skipped ones excluded)."""
+        judged = self.total - self.equivalent - self.skipped
+        return None if judged == 0 else self.killed / judged
+
+
+def row(module: str, record: dict[str, Any], accounts: Sequence[Account]) -> Row:
+    statuses = record["mutants"].values()
+    mine = [a for a in accounts if a.module == module and a.mutant in record["survivors"]]
+    return Row(
+        module=module,
+        total=len(record["mutants"]),
+        killed=sum(s in KILLED for s in statuses),
+        survived=sum(s in SURVIVED for s in statuses),
+        equivalent=sum(a.kind == "equivalent" for a in mine),
+        open=sum(a.kind == "open" for a in mine),
+        skipped=sum(s in EXCLUDED for s in statuses),
+    )
+
+
+def problems(
+    results: dict[str, dict[str, Any]],
+    accounts: Sequence[Account],
+    not_run: dict[str, str],
+    all_modules: Sequence[str],
+) -> list[str]:
+    """Everything that keeps the report from being complete and consistent."""
+    found = []
+    for module in all_modules:
+        if module in results and module in not_run:
+            found.append(f"{module}: both measured and listed as not run")
+        elif module not in results and not not_run.get(module, "").strip():
+            found.append(f"{module}: neither measured nor listed as not run, with a reason")
+    for module in results:
+        if module not in all_modules:
+            found.append(f"{module}: measured, but no longer a module of alys/")
+    by_key = {}
+    for account in accounts:
+        key = (account.module, account.mutant)
+        if key in by_key:
+            found.append(f"{account.mutant}: accounted for twice")
+        by_key[key] = account
+        if not account.text.strip():
+            what = "why it is equivalent" if account.kind == "equivalent" else "the property or generator to answer it"
+            found.append(f"{account.mutant}: {account.kind} without {what}")
+    for module, record in results.items():
+        for mutant, diff in record["survivors"].items():
+            account = by_key.get((module, mutant))
+            if account is None:
+                found.append(f"{mutant} ({module}) survived and is neither shown equivalent nor open")
+            elif list(account.diff) != changed_lines("\n".join(diff)):
+                found.append(f"{mutant}: the account's diff is not the survivor's (the module changed?)")
+    for (module, mutant), account in by_key.items():
+        if mutant not in results.get(module, {}).get("survivors", {}):
+            found.append(f"{mutant}: accounted for ({account.kind}) but not a recorded survivor of {module}")
+    return found
+
+
+def _pct(score: float | None) -> str:
+    return "n/a" if score is None else f"{100 * score:.1f}%"
+
+
+def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_run: dict[str, str]) -> str:
+    """docs/mutation.md: per module the counts and the score, then every survivor's account."""
+    rows = [row(module, record, accounts) for module, record in sorted(results.items())]
+    out = [
+        "# Mutation testing of the port",
+        "",
+        "Generated by `python -m alys_pbt.mutation report` from `docs/mutation-results.json` (written by",
+        "`python -m alys_pbt.mutation run MODULE`), `docs/mutation-equivalents.toml` and",
+        "`docs/mutation-open.toml`; `tests/test_mutation_report.py` checks that it is complete and current.",
+        "Do not edit by hand.",
+        "",
+        "Each module is mutated by mutmut and its mutants run against the tests that answer it",
+        "(pyproject.toml `[tool.alys-pbt.mutation.tests]`): on target `alys-fixed` first (every quirk",
+        "off, so no strict xfail hides a mutant), then the survivors again on target `alys` (the quirks'",
+        "own branches). Score = killed / (mutants - equivalent - skipped). \"Survived\" counts mutants no",
+        "selected test covers (mutmut's \"no tests\") too. Figures are a snapshot at the commit named:",
+        "modules under active change are measured again with `run`.",
+        "",
+        "| module | measured at | mutants | killed | killed on `alys` | survived | equivalent | open | score |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        record = results[r.module]
+        at = record["commit"] + (" + local changes" if record["dirty"] else "")
+        on_alys = sum(target == "alys" for target in record["killed_on"].values())
+        out.append(
+            f"| `{r.module}` | {at} | {r.total} | {r.killed} | {on_alys} | {r.survived} | {r.equivalent} "
+            f"| {r.open} | {_pct(r.score)} |"
+        )
+    total = Row("all", *(sum(getattr(r, f) for r in rows) for f in ("total", "killed", "survived", "equivalent", "open", "skipped")))
+    out.append(
+        f"| **all measured** | | {total.total} | {total.killed} | "
+        f"{sum(t == 'alys' for rec in results.values() for t in rec['killed_on'].values())} | {total.survived} "
+        f"| {total.equivalent} | {total.open} | {_pct(total.score)} |"
+    )
+    if not_run:
+        out += ["", "## Not run yet", ""]
+        out += [f"* `{module}`: {reason.strip()}" for module, reason in sorted(not_run.items())]
+    out += ["", "## Tests that answer each module", ""]
+    for module, record in sorted(results.items()):
+        out.append(f"* `{module}` ({record['measured']}): " + ", ".join(f"`{t}`" for t in record["tests"]))
+    for kind, title, label in (
+        ("open", "Open survivors: the property or generator that should kill each", "answer"),
+        ("equivalent", "Equivalent mutants (excluded from the score)", "why"),
+    ):
+        out += ["", f"## {title}", ""]
+        chosen = [a for a in accounts if a.kind == kind]
+        if not chosen:
+            out.append("None.")
+        for module in sorted({a.module for a in chosen}):
+            out += [f"### `{module}`", ""]
+            for a in sorted((a for a in chosen if a.module == module), key=lambda a: _natural(a.mutant)):
+                status = results.get(module, {}).get("mutants", {}).get(a.mutant, "?")
+                out += [f"* `{a.mutant.rpartition('.')[2]}` ({status}); {label}: {' '.join(a.text.split())}", ""]
+                out += ["  ```diff", *(f"  {line}" for line in a.diff), "  ```", ""]
+        while out[-1] == "":
+            out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _natural(name: str) -> tuple[str, int]:
+    stem, _, number = name.rpartition("_")
+    return (stem, int(number)) if number.isdigit() else (name, 0)
+
+
+def draft(results: dict[str, dict[str, Any]], accounts: Sequence[Account]) -> str:
+    """TOML stubs for the survivors no account covers yet (to be filled in and moved by hand)."""
+    known = {(a.module, a.mutant) for a in accounts}
+    out = []
+    for module, record in sorted(results.items()):
+        for mutant, diff in sorted(record["survivors"].items(), key=lambda kv: _natural(kv[0])):
+            if (module, mutant) not in known:
+                out += [
+                    "[[open]]",
+                    f'module = "{module}"',
+                    f'mutant = "{mutant}"',
+                    "diff = '''",
+                    *diff,
+                    "'''",
+                    'answer = ""',
+                    "",
+                ]
+    return "\n".join(out)
+
+
+# --- command line ----------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m alys_pbt.mutation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="mutate modules of alys/ and record the outcome")
+    run_p.add_argument("modules", nargs="+", help="e.g. alys/actors/mailbox.py (globs: 'alys/actors/*.py')")
+    run_p.add_argument("--tests", nargs="+", help="the tests to run (default: pyproject's table)")
+    run_p.add_argument("--max-children", type=int, default=1, help="mutmut worker processes (default 1)")
+    run_p.add_argument("--results", type=Path, default=RESULTS, help="results file (default docs/mutation-results.json)")
+    sub.add_parser("report", help="write docs/mutation.md")
+    sub.add_parser("check", help="list what keeps the report from being complete")
+    sub.add_parser("draft", help="print TOML stubs for unaccounted survivors")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        chosen = [m for pattern in args.modules for m in modules() if fnmatch.fnmatchcase(m, pattern)]
+        if not chosen:
+            parser.error(f"no module of alys/ matches {' '.join(args.modules)}")
+        for module in chosen:
+            print(f"mutating {module} ...", flush=True)
+            record = run_module(module, tests=args.tests, max_children=args.max_children)
+            results = load_results(args.results)
+            results[module] = record
+            save_results(results, args.results)
+            r = row(module, record, load_accounts())
+            print(f"  {r.total} mutants, {r.killed} killed, {r.survived} survived, score {_pct(r.score)}", flush=True)
+        return 0
+    results, accounts, not_run = load_results(), load_accounts(), load_not_run()
+    if args.command == "report":
+        REPORT.write_text(render(results, accounts, not_run))
+        print(f"wrote {REPORT.relative_to(ROOT)}")
+        return 0
+    if args.command == "draft":
+        print(draft(results, accounts))
+        return 0
+    found = problems(results, accounts, not_run, modules())
+    print("\n".join(found) if found else "complete: every module measured or excused, every survivor accounted for")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
