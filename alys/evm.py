@@ -41,8 +41,8 @@ class BadSignature(ValueError):
 class _Items:
     """The items of one RLP list (or of the whole input), read in order with their types."""
 
-    def __init__(self, buf: bytes, at: int, end: int) -> None:
-        self.buf, self.at, self.end = buf, at, end
+    def __init__(self, buf: bytes, at: int, end: int, lax: bool = False) -> None:
+        self.buf, self.at, self.end, self.lax = buf, at, end, lax  # lax: the seeded leading-zero mutant
 
     def _header(self) -> tuple[bool, int, int]:
         """alloy-rlp Header::decode: (is a list, payload start, payload length), canonical only."""
@@ -82,7 +82,7 @@ class _Items:
 
     def uint(self, what: str, bits: int = 256) -> int:
         raw = self.string(what)
-        if raw[:1] == b"\x00":
+        if raw[:1] == b"\x00" and not self.lax:
             raise MalformedRlp(f"{what}: an integer with leading zeros (non-canonical)")
         if len(raw) * 8 > bits:
             raise MalformedRlp(f"{what}: {len(raw)} bytes do not fit a u{bits}")
@@ -92,7 +92,7 @@ class _Items:
         is_list, start, size = self._header()
         if not is_list:
             raise MalformedRlp(f"{what}: a string where a list belongs")
-        return _Items(self.buf, start, start + size)
+        return _Items(self.buf, start, start + size, self.lax)
 
     def done(self, what: str) -> None:
         if self.at != self.end:
@@ -132,12 +132,13 @@ def _address(items: _Items) -> None:
         raise MalformedRlp("`to` is neither empty nor 20 bytes")
 
 
-def decode(raw: bytes) -> Decoded:
+def decode(raw: bytes, variant: Variant | None = None) -> Decoded:
     """The transaction's fields, or MalformedRlp (or BadSignature for a y parity above 1)."""
+    lax = variant is not None and variant.on("evm-rlp-accepts-leading-zeros")
     if not raw or len(raw) > MAX_TX_BYTES:
         raise MalformedRlp(f"{len(raw)} bytes: empty or over the {MAX_TX_BYTES}-byte limit")
     if raw[0] == 2:
-        outer = _Items(raw, 1, len(raw))
+        outer = _Items(raw, 1, len(raw), lax)
         fields = outer.list("type-2 transaction")
         outer.done("type-2 transaction")
         first = fields.at
@@ -162,7 +163,7 @@ def decode(raw: bytes) -> Decoded:
             raise BadSignature(f"y parity {parity}")
         return Decoded(2, gas, 0, tip, cap, parity, r, s, chain_id, signed)
     if raw[0] >= 0xC0:
-        outer = _Items(raw, 0, len(raw))
+        outer = _Items(raw, 0, len(raw), lax)
         fields = outer.list("legacy transaction")
         outer.done("legacy transaction")
         first = fields.at
@@ -190,7 +191,7 @@ def _digest(tx: Decoded, variant: Variant) -> bytes:
 
 def recover_sender(raw: bytes, variant: Variant) -> bytes:
     """The signer's 20-byte address, or MalformedRlp / BadSignature (no memo)."""
-    tx = decode(raw)
+    tx = decode(raw, variant)
     high_s_ok = variant.on("evm-accepts-high-s")
     r, s, parity = tx.r, tx.s, tx.parity
     if not (0 < r < N and 0 < s < N and (high_s_ok or s <= N // 2)) or parity not in (0, 1):

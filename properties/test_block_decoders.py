@@ -1,0 +1,246 @@
+"""Decoders on structure-aware bad input, imports that are all or nothing, memos against their
+unmemoized path, and every limit on what a node accepts probed at, below and past it (issue 14)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
+
+import attrs
+import msgpack
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from alys_pbt.killing import kills
+from alys_pbt.verdict import verdict
+from models import blocks, bls, evm
+from models.approvals import AggregateApproval
+from models.chain import ChainSpec
+from models.chain_machine import FEDERATION_SPK
+from strategies.blocks import CATALOGUE, ChainBuilder, signed_blocks
+from strategies.evm import evm_transactions, secp256k1_secrets
+from strategies.federation import keyrings
+from strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS, malformed_transactions, malformed_wire_blocks
+
+pytestmark = pytest.mark.blocks
+
+
+@contextmanager
+def recursion_limit(limit: int = 1000) -> Iterator[None]:
+    """The interpreter's default limit (py_ecc raises it at import): a decoder must not need more."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def judged(action: Callable[[], object]) -> str:
+    with recursion_limit():
+        return verdict(action)
+
+
+def reference_bytes(signed: Any) -> bytes:
+    """The reference's encoding of any decoded block (the target's objects read by attribute)."""
+    approval = AggregateApproval(tuple(signed.signature.bits), signed.signature.signature)
+    return blocks.block_to_bytes(SimpleNamespace(message=signed.message, signature=approval))  # type: ignore[arg-type]
+
+
+# --- decoders -------------------------------------------------------------------------------------
+
+
+@kills("chain-wire-form-lenient", "chain-block-decode-ignores-trailing")
+@pytest.mark.parametrize("way", WIRE_WAYS)
+@given(data=st.data())
+def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(target: Any, way: str, data: st.DataObject) -> None:
+    """A valid block's tree broken in one way: DecodeError from the reference and the target, in
+    bounded depth (recursion limit 1000), or the same block from both."""
+    raw, way = data.draw(malformed_wire_blocks(ways=(way,)), label="bad block")
+    note(f"{way}: {len(raw)} bytes")
+    expected = judged(lambda: blocks.block_from_bytes(raw))
+    assert expected in ("ok", "DecodeError"), f"the reference raised {expected}"
+    got = judged(lambda: target.chain.decode_block(raw))
+    assert got == expected, f"{way}: target {got}, reference {expected}"
+    if got == "ok":
+        assert reference_bytes(target.chain.decode_block(raw)) == raw
+
+
+@kills("evm-rlp-accepts-leading-zeros")
+@pytest.mark.parametrize("way", RLP_WAYS)
+@given(data=st.data())
+def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_input(target: Any, way: str, data: st.DataObject) -> None:
+    """A signed transaction's tree broken in one way: MalformedRlp (or BadSignature) from both
+    stacks, never a crash, whatever the nesting, and no fee for it."""
+    raw, way = data.draw(malformed_transactions(ways=(way,)), label="bad transaction")
+    note(f"{way}: {len(raw)} bytes")
+    expected = judged(lambda: evm.sender(evm.decode(raw)))
+    assert expected in ("ok", "MalformedRlp", "BadSignature"), f"the reference raised {expected}"
+    assert judged(lambda: target.chain.transaction_sender(raw)) == expected
+    with recursion_limit():
+        fee = evm.block_fees([raw], 7)
+    assert fee == 0 or expected == "ok"
+
+
+# --- imports are all or nothing -------------------------------------------------------------------
+
+
+def node_state(node: Any) -> dict[str, Any]:
+    """Everything the node exposes of what it persists."""
+    return {
+        "head": node.head, "head_height": node.head_height, "finalized_height": node.finalized_height,
+        "latest_pow": node.latest_pow, "stored": frozenset(node.stored), "by_height": dict(node.by_height),
+    }
+
+
+@st.composite
+def grown_nodes(draw: st.DrawFn, target: Any) -> tuple[ChainBuilder, Any]:
+    b = bls.backend()
+    keyring = draw(keyrings(b, n=st.integers(2, 4)), label="authorities")
+    spec = ChainSpec(keyring.public_keys, (b"\x0f" * 20,), FEDERATION_SPK, max_blocks_without_pow=5)
+    builder = ChainBuilder(spec, keyring, b)
+    node = target.chain.node(spec, builder.genesis, builder.bitcoin)
+    for pow in draw(st.lists(st.booleans(), min_size=1, max_size=4), label="blocks (True: with PoW)"):
+        c = builder.chain
+        signed = builder.next_block(pow=c.head_height > c.finalized_height and (pow or c.head_height - c.finalized_height >= 4))
+        builder.accept(signed)
+        node.process_block(signed)
+    return builder, node
+
+
+@kills("chain-import-moves-head-early")
+@pytest.mark.parametrize("corruption", [c.name for c in CATALOGUE if c.name != "missing-required-pow"])
+@given(data=st.data())
+def test_a_refused_block_changes_nothing(target: Any, corruption: str, data: st.DataObject) -> None:
+    """Whatever process_block raises on, head, finalization, the store, the height index and the
+    latest PoW block are as before, and the next valid block imports as on a node that never saw it."""
+    builder, node = data.draw(grown_nodes(target), label="chain")
+    c = next(x for x in CATALOGUE if x.name == corruption)
+    if not c.applicable(builder):
+        return  # this chain cannot show the corruption alone
+    before = node_state(node)
+    bad = c.apply(builder, data.draw)
+    got = verdict(lambda: node.process_block(bad))
+    note(f"{corruption}: {got}")
+    if got != "ok":
+        assert node_state(node) == before, f"{corruption} raised {got} and changed the node"
+        good = builder.next_block()
+        builder.accept(good)
+        assert verdict(lambda: node.process_block(good)) == "ok"
+        assert node.head == builder.chain.head
+
+
+@kills("chain-import-moves-head-early")
+@given(data=st.data())
+def test_a_block_whose_transactions_the_el_refuses_imports_whole(target: Any, data: st.DataObject) -> None:
+    """Structure-aware bad transactions in a valid block: imported (they are opaque to consensus)
+    and earning nothing, or the block refused with nothing changed; never half of it."""
+    builder, node = data.draw(grown_nodes(target), label="chain")
+    txs = [data.draw(malformed_transactions(ways=("list-as-integer", "deep-nesting", "integer-with-leading-zero", "huge-count")))[0] for _ in range(2)]
+    before = node_state(node)
+    signed = builder.next_block(transactions=txs)
+    too_few = data.draw(st.booleans(), label="too few approvals")
+    if too_few:
+        n = builder.keyring.n
+        signed = builder.sign(signed.message, [signed.message.slot % n])  # the author alone: n >= 2 needs more
+    expected = verdict(lambda: builder.accept(signed))
+    with recursion_limit():
+        got = verdict(lambda: node.process_block(signed))
+    assert got == expected
+    if got != "ok":
+        assert node_state(node) == before
+    else:
+        assert node.head == builder.chain.head
+
+
+# --- memos against their unmemoized path ----------------------------------------------------------
+
+
+@kills("evm-sender-cache-key-omits-signature")
+@given(data=st.data())
+def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(target: Any, data: st.DataObject) -> None:
+    """One payload signed by several keys, bad signatures over it, and repeats, in any order: the
+    target (which may memoize) names the sender the reference recovers every time afresh."""
+    tx = data.draw(evm_transactions(signed=False), label="payload")
+    signed = [evm.sign(tx, data.draw(secp256k1_secrets, label="signer")) for _ in range(data.draw(st.integers(2, 3)))]
+    raws = [s.to_bytes() for s in signed]
+    first = signed[0]
+    high_s = attrs.evolve(first, s=evm.SECP256K1_N - first.s)
+    raws.append(high_s.to_bytes())  # the same digest, a signature EIP-2 forbids
+    order = data.draw(st.lists(st.sampled_from(raws), min_size=4, max_size=10), label="queries")
+    for raw in order:
+        expected = verdict(lambda: evm.sender(evm.decode(raw)))
+        got = verdict(lambda: target.chain.transaction_sender(raw))
+        assert got == expected
+        if expected == "ok":
+            assert target.chain.transaction_sender(raw) == evm.sender(evm.decode(raw))
+
+
+# --- every limit at, below and past it --------------------------------------------------------------
+
+
+def _with_list(raw: bytes, path: tuple[int, ...], items: list[Any]) -> bytes:
+    tree = msgpack.unpackb(raw, raw=False)
+    node = tree
+    for i in path[:-1]:
+        node = node[i]
+    node[path[-1]] = items
+    return msgpack.packb(tree, use_bin_type=True)
+
+
+def _exactly(raw: bytes, size: int) -> bytes:
+    """The block grown to exactly `size` bytes by two more transactions: an empty one ("0x", three
+    bytes, to set the parity) and one of zeros (two hex digits per byte)."""
+    tree = msgpack.unpackb(raw, raw=False)
+    txs = tree[0][3][13]
+    for empties in (0, 1):
+        grown = [*txs, *(["0x"] * empties), "0x"]
+        tree[0][3][13] = grown
+        fixed = len(msgpack.packb(tree, use_bin_type=True))
+        for header in (0, 1, 2, 4):  # extra bytes a longer string header takes
+            digits = size - fixed - header
+            if digits >= 0 and digits % 2 == 0:
+                grown[-1] = "0x" + "00" * (digits // 2)
+                packed = msgpack.packb(tree, use_bin_type=True)
+                if len(packed) == size:
+                    return packed
+        tree[0][3][13] = txs
+    raise AssertionError(f"cannot grow a {len(raw)}-byte block to {size} bytes")
+
+
+LIMITS: dict[str, Callable[[bytes, int], bytes]] = {
+    # name: build a block with `delta` items / bytes around the limit (0: exactly at it)
+    "withdrawals": lambda raw, d: _with_list(raw, (0, 3, 14), [["0", "0", "0x" + "0a" * 20, "1"]] * (blocks.MAX_WITHDRAWALS + d)),
+    "extra-data": lambda raw, d: _with_list(raw, (0, 3, 10), "0x" + "ee" * (blocks.MAX_EXTRA_DATA + d)),  # type: ignore[arg-type]
+    "transactions": lambda raw, d: _with_list(raw, (0, 3, 13), ["0x"] * (blocks.MAX_TRANSACTIONS + d)),
+    "logs-bloom": lambda raw, d: _with_list(raw, (0, 3, 4), "0x" + "00" * (blocks.LOGS_BLOOM_BYTES + d)),  # type: ignore[arg-type]
+}
+
+
+@kills("chain-withdrawals-limit-off-by-one")
+@pytest.mark.parametrize("limit", list(LIMITS))
+@given(block=signed_blocks(length=st.integers(1, 2), forks=st.just(0)), delta=st.sampled_from([-1, 0, 1]))
+def test_every_count_limit_holds_at_below_and_past_it(target: Any, limit: str, block: Any, delta: int) -> None:
+    """One below, at and one past each limit on what the wire form holds: the reference and the
+    target agree, and the limit itself decides (at it: accepted unless exact; past it: refused)."""
+    raw = LIMITS[limit](blocks.block_to_bytes(block), delta)
+    expected = verdict(lambda: blocks.block_from_bytes(raw))
+    exact = limit == "logs-bloom"
+    assert expected == ("ok" if delta == 0 or (delta < 0 and not exact) else "DecodeError")
+    assert verdict(lambda: target.chain.decode_block(raw)) == expected, f"{limit} {delta:+d}"
+
+
+@kills("chain-block-size-limit-off-by-one")
+@given(block=signed_blocks(length=st.integers(1, 2), forks=st.just(0)), delta=st.sampled_from([-1, 0, 1]))
+def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any, delta: int) -> None:
+    """Valid blocks of exactly MAX_BLOCK_BYTES - 1, MAX_BLOCK_BYTES and MAX_BLOCK_BYTES + 1 bytes:
+    the reference and the target accept the first two and refuse the third."""
+    raw = _exactly(blocks.block_to_bytes(block), blocks.MAX_BLOCK_BYTES + delta)
+    expected = verdict(lambda: blocks.block_from_bytes(raw))
+    assert expected == ("ok" if delta <= 0 else "DecodeError")
+    got = verdict(lambda: target.chain.decode_block(raw))
+    assert got == expected, f"{len(raw)} bytes: target {got}, reference {expected}"
