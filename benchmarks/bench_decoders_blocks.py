@@ -61,7 +61,7 @@ def block_inputs() -> dict[str, bytes]:
         "16,384 empty transactions (the limit)": block_with((0, 3, 13), ["0x"] * blocks.MAX_TRANSACTIONS),
         "16,385 empty transactions": block_with((0, 3, 13), ["0x"] * (blocks.MAX_TRANSACTIONS + 1)),
         "10 MB of 3.4 million empty transactions": block_with((0, 3, 13), ["0x"] * 3_400_000),
-        "1 MiB of 65,536-item arrays of empty arrays": block_with((0, 6), [[[]] * 16] * 58_000),
+        "1 MiB of 65,536-item arrays of empty arrays": block_with((0, 6), [[[]] * 16] * 55_000),
         "a peg-out with 480,000 witness bytes": block_with((0, 6), [witness_tx]),
         "65,536 peg-in pairs (over 1 MiB)": block_with((0, 4), [[b"\x00" * 32, b"\x00" * 32]] * 65_536),
         "15,000 peg-in pairs": block_with((0, 4), [[b"\x00" * 32, b"\x00" * 32]] * 15_000),
