@@ -27,6 +27,7 @@ QUIRKS: frozenset[str] = frozenset(
         "approvals-padded-bits-count",
         "federation-early-approvals-lost",
         "federation-replace-drops-approvals",
+        "approvals-authorities-beyond-bitlist",
         "actors-capacity-unenforced",
         "actors-restart-limit-hardcoded",
         "actors-delayed-restarts-never-fire",

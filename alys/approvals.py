@@ -6,7 +6,10 @@ Quirks (on in target `alys`):
 * `federation-early-approvals-lost`: approvals for an unknown block are parked under height 0, each
   overwriting the last, and never merged when the block arrives;
 * `federation-replace-drops-approvals`: one candidate per height; a higher-slot block replaces it
-  and the approvals gathered so far, and later approvals of the replaced block, are dropped.
+  and the approvals gathered so far, and later approvals of the replaced block, are dropped;
+* `approvals-authorities-beyond-bitlist`: a federation of more than 15 is taken as it is, but
+  the BitList<U15> refuses the approvals of authorities 15 and above (UnknownAuthority), after
+  their signatures verified.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ class InvalidSignature(ApprovalError):
 
 class BadSignature(ApprovalError):
     pass
+
+
+class TooManyAuthorities(ApprovalError):
+    """More authorities than BitList<U15> can count (the secure rule; the node has no such check)."""
 
 
 class Aggregate:
@@ -105,8 +112,16 @@ class ApprovalsPort:
                 raise BadSignature("undecodable aggregate signature") from None
         return self._majority(aggregate, authorities, message)
 
+    def _check_size(self, n: int) -> None:
+        # Quirk approvals-authorities-beyond-bitlist: nothing bounds the federation, but
+        # AggregateApproval::add_approval refuses index >= 15, so authorities 15.. never count.
+        limit = MAX_VALIDATORS - 1 if self.v.on("approvals-max-authorities-off-by-one") else MAX_VALIDATORS
+        if n > limit and not self.v.on("approvals-authorities-beyond-bitlist"):
+            raise TooManyAuthorities(f"{n} authorities; BitList<U15> holds {MAX_VALIDATORS}")
+
     def _majority(self, aggregate: Aggregate, authorities: Sequence[bytes], message: bytes) -> bool:
         n = len(authorities)
+        self._check_size(n)
         first_unknown = n + 1 if self.v.on("approvals-bits-beyond-n-off-by-one") else n
         if not self.v.on("approvals-padded-bits-count") and any(aggregate.bits[first_unknown:]):
             raise UnknownAuthority(f"bits set beyond the {n} authorities")
@@ -119,6 +134,7 @@ class ApprovalsPort:
         return True
 
     def candidate_cache(self, authorities: Sequence[bytes]) -> CandidateCache:
+        self._check_size(len(authorities))
         return CandidateCache(self, authorities)
 
 

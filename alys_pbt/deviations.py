@@ -179,6 +179,17 @@ QUIRKS += (
         source="app/src/block_candidate/block_candidate_cache.rs insert",
         breaks=(f"{FEDERATION_PROPS}::TestFederation::runTest",),
     ),
+    Deviation(
+        id="approvals-authorities-beyond-bitlist",
+        kind="quirk",
+        component="approvals",
+        summary="a federation of more than 15 authorities is taken as configured, but the 15-bit "
+        "aggregation bitlist refuses the approvals of authorities 15 and above (UnknownAuthority, "
+        "after their signatures verified): they can never approve",
+        source="app/src/signatures.rs AggregateApproval (BitList<U15>, add_approval); no bound on "
+        "the authorities is documented (alys-rules.md §3.2)",
+        breaks=(f"{FEDERATION_PROPS}::test_federation_size_just_below_at_and_past_the_bitlist",),
+    ),
 )
 
 ACTORS_PROPS = "properties/test_actors.py"
@@ -357,13 +368,18 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/approvals.py ApprovalsPort.check_individual",
     ),
     Deviation(
-    Deviation("actors-timer-ties-newest-first", "mutant", "actors", "timers due at the same time become ready newest first", "alys/actors/scheduler.py call_later"),
-    Deviation("actors-idle-runs-past-limit", "mutant", "actors", "run_until_idle takes one step more than its limit", "alys/actors/scheduler.py run_until_idle"),
         "approvals-bits-beyond-n-off-by-one",
         "mutant",
         "approvals",
         "set bits are refused only from index n + 1, so a bit at exactly n pads the count",
         "alys/approvals.py ApprovalsPort._majority",
+    ),
+    Deviation(
+        "approvals-max-authorities-off-by-one",
+        "mutant",
+        "approvals",
+        "a federation of exactly 15 authorities (the bitlist's length) is refused",
+        "alys/approvals.py ApprovalsPort._check_size",
     ),
     Deviation(
         "bls-wrong-dst",

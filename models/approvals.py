@@ -36,6 +36,17 @@ class BadSignature(ApprovalError):
     """The aggregate does not verify for exactly the authorities its bits name."""
 
 
+class TooManyAuthorities(ApprovalError):
+    """A federation larger than the 15-bit aggregation bitlist can count (suite hardening: the node's
+    BitList<U15> refuses an approval from authority 15 or above, so such a federation is refused)."""
+
+
+def check_federation_size(n: int) -> None:
+    """A federation's authorities must all fit the aggregation bitlist."""
+    if n > MAX_VALIDATORS:
+        raise TooManyAuthorities(f"{n} authorities; the aggregation bitlist holds {MAX_VALIDATORS}")
+
+
 def required_approvals(n: int) -> int:
     """ceil(2n/3): the node's (2n + 2) / 3 in integer arithmetic."""
     if n < 1:
@@ -106,6 +117,7 @@ def check_individual(approval: IndividualApproval, authorities: Sequence[bytes],
 def check_aggregate(approval: AggregateApproval, authorities: Sequence[bytes], message: bytes, bls: Backend) -> None:
     """Accept `approval` as a majority approval of `message`, or raise why not."""
     n = len(authorities)
+    check_federation_size(n)
     signers = approval.signers
     unknown = [i for i in signers if i >= n]
     if unknown:
@@ -127,6 +139,7 @@ class Federation:
     """
 
     def __init__(self, authorities: Sequence[bytes], bls: Backend, final_height: int = 0) -> None:
+        check_federation_size(len(authorities))
         self.authorities = list(authorities)
         self.bls = bls
         self.final_height = final_height

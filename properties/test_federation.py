@@ -157,6 +157,36 @@ def test_aggregate_bits_at_and_past_the_last_authority(target: Any, n: int, extr
     assert got == expected, f"bit {beyond} of {n}: the target answered {got}, the reference {expected}"
 
 
+@kills("approvals-max-authorities-off-by-one")
+@given(n=st.sampled_from((MAX_VALIDATORS - 1, MAX_VALIDATORS, MAX_VALIDATORS + 1)) | st.integers(1, MAX_VALIDATORS + 2), data=st.data())
+def test_federation_size_just_below_at_and_past_the_bitlist(target: Any, n: int, data: st.DataObject) -> None:
+    """Up to 15 authorities (BitList<U15>), every authority's approval counts and a block is accepted;
+    a larger federation is refused when configured, as the reference refuses it, not half-served."""
+    b = bls.backend()
+    keyring = data.draw(keyrings(b, n=n), label="keyring")
+    message = data.draw(signing_roots, label="signing root")
+    pks = list(keyring.public_keys)
+    expected = verdict(lambda: ref.Federation(keyring.public_keys, b))
+    got = verdict(lambda: target.approvals.candidate_cache(pks))
+    note(f"{n} authorities: reference {expected}, target {got}")
+    assert got == expected, f"a federation of {n}: the target answered {got}, the reference {expected}"
+    signers = list(range(min(n, MAX_VALIDATORS)))[: ref.required_approvals(n)]
+    aggregate = ref.AggregateApproval.of([honest_approval(keyring, i, message, b) for i in signers], b)
+    want = verdict(lambda: ref.check_aggregate(aggregate, keyring.public_keys, message, b))
+    assert node_verdict(target, aggregate, keyring, message) == want, f"majority of {n}: reference {want}"
+    if expected != "ok":
+        return
+    model, cache = ref.Federation(keyring.public_keys, b), target.approvals.candidate_cache(pks)
+    model.propose(message, 1)
+    cache.insert_block(message, 1, 1)
+    for i in data.draw(st.permutations(range(n)), label="approval order"):
+        approval = honest_approval(keyring, i, message, b)
+        want = verdict(lambda: model.approve(message, approval))
+        got = verdict(lambda: cache.add_approval(message, approval))
+        assert got == want, f"authority {i} of {n}: the target answered {got}, the reference {want}"
+    assert list(cache.accepted) == model.accepted == [message]
+
+
 TestFederation = kills("approvals-duplicate-counted", "approvals-strict-threshold")(
     FederationMachine
 ).TestCase

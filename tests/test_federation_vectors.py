@@ -56,6 +56,7 @@ LIMIT_KILLS = [
     ("approvals-strict-threshold", "test_block_approvals_just_below_at_and_just_above_the_threshold"),
     ("approvals-unknown-index-off-by-one", "test_individual_approvals_at_and_past_the_last_authority"),
     ("approvals-bits-beyond-n-off-by-one", "test_aggregate_bits_at_and_past_the_last_authority"),
+    ("approvals-max-authorities-off-by-one", "test_federation_size_just_below_at_and_past_the_bitlist"),
 ]
 
 
@@ -97,3 +98,26 @@ def test_individual_approval_index_limits(n: int) -> None:
         with pytest.raises(Exception, match=str(index)) as raised:
             port.check_individual(ref.IndividualApproval(signature, index), pks, message)
         assert type(raised.value).__name__ == "UnknownAuthority"
+
+
+def test_a_sixteenth_authority_can_never_approve_on_the_node_as_coded() -> None:
+    # §3.2: IndividualApproval::check passes for index 15 < n = 16, then BitList<U15> refuses it.
+    b = bls.backend("blst")
+    pks = [b.SkToPk(sk) for sk in range(1, 17)]
+    message = bytes(range(32))
+    approval = ref.IndividualApproval(b.Sign(16, message), 15)
+    node = targets.load("alys").approvals
+    node.check_individual(approval, pks, message)
+    cache = node.candidate_cache(pks)
+    cache.insert_block(message, 1, 1)
+    with pytest.raises(Exception) as raised:
+        cache.add_approval(message, approval)
+    assert type(raised.value).__name__ == "UnknownAuthority"
+    # The secure rule refuses the federation when it is configured, reference and fixed port alike.
+    with pytest.raises(ref.TooManyAuthorities):
+        ref.Federation(pks, b)
+    fixed = targets.load("alys-fixed").approvals
+    with pytest.raises(Exception) as refused:
+        fixed.candidate_cache(pks)
+    assert type(refused.value).__name__ == "TooManyAuthorities"
+    assert targets.load("alys-fixed").approvals.candidate_cache(pks[:15]).accepted == []
