@@ -48,3 +48,42 @@ def test_pow_every_finalizes_contiguous_ranges(case) -> None:  # type: ignore[no
 def test_pegin_transactions_name_their_recipient(case) -> None:  # type: ignore[no-untyped-def]
     tx, address = case
     assert pegin.pegin_info(tx, FEDERATION_SPK).evm_address == address
+
+
+# --- structure-aware bad input (issue 14, item 5) -----------------------------------------------------
+
+import pytest  # noqa: E402
+
+from alys_pbt.verdict import verdict  # noqa: E402
+from models import evm  # noqa: E402
+from models.blocks import block_from_bytes  # noqa: E402
+from strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS, malformed_transactions, malformed_wire_blocks, nested_rlp, pack, rlp_encode  # noqa: E402
+
+
+def test_the_encoders_write_the_forms_no_library_writes() -> None:
+    assert rlp_encode([b"\x05", b"ab"]) == bytes.fromhex("c405826162")
+    assert rlp_encode([b"\x05", b"ab"], {0: "long"}) == bytes.fromhex("f80405826162")
+    assert rlp_encode([b"\x05"], {1: "wrapped"}) == bytes.fromhex("c28105")
+    assert rlp_encode([b"ab"], {1: "zero"}) == bytes.fromhex("c5b900026162")
+    assert nested_rlp(2) == bytes.fromhex("c2c1c0")
+    assert pack([5, "a"]) == bytes.fromhex("9205a161")
+    assert pack([5, "a"], frozenset({1})) == bytes.fromhex("92cf0000000000000005a161")
+    assert pack([5, "a"], frozenset({2})) == bytes.fromhex("9205db0000000161")
+
+
+@pytest.mark.parametrize("way", RLP_WAYS)
+@quick
+@given(data=st.data())
+def test_every_rlp_way_makes_what_the_reference_refuses(way: str, data: st.DataObject) -> None:
+    raw, made = data.draw(malformed_transactions(ways=(way,)))
+    assert made == way
+    assert verdict(lambda: evm.decode(raw)) in ("MalformedRlp", "BadSignature")
+
+
+@pytest.mark.parametrize("way", WIRE_WAYS)
+@quick
+@given(data=st.data())
+def test_every_wire_way_makes_what_the_reference_refuses(way: str, data: st.DataObject) -> None:
+    raw, made = data.draw(malformed_wire_blocks(ways=(way,)))
+    assert made == way
+    assert verdict(lambda: block_from_bytes(raw)) == "DecodeError"
