@@ -332,6 +332,8 @@ MUTANTS: tuple[Deviation, ...] = (
     Deviation("actors-restart-count-from-1", "mutant", "actors", "restart attempts are counted from 1, so backoff skips its first delay", "alys/actors/supervision.py restart_delay"),
     Deviation("actors-restart-loses-mailbox", "mutant", "actors", "a restart clears the mailbox, losing acknowledged messages", "alys/actors/system.py _restart"),
     Deviation("actors-shutdown-forward-order", "mutant", "actors", "shutdown stops dependencies before their dependents", "alys/actors/system.py shutdown"),
+    Deviation("actors-timer-ties-newest-first", "mutant", "actors", "timers due at the same time become ready newest first", "alys/actors/scheduler.py call_later"),
+    Deviation("actors-idle-runs-past-limit", "mutant", "actors", "run_until_idle takes one step more than its limit", "alys/actors/scheduler.py run_until_idle"),
     Deviation(
         "approvals-strict-threshold",
         "mutant",
