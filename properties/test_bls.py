@@ -155,7 +155,7 @@ DRAFT_VERDICTS: dict[str, object] = {
     "rogue-key-aggregate": True,  # FastAggregateVerify trusts its keys: PoP at registration stops this
     "aggregate-verify-duplicate-messages": True,  # the POP suite allows repeated messages
     "aggregate-verify-empty": False,
-    "aggregate-single": "the signature",
+    "aggregate-single": "the signature",  # Aggregate([s]) == s: the test compares with its input
     "aggregate-empty": "raises",  # precondition n >= 1
     "aggregate-outside-subgroup": "raises",  # signature_to_point with its subgroup check
     "zero-secret-key": "raises",  # SK in [1, r)
