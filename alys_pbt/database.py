@@ -2,12 +2,15 @@
 
 `--replay-db PATH` (or ALYS_PBT_REPLAY_DB) puts a read-only copy of another machine's database in
 front of the local one: its shrunk failures are replayed, nothing is written back to it.
-ALYS_PBT_DATABASE_URL=redis://... shares one database through Hypothesis's RedisExampleDatabase.
+ALYS_PBT_DATABASE_URL=redis://... shares one database through Hypothesis's RedisExampleDatabase;
+the server is pinged at start-up, so a malformed or unreachable URL is one clear error before any
+test runs, not a failure inside the first property.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from hypothesis.database import (
     DirectoryBasedExampleDatabase,
@@ -18,6 +21,7 @@ from hypothesis.database import (
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".hypothesis" / "examples"
+REDIS_TIMEOUT = 5.0  # seconds to connect, and for any one command: a dead server fails fast
 
 
 class DatabaseError(ValueError):
@@ -34,14 +38,40 @@ def replay_directory(path: str | Path) -> Path:
     return p / "examples" if (p / "examples").is_dir() else p
 
 
-def shared(url: str) -> ExampleDatabase:
-    """Hypothesis's Redis database for a redis:// or rediss:// URL."""
+def shared(url: str, *, timeout: float = REDIS_TIMEOUT) -> ExampleDatabase:
+    """Hypothesis's Redis database for a redis:// or rediss:// URL, once the server answers a ping."""
     if not url.startswith(("redis://", "rediss://")):
-        raise DatabaseError(f"ALYS_PBT_DATABASE_URL must be redis://... or rediss://..., got {url!r}")
+        raise DatabaseError(f"ALYS_PBT_DATABASE_URL must be redis://... or rediss://..., got {redact(url)!r}")
     import redis
     from hypothesis.extra.redis import RedisExampleDatabase
 
-    return RedisExampleDatabase(redis.Redis.from_url(url))
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    except ValueError as err:
+        raise DatabaseError(f"ALYS_PBT_DATABASE_URL {redact(url)!r} is malformed: {err}") from None
+    try:
+        client.ping()
+    except redis.RedisError as err:
+        reason = " ".join(str(err).split())
+        raise DatabaseError(
+            f"ALYS_PBT_DATABASE_URL {redact(url)!r} is unreachable: {type(err).__name__}: {reason}"
+        ) from None
+    return RedisExampleDatabase(client)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, fit for a log."""
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    except ValueError:  # too malformed to parse: hide everything before the host
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}"
 
 
 def build(*, replay: str | None = None, url: str | None = None) -> ExampleDatabase:

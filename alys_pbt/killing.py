@@ -3,7 +3,9 @@
 A property or state machine declares the mutants it must kill with `@kills("mutant-id", ...)`; the
 quirks a property catches come from the registry (`Deviation.breaks`). `run(pair, seed)` runs one
 pair in-process on target `alys-fixed+<deviation>` under the `ci` budget (no database, a fixed
-seed, shrinking off) and reports whether it failed, after how many examples and seconds.
+seed, shrinking off) and reports whether it failed, after how many examples and seconds. A pair is
+killed only by the property's own failure, the one the registry names (`Deviation.fails_with`, an
+assertion unless it says otherwise); any other exception is reported as an error, not a kill.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from alys_pbt import deviations, targets
 from alys_pbt.database import ROOT
+from alys_pbt.verdict import ASSERTION, describe, strays
 
 T = TypeVar("T")
 PROPERTY_DIR = ROOT / "properties"
@@ -108,6 +111,12 @@ class Pair:
         return "alys-fixed+" + "+".join((*d.requires, *self.jointly, d.id))
 
     @property
+    def fails_with(self) -> tuple[str, ...]:
+        """The failures that count as a kill: those of every deviation switched on for the pair."""
+        ids = (*deviations.get(self.deviation).requires, *self.jointly, self.deviation)
+        return tuple(dict.fromkeys(name for i in ids for name in deviations.get(i).fails_with))
+
+    @property
     def label(self) -> str:
         return "+".join((*self.jointly, self.deviation)) + f"--{self.function.split('::', 1)[1]}"
 
@@ -138,9 +147,18 @@ class MutantSurvived(AssertionError):
     """A declared deviation survived the ci budget: the property cannot fail on it."""
 
 
+class NotTheRegisteredFailure(MutantSurvived):
+    """The property raised something other than its registered failure: that is not a kill."""
+
+
 def assert_killed(pair: Pair, *, seed: int = 0) -> Outcome:
-    """Run the pair under the ci budget; raise MutantSurvived if the property never failed."""
+    """Run the pair under the ci budget; raise MutantSurvived unless the property failed as registered."""
     outcome = run(pair, seed=seed)
+    if outcome.error:
+        raise NotTheRegisteredFailure(
+            f"{pair.deviation} was not killed by {pair.function} on {pair.target_spec}: it raised "
+            f"{outcome.error}, not the registered failure ({' or '.join(pair.fails_with)}) (seed {seed})"
+        )
     if not outcome.killed:
         raise MutantSurvived(
             f"{pair.deviation} survived {pair.function} on {pair.target_spec} "
@@ -155,6 +173,7 @@ class Outcome:
     examples: int  # test cases run up to and including the first failure (or the whole budget)
     seconds: float
     counterexample: str = ""
+    error: str = ""  # a failure that is not the registered one, named (then killed is False)
 
 
 def _budget(own: settings | None, *, shrink: bool) -> settings:
@@ -180,8 +199,13 @@ def _notes(err: BaseException) -> str:
     return "\n".join(n for n in notes if n).strip()
 
 
-def run_case(case: Case, target: Any, *, seed: int, shrink: bool = False) -> Outcome:
-    """Run one case on `target` under the ci budget; restores every attribute it touches."""
+def run_case(
+    case: Case, target: Any, *, seed: int, shrink: bool = False, fails_with: tuple[str, ...] = (ASSERTION,)
+) -> Outcome:
+    """Run one case on `target` under the ci budget; restores every attribute it touches.
+
+    Killed only when the property fails as registered (`fails_with`); any other exception is
+    returned as the outcome's `error`."""
     calls = [0]
     first_failure: list[int] = []
     explicit = getattr(case.obj, "_hypothesis_internal_settings_applied", False)
@@ -193,10 +217,12 @@ def run_case(case: Case, target: Any, *, seed: int, shrink: bool = False) -> Out
                 _run_machine(case, budget, seed, calls, first_failure)
             else:
                 _run_function(case, target, budget, seed, calls, first_failure)
-        except Exception as err:  # noqa: BLE001 - any failure of the property is a kill
+        except Exception as err:  # noqa: BLE001 - judged below: only the registered failure kills
             elapsed = time.perf_counter() - start
             n = first_failure[0] if first_failure else calls[0]
-            return Outcome(True, n, elapsed, _notes(err) or f"{type(err).__name__}: {err}")
+            stray = strays(err, fails_with)
+            error = "; ".join(describe(e) for e in stray)
+            return Outcome(not stray, n, elapsed, _notes(err) or describe(err), error)
     return Outcome(False, calls[0], time.perf_counter() - start)
 
 
@@ -245,9 +271,9 @@ def run(pair: Pair, *, seed: int = 0, shrink: bool = False) -> Outcome:
     target = targets.load(pair.target_spec)
     spent, seconds = 0, 0.0
     for case in pair.cases:
-        outcome = run_case(case, target, seed=seed, shrink=shrink)
+        outcome = run_case(case, target, seed=seed, shrink=shrink, fails_with=pair.fails_with)
         spent, seconds = spent + outcome.examples, seconds + outcome.seconds
-        if outcome.killed:
+        if outcome.killed or outcome.error:
             return evolve(outcome, examples=spent, seconds=seconds)
     return Outcome(False, spent, seconds)
 
@@ -260,6 +286,7 @@ class Row:
     median_examples: float
     median_seconds: float
     shrunk_size: int  # lines of the shrunk falsifying example (steps, for a state machine)
+    errors: tuple[str, ...] = ()  # failures that were not the registered one (not kills), named
 
 
 def measure(pair: Pair, *, seeds: int = 10) -> Row:
@@ -274,4 +301,5 @@ def measure(pair: Pair, *, seeds: int = 10) -> Row:
         statistics.median(o.examples for o in killed) if killed else float("nan"),
         statistics.median(o.seconds for o in killed) if killed else float("nan"),
         len(shrunk.counterexample.splitlines()) if shrunk and shrunk.killed else 0,
+        tuple(dict.fromkeys(o.error for o in outcomes if o.error)),
     )

@@ -2,7 +2,9 @@
 
 For each declared (deviation, property) pair: how many of the seeds killed it within the ci budget,
 the median number of test cases and seconds to the first failure, and the size (lines) of the
-shrunk counterexample. Mutants come from `@kills`, quirks from the registry's `breaks`.
+shrunk counterexample. Mutants come from `@kills`, quirks from the registry's `breaks`. Only the
+property's own failure counts as a kill (`Deviation.fails_with`); any other exception is printed
+under the pair's row, named.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{row.median_examples:>9.1f} {row.median_seconds:>8.3f} {row.shrunk_size:>6}",
             flush=True,
         )
+        for error in row.errors:  # an exception that is not the property's own failure is no kill
+            print(f"    not the registered failure ({' or '.join(pair.fails_with)}): {error}", flush=True)
     print(f"\n{len(pairs)} pairs, {survivors} not killed on every seed")
     return 0
 

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import is_hypothesis_test
 
 from alys_pbt import database, deviations, profiles, targets
-from models import bls
 from alys_pbt.interface import TargetError
+from alys_pbt.verdict import ASSERTION, describe, is_registered, strays
+from models import bls
 
 MARKERS = {
     "auxpow": "AuxPoW, Bitcoin encoding and retargeting",
@@ -31,7 +32,24 @@ MARKERS = {
 }
 QUIRK_KEY = "alys_pbt_quirks"
 _QUIRKS = pytest.StashKey[list[str]]()  # the quirks an item is expected to fail on
+_ALLOWED = pytest.StashKey[tuple[str, ...]]()  # the failures (class names) that count as its failing
 _state: dict[str, Any] = {}
+
+
+class UnregisteredFailure(Exception):
+    """A property held as an expected failure failed, but not in the way its deviation is registered
+    to make it fail (a dead database, a TypeError in a strategy, Flaky, ...): the run must fail."""
+
+    def __init__(self, quirks: list[str], allowed: tuple[str, ...], failures: list[BaseException]) -> None:
+        self.failures = "; ".join(describe(e) for e in failures)
+        nouns = {"quirk": "quirk", "library": "library deviation"}
+        kinds = {nouns.get(deviations.get(q).kind, "deviation") for q in quirks}
+        noun = kinds.pop() if len(kinds) == 1 else "deviation"
+        plural = "s" if len(quirks) > 1 else ""
+        super().__init__(
+            f"expected failure for {noun}{plural} {', '.join(quirks)} was not the "
+            f"registered failure ({' or '.join(allowed)}): {self.failures}"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -107,16 +125,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         breaking = deviations.quirks_breaking(item.nodeid, carried)
         if breaking:
             ids = ", ".join(q.id for q in breaking)
-            item.add_marker(pytest.mark.xfail(strict=True, reason=f"known deviation: {ids}"))
+            allowed = tuple(dict.fromkeys(name for q in breaking for name in q.fails_with))
+            # pytest's xfail(raises=...) turns any other exception into a failure of the run.
+            registered = pytest.RaisesExc(check=lambda err, allowed=allowed: is_registered(err, allowed))
+            item.add_marker(
+                pytest.mark.xfail(
+                    strict=True,
+                    raises=registered,
+                    reason=f"known deviation: {ids} (expected failure: {' or '.join(allowed)})",
+                )
+            )
             item.stash[_QUIRKS] = [q.id for q in breaking]
+            item.stash[_ALLOWED] = allowed
 
 
-
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if _state["profile"] in profiles.DETERMINISTIC:
         _fix_seed(item)
-    yield
+    try:
+        return (yield)
+    except Exception as err:  # pytest's own outcomes (skip, fail, exit) are BaseExceptions: they pass
+        quirks = item.stash.get(_QUIRKS, None)
+        stray = strays(err, item.stash[_ALLOWED]) if quirks else []
+        if stray:  # name what went wrong instead of letting it pass for the deviation
+            raise UnregisteredFailure(quirks, item.stash[_ALLOWED], stray) from err
+        raise
 
 
 def _fix_seed(item: pytest.Item) -> None:
@@ -138,17 +172,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if not quirks or call.when != "call":
         return
     report = outcome.get_result()
-    # Caught means the property failed (an xfail, or a plain failure under --runxfail).
-    caught = call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception)
-    example = _notes(call.excinfo.value) if call.excinfo is not None else ""
-    report.user_properties.append((QUIRK_KEY, {"quirks": quirks, "caught": caught, "example": example}))
+    # Caught means the property failed as registered, on this run (an xfail, or a plain failure
+    # under --runxfail); anything else it raised is an error, named in the findings.
+    err = call.excinfo.value if call.excinfo is not None else None
+    caught = is_registered(err, item.stash[_ALLOWED])
+    example = f"{describe(err)}\n{_notes(err)}".strip() if caught and err is not None else ""
+    error = ""
+    if isinstance(err, UnregisteredFailure):
+        error = err.failures
+    elif err is not None and not caught and not isinstance(err, pytest.skip.Exception):
+        error = describe(err)
+    report.user_properties.append(
+        (QUIRK_KEY, {"quirks": quirks, "caught": caught, "example": example, "error": error})
+    )
 
 
 def _notes(err: BaseException) -> str:
+    """Hypothesis's notes on a failure (the falsifying example), of every member of a group."""
     parts = list(getattr(err, "__notes__", []))
     parts += [_notes(e) for e in getattr(err, "exceptions", ())]
-    text = "\n".join(p for p in parts if p).strip()
-    return text or f"{type(err).__name__}: {err}"
+    return "\n".join(p for p in parts if p).strip()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -181,7 +224,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     terminalreporter.section("alys-pbt findings: known deviations of target " + _state["target"].name)
     for quirk, verdict, results in rows:
-        terminalreporter.write_line(f"{verdict:>10}  {quirk.id}  ({len(results)} properties)")
+        errors = [f"{nodeid} raised {r['error']}" for nodeid, r in results if r.get("error")]
+        detail = f"; not the registered failure: {'; '.join(errors)}" if errors else ""
+        terminalreporter.write_line(f"{verdict:>10}  {quirk.id}  ({len(results)} properties{detail})")
     path = config.getoption("findings")
     if path:
         Path(path).write_text(_markdown(rows))
@@ -190,11 +235,24 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 def _markdown(rows: list[tuple[deviations.Deviation, str, list[tuple[str, dict[str, Any]]]]]) -> str:
     out = [f"# alys-pbt findings: target `{_state['target'].name}`", ""]
+    out += [
+        "*caught*: on this run, a property the deviation breaks failed with its registered failure (an "
+        "AssertionError: a verdict mismatch or a broken invariant, unless the registry names a crash); "
+        "*NOT caught*: it passed, was skipped, or raised anything else (named below); *not run*: no "
+        "property it breaks ran.",
+        "",
+    ]
     out += ["| quirk | verdict | properties |", "|---|---|---|"]
     out += [f"| `{q.id}` | {v} | {len(r)} |" for q, v, r in rows]
     for quirk, verdict, results in rows:
         out += ["", f"## `{quirk.id}`: {verdict}", "", quirk.summary + ".", "", f"Source: {quirk.source}", ""]
+        if quirk.fails_with != (ASSERTION,):
+            out += [f"Registered failure: {' or '.join(quirk.fails_with)}.", ""]
         for nodeid, result in results:
+            if result.get("error"):
+                out += [f"### error in `{nodeid}`: not the registered failure", ""]
+                out += ["```", result["error"], "```", ""]
+                continue
             out += [f"### {'caught by' if result['caught'] else 'missed by'} `{nodeid}`", ""]
             if result["example"]:
                 out += ["```", result["example"], "```", ""]

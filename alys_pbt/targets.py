@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import alys
 from alys_pbt import deviations
-from alys_pbt.interface import TargetError, validate
+from alys_pbt.interface import COMPONENTS, TargetError, validate
 
 DEFAULT = "alys"
 BUILTIN = ("alys", "alys-fixed")
@@ -43,24 +45,60 @@ def load(spec: str) -> Any:
             f"unknown target {spec!r}: expected one of {', '.join(BUILTIN)}, "
             "alys-fixed+DEVIATION[+...], or package.module:object"
         )
+    if not any(hasattr(target, component) for component in COMPONENTS):
+        raise TargetError(
+            f"target {spec!r} is not a target: {_short(target)} has none of {', '.join(COMPONENTS)} "
+            "(see alys_pbt/interface.py)"
+        )
     validate(target, spec)
-    unknown_quirks = set(target.quirks) - deviations.QUIRK_IDS
+    quirks = target.quirks
+    if not isinstance(quirks, AbstractSet) or not all(isinstance(q, str) for q in quirks):
+        raise TargetError(f"target {spec!r}: quirks must be a set of deviation ids, got {_short(quirks)}")
+    unknown_quirks = set(quirks) - deviations.QUIRK_IDS
     if unknown_quirks:
         raise TargetError(f"target {spec!r} declares unknown quirks {sorted(unknown_quirks)}")
     return target
 
 
 def _import(spec: str) -> Any:
+    """The object `package.module:name` names; a factory (a callable, not itself a target) is called."""
     module_name, _, attr = spec.partition(":")
+    if not module_name.strip() or not attr.strip() or ":" in attr:
+        raise TargetError(f"target {spec!r}: expected package.module:object, with one ':' and both parts")
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise TargetError(f"target {spec!r}: cannot import {module_name!r}: {err}") from err
+        raise TargetError(f"target {spec!r}: cannot import {module_name!r}: {err}") from None
+    except Exception as err:  # noqa: BLE001 - the module's own code failed on import: say so in one line
+        raise TargetError(f"target {spec!r}: importing {module_name!r} raised {_one_line(err)}") from None
     try:
         obj = getattr(module, attr)
     except AttributeError:
         raise TargetError(f"target {spec!r}: module {module_name!r} has no {attr!r}") from None
-    return obj() if callable(obj) and not hasattr(obj, "auxpow") else obj
+    if not callable(obj) or any(hasattr(obj, component) for component in COMPONENTS):
+        return obj
+    try:
+        inspect.signature(obj).bind()
+    except TypeError:
+        raise TargetError(
+            f"target {spec!r} is not a target: {_short(obj)} needs arguments, and a factory takes none"
+        ) from None
+    except ValueError:  # no signature to inspect (some builtins): calling it will tell
+        pass
+    try:
+        return obj()
+    except Exception as err:  # noqa: BLE001 - the factory's own failure, reported in one line
+        raise TargetError(f"target {spec!r}: the factory {attr!r} raised {_one_line(err)}") from None
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _short(obj: object) -> str:
+    text = repr(obj)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def current() -> Any:

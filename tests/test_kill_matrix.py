@@ -8,7 +8,14 @@ import sys
 import pytest
 
 from alys_pbt import deviations
-from alys_pbt.killing import MutantSurvived, Pair, assert_killed, declared_pairs, discover
+from alys_pbt.killing import (
+    MutantSurvived,
+    NotTheRegisteredFailure,
+    Pair,
+    assert_killed,
+    declared_pairs,
+    discover,
+)
 from tests.support import ROOT
 
 CASES = discover()
@@ -46,6 +53,22 @@ def test_a_mutant_that_survives_fails_the_kill_matrix() -> None:
     (pair,) = (p for p in weak if p.deviation == "auxpow-pow-strict-less")
     with pytest.raises(MutantSurvived, match="survived .*test_zero_hash_meets_an_easy_target"):
         assert_killed(pair)
+
+
+def test_a_property_that_fails_by_another_exception_does_not_kill_its_mutant() -> None:
+    """Issue 14: a mutant is killed only by the property's own failure, not by any exception."""
+    stray = declared_pairs(discover(ROOT / "tests" / "fixtures" / "stray", pattern="stray_*.py"))
+    (pair,) = (p for p in stray if p.deviation == "auxpow-pow-strict-less")
+    expected = "it raised ConnectionError: Error 111 .*not the registered failure"
+    with pytest.raises(NotTheRegisteredFailure, match=expected):
+        assert_killed(pair)
+
+
+def test_a_failure_the_registry_names_is_a_kill_by_its_class_name() -> None:
+    stray = declared_pairs(discover(ROOT / "tests" / "fixtures" / "stray", pattern="stray_*.py"))
+    (pair,) = (p for p in stray if p.deviation == "auxpow-branch-limit-off-by-one")
+    assert "AuxPowError" in pair.fails_with
+    assert assert_killed(pair).killed
 
 
 def test_the_matrix_command_prints_one_row_per_pair() -> None:

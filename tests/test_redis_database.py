@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from alys_pbt import database
-from tests.support import FIXTURES, copy_project, run_pytest
+from tests.support import FIXTURES, copy_project, free_port, inner_pytest, run_pytest
+
+pytest_plugins = ["pytester"]
 
 REDIS = shutil.which("redis-server")
 
@@ -77,3 +79,43 @@ def test_redis_database_round_trips_values(redis_url: str) -> None:
 def test_only_redis_urls_are_accepted() -> None:
     with pytest.raises(database.DatabaseError, match="must be redis://"):
         database.shared("postgres://localhost/examples")
+
+
+# Issue 14, item 10: a URL that cannot be used is one clear line at start-up, never a traceback
+# inside the first property (or, worse, an "expected failure" of every quirk-held property).
+
+
+def test_an_unreachable_redis_is_refused_when_the_database_is_built() -> None:
+    url = f"redis://user:secret@127.0.0.1:{free_port()}/0"
+    with pytest.raises(database.DatabaseError) as err:
+        database.shared(url, timeout=2)
+    shown = url.replace("secret", "***")
+    assert str(err.value).startswith(f"ALYS_PBT_DATABASE_URL '{shown}' is unreachable: ")
+    assert "ConnectionError" in str(err.value) and "secret" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://127.0.0.1:{port}/0", "'redis://127.0.0.1:{port}/0' is unreachable: ConnectionError"),
+        ("redis://127.0.0.1:notaport/0", "'redis://127.0.0.1:notaport/0' is malformed: "),
+        ("redis://[::1/0", "'redis://[::1/0' is malformed: Invalid IPv6 URL"),
+    ],
+    ids=["unreachable", "bad-port", "bad-host"],
+)
+def test_a_database_url_that_cannot_be_used_is_one_line_at_start_up(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    port = free_port()
+    # A quirk-held property: before, the dead database's ConnectionError passed for its failure.
+    pytester.mkdir("properties")
+    pytester.path.joinpath("properties", "test_retarget.py").write_text(
+        "def test_retarget_never_yields_zero_target():\n    pass\n"
+    )
+    result = inner_pytest(pytester, monkeypatch, ALYS_PBT_DATABASE_URL=url.format(port=port))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.errlines if line.strip()]
+    assert len(lines) == 1, result.errlines
+    assert lines[0].startswith("ERROR: ALYS_PBT_DATABASE_URL " + message.format(port=port)), lines
+    everything = "\n".join(result.outlines + result.errlines)
+    assert "INTERNALERROR" not in everything and "Traceback" not in everything

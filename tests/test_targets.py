@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 import alys
 from alys_pbt import deviations, targets
 from alys_pbt.interface import COMPONENTS, TargetError, required_methods
-from tests.support import copy_project, run_pytest
+from tests.support import copy_project, inner_pytest, run_pytest
+
+pytest_plugins = ["pytester"]
 
 ZERO_BITS_PROPERTY = "properties/test_retarget.py::test_retarget_never_yields_zero_target"
 
@@ -34,11 +37,36 @@ def test_the_port_and_the_registry_list_the_same_quirks() -> None:
         ("no_such_module:target", "cannot import 'no_such_module'"),
         ("tests.fixtures.foreign_targets:nothing", "has no 'nothing'"),
         ("tests.fixtures.foreign_targets:partial", "lacks: chain (the whole component)"),
+        # issue 14, item 10: each of these ended in an untyped exception (an INTERNALERROR)
+        (":obj", "target ':obj': expected package.module:object, with one ':' and both parts"),
+        ("tests.fixtures.foreign_targets:", "expected package.module:object"),
+        ("a:b:c", "expected package.module:object"),
+        ("os:system", "target 'os:system' is not a target: <built-in function system> needs arguments"),
+        ("os.path:sep", "target 'os.path:sep' is not a target: '/' has none of auxpow, chain"),
+        (
+            "tests.fixtures.foreign_targets:exploding",
+            "the factory 'exploding' raised RuntimeError: cannot reach the node's RPC at 127.0.0.1:8545",
+        ),
+        ("", "unknown target '': expected one of alys, alys-fixed"),
+        ("%$ garbage", "unknown target '%$ garbage'"),
     ],
 )
 def test_bad_targets_are_refused_with_a_clear_error(spec: str, message: str) -> None:
-    with pytest.raises(TargetError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(TargetError, match=re.escape(message)):
         targets.load(spec)
+
+
+@pytest.mark.parametrize("spec", [":obj", "os:system", "tests.fixtures.foreign_targets:exploding"])
+def test_a_malformed_target_is_one_line_at_start_up(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, spec: str
+) -> None:
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = inner_pytest(pytester, monkeypatch, "--target", spec)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.errlines if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"ERROR: target {spec!r}"), result.errlines
+    everything = "\n".join(result.outlines + result.errlines)
+    assert "INTERNALERROR" not in everything and "Traceback" not in everything
 
 
 def test_an_incomplete_target_names_every_missing_method() -> None:
