@@ -629,6 +629,13 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/codec.py read_tx",
     ),
     Deviation(
+        "codec-max-vec-off-by-one",
+        "mutant",
+        "auxpow",
+        "a byte vector of exactly MAX_VEC_SIZE (4,000,000) is refused (> cap read as >=)",
+        "alys/codec.py Cursor.count",
+    ),
+    Deviation(
         "retarget-no-upper-clamp",
         "mutant",
         "auxpow",
