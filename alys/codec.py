@@ -95,7 +95,8 @@ class Cursor:
 
     def count(self, min_item: int) -> int:
         n = self.varint()
-        if n * min_item > min(len(self.buf) - self.at, _MAX_VEC):
+        cap = _MAX_VEC - 1 if self.v.on("codec-max-vec-off-by-one") else _MAX_VEC
+        if n * min_item > min(len(self.buf) - self.at, cap):
             raise DecodeError(f"vector of {n} items cannot fit the {len(self.buf) - self.at} bytes left")
         return n
 

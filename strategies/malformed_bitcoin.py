@@ -206,7 +206,13 @@ def _segwit_flag(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field
 
 def _long_script(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field], str]:
     tx = value if kind == "transaction" else value.coinbase_txn  # type: ignore[attr-defined]
-    size = draw(st.sampled_from([0xFC, 0xFD, 0xFFFF, 0x1_0000, 10_001]) | st.integers(0, 70_000))
+    # The CompactSize form boundaries, a script past every standardness limit, and rust-bitcoin's
+    # MAX_VEC_SIZE on both sides (4,000,000 bytes decode; one more is OversizedVectorAllocation).
+    size = draw(
+        st.sampled_from([0xFC, 0xFD, 0xFFFF, 0x1_0000, 10_001])
+        | st.integers(0, 70_000)
+        | st.sampled_from([MAX_VEC_SIZE - 1, MAX_VEC_SIZE, MAX_VEC_SIZE + 1])
+    )
     script = draw(st.binary(min_size=2, max_size=2)) * (size // 2) + b"\x51" * (size % 2)
     if tx.outputs and draw(st.booleans()):
         n = draw(st.integers(0, len(tx.outputs) - 1))
