@@ -14,6 +14,10 @@ kinds, each with what a correct node does with it:
 * `byzantine-signer`: a Byzantine authority's valid signature over any block: counted (it is one);
 * plus two keyring-level kinds: an `infinity-key` authority, and a `rogue-key` registered without
   proof of possession (pk_rogue = pk_attacker - sum of the others).
+
+`keyrings(cancelling=...)` also decides whether some authorities' keys may sum to the identity
+(each key valid, their joint aggregate the identity, which the draft's FastAggregateVerify refuses):
+never by default, when allowed, or always (a planted pair sk, r - sk).
 """
 
 from __future__ import annotations
