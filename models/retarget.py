@@ -15,8 +15,30 @@ from fractions import Fraction
 from attrs import field, frozen
 
 from models.auxpow import U256_MAX, compact_from_target
+from models.bitcoin import Origin, origins_text
 
 CENT = Decimal("0.01")
+_MINER = "app/src/auxpow_miner.rs"
+# Whose rule each step is: the node's code, or the suite's hardening where the secure rule departs
+# from the code (each of those is a quirk of the port).
+RULE_ORIGINS: dict[str, tuple[Origin, ...]] = {
+    "fires-at-interval": (Origin("node", f"{_MINER} get_next_work_required: head % interval == 0 or gap > interval"),),
+    "ratio-rounding": (Origin("node", f"{_MINER} calculate_next_work_required: gap / spacing, round_dp(2) half to even"),),
+    "upper-clamp": (Origin("node", f"{_MINER} calculate_next_work_required: ratio.min(1 + maxPowAdjustment/100)"),),
+    "lower-floor": (
+        Origin("suite-hardening", f"a ratio below 1 is raised to at least maxPowAdjustment/100 ({_MINER} caps it: ratio.min)"),
+        Origin("bitcoin-consensus", "src/pow.cpp CalculateNextWorkRequired bounds every adjustment on both sides"),
+    ),
+    "ratio-one-keeps-bits": (Origin("suite-hardening", f"ratio 1 returns the bits unchanged ({_MINER} truncates through /100*100)"),),
+    "no-zero-target": (Origin("suite-hardening", f"no ratio yields target 0 ({_MINER}: (ratio*100).to_u8() can be 0)"),),
+    "target-decoding": (Origin("node", f"{_MINER} uint256_target_from_compact: a shift of 256+ gives 0"),),
+    "scale-saturates": (Origin("node", f"{_MINER}: target / 100 * percent, saturating multiply"),),
+}
+
+
+def origin_of(rule: str) -> str:
+    """The origins of a retarget rule, as one line for messages."""
+    return origins_text(RULE_ORIGINS[rule])
 
 
 class InvalidRetargetParams(ValueError):

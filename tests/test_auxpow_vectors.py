@@ -299,3 +299,13 @@ def test_branch_of_2_to_the_32_hashes_is_refused_by_every_auxpow_decoder() -> No
         with pytest.raises(Exception) as got:  # noqa: PT011
             targets.load(name).auxpow.check(bad, bytes(32), 727272)
         assert type(got.value).__name__ == "DecodeError"
+
+
+def test_retarget_rules_record_their_origin() -> None:
+    kinds = {rule: {o.kind for o in origins} for rule, origins in retarget.RULE_ORIGINS.items()}
+    # The three places the secure reference departs from auxpow_miner.rs are the suite's hardening.
+    for rule in ("lower-floor", "ratio-one-keeps-bits", "no-zero-target"):
+        assert "suite-hardening" in kinds[rule] and "node" not in kinds[rule]
+    for rule in ("fires-at-interval", "ratio-rounding", "upper-clamp", "target-decoding"):
+        assert kinds[rule] == {"node"}
+    assert "auxpow_miner.rs" in retarget.origin_of("upper-clamp")
