@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
+from hypothesis.errors import NoSuchExample, Unsatisfiable
 from hypothesis import strategies as st
 
 from models import approvals as ref
@@ -41,6 +42,17 @@ def test_keyrings_plant_a_cancelling_pair_when_asked(keyring) -> None:  # type: 
     assert len(set(sks)) == keyring.n and all(1 <= k < R for k in sks)
     assert any((R - k) in sks for k in sks)
     assert cancelling_subset(keyring.secret_keys)
+
+
+def test_keyrings_drop_or_keep_a_cancelling_draw_as_the_knob_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Secret keys restricted to {1, r - 1}: every federation of two is the cancelling pair.
+    import strategies.federation as federation
+
+    monkeypatch.setattr(federation, "secret_keys", st.sampled_from([1, R - 1]))
+    budget = settings(database=None, max_examples=50)
+    assert sorted(find(keyrings(B, n=2, cancelling="allowed"), lambda k: True, settings=budget).secret_keys) == [1, R - 1]
+    with pytest.raises((NoSuchExample, Unsatisfiable)):
+        find(keyrings(B, n=2), lambda k: True, settings=budget)
 
 
 def test_cancelling_subset_finds_subsets_beyond_pairs() -> None:
