@@ -63,11 +63,17 @@ class ChainComponent(Protocol):
     ) -> int: ...
     def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int: ...
     # A node over a genesis block: process_block(SignedConsensusBlock), rollback(height), restart(),
-    # head, head_height, finalized_height, stored (block hashes). Model objects from models/.
+    # head, head_height, finalized_height, stored (block hashes). Blocks arrive as model objects from
+    # models/ or as what the target's own decode_block returned: read them by attribute only, and
+    # compute roots, fees and decodings with the target's own code. process_block is all or nothing:
+    # when it raises, head, finalization, stored, by_height and latest_pow are as before.
     # For sync: by_height (height -> block hash), latest_pow, holds(signed), rollback_head(height)
     # (the unguarded primitive), import_trusted(signed) and restore_pointer(latest_pow) for recovery.
     def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any: ...
-    def decode_block(self, data: bytes) -> Any: ...  # a models.blocks.SignedConsensusBlock, or DecodeError
+    # The target's own decoding of the wire form: any object with the attributes of a
+    # models.blocks.SignedConsensusBlock (signature: bits, signature), or DecodeError; only the one
+    # canonical form of a block decodes (lowercase hex, canonical decimals, minimal MessagePack).
+    def decode_block(self, data: bytes) -> Any: ...
     def transaction_sender(self, raw: bytes) -> bytes: ...  # or MalformedRlp / BadSignature
 
 
