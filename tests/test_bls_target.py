@@ -169,3 +169,15 @@ def test_reference_gives_the_draft_verdict_on_every_family(family: str, data: st
     op, args = data.draw(edge_inputs(family))
     expected: Any = args[0][0] if family == "aggregate-single" else DRAFT_VERDICTS[family]
     assert ietf_verdict(op, *args) == expected, f"{IETF} reference on {family}"
+
+
+@pytest.mark.parametrize("name", ["blst", "milagro", "blspy"])
+@settings(max_examples=20, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sks=st.lists(st.integers(1, R - 1), min_size=1, max_size=3), messages=st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=3))
+def test_reference_signing_memo_answers_like_its_unmemoized_path(name: str, sks: list[int], messages: list[bytes]) -> None:
+    # Backend.Sign and SkToPk are memoized; the same key under several messages, and back again.
+    backend = bls.backend(name)
+    for sk in sks + sks[::-1]:
+        assert backend.SkToPk(sk) == backend._sk_to_pk(sk)
+        for message in messages:
+            assert backend.Sign(sk, message) == backend._sign(sk, message)
