@@ -292,6 +292,8 @@ class Transaction:
     def uses_segwit_encoding(self) -> bool:
         # rust-bitcoin writes the extended form for zero inputs too, because the legacy form of such
         # a transaction is ambiguous with the segwit marker (bitcoin 0.30 Transaction::consensus_encode).
+        # Bitcoin Core cannot read that form back ("Superfluous witness record"), and neither can
+        # `from_bytes` here: a transaction without inputs has no wire form Core accepts.
         return self.has_witness or not self.inputs
 
     def to_bytes(self, *, witness: bool = True) -> bytes:
