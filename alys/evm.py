@@ -135,7 +135,8 @@ def _address(items: _Items) -> None:
 def decode(raw: bytes, variant: Variant | None = None) -> Decoded:
     """The transaction's fields, or MalformedRlp (or BadSignature for a y parity above 1)."""
     lax = variant is not None and variant.on("evm-rlp-accepts-leading-zeros")
-    if not raw or len(raw) > MAX_TX_BYTES:
+    loose = 1 if variant is not None and variant.on("evm-tx-size-limit-off-by-one") else 0
+    if not raw or len(raw) > MAX_TX_BYTES + loose:
         raise MalformedRlp(f"{len(raw)} bytes: empty or over the {MAX_TX_BYTES}-byte limit")
     if raw[0] == 2:
         outer = _Items(raw, 1, len(raw), lax)

@@ -244,3 +244,25 @@ def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any
     assert expected == ("ok" if delta <= 0 else "DecodeError")
     got = verdict(lambda: target.chain.decode_block(raw))
     assert got == expected, f"{len(raw)} bytes: target {got}, reference {expected}"
+
+
+def _transaction_of(size: int, tx: Any, secret: int) -> bytes:
+    """`tx` signed by `secret`, its calldata sized so that the encoding is exactly `size` bytes."""
+    data_len = max(0, size - 200)
+    for _ in range(20):
+        raw = evm.sign(attrs.evolve(tx, data=b"\x5a" * data_len), secret).to_bytes()
+        if len(raw) == size:
+            return raw
+        data_len += size - len(raw)
+    raise AssertionError(f"no calldata length gives a {size}-byte transaction")
+
+
+@kills("evm-tx-size-limit-off-by-one")
+@given(tx=evm_transactions(signed=False), secret=secp256k1_secrets, delta=st.sampled_from([-1, 0, 1]))
+def test_the_transaction_size_limit_holds_at_below_and_past_it(target: Any, tx: Any, secret: int, delta: int) -> None:
+    """Signed transactions of 128 KiB - 1, exactly and + 1 bytes: both stacks recover the signer of
+    the first two and refuse the third as MalformedRlp (geth's txMaxSize)."""
+    raw = _transaction_of(evm.MAX_TX_BYTES + delta, tx, secret)
+    expected = verdict(lambda: evm.sender(evm.decode(raw)))
+    assert expected == ("ok" if delta <= 0 else "MalformedRlp")
+    assert verdict(lambda: target.chain.transaction_sender(raw)) == expected
