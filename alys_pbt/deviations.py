@@ -91,7 +91,8 @@ QUIRKS: tuple[Deviation, ...] = (
         kind="quirk",
         component="auxpow",
         summary="the committed transaction's index and coinbase-ness are never checked: "
-        "a commitment in any transaction of a Bitcoin block is accepted",
+        "a commitment in any transaction of a Bitcoin block is accepted (index 0 and at least one "
+        "input are Namecoin's rules; one input spending the null prevout is the suite's hardening)",
         source="app/src/auxpow.rs AuxPow::check (no nIndex == 0, no coinbase check)",
         breaks=_params(f"{AUXPOW_PROPS}::test_check_rejects_corruption", _COINBASE_CORRUPTIONS)
         + _params(f"{AUXPOW_PROPS}::test_check_pow_rejects_corruption", _COINBASE_CORRUPTIONS),
@@ -110,7 +111,8 @@ QUIRKS: tuple[Deviation, ...] = (
         kind="quirk",
         component="auxpow",
         summary="the AuxPowHeader's own bits, height and chain_id are never compared with what "
-        "the chain requires; the proof is checked against the header's chain_id",
+        "the chain requires; the proof is checked against the header's chain_id (comparing them "
+        "is the suite's hardening)",
         source="app/src/chain.rs check_pow (bits from retarget, header.chain_id passed to check)",
         breaks=_params(f"{AUXPOW_PROPS}::test_check_pow_rejects_corruption", _HEADER_CORRUPTIONS),
     ),
