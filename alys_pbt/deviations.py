@@ -611,6 +611,13 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/auxpow.py check_decoded",
     ),
     Deviation(
+        "auxpow-root-order-ignored",
+        "mutant",
+        "auxpow",
+        "check ignores root_order: a proof holding the root reversed (Namecoin's order) is refused",
+        "alys/auxpow.py check_decoded",
+    ),
+    Deviation(
         "codec-accepts-non-minimal-varint",
         "mutant",
         "auxpow",
