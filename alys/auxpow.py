@@ -164,7 +164,8 @@ class AuxPowPort:
                 raise NotACoinbase()
         # auxpow.rs reverses the root and the coinbase bytes, so Alys's coinbase holds the root in
         # internal order; Namecoin reverses the root only (its coinbase holds it reversed).
-        vch_root = vch_root if root_order == "internal" else vch_root[::-1]
+        if root_order == "reversed" and not self.v.on("auxpow-root-order-ignored"):
+            vch_root = vch_root[::-1]
         if _LAYOUTS[layout] == "output-script":
             root, size, nonce = self.find_header_vout(a.coinbase, vch_root)
         else:
