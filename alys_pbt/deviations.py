@@ -618,6 +618,20 @@ MUTANTS: tuple[Deviation, ...] = (
         "alys/auxpow.py check_decoded",
     ),
     Deviation(
+        "auxpow-branch-limit-31",
+        "mutant",
+        "auxpow",
+        "the chain branch length limit lets 31 hashes through (> 31 instead of > 30)",
+        "alys/auxpow.py check_decoded",
+    ),
+    Deviation(
+        "auxpow-expected-index-mod-off-by-one",
+        "mutant",
+        "auxpow",
+        "getExpectedIndex reduces modulo 2^h + 1: the slot can fall outside the tree",
+        "alys/auxpow.py expected_index",
+    ),
+    Deviation(
         "codec-accepts-non-minimal-varint",
         "mutant",
         "auxpow",
