@@ -122,7 +122,7 @@ class AuxPowPort:
     def expected_index(self, nonce: int, chain_id: int, h: int) -> int:
         if self.v.on("auxpow-expected-index-i32"):
             return _expected_index_c_int(nonce, chain_id, h)
-        m = 1 << h  # u64 arithmetic, no wrap possible for h <= 30
+        m = (1 << h) + self.v.on("auxpow-expected-index-mod-off-by-one")  # u64 arithmetic, no wrap for h <= 30
         rand = (nonce * 1103515245 + 12345) % m
         return ((rand + chain_id) * 1103515245 + 12345) % m
 
@@ -147,7 +147,7 @@ class AuxPowPort:
             raise ValueError(f"unknown root order {root_order!r}; expected 'internal' or 'reversed'")
         if (a.parent.version & 0xFFFF_FFFF) // 65536 == chain_id:
             raise ParentHasChainId()
-        limit = 30 if not self.v.on("auxpow-branch-limit-off-by-one") else 29
+        limit = 29 if self.v.on("auxpow-branch-limit-off-by-one") else 31 if self.v.on("auxpow-branch-limit-31") else 30
         if len(a.chain_branch.hashes) > limit:
             raise MerkleBranchTooLong()
         vch_root = self.evaluate_branch(a.chain_branch, aux_hash)[::-1]

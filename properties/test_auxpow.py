@@ -85,6 +85,7 @@ def test_valid_proofs_are_accepted(target: Any, case: AuxPowCase) -> None:
 
 @kills(
     "auxpow-no-output-3-fallback",
+    "auxpow-branch-limit-31",
     "auxpow-coinbase-first-input-only",
     "auxpow-fallback-indexes-output-3",
     "auxpow-vin-magic-after-start",
@@ -131,7 +132,7 @@ def test_check_pow_accepts_valid_headers(target: Any, case: AuxPowCase) -> None:
 U32_EDGES = st.sampled_from([0, 1, 2**31 - 1, 2**31, 2**32 - 1]) | u32s
 
 
-@kills("auxpow-expected-index-i32")
+@kills("auxpow-expected-index-i32", "auxpow-expected-index-mod-off-by-one")
 @given(nonce=U32_EDGES, chain_id=U32_EDGES, h=st.sampled_from([0, 1, 29, 30]) | st.integers(0, 30))
 def test_expected_index_matches_reference(target: Any, nonce: int, chain_id: int, h: int) -> None:
     """The chain's slot in the merged-mining tree is Namecoin's getExpectedIndex: a slot of the tree
