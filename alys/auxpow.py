@@ -19,7 +19,13 @@ from alys.variant import Variant
 
 MAGIC = bytes.fromhex("fabe6d6d")
 _U256 = (1 << 256) - 1
-_LAYOUTS = {"output-script": "output-script", "vout": "output-script", "script-sig": "script-sig", "vin": "script-sig"}
+# Where the header sits, by name; "vout"/"vin" are the names the suite used before issue 14.
+_LAYOUTS = {
+    "output-script": "output-script",
+    "vout": "output-script",
+    "script-sig": "script-sig",
+    "vin": "script-sig",
+}
 
 
 class AuxPowError(Exception):
@@ -122,7 +128,8 @@ class AuxPowPort:
     def expected_index(self, nonce: int, chain_id: int, h: int) -> int:
         if self.v.on("auxpow-expected-index-i32"):
             return _expected_index_c_int(nonce, chain_id, h)
-        m = (1 << h) + self.v.on("auxpow-expected-index-mod-off-by-one")  # u64 arithmetic, no wrap for h <= 30
+        # u64 arithmetic, no wrap possible for h <= 30
+        m = (1 << h) + self.v.on("auxpow-expected-index-mod-off-by-one")
         rand = (nonce * 1103515245 + 12345) % m
         return ((rand + chain_id) * 1103515245 + 12345) % m
 
@@ -134,7 +141,12 @@ class AuxPowPort:
         return acc
 
     def check(
-        self, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str = "output-script", root_order: str = "internal"
+        self,
+        auxpow: bytes,
+        aux_hash: bytes,
+        chain_id: int,
+        layout: str = "output-script",
+        root_order: str = "internal",
     ) -> None:
         self.check_decoded(self.decode_auxpow(auxpow), aux_hash, chain_id, layout, root_order)
 
@@ -147,7 +159,11 @@ class AuxPowPort:
             raise ValueError(f"unknown root order {root_order!r}; expected 'internal' or 'reversed'")
         if (a.parent.version & 0xFFFF_FFFF) // 65536 == chain_id:
             raise ParentHasChainId()
-        limit = 29 if self.v.on("auxpow-branch-limit-off-by-one") else 31 if self.v.on("auxpow-branch-limit-31") else 30
+        limit = 30
+        if self.v.on("auxpow-branch-limit-off-by-one"):
+            limit = 29
+        elif self.v.on("auxpow-branch-limit-31"):
+            limit = 31
         if len(a.chain_branch.hashes) > limit:
             raise MerkleBranchTooLong()
         vch_root = self.evaluate_branch(a.chain_branch, aux_hash)[::-1]

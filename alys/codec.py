@@ -89,7 +89,8 @@ class Cursor:
             return first
         width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
         value = self.uint(width)
-        if value < {2: 0xFD, 4: 0x10000, 8: 0x1_0000_0000}[width] and not self.v.on("codec-accepts-non-minimal-varint"):
+        minimal = value >= {2: 0xFD, 4: 0x10000, 8: 0x1_0000_0000}[width]
+        if not minimal and not self.v.on("codec-accepts-non-minimal-varint"):
             raise DecodeError(f"non-minimal varint at byte {self.at}")
         return value
 

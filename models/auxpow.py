@@ -112,7 +112,7 @@ class NotACoinbase(AuxPowError):
     # Neither Namecoin nor the node looks at the prevout (foreign-implementations.md); a real parent
     # block's first transaction would be a coinbase (Bitcoin consensus CheckBlock), but nothing
     # validates the parent block, so this rule is the suite's.
-    origins = (Origin(SUITE, "the committed tx is one input spending the null prevout; not Namecoin's or the node's"),)
+    origins = (Origin(SUITE, "one input spending the null prevout; neither Namecoin's rule nor the node's"),)
 
 
 class CoinbaseInvalidOutputs(AuxPowError):
@@ -142,13 +142,19 @@ class InvalidSlice(AuxPowError):
 class MissingMerkleRoot(AuxPowError):
     """The header's chain merkle root is not the root the chain branch yields."""
 
-    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW missing chain merkle root in parent coinbase"))
+    origins = (
+        NODE_CHECK,
+        Origin("namecoin", f"{_NMC}: Aux POW missing chain merkle root in parent coinbase"),
+    )
 
 
 class InvalidMerkleSize(AuxPowError):
     """The header's merkle size is not 2^(chain branch length)."""
 
-    origins = (NODE_CHECK, Origin("namecoin", f"{_NMC}: Aux POW merkle branch size does not match parent coinbase"))
+    origins = (
+        NODE_CHECK,
+        Origin("namecoin", f"{_NMC}: Aux POW merkle branch size does not match parent coinbase"),
+    )
 
 
 class WrongIndex(AuxPowError):

@@ -33,7 +33,7 @@ OriginKind = Literal[
 
 @frozen
 class Origin:
-    """Where a rule comes from: the node's code (file), Namecoin, Bitcoin (Core or rust-bitcoin), IETF, or us."""
+    """Where a rule comes from: the node's code (file), Namecoin, Bitcoin, IETF, or the suite."""
 
     kind: OriginKind
     where: str
@@ -47,23 +47,48 @@ def origins_text(origins: Sequence[Origin]) -> str:
     return "; ".join(str(o) for o in origins)
 
 
-_CORE_SER = "src/serialize.h"
-_CORE_TX = "src/primitives/transaction.h UnserializeTransaction"
-_RB_ENC = "bitcoin 0.30 consensus/encode.rs"
-_RB_TX = "bitcoin 0.30 blockdata/transaction.rs Transaction::consensus_decode"
+def _core(where: str) -> Origin:
+    return Origin("bitcoin-core", where)
+
+
+def _rust(where: str) -> Origin:
+    return Origin("rust-bitcoin", f"bitcoin 0.30 {where}")
+
+
+_SER = "src/serialize.h"
+_TX = "src/primitives/transaction.h UnserializeTransaction"
+_ENC = "consensus/encode.rs"
+_DECODE = "blockdata/transaction.rs Transaction::consensus_decode"
 # Every rule a consensus decode can fail, with where it comes from. A rule that only Bitcoin Core has
 # is one the node's rust-bitcoin lets through (CORE_ONLY_RULES).
 DECODE_RULES: dict[str, tuple[Origin, ...]] = {
-    "truncated": (Origin("bitcoin-core", f"{_CORE_SER}: end of data"), Origin("rust-bitcoin", f"{_RB_ENC}: Io(UnexpectedEof)")),
-    "trailing-bytes": (Origin("rust-bitcoin", f"{_RB_ENC} deserialize: data not consumed entirely"), Origin("bitcoin-core", "src/core_read.cpp DecodeTx: the stream must be empty")),
-    "non-canonical-compact-size": (Origin("bitcoin-core", f"{_CORE_SER} ReadCompactSize: non-canonical ReadCompactSize()"), Origin("rust-bitcoin", f"{_RB_ENC} VarInt: NonMinimalVarInt")),
-    "size-too-large": (Origin("bitcoin-core", f"{_CORE_SER} ReadCompactSize: size too large (MAX_SIZE 0x02000000)"),),
-    "oversized-vector": (Origin("rust-bitcoin", f"{_RB_ENC} read_bytes_from_finite_reader: OversizedVectorAllocation (MAX_VEC_SIZE 4,000,000)"),),
-    "count-exceeds-data": (Origin("bitcoin-core", f"{_CORE_SER}: end of data before the last element"), Origin("rust-bitcoin", f"{_RB_ENC} Vec<T>: Io(UnexpectedEof)")),
-    "unknown-segwit-flag": (Origin("bitcoin-core", f"{_CORE_TX}: Unknown transaction optional data"), Origin("rust-bitcoin", f"{_RB_TX}: UnsupportedSegwitFlag")),
-    "superfluous-witness": (Origin("bitcoin-core", f"{_CORE_TX}: Superfluous witness record"), Origin("rust-bitcoin", f"{_RB_TX}: witness flag set but no witnesses present")),
+    "truncated": (_core(f"{_SER}: end of data"), _rust(f"{_ENC}: Io(UnexpectedEof)")),
+    "trailing-bytes": (
+        _rust(f"{_ENC} deserialize: data not consumed entirely"),
+        _core("src/core_read.cpp DecodeTx: the stream must be empty"),
+    ),
+    "non-canonical-compact-size": (
+        _core(f"{_SER} ReadCompactSize: non-canonical ReadCompactSize()"),
+        _rust(f"{_ENC} VarInt: NonMinimalVarInt"),
+    ),
+    "size-too-large": (_core(f"{_SER} ReadCompactSize: size too large (MAX_SIZE 0x02000000)"),),
+    "oversized-vector": (
+        _rust(f"{_ENC} read_bytes_from_finite_reader: OversizedVectorAllocation (MAX_VEC_SIZE 4,000,000)"),
+    ),
+    "count-exceeds-data": (
+        _core(f"{_SER}: end of data before the last element"),
+        _rust(f"{_ENC} Vec<T>: Io(UnexpectedEof)"),
+    ),
+    "unknown-segwit-flag": (
+        _core(f"{_TX}: Unknown transaction optional data"),
+        _rust(f"{_DECODE}: UnsupportedSegwitFlag"),
+    ),
+    "superfluous-witness": (
+        _core(f"{_TX}: Superfluous witness record"),
+        _rust(f"{_DECODE}: witness flag set but no witnesses present"),
+    ),
     # rust-bitcoin checks `!input.is_empty() && all empty`: with no inputs the flag passes.
-    "superfluous-witness-no-inputs": (Origin("bitcoin-core", f"{_CORE_TX}: Superfluous witness record"),),
+    "superfluous-witness-no-inputs": (_core(f"{_TX}: Superfluous witness record"),),
 }
 # Rules the node's decoder (rust-bitcoin) does not have: there the port may accept (a correct value).
 CORE_ONLY_RULES: frozenset[str] = frozenset({"superfluous-witness-no-inputs"})
@@ -78,7 +103,8 @@ class DecodeError(ValueError):
     """Malformed consensus bytes; says what was being read, at which offset, and why."""
 
     def __init__(self, what: str, offset: int, why: str, rule: str = "truncated") -> None:
-        super().__init__(f"cannot decode {what} at byte {offset}: {why} [{rule}: {origins_text(DECODE_RULES[rule])}]")
+        origins = origins_text(DECODE_RULES[rule])
+        super().__init__(f"cannot decode {what} at byte {offset}: {why} [{rule}: {origins}]")
         self.what = what
         self.offset = offset
         self.why = why
@@ -128,7 +154,8 @@ class Reader:
         width, minimum = {0xFD: (2, 0xFD), 0xFE: (4, 0x1_0000), 0xFF: (8, 0x1_0000_0000)}[prefix]
         value = int.from_bytes(self.take(width, label), "little")
         if value < minimum:
-            raise DecodeError(self.what, start, f"{label}: non-minimal var-int {value}", "non-canonical-compact-size")
+            why = f"{label}: non-minimal var-int {value}"
+            raise DecodeError(self.what, start, why, "non-canonical-compact-size")
         return value
 
     def count(self, label: str, min_item_size: int) -> int:
@@ -138,7 +165,8 @@ class Reader:
         if n > MAX_SIZE:
             raise DecodeError(self.what, start, f"{label} claims {n} items, above MAX_SIZE", "size-too-large")
         if min_item_size == 1 and n > MAX_VEC_SIZE:
-            raise DecodeError(self.what, start, f"{label} claims {n} bytes, above MAX_VEC_SIZE", "oversized-vector")
+            why = f"{label} claims {n} bytes, above MAX_VEC_SIZE"
+            raise DecodeError(self.what, start, why, "oversized-vector")
         if n * max(min_item_size, 1) > self.remaining():
             raise DecodeError(
                 self.what, start, f"{label} claims {n} items but only {self.remaining()} bytes remain",

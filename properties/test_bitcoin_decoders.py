@@ -25,7 +25,11 @@ from strategies.malformed_bitcoin import HOWS, Malformed, malformed_bitcoin
 
 pytestmark = pytest.mark.auxpow
 
-REFERENCE = {"header": BlockHeader.from_bytes, "transaction": Transaction.from_bytes, "auxpow": ref.AuxPow.from_bytes}
+REFERENCE = {
+    "header": BlockHeader.from_bytes,
+    "transaction": Transaction.from_bytes,
+    "auxpow": ref.AuxPow.from_bytes,
+}
 TYPED = ("ok", "DecodeError")
 
 
@@ -78,7 +82,9 @@ def judge(target: Any, kind: str, data: bytes) -> None:
 )
 @pytest.mark.parametrize("how", HOWS)
 @given(data=st.data())
-def test_decoders_answer_structured_corruption_with_typed_errors(target: Any, how: str, data: st.DataObject) -> None:
+def test_decoders_answer_structured_corruption_with_typed_errors(
+    target: Any, how: str, data: st.DataObject
+) -> None:
     """Non-minimal sizes, huge counts, segwit flag variants, long scripts, cuts at every field:
     DecodeError or a correct value, from the reference and the target alike."""
     bad = data.draw(malformed_bitcoin(hows=(how,)), label="bad")
@@ -87,8 +93,13 @@ def test_decoders_answer_structured_corruption_with_typed_errors(target: Any, ho
 
 
 @kills("codec-accepts-non-minimal-varint")
-@given(bad=malformed_bitcoin(kinds=("auxpow",), hows=("non-minimal-size", "huge-count", "segwit-flag", "truncate")), aux_hash=st.binary(min_size=32, max_size=32))
-def test_check_answers_structured_corruption_with_typed_errors(target: Any, bad: Malformed, aux_hash: bytes) -> None:
+@given(
+    bad=malformed_bitcoin(kinds=("auxpow",), hows=("non-minimal-size", "huge-count", "segwit-flag", "truncate")),
+    aux_hash=st.binary(min_size=32, max_size=32),
+)
+def test_check_answers_structured_corruption_with_typed_errors(
+    target: Any, bad: Malformed, aux_hash: bytes
+) -> None:
     """AuxPow::check on broken bytes rejects with a DecodeError or an AuxPowError, never a crash."""
     event(bad.how)
     note(repr(bad))

@@ -37,7 +37,7 @@ KINDS: tuple[Kind, ...] = ("header", "transaction", "auxpow")
 HOWS = ("non-minimal-size", "huge-count", "segwit-flag", "long-script", "truncate", "trailing")
 # A header has no sizes, scripts or segwit flag: only cuts and trailing bytes apply to it.
 APPLIES: dict[str, tuple[Kind, ...]] = {
-    h: ("transaction", "auxpow") if h not in ("truncate", "trailing") else ("header", "transaction", "auxpow") for h in HOWS
+    h: KINDS if h in ("truncate", "trailing") else ("transaction", "auxpow") for h in HOWS
 }
 # CompactSize prefixes and the widths they announce.
 WIDTH = {0xFD: 2, 0xFE: 4, 0xFF: 8}
@@ -74,7 +74,8 @@ class Malformed:
     detail: str
 
     def __repr__(self) -> str:
-        shown = self.data.hex() if len(self.data) <= 200 else f"{self.data[:100].hex()}... ({len(self.data)} bytes)"
+        n = len(self.data)
+        shown = self.data.hex() if n <= 200 else f"{self.data[:100].hex()}... ({n} bytes)"
         return f"Malformed({self.kind}, {self.how}: {self.detail}, {shown})"
 
 
@@ -123,7 +124,14 @@ def tx_fields(tx: Transaction, *, extended: bool | None = None, flag: int = 1) -
 
 def header_fields(h: BlockHeader) -> list[Field]:
     raw = h.to_bytes()
-    cuts = (("version", 0, 4), ("prev_block", 4, 36), ("merkle_root", 36, 68), ("time", 68, 72), ("bits", 72, 76), ("nonce", 76, 80))
+    cuts = (
+        ("version", 0, 4),
+        ("prev_block", 4, 36),
+        ("merkle_root", 36, 68),
+        ("time", 68, 72),
+        ("bits", 72, 76),
+        ("nonce", 76, 80),
+    )
     return [Field(label, raw[a:b]) for label, a, b in cuts]
 
 
@@ -179,7 +187,8 @@ def _huge_count(draw: st.DrawFn, kind: Kind, fields: list[Field]) -> tuple[list[
     value = fields[at].value
     assert isinstance(value, int)
     rest = len(encode(fields[at + 1 :]))
-    n = draw(st.sampled_from(HUGE) | st.sampled_from([value + 1, rest, rest + 1]) | st.integers(rest, 2**64 - 1))
+    past = st.sampled_from([value + 1, rest, rest + 1])  # one more than there is, what is left, one past it
+    n = draw(st.sampled_from(HUGE) | past | st.integers(rest, 2**64 - 1))
     fields[at] = attrs.evolve(fields[at], value=n)
     return fields, f"{fields[at].label} {value} -> {n}"
 
@@ -229,7 +238,9 @@ def _long_script(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field
 
 
 @st.composite
-def malformed_bitcoin(draw: st.DrawFn, *, kinds: tuple[Kind, ...] = KINDS, hows: tuple[str, ...] = HOWS) -> Malformed:
+def malformed_bitcoin(
+    draw: st.DrawFn, *, kinds: tuple[Kind, ...] = KINDS, hows: tuple[str, ...] = HOWS
+) -> Malformed:
     """Bitcoin wire bytes broken in their structure (see the module docstring), labelled."""
     pairs = [(h, k) for h in hows for k in kinds if k in APPLIES[h]]
     if not pairs:
@@ -247,10 +258,12 @@ def malformed_bitcoin(draw: st.DrawFn, *, kinds: tuple[Kind, ...] = KINDS, hows:
         fields, detail = _long_script(draw, kind, value)
     elif how == "truncate":
         at = draw(st.integers(0, len(fields) - 1))
-        cut = encode(fields[:at]) + fields[at].to_bytes()[: draw(st.sampled_from([0, 1]))]
-        return Malformed(kind, cut, how, f"cut before {fields[at].label} (+{len(cut) - len(encode(fields[:at]))})")
+        into = draw(st.sampled_from([0, 1]))  # at the boundary, or one byte into the field
+        cut = encode(fields[:at]) + fields[at].to_bytes()[:into]
+        return Malformed(kind, cut, how, f"cut before {fields[at].label} (+{into})")
     else:
-        return Malformed(kind, encode(fields) + draw(st.binary(min_size=1, max_size=8)), "trailing", "bytes after the end")
+        extra = draw(st.binary(min_size=1, max_size=8))
+        return Malformed(kind, encode(fields) + extra, "trailing", "bytes after the end")
     return Malformed(kind, encode(fields), how, detail)
 
 
