@@ -8,7 +8,13 @@ strategies/sync.py.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from hypothesis import note
 from hypothesis import strategies as st
@@ -16,7 +22,17 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from alys_pbt import targets
 from models.sync import RetryReference, fair_rounds
-from strategies.sync import ForkView, canonical_chains, network_faults, network_topologies, peer_behaviours
+from strategies.sync import (
+    BitFlip,
+    ForkView,
+    bit_flips,
+    canonical_chains,
+    disk_faults,
+    network_faults,
+    network_topologies,
+    peer_behaviours,
+    unapproved,
+)
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -103,24 +119,42 @@ class SyncMachine(RuleBasedStateMachine):
         self.network.time += dt
         note(f"time {self.network.time:.2f} s")
 
+    def _round(self) -> str:
+        """One round; a store failure (typed) ends it, and the node carries on where the store is."""
+        try:
+            return self.engine.round()  # the engine answers every peer's fault; only the store may fail it
+        except Exception as err:  # noqa: BLE001
+            assert_typed(err, "a sync round")
+            return f"store refused: {type(err).__name__}"
+
     @rule()
     def sync_one_round(self) -> None:
-        outcome = self.engine.round()  # the engine answers every peer's fault; it never raises
-        note(f"sync round: {outcome}")
+        note(f"sync round: {self._round()}")
 
     @rule()
     def sync_three_rounds_back_to_back(self) -> None:
         """Requests in quick succession: a peer that just failed must not be asked again yet."""
         outcomes = []
         for _ in range(3):
-            outcomes.append(self.engine.round())
+            outcomes.append(self._round())
             self.nothing_imported_is_given_up()
         note(f"sync rounds: {', '.join(outcomes)}")
 
     @rule()
+    def the_disk_fills_up(self) -> None:
+        fill_the_disk(self.store)
+        note("disk full")
+
+    @rule()
+    def space_is_freed(self) -> None:
+        free_the_disk(self.store)
+        note("disk space freed")
+
+    @rule()
     def heal_and_sync_fully(self) -> None:
-        """After the network heals and faults stop, enough fair rounds reach the tip."""
+        """After the network heals, faults stop and the disk has room, enough fair rounds reach the tip."""
         self.reconnect_and_heal()
+        free_the_disk(self.store)
         for name in self.network.faults:
             self.network.faults[name].clear()
         if not any(self.network.peers[p].behaviour in ("honest", "lying") for p in self.network.reachable()):
@@ -145,6 +179,12 @@ class SyncMachine(RuleBasedStateMachine):
         self.finalized.append(fin)
 
     @invariant()
+    def the_head_never_runs_ahead_of_the_store(self) -> None:
+        """The head moves only once the store acknowledged the block: every height up to it is stored."""
+        missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
+        assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
+
+    @invariant()
     def every_peer_waits_out_its_backoff_and_breaker(self) -> None:
         """No request goes to a peer before the retry policy allows (§5.1), whatever the faults."""
         for r in self.network.log[self.requests_checked :]:
@@ -153,28 +193,170 @@ class SyncMachine(RuleBasedStateMachine):
         self.requests_checked = len(self.network.log)
 
 
+RAM_DIR = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
+class Disk:
+    """The fault model of a store's files (issue 14): what a crash leaves, bit rot, a lost tail, a
+    second connection holding a lock. Real files and real SQLite, no hooks in the store."""
+
+    PAGE = 4096  # SQLite's default page size; a write-ahead log frame is a 24-byte header and a page
+    FRAME = 24 + PAGE
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.locker: sqlite3.Connection | None = None
+
+    def files(self) -> list[str]:
+        return [f for f in (self.path, self.path + "-wal") if os.path.exists(f)]
+
+    def crash(self, store: Any) -> None:
+        """The process dies: the disk keeps what was written (the log is not folded into the
+        file, as a clean close would), and the process's locks are released."""
+        saved = {f: Path(f).read_bytes() for f in self.files()}
+        store.close()
+        for f in (self.path + "-wal", self.path + "-shm"):
+            Path(f).unlink(missing_ok=True)
+        for f, content in saved.items():
+            Path(f).write_bytes(content)
+
+    def lose_the_last_page(self) -> str:
+        """The tail of the file that was written last is lost: the log's last frame, or the
+        database file's last page."""
+        wal = self.path + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) >= 32 + self.FRAME:
+            os.truncate(wal, os.path.getsize(wal) - self.FRAME)
+            return "the log's last frame"
+        if os.path.exists(self.path) and os.path.getsize(self.path) >= 2 * self.PAGE:
+            os.truncate(self.path, os.path.getsize(self.path) - self.PAGE)
+            return "the file's last page"
+        return ""
+
+    def _settled(self) -> sqlite3.Connection:
+        """SQLite's own crash recovery, as the next open would do it: the log folded into the file."""
+        db = sqlite3.connect(self.path, timeout=0)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return db
+
+    def rows(self, table: str) -> list[tuple[int, dict[str, bytes]]]:
+        """The stored rows of `blocks` or `checkpoints`, read directly (the store is down); none if
+        the file is already beyond reading (a lost tail may have taken the tables)."""
+        columns = {"blocks": ("data", "digest"), "checkpoints": ("integrity", "state")}[table]
+        sql = f"SELECT height, {', '.join(f'CAST({c} AS BLOB)' for c in columns)} FROM {table} ORDER BY height"
+        try:
+            db = self._settled()
+            try:
+                return [(row[0], {c: bytes(v) for c, v in zip(columns, row[1:], strict=True)}) for row in db.execute(sql)]
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            return []
+
+    def rot(self, value: bytes, flip: BitFlip) -> bool:
+        """Flip one bit of `value` where it lies in the database file, as a failing disk would;
+        False if the bytes are not found exactly once (the rot then misses)."""
+        self._settled().close()
+        at = min(int(flip.position * len(value)), len(value) - 1)
+        lo = max(0, min(at - 12, len(value) - 24))
+        window = value[lo : lo + 24]
+        content = bytearray(Path(self.path).read_bytes())
+        where = content.find(window)
+        if where < 0 or content.find(window, where + 1) >= 0:
+            return False
+        content[where + at - lo] ^= 1 << flip.bit
+        Path(self.path).write_bytes(bytes(content))
+        return True
+
+    def lock(self) -> bool:
+        """Another connection takes the write lock (and holds it); False if it cannot."""
+        other = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            other.close()
+            return False
+        self.locker = other
+        return True
+
+    def unlock(self) -> None:
+        if self.locker is not None:
+            self.locker.close()
+            self.locker = None
+
+
+def fill_the_disk(store: Any) -> None:
+    """The disk is full: SQLite's page limit set to the pages in use, so the next write that needs
+    a new page fails with a real SQLITE_FULL (the store's `db`, its sqlite3 connection)."""
+    (pages,) = store.db.execute("PRAGMA page_count").fetchone()
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def free_the_disk(store: Any) -> None:
+    store.db.execute("PRAGMA max_page_count = 1073741823")
+
+
+def assert_typed(err: BaseException, doing: str) -> None:
+    """A store failure must be a typed OSError naming what is wrong (interface: StoreError), not
+    SQLite's own exception or any other crash."""
+    assert isinstance(err, OSError) and type(err) is not OSError, (
+        f"{doing}: untyped {type(err).__module__}.{type(err).__name__}: {err}"
+    )
+
+
 class CheckpointMachine(RuleBasedStateMachine):
-    """Import, crash (also mid-write), restart, rot a checkpoint: checkpoints stay consistent."""
+    """A node importing into a store on a real file while the disk, SQLite and other processes
+    fail it: a lock held past the busy timeout, a full disk, injected I/O errors and torn writes,
+    crashes, bit rot in block and checkpoint rows, a lost file tail, a second writer. Nothing the
+    store acknowledged is lost, whatever the fault, or the store says so with a typed error."""
 
     def __init__(self) -> None:
         super().__init__()
         self.target = targets.current()
         self.acknowledged = 0
+        # A memory-backed directory where there is one: the faults are simulated on the files
+        # (copies, truncation, flipped bits), so a real disk's fsyncs would only add time.
+        self.directory = tempfile.mkdtemp(prefix="alys-store-", dir=RAM_DIR)
+        self.disk = Disk(os.path.join(self.directory, "chain.sqlite"))
+        self.store: Any = None
+        self.alive = False
+        self.may_refuse = False  # a fault destroyed acknowledged bytes: the store may refuse to open
+        self.rotted: set[int] = set()  # acknowledged block rows rotted since the last good start
+        self.tail_lost = False
+
+    def teardown(self) -> None:
+        self.disk.unlock()
+        if self.store is not None:
+            self.store.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     @initialize(data=st.data(), interval=st.integers(1, 4), retention=st.integers(1, 3))
     def start(self, data: st.DataObject, interval: int, retention: int) -> None:
         self.canonical = data.draw(canonical_chains(), label="canonical chain")
         self.interval, self.retention = interval, retention
-        self.store = self.target.sync.store(interval=interval, retention=retention)
         self._boot()
         note(f"checkpoint every {interval}, keep {retention}")
 
+    def _open(self) -> Any:
+        return self.target.sync.store(interval=self.interval, retention=self.retention, path=self.disk.path, busy_timeout=0.0)
+
     def _boot(self) -> None:
         b = self.canonical.builder
+        self.store = None
+        self.store = self._open()
         self.node = self.target.sync.recover(self.store, b.spec, b.genesis, b.bitcoin)
         self.network = self.target.sync.network()
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
         self.alive = True
+
+    def _refused(self, err: BaseException, doing: str) -> None:
+        """The store refused a write: an injected fault kills the process; a real one (locked,
+        full) is the round's end, and the node goes on with its head where the store left it."""
+        assert_typed(err, doing)
+        faults = self.store.faults
+        injected = faults.at_write is not None and faults.writes >= faults.at_write
+        note(f"{doing}: {type(err).__name__}: {err}" + (" (the process dies)" if injected else ""))
+        if injected:
+            self._crash()
 
     @precondition(lambda self: self.alive)
     @rule(k=st.integers(1, 3))
@@ -184,9 +366,8 @@ class CheckpointMachine(RuleBasedStateMachine):
         for h in range(self.node.head_height + 1, self.node.head_height + k + 1):
             try:
                 self.engine.import_block(self.canonical.wire[h])
-            except OSError as err:  # an injected disk fault: the process dies here
-                note(f"crash while storing block {h}: {err}")
-                self.alive = False
+            except Exception as err:  # noqa: BLE001 - a valid block: only the store may refuse it
+                self._refused(err, f"storing block {h}")
                 return
             self.acknowledged = max(self.acknowledged, h)
 
@@ -199,41 +380,172 @@ class CheckpointMachine(RuleBasedStateMachine):
             self.network.add(self.target.sync.peer("honest", self.canonical.wire))
         try:
             outcome = self.engine.sync(max_rounds=fair_rounds(1, self.canonical.tip))
-        except OSError as err:
-            note(f"crash while syncing: {err}")
-            self.alive = False
+        except Exception as err:  # noqa: BLE001 - an honest peer: only the store may fail the sync
+            self._refused(err, "syncing")
             return
         finally:
             self.acknowledged = max(self.acknowledged, self.engine.acknowledged)
         note(f"sync: {outcome} at {self.node.head_height}")
         assert outcome == "synced" and self.node.head_height == self.canonical.tip
 
-    @rule(kind=st.sampled_from(["io-error", "torn"]), after=st.integers(1, 4))
+    @precondition(lambda self: self.alive)
+    @rule(peers=st.integers(1, 3), more=st.integers(0, 4))
+    def download_in_parallel(self, peers: int, more: int) -> None:
+        """Disjoint ranges from several honest peers at once, imported in order: every block is
+        imported, or the store's failure (typed) ends the round; never taken for a bad block."""
+        self.canonical.extend(more)
+        names = [f"parallel-{i}" for i in range(peers)]
+        for name in names:
+            self.network.add(self.target.sync.peer(name, self.canonical.wire))
+        before = self.node.head_height
+        try:
+            imported = self.engine.sync_parallel(names, self.canonical.tip)
+        except Exception as err:  # noqa: BLE001 - honest peers: only the store may fail the download
+            self._refused(err, f"parallel download from {peers} peers")
+            return
+        finally:
+            self.acknowledged = max(self.acknowledged, self.engine.acknowledged)
+        note(f"parallel download from {peers} peers: {imported} imported, {before} -> {self.node.head_height}")
+        assert self.node.head_height == before + imported == self.canonical.tip, (
+            f"parallel download stopped at {self.node.head_height} of {self.canonical.tip} with no error"
+        )
+
+    @precondition(lambda self: self.alive)
+    @rule(kind=disk_faults(), after=st.integers(1, 4))
     def inject_disk_fault(self, kind: str, after: int) -> None:
         faults = self.store.faults
         faults.at_write, faults.kind = faults.writes + after, kind
         note(f"{kind} on disk write {faults.at_write}")
 
     @precondition(lambda self: self.alive)
-    @rule(kind=st.sampled_from(["io-error", "torn"]), write=st.integers(1, 2))
+    @rule(kind=disk_faults(), write=st.integers(1, 2))
     def crash_while_storing_the_next_block(self, kind: str, write: int) -> None:
         """The process dies on the first or second write of the next block (its row, or its checkpoint)."""
         self.inject_disk_fault(kind, write)
         self.import_blocks(1)
 
+    @precondition(lambda self: self.alive)
+    @rule()
+    def the_disk_fills_up(self) -> None:
+        fill_the_disk(self.store)
+        note("disk full")
+
+    @precondition(lambda self: self.alive)
+    @rule()
+    def space_is_freed(self) -> None:
+        free_the_disk(self.store)
+        note("disk space freed")
+
+    @precondition(lambda self: self.alive and self.disk.locker is None)
+    @rule()
+    def another_connection_takes_the_write_lock(self) -> None:
+        """Held past the store's busy timeout, until released; a store that holds its file
+        exclusively cannot be locked by anyone else."""
+        note("another connection holds the write lock" if self.disk.lock() else "another connection cannot lock the store")
+
+    @precondition(lambda self: self.disk.locker is not None)
+    @rule()
+    def the_other_connection_lets_go(self) -> None:
+        self.disk.unlock()
+        note("lock released")
+
+    @precondition(lambda self: self.alive and self.acknowledged > 0)
+    @rule(data=st.data())
+    def a_second_process_opens_the_store_and_writes(self, data: st.DataObject) -> None:
+        """Another node process on the same store writes its own copy of an acknowledged height
+        (the unapproved one a fork serves): one writer per store, or that write silently wins."""
+        height = data.draw(st.integers(1, self.acknowledged), label="height")
+        try:
+            intruder = self._open()
+        except Exception as err:  # noqa: BLE001 - the store is in use: the second process is refused
+            assert_typed(err, "a second process opening the store")
+            note(f"a second process is refused: {type(err).__name__}")
+            return
+        try:
+            forged = unapproved(self.canonical.wire[height])
+            state = self.canonical.states[height]
+            intruder.put_block(height, bytes.fromhex(state["head"]), forged, state, 0)
+            note(f"a second process wrote its own block {height}")
+        except Exception as err:  # noqa: BLE001
+            assert_typed(err, "a second process writing")
+        finally:
+            intruder.close()
+
+    def _crash(self) -> None:
+        self.disk.unlock()
+        self.disk.crash(self.store)
+        self.alive = False
+
+    @precondition(lambda self: self.alive)
     @rule()
     def crash(self) -> None:
-        self.alive = False
+        self._crash()
         note("crash")
 
     @precondition(lambda self: not self.alive)
     @rule()
     def restart(self) -> None:
-        self.store.faults.at_write = None
-        self._boot()
+        try:
+            self._boot()
+        except Exception as err:  # noqa: BLE001 - only a typed report of real damage may stop a restart
+            assert_typed(err, "restarting")
+            assert self.may_refuse, f"restart refused though no fault destroyed an acknowledged byte: {type(err).__name__}: {err}"
+            if not self.tail_lost and hasattr(err, "height"):  # CorruptBlock names the row
+                assert err.height in self.rotted, f"the store blames block {err.height}; the rot hit {sorted(self.rotted)}: {err}"
+            note(f"the store reports the damage: {type(err).__name__}: {err}; the operator starts a new store")
+            self._start_over()
+            return
+        self.may_refuse, self.rotted, self.tail_lost = False, set(), False
         note(f"recovered at {self.node.head_height} (acknowledged {self.acknowledged})")
+        self.acknowledged = max(self.acknowledged, self.node.head_height)  # recovery acknowledges what it kept
 
-    @precondition(lambda self: bool(self.store.checkpoints()))
+    def _start_over(self) -> None:
+        if self.store is not None:
+            self.store.close()
+        for f in (self.disk.path, self.disk.path + "-wal", self.disk.path + "-shm", self.disk.path + "-ack"):
+            Path(f).unlink(missing_ok=True)
+        self.acknowledged, self.may_refuse, self.rotted, self.tail_lost = 0, False, set(), False
+        self._boot()
+
+    def _stop(self) -> None:
+        """Rot and loss happen on the disk; a running node meets them at its next start."""
+        if self.alive:
+            self._crash()
+            note("the node stops")
+
+    @rule(data=st.data(), flip=bit_flips())
+    def a_block_row_rots(self, data: st.DataObject, flip: BitFlip) -> None:
+        self._stop()
+        rows = self.disk.rows("blocks")
+        if not rows:
+            return
+        height, fields = data.draw(st.sampled_from(rows), label="row")
+        if self.disk.rot(fields[flip.field], flip):
+            if height <= self.acknowledged:
+                self.may_refuse = True
+                self.rotted.add(height)
+            note(f"block row {height} rotted ({flip.field}, bit {flip.bit})")
+
+    @rule(data=st.data(), flip=bit_flips(fields=("integrity", "state")))
+    def a_checkpoint_row_rots(self, data: st.DataObject, flip: BitFlip) -> None:
+        """The blocks are all there: a rotted checkpoint costs a longer replay, never a block."""
+        self._stop()
+        rows = self.disk.rows("checkpoints")
+        if not rows:
+            return
+        height, fields = data.draw(st.sampled_from(rows), label="checkpoint")
+        if self.disk.rot(fields[flip.field], flip):
+            note(f"checkpoint {height} rotted ({flip.field}, bit {flip.bit})")
+
+    @rule()
+    def the_file_loses_its_last_page(self) -> None:
+        self._stop()
+        lost = self.disk.lose_the_last_page()
+        if lost:
+            self.may_refuse = self.tail_lost = True
+            note(f"lost {lost}")
+
+    @precondition(lambda self: self.alive and bool(self.store.checkpoints()))
     @rule(data=st.data())
     def corrupt_a_checkpoint(self, data: st.DataObject) -> None:
         cp = data.draw(st.sampled_from(self.store.checkpoints()))
@@ -242,26 +554,42 @@ class CheckpointMachine(RuleBasedStateMachine):
 
     @invariant()
     def kept_checkpoints_that_verify_equal_the_reference_state(self) -> None:
-        for cp in self.store.checkpoints():
-            if cp.verifies():
-                assert cp.state == self.canonical.states[cp.height], f"checkpoint {cp.height} verifies but is wrong"
+        if self.alive:
+            for cp in self.store.checkpoints():
+                if cp.verifies():
+                    assert cp.state == self.canonical.states[cp.height], f"checkpoint {cp.height} verifies but is wrong"
 
     @invariant()
     def checkpoint_heights_follow_the_interval_rule(self) -> None:
-        cps = self.store.checkpoints()
-        if self.alive:  # a crash may interrupt pruning; recovery prunes
+        if self.alive:
+            cps = self.store.checkpoints()
             assert len(cps) <= self.retention, f"{len(cps)} checkpoints kept, retention {self.retention}"
-        assert all(cp.height % self.interval == 0 and cp.height > 0 for cp in cps)
+            assert all(cp.height % self.interval == 0 and cp.height > 0 for cp in cps)
 
     @invariant()
     def every_checkpoint_has_its_block_stored(self) -> None:
-        stored = set(self.store.stored_heights())
-        for cp in self.store.checkpoints():
-            assert cp.height in stored, f"checkpoint {cp.height} for a block that was never committed"
+        if self.alive:
+            stored = set(self.store.stored_heights())
+            for cp in self.store.checkpoints():
+                assert cp.height in stored, f"checkpoint {cp.height} for a block that was never committed"
+
+    @invariant()
+    def the_head_never_runs_ahead_of_the_store(self) -> None:
+        """The head moves only once the store acknowledged the block: no hole below it."""
+        if self.alive:
+            missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
+            assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
 
     @invariant()
     def nothing_acknowledged_is_lost_across_a_crash(self) -> None:
         if self.alive:
             assert self.node.head_height >= self.acknowledged, f"recovered {self.node.head_height}, acknowledged {self.acknowledged}"
             for h in range(self.node.head_height + 1):
-                assert self.node.by_height[h].hex() == self.canonical.states[h]["head"]
+                assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], f"height {h} is not canonical"
+
+    @invariant()
+    def acknowledged_blocks_are_stored_intact(self) -> None:
+        """Byte for byte what was acknowledged: no rotted row accepted, none overwritten."""
+        if self.alive:
+            for height, _, data in self.store.blocks_from(1, up_to=self.acknowledged):
+                assert data == self.canonical.wire[height], f"acknowledged block {height} differs from what was stored"

@@ -85,3 +85,43 @@ class ForkView(Sequence[bytes]):
         if isinstance(index, slice):
             return [self._at(h) for h in range(*index.indices(len(self)))]
         return self._at(range(len(self))[index])
+
+
+# Real faults of the block store (issue 14): what a disk, SQLite and a second process do to it.
+# locked: another connection holds a write lock past the busy timeout; disk-full: SQLite's page
+# limit is reached (SQLITE_FULL); bit-rot: a byte of a stored row flips; truncation: the file (or
+# its write-ahead log) loses its last page; second-writer: another process opens the store and
+# writes. The injected io-error and torn write stay (DiskFaults).
+STORE_FAULTS = ("locked", "disk-full", "bit-rot", "truncation", "second-writer")
+DISK_FAULTS = ("io-error", "torn")
+
+
+@attrs.frozen
+class BitFlip:
+    """One bit of one field of a stored row flips: `position` in [0, 1) of the field's length."""
+
+    field: str
+    position: float
+    bit: int
+
+
+def store_faults() -> st.SearchStrategy[str]:
+    """A real fault of the store: a lock held by another connection, a full disk, bit rot, a lost
+    file tail, or a second process writing to it."""
+    return st.sampled_from(STORE_FAULTS)
+
+
+def disk_faults() -> st.SearchStrategy[str]:
+    """An injected fault on one write: an I/O error, or a torn write (the process dies mid-row)."""
+    return st.sampled_from(DISK_FAULTS)
+
+
+def bit_flips(*, fields: Sequence[str] = ("data", "data", "data", "digest")) -> st.SearchStrategy[BitFlip]:
+    """Where a row rots: a field of the row (repeat a field to weight it: a block's data is ~1,200
+    bytes, its digest 32), a position in it, a bit."""
+    return st.builds(
+        BitFlip,
+        st.sampled_from(tuple(fields)),
+        st.floats(0, 1, exclude_max=True, allow_nan=False) | st.sampled_from([0.0, 0.5, 0.999]),
+        st.integers(0, 7),
+    )

@@ -4,7 +4,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from alys.sync.engine import PeerUnreachable, SimNetwork, SimPeer, SyncEngine, recover, serve_blocks_by_range
-from alys.sync.store import Checkpoint, DiskError, DiskFaults, Store
+from alys.sync.store import (
+    Checkpoint,
+    CorruptBlock,
+    DiskError,
+    DiskFaults,
+    LostAcknowledged,
+    MalformedCheckpointState,
+    Store,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreInUse,
+    StoreIOError,
+    StoreLocked,
+)
 from alys.variant import Variant
 
 
@@ -23,8 +37,8 @@ class SyncPort:
     def peer(self, name: str, chain: Sequence[bytes], behaviour: str = "honest", *, lag: int = 0, claimed: int | None = None) -> SimPeer:
         return SimPeer(name, chain, behaviour, lag, claimed)
 
-    def store(self, *, interval: int, retention: int, path: str = ":memory:") -> Store:
-        return Store(path, interval, retention, self.v)
+    def store(self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0) -> Store:
+        return Store(path, interval, retention, self.v, busy_timeout=busy_timeout)
 
     def engine(self, node: Any, network: SimNetwork, store: Store, *, batch: int = 1024) -> SyncEngine:
         return SyncEngine(node, self.chain, network, store, self.v, batch)
@@ -33,4 +47,23 @@ class SyncPort:
         return recover(store, self.chain, spec, genesis, bitcoin)
 
 
-__all__ = ["Checkpoint", "DiskError", "DiskFaults", "PeerUnreachable", "SimNetwork", "SimPeer", "Store", "SyncEngine", "SyncPort"]
+__all__ = [
+    "Checkpoint",
+    "CorruptBlock",
+    "DiskError",
+    "DiskFaults",
+    "LostAcknowledged",
+    "MalformedCheckpointState",
+    "PeerUnreachable",
+    "SimNetwork",
+    "SimPeer",
+    "Store",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreFull",
+    "StoreIOError",
+    "StoreInUse",
+    "StoreLocked",
+    "SyncEngine",
+    "SyncPort",
+]

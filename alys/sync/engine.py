@@ -11,7 +11,14 @@ Quirks (on in target `alys`):
   request that starts above 0 gets wrong blocks (it falls back to the head for missing heights);
 * `sync-error-rolls-back`: an import error rolls the head back by one block.
 Seeded mutants: `sync-batch-start-off-by-one`, `sync-trusts-claimed-height`,
-`sync-retry-without-backoff`, `sync-breaker-never-opens`, `sync-failures-never-reset`.
+`sync-retry-without-backoff`, `sync-breaker-never-opens`, `sync-failures-never-reset`; and, each
+today's (pre-issue-14) handling of a store failure: `sync-head-moves-before-store` (the head stays
+moved when the store refuses the block: a hole), `sync-parallel-swallows-store-errors` (parallel
+download takes a store error for a bad block), `store-recovery-deletes-acknowledged` (recovery cuts
+the store back at the first row that does not validate, acknowledged or not).
+
+A store failure (a StoreError) is fatal to the round: the node's head goes back to where it was
+(the store did not acknowledge the block) and the error propagates to whoever drives the engine.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import Any
 
 from attrs import define, field, frozen, validators
 
-from alys.sync.store import DiskError, Store
+from alys.sync.store import CorruptBlock, DiskError, Store, StoreCorrupt, StoreError
 from alys.variant import Variant
 
 MAX_REQUEST_BLOCKS = 1024
@@ -230,9 +237,37 @@ class SyncEngine:
         return {"height": self.node.head_height, "head": self.node.head.hex(), "latest_pow": self.node.latest_pow.hex()}
 
     def import_block(self, raw: bytes) -> None:
-        """Validate and import one block, then persist it (a DiskError is a crash)."""
-        self.node.process_block(self.chain.decode_block(raw))
-        self._store(raw)
+        """Validate and import one block, then persist it. If the store does not acknowledge it
+        (a StoreError: an OSError), the node's head is put back and the error propagates."""
+        signed = self.chain.decode_block(raw)
+        before = self._pointers()
+        self.node.process_block(signed)
+        self._persist(signed, raw, before)
+
+    def _pointers(self) -> tuple[int, bytes, bytes]:
+        return self.node.head_height, self.node.head, self.node.latest_pow
+
+    def _persist(self, signed: Any, raw: bytes, before: tuple[int, bytes, bytes]) -> None:
+        """Store the block the node just imported; the head counts only once the store acknowledged it."""
+        try:
+            self._store(raw)
+        except Exception:
+            if not self.v.on("sync-head-moves-before-store"):
+                self._undo(signed, before)
+            raise
+
+    def _undo(self, signed: Any, before: tuple[int, bytes, bytes]) -> None:
+        """The store refused the block: the node's head and latest-PoW pointer go back to where they
+        were (rollback_head, restore_pointer), and the peg-ins it minted are unminted, so the same
+        block imports again once the store recovers."""
+        height, head, latest_pow = before
+        self.node.rollback_head(height)
+        self.node.restore_pointer(latest_pow)
+        wallet = getattr(self.node, "wallet", None)
+        if wallet is not None:
+            wallet.difference_update(txid for txid, _ in signed.message.pegins)
+        if self.node.head != head:
+            raise StoreCorrupt(f"the store refused block {height + 1} and the node's head could not be put back to {height}")
 
     def _store(self, raw: bytes) -> None:
         self.store.put_block(self.node.head_height, self.node.head, raw, self._state(), int(self.network.time))
@@ -278,10 +313,11 @@ class SyncEngine:
                 signed = self.chain.decode_block(raw)
                 if self.node.holds(signed) and not self.v.on("sync-error-rolls-back"):
                     continue  # a block we already hold (a duplicated message): harmless
+                before = self._pointers()
                 self.node.process_block(signed)
             except Exception:  # noqa: BLE001 - an undecodable or invalid block from this peer
                 return self._reject(peer, head)
-            self._store(raw)
+            self._persist(signed, raw, before)  # a StoreError ends the round: not the peer's fault
             imported += 1
         self._succeed(peer)
         if len(blocks) < self.batch:
@@ -336,17 +372,73 @@ class SyncEngine:
                 imported += 1
             except DiskError:
                 raise
+            except StoreError:
+                if not self.v.on("sync-parallel-swallows-store-errors"):
+                    raise  # the store's failure, not the block's: fatal to the round
+                break
             except Exception:  # noqa: BLE001 - stop at the first bad block; sync() finishes the rest
                 break
         return imported
 
 
 def recover(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
-    """A fresh node after a crash: blocks up to the newest checkpoint that verifies are trusted
-    (its recorded pointers restored), later stored blocks are validated; the store is cut back to
-    the last block that validates (a torn write ends the replay)."""
+    """A fresh node after a crash. The store checks that every acknowledged row is there and
+    matches its digest (else LostAcknowledged / CorruptBlock); blocks up to the newest checkpoint
+    that verifies (and whose block is stored) are trusted, its recorded pointers restored; later
+    blocks are validated again. Each row must decode to the block its hash names. A row above the
+    acknowledged height that fails (a torn write) is cut off with everything after it; an
+    acknowledged row that fails is a CorruptBlock, and nothing is deleted."""
+    if store.variant.on("store-recovery-deletes-acknowledged"):
+        return _recover_cutting_back(store, chain, spec, genesis, bitcoin, validator=validator)
     node = chain.node(spec, genesis, bitcoin, validator=validator)
+    store.check()
     store.prune()  # a crash between a checkpoint and its pruning leaves one too many
+    checkpoint = store.newest_valid_checkpoint()
+    trusted = checkpoint.height if checkpoint is not None else 0
+    restored = checkpoint is None
+    verify_hash = not store.variant.on("store-rows-unverified")
+    for height, block_hash, raw in store.blocks_from(1):
+        if height != node.head_height + 1:  # a gap: check() vouches there is none up to the acknowledged height
+            store.discard_unacknowledged_above(node.head_height)
+            break
+        if height > trusted and not restored:  # the checkpoint's pointers hold at its height, before what follows
+            _restore(node, checkpoint)
+            restored = True
+        try:
+            if not store.row_verifies(height, block_hash, raw):
+                raise CorruptBlock(height, "does not match its digest")
+            signed = chain.decode_block(raw)
+            if height <= trusted:
+                node.import_trusted(signed)
+            else:
+                node.process_block(signed)
+            if verify_hash and node.head != block_hash:
+                raise CorruptBlock(height, "does not decode to the block its hash names")
+        except Exception as err:  # noqa: BLE001 - a torn, rotted or invalid row
+            if height <= store.acknowledged:
+                if isinstance(err, StoreError):
+                    raise
+                raise CorruptBlock(height, f"no longer validates ({type(err).__name__}: {err})") from None
+            store.discard_unacknowledged_above(height - 1)
+            break
+    if not restored and node.head_height >= trusted:
+        _restore(node, checkpoint)
+    store.acknowledge_up_to(node.head_height)
+    return node
+
+
+def _restore(node: Any, checkpoint: Any) -> None:
+    try:
+        node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
+    except ValueError as err:  # a verified checkpoint naming a block the store does not hold
+        raise StoreCorrupt(f"checkpoint {checkpoint.height} cannot be restored: {err}") from None
+
+
+def _recover_cutting_back(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
+    """Recovery before issue 14 (mutant `store-recovery-deletes-acknowledged`): rows are not
+    checked, and the store is cut back to the last block that validates, acknowledged or not."""
+    node = chain.node(spec, genesis, bitcoin, validator=validator)
+    store.prune()
     checkpoint = store.newest_valid_checkpoint()
     trusted = checkpoint.height if checkpoint is not None else 0
     restored = checkpoint is None
@@ -356,7 +448,7 @@ def recover(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, 
             if height <= trusted:
                 node.import_trusted(signed)
             else:
-                if not restored:  # the checkpoint's pointers hold at its height, before what follows
+                if not restored:
                     node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
                     restored = True
                 node.process_block(signed)
