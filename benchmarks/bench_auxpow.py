@@ -60,13 +60,13 @@ def main() -> None:
     print(f"baseline, 28 plain choices:    {len(plain) / elapsed:10.0f} /s   (Hypothesis's own floor here)")
 
     def reference(case: AuxPowCase) -> None:
-        ref.check(case.auxpow, case.aux_hash, case.chain_id, case.layout)
+        ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
 
     encoded = [(c.auxpow.to_bytes(), c) for c in cases]
     print(f"reference checks:              {rate(reference, cases, args.seconds):10.0f} /s   (model objects)")
     for name in ("alys-fixed", "alys"):
         port = targets.load(name).auxpow
-        r = rate(lambda item: port.check(item[0], item[1].aux_hash, item[1].chain_id, item[1].layout), encoded, args.seconds)
+        r = rate(lambda item: port.check(item[0], item[1].aux_hash, item[1].chain_id, **item[1].check_args()), encoded, args.seconds)
         print(f"port checks, target {name:<10} {r:10.0f} /s   (decode from bytes + check)")
 
 
