@@ -254,18 +254,19 @@ class Disk:
 
     def rot(self, value: bytes, flip: BitFlip) -> bool:
         """Flip one bit of `value` where it lies in the database file, as a failing disk would;
-        False if the bytes are not found exactly once (the rot then misses)."""
+        False if no stretch of it around the bit is found exactly once (the rot then misses)."""
         self._settled().close()
         at = min(int(flip.position * len(value)), len(value) - 1)
-        lo = max(0, min(at - 12, len(value) - 24))
-        window = value[lo : lo + 24]
         content = bytearray(Path(self.path).read_bytes())
-        where = content.find(window)
-        if where < 0 or content.find(window, where + 1) >= 0:
-            return False
-        content[where + at - lo] ^= 1 << flip.bit
-        Path(self.path).write_bytes(bytes(content))
-        return True
+        for size in (len(value), 24, 96, 384):  # the whole value (one page holds a row), else a stretch around the bit
+            lo = max(0, min(at - size // 2, len(value) - size))
+            window = value[lo : lo + size]
+            where = content.find(window)
+            if where >= 0 and content.find(window, where + 1) < 0:
+                content[where + at - lo] ^= 1 << flip.bit
+                Path(self.path).write_bytes(bytes(content))
+                return True
+        return False
 
     def lock(self) -> bool:
         """Another connection takes the write lock (and holds it); False if it cannot."""

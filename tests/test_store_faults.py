@@ -1,0 +1,326 @@
+"""The store and the sync engine under real faults (issue 14, item 6): each data loss of the store
+and engine before issue 14, reproduced on the seeded mutant that carries that part of the old code,
+and absent on alys-fixed. Real files in a temporary directory, real SQLite errors (a lock held by
+another connection past the busy timeout, SQLITE_FULL from the page limit), bits flipped in the
+file, a lost log frame, a second store (and a second process) on one file.
+
+That the state machines find each loss on their own is the kill matrix's job: TestCheckpoints and
+TestSync declare these mutants (`@kills`), and tests/test_kill_matrix.py runs every pair.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alys_pbt import targets
+from models import bls
+from models.chain import ChainSpec
+from models.sync import Canonical
+from models.sync_machines import Disk, fill_the_disk, free_the_disk
+from strategies.blocks import ChainBuilder
+from strategies.federation import Keyring
+from strategies.sync import FEDERATION_SPK, BitFlip, unapproved
+from tests.support import ROOT
+
+FIXED = "alys-fixed"
+
+
+@pytest.fixture(scope="module")
+def canonical() -> Canonical:
+    """Nine blocks after genesis, three authorities, PoW at least every four blocks."""
+    b = bls.backend("blst")
+    keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
+    chain = Canonical(ChainBuilder(ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4), keyring, b))
+    chain.extend(9)
+    return chain
+
+
+class Node:
+    """A node of one target over a store on a real file."""
+
+    def __init__(self, spec: str, canonical: Canonical, path: Path, *, interval: int = 3) -> None:
+        self.target, self.canonical, self.path, self.interval = targets.load(spec), canonical, path, interval
+        self.disk = Disk(str(path))
+        self.start()
+
+    def open(self) -> Any:
+        return self.target.sync.store(interval=self.interval, retention=2, path=str(self.path), busy_timeout=0.0)
+
+    def start(self) -> None:
+        b = self.canonical.builder
+        self.store = self.open()
+        self.node = self.target.sync.recover(self.store, b.spec, b.genesis, b.bitcoin)
+        self.network = self.target.sync.network()
+        self.engine = self.target.sync.engine(self.node, self.network, self.store)
+
+    def import_to(self, height: int) -> None:
+        for h in range(self.node.head_height + 1, height + 1):
+            self.engine.import_block(self.canonical.wire[h])
+
+    def crash(self) -> None:
+        self.disk.crash(self.store)
+
+    def stored(self) -> list[int]:
+        return list(self.store.stored_heights())
+
+    def rows_are_canonical(self) -> bool:
+        return all(data == self.canonical.wire[h] for h, _, data in self.store.blocks_from(1))
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[list[Node]]:
+    """Every Node a test starts; their stores are closed at the end."""
+    started: list[Node] = []
+    yield started
+    for n in started:
+        n.store.close()
+
+
+def start(nodes: list[Node], spec: str, canonical: Canonical, path: Path, **kw: Any) -> Node:
+    n = Node(spec, canonical, path, **kw)
+    nodes.append(n)
+    return n
+
+
+def fill_until_refused(n: Node) -> BaseException:
+    """Import canonical blocks onto a full disk until the store refuses one; that error."""
+    fill_the_disk(n.store)
+    for h in range(n.node.head_height + 1, n.canonical.tip + 1):
+        try:
+            n.engine.import_block(n.canonical.wire[h])
+        except Exception as err:  # noqa: BLE001 - what the store raises is the point
+            return err
+    raise AssertionError("the disk never filled")
+
+
+# --- a write the store refuses ---------------------------------------------------------------------------
+
+
+def test_a_full_disk_is_a_typed_refusal_and_the_head_stays_with_the_store(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    n.import_to(2)
+    err = fill_until_refused(n)
+    assert type(err).__name__ == "StoreFull" and isinstance(err, OSError), repr(err)
+    assert n.node.head_height == n.engine.acknowledged == n.stored()[-1], "the head moved past what the store acknowledged"
+    free_the_disk(n.store)
+    n.import_to(canonical.tip)  # the refused block imports again once there is room
+    n.store.close()
+    n.start()
+    assert n.node.head_height == canonical.tip and n.stored() == list(range(1, canonical.tip + 1))
+
+
+def test_today_a_refused_write_leaves_a_hole_and_the_restart_fails(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    """sync-head-moves-before-store: the head moved, the block was never stored; the next block
+    is stored above the hole, and recovery cannot replay past it."""
+    n = start(nodes, f"{FIXED}+sync-head-moves-before-store", canonical, tmp_path / "s.sqlite")
+    n.import_to(2)
+    fill_until_refused(n)
+    hole = n.node.head_height
+    assert hole not in n.stored(), "the head is at a block the store never took"
+    free_the_disk(n.store)
+    n.import_to(canonical.tip)
+    assert hole not in n.stored() and n.engine.acknowledged == canonical.tip
+    n.store.close()
+    with pytest.raises(OSError, match="lost heights"):  # fixed recovery refuses; before issue 14 it deleted the blocks above
+        n.start()
+
+
+def test_today_recovery_deletes_the_acknowledged_blocks_above_a_hole(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+sync-head-moves-before-store+store-recovery-deletes-acknowledged", canonical, tmp_path / "s.sqlite")
+    n.import_to(2)
+    fill_until_refused(n)
+    hole = n.node.head_height
+    free_the_disk(n.store)
+    n.import_to(canonical.tip)
+    n.store.close()
+    n.start()
+    assert n.node.head_height == hole - 1 < canonical.tip and n.stored() == list(range(1, hole)), "acknowledged blocks deleted"
+
+
+def test_today_a_store_error_escapes_untyped(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+store-errors-untyped", canonical, tmp_path / "s.sqlite")
+    err = fill_until_refused(n)
+    assert isinstance(err, sqlite3.OperationalError) and not isinstance(err, OSError)
+
+
+def test_a_lock_held_past_the_busy_timeout_cannot_happen_and_would_be_typed(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    """The store holds its file exclusively, so no other connection can lock (or write) it. With
+    the lock shared (store-shared-writer), a lock held past the busy timeout is StoreLocked and
+    the head stays where the store is."""
+    fixed = start(nodes, FIXED, canonical, tmp_path / "a.sqlite")
+    fixed.import_to(1)
+    assert not fixed.disk.lock(), "another connection took the write lock of a store in use"
+    shared = start(nodes, f"{FIXED}+store-shared-writer", canonical, tmp_path / "b.sqlite")
+    shared.import_to(1)
+    assert shared.disk.lock()
+    try:
+        with pytest.raises(OSError) as refused:
+            shared.import_to(2)
+        assert type(refused.value).__name__ == "StoreLocked"
+        assert shared.node.head_height == 1 == shared.stored()[-1]
+    finally:
+        shared.disk.unlock()
+    shared.import_to(3)
+    assert shared.stored() == [1, 2, 3]
+
+
+# --- parallel download -------------------------------------------------------------------------------
+
+
+def parallel(n: Node, peers: int = 3) -> None:
+    for i in range(peers):
+        n.network.add(n.target.sync.peer(f"p{i}", n.canonical.wire))
+
+
+def test_parallel_download_lets_a_store_error_end_the_round(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    parallel(n)
+    n.import_to(1)
+    fill_the_disk(n.store)
+    with pytest.raises(OSError) as refused:
+        n.engine.sync_parallel(sorted(n.network.peers), canonical.tip)
+    assert type(refused.value).__name__ == "StoreFull"
+    assert n.node.head_height == n.stored()[-1] < canonical.tip
+
+
+def test_today_parallel_download_swallows_a_store_error_as_a_bad_block(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+sync-parallel-swallows-store-errors", canonical, tmp_path / "s.sqlite")
+    parallel(n)
+    n.import_to(1)
+    fill_the_disk(n.store)
+    imported = n.engine.sync_parallel(sorted(n.network.peers), canonical.tip)  # returns as if a peer sent a bad block
+    assert n.node.head_height == 1 + imported < canonical.tip
+
+
+def test_today_the_head_runs_ahead_of_the_store(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    """Both parts of the old engine: each parallel download moves the head one block past the
+    full store, and says nothing (in the issue: head 45, store 5)."""
+    n = start(nodes, f"{FIXED}+sync-head-moves-before-store+sync-parallel-swallows-store-errors", canonical, tmp_path / "s.sqlite")
+    parallel(n)
+    n.import_to(1)
+    fill_the_disk(n.store)
+    for _ in range(canonical.tip):
+        n.engine.sync_parallel(sorted(n.network.peers), canonical.tip)
+    assert n.node.head_height == canonical.tip and n.stored()[-1] < canonical.tip - 2
+
+
+# --- bit rot ---------------------------------------------------------------------------------------------
+
+
+def decodable_rot(n: Node, height: int) -> BitFlip:
+    """A flipped bit in block `height`'s row that still decodes (a silent change), found by trying."""
+    raw = n.canonical.wire[height]
+    for at in range(len(raw) // 2, len(raw)):
+        rotted = bytearray(raw)
+        rotted[at] ^= 1
+        try:
+            n.target.chain.decode_block(bytes(rotted))
+        except Exception:  # noqa: BLE001, S112 - not this one: keep looking
+            continue
+        return BitFlip("data", at / len(raw), 0)
+    raise AssertionError("no decodable single-bit rot")
+
+
+def rot_block(n: Node, height: int, flip: BitFlip | None = None) -> None:
+    n.import_to(6)  # checkpoints at 3 and 6: rows 1..6 are trusted on restart
+    flip = flip or decodable_rot(n, height)
+    n.crash()
+    assert n.disk.rot(n.canonical.wire[height], flip)
+
+
+def test_a_rotted_block_row_is_named_at_restart(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    rot_block(n, 6)
+    with pytest.raises(OSError) as refused:
+        n.start()
+    assert type(refused.value).__name__ == "CorruptBlock" and refused.value.height == 6
+
+
+def test_today_a_rotted_block_row_is_accepted_on_restart(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+store-rows-unverified", canonical, tmp_path / "s.sqlite")
+    rot_block(n, 6)  # the tip, under the newest checkpoint: trusted, and nothing after it to object
+    n.start()
+    assert n.node.head_height == 6 and not n.rows_are_canonical(), "the rotted row was taken as the block"
+
+
+def test_today_rot_below_the_tip_deletes_good_acknowledged_blocks(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+store-recovery-deletes-acknowledged", canonical, tmp_path / "s.sqlite")
+    rot_block(n, 5, BitFlip("data", 0.0, 7))  # the first byte: the row no longer decodes
+    n.start()
+    assert n.node.head_height == 4 and n.stored() == [1, 2, 3, 4], "blocks 5 and 6 were acknowledged"
+
+
+def test_a_rotted_checkpoint_costs_a_replay_not_a_block(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    """Its state no longer valid UTF-8: before issue 14, reading it raised sqlite3's own error."""
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    n.import_to(6)
+    state = next(cp.state_json for cp in n.store.checkpoints() if cp.height == 6).encode()
+    n.crash()
+    assert n.disk.rot(state, BitFlip("state", 0.5, 7))  # a high bit in ASCII: invalid UTF-8
+    n.start()
+    assert n.node.head_height == 6 and n.rows_are_canonical()
+    assert [cp.height for cp in n.store.checkpoints() if cp.verifies()] == [3]
+
+
+# --- a lost tail -----------------------------------------------------------------------------------------
+
+
+def lose_tail(n: Node) -> None:
+    n.import_to(6)
+    n.crash()  # the last commits are still in the log, as after a crash
+    assert n.disk.lose_the_last_page() == "the log's last frame"
+
+
+def test_a_lost_tail_is_named_at_open(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    lose_tail(n)
+    with pytest.raises(OSError) as refused:
+        n.start()
+    assert type(refused.value).__name__ == "LostAcknowledged" and refused.value.acknowledged == 6
+
+
+def test_today_a_lost_tail_silently_loses_the_acknowledged_tip(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+store-tail-loss-unchecked", canonical, tmp_path / "s.sqlite")
+    lose_tail(n)
+    n.start()
+    assert n.node.head_height == 5, "started lower than acknowledged, and nothing said so"
+
+
+# --- a second writer -------------------------------------------------------------------------------------
+
+
+def test_a_second_store_on_one_file_is_refused(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    n.import_to(4)
+    with pytest.raises(OSError) as refused:
+        n.open()
+    assert type(refused.value).__name__ == "StoreInUse"
+
+
+def test_today_a_second_store_overwrites_what_the_first_acknowledged(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    n = start(nodes, f"{FIXED}+store-shared-writer", canonical, tmp_path / "s.sqlite")
+    n.import_to(4)
+    intruder = n.open()
+    intruder.put_block(3, bytes.fromhex(canonical.states[3]["head"]), unapproved(canonical.wire[3]), canonical.states[3], 0)
+    intruder.close()
+    assert not n.rows_are_canonical(), "the second writer's row replaced an acknowledged one"
+
+
+def test_a_second_process_cannot_open_a_store_in_use(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+    """Across processes too: the lock is SQLite's file lock, held while the store is open."""
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    n.import_to(2)
+    program = (
+        "import sys\nfrom alys.sync.store import Store\n"
+        "try:\n    Store(sys.argv[1], 3, 2, busy_timeout=0.0)\n"
+        "except OSError as err:\n    print(type(err).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program, str(n.path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "StoreInUse", result.stdout + result.stderr
