@@ -144,7 +144,8 @@ def decode(raw: bytes, variant: Variant | None = None) -> Decoded:
         outer.done("type-2 transaction")
         first = fields.at
         chain_id, _nonce = fields.uint("chain_id"), fields.uint("nonce", 64)
-        tip, cap, gas = fields.uint("max_priority_fee_per_gas"), fields.uint("max_fee_per_gas"), fields.uint("gas", 64)
+        tip, cap = fields.uint("max_priority_fee_per_gas"), fields.uint("max_fee_per_gas")
+        gas = fields.uint("gas", 64)
         _address(fields)
         fields.uint("value"), fields.string("data")
         accesses = fields.list("access_list")

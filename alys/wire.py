@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgpack
-from attrs import field, frozen
+from attrs import frozen
 
 from alys import codec
 from alys.variant import Variant
@@ -151,12 +151,20 @@ class AuxPow:
         tx = self.coinbase_txn
         coinbase = codec.Tx(
             tx.version,
-            tuple(codec.TxInput(i.prevout.txid, i.prevout.vout, i.script_sig, i.sequence, tuple(i.witness)) for i in tx.inputs),
+            tuple(
+                codec.TxInput(i.prevout.txid, i.prevout.vout, i.script_sig, i.sequence, tuple(i.witness))
+                for i in tx.inputs
+            ),
             tuple(codec.TxOutput(o.value, o.script_pubkey) for o in tx.outputs),
             tx.lock_time,
         )
         h = self.parent_block
-        header = struct.pack("<i", h.version) + h.prev_block + h.merkle_root + struct.pack("<III", h.time, h.bits, h.nonce)
+        header = (
+            struct.pack("<i", h.version)
+            + h.prev_block
+            + h.merkle_root
+            + struct.pack("<III", h.time, h.bits, h.nonce)
+        )
         data = codec.AuxPowData(
             coinbase,
             self.block_hash,
@@ -356,12 +364,20 @@ TRANSACTION = _struct(
     [
         ("version", _uint(32, signed=True)),
         ("lock_time", U32),
-        ("inputs", _seq(_struct(TxIn, [
-            ("prevout", _struct(OutPoint, [("txid", _bin(32)), ("vout", U32)])),
-            ("script_sig", _bin()),
-            ("sequence", U32),
-            ("witness", _seq(_u8_seq())),
-        ]))),
+        (
+            "inputs",
+            _seq(
+                _struct(
+                    TxIn,
+                    [
+                        ("prevout", _struct(OutPoint, [("txid", _bin(32)), ("vout", U32)])),
+                        ("script_sig", _bin()),
+                        ("sequence", U32),
+                        ("witness", _seq(_u8_seq())),
+                    ],
+                )
+            ),
+        ),
         ("outputs", _seq(_struct(TxOut, [("value", U64), ("script_pubkey", _bin())]))),
     ],
 )
@@ -373,41 +389,87 @@ AUXPOW = _struct(
         ("block_hash", _bin(32)),
         ("coinbase_branch", BRANCH),
         ("blockchain_branch", BRANCH),
-        ("parent_block", _struct(BlockHeader, [
-            ("version", _uint(32, signed=True)), ("prev_block", _bin(32)), ("merkle_root", _bin(32)),
-            ("time", U32), ("bits", U32), ("nonce", U32),
-        ])),
+        (
+            "parent_block",
+            _struct(
+                BlockHeader,
+                [
+                    ("version", _uint(32, signed=True)),
+                    ("prev_block", _bin(32)),
+                    ("merkle_root", _bin(32)),
+                    ("time", U32),
+                    ("bits", U32),
+                    ("nonce", U32),
+                ],
+            ),
+        ),
     ],
 )
 AUXPOW_HEADER = _struct(
     AuxPowHeader,
-    [("range_start", H256), ("range_end", H256), ("bits", U32), ("chain_id", U32), ("height", U64),
-     ("auxpow", _option(AUXPOW)), ("fee_recipient", H160)],
+    [
+        ("range_start", H256),
+        ("range_end", H256),
+        ("bits", U32),
+        ("chain_id", U32),
+        ("height", U64),
+        ("auxpow", _option(AUXPOW)),
+        ("fee_recipient", H160),
+    ],
 )
 PAYLOAD = _struct(
     ExecutionPayload,
     [
-        ("parent_hash", H256), ("fee_recipient", H160), ("state_root", H256), ("receipts_root", H256),
-        ("logs_bloom", _hex(LOGS_BLOOM_BYTES)), ("prev_randao", H256), ("block_number", _quoted(64)),
-        ("gas_limit", _quoted(64)), ("gas_used", _quoted(64)), ("timestamp", _quoted(64)),
-        ("extra_data", _hex(limit=MAX_EXTRA_DATA)), ("base_fee_per_gas", _quoted(256)), ("block_hash", H256),
+        ("parent_hash", H256),
+        ("fee_recipient", H160),
+        ("state_root", H256),
+        ("receipts_root", H256),
+        ("logs_bloom", _hex(LOGS_BLOOM_BYTES)),
+        ("prev_randao", H256),
+        ("block_number", _quoted(64)),
+        ("gas_limit", _quoted(64)),
+        ("gas_used", _quoted(64)),
+        ("timestamp", _quoted(64)),
+        ("extra_data", _hex(limit=MAX_EXTRA_DATA)),
+        ("base_fee_per_gas", _quoted(256)),
+        ("block_hash", H256),
         ("transactions", _seq(_hex(), MAX_TRANSACTIONS)),
-        ("withdrawals", _seq(_struct(Withdrawal, [
-            ("index", _quoted(64)), ("validator_index", _quoted(64)), ("address", H160), ("amount", _quoted(64)),
-        ]), MAX_WITHDRAWALS, "chain-withdrawals-limit-off-by-one")),
+        (
+            "withdrawals",
+            _seq(
+                _struct(
+                    Withdrawal,
+                    [
+                        ("index", _quoted(64)),
+                        ("validator_index", _quoted(64)),
+                        ("address", H160),
+                        ("amount", _quoted(64)),
+                    ],
+                ),
+                MAX_WITHDRAWALS,
+                "chain-withdrawals-limit-off-by-one",
+            ),
+        ),
     ],
 )
 BLOCK = _struct(
     ConsensusBlock,
     [
-        ("parent_hash", H256), ("slot", U64), ("auxpow_header", _option(AUXPOW_HEADER)), ("execution_payload", PAYLOAD),
-        ("pegins", _seq(_pair(_bin(32), _bin(32)))), ("pegout_payment_proposal", _option(TRANSACTION)),
+        ("parent_hash", H256),
+        ("slot", U64),
+        ("auxpow_header", _option(AUXPOW_HEADER)),
+        ("execution_payload", PAYLOAD),
+        ("pegins", _seq(_pair(_bin(32), _bin(32)))),
+        ("pegout_payment_proposal", _option(TRANSACTION)),
         ("finalized_pegouts", _seq(TRANSACTION)),
     ],
 )
 SIGNED_BLOCK = _struct(
     SignedConsensusBlock,
-    [("message", BLOCK), ("signature", _struct(AggregateApproval, [("bits", _bits()), ("signature", _aggregate_signature())]))],
+    [
+        ("message", BLOCK),
+        ("signature", _struct(AggregateApproval, [("bits", _bits()), ("signature", _aggregate_signature())])),
+    ],
 )
 
 
@@ -464,8 +526,13 @@ def _unpack(data: bytes, variant: Variant) -> tuple[Any, int]:
         return items
 
     bounds = dict(
-        raw=False, strict_map_key=True, max_array_len=MAX_ARRAY_LEN, max_map_len=MAX_ARRAY_LEN,
-        object_pairs_hook=_refuse_map, ext_hook=_refuse_ext, list_hook=count,
+        raw=False,
+        strict_map_key=True,
+        max_array_len=MAX_ARRAY_LEN,
+        max_map_len=MAX_ARRAY_LEN,
+        object_pairs_hook=_refuse_map,
+        ext_hook=_refuse_ext,
+        list_hook=count,
     )
     try:
         if variant.on("chain-block-decode-ignores-trailing"):

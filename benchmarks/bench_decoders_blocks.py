@@ -33,9 +33,26 @@ PORT = alys.build("alys-fixed")
 
 
 def base_tree() -> list:
-    payload = ExecutionPayload(b"\x01" * 32, b"\x02" * 20, b"\x03" * 32, b"\x04" * 32, bytes(256), b"\x05" * 32, 7,
-                               30_000_000, 21_000, 35, b"", 7, b"\x06" * 32, (), (Withdrawal(3, 0, b"\x0a" * 20, 10),))
-    signed = SignedConsensusBlock(ConsensusBlock(b"\x07" * 32, 7, None, payload), AggregateApproval((True,) + (False,) * 14, None))
+    payload = ExecutionPayload(
+        b"\x01" * 32,
+        b"\x02" * 20,
+        b"\x03" * 32,
+        b"\x04" * 32,
+        bytes(256),
+        b"\x05" * 32,
+        7,
+        30_000_000,
+        21_000,
+        35,
+        b"",
+        7,
+        b"\x06" * 32,
+        (),
+        (Withdrawal(3, 0, b"\x0a" * 20, 10),),
+    )
+    signed = SignedConsensusBlock(
+        ConsensusBlock(b"\x07" * 32, 7, None, payload), AggregateApproval((True,) + (False,) * 14, None)
+    )
     return msgpack.unpackb(blocks.block_to_bytes(signed), raw=False)
 
 
@@ -67,8 +84,12 @@ def block_inputs() -> dict[str, bytes]:
         "15,000 peg-in pairs": block_with((0, 4), [[b"\x00" * 32, b"\x00" * 32]] * 15_000),
         "nesting 5,000 deep": canonical[:-1] + b"\x91" * 5000 + b"\x90",
         "a withdrawal index of 4,301 digits": block_with((0, 3, 14, 0, 0), "1" * 4301),
-        "1 MiB of upper-case hex": block_with((0, 3, 13), ["0x" + "AB" * ((blocks.MAX_BLOCK_BYTES - 1300) // 2)]),
-        "350,000 tiny strings in a map": block_with((0, 6), [{str(i): "ab" for i in range(16)}] * 20_000)[: blocks.MAX_BLOCK_BYTES],
+        "1 MiB of upper-case hex": block_with(
+            (0, 3, 13), ["0x" + "AB" * ((blocks.MAX_BLOCK_BYTES - 1300) // 2)]
+        ),
+        "350,000 tiny strings in a map": block_with((0, 6), [{str(i): "ab" for i in range(16)}] * 20_000)[
+            : blocks.MAX_BLOCK_BYTES
+        ],
     }
 
 
@@ -91,8 +112,15 @@ def transaction_inputs() -> dict[str, bytes]:
         "5,000 nested lists": nested,
         "a nonce of 5,000 nested lists": _length(len(nested) + 2, 0xC0) + nested + b"\x80\x80",
         "a list of 40,000 empty strings": many,
-        "an access list of 40,000 items": b"\x02" + _length(len(many) + 30, 0xC0) + b"\x01\x80\x80\x01\x82\x52\x08\x80\x80\x80" + many + b"\x80" * 20,
-        "120 KB of calldata": _length(len(fields) + len(big_data) + 3, 0xC0) + fields + big_data + b"\x25\x01\x01",
+        "an access list of 40,000 items": b"\x02"
+        + _length(len(many) + 30, 0xC0)
+        + b"\x01\x80\x80\x01\x82\x52\x08\x80\x80\x80"
+        + many
+        + b"\x80" * 20,
+        "120 KB of calldata": _length(len(fields) + len(big_data) + 3, 0xC0)
+        + fields
+        + big_data
+        + b"\x25\x01\x01",
         "the fuzzer's cac1808080808080808080": bytes.fromhex("cac1808080808080808080"),
     }
 
@@ -137,9 +165,11 @@ def main() -> int:
         worst_m = max(rows, key=lambda r: r[3])
         ok = worst_t[2] < TIME_MS and worst_m[3] < MEMORY_MB
         failed += not ok
-        print(f"  worst time {worst_t[2]:.2f} ms ({worst_t[0]}: {worst_t[2] / TIME_MS:.0%} of {TIME_MS:.0f} ms), "
-              f"worst memory {worst_m[3]:.2f} MB ({worst_m[0]}: {worst_m[3] / MEMORY_MB:.0%} of {MEMORY_MB:.0f} MB)"
-              f"  {'OK' if ok else 'OVER'}")
+        print(
+            f"  worst time {worst_t[2]:.2f} ms ({worst_t[0]}: {worst_t[2] / TIME_MS:.0%} of {TIME_MS:.0f} ms), "
+            f"worst memory {worst_m[3]:.2f} MB ({worst_m[0]}: {worst_m[3] / MEMORY_MB:.0%} of {MEMORY_MB:.0f} MB)"
+            f"  {'OK' if ok else 'OVER'}"
+        )
     return 1 if failed else 0
 
 

@@ -155,7 +155,8 @@ class _Fields:
     def sized(self, name: str, sizes: tuple[int, ...]) -> bytes:
         raw = self.string(name)
         if len(raw) not in sizes:
-            raise MalformedRlp(f"{self.what}: {name} is {len(raw)} bytes, expected {' or '.join(map(str, sizes))}")
+            expected = " or ".join(map(str, sizes))
+            raise MalformedRlp(f"{self.what}: {name} is {len(raw)} bytes, expected {expected}")
         return raw
 
     def items(self, name: str) -> _Fields:

@@ -57,7 +57,9 @@ def reference_bytes(signed: Any) -> bytes:
 @kills("chain-wire-form-lenient", "chain-block-decode-ignores-trailing")
 @pytest.mark.parametrize("way", WIRE_WAYS)
 @given(data=st.data())
-def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(target: Any, way: str, data: st.DataObject) -> None:
+def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(
+    target: Any, way: str, data: st.DataObject
+) -> None:
     """A valid block's tree broken in one way: DecodeError from the reference and the target, in
     bounded depth (recursion limit 1000), or the same block from both."""
     raw, way = data.draw(malformed_wire_blocks(ways=(way,)), label="bad block")
@@ -73,7 +75,9 @@ def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(targ
 @kills("evm-rlp-accepts-leading-zeros")
 @pytest.mark.parametrize("way", RLP_WAYS)
 @given(data=st.data())
-def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_input(target: Any, way: str, data: st.DataObject) -> None:
+def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_input(
+    target: Any, way: str, data: st.DataObject
+) -> None:
     """A signed transaction's tree broken in one way: MalformedRlp (or BadSignature) from both
     stacks, never a crash, whatever the nesting, and no fee for it."""
     raw, way = data.draw(malformed_transactions(ways=(way,)), label="bad transaction")
@@ -92,8 +96,12 @@ def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_inpu
 def node_state(node: Any) -> dict[str, Any]:
     """Everything the node exposes of what it persists."""
     return {
-        "head": node.head, "head_height": node.head_height, "finalized_height": node.finalized_height,
-        "latest_pow": node.latest_pow, "stored": frozenset(node.stored), "by_height": dict(node.by_height),
+        "head": node.head,
+        "head_height": node.head_height,
+        "finalized_height": node.finalized_height,
+        "latest_pow": node.latest_pow,
+        "stored": frozenset(node.stored),
+        "by_height": dict(node.by_height),
     }
 
 
@@ -106,7 +114,9 @@ def grown_nodes(draw: st.DrawFn, target: Any) -> tuple[ChainBuilder, Any]:
     node = target.chain.node(spec, builder.genesis, builder.bitcoin)
     for pow in draw(st.lists(st.booleans(), min_size=1, max_size=4), label="blocks (True: with PoW)"):
         c = builder.chain
-        signed = builder.next_block(pow=c.head_height > c.finalized_height and (pow or c.head_height - c.finalized_height >= 4))
+        signed = builder.next_block(
+            pow=c.head_height > c.finalized_height and (pow or c.head_height - c.finalized_height >= 4)
+        )
         builder.accept(signed)
         node.process_block(signed)
     return builder, node
@@ -140,13 +150,22 @@ def test_a_block_whose_transactions_the_el_refuses_imports_whole(target: Any, da
     """Structure-aware bad transactions in a valid block: imported (they are opaque to consensus)
     and earning nothing, or the block refused with nothing changed; never half of it."""
     builder, node = data.draw(grown_nodes(target), label="chain")
-    txs = [data.draw(malformed_transactions(ways=("list-as-integer", "deep-nesting", "integer-with-leading-zero", "huge-count")))[0] for _ in range(2)]
+    txs = [
+        data.draw(
+            malformed_transactions(
+                ways=("list-as-integer", "deep-nesting", "integer-with-leading-zero", "huge-count")
+            )
+        )[0]
+        for _ in range(2)
+    ]
     before = node_state(node)
     signed = builder.next_block(transactions=txs)
     too_few = data.draw(st.booleans(), label="too few approvals")
     if too_few:
         n = builder.keyring.n
-        signed = builder.sign(signed.message, [signed.message.slot % n])  # the author alone: n >= 2 needs more
+        signed = builder.sign(
+            signed.message, [signed.message.slot % n]
+        )  # the author alone: n >= 2 needs more
     expected = verdict(lambda: builder.accept(signed))
     with recursion_limit():
         got = verdict(lambda: node.process_block(signed))
@@ -166,7 +185,10 @@ def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(target: Any, 
     """One payload signed by several keys, bad signatures over it, and repeats, in any order: the
     target (which may memoize) names the sender the reference recovers every time afresh."""
     tx = data.draw(evm_transactions(signed=False), label="payload")
-    signed = [evm.sign(tx, data.draw(secp256k1_secrets, label="signer")) for _ in range(data.draw(st.integers(2, 3)))]
+    signed = [
+        evm.sign(tx, data.draw(secp256k1_secrets, label="signer"))
+        for _ in range(data.draw(st.integers(2, 3)))
+    ]
     raws = [s.to_bytes() for s in signed]
     first = signed[0]
     high_s = attrs.evolve(first, s=evm.SECP256K1_N - first.s)
@@ -214,7 +236,9 @@ def _exactly(raw: bytes, size: int) -> bytes:
 
 LIMITS: dict[str, Callable[[bytes, int], bytes]] = {
     # name: build a block with `delta` items / bytes around the limit (0: exactly at it)
-    "withdrawals": lambda raw, d: _with_list(raw, (0, 3, 14), [["0", "0", "0x" + "0a" * 20, "1"]] * (blocks.MAX_WITHDRAWALS + d)),
+    "withdrawals": lambda raw, d: _with_list(
+        raw, (0, 3, 14), [["0", "0", "0x" + "0a" * 20, "1"]] * (blocks.MAX_WITHDRAWALS + d)
+    ),
     "extra-data": lambda raw, d: _with_list(raw, (0, 3, 10), "0x" + "ee" * (blocks.MAX_EXTRA_DATA + d)),  # type: ignore[arg-type]
     "transactions": lambda raw, d: _with_list(raw, (0, 3, 13), ["0x"] * (blocks.MAX_TRANSACTIONS + d)),
     "logs-bloom": lambda raw, d: _with_list(raw, (0, 3, 4), "0x" + "00" * (blocks.LOGS_BLOOM_BYTES + d)),  # type: ignore[arg-type]
@@ -224,7 +248,9 @@ LIMITS: dict[str, Callable[[bytes, int], bytes]] = {
 @kills("chain-withdrawals-limit-off-by-one")
 @pytest.mark.parametrize("limit", list(LIMITS))
 @given(block=signed_blocks(length=st.integers(1, 2), forks=st.just(0)), delta=st.sampled_from([-1, 0, 1]))
-def test_every_count_limit_holds_at_below_and_past_it(target: Any, limit: str, block: Any, delta: int) -> None:
+def test_every_count_limit_holds_at_below_and_past_it(
+    target: Any, limit: str, block: Any, delta: int
+) -> None:
     """One below, at and one past each limit on what the wire form holds: the reference and the
     target agree, and the limit itself decides (at it: accepted unless exact; past it: refused)."""
     raw = LIMITS[limit](blocks.block_to_bytes(block), delta)
@@ -249,6 +275,7 @@ def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any
 def _transaction_of(size: int, tx: Any, secret: int) -> bytes:
     """`tx` signed by `secret`, its calldata sized so that the encoding is exactly `size` bytes (r and
     s are one byte shorter for some messages, so other calldata bytes are tried where one misses)."""
+
     def signed(data_len: int, fill: int) -> bytes:
         return evm.sign(attrs.evolve(tx, data=bytes([fill]) * data_len), secret).to_bytes()
 
@@ -264,7 +291,9 @@ def _transaction_of(size: int, tx: Any, secret: int) -> bytes:
 
 @kills("evm-tx-size-limit-off-by-one")
 @given(tx=evm_transactions(signed=False), secret=secp256k1_secrets, delta=st.sampled_from([-1, 0, 1]))
-def test_the_transaction_size_limit_holds_at_below_and_past_it(target: Any, tx: Any, secret: int, delta: int) -> None:
+def test_the_transaction_size_limit_holds_at_below_and_past_it(
+    target: Any, tx: Any, secret: int, delta: int
+) -> None:
     """Signed transactions of 128 KiB - 1, exactly and + 1 bytes: both stacks recover the signer of
     the first two and refuse the third as MalformedRlp (geth's txMaxSize)."""
     raw = _transaction_of(evm.MAX_TX_BYTES + delta, tx, secret)

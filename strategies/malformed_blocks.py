@@ -24,9 +24,18 @@ from strategies.evm import evm_transactions
 # --- RLP ---------------------------------------------------------------------------------------------
 
 RLP_WAYS = (
-    "long-length-form", "length-with-leading-zero", "wrapped-single-byte", "integer-with-leading-zero",
-    "list-as-integer", "string-as-list", "deep-nesting", "huge-count", "over-wide-integer",
-    "extra-field", "missing-field", "trailing-bytes",
+    "long-length-form",
+    "length-with-leading-zero",
+    "wrapped-single-byte",
+    "integer-with-leading-zero",
+    "list-as-integer",
+    "string-as-list",
+    "deep-nesting",
+    "huge-count",
+    "over-wide-integer",
+    "extra-field",
+    "missing-field",
+    "trailing-bytes",
 )
 INTEGER_FIELDS = {0: (0, 1, 2, 4, 6, 7, 8), 2: (0, 1, 2, 3, 4, 6, 9, 10, 11)}  # legacy / type 2
 
@@ -81,7 +90,11 @@ def malformed_transactions(draw: st.DrawFn, *, ways: tuple[str, ...] = RLP_WAYS)
     ints = INTEGER_FIELDS[kind]
     at = draw(st.sampled_from(ints), label="field")
     if way == "long-length-form":
-        short = [i + 1 for i, f in enumerate(fields) if not isinstance(f, list) and len(f) < 56 and not (len(f) == 1 and f[0] < 0x80)]
+        short = [
+            i + 1
+            for i, f in enumerate(fields)
+            if not isinstance(f, list) and len(f) < 56 and not (len(f) == 1 and f[0] < 0x80)
+        ]
         node = draw(st.sampled_from(short), label="node")  # the transaction's own list is never short
         return prefix + rlp_encode(fields, {node: "long"}), way
     if way == "length-with-leading-zero":
@@ -102,7 +115,9 @@ def malformed_transactions(draw: st.DrawFn, *, ways: tuple[str, ...] = RLP_WAYS)
         return prefix + _length(len(payload), 0xC0) + payload, way
     elif way == "huge-count":
         count = draw(st.sampled_from([10_000, 40_000]) | st.integers(1_000, 40_000), label="count")
-        payload = b"".join(rlp_encode(f) if i != at else _length(count, 0xC0) + b"\x80" * count for i, f in enumerate(fields))
+        payload = b"".join(
+            rlp_encode(f) if i != at else _length(count, 0xC0) + b"\x80" * count for i, f in enumerate(fields)
+        )
         return prefix + _length(len(payload), 0xC0) + payload, way
     elif way == "over-wide-integer":
         width = 9 if at in ((0, 2) if kind == 0 else (1, 4)) or (kind == 0 and at == 6) else 33
@@ -119,9 +134,20 @@ def malformed_transactions(draw: st.DrawFn, *, ways: tuple[str, ...] = RLP_WAYS)
 # --- MessagePack: the block wire form ----------------------------------------------------------------
 
 WIRE_WAYS = (
-    "hex-upper-case", "hex-whitespace", "hex-without-prefix", "decimal-leading-zeros", "decimal-sign",
-    "long-digits", "type-confusion", "map-for-struct", "deep-nesting", "huge-count",
-    "non-minimal-integer", "non-minimal-string", "non-minimal-array", "trailing-bytes",
+    "hex-upper-case",
+    "hex-whitespace",
+    "hex-without-prefix",
+    "decimal-leading-zeros",
+    "decimal-sign",
+    "long-digits",
+    "type-confusion",
+    "map-for-struct",
+    "deep-nesting",
+    "huge-count",
+    "non-minimal-integer",
+    "non-minimal-string",
+    "non-minimal-array",
+    "trailing-bytes",
 )
 
 
@@ -134,7 +160,11 @@ def pack(value: Any, wide: frozenset[int] = frozenset(), counter: list[int] | No
     if index not in wide:
         if isinstance(value, list):
             n = len(value)
-            head = bytes([0x90 | n]) if n < 16 else (b"\xdc" + struct.pack(">H", n) if n < 1 << 16 else b"\xdd" + struct.pack(">I", n))
+            head = (
+                bytes([0x90 | n])
+                if n < 16
+                else (b"\xdc" + struct.pack(">H", n) if n < 1 << 16 else b"\xdd" + struct.pack(">I", n))
+            )
             return head + b"".join(pack(x, wide, counter) for x in value)
         return msgpack.packb(value, use_bin_type=True)
     if isinstance(value, bool) or value is None:
@@ -212,25 +242,46 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
         return msgpack.packb(_put(tree, path, value[:at] + space + value[at:]), use_bin_type=True), way
     if way == "hex-without-prefix":
         path, value = pick(lambda p, x: _is_hex(x), "hex field")
-        return msgpack.packb(_put(tree, path, draw(st.sampled_from(["", "0X", "x"])) + value[2:]), use_bin_type=True), way
+        return msgpack.packb(
+            _put(tree, path, draw(st.sampled_from(["", "0X", "x"])) + value[2:]), use_bin_type=True
+        ), way
     if way == "decimal-leading-zeros":
         path, value = pick(lambda p, x: _is_decimal(x), "decimal field")
         return msgpack.packb(_put(tree, path, "0" * draw(st.integers(1, 30)) + value), use_bin_type=True), way
     if way == "decimal-sign":
         path, value = pick(lambda p, x: _is_decimal(x), "decimal field")
-        return msgpack.packb(_put(tree, path, draw(st.sampled_from(["+", "-", " "])) + value), use_bin_type=True), way
+        return msgpack.packb(
+            _put(tree, path, draw(st.sampled_from(["+", "-", " "])) + value), use_bin_type=True
+        ), way
     if way == "long-digits":
         path, _ = pick(lambda p, x: _is_decimal(x), "decimal field")
         digits = draw(st.sampled_from([21, 79, 4300, 4301, 5000]) | st.integers(21, 6000), label="digits")
         return msgpack.packb(_put(tree, path, "9" + "0" * (digits - 1)), use_bin_type=True), way
     if way == "type-confusion":
         path, value = pick(lambda p, x: len(p) >= 1, "field")
-        kinds = {list: [[], [value]], str: ["", "0x"], int: [0, 2**64 - 1, -1], bytes: [b"", b"\x00" * 32], float: [1.5], dict: [{}], bool: [True]}
-        others = [v for t, vs in kinds.items() if not isinstance(value, t) and not (t is int and isinstance(value, bool)) for v in vs]
+        kinds = {
+            list: [[], [value]],
+            str: ["", "0x"],
+            int: [0, 2**64 - 1, -1],
+            bytes: [b"", b"\x00" * 32],
+            float: [1.5],
+            dict: [{}],
+            bool: [True],
+        }
+        others = [
+            v
+            for t, vs in kinds.items()
+            if not isinstance(value, t) and not (t is int and isinstance(value, bool))
+            for v in vs
+        ]
         return msgpack.packb(_put(tree, path, draw(st.sampled_from(others))), use_bin_type=True), way
     if way == "map-for-struct":
-        path, value = pick(lambda p, x: isinstance(x, list) and len(x) >= 2 and p in ((), (0,), PAYLOAD, (1,)), "struct")
-        return msgpack.packb(_put(tree, path, {str(i): v for i, v in enumerate(value)}), use_bin_type=True), way
+        path, value = pick(
+            lambda p, x: isinstance(x, list) and len(x) >= 2 and p in ((), (0,), PAYLOAD, (1,)), "struct"
+        )
+        return msgpack.packb(
+            _put(tree, path, {str(i): v for i, v in enumerate(value)}), use_bin_type=True
+        ), way
     if way == "deep-nesting":
         path, _ = pick(lambda p, x: len(p) >= 1, "field")
         depth = draw(st.sampled_from([999, 1000, 1001, 3000]) | st.integers(2, 5000), label="depth")
@@ -244,16 +295,22 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
             return msgpack.packb(_put(tree, TRANSACTIONS, ["0x"] * count), use_bin_type=True), way
         if target == "withdrawals":
             count = draw(st.integers(17, 1000), label="count")
-            return msgpack.packb(_put(tree, WITHDRAWALS, [["0", "0", "0x" + "00" * 20, "1"]] * count), use_bin_type=True), way
+            return msgpack.packb(
+                _put(tree, WITHDRAWALS, [["0", "0", "0x" + "00" * 20, "1"]] * count), use_bin_type=True
+            ), way
         if target == "pegins":
             count = draw(st.integers(16_000, 30_000), label="count")  # over 1 MiB of valid pairs
-            return msgpack.packb(_put(tree, (0, 4), [[b"\x00" * 32, b"\x00" * 32]] * count), use_bin_type=True), way
+            return msgpack.packb(
+                _put(tree, (0, 4), [[b"\x00" * 32, b"\x00" * 32]] * count), use_bin_type=True
+            ), way
         count = draw(st.sampled_from([65_537, 200_000]), label="count")
         return msgpack.packb(_put(tree, (0, 6), [[]] * count), use_bin_type=True), way
     if way in ("non-minimal-integer", "non-minimal-string", "non-minimal-array"):
-        want = {"non-minimal-integer": lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
-                "non-minimal-string": lambda x: isinstance(x, (str, bytes)),
-                "non-minimal-array": lambda x: isinstance(x, list)}[way]
+        want = {
+            "non-minimal-integer": lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
+            "non-minimal-string": lambda x: isinstance(x, (str, bytes)),
+            "non-minimal-array": lambda x: isinstance(x, list),
+        }[way]
         candidates = [i for i, (_, x) in enumerate(nodes) if want(x)]
         return pack(tree, frozenset([draw(st.sampled_from(candidates), label="node")])), way
     return raw + draw(st.binary(min_size=1, max_size=4)), way  # trailing-bytes

@@ -15,7 +15,6 @@ import pytest
 import alys
 from alys import evm as port_evm
 from alys import wire
-from alys.variant import Variant
 from alys_pbt.verdict import verdict
 from models import bls, evm
 from models.blocks import MAX_BLOCK_BYTES, ExecutionPayload, block_from_bytes, block_to_bytes
@@ -71,15 +70,38 @@ def legacy(**replace: bytes) -> bytes:
 RLP_VECTORS: dict[str, tuple[bytes, str]] = {
     # name: (bytes, origin)
     "fuzzer: a list holding an empty string as the nonce (cac1808080808080808080)": (
-        bytes.fromhex("cac1808080808080808080"), "geth rlp: expected input string or byte for uint64"),
-    "an empty list as an integer": (legacy(nonce=b"\xc0"), "geth rlp: expected input string or byte; alloy UnexpectedList"),
+        bytes.fromhex("cac1808080808080808080"),
+        "geth rlp: expected input string or byte for uint64",
+    ),
+    "an empty list as an integer": (
+        legacy(nonce=b"\xc0"),
+        "geth rlp: expected input string or byte; alloy UnexpectedList",
+    ),
     "the byte 00 as an integer": (legacy(nonce=b"\x00"), "geth ErrCanonInt; alloy LeadingZero"),
-    "an integer with a leading zero byte": (legacy(gas_price=b"\x82\x00\x01"), "geth ErrCanonInt; alloy LeadingZero"),
-    "a single byte below 0x80 wrapped as a string": (legacy(gas_price=b"\x81\x01"), "geth ErrCanonSize; alloy NonCanonicalSingleByte"),
-    "the long form for a string under 56 bytes": (legacy(data=b"\xb8\x01\xff"), "geth ErrCanonSize; alloy NonCanonicalSize"),
-    "the long form for a list under 56 bytes": (b"\xf8\x03\x80\x80\x80", "geth ErrCanonSize; alloy NonCanonicalSize"),
-    "a length of the length with a leading zero": (legacy(data=b"\xb9\x00\x38" + b"\xff" * 56), "geth ErrCanonSize; alloy LeadingZero"),
-    "a nonce of 9 bytes (over u64)": (legacy(nonce=rlp_str(b"\x01" * 9)), "geth: input string too long for uint64; alloy Overflow"),
+    "an integer with a leading zero byte": (
+        legacy(gas_price=b"\x82\x00\x01"),
+        "geth ErrCanonInt; alloy LeadingZero",
+    ),
+    "a single byte below 0x80 wrapped as a string": (
+        legacy(gas_price=b"\x81\x01"),
+        "geth ErrCanonSize; alloy NonCanonicalSingleByte",
+    ),
+    "the long form for a string under 56 bytes": (
+        legacy(data=b"\xb8\x01\xff"),
+        "geth ErrCanonSize; alloy NonCanonicalSize",
+    ),
+    "the long form for a list under 56 bytes": (
+        b"\xf8\x03\x80\x80\x80",
+        "geth ErrCanonSize; alloy NonCanonicalSize",
+    ),
+    "a length of the length with a leading zero": (
+        legacy(data=b"\xb9\x00\x38" + b"\xff" * 56),
+        "geth ErrCanonSize; alloy LeadingZero",
+    ),
+    "a nonce of 9 bytes (over u64)": (
+        legacy(nonce=rlp_str(b"\x01" * 9)),
+        "geth: input string too long for uint64; alloy Overflow",
+    ),
     "a value of 33 bytes (over U256)": (legacy(value=rlp_str(b"\x01" * 33)), "alloy U256 Overflow"),
     "a legacy v of 9 bytes (over u64)": (legacy(v=rlp_str(b"\x01" * 9)), "reth decodes a legacy v as u64"),
     "a list as `to`": (legacy(to=b"\xc0"), "geth rlp: expected input string or byte"),
@@ -88,8 +110,13 @@ RLP_VECTORS: dict[str, tuple[bytes, str]] = {
     "a tenth field": (rlp_list(*LEGACY, b"\x80"), "geth rlp: input list has too many elements"),
     "an eighth field missing": (rlp_list(*LEGACY[:8]), "geth rlp: too few elements"),
     "an item that overruns its list": (b"\xc2\x82\x01", "geth ErrValueTooLarge; alloy InputTooShort"),
-    "a type-2 access list that is a string": (b"\x02" + rlp_list(b"\x01", b"\x80", b"\x80", b"\x01", b"\x82\x52\x08", TO, b"\x80", b"\x80", b"\x80", b"\x80", R, R),
-                                              "geth rlp: expected input list for types.AccessList"),
+    "a type-2 access list that is a string": (
+        b"\x02"
+        + rlp_list(
+            b"\x01", b"\x80", b"\x80", b"\x01", b"\x82\x52\x08", TO, b"\x80", b"\x80", b"\x80", b"\x80", R, R
+        ),
+        "geth rlp: expected input list for types.AccessList",
+    ),
 }
 
 
@@ -115,7 +142,9 @@ def _nested(depth: int) -> bytes:
 
 
 @pytest.mark.parametrize("depth", [1000, 1100, 5000])
-def test_deeply_nested_rlp_is_malformed_whatever_the_recursion_limit(depth: int, low_recursion_limit: None) -> None:
+def test_deeply_nested_rlp_is_malformed_whatever_the_recursion_limit(
+    depth: int, low_recursion_limit: None
+) -> None:
     for raw in (legacy(nonce=_nested(depth)), _nested(depth), b"\x02" + _nested(depth)):
         assert verdict(lambda: evm.decode(raw)) == "MalformedRlp"
         assert verdict(lambda: FIXED.chain.transaction_sender(raw)) == "MalformedRlp"
@@ -130,10 +159,25 @@ def _signed() -> Any:
     from models.blocks import ConsensusBlock, SignedConsensusBlock, Withdrawal
 
     payload = ExecutionPayload(
-        b"\x01" * 32, b"\x02" * 20, b"\xab" * 32, b"\x04" * 32, bytes(256), b"\x05" * 32, 7, 30_000_000, 21_000, 35,
-        b"", 7, b"\x06" * 32, (b"\x02\xc0",), (Withdrawal(3, 0, b"\x0a" * 20, 10),),
+        b"\x01" * 32,
+        b"\x02" * 20,
+        b"\xab" * 32,
+        b"\x04" * 32,
+        bytes(256),
+        b"\x05" * 32,
+        7,
+        30_000_000,
+        21_000,
+        35,
+        b"",
+        7,
+        b"\x06" * 32,
+        (b"\x02\xc0",),
+        (Withdrawal(3, 0, b"\x0a" * 20, 10),),
     )
-    return SignedConsensusBlock(ConsensusBlock(b"\x07" * 32, 7, None, payload), AggregateApproval((True,) + (False,) * 14, None))
+    return SignedConsensusBlock(
+        ConsensusBlock(b"\x07" * 32, 7, None, payload), AggregateApproval((True,) + (False,) * 14, None)
+    )
 
 
 def _tree() -> Any:
@@ -159,17 +203,38 @@ def _set(path: tuple[int, ...], value: Any) -> Callable[[Any], None]:
 STATE_ROOT, INDEX, SLOT = (0, 3, 2), (0, 3, 14, 0, 0), (0, 1)
 CANONICAL = block_to_bytes(_signed())
 WIRE_VECTORS: dict[str, tuple[bytes, str]] = {
-    "upper-case hex in a Hash256": (_edit(_set(STATE_ROOT, "0x" + "AB" * 32)), "hardening: impl-serde writes lowercase (reads both)"),
-    "a space in a Hash256": (_edit(_set(STATE_ROOT, "0x" + "ab" * 16 + " " + "ab" * 16)), "hardening: impl-serde's from_hex_raw skips whitespace"),
-    "a tab in a transaction": (_edit(_set((0, 3, 13, 0), "0x02\tc0")), "hardening: the hex crate refuses it; one form"),
+    "upper-case hex in a Hash256": (
+        _edit(_set(STATE_ROOT, "0x" + "AB" * 32)),
+        "hardening: impl-serde writes lowercase (reads both)",
+    ),
+    "a space in a Hash256": (
+        _edit(_set(STATE_ROOT, "0x" + "ab" * 16 + " " + "ab" * 16)),
+        "hardening: impl-serde's from_hex_raw skips whitespace",
+    ),
+    "a tab in a transaction": (
+        _edit(_set((0, 3, 13, 0), "0x02\tc0")),
+        "hardening: the hex crate refuses it; one form",
+    ),
     "a Hash256 without 0x": (_edit(_set(STATE_ROOT, "ab" * 32)), "node: impl-serde MissingPrefix"),
     "an odd number of hex digits": (_edit(_set((0, 3, 13, 0), "0x2c0")), "node: hex::decode OddLength"),
-    "a decimal with leading zeros": (_edit(_set(INDEX, "0003")), "hardening: u64::from_str takes it, quoted_u64 writes 3"),
+    "a decimal with leading zeros": (
+        _edit(_set(INDEX, "0003")),
+        "hardening: u64::from_str takes it, quoted_u64 writes 3",
+    ),
     "a decimal with a plus sign": (_edit(_set(INDEX, "+3")), "hardening: u64::from_str takes it"),
-    "fuzzer: a withdrawal index of 4,301 digits": (_edit(_set(INDEX, "1" * 4301)), "node: over u64 (and Python's int() limit)"),
+    "fuzzer: a withdrawal index of 4,301 digits": (
+        _edit(_set(INDEX, "1" * 4301)),
+        "node: over u64 (and Python's int() limit)",
+    ),
     "a decimal over u64": (_edit(_set(INDEX, str(2**64))), "node: quoted_u64 overflows"),
-    "a map for a struct": (_edit(_set((0, 3, 14, 0), {"index": "3"})), "hardening: rmp-serde reads a struct from a map"),
-    "17 withdrawals": (_edit(_set((0, 3, 14), [["3", "0", "0x" + "0a" * 20, "10"]] * 17)), "node: MaxWithdrawalsPerPayload 16"),
+    "a map for a struct": (
+        _edit(_set((0, 3, 14, 0), {"index": "3"})),
+        "hardening: rmp-serde reads a struct from a map",
+    ),
+    "17 withdrawals": (
+        _edit(_set((0, 3, 14), [["3", "0", "0x" + "0a" * 20, "10"]] * 17)),
+        "node: MaxWithdrawalsPerPayload 16",
+    ),
     "33 bytes of extra_data": (_edit(_set((0, 3, 10), "0x" + "00" * 33)), "node: MaxExtraDataBytes 32"),
     "16,385 transactions": (_edit(_set((0, 3, 13), ["0x"] * 16_385)), "hardening: 1,428 fit 30M gas"),
     "one byte after the block": (CANONICAL + b"\xc0", "node: rmp_serde::from_slice refuses trailing bytes"),
@@ -185,10 +250,18 @@ def _non_minimal_slot() -> bytes:
     return CANONICAL[:at] + b"\xcf" + (7).to_bytes(8, "big") + CANONICAL[at + 1 :]
 
 
-WIRE_VECTORS["the slot as a uint64 (non-minimal integer)"] = (_non_minimal_slot(), "hardening: rmp writes the smallest form")
+WIRE_VECTORS["the slot as a uint64 (non-minimal integer)"] = (
+    _non_minimal_slot(),
+    "hardening: rmp writes the smallest form",
+)
 WIRE_VECTORS["a str8 header for a short string"] = (
-    CANONICAL.replace(b"\xa20x", b"\xd9\x020x", 1), "hardening: rmp writes fixstr below 32 bytes")
-WIRE_VECTORS["one byte over the 1 MiB limit"] = (CANONICAL + b"\x00" * (MAX_BLOCK_BYTES + 1 - len(CANONICAL)), "alys-rules §5.1 RPC max chunk")
+    CANONICAL.replace(b"\xa20x", b"\xd9\x020x", 1),
+    "hardening: rmp writes fixstr below 32 bytes",
+)
+WIRE_VECTORS["one byte over the 1 MiB limit"] = (
+    CANONICAL + b"\x00" * (MAX_BLOCK_BYTES + 1 - len(CANONICAL)),
+    "alys-rules §5.1 RPC max chunk",
+)
 
 
 @pytest.mark.parametrize("name", list(WIRE_VECTORS))
@@ -196,7 +269,9 @@ def test_reference_and_port_refuse_every_other_wire_form(name: str) -> None:
     raw, origin = WIRE_VECTORS[name]
     assert raw != CANONICAL
     assert verdict(lambda: block_from_bytes(raw)) == "DecodeError", f"the reference accepts {name} ({origin})"
-    assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError", f"the port accepts {name} ({origin})"
+    assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError", (
+        f"the port accepts {name} ({origin})"
+    )
 
 
 def test_the_canonical_block_decodes_in_both() -> None:
@@ -227,11 +302,21 @@ def test_deeply_nested_arrays_in_a_block_are_decode_errors(depth: int, low_recur
 def _builder() -> ChainBuilder:
     backend = bls.backend()
     keyring = Keyring((7,), (backend.SkToPk(7),))
-    return ChainBuilder(ChainSpec(keyring.public_keys, (b"\x0f" * 20,), FEDERATION_SPK, max_blocks_without_pow=5), keyring, backend)
+    return ChainBuilder(
+        ChainSpec(keyring.public_keys, (b"\x0f" * 20,), FEDERATION_SPK, max_blocks_without_pow=5),
+        keyring,
+        backend,
+    )
 
 
-@pytest.mark.parametrize("raw", [bytes.fromhex("cac1808080808080808080"), legacy(nonce=_nested(1200))], ids=["list-as-nonce", "nested-1200"])
-def test_a_block_carrying_a_malformed_transaction_earns_no_fee_and_imports_whole(raw: bytes, low_recursion_limit: None) -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [bytes.fromhex("cac1808080808080808080"), legacy(nonce=_nested(1200))],
+    ids=["list-as-nonce", "nested-1200"],
+)
+def test_a_block_carrying_a_malformed_transaction_earns_no_fee_and_imports_whole(
+    raw: bytes, low_recursion_limit: None
+) -> None:
     builder = _builder()
     node = FIXED.chain.node(builder.spec, builder.genesis, builder.bitcoin)
     signed = builder.next_block(transactions=[raw])

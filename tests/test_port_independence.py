@@ -25,7 +25,10 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
             if node.level:  # a relative import stays inside alys/
                 continue
             found.append((node.lineno, node.module or ""))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__"):
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+            "import_module",
+            "__import__",
+        ):
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 found.append((node.lineno, node.args[0].value))
     return found
@@ -33,7 +36,9 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
 
 def test_the_walker_sees_lazy_and_dynamic_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text("import os\n\ndef f():\n    from models import blocks\n    import importlib\n    importlib.import_module('strategies.evm')\n")
+    probe.write_text(
+        "import os\n\ndef f():\n    from models import blocks\n    import importlib\n    importlib.import_module('strategies.evm')\n"
+    )
     assert [m for _, m in imported_modules(probe)] == ["os", "models", "importlib", "strategies.evm"]
 
 
@@ -44,5 +49,9 @@ def test_the_port_has_modules_to_check() -> None:
 
 @pytest.mark.parametrize("path", PORT, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_no_port_module_imports_the_suite(path: Path) -> None:
-    bad = [f"line {line}: {module}" for line, module in imported_modules(path) if module.split(".")[0] in FORBIDDEN]
+    bad = [
+        f"line {line}: {module}"
+        for line, module in imported_modules(path)
+        if module.split(".")[0] in FORBIDDEN
+    ]
     assert not bad, f"{path.relative_to(ROOT)} imports the suite: {bad}"
