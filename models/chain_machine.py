@@ -52,8 +52,15 @@ class ChainMachine(RuleBasedStateMachine):
         assert want == expected, f"reference said {want}, expected {expected}"
         if want == "ok":
             self.builder.pending_pegins = [p for p in self.builder.pending_pegins if p[0] not in {t for t, _ in signed.message.pegins}]
+        before = self._persisted()
         got = verdict(lambda: self.node.process_block(signed))
         assert got == want, f"node answered {got}, a correct node {want}"
+        if got != "ok":  # all or nothing: a refused block leaves no trace
+            assert self._persisted() == before, f"the node refused the block ({got}) but changed its state"
+
+    def _persisted(self) -> tuple[Any, ...]:
+        n = self.node
+        return (n.head, n.head_height, n.finalized_height, n.latest_pow, frozenset(n.stored), dict(n.by_height))
 
     @precondition(lambda self: hasattr(self, "builder") and self.model.head_height - self.model.finalized_height < self.builder.spec.max_blocks_without_pow)
     @rule(data=st.data())
