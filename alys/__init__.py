@@ -36,6 +36,7 @@ QUIRKS: frozenset[str] = frozenset(
         "chain-withdrawals-extra-accepted",
         "chain-full-nodes-skip-withdrawals",
         "chain-pegin-utf8-address-rejected",
+        "chain-wire-form-lenient",
         "sync-serve-loop-index",
         "sync-error-rolls-back",
     }

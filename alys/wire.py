@@ -27,9 +27,9 @@ Reading is bounded before anything is built (bounded time and memory on any inpu
 One wire form per block (suite hardening, adopted as the fix of issue 14): as coded, impl-serde's
 hex reader skips whitespace and takes upper case (parity-common impl-serde serialize.rs
 `from_hex_raw`), Rust's `u64::from_str` takes leading zeros and "+", and rmp-serde takes any
-integer width. The port reads only what rmp_serde::to_vec writes: lowercase hex, canonical decimals,
-and bytes equal to the re-encoding of what they decode to. The lenient reading is seeded as the
-mutant `chain-wire-form-lenient`.
+integer width. That is the quirk `chain-wire-form-lenient` (target `alys` carries it): one block,
+several wire forms. The secure rule (`alys-fixed`) reads only what rmp_serde::to_vec writes:
+lowercase hex, canonical decimals, and bytes equal to the re-encoding of what they decode to.
 """
 
 from __future__ import annotations
@@ -248,6 +248,8 @@ def _quoted(bits: int) -> Schema:
     def decode(value: Any, path: str, v: Variant) -> int:
         if not isinstance(value, str):
             raise _fail(path, "expected a quoted decimal")
+        if v.on("chain-wire-form-lenient") and value[1 if value[:1] == "+" else 0 :]:
+            value = value.removeprefix("+").lstrip("0") or "0"  # u64::from_str, as coded: "+", zeros
         if len(value) > digits:  # checked before int(): no 4,301-digit conversions
             raise _fail(path, f"{len(value)} digits, a u{bits} has at most {digits}")
         if not (value == "0" or (value[:1] in "123456789" and value.isascii() and value.isdigit())):

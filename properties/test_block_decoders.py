@@ -54,7 +54,7 @@ def reference_bytes(signed: Any) -> bytes:
 # --- decoders -------------------------------------------------------------------------------------
 
 
-@kills("chain-wire-form-lenient", "chain-block-decode-ignores-trailing")
+@kills("chain-block-decode-ignores-trailing")
 @pytest.mark.parametrize("way", WIRE_WAYS)
 @given(data=st.data())
 def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(
