@@ -13,7 +13,10 @@ returns one). Rejections are exceptions whose *class name* is the error's name (
 defines its own classes. Any other exception is a crash. Protocol data cross the interface as
 consensus bytes, except where a method says it takes a model object from `models/`.
 
-Components: auxpow, chain, approvals, actors, sync. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority. A target that lacks a method is refused with a TargetError naming every missing part.
+Components: auxpow, chain, approvals, actors, sync. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority;
+under the secure rule, `majority_approved` and `candidate_cache` raise TooManyAuthorities for a
+federation of more than 15 (the 15-bit approval list, signatures.rs; the node as coded takes it:
+quirk approvals-authorities-beyond-bitlist). A target that lacks a method is refused with a TargetError naming every missing part.
 """
 
 from __future__ import annotations
