@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from alys_pbt import targets
 from alys_pbt.killing import kills
+from models import bls
+from models.blocks import block_from_bytes, block_to_bytes
 from models.sync import RetryReference, expected_checkpoints, fair_rounds
 from models.sync_machines import CheckpointMachine, SyncMachine
+from strategies.blocks import relink
+from strategies.federation import keyrings
 from strategies.sync import ForkView, canonical_chains, peer_behaviours, unapproved
 
 pytestmark = pytest.mark.sync
@@ -36,13 +42,47 @@ TestCheckpoints = kills(
 )(CheckpointMachine).TestCase
 
 
-@given(head=st.integers(0, 40), start=st.integers(0, 50), count=st.integers(0, 2000))
+MAX_REQUEST_BLOCKS = 1024  # the node's BlocksByRange limit (app/src/chain.rs, alys-rules.md §5.1)
+AT_THE_LIMIT = st.sampled_from([MAX_REQUEST_BLOCKS - 1, MAX_REQUEST_BLOCKS, MAX_REQUEST_BLOCKS + 1])
+
+
+@kills("sync-serve-count-off-by-one")
+@given(
+    head=st.integers(0, 40) | st.integers(MAX_REQUEST_BLOCKS - 2, MAX_REQUEST_BLOCKS + 40),
+    start=st.integers(0, 50) | st.just(0),
+    count=st.integers(0, 2000) | AT_THE_LIMIT,
+)
 def test_range_requests_get_exactly_the_canonical_blocks(target: Any, head: int, start: int, count: int) -> None:
-    """BlocksByRange(start, count) answers blocks start..min(start + count - 1, head), in order."""
+    """BlocksByRange(start, count) answers blocks start..min(start + min(count, 1024) - 1, head), in
+    order: the count limit probed at, just below and just past 1,024, on chains longer than it."""
     blocks = [f"block {h}".encode() for h in range(head + 1)]
     got = target.sync.serve(blocks, start, count)
-    expected = blocks[start : min(start + min(count, 1024) - 1, head) + 1]
-    assert got == expected
+    expected = blocks[start : min(start + min(count, MAX_REQUEST_BLOCKS) - 1, head) + 1]
+    assert got == expected, f"{len(got)} blocks from {start}, expected {len(expected)}"
+
+
+@kills("sync-timeout-inclusive")
+@given(
+    latency=st.sampled_from([14.999, 15.0, 15.001, 9.999, 10.0, 10.001]) | st.floats(0.0, 30.0),
+    delayed=st.booleans(),
+)
+def test_a_response_times_out_only_past_the_request_timeout(target: Any, latency: float, delayed: bool) -> None:
+    """A response that takes longer than the 15 s request timeout is lost; one that takes exactly
+    15 s arrives (probed at, just below and just past the limit, with and without a 5 s delay)."""
+    network = target.sync.network()
+    network.add(target.sync.peer("p", [b"genesis", b"block 1"]))
+    network.latency = latency
+    if delayed:
+        network.faults["p"] = ["delay"]
+    elapsed = latency + (5.0 if delayed else 0.0)
+    try:
+        got = network.blocks_by_range("p", 1, 1)
+    except ConnectionError:
+        got = None
+    (request,) = network.log
+    note(f"took {elapsed} s: {request.outcome}")
+    assert (got is None) == (elapsed > 15.0), f"a response after {elapsed} s: {request.outcome}"
+    assert request.outcome == ("timed out" if elapsed > 15.0 else "answered")
 
 
 @given(data=st.data(), behaviour=st.sampled_from(["fork", "corrupt"]))
@@ -64,6 +104,42 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.Da
     engine = target.sync.engine(node, network, target.sync.store(interval=2, retention=2))
     note(f"held {held}, outcome {engine.round()}")
     assert (node.head_height, node.finalized_height) == before
+
+
+@kills("bls-memo-ignores-message", "bls-memo-ignores-keys")
+@given(data=st.data(), reuse=st.sampled_from(["another message", "other keys", "the same block"]))
+def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reused(target: Any, data: st.DataObject, reuse: str) -> None:
+    """Sync checks each block's aggregate signature twice and memoizes the answer. A block that
+    reuses a verified block's signature over another message, or its message and signature under
+    another federation's keys, gets the verdict of the same target with an empty memo."""
+    canonical = data.draw(canonical_chains(length=st.integers(1, 5)), label="canonical chain")
+    b = canonical.builder
+    h = data.draw(st.integers(1, canonical.tip), label="height")
+    seen = target.chain.node(b.spec, b.genesis, b.bitcoin)
+    for raw in canonical.wire[1:]:
+        seen.process_block(target.chain.decode_block(raw))  # the memo learns every canonical block
+    spec, candidate = b.spec, canonical.wire[h]
+    if reuse == "another message":
+        signed = block_from_bytes(candidate)
+        payload = attrs.evolve(signed.message.execution_payload, extra_data=b"reused signature")
+        candidate = block_to_bytes(attrs.evolve(signed, message=relink(attrs.evolve(signed.message, execution_payload=payload))))
+    elif reuse == "other keys":
+        other = data.draw(keyrings(bls.backend(), n=len(spec.authorities)), label="another federation")
+        spec = attrs.evolve(spec, authorities=other.public_keys)
+
+    def verdict(t: Any) -> str:
+        node = t.chain.node(spec, b.genesis, b.bitcoin)
+        for raw in canonical.wire[1:h]:
+            node.import_trusted(t.chain.decode_block(raw))  # the parent chain, without verification
+        try:
+            node.process_block(t.chain.decode_block(candidate))
+        except Exception as err:  # noqa: BLE001 - the verdict is the error's name
+            return type(err).__name__
+        return "imported"
+
+    memoized, fresh = verdict(target), verdict(targets.load(target.name))  # a new target: an empty memo
+    note(f"block {h}, {reuse}: memoized {memoized}, fresh {fresh}")
+    assert memoized == fresh, f"block {h} with {reuse}: {memoized} after the memo saw the chain, {fresh} without"
 
 
 @kills("sync-trusts-claimed-height", "sync-batch-start-off-by-one")

@@ -11,7 +11,9 @@ Quirks (on in target `alys`):
   request that starts above 0 gets wrong blocks (it falls back to the head for missing heights);
 * `sync-error-rolls-back`: an import error rolls the head back by one block.
 Seeded mutants: `sync-batch-start-off-by-one`, `sync-trusts-claimed-height`,
-`sync-retry-without-backoff`, `sync-breaker-never-opens`, `sync-failures-never-reset`; and, each
+`sync-retry-without-backoff`, `sync-breaker-never-opens`, `sync-failures-never-reset`,
+`sync-serve-count-off-by-one` (the server answers up to 1,025 blocks), `sync-timeout-inclusive` (a
+response at exactly 15 s counts as timed out); and, each
 today's (pre-issue-14) handling of a store failure: `sync-head-moves-before-store` (the head stays
 moved when the store refuses the block: a hole), `sync-parallel-swallows-store-errors` (parallel
 download takes a store error for a bad block), `store-recovery-deletes-acknowledged` (recovery cuts
@@ -46,7 +48,7 @@ BREAKER_OPEN = 60.0
 def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, variant: Variant) -> list[bytes]:
     """The server side: `blocks[h]` is the canonical block at height h; head = len(blocks) - 1."""
     head = len(blocks) - 1
-    count = min(count, MAX_REQUEST_BLOCKS)
+    count = min(count, MAX_REQUEST_BLOCKS + (1 if variant.on("sync-serve-count-off-by-one") else 0))
     if variant.on("sync-serve-loop-index"):
         out = []
         for i in range(count):
@@ -167,7 +169,8 @@ class SimNetwork:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown network fault {fault!r}: one of {', '.join(FAULTS)}")
         elapsed = self.latency + (DELAY if fault == "delay" else 0.0)
-        if fault == "drop" or elapsed > REQUEST_TIMEOUT:  # the response never arrives in time
+        late = elapsed >= REQUEST_TIMEOUT if self.variant.on("sync-timeout-inclusive") else elapsed > REQUEST_TIMEOUT
+        if fault == "drop" or late:  # the response never arrives in time
             self.time += REQUEST_TIMEOUT
             raise RequestTimedOut(f"request to {peer} timed out")
         self.time += elapsed
