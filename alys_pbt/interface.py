@@ -123,16 +123,22 @@ class SyncComponent(Protocol):
     peer(): behaviour "honest" | "lagging" (lag blocks behind) | "fork" | "withholding" | "lying"
     (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),
     `checkpoints()` (each with height, state, verifies()), `stored_heights()`,
-    `corrupt_checkpoint(height)`. engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
-    `sync_parallel(peers, target)`, `import_block(raw)` (an OSError is a crash), `acknowledged`
-    (the highest height the store confirmed), and
-    `observers`, callables that `sync` calls after every round.
+    `blocks_from(height, up_to=None)` ((height, hash, data) rows), `corrupt_checkpoint(height)`,
+    `put_block(height, hash, data, state, now)`, `close()`, and `db`, its sqlite3 connection (the
+    fault model sets its page limit to fill the disk). A file store holds its file exclusively and
+    keeps whatever else it needs beside it (`<path>-*`); `busy_timeout` is SQLite's, in seconds.
+    Every store failure is a typed OSError (never sqlite3's own exception): a class that names what
+    is wrong; a row that rotted is reported when the store opens, with its `height`.
+    engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
+    `sync_parallel(peers, target)`, `import_block(raw)` (a store failure is an OSError, and the
+    node's head stays where the store is), `acknowledged` (the highest height the store
+    confirmed), and `observers`, callables that `sync` calls after every round.
     """
 
     def serve(self, blocks: list[bytes], start: int, count: int) -> list[bytes]: ...  # BlocksByRange
     def network(self) -> Any: ...
     def peer(self, name: str, chain: Sequence[bytes], behaviour: str = "honest", *, lag: int = 0, claimed: int | None = None) -> Any: ...
-    def store(self, *, interval: int, retention: int, path: str = ":memory:") -> Any: ...
+    def store(self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0) -> Any: ...
     def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any: ...
     def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any: ...
 
