@@ -121,6 +121,21 @@ def test_bad_configuration_is_refused_by_name(make: Any, message: str) -> None:
         make(targets.load("alys-fixed").sync)
 
 
+@pytest.mark.parametrize("batch", [1, 2, 1023, 1024])
+def test_a_batch_within_the_limit_is_accepted(batch: int) -> None:
+    """The other side of the 1..1024 limit: at it and just inside it, the engine takes the batch."""
+    sync = targets.load("alys-fixed").sync
+    assert sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=batch).batch == batch
+
+
+def test_the_backoff_cap_is_unreachable_through_the_breaker() -> None:
+    """Why no mutant probes the 30 s cap: the breaker opens at the third failure in a row and starts
+    the count again, so no backoff exceeds 2 s (a change of the cap is an equivalent mutant)."""
+    clock = RetryClock()
+    waits = [clock.after(float(i), True) - i for i in range(12)]
+    assert max(waits) == 60.0 and sorted(set(waits)) == [1.0, 2.0, 60.0]
+
+
 def test_an_unknown_disk_fault_is_refused_by_name() -> None:
     store = targets.load("alys-fixed").sync.store(interval=1, retention=1)
     with pytest.raises(ValueError, match="'kind' must be in"):
