@@ -125,6 +125,10 @@ class SyncMachine(RuleBasedStateMachine):
             return self.engine.round()  # the engine answers every peer's fault; only the store may fail it
         except Exception as err:  # noqa: BLE001
             assert_typed(err, "a sync round")
+            # The peer's answer was good but the node kept none of it past what the store took: the
+            # retry reference judges the answer, then follows the node back to its head.
+            self.every_peer_waits_out_its_backoff_and_breaker()
+            self.retry.judge.head = self.node.head_height
             return f"store refused: {type(err).__name__}"
 
     @rule()

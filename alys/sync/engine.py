@@ -320,7 +320,11 @@ class SyncEngine:
                 self.node.process_block(signed)
             except Exception:  # noqa: BLE001 - an undecodable or invalid block from this peer
                 return self._reject(peer, head)
-            self._persist(signed, raw, before)  # a StoreError ends the round: not the peer's fault
+            try:
+                self._persist(signed, raw, before)
+            except Exception:
+                self._succeed(peer)  # a StoreError ends the round, and it is not the peer's fault
+                raise
             imported += 1
         self._succeed(peer)
         if len(blocks) < self.batch:
