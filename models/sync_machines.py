@@ -52,7 +52,9 @@ class SyncMachine(RuleBasedStateMachine):
         self.store = self.target.sync.store(interval=3, retention=3)
         self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
-        self.engine.observers.append(self.nothing_imported_is_given_up)  # also between the rounds of a full sync
+        self.engine.observers.append(
+            self.nothing_imported_is_given_up
+        )  # also between the rounds of a full sync
         self.retry = RetryReference(self.canonical.wire)  # fed the wire's log as it grows
         self.requests_checked = 0
         self.peers = 0
@@ -65,7 +67,9 @@ class SyncMachine(RuleBasedStateMachine):
         chain: Sequence[bytes] = self.canonical.wire  # shared: honest peers see the chain grow
         if behaviour == "fork":
             chain = ForkView(self.canonical.wire, max(1, self.canonical.tip - lag))
-        peer = self.target.sync.peer(name, chain, behaviour, lag=lag, claimed=0 if behaviour == "lying" else None)
+        peer = self.target.sync.peer(
+            name, chain, behaviour, lag=lag, claimed=0 if behaviour == "lying" else None
+        )
         self.network.add(peer)
         note(f"peer {name}: {behaviour}")
 
@@ -96,7 +100,10 @@ class SyncMachine(RuleBasedStateMachine):
         else:
             self.network.faults.setdefault(name, []).append(fault)
 
-    @rule(topology=network_topologies(), extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4))
+    @rule(
+        topology=network_topologies(),
+        extra=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=4),
+    )
     def rewire_the_network(self, topology: str, extra: list[tuple[int, int]]) -> None:
         note(f"topology {topology} {extra if topology == 'random' else ''}")
         self.network.wire(topology, extra)
@@ -165,13 +172,17 @@ class SyncMachine(RuleBasedStateMachine):
             self._add("honest", 0)  # the guarantee needs one honest neighbour
         self.network.time += 120.0  # breakers close, backoffs end
         self.engine.sync(max_rounds=fair_rounds(len(self.network.peers), self.canonical.tip))
-        assert self.node.head_height == self.canonical.tip, f"synced to {self.node.head_height}, tip {self.canonical.tip}"
+        assert self.node.head_height == self.canonical.tip, (
+            f"synced to {self.node.head_height}, tip {self.canonical.tip}"
+        )
 
     @invariant()
     def holds_a_prefix_of_the_canonical_chain(self) -> None:
         """So it never holds an invalid block: every canonical block is valid."""
         for h in range(self.node.head_height + 1):
-            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], f"height {h} is not canonical"
+            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], (
+                f"height {h} is not canonical"
+            )
 
     @invariant()
     def nothing_imported_is_given_up(self) -> None:
@@ -246,11 +257,16 @@ class Disk:
         """The stored rows of `blocks` or `checkpoints`, read directly (the store is down); none if
         the file is already beyond reading (a lost tail may have taken the tables)."""
         columns = {"blocks": ("data", "digest"), "checkpoints": ("integrity", "state")}[table]
-        sql = f"SELECT height, {', '.join(f'CAST({c} AS BLOB)' for c in columns)} FROM {table} ORDER BY height"
+        sql = (
+            f"SELECT height, {', '.join(f'CAST({c} AS BLOB)' for c in columns)} FROM {table} ORDER BY height"
+        )
         try:
             db = self._settled()
             try:
-                return [(row[0], {c: bytes(v) for c, v in zip(columns, row[1:], strict=True)}) for row in db.execute(sql)]
+                return [
+                    (row[0], {c: bytes(v) for c, v in zip(columns, row[1:], strict=True)})
+                    for row in db.execute(sql)
+                ]
             finally:
                 db.close()
         except sqlite3.DatabaseError:
@@ -262,7 +278,12 @@ class Disk:
         self._settled().close()
         at = min(int(flip.position * len(value)), len(value) - 1)
         content = bytearray(Path(self.path).read_bytes())
-        for size in (len(value), 24, 96, 384):  # the whole value (one page holds a row), else a stretch around the bit
+        for size in (
+            len(value),
+            24,
+            96,
+            384,
+        ):  # the whole value (one page holds a row), else a stretch around the bit
             lo = max(0, min(at - size // 2, len(value) - size))
             window = value[lo : lo + size]
             where = content.find(window)
@@ -342,7 +363,9 @@ class CheckpointMachine(RuleBasedStateMachine):
         note(f"checkpoint every {interval}, keep {retention}")
 
     def _open(self) -> Any:
-        return self.target.sync.store(interval=self.interval, retention=self.retention, path=self.disk.path, busy_timeout=0.0)
+        return self.target.sync.store(
+            interval=self.interval, retention=self.retention, path=self.disk.path, busy_timeout=0.0
+        )
 
     def _boot(self) -> None:
         b = self.canonical.builder
@@ -410,7 +433,9 @@ class CheckpointMachine(RuleBasedStateMachine):
             return
         finally:
             self.acknowledged = max(self.acknowledged, self.engine.acknowledged)
-        note(f"parallel download from {peers} peers: {imported} imported, {before} -> {self.node.head_height}")
+        note(
+            f"parallel download from {peers} peers: {imported} imported, {before} -> {self.node.head_height}"
+        )
         assert self.node.head_height == before + imported == self.canonical.tip, (
             f"parallel download stopped at {self.node.head_height} of {self.canonical.tip} with no error"
         )
@@ -446,7 +471,11 @@ class CheckpointMachine(RuleBasedStateMachine):
     def another_connection_takes_the_write_lock(self) -> None:
         """Held past the store's busy timeout, until released; a store that holds its file
         exclusively cannot be locked by anyone else."""
-        note("another connection holds the write lock" if self.disk.lock() else "another connection cannot lock the store")
+        note(
+            "another connection holds the write lock"
+            if self.disk.lock()
+            else "another connection cannot lock the store"
+        )
 
     @precondition(lambda self: self.disk.locker is not None)
     @rule()
@@ -494,18 +523,28 @@ class CheckpointMachine(RuleBasedStateMachine):
             self._boot()
         except Exception as err:  # noqa: BLE001 - only a typed report of real damage may stop a restart
             assert_typed(err, "restarting")
-            assert self.may_refuse, f"restart refused though no fault destroyed an acknowledged byte: {type(err).__name__}: {err}"
+            assert self.may_refuse, (
+                f"restart refused though no fault destroyed an acknowledged byte: {type(err).__name__}: {err}"
+            )
             if not self.tail_lost and hasattr(err, "height"):  # CorruptBlock names the row
-                assert err.height in self.rotted, f"the store blames block {err.height}; the rot hit {sorted(self.rotted)}: {err}"
-                # Each row carries its digest, so the store knows at open; found only by replaying the
-                # row, the rot had been accepted by the store (a rotted row under a checkpoint is not replayed).
-                assert self.store is None, f"the store opened with rotted row {err.height}; only the replay noticed: {err}"
-            note(f"the store reports the damage: {type(err).__name__}: {err}; the operator starts a new store")
+                assert err.height in self.rotted, (
+                    f"the store blames block {err.height}; the rot hit {sorted(self.rotted)}: {err}"
+                )
+                # Each row carries its digest, so the store knows at open; found only by replaying
+                # the row, the rot had been accepted (and a row under a checkpoint is not replayed).
+                assert self.store is None, (
+                    f"the store opened with rotted row {err.height}; only the replay noticed: {err}"
+                )
+            note(
+                f"the store reports the damage: {type(err).__name__}: {err}; the operator starts a new store"
+            )
             self._start_over()
             return
         self.may_refuse, self.rotted, self.tail_lost = False, set(), False
         note(f"recovered at {self.node.head_height} (acknowledged {self.acknowledged})")
-        self.acknowledged = max(self.acknowledged, self.node.head_height)  # recovery acknowledges what it kept
+        self.acknowledged = max(
+            self.acknowledged, self.node.head_height
+        )  # recovery acknowledges what it kept
 
     def _start_over(self) -> None:
         if self.store is not None:
@@ -570,7 +609,7 @@ class CheckpointMachine(RuleBasedStateMachine):
         cp = data.draw(st.sampled_from(self.store.checkpoints()))
         try:
             self.store.corrupt_checkpoint(cp.height)
-        except Exception as err:  # noqa: BLE001 - a write like any other: another connection may hold the lock
+        except Exception as err:  # noqa: BLE001 - a write: another connection may hold the lock
             assert_typed(err, f"rotting checkpoint {cp.height}")
             note(f"checkpoint {cp.height} not rotted: {type(err).__name__}")
             return
@@ -581,7 +620,9 @@ class CheckpointMachine(RuleBasedStateMachine):
         if self.alive:
             for cp in self.store.checkpoints():
                 if cp.verifies():
-                    assert cp.state == self.canonical.states[cp.height], f"checkpoint {cp.height} verifies but is wrong"
+                    assert cp.state == self.canonical.states[cp.height], (
+                        f"checkpoint {cp.height} verifies but is wrong"
+                    )
 
     @invariant()
     def checkpoint_heights_follow_the_interval_rule(self) -> None:
@@ -607,13 +648,19 @@ class CheckpointMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_acknowledged_is_lost_across_a_crash(self) -> None:
         if self.alive:
-            assert self.node.head_height >= self.acknowledged, f"recovered {self.node.head_height}, acknowledged {self.acknowledged}"
+            assert self.node.head_height >= self.acknowledged, (
+                f"recovered {self.node.head_height}, acknowledged {self.acknowledged}"
+            )
             for h in range(self.node.head_height + 1):
-                assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], f"height {h} is not canonical"
+                assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], (
+                    f"height {h} is not canonical"
+                )
 
     @invariant()
     def acknowledged_blocks_are_stored_intact(self) -> None:
         """Byte for byte what was acknowledged: no rotted row accepted, none overwritten."""
         if self.alive:
             for height, _, data in self.store.blocks_from(1, up_to=self.acknowledged):
-                assert data == self.canonical.wire[height], f"acknowledged block {height} differs from what was stored"
+                assert data == self.canonical.wire[height], (
+                    f"acknowledged block {height} differs from what was stored"
+                )

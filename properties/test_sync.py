@@ -52,7 +52,9 @@ AT_THE_LIMIT = st.sampled_from([MAX_REQUEST_BLOCKS - 1, MAX_REQUEST_BLOCKS, MAX_
     start=st.integers(0, 50) | st.just(0),
     count=st.integers(0, 2000) | AT_THE_LIMIT,
 )
-def test_range_requests_get_exactly_the_canonical_blocks(target: Any, head: int, start: int, count: int) -> None:
+def test_range_requests_get_exactly_the_canonical_blocks(
+    target: Any, head: int, start: int, count: int
+) -> None:
     """BlocksByRange(start, count) answers blocks start..min(start + min(count, 1024) - 1, head), in
     order: the count limit probed at, just below and just past 1,024, on chains longer than it."""
     blocks = [f"block {h}".encode() for h in range(head + 1)]
@@ -66,7 +68,9 @@ def test_range_requests_get_exactly_the_canonical_blocks(target: Any, head: int,
     latency=st.sampled_from([14.999, 15.0, 15.001, 9.999, 10.0, 10.001]) | st.floats(0.0, 30.0),
     delayed=st.booleans(),
 )
-def test_a_response_times_out_only_past_the_request_timeout(target: Any, latency: float, delayed: bool) -> None:
+def test_a_response_times_out_only_past_the_request_timeout(
+    target: Any, latency: float, delayed: bool
+) -> None:
     """A response that takes longer than the 15 s request timeout is lost; one that takes exactly
     15 s arrives (probed at, just below and just past the limit, with and without a 5 s delay)."""
     network = target.sync.network()
@@ -86,19 +90,23 @@ def test_a_response_times_out_only_past_the_request_timeout(target: Any, latency
 
 
 @given(data=st.data(), behaviour=st.sampled_from(["fork", "corrupt"]))
-def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.DataObject, behaviour: str) -> None:
+def test_a_bad_block_from_a_peer_costs_the_node_nothing(
+    target: Any, data: st.DataObject, behaviour: str
+) -> None:
     """A synced node offered an invalid next block keeps its head and its finalization."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
     held = canonical.tip
     canonical.extend(1)
     b = canonical.builder
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
-    for raw in canonical.wire[1:held + 1]:
+    for raw in canonical.wire[1 : held + 1]:
         node.process_block(target.chain.decode_block(raw))
     before = (node.head_height, node.finalized_height)
     network = target.sync.network()
-    bad = canonical.wire[:held + 1] + [unapproved(canonical.wire[-1])]
-    network.peers["byzantine"] = target.sync.peer("byzantine", bad if behaviour == "fork" else list(canonical.wire))
+    bad = canonical.wire[: held + 1] + [unapproved(canonical.wire[-1])]
+    network.peers["byzantine"] = target.sync.peer(
+        "byzantine", bad if behaviour == "fork" else list(canonical.wire)
+    )
     if behaviour == "corrupt":
         network.faults["byzantine"] = ["corrupt"]
     engine = target.sync.engine(node, network, target.sync.store(interval=2, retention=2))
@@ -108,7 +116,9 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(target: Any, data: st.Da
 
 @kills("bls-memo-ignores-message", "bls-memo-ignores-keys")
 @given(data=st.data(), reuse=st.sampled_from(["another message", "other keys", "the same block"]))
-def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reused(target: Any, data: st.DataObject, reuse: str) -> None:
+def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reused(
+    target: Any, data: st.DataObject, reuse: str
+) -> None:
     """Sync checks each block's aggregate signature twice and memoizes the answer. A block that
     reuses a verified block's signature over another message, or its message and signature under
     another federation's keys, gets the verdict of the same target with an empty memo."""
@@ -122,7 +132,9 @@ def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reuse
     if reuse == "another message":
         signed = block_from_bytes(candidate)
         payload = attrs.evolve(signed.message.execution_payload, extra_data=b"reused signature")
-        candidate = block_to_bytes(attrs.evolve(signed, message=relink(attrs.evolve(signed.message, execution_payload=payload))))
+        candidate = block_to_bytes(
+            attrs.evolve(signed, message=relink(attrs.evolve(signed.message, execution_payload=payload)))
+        )
     elif reuse == "other keys":
         other = data.draw(keyrings(bls.backend(), n=len(spec.authorities)), label="another federation")
         spec = attrs.evolve(spec, authorities=other.public_keys)
@@ -139,12 +151,16 @@ def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reuse
 
     memoized, fresh = verdict(target), verdict(targets.load(target.name))  # a new target: an empty memo
     note(f"block {h}, {reuse}: memoized {memoized}, fresh {fresh}")
-    assert memoized == fresh, f"block {h} with {reuse}: {memoized} after the memo saw the chain, {fresh} without"
+    assert memoized == fresh, (
+        f"block {h} with {reuse}: {memoized} after the memo saw the chain, {fresh} without"
+    )
 
 
 @kills("sync-trusts-claimed-height", "sync-batch-start-off-by-one")
 @given(data=st.data(), behaviours=st.lists(peer_behaviours(), min_size=1, max_size=4))
-def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObject, behaviours: list[str]) -> None:
+def test_sync_reaches_the_tip_whatever_peers_claim(
+    target: Any, data: st.DataObject, behaviours: list[str]
+) -> None:
     """With one honest peer among liars, laggards, withholders and forks, sync ends at the tip."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
     b = canonical.builder
@@ -152,9 +168,16 @@ def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObj
     names = [f"p{i}-{kind}" for i, kind in enumerate(behaviours)] + ["z-honest"]
     for name, kind in zip(names, behaviours + ["honest"], strict=True):
         chain = ForkView(canonical.wire, 1) if kind == "fork" else canonical.wire
-        network.peers[name] = target.sync.peer(name, chain, kind, lag=1, claimed=0 if kind == "lying" else None)
+        network.peers[name] = target.sync.peer(
+            name, chain, kind, lag=1, claimed=0 if kind == "lying" else None
+        )
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, target.sync.store(interval=3, retention=2), batch=data.draw(st.integers(1, 4), label="batch"))
+    engine = target.sync.engine(
+        node,
+        network,
+        target.sync.store(interval=3, retention=2),
+        batch=data.draw(st.integers(1, 4), label="batch"),
+    )
     outcome = engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
     note(f"{outcome} at {node.head_height}, tip {canonical.tip}")
     assert outcome == "synced" and node.head_height == canonical.tip
@@ -166,7 +189,9 @@ def test_sync_reaches_the_tip_whatever_peers_claim(target: Any, data: st.DataObj
     behaviours=st.lists(peer_behaviours(), min_size=1, max_size=3),
     latency=st.sampled_from([0.05, 1.0, 12.0]),
 )
-def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(target: Any, data: st.DataObject, behaviours: list[str], latency: float) -> None:
+def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(
+    target: Any, data: st.DataObject, behaviours: list[str], latency: float
+) -> None:
     """A peer that failed waits out its backoff (1 s, 2 s, ... 30 s for failures in a row) and,
     after three in a row, its 60 s circuit breaker; a lone peer is asked again as soon as allowed."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 10)), label="canonical chain")
@@ -175,26 +200,48 @@ def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(target:
     network.latency = latency  # 12 s: a response delayed by 5 s more misses the 15 s timeout
     for i, kind in enumerate(behaviours):
         name = f"p{i}-{kind}"
-        chain = ForkView(canonical.wire, data.draw(st.integers(1, canonical.tip), label=f"{name} forks at")) if kind == "fork" else canonical.wire
-        network.peers[name] = target.sync.peer(name, chain, kind, lag=2, claimed=0 if kind == "lying" else None)
+        chain = (
+            ForkView(canonical.wire, data.draw(st.integers(1, canonical.tip), label=f"{name} forks at"))
+            if kind == "fork"
+            else canonical.wire
+        )
+        network.peers[name] = target.sync.peer(
+            name, chain, kind, lag=2, claimed=0 if kind == "lying" else None
+        )
         # What happens to each of the peer's next responses (None: it gets through). No "duplicate": a
         # repeated block is harmless, except as the node codes it (sync-error-rolls-back).
-        network.faults[name] = data.draw(st.lists(st.none() | st.sampled_from(["drop", "delay", "corrupt", "reorder"]), max_size=8), label=f"faults of {name}")
+        network.faults[name] = data.draw(
+            st.lists(st.none() | st.sampled_from(["drop", "delay", "corrupt", "reorder"]), max_size=8),
+            label=f"faults of {name}",
+        )
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, target.sync.store(interval=5, retention=2), batch=data.draw(st.integers(1, 3), label="batch"))
+    engine = target.sync.engine(
+        node,
+        network,
+        target.sync.store(interval=5, retention=2),
+        batch=data.draw(st.integers(1, 3), label="batch"),
+    )
     engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
     reference = RetryReference(canonical.wire)
     for n, request in enumerate(network.log, start=1):
         earliest = reference.admit(request)
-        note(f"request {n} to {request.peer}: {request.sent:g}-{request.ended:g} s, {request.outcome}; allowed from {earliest:g} s")
-        assert request.sent >= earliest, f"{request.peer} asked at {request.sent:g} s (request {n}), before {earliest:g} s"
+        note(
+            f"request {n} to {request.peer}: {request.sent:g}-{request.ended:g} s, {request.outcome}; allowed from {earliest:g} s"
+        )
+        assert request.sent >= earliest, (
+            f"{request.peer} asked at {request.sent:g} s (request {n}), before {earliest:g} s"
+        )
         if len(network.peers) == 1:
-            assert request.sent <= earliest + 0.01, f"{request.peer} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"
+            assert request.sent <= earliest + 0.01, (
+                f"{request.peer} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"
+            )
 
 
 @kills("store-retention-off-by-one")
 @given(data=st.data(), interval=st.integers(1, 5), retention=st.integers(1, 4))
-def test_checkpoints_follow_the_interval_and_hold_the_reference_state(target: Any, data: st.DataObject, interval: int, retention: int) -> None:
+def test_checkpoints_follow_the_interval_and_hold_the_reference_state(
+    target: Any, data: st.DataObject, interval: int, retention: int
+) -> None:
     """After importing n blocks: the last `retention` multiples of `interval`, each verifying
     and holding the reference state at its height."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 18)), label="canonical chain")
@@ -211,8 +258,15 @@ def test_checkpoints_follow_the_interval_and_hold_the_reference_state(target: An
 
 
 @kills("store-checkpoint-before-blocks")
-@given(data=st.data(), interval=st.integers(1, 3), kind=st.sampled_from(["io-error", "torn"]), at_write=st.integers(1, 16))
-def test_a_crash_at_any_write_loses_nothing_acknowledged(target: Any, data: st.DataObject, interval: int, kind: str, at_write: int) -> None:
+@given(
+    data=st.data(),
+    interval=st.integers(1, 3),
+    kind=st.sampled_from(["io-error", "torn"]),
+    at_write=st.integers(1, 16),
+)
+def test_a_crash_at_any_write_loses_nothing_acknowledged(
+    target: Any, data: st.DataObject, interval: int, kind: str, at_write: int
+) -> None:
     """A disk fault at any write: no checkpoint without its block, none that verifies but is
     wrong, and recovery holds every block the store acknowledged."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 14)), label="canonical chain")
@@ -231,7 +285,9 @@ def test_a_crash_at_any_write_loses_nothing_acknowledged(target: Any, data: st.D
     stored = set(store.stored_heights())
     for cp in store.checkpoints():
         assert cp.height in stored, f"checkpoint {cp.height} for a block that was never committed"
-        assert not cp.verifies() or cp.state == canonical.states[cp.height], f"checkpoint {cp.height} verifies but is wrong"
+        assert not cp.verifies() or cp.state == canonical.states[cp.height], (
+            f"checkpoint {cp.height} verifies but is wrong"
+        )
     store.faults.at_write = None
     node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
     assert node.head_height >= acknowledged, f"recovered {node.head_height}, acknowledged {acknowledged}"
@@ -240,7 +296,9 @@ def test_a_crash_at_any_write_loses_nothing_acknowledged(target: Any, data: st.D
 
 @kills("sync-batch-start-off-by-one")
 @given(data=st.data(), peers=st.integers(1, 4))
-def test_parallel_download_from_several_peers_imports_the_canonical_chain(target: Any, data: st.DataObject, peers: int) -> None:
+def test_parallel_download_from_several_peers_imports_the_canonical_chain(
+    target: Any, data: st.DataObject, peers: int
+) -> None:
     """Disjoint ranges fetched from several peers at once are imported in order, to the tip."""
     canonical = data.draw(canonical_chains(length=st.integers(1, 14)), label="canonical chain")
     b = canonical.builder
@@ -260,7 +318,9 @@ def test_parallel_download_from_several_peers_imports_the_canonical_chain(target
 @settings(max_examples=1, deadline=None)
 @kills("sync-batch-start-off-by-one")
 @given(data=st.data())
-def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(target: Any, data: st.DataObject) -> None:
+def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(
+    target: Any, data: st.DataObject
+) -> None:
     """10,000 blocks from three peers, one lagging and one dropping responses: the canonical chain."""
     canonical = data.draw(canonical_chains(length=0), label="canonical chain")
     canonical.extend(10_000)
@@ -274,4 +334,3 @@ def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(target:
     engine = target.sync.engine(node, network, target.sync.store(interval=100, retention=10))
     assert engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch)) == "synced"
     assert node.head_height == 10_000 and node.head.hex() == canonical.states[-1]["head"]
-

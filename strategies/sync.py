@@ -27,13 +27,20 @@ FEDERATION_SPK = pegin.federation_script_pubkey(
 
 
 @st.composite
-def canonical_chains(draw: st.DrawFn, *, length: int | st.SearchStrategy[int] = st.integers(0, 6), authorities: int | st.SearchStrategy[int] = st.integers(1, 4)) -> Canonical:
+def canonical_chains(
+    draw: st.DrawFn,
+    *,
+    length: int | st.SearchStrategy[int] = st.integers(0, 6),
+    authorities: int | st.SearchStrategy[int] = st.integers(1, 4),
+) -> Canonical:
     """A canonical chain of `length` signed blocks after genesis, PoW at least every 4 blocks."""
     b = bls.backend()
     keyring = draw(keyrings(b, n=authorities), label="authorities")
     spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
     canonical = Canonical(ChainBuilder(spec, keyring, b))
-    canonical.extend(draw(length if isinstance(length, st.SearchStrategy) else st.just(length), label="length"))
+    canonical.extend(
+        draw(length if isinstance(length, st.SearchStrategy) else st.just(length), label="length")
+    )
     return canonical
 
 

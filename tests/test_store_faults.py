@@ -37,7 +37,13 @@ def canonical() -> Canonical:
     """Nine blocks after genesis, three authorities, PoW at least every four blocks."""
     b = bls.backend("blst")
     keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
-    chain = Canonical(ChainBuilder(ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4), keyring, b))
+    chain = Canonical(
+        ChainBuilder(
+            ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4),
+            keyring,
+            b,
+        )
+    )
     chain.extend(9)
     return chain
 
@@ -51,7 +57,9 @@ class Node:
         self.start()
 
     def open(self) -> Any:
-        return self.target.sync.store(interval=self.interval, retention=2, path=str(self.path), busy_timeout=0.0)
+        return self.target.sync.store(
+            interval=self.interval, retention=2, path=str(self.path), busy_timeout=0.0
+        )
 
     def start(self) -> None:
         b = self.canonical.builder
@@ -103,12 +111,16 @@ def fill_until_refused(n: Node) -> BaseException:
 # --- a write the store refuses ---------------------------------------------------------------------------
 
 
-def test_a_full_disk_is_a_typed_refusal_and_the_head_stays_with_the_store(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_a_full_disk_is_a_typed_refusal_and_the_head_stays_with_the_store(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     n.import_to(2)
     err = fill_until_refused(n)
     assert type(err).__name__ == "StoreFull" and isinstance(err, OSError), repr(err)
-    assert n.node.head_height == n.engine.acknowledged == n.stored()[-1], "the head moved past what the store acknowledged"
+    assert n.node.head_height == n.engine.acknowledged == n.stored()[-1], (
+        "the head moved past what the store acknowledged"
+    )
     free_the_disk(n.store)
     n.import_to(canonical.tip)  # the refused block imports again once there is room
     n.store.close()
@@ -116,7 +128,9 @@ def test_a_full_disk_is_a_typed_refusal_and_the_head_stays_with_the_store(canoni
     assert n.node.head_height == canonical.tip and n.stored() == list(range(1, canonical.tip + 1))
 
 
-def test_today_a_refused_write_leaves_a_hole_and_the_restart_fails(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_a_refused_write_leaves_a_hole_and_the_restart_fails(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     """sync-head-moves-before-store: the head moved, the block was never stored; the next block
     is stored above the hole, and recovery cannot replay past it."""
     n = start(nodes, f"{FIXED}+sync-head-moves-before-store", canonical, tmp_path / "s.sqlite")
@@ -128,12 +142,21 @@ def test_today_a_refused_write_leaves_a_hole_and_the_restart_fails(canonical: Ca
     n.import_to(canonical.tip)
     assert hole not in n.stored() and n.engine.acknowledged == canonical.tip
     n.store.close()
-    with pytest.raises(OSError, match="lost heights"):  # fixed recovery refuses; before issue 14 it deleted the blocks above
+    with pytest.raises(
+        OSError, match="lost heights"
+    ):  # fixed recovery refuses; before issue 14 it deleted the blocks above
         n.start()
 
 
-def test_today_recovery_deletes_the_acknowledged_blocks_above_a_hole(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
-    n = start(nodes, f"{FIXED}+sync-head-moves-before-store+store-recovery-deletes-acknowledged", canonical, tmp_path / "s.sqlite")
+def test_today_recovery_deletes_the_acknowledged_blocks_above_a_hole(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
+    n = start(
+        nodes,
+        f"{FIXED}+sync-head-moves-before-store+store-recovery-deletes-acknowledged",
+        canonical,
+        tmp_path / "s.sqlite",
+    )
     n.import_to(2)
     fill_until_refused(n)
     hole = n.node.head_height
@@ -141,7 +164,9 @@ def test_today_recovery_deletes_the_acknowledged_blocks_above_a_hole(canonical: 
     n.import_to(canonical.tip)
     n.store.close()
     n.start()
-    assert n.node.head_height == hole - 1 < canonical.tip and n.stored() == list(range(1, hole)), "acknowledged blocks deleted"
+    assert n.node.head_height == hole - 1 < canonical.tip and n.stored() == list(range(1, hole)), (
+        "acknowledged blocks deleted"
+    )
 
 
 def test_today_a_store_error_escapes_untyped(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
@@ -150,7 +175,9 @@ def test_today_a_store_error_escapes_untyped(canonical: Canonical, nodes: list[N
     assert isinstance(err, sqlite3.OperationalError) and not isinstance(err, OSError)
 
 
-def test_a_lock_held_past_the_busy_timeout_cannot_happen_and_would_be_typed(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_a_lock_held_past_the_busy_timeout_cannot_happen_and_would_be_typed(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     """The store holds its file exclusively, so no other connection can lock (or write) it. With
     the lock shared (store-shared-writer), a lock held past the busy timeout is StoreLocked and
     the head stays where the store is."""
@@ -179,7 +206,9 @@ def parallel(n: Node, peers: int = 3) -> None:
         n.network.add(n.target.sync.peer(f"p{i}", n.canonical.wire))
 
 
-def test_parallel_download_lets_a_store_error_end_the_round(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_parallel_download_lets_a_store_error_end_the_round(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     parallel(n)
     n.import_to(1)
@@ -190,19 +219,30 @@ def test_parallel_download_lets_a_store_error_end_the_round(canonical: Canonical
     assert n.node.head_height == n.stored()[-1] < canonical.tip
 
 
-def test_today_parallel_download_swallows_a_store_error_as_a_bad_block(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_parallel_download_swallows_a_store_error_as_a_bad_block(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, f"{FIXED}+sync-parallel-swallows-store-errors", canonical, tmp_path / "s.sqlite")
     parallel(n)
     n.import_to(1)
     fill_the_disk(n.store)
-    imported = n.engine.sync_parallel(sorted(n.network.peers), canonical.tip)  # returns as if a peer sent a bad block
+    imported = n.engine.sync_parallel(
+        sorted(n.network.peers), canonical.tip
+    )  # returns as if a peer sent a bad block
     assert n.node.head_height == 1 + imported < canonical.tip
 
 
-def test_today_the_head_runs_ahead_of_the_store(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_the_head_runs_ahead_of_the_store(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     """Both parts of the old engine: each parallel download moves the head one block past the
     full store, and says nothing (in the issue: head 45, store 5)."""
-    n = start(nodes, f"{FIXED}+sync-head-moves-before-store+sync-parallel-swallows-store-errors", canonical, tmp_path / "s.sqlite")
+    n = start(
+        nodes,
+        f"{FIXED}+sync-head-moves-before-store+sync-parallel-swallows-store-errors",
+        canonical,
+        tmp_path / "s.sqlite",
+    )
     parallel(n)
     n.import_to(1)
     fill_the_disk(n.store)
@@ -235,7 +275,9 @@ def rot_block(n: Node, height: int, flip: BitFlip | None = None) -> None:
     assert n.disk.rot(n.canonical.wire[height], flip)
 
 
-def test_a_rotted_block_row_is_named_at_restart(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_a_rotted_block_row_is_named_at_restart(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     rot_block(n, 6)
     with pytest.raises(OSError) as refused:
@@ -243,21 +285,27 @@ def test_a_rotted_block_row_is_named_at_restart(canonical: Canonical, nodes: lis
     assert type(refused.value).__name__ == "CorruptBlock" and refused.value.height == 6
 
 
-def test_today_a_rotted_block_row_is_accepted_on_restart(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_a_rotted_block_row_is_accepted_on_restart(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, f"{FIXED}+store-rows-unverified", canonical, tmp_path / "s.sqlite")
     rot_block(n, 6)  # the tip, under the newest checkpoint: trusted, and nothing after it to object
     n.start()
     assert n.node.head_height == 6 and not n.rows_are_canonical(), "the rotted row was taken as the block"
 
 
-def test_today_rot_below_the_tip_deletes_good_acknowledged_blocks(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_rot_below_the_tip_deletes_good_acknowledged_blocks(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, f"{FIXED}+store-recovery-deletes-acknowledged", canonical, tmp_path / "s.sqlite")
     rot_block(n, 5, BitFlip("data", 0.0, 7))  # the first byte: the row no longer decodes
     n.start()
     assert n.node.head_height == 4 and n.stored() == [1, 2, 3, 4], "blocks 5 and 6 were acknowledged"
 
 
-def test_a_rotted_checkpoint_costs_a_replay_not_a_block(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_a_rotted_checkpoint_costs_a_replay_not_a_block(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     """Its state no longer valid UTF-8: before issue 14, reading it raised sqlite3's own error."""
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     n.import_to(6)
@@ -286,7 +334,9 @@ def test_a_lost_tail_is_named_at_open(canonical: Canonical, nodes: list[Node], t
     assert type(refused.value).__name__ == "LostAcknowledged" and refused.value.acknowledged == 6
 
 
-def test_today_a_lost_tail_silently_loses_the_acknowledged_tip(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_a_lost_tail_silently_loses_the_acknowledged_tip(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, f"{FIXED}+store-tail-loss-unchecked", canonical, tmp_path / "s.sqlite")
     lose_tail(n)
     n.start()
@@ -296,7 +346,9 @@ def test_today_a_lost_tail_silently_loses_the_acknowledged_tip(canonical: Canoni
 # --- a second writer -------------------------------------------------------------------------------------
 
 
-def test_a_second_store_on_one_file_is_refused(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_a_second_store_on_one_file_is_refused(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     n.import_to(4)
     with pytest.raises(OSError) as refused:
@@ -304,16 +356,22 @@ def test_a_second_store_on_one_file_is_refused(canonical: Canonical, nodes: list
     assert type(refused.value).__name__ == "StoreInUse"
 
 
-def test_today_a_second_store_overwrites_what_the_first_acknowledged(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_today_a_second_store_overwrites_what_the_first_acknowledged(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     n = start(nodes, f"{FIXED}+store-shared-writer", canonical, tmp_path / "s.sqlite")
     n.import_to(4)
     intruder = n.open()
-    intruder.put_block(3, bytes.fromhex(canonical.states[3]["head"]), unapproved(canonical.wire[3]), canonical.states[3], 0)
+    intruder.put_block(
+        3, bytes.fromhex(canonical.states[3]["head"]), unapproved(canonical.wire[3]), canonical.states[3], 0
+    )
     intruder.close()
     assert not n.rows_are_canonical(), "the second writer's row replaced an acknowledged one"
 
 
-def test_a_second_process_cannot_open_a_store_in_use(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
+def test_a_second_process_cannot_open_a_store_in_use(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
     """Across processes too: the lock is SQLite's file lock, held while the store is open."""
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     n.import_to(2)
@@ -322,5 +380,12 @@ def test_a_second_process_cannot_open_a_store_in_use(canonical: Canonical, nodes
         "try:\n    Store(sys.argv[1], 3, 2, busy_timeout=0.0)\n"
         "except OSError as err:\n    print(type(err).__name__)\n"
     )
-    result = subprocess.run([sys.executable, "-c", program, str(n.path)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", program, str(n.path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.stdout.strip() == "StoreInUse", result.stdout + result.stderr

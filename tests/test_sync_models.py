@@ -32,7 +32,9 @@ from strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, ca
         (1100, 100, 10, list(range(200, 1101, 100))),
     ],
 )
-def test_expected_checkpoints_are_the_last_multiples_of_the_interval(height: int, interval: int, retention: int, expected: list[int]) -> None:
+def test_expected_checkpoints_are_the_last_multiples_of_the_interval(
+    height: int, interval: int, retention: int, expected: list[int]
+) -> None:
     assert expected_checkpoints(height, interval, retention) == expected
 
 
@@ -49,7 +51,9 @@ def test_canonical_states_follow_the_reference_chain(data: st.DataObject) -> Non
         assert canonical.states[height]["height"] == height
         assert block_from_bytes(raw).message.execution_payload.block_number == height
     # every state's latest-PoW block is at or below its height, and the chain needs PoW every 4
-    pow_heights = [h for h, raw in enumerate(canonical.wire) if block_from_bytes(raw).message.auxpow_header is not None]
+    pow_heights = [
+        h for h, raw in enumerate(canonical.wire) if block_from_bytes(raw).message.auxpow_header is not None
+    ]
     assert pow_heights[0] == 0 and all(b - a <= 4 for a, b in zip(pow_heights, pow_heights[1:]))
 
 
@@ -59,16 +63,26 @@ def test_a_fork_view_forges_every_block_from_its_cut_and_grows_with_the_chain(da
     canonical = data.draw(canonical_chains(length=3))
     view = ForkView(canonical.wire, 2)
     assert view[:2] == canonical.wire[:2]
-    assert all(view[h] != canonical.wire[h] and block_from_bytes(view[h]).signature.signature is None for h in range(2, len(view)))
+    assert all(
+        view[h] != canonical.wire[h] and block_from_bytes(view[h]).signature.signature is None
+        for h in range(2, len(view))
+    )
     canonical.extend(1)
     assert len(view) == len(canonical.wire) and view[-1] != canonical.wire[-1]
 
 
 @pytest.mark.parametrize(
     ("topology", "extra", "neighbours"),
-    [("mesh", (), ["a", "b", "c", "d"]), ("star", (), ["a", "b", "c", "d"]), ("ring", (), ["a", "d"]), ("random", ((0, 2),), ["a", "b", "d"])],
+    [
+        ("mesh", (), ["a", "b", "c", "d"]),
+        ("star", (), ["a", "b", "c", "d"]),
+        ("ring", (), ["a", "d"]),
+        ("random", ((0, 2),), ["a", "b", "d"]),
+    ],
 )
-def test_topologies_decide_which_peers_the_node_can_ask(topology: str, extra: tuple[tuple[int, int], ...], neighbours: list[str]) -> None:
+def test_topologies_decide_which_peers_the_node_can_ask(
+    topology: str, extra: tuple[tuple[int, int], ...], neighbours: list[str]
+) -> None:
     sync = targets.load("alys-fixed").sync
     network = sync.network()
     for name in "abcd":
@@ -90,7 +104,14 @@ def test_the_integrity_hash_is_sha256_of_height_hash_time_and_state() -> None:
     store = targets.load("alys-fixed").sync.store(interval=1, retention=1)
     store.put_block(1, b"\x01" * 32, b"block", {"height": 1, "head": "01" * 32}, 1700000000)
     (cp,) = store.checkpoints()
-    body = (1).to_bytes(8, "big") + b"\x01" * 32 + (1700000000).to_bytes(8, "big") + b'{"head": "' + b"01" * 32 + b'", "height": 1}'
+    body = (
+        (1).to_bytes(8, "big")
+        + b"\x01" * 32
+        + (1700000000).to_bytes(8, "big")
+        + b'{"head": "'
+        + b"01" * 32
+        + b'", "height": 1}'
+    )
     assert cp.integrity == hashlib.sha256(body).digest() and cp.verifies()
     store.corrupt_checkpoint(1)
     assert not store.checkpoints()[0].verifies()
@@ -112,8 +133,14 @@ def test_a_disk_fault_raises_on_the_chosen_write_and_a_torn_row_is_partial(kind:
     [
         (lambda sync: sync.store(interval=0, retention=1), "interval must be at least 1"),
         (lambda sync: sync.store(interval=1, retention=0), "retention must keep at least 1"),
-        (lambda sync: sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=0), "batch must be 1..1024"),
-        (lambda sync: sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=1025), "batch must be 1..1024"),
+        (
+            lambda sync: sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=0),
+            "batch must be 1..1024",
+        ),
+        (
+            lambda sync: sync.engine(None, sync.network(), sync.store(interval=1, retention=1), batch=1025),
+            "batch must be 1..1024",
+        ),
     ],
 )
 def test_bad_configuration_is_refused_by_name(make: Any, message: str) -> None:
@@ -170,10 +197,15 @@ def test_the_strategies_offer_every_behaviour_fault_and_topology_the_engine_know
         ([(0.05, False)], [0.05]),  # a good answer: ask again at once
         ([(15.0, True), (17.0, True), (20.0, True)], [16.0, 19.0, 80.0]),  # 1 s, 2 s, then the breaker's 60 s
         ([(15.0, True), (16.0, False), (31.0, True)], [16.0, 16.0, 32.0]),  # a good answer ends the run
-        ([(1.0, True), (3.0, True), (5.0, True), (70.0, True)], [2.0, 5.0, 65.0, 71.0]),  # counting restarts after the breaker
+        (
+            [(1.0, True), (3.0, True), (5.0, True), (70.0, True)],
+            [2.0, 5.0, 65.0, 71.0],
+        ),  # counting restarts after the breaker
     ],
 )
-def test_the_retry_policy_reference_backs_off_then_opens_the_breaker(outcomes: list[tuple[float, bool]], expected: list[float]) -> None:
+def test_the_retry_policy_reference_backs_off_then_opens_the_breaker(
+    outcomes: list[tuple[float, bool]], expected: list[float]
+) -> None:
     """alys-rules.md §5.1: backoff 1 s, 2 s, ... (30 s cap), breaker after 3 failures for 60 s."""
     clock = RetryClock()
     assert [clock.after(ended, failed) for ended, failed in outcomes] == expected
@@ -182,7 +214,9 @@ def test_the_retry_policy_reference_backs_off_then_opens_the_breaker(outcomes: l
 def test_the_backoff_is_capped_at_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     import models.sync as reference
 
-    monkeypatch.setattr(reference, "BREAKER_FAILURES", 99)  # without the breaker in the way, the doubling reaches its cap
+    monkeypatch.setattr(
+        reference, "BREAKER_FAILURES", 99
+    )  # without the breaker in the way, the doubling reaches its cap
     clock = RetryClock()
     waits = [clock.after(float(i), True) - i for i in range(8)]
     assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]

@@ -34,10 +34,20 @@ class SyncPort:
     def network(self) -> SimNetwork:
         return SimNetwork(self.v)
 
-    def peer(self, name: str, chain: Sequence[bytes], behaviour: str = "honest", *, lag: int = 0, claimed: int | None = None) -> SimPeer:
+    def peer(
+        self,
+        name: str,
+        chain: Sequence[bytes],
+        behaviour: str = "honest",
+        *,
+        lag: int = 0,
+        claimed: int | None = None,
+    ) -> SimPeer:
         return SimPeer(name, chain, behaviour, lag, claimed)
 
-    def store(self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0) -> Store:
+    def store(
+        self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0
+    ) -> Store:
         return Store(path, interval, retention, self.v, busy_timeout=busy_timeout)
 
     def engine(self, node: Any, network: SimNetwork, store: Store, *, batch: int = 1024) -> SyncEngine:

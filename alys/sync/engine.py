@@ -34,8 +34,20 @@ from alys.sync.store import CorruptBlock, DiskError, Store, StoreCorrupt, StoreE
 from alys.variant import Variant
 
 MAX_REQUEST_BLOCKS = 1024
-BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")  # fork: serves blocks the federation never approved
-FAULTS = ("drop", "duplicate", "reorder", "corrupt", "delay")  # per response; disconnect and partition are sets
+BEHAVIOURS = (
+    "honest",
+    "lagging",
+    "fork",
+    "withholding",
+    "lying",
+)  # fork: serves blocks the federation never approved
+FAULTS = (
+    "drop",
+    "duplicate",
+    "reorder",
+    "corrupt",
+    "delay",
+)  # per response; disconnect and partition are sets
 ME = "me"  # the syncing node's name in the network's links
 REQUEST_TIMEOUT = 15.0  # seconds (the node's RPC request timeout, §5.1)
 DELAY = 5.0  # seconds a "delay" fault adds to one response
@@ -109,7 +121,9 @@ class SimNetwork:
     peers: dict[str, SimPeer] = field(factory=dict)
     disconnected: set[str] = field(factory=set)
     partitioned: set[str] = field(factory=set)
-    faults: dict[str, list[str | None]] = field(factory=dict)  # per response: drop | duplicate | reorder | corrupt | delay | None (none)
+    faults: dict[str, list[str | None]] = field(
+        factory=dict
+    )  # per response: drop | duplicate | reorder | corrupt | delay | None (none)
     time: float = 0.0
     latency: float = 0.05
     links: set[frozenset[str]] | None = None  # None: a full mesh; else the undirected links, ME included
@@ -120,7 +134,9 @@ class SimNetwork:
         return sorted(
             p
             for p in self.peers
-            if p not in self.disconnected and p not in self.partitioned and (self.links is None or frozenset((ME, p)) in self.links)
+            if p not in self.disconnected
+            and p not in self.partitioned
+            and (self.links is None or frozenset((ME, p)) in self.links)
         )
 
     def add(self, peer: SimPeer) -> None:
@@ -156,7 +172,16 @@ class SimNetwork:
         try:
             blocks = self._exchange(peer, start, count)
         except PeerUnreachable as e:
-            self.log.append(Request(sent, peer, start, count, self.time, "timed out" if isinstance(e, RequestTimedOut) else "unreachable"))
+            self.log.append(
+                Request(
+                    sent,
+                    peer,
+                    start,
+                    count,
+                    self.time,
+                    "timed out" if isinstance(e, RequestTimedOut) else "unreachable",
+                )
+            )
             raise
         self.log.append(Request(sent, peer, start, count, self.time, "answered", tuple(blocks)))
         return blocks
@@ -169,7 +194,11 @@ class SimNetwork:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown network fault {fault!r}: one of {', '.join(FAULTS)}")
         elapsed = self.latency + (DELAY if fault == "delay" else 0.0)
-        late = elapsed >= REQUEST_TIMEOUT if self.variant.on("sync-timeout-inclusive") else elapsed > REQUEST_TIMEOUT
+        late = (
+            elapsed >= REQUEST_TIMEOUT
+            if self.variant.on("sync-timeout-inclusive")
+            else elapsed > REQUEST_TIMEOUT
+        )
         if fault == "drop" or late:  # the response never arrives in time
             self.time += REQUEST_TIMEOUT
             raise RequestTimedOut(f"request to {peer} timed out")
@@ -198,10 +227,20 @@ class PeerHealth:
 class SyncEngine:
     """Imports blocks from peers through `node` (the chain's validation) and persists them."""
 
-    def __init__(self, node: Any, chain: Any, network: SimNetwork, store: Store, variant: Variant, batch: int = MAX_REQUEST_BLOCKS) -> None:
+    def __init__(
+        self,
+        node: Any,
+        chain: Any,
+        network: SimNetwork,
+        store: Store,
+        variant: Variant,
+        batch: int = MAX_REQUEST_BLOCKS,
+    ) -> None:
         self.node, self.chain, self.network, self.store, self.v = node, chain, network, store, variant
         if not 1 <= batch <= MAX_REQUEST_BLOCKS:
-            raise ValueError(f"batch must be 1..{MAX_REQUEST_BLOCKS} blocks (MAX_REQUEST_BLOCKS), got {batch}")
+            raise ValueError(
+                f"batch must be 1..{MAX_REQUEST_BLOCKS} blocks (MAX_REQUEST_BLOCKS), got {batch}"
+            )
         self.batch = batch
         self.health: dict[str, PeerHealth] = {}
         self.turn = 0
@@ -237,7 +276,11 @@ class SyncEngine:
             self.health.setdefault(peer, PeerHealth()).failures = 0
 
     def _state(self) -> dict[str, Any]:
-        return {"height": self.node.head_height, "head": self.node.head.hex(), "latest_pow": self.node.latest_pow.hex()}
+        return {
+            "height": self.node.head_height,
+            "head": self.node.head.hex(),
+            "latest_pow": self.node.latest_pow.hex(),
+        }
 
     def import_block(self, raw: bytes) -> None:
         """Validate and import one block, then persist it. If the store does not acknowledge it
@@ -270,10 +313,14 @@ class SyncEngine:
         if wallet is not None:
             wallet.difference_update(txid for txid, _ in signed.message.pegins)
         if self.node.head != head:
-            raise StoreCorrupt(f"the store refused block {height + 1} and the node's head could not be put back to {height}")
+            raise StoreCorrupt(
+                f"the store refused block {height + 1} and the node's head could not be put back to {height}"
+            )
 
     def _store(self, raw: bytes) -> None:
-        self.store.put_block(self.node.head_height, self.node.head, raw, self._state(), int(self.network.time))
+        self.store.put_block(
+            self.node.head_height, self.node.head, raw, self._state(), int(self.network.time)
+        )
         self.acknowledged = self.node.head_height
 
     def _start(self) -> int:
@@ -337,7 +384,10 @@ class SyncEngine:
 
     def sync(self, max_rounds: int = 10_000) -> str:
         """Rounds until synced (every reachable peer answered short), waiting out backoffs."""
-        self.short, self.failed = set(), set()  # the rotation carries on across syncs: "each known peer in turn"
+        self.short, self.failed = (
+            set(),
+            set(),
+        )  # the rotation carries on across syncs: "each known peer in turn"
         for _ in range(max_rounds):
             outcome = self.round()
             for observe in self.observers:
@@ -345,7 +395,11 @@ class SyncEngine:
             if outcome == "synced":
                 return "synced"
             if outcome == "idle":
-                waits = [max(h.backoff_until, h.breaker_until) for p, h in self.health.items() if p in self.network.reachable()]
+                waits = [
+                    max(h.backoff_until, h.breaker_until)
+                    for p, h in self.health.items()
+                    if p in self.network.reachable()
+                ]
                 if not self.network.reachable():
                     return "stalled"
                 self.network.time = max(self.network.time, min(waits) if waits else self.network.time) + 0.001
@@ -364,7 +418,9 @@ class SyncEngine:
             peer = peers[i % len(peers)]
             self.network.time = t0  # requests go out together; the slowest answer sets the clock
             try:
-                for offset, raw in enumerate(self.network.blocks_by_range(peer, start, min(size, target - start + 1))):
+                for offset, raw in enumerate(
+                    self.network.blocks_by_range(peer, start, min(size, target - start + 1))
+                ):
                     fetched[start + offset] = raw
             except PeerUnreachable:
                 self._fail(peer)
@@ -388,7 +444,9 @@ class SyncEngine:
         return imported
 
 
-def recover(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
+def recover(
+    store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True
+) -> Any:
     """A fresh node after a crash. The store checks that every acknowledged row is there and
     matches its digest (else LostAcknowledged / CorruptBlock); blocks up to the newest checkpoint
     that verifies (and whose block is stored) are trusted, its recorded pointers restored; later
@@ -405,10 +463,14 @@ def recover(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, 
     restored = checkpoint is None
     verify_hash = not store.variant.on("store-rows-unverified")
     for height, block_hash, raw in store.blocks_from(1):
-        if height != node.head_height + 1:  # a gap: check() vouches there is none up to the acknowledged height
+        if (
+            height != node.head_height + 1
+        ):  # a gap: check() vouches there is none up to the acknowledged height
             store.discard_unacknowledged_above(node.head_height)
             break
-        if height > trusted and not restored:  # the checkpoint's pointers hold at its height, before what follows
+        if (
+            height > trusted and not restored
+        ):  # the checkpoint's pointers hold at its height, before what follows
             _restore(node, checkpoint)
             restored = True
         try:
@@ -441,7 +503,9 @@ def _restore(node: Any, checkpoint: Any) -> None:
         raise StoreCorrupt(f"checkpoint {checkpoint.height} cannot be restored: {err}") from None
 
 
-def _recover_cutting_back(store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
+def _recover_cutting_back(
+    store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True
+) -> Any:
     """Recovery before issue 14 (mutant `store-recovery-deletes-acknowledged`): rows are not
     checked, and the store is cut back to the last block that validates, acknowledged or not."""
     node = chain.node(spec, genesis, bitcoin, validator=validator)

@@ -123,7 +123,9 @@ def parse_state(text: str) -> dict[str, Any]:
     """A checkpoint's state JSON: an object, at most MAX_STATE_BYTES and MAX_STATE_DEPTH deep
     (checked before parsing: json's recursive parser would exhaust the stack on deep nesting)."""
     if len(text) > MAX_STATE_BYTES:
-        raise MalformedCheckpointState(f"checkpoint state of {len(text)} characters (at most {MAX_STATE_BYTES})")
+        raise MalformedCheckpointState(
+            f"checkpoint state of {len(text)} characters (at most {MAX_STATE_BYTES})"
+        )
     depth, in_string, escaped = 0, False, False
     for ch in text:
         if in_string:
@@ -159,7 +161,9 @@ class Checkpoint:
     integrity: bytes
 
     def verifies(self) -> bool:
-        return self.integrity == integrity_hash(self.height, self.block_hash, self.created_at, self.state_json)
+        return self.integrity == integrity_hash(
+            self.height, self.block_hash, self.created_at, self.state_json
+        )
 
     @property
     def state(self) -> dict[str, Any]:
@@ -172,7 +176,12 @@ def state_text(state: dict[str, Any]) -> str:
 
 
 def integrity_hash(height: int, block_hash: bytes, created_at: int, state_json: str) -> bytes:
-    body = height.to_bytes(8, "big") + block_hash + created_at.to_bytes(8, "big") + state_json.encode("utf-8", "surrogateescape")
+    body = (
+        height.to_bytes(8, "big")
+        + block_hash
+        + created_at.to_bytes(8, "big")
+        + state_json.encode("utf-8", "surrogateescape")
+    )
     return hashlib.sha256(body).digest()
 
 
@@ -190,7 +199,9 @@ class DiskFaults:
     """Which write (counting from 1) fails, and how: "io-error" or "torn"."""
 
     at_write: int | None = None
-    kind: str = field(default="io-error", validator=validators.in_(("io-error", "torn")))  # checked on every set
+    kind: str = field(
+        default="io-error", validator=validators.in_(("io-error", "torn"))
+    )  # checked on every set
     writes: int = 0
 
     def next_write(self) -> str | None:
@@ -243,17 +254,25 @@ class Store:
                     self.db.execute("PRAGMA locking_mode=EXCLUSIVE")
                 self.db.execute("PRAGMA journal_mode=WAL")
                 # FULL: a commit is on disk before put_block returns (NORMAL may lose the last commits).
-                self.db.execute(f"PRAGMA synchronous={'NORMAL' if v.on('store-tail-loss-unchecked') else 'FULL'}")
+                self.db.execute(
+                    f"PRAGMA synchronous={'NORMAL' if v.on('store-tail-loss-unchecked') else 'FULL'}"
+                )
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL, digest BLOB NOT NULL)")
             self.db.execute(
-                "CREATE TABLE IF NOT EXISTS checkpoints (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, state TEXT NOT NULL,"
+                "CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL,"
+                " digest BLOB NOT NULL)"
+            )
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS checkpoints (height INTEGER PRIMARY KEY, hash BLOB NOT NULL,"
+                " state TEXT NOT NULL,"
                 " created_at INTEGER NOT NULL, integrity BLOB NOT NULL)"
             )
             self.db.execute("COMMIT")
         if file_backed:
             if not os.path.exists(self.ack_path) and not self._one("SELECT EXISTS (SELECT 1 FROM blocks)"):
-                self._acknowledge(0, b"", b"")  # a new store: nothing acknowledged yet, and a record that says so
+                self._acknowledge(
+                    0, b"", b""
+                )  # a new store: nothing acknowledged yet, and a record that says so
             self.acknowledged = self._read_ack()
         self.check()
 
@@ -294,7 +313,10 @@ class Store:
         if fault == "io-error":
             raise DiskError(f"injected I/O error on write {self.faults.writes}")
         if fault == "torn":  # the process dies mid-write: half of one field reaches the disk
-            row = tuple(v[: len(v) // 2] if i == torn_index and isinstance(v, (bytes, str)) else v for i, v in enumerate(row))
+            row = tuple(
+                v[: len(v) // 2] if i == torn_index and isinstance(v, (bytes, str)) else v
+                for i, v in enumerate(row)
+            )
         self.db.execute(sql, row)
         if fault == "torn":
             raise _Torn(f"crashed during write {self.faults.writes} (torn)")
@@ -332,7 +354,9 @@ class Store:
                 raw = f.read(ACK_SIZE + 1)
         except FileNotFoundError:
             if has_blocks and not self.variant.on("store-tail-loss-unchecked"):
-                raise StoreCorrupt(f"{self.path} holds blocks but its acknowledgement record {self.ack_path} is missing") from None
+                raise StoreCorrupt(
+                    f"{self.path} holds blocks but its acknowledgement record {self.ack_path} is missing"
+                ) from None
             return 0
         except OSError as err:
             raise StoreIOError(f"reading the acknowledgement record {self.ack_path}: {err}") from None
@@ -342,7 +366,11 @@ class Store:
                 return 0
             raise StoreCorrupt(f"the acknowledgement record {self.ack_path} is damaged ({len(raw)} bytes)")
         n = len(ACK_MAGIC)
-        self._ack_record = (int.from_bytes(body[n : n + 8], "big"), body[n + 8 : n + 40], body[n + 40 : n + 72])
+        self._ack_record = (
+            int.from_bytes(body[n : n + 8], "big"),
+            body[n + 8 : n + 40],
+            body[n + 40 : n + 72],
+        )
         return self._ack_record[0]
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
@@ -356,7 +384,12 @@ class Store:
         if self.variant.on("store-recovery-deletes-acknowledged"):
             return  # before issue 14 nothing was checked: recovery met the damage, and cut it off
         with self._sqlite("checking the acknowledged blocks"):
-            rows = list(self.db.execute("SELECT height, hash, data, digest FROM blocks WHERE height <= ? ORDER BY height", (self.acknowledged,)))
+            rows = list(
+                self.db.execute(
+                    "SELECT height, hash, data, digest FROM blocks WHERE height <= ? ORDER BY height",
+                    (self.acknowledged,),
+                )
+            )
         if not self.variant.on("store-tail-loss-unchecked"):
             missing = sorted(set(range(1, self.acknowledged + 1)) - {h for h, _, _, _ in rows})
             if missing:
@@ -383,13 +416,15 @@ class Store:
             with self._transaction(f"storing the checkpoint at {height}"):
                 self._checkpoint(height, block_hash, state, now)
         with self._transaction(f"storing block {height}"):
-            self._write("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)", (height, block_hash, data, digest), 2)
+            self._write(
+                "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)", (height, block_hash, data, digest), 2
+            )
             if due and not self.variant.on("store-checkpoint-before-blocks"):
                 self._checkpoint(height, block_hash, state, now)
         self._acknowledge(height, block_hash, digest)
 
     def truncate_above(self, height: int) -> None:
-        """Forget blocks above `height` (a rollback: they are no longer acknowledged), and checkpoints with them."""
+        """Forget blocks above `height` (a rollback: no longer acknowledged), and checkpoints with them."""
         with self._transaction(f"truncating above {height}"):
             self.db.execute("DELETE FROM blocks WHERE height > ?", (height,))
             self.db.execute("DELETE FROM checkpoints WHERE height > ?", (height,))
@@ -401,7 +436,9 @@ class Store:
         """Recovery: drop rows above `height` that were never acknowledged (a torn tail). Refuses
         to drop an acknowledged row."""
         if height < self.acknowledged:
-            raise CorruptBlock(height + 1, f"does not validate, yet the store acknowledged up to {self.acknowledged}")
+            raise CorruptBlock(
+                height + 1, f"does not validate, yet the store acknowledged up to {self.acknowledged}"
+            )
         with self._transaction(f"discarding unacknowledged rows above {height}"):
             self.db.execute("DELETE FROM blocks WHERE height > ?", (height,))
             self.db.execute("DELETE FROM checkpoints WHERE height > ?", (height,))
@@ -409,19 +446,24 @@ class Store:
     def acknowledge_up_to(self, height: int) -> None:
         """Recovery: the rows up to `height` validated; they are acknowledged from now on."""
         if height > self.acknowledged:
-            (_, block_hash, _), = self.blocks_from(height, up_to=height)
+            ((_, block_hash, _),) = self.blocks_from(height, up_to=height)
             self._acknowledge(height, bytes(block_hash), self._digest_of(height))
 
     def blocks_from(self, height: int, up_to: int | None = None) -> list[tuple[int, bytes, bytes]]:
         """(height, hash, data) of the rows from `height` (to `up_to`), in order."""
         top = up_to if up_to is not None else 2**62
         with self._sqlite("reading blocks"):
-            rows = self.db.execute("SELECT height, hash, data FROM blocks WHERE height >= ? AND height <= ? ORDER BY height", (height, top))
+            rows = self.db.execute(
+                "SELECT height, hash, data FROM blocks WHERE height >= ? AND height <= ? ORDER BY height",
+                (height, top),
+            )
             return [(h, bytes(bh), bytes(d)) for h, bh, d in rows]
 
     def row_verifies(self, height: int, block_hash: bytes, data: bytes) -> bool:
         """Whether a row matches its stored digest."""
-        return self.variant.on("store-rows-unverified") or self._digest_of(height) == row_digest(height, block_hash, data)
+        return self.variant.on("store-rows-unverified") or self._digest_of(height) == row_digest(
+            height, block_hash, data
+        )
 
     def stored_heights(self) -> list[int]:
         with self._sqlite("reading heights"):
@@ -439,7 +481,8 @@ class Store:
 
     def _prune(self) -> None:
         self.db.execute(
-            "DELETE FROM checkpoints WHERE height NOT IN (SELECT height FROM checkpoints ORDER BY height DESC LIMIT ?)",
+            "DELETE FROM checkpoints WHERE height NOT IN"
+            " (SELECT height FROM checkpoints ORDER BY height DESC LIMIT ?)",
             (self.retention + (1 if self.variant.on("store-retention-off-by-one") else 0),),
         )
 
@@ -452,8 +495,16 @@ class Store:
         # Read as bytes: a rotted byte may leave the text invalid UTF-8, which must fail
         # verification, not the read.
         with self._sqlite("reading checkpoints"):
-            rows = list(self.db.execute("SELECT height, hash, CAST(state AS BLOB), created_at, integrity FROM checkpoints ORDER BY height"))
-        return [Checkpoint(h, bytes(bh), bytes(text).decode("utf-8", "surrogateescape"), at, bytes(d)) for h, bh, text, at, d in rows]
+            rows = list(
+                self.db.execute(
+                    "SELECT height, hash, CAST(state AS BLOB), created_at, integrity"
+                    " FROM checkpoints ORDER BY height"
+                )
+            )
+        return [
+            Checkpoint(h, bytes(bh), bytes(text).decode("utf-8", "surrogateescape"), at, bytes(d))
+            for h, bh, text, at, d in rows
+        ]
 
     def corrupt_checkpoint(self, height: int) -> None:
         """Change a stored checkpoint's state behind the integrity hash's back (bit rot): the
@@ -466,7 +517,10 @@ class Store:
         except (MalformedCheckpointState, TypeError):
             text = cp.state_json + "x"
         with self._transaction(f"rotting checkpoint {height}"):
-            self.db.execute("UPDATE checkpoints SET state = CAST(? AS TEXT) WHERE height = ?", (text.encode("utf-8", "surrogateescape"), height))
+            self.db.execute(
+                "UPDATE checkpoints SET state = CAST(? AS TEXT) WHERE height = ?",
+                (text.encode("utf-8", "surrogateescape"), height),
+            )
 
     def newest_valid_checkpoint(self) -> Checkpoint | None:
         """The newest checkpoint whose integrity hash verifies (and whose block is stored)."""
