@@ -1,6 +1,7 @@
 """Mutation testing of the port (`alys/`) with mutmut, one module at a time, and its report.
 
     python -m alys_pbt.mutation run alys/actors/mailbox.py [MODULE ...] [--tests T ...]
+    python -m alys_pbt.mutation rerun MODULE ...  # its survivors again, against the suite as it is now
     python -m alys_pbt.mutation report     # docs/mutation.md from the recorded results
     python -m alys_pbt.mutation check      # what the report still lacks (exit 1 if anything)
     python -m alys_pbt.mutation draft      # TOML stubs for survivors not yet accounted for
@@ -45,8 +46,9 @@ EQUIVALENTS = DOCS / "mutation-equivalents.toml"
 OPEN = DOCS / "mutation-open.toml"
 REPORT = DOCS / "mutation.md"
 WORK = ROOT / ".mutation"
-# What a scratch copy links to: the port, the suite, its tests (mutmut copies them into mutants/).
-LINKED = ("alys", "alys_pbt", "models", "strategies", "properties", "tests", "conftest.py")
+# What a scratch project holds: the port, the suite, its tests, copied when the run starts, so that
+# every pass sees the same code even while the project changes (mutmut copies them into mutants/).
+COPIED = ("alys", "alys_pbt", "models", "strategies", "properties", "tests", "conftest.py")
 PASSES = ("alys-fixed", "alys")
 
 # mutmut's exit codes (mutmut/stats.py status_by_exit_code), folded into what the report counts.
@@ -80,13 +82,12 @@ def tests_for(module: str, root: Path = ROOT) -> list[str]:
 
 # --- running mutmut --------------------------------------------------------------------------------
 def _scratch(module: str, tests: Sequence[str], work: Path, root: Path) -> Path:
-    """A fresh scratch project for one module: links to the sources, a pyproject naming the module."""
+    """A fresh scratch project for one module: a copy of the sources, a pyproject naming the module."""
     scratch = work / module.replace("/", "__").removesuffix(".py")
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
-    for name in LINKED:
-        (scratch / name).symlink_to(root / name)
+    _snapshot(scratch, root, COPIED)
     text = (root / "pyproject.toml").read_text()
     # Keep pytest's settings, replace mutmut's selection: this module, these tests.
     head, _, _ = text.partition("[tool.mutmut]")
@@ -151,6 +152,55 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _snapshot(scratch: Path, root: Path, names: Iterable[str]) -> None:
+    skip = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
+    for name in names:
+        if (scratch / name).is_dir():
+            shutil.rmtree(scratch / name)
+        if (root / name).is_dir():
+            shutil.copytree(root / name, scratch / name, ignore=skip)
+        else:
+            shutil.copy2(root / name, scratch / name)
+
+
+def _passes(scratch: Path, module: str, passes: Sequence[str], max_children: int, *, only: list[str] | None) -> dict[str, str]:
+    """Run the passes (all mutants, or only the named ones, on the first); where each was killed."""
+    log = scratch / "mutmut.log"
+    killed_on: dict[str, str] = {}
+    for number, target in enumerate(passes):
+        if number == 0 and only is None:
+            _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log)
+        else:
+            alive = only if number == 0 else [n for n, s in _statuses(scratch, module).items() if s == "survived"]
+            if not alive:
+                break
+            _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log)
+        for name, status in _statuses(scratch, module).items():
+            if status in KILLED and name not in killed_on:
+                killed_on[name] = target
+    return killed_on
+
+
+def _record(scratch: Path, module: str, root: Path, tests: Sequence[str], passes: Sequence[str], killed_on: dict[str, str], **extra: Any) -> dict[str, Any]:
+    statuses = _statuses(scratch, module)
+    unchecked = [name for name, status in statuses.items() if status not in KILLED | SURVIVED | EXCLUDED]
+    if unchecked:
+        raise MutationError(f"{len(unchecked)} mutants of {module} were not checked: {unchecked[:3]}; see {scratch / 'mutmut.log'}")
+    survivors = [name for name, status in statuses.items() if status in SURVIVED]
+    return {
+        "commit": _git(root, "rev-parse", "--short=12", "HEAD"),
+        "dirty": bool(_git(root, "status", "--porcelain", "--", module)),
+        "source_sha256": sha256(root / module),
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "tests": list(tests),
+        "passes": list(passes),
+        **extra,
+        "mutants": dict(sorted(statuses.items())),
+        "killed_on": dict(sorted(killed_on.items())),
+        "survivors": diffs(scratch, module, survivors),
+    }
+
+
 def run_module(
     module: str,
     *,
@@ -165,37 +215,30 @@ def run_module(
         raise MutationError(f"{module} is not a module of alys/ (one of: {', '.join(modules(root))})")
     tests = list(tests) if tests else tests_for(module, root)
     scratch = _scratch(module, tests, work, root)
-    log = scratch / "mutmut.log"
-    killed_on: dict[str, str] = {}
-    for number, target in enumerate(passes):
-        if number == 0:
-            _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log)
-        else:
-            alive = [name for name, status in _statuses(scratch, module).items() if status == "survived"]
-            if not alive:
-                break
-            _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log)
-        for name, status in _statuses(scratch, module).items():
-            if status in KILLED and name not in killed_on:
-                killed_on[name] = target
-    statuses = _statuses(scratch, module)
-    unchecked = [name for name, status in statuses.items() if status not in KILLED | SURVIVED | EXCLUDED]
-    if unchecked:
-        raise MutationError(f"{len(unchecked)} mutants of {module} were not checked: {unchecked[:3]}; see {log}")
-    survivors = [name for name, status in statuses.items() if status in SURVIVED]
-    status_on = dict(statuses)
-    commit = _git(root, "rev-parse", "--short=12", "HEAD")
-    return {
-        "commit": commit,
-        "dirty": bool(_git(root, "status", "--porcelain", "--", module)),
-        "source_sha256": sha256(root / module),
-        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "tests": tests,
-        "passes": list(passes),
-        "mutants": {name: status_on[name] for name in sorted(statuses)},
-        "killed_on": {name: killed_on[name] for name in sorted(killed_on)},
-        "survivors": diffs(scratch, module, survivors),
-    }
+    killed_on = _passes(scratch, module, passes, max_children, only=None)
+    return _record(scratch, module, root, tests, passes, killed_on)
+
+
+def rerun_module(
+    module: str, previous: dict[str, Any], *, max_children: int = 1, work: Path = WORK, root: Path = ROOT
+) -> dict[str, Any]:
+    """Check a module's survivors again against the suite as it is now (stronger properties), in
+    the scratch project of its last run: the module itself must be unchanged since (its SHA-256),
+    mutants killed then stay killed, and the tests' coverage is collected afresh."""
+    scratch = work / module.replace("/", "__").removesuffix(".py")
+    if not (scratch / "mutants" / f"{module}.meta").exists():
+        raise MutationError(f"{module} has no scratch run in {work} to resume: use `run`")
+    if sha256(root / module) != previous["source_sha256"] or sha256(scratch / module) != previous["source_sha256"]:
+        raise MutationError(f"{module} changed since it was measured: use `run`")
+    _snapshot(scratch, root, [n for n in COPIED if n != "alys"])
+    (scratch / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # coverage of the tests as they are now
+    alive = [n for n, status in _statuses(scratch, module).items() if status in SURVIVED]
+    killed_on = dict(previous["killed_on"])
+    if alive:
+        for name, target in _passes(scratch, module, previous["passes"], max_children, only=alive).items():
+            killed_on.setdefault(name, target)
+    reruns = [*previous.get("survivors_rechecked", []), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")]
+    return _record(scratch, module, root, previous["tests"], previous["passes"], killed_on, survivors_rechecked=reruns)
 
 
 # --- the recorded results, the accounts of survivors, the report ---------------------------------
@@ -404,18 +447,25 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--tests", nargs="+", help="the tests to run (default: pyproject's table)")
     run_p.add_argument("--max-children", type=int, default=1, help="mutmut worker processes (default 1)")
     run_p.add_argument("--results", type=Path, default=RESULTS, help="results file (default docs/mutation-results.json)")
+    rerun_p = sub.add_parser("rerun", help="check the survivors of earlier runs again against the suite as it is now")
+    rerun_p.add_argument("modules", nargs="+")
+    rerun_p.add_argument("--max-children", type=int, default=1)
+    rerun_p.add_argument("--results", type=Path, default=RESULTS)
     sub.add_parser("report", help="write docs/mutation.md")
     sub.add_parser("check", help="list what keeps the report from being complete")
     sub.add_parser("draft", help="print TOML stubs for unaccounted survivors")
     args = parser.parse_args(argv)
 
-    if args.command == "run":
+    if args.command in ("run", "rerun"):
         chosen = [m for pattern in args.modules for m in modules() if fnmatch.fnmatchcase(m, pattern)]
         if not chosen:
             parser.error(f"no module of alys/ matches {' '.join(args.modules)}")
         for module in chosen:
             print(f"mutating {module} ...", flush=True)
-            record = run_module(module, tests=args.tests, max_children=args.max_children)
+            if args.command == "run":
+                record = run_module(module, tests=args.tests, max_children=args.max_children)
+            else:
+                record = rerun_module(module, load_results(args.results)[module], max_children=args.max_children)
             results = load_results(args.results)
             results[module] = record
             save_results(results, args.results)

@@ -45,8 +45,9 @@ class MailboxMachine(RuleBasedStateMachine):
         expected = self.model.send(msg)
         try:
             got = self.target.send(Envelope(sender, msg.seq, Priority(priority)))
-        except MailboxFull:
+        except MailboxFull as err:  # a typed error that says what is wrong
             got = "rejected"
+            assert f"mailbox of {self.model.capacity} is full" in str(err), f"MailboxFull says {err!r}"
         note(f"send {sender}#{msg.seq} p{priority}: {got}")
         assert got == expected, f"mailbox answered {got}, a correct one {expected}"
         if got in ("accepted", "blocked"):
@@ -78,8 +79,13 @@ class MailboxMachine(RuleBasedStateMachine):
 
     @rule()
     def drain(self) -> None:
-        while self.model.size():
-            self._deliver_one()
+        expected = []
+        while (msg := self.model.deliver()) is not None:
+            expected.append(msg)
+        got = [Msg(e.sender, e.seq, int(e.priority)) for e in self.target.drain()]
+        note(f"drain: {got}")
+        assert got == expected, f"drained {got}, the model delivers {expected}"
+        self.delivered.extend(got)
         self._deliver_one()  # and then nothing
 
     @invariant()
@@ -94,6 +100,12 @@ class MailboxMachine(RuleBasedStateMachine):
     def never_holds_more_than_its_capacity(self) -> None:
         if hasattr(self, "target"):
             assert len(self.target) <= self.model.capacity, f"{len(self.target)} > {self.model.capacity}"
+
+    @invariant()
+    def every_drop_is_reported(self) -> None:
+        if hasattr(self, "target"):
+            got = [Msg(e.sender, e.seq, int(e.priority)) for e in self.target.dropped]
+            assert got == self.model.dropped, f"reports {got} dropped, the policy dropped {self.model.dropped}"
 
     @invariant()
     def nothing_lost_but_what_the_policy_drops(self) -> None:
@@ -161,6 +173,12 @@ class SupervisionMachine(RuleBasedStateMachine):
         if hasattr(self, "model"):
             got = self.system.lookup("root").escalations.count("worker")
             assert got == self.model.escalations, f"escalated {got} times, policy says {self.model.escalations}"
+
+    @invariant()
+    def every_escalation_says_why(self) -> None:
+        if hasattr(self, "model"):
+            said = [event.removeprefix("escalated: ") for _, event in self.worker.history if event.startswith("escalated")]
+            assert said == self.model.reasons, f"escalations say {said}, the policy's reasons are {self.model.reasons}"
 
     @invariant()
     def running_again_once_the_delay_has_passed(self) -> None:

@@ -114,13 +114,16 @@ class SupervisorModel:
         self.decided_at: list[float] = []  # when each restart was granted
         self.due: list[float] = []  # when each granted restart happens
         self.escalations = 0
+        self.reasons: list[str] = []  # why each escalation happened
 
     def on_failure(self, now: float) -> float | None:
-        """The time the child runs again, or None: escalate to the parent."""
+        """The time the child runs again, or None: escalate to the parent (the restart budget of
+        the window is checked before the strategy is asked, as supervisor.rs does)."""
         in_window = [t for t in self.decided_at if now - t <= self.window]
         delay = restart_delay(self.strategy, len(self.decided_at))
         if len(in_window) >= self.max_restarts or delay is None:
             self.escalations += 1
+            self.reasons.append("too many restarts" if len(in_window) >= self.max_restarts else "the strategy gives up")
             return None
         self.decided_at.append(now)
         self.due.append(now + delay)

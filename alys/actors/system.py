@@ -215,7 +215,7 @@ class ActorSystem:
         cell.history.append((now, "failed"))
         decision = cell.supervisor.on_failure(now)
         if isinstance(decision, Escalate):
-            cell.history.append((now, "escalated"))
+            cell.history.append((now, f"escalated: {decision.reason}"))
             if cell.parent is not None and cell.parent in self.cells:
                 self.cells[cell.parent].escalations.append(cell.name)
             return
