@@ -1,0 +1,334 @@
+"""Sync vectors: the BlocksByRange server and the block store's checkpoints, as plain data.
+
+* `sync/serve`: the canonical blocks by height and a request (start, count): the blocks a correct
+  server answers, start .. min(start + min(count, 1024) - 1, head), none past the head (app/src/chain.rs
+  get_blocks, alys-rules.md §5.1; the 1,024 limit is the node's). The server does not decode a block:
+  the vectors' blocks are short distinct byte strings, the height big-endian, so that a request at
+  1,024 and 1,025 blocks stays small.
+* `sync/store`: a store with a checkpoint interval and retention fed blocks in height order, with
+  disk faults between them: after each step, whether the store took the block, which blocks it holds,
+  which checkpoints exist (the newest `retention` multiples of `interval`, models/sync.py
+  expected_checkpoints) and whether each verifies. A store refuses a write all or nothing (nothing
+  of a refused block stays) with a typed OSError (alys_pbt/interface.py SyncComponent); a refusal
+  is recorded as "StoreError" when typed, else by its class name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+
+from alys_pbt.vectors.families.bls import HEX, HEX_LIST, obj
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
+from models.sync import expected_checkpoints
+
+MAX_REQUEST_BLOCKS = 1024  # the node's BlocksByRange limit (app/src/chain.rs, alys-rules.md §5.1)
+LOOP_INDEX = "sync-serve-loop-index"
+STORE_ERROR = "StoreError"  # any typed OSError (interface: "every store failure is a typed OSError")
+
+
+# --- the range server -------------------------------------------------------------------------------
+def chain_of(head: int) -> list[bytes]:
+    """Blocks 0..head: each its height, big-endian, in two bytes (a server never decodes them)."""
+    return [h.to_bytes(2, "big") for h in range(head + 1)]
+
+
+def served(blocks: Sequence[bytes], start: int, count: int) -> list[bytes]:
+    """BlocksByRange(start, count): the blocks start .. min(start + min(count, 1024) - 1, head)."""
+    head = len(blocks) - 1
+    count = min(count, MAX_REQUEST_BLOCKS)
+    return list(blocks[start : min(start + count - 1, head) + 1])
+
+
+def loop_index_answers_wrongly(head: int, start: int, count: int) -> bool:
+    """Whether the node's get_blocks (quirk sync-serve-loop-index, alys-rules.md §5.1: it breaks on the
+    loop index i > head, not the height, and answers the head for heights past it) differs here: when
+    some height it walks, start + i for i < min(count, 1024, head + 1), lies past the head."""
+    walked = min(count, MAX_REQUEST_BLOCKS, head + 1)
+    return walked > 0 and start + walked - 1 > head
+
+
+def serve_case(name: str, head: int, start: int, count: int, note: str = "", quirk: bool = False) -> Case:
+    blocks = chain_of(head)
+    tagged = loop_index_answers_wrongly(head, start, count)
+    assert tagged or not quirk, f"{name}: the quirk's regression vector must be one it answers wrongly"
+    return Case(
+        name,
+        {"blocks": [hex_bytes(b) for b in blocks], "start": start, "count": count},
+        Expected.ok(blocks=[hex_bytes(b) for b in served(blocks, start, count)]),
+        quirks=(LOOP_INDEX,) if tagged else (),
+        note=note,
+    )
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[int, int, int]:
+    head = draw(st.integers(0, 40), label="head")
+    start = draw(st.integers(0, head + 3), label="start")
+    count = draw(st.integers(0, head + 5), label="count")
+    return head, start, count
+
+
+def gen_serve(seed: int, n: int) -> list[Case]:
+    cases = [serve_case(f"valid-{i:04d}", *r) for i, r in enumerate(sample(requests(), seed_value=seed, n=max(n, 1))[:n])]
+    cases += [
+        serve_case("boundary-count-0", 10, 0, 0),
+        serve_case("boundary-count-1", 10, 0, 1),
+        serve_case("boundary-genesis-only", 0, 0, 5),
+        serve_case("boundary-from-genesis-to-head", 10, 0, 11),
+        serve_case("boundary-from-genesis-past-head", 10, 0, 12),
+        serve_case("boundary-start-at-head", 10, 10, 1),
+        serve_case("boundary-start-at-head-count-2", 10, 10, 2),
+        serve_case("boundary-start-just-past-head", 10, 11, 1),
+        serve_case("boundary-start-far-past-head", 10, 50, 5),
+        serve_case("boundary-middle-to-head", 10, 4, 7),
+        serve_case("boundary-middle-past-head", 10, 4, 8),
+    ]
+    long = MAX_REQUEST_BLOCKS + 40  # a head past the limit
+    for count in (MAX_REQUEST_BLOCKS - 1, MAX_REQUEST_BLOCKS, MAX_REQUEST_BLOCKS + 1, 5000):
+        cases.append(serve_case(f"boundary-count-{count}-from-genesis", long, 0, count))
+        cases.append(serve_case(f"boundary-count-{count}-from-1", long, 1, count))
+    cases.append(serve_case("boundary-count-1025-head-1024", MAX_REQUEST_BLOCKS, 0, MAX_REQUEST_BLOCKS + 1))
+    cases.append(
+        serve_case(f"quirk-{LOOP_INDEX}", 3, 2, 4, note="heights 2..5 asked of a node at 3: it answers 2, 3, 3, 3", quirk=True)
+    )
+    return cases
+
+
+def replay_serve(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+    blocks = [from_hex(b) for b in inputs["blocks"]]
+    return {"blocks": [hex_bytes(bytes(b)) for b in target.sync.serve(blocks, inputs["start"], inputs["count"])]}
+
+
+# --- the store's checkpoints --------------------------------------------------------------------------
+Step = dict[str, Json]
+BIG = 9000  # bytes: a block that needs new database pages (so a full disk refuses it)
+
+
+def put(height: int, size: int = 16) -> Step:
+    data = hashlib.sha256(b"alys-pbt/vectors/sync/block/%d" % height).digest() * (size // 32 + 1)
+    return {
+        "put_block": {
+            "height": height,
+            "hash": hex_bytes(hashlib.sha256(b"alys-pbt/vectors/sync/hash/%d" % height).digest()),
+            "data": hex_bytes(data[:size]),
+            "state": {"height": height, "head": hashlib.sha256(b"head/%d" % height).hexdigest()},
+            "now": 1_700_000_000 + height,
+        }
+    }
+
+
+def expected_store(interval: int, retention: int, steps: Sequence[Step]) -> Expected:
+    """The store's guarantee fed the steps: a block is taken unless its write fails (then nothing of
+    it stays), checkpoints are the newest `retention` multiples of `interval` up to the stored top."""
+    stored: list[int] = []
+    fail_at: int | None = None  # the write (counted from the store's first) that fails
+    writes = 0
+    full = False
+    out = []
+    for step in steps:
+        result = "ok"
+        if "put_block" in step:
+            s = step["put_block"]
+            height = s["height"]
+            due = height > 0 and height % interval == 0
+            # A block row, then (when due) its checkpoint row: the writes the fault counts.
+            mine = [writes + 1] + ([writes + 2] if due else [])
+            failed = fail_at in mine
+            refused = full and len(from_hex(s["data"])) >= BIG  # its first write needs a new page
+            writes = fail_at if failed else mine[0] if refused else mine[-1]
+            if failed or refused:
+                result = STORE_ERROR
+            elif height not in stored:
+                stored.append(height)
+        elif "fail_write" in step:
+            fail_at = writes + step["fail_write"]["after"]
+        elif "fill_disk" in step:
+            full = True
+        else:
+            full = False
+        top = max(stored, default=0)
+        assert stored == list(range(1, top + 1)), "the scenarios store heights in order"
+        checkpoints = expected_checkpoints(top, interval, retention)
+        out.append({"result": result, "stored": list(stored), "checkpoints": checkpoints, "verified": [True] * len(checkpoints)})
+    return Expected.ok(steps=out)
+
+
+def store_case(name: str, interval: int, retention: int, steps: list[Step], note: str = "") -> Case:
+    return Case(
+        name,
+        {"interval": interval, "retention": retention, "steps": steps},
+        expected_store(interval, retention, steps),
+        note=note,
+    )
+
+
+def gen_store(seed: int, n: int) -> list[Case]:
+    drawn = sample(st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 24)), seed_value=seed, n=max(n, 1))[:n]
+    cases = [
+        store_case(f"valid-{i:04d}", interval, retention, [put(h) for h in range(1, blocks + 1)])
+        for i, (interval, retention, blocks) in enumerate(drawn)
+    ]
+    cases += [
+        store_case("boundary-interval-1-retention-1", 1, 1, [put(h) for h in range(1, 5)]),
+        store_case("boundary-just-below-first-checkpoint", 5, 2, [put(h) for h in range(1, 5)]),
+        store_case("boundary-at-first-checkpoint", 5, 2, [put(h) for h in range(1, 6)]),
+        store_case("boundary-retention-reached", 3, 2, [put(h) for h in range(1, 7)]),
+        store_case("boundary-retention-passed", 3, 2, [put(h) for h in range(1, 10)]),
+        store_case("boundary-retention-passed-by-two", 2, 3, [put(h) for h in range(1, 11)]),
+        store_case(
+            "corruption-io-error-on-a-plain-block",
+            3,
+            2,
+            [put(1), {"fail_write": {"after": 1}}, put(2), put(2), put(3)],
+            note="the block's only write fails: nothing of block 2 is stored; it is stored when put again",
+        ),
+        store_case(
+            "corruption-io-error-on-the-checkpoint-write",
+            2,
+            2,
+            [put(1), {"fail_write": {"after": 2}}, put(2), put(2), put(3), put(4)],
+            note="block 2 is due a checkpoint: a block row and a checkpoint row in one atomic write; "
+            "the second fails, so neither stays (no checkpoint without its block)",
+        ),
+        store_case(
+            "corruption-io-error-on-the-block-write-of-a-checkpoint",
+            2,
+            2,
+            [put(1), {"fail_write": {"after": 1}}, put(2), put(2)],
+        ),
+        store_case(
+            "corruption-disk-full",
+            2,
+            2,
+            [put(1), {"fill_disk": {}}, put(2, BIG), {"free_disk": {}}, put(2, BIG), put(3)],
+            note="a full disk (SQLite's page limit at the pages in use) refuses a block with a typed error, not SQLite's own",
+        ),
+    ]
+    return cases
+
+
+class _Refused(Exception):
+    pass
+
+
+def replay_store(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+    store = target.sync.store(interval=inputs["interval"], retention=inputs["retention"])
+    out = []
+    try:
+        for step in inputs["steps"]:
+            result = "ok"
+            if "put_block" in step:
+                s = step["put_block"]
+                try:
+                    store.put_block(s["height"], from_hex(s["hash"]), from_hex(s["data"]), dict(s["state"]), s["now"])
+                except OSError as err:
+                    if type(err) is OSError:
+                        raise
+                    result = STORE_ERROR
+            elif "fail_write" in step:
+                store.faults.kind = "io-error"
+                store.faults.at_write = store.faults.writes + step["fail_write"]["after"]
+            elif "fill_disk" in step:
+                (pages,) = store.db.execute("PRAGMA page_count").fetchone()
+                store.db.execute(f"PRAGMA max_page_count = {pages}")
+            else:
+                store.db.execute("PRAGMA max_page_count = 1073741823")
+            checkpoints = list(store.checkpoints())
+            out.append(
+                {
+                    "result": result,
+                    "stored": [int(h) for h in store.stored_heights()],
+                    "checkpoints": [int(cp.height) for cp in checkpoints],
+                    "verified": [bool(cp.verifies()) for cp in checkpoints],
+                }
+            )
+    finally:
+        store.close()
+    return {"steps": out}
+
+
+HEIGHTS: dict[str, Json] = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+STORE_STEP: dict[str, Json] = {
+    "oneOf": [
+        obj(
+            put_block=obj(
+                height={"type": "integer", "minimum": 1},
+                hash=HEX,
+                data=HEX,
+                state={"type": "object"},
+                now={"type": "integer", "minimum": 0},
+            )
+        ),
+        obj(fail_write=obj(after={"type": "integer", "minimum": 1})),
+        obj(fill_disk=obj()),
+        obj(free_disk=obj()),
+    ]
+}
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "sync/serve",
+        "BlocksByRange(start, count): the canonical blocks start .. min(start + min(count, 1024) - 1, head)",
+        "node",
+        "app/src/chain.rs get_blocks (alys-rules.md §5.1; the node breaks on the loop index: quirk "
+        f"{LOOP_INDEX}; the secure rule walks heights)",
+        gen_serve,
+        replay=replay_serve,
+        component="sync",
+        inputs_schema=obj(blocks=HEX_LIST, start={"type": "integer", "minimum": 0}, count={"type": "integer", "minimum": 0}),
+        outputs_schema=obj(blocks=HEX_LIST),
+    ),
+    Rule(
+        "sync/store",
+        "the store keeps the newest `retention` checkpoints at multiples of `interval`; a refused write leaves nothing",
+        "suite-hardening",
+        "v2 checkpoints (alys-rules.md §5.2) and the store's guarantee per fault (README, Sync and checkpoints); "
+        "models/sync.py expected_checkpoints",
+        gen_store,
+        replay=replay_store,
+        component="sync",
+        inputs_schema=obj(
+            interval={"type": "integer", "minimum": 1},
+            retention={"type": "integer", "minimum": 1},
+            steps={"type": "array", "items": STORE_STEP},
+        ),
+        outputs_schema=obj(
+            steps={
+                "type": "array",
+                "items": obj(result={"type": "string"}, stored=HEIGHTS, checkpoints=HEIGHTS, verified={"type": "array", "items": {"type": "boolean"}}),
+            }
+        ),
+        stateful=True,
+    ),
+)
+
+_ENGINE = (
+    "lives in the sync engine (alys/sync/engine.py SyncEngine), which needs a node over a genesis "
+    "block, a simulated network of peers and simulated time: none of it crosses the interface as "
+    "plain data, and the chain family's scenarios feed a node blocks, not a peer's answers"
+)
+UNREACHABLE_QUIRKS: dict[str, str] = {
+    "sync-error-rolls-back": "the rollback on a peer's bad block " + _ENGINE,
+}
+UNREACHABLE: dict[str, str] = {
+    "sync-batch-start-off-by-one": "which range the engine asks for " + _ENGINE,
+    "sync-trusts-claimed-height": "when the engine stops asking " + _ENGINE,
+    "sync-retry-without-backoff": "the per-peer backoff " + _ENGINE,
+    "sync-breaker-never-opens": "the per-peer circuit breaker " + _ENGINE,
+    "sync-failures-never-reset": "the per-peer run of failures " + _ENGINE,
+    "sync-timeout-inclusive": "the request timeout is the simulated network's (SimNetwork._exchange) " + _ENGINE,
+    "sync-parallel-swallows-store-errors": "parallel download " + _ENGINE,
+    "sync-head-moves-before-store": "the node's head against the store " + _ENGINE,
+    "store-recover-unverified": "recovery (sync.recover(store, spec, genesis, bitcoin)) rebuilds a node from "
+    "the store's newest valid checkpoint: it needs a chain spec, a genesis block and a Bitcoin view "
+    "as objects; the store's checkpoints (and verifies()) are right under this mutant",
+    "store-recovery-deletes-acknowledged": "recovery cutting the store back " + _ENGINE,
+    "store-rows-unverified": "a row that rots on disk is found when a file-backed store is opened again: "
+    "it needs a file and bytes changed behind SQLite, not data a vector can hold",
+    "store-tail-loss-unchecked": "a file that lost its tail (synchronous=NORMAL, a missing acknowledgement "
+    "record) shows only when a file-backed store is reopened after a crash",
+    "store-shared-writer": "a second process or connection opening the same store file: a vector holds no file",
+}
