@@ -40,7 +40,17 @@ from alys_pbt.vectors.families.bitcoin import (
     slug,
     unique_names,
 )
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, from_json_int, hex_bytes, to_json_int
+from alys_pbt.vectors.rule import (
+    Case,
+    Expected,
+    Json,
+    Outputs,
+    Rule,
+    from_hex,
+    from_json_int,
+    hex_bytes,
+    to_json_int,
+)
 from models import auxpow as ref
 from models.auxpow import LAYOUTS, ROOT_ORDERS, AuxPow, AuxPowHeader, PowContext
 from models.bitcoin import (
@@ -101,13 +111,28 @@ def _origin(origins: tuple[Origin, ...]) -> tuple[str, str]:
 # Every exponent edge: 0..3 (the mantissa shifted down), 4 and 32..36 (up to and past 2^256), 255.
 EDGE_EXPONENTS = (0, 1, 2, 3, 4, 5, 29, 32, 33, 34, 35, 36, 64, 255)
 # Bitcoin Core's arith_uint256 SetCompact tests, with rust-bitcoin's zero for the sign bit.
-CORE_COMPACT = (0x00000000, 0x00123456, 0x01003456, 0x01123456, 0x02008000, 0x05009234, 0x04923456,
-                0x04123456, 0x20123456, 0x1D00FFFF, 0x207FFFFF, 0x1B0404CB)
+CORE_COMPACT = (
+    0x00000000,
+    0x00123456,
+    0x01003456,
+    0x01123456,
+    0x02008000,
+    0x05009234,
+    0x04923456,
+    0x04123456,
+    0x20123456,
+    0x1D00FFFF,
+    0x207FFFFF,
+    0x1B0404CB,
+)
 
 
 def _target_case(name: str, bits: int, **extra: Any) -> Case:
     return Case(
-        name, {"bits": bits}, reference_verdict(lambda: {"target": to_json_int(ref.target_from_compact(bits))}), **extra
+        name,
+        {"bits": bits},
+        reference_verdict(lambda: {"target": to_json_int(ref.target_from_compact(bits))}),
+        **extra,
     )
 
 
@@ -124,7 +149,11 @@ def _generate_target_from_compact(seed: int, n: int) -> list[Case]:
             cases.append(_target_case(f"boundary-exp-3-mant-{m:06x}", 3 << 24 | m))
     for bits in CORE_COMPACT:
         if bits not in seen:
-            cases.append(_target_case(f"boundary-core-{bits:08x}", bits, source="Bitcoin Core src/test/arith_uint256_tests.cpp"))
+            cases.append(
+                _target_case(
+                    f"boundary-core-{bits:08x}", bits, source="Bitcoin Core src/test/arith_uint256_tests.cpp"
+                )
+            )
     cases.append(_target_case("boundary-ffffffff", 0xFFFF_FFFF))
     return unique_names(cases)
 
@@ -138,12 +167,29 @@ def _compact_case(name: str, target: int) -> Case:
 
 
 def _generate_compact_from_target(seed: int, n: int) -> list[Case]:
-    cases = [_compact_case(f"valid-{i:04d}", t) for i, t in enumerate(draw(targets(min_target=0), seed, "targets", n=n))]
-    edges = {"zero": 0, "one": 1, "0x7f": 0x7F, "0x80": 0x80, "0xff": 0xFF, "0x7fff": 0x7FFF, "0x8000": 0x8000,
-             "0x7fffff": 0x7FFFFF, "0x800000": 0x800000, "0xffffff": 0xFFFFFF, "0x1000000": 0x1000000,
-             "0x12345600": 0x12345600, "bitcoin-limit": 0xFFFF << 208, "regtest-limit": 0x7FFFFF << 232,
-             "2^255": 1 << 255, "2^256-1": (1 << 256) - 1}
-    for k in range(0, 33):  # each byte length, at its top with the sign bit set and clear
+    cases = [
+        _compact_case(f"valid-{i:04d}", t)
+        for i, t in enumerate(draw(targets(min_target=0), seed, "targets", n=n))
+    ]
+    edges = {
+        "zero": 0,
+        "one": 1,
+        "0x7f": 0x7F,
+        "0x80": 0x80,
+        "0xff": 0xFF,
+        "0x7fff": 0x7FFF,
+        "0x8000": 0x8000,
+        "0x7fffff": 0x7FFFFF,
+        "0x800000": 0x800000,
+        "0xffffff": 0xFFFFFF,
+        "0x1000000": 0x1000000,
+        "0x12345600": 0x12345600,
+        "bitcoin-limit": 0xFFFF << 208,
+        "regtest-limit": 0x7FFFFF << 232,
+        "2^255": 1 << 255,
+        "2^256-1": (1 << 256) - 1,
+    }
+    for k in range(33):  # each byte length, at its top with the sign bit set and clear
         edges[f"2^{8 * k}-1"] = (1 << 8 * k) - 1 if k else 0
         if k:
             edges[f"0x80-at-byte-{k}"] = 0x80 << 8 * (k - 1)
@@ -179,12 +225,17 @@ def _le(n: int) -> bytes:
 
 
 def _generate_hash_meets_target(seed: int, n: int) -> list[Case]:
-    cases = [_meets_case(f"valid-{i:04d}", h, b) for i, (h, b) in enumerate(draw(pow_probes(), seed, "probes", n=n))]
+    cases = [
+        _meets_case(f"valid-{i:04d}", h, b)
+        for i, (h, b) in enumerate(draw(pow_probes(), seed, "probes", n=n))
+    ]
     top = (1 << 256) - 1
     for bits in (EASY_BITS, 0x1D00FFFF, 0x1B0404CB, 0x03123456, 0x01120000, 0x22000001):
         t = ref.target_from_compact(bits)
         for label, value in (("at", t), ("below", t - 1), ("above", t + 1)):
-            cases.append(_meets_case(f"boundary-{bits:08x}-{label}-target", _le(min(max(value, 0), top)), bits))
+            cases.append(
+                _meets_case(f"boundary-{bits:08x}-{label}-target", _le(min(max(value, 0), top)), bits)
+            )
     # A zero target (a negative mantissa, or a shift past 2^256): only the zero hash meets it.
     for bits in (0x04800000, 0x00000000, 0x23000001):
         cases.append(_meets_case(f"boundary-zero-target-{bits:08x}-zero-hash", bytes(32), bits))
@@ -206,18 +257,28 @@ def _pow_case(name: str, header: bytes, bits: int, **extra: Any) -> Case:
 
 @st.composite
 def _ground_headers(draw_: st.DrawFn, *, meet: bool) -> BlockHeader:
-    header = BlockHeader(draw_(st.integers(1, 2**31 - 1)), draw_(hashes), draw_(hashes), draw_(u32s), EASY_BITS, 0)
+    header = BlockHeader(
+        draw_(st.integers(1, 2**31 - 1)), draw_(hashes), draw_(hashes), draw_(u32s), EASY_BITS, 0
+    )
     return grind(header, EASY_BITS, meet=meet)
 
 
 def _generate_check_proof_of_work(seed: int, n: int) -> list[Case]:
     cases = []
     for meet in (True, False):
-        for i, h in enumerate(draw(_ground_headers(meet=meet), seed, "pow", meet, n=max(n // 2, 1))):
+        for i, h in enumerate(draw(_ground_headers(meet=meet), seed, "pow", meet, n=n)):
             cases.append(_pow_case(f"valid-{'meets' if meet else 'misses'}-{i:04d}", h.to_bytes(), EASY_BITS))
     genesis = "Bitcoin block 0 (hash about 2^212)"
     for bits in (0x1D00FFFF, 0x1B00FFFF, 0x1C00FFFF, 0x1B7FFFFF):
-        cases.append(_pow_case(f"boundary-bitcoin-genesis-{bits:08x}", GENESIS_HEADER, bits, origin="bitcoin-consensus", source=genesis))
+        cases.append(
+            _pow_case(
+                f"boundary-bitcoin-genesis-{bits:08x}",
+                GENESIS_HEADER,
+                bits,
+                origin="bitcoin-consensus",
+                source=genesis,
+            )
+        )
     # The genesis header's hash as a compact target (rounded down, so just below it): misses; one up: meets.
     g = ref.target_from_compact(ref.compact_from_target(int.from_bytes(sha256d(GENESIS_HEADER), "little")))
     bits = ref.compact_from_target(g)
@@ -316,9 +377,17 @@ def decode_auxpow(data: bytes) -> AuxPow:
     version = r.i32("tx version")
     if (r.u8("input count"), r.u8("segwit flag"), r.count("input count", 41)) != (0, 1, 0):
         raise DecodeError("auxpow", r.pos, "not a transaction without inputs")
-    outputs = tuple(TxOut(r.u64("output value"), r.var_bytes("output script")) for _ in range(r.count("output count", 9)))
+    outputs = tuple(
+        TxOut(r.u64("output value"), r.var_bytes("output script")) for _ in range(r.count("output count", 9))
+    )
     coinbase = Transaction(version, (), outputs, r.u32("tx lock_time"))
-    auxpow = AuxPow(coinbase, r.take(32, "auxpow block_hash"), MerkleBranch.read(r), MerkleBranch.read(r), BlockHeader.read(r))
+    auxpow = AuxPow(
+        coinbase,
+        r.take(32, "auxpow block_hash"),
+        MerkleBranch.read(r),
+        MerkleBranch.read(r),
+        BlockHeader.read(r),
+    )
     r.finish()
     return auxpow
 
@@ -326,7 +395,9 @@ def decode_auxpow(data: bytes) -> AuxPow:
 def _check_expected(inputs: Mapping[str, Json]) -> Expected:
     def run() -> Outputs:
         auxpow = decode_auxpow(from_hex(inputs["auxpow"]))
-        ref.check(auxpow, from_hex(inputs["aux_hash"]), inputs["chain_id"], inputs["layout"], inputs["root_order"])
+        ref.check(
+            auxpow, from_hex(inputs["aux_hash"]), inputs["chain_id"], inputs["layout"], inputs["root_order"]
+        )
         return {}
 
     return reference_verdict(run)
@@ -350,7 +421,13 @@ def _check_case(name: str, case: AuxPowCase, **extra: Any) -> Case:
 
 def _corrupt(corruption: Corruption, recipe: AuxPowRecipe, seed: int, *label: object) -> AuxPowCase:
     """`corruption` applied to a fixed recipe, its draws seeded by the label."""
-    return draw(st.composite(lambda d: case_of(corruption.apply(d, recipe)))(), seed, "corrupt", corruption.name, *label)[0]
+    return draw(
+        st.composite(lambda d: case_of(corruption.apply(d, recipe)))(),
+        seed,
+        "corrupt",
+        corruption.name,
+        *label,
+    )[0]
 
 
 def _namecoin_proof(h: int, nonce: int, parent_chain_id: int) -> tuple[bytes, bytes]:
@@ -358,7 +435,9 @@ def _namecoin_proof(h: int, nonce: int, parent_chain_id: int) -> tuple[bytes, by
     chain branch uint256(0..h-1) at getExpectedIndex's slot, the root written reversed after the magic,
     pushed in the scriptSig after `2809 2013 OP_2`; the coinbase alone in a version-5 parent block."""
     aux_hash = (12345).to_bytes(32, "little")  # the unit test's hashAux
-    branch = MerkleBranch(tuple(i.to_bytes(32, "little") for i in range(h)), ref.expected_index(nonce, NAMECOIN_CHAIN_ID, h))
+    branch = MerkleBranch(
+        tuple(i.to_bytes(32, "little") for i in range(h)), ref.expected_index(nonce, NAMECOIN_CHAIN_ID, h)
+    )
     root = branch.evaluate(aux_hash)
     data = ref.MERGED_MINING_MAGIC + root[::-1] + (1 << h).to_bytes(4, "little") + nonce.to_bytes(4, "little")
     script = bytes.fromhex("02f90a02dd0752") + bytes([len(data)]) + data
@@ -374,12 +453,21 @@ def _namecoin_functional_proof() -> tuple[bytes, bytes]:
     script = ref.MERGED_MINING_MAGIC + aux_hash[::-1] + (1).to_bytes(4, "little") + bytes(4)
     coinbase = Transaction(1, (TxIn(NULL_OUTPOINT, script, 0xFFFF_FFFF),), (), 0)
     parent = BlockHeader(1, bytes(32), coinbase.txid, 0, 0, 0)
-    return AuxPow(coinbase, parent.hash, MerkleBranch((), 0), MerkleBranch((), 0), parent).to_bytes(), aux_hash
+    return AuxPow(
+        coinbase, parent.hash, MerkleBranch((), 0), MerkleBranch((), 0), parent
+    ).to_bytes(), aux_hash
 
 
-def _raw_check_case(name: str, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str, root_order: str, **extra: Any) -> Case:
-    inputs = {"auxpow": hex_bytes(auxpow), "aux_hash": hex_bytes(aux_hash), "chain_id": chain_id,
-              "layout": layout, "root_order": root_order}
+def _raw_check_case(
+    name: str, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str, root_order: str, **extra: Any
+) -> Case:
+    inputs = {
+        "auxpow": hex_bytes(auxpow),
+        "aux_hash": hex_bytes(aux_hash),
+        "chain_id": chain_id,
+        "layout": layout,
+        "root_order": root_order,
+    }
     expected = _check_expected(inputs)
     return Case(name, inputs, expected, quirks=_check_quirks(expected, layout), **extra)
 
@@ -393,10 +481,19 @@ def _over_real_coinbase(raw: bytes) -> tuple[bytes, bytes]:
 
 def _generate_check(seed: int, n: int) -> list[Case]:
     cases: list[Case] = []
-    per = max((n + 3) // 4, 1)
+    per = max((n + 3) // 4, 2)  # the first draw is the simplest proof: at least one more per combination
     for layout in LAYOUTS:
         for order in ROOT_ORDERS:
-            for i, c in enumerate(draw(auxpow_cases(layout=layout, root_order=order, max_height=6), seed, "valid", layout, order, n=per)):
+            for i, c in enumerate(
+                draw(
+                    auxpow_cases(layout=layout, root_order=order, max_height=6),
+                    seed,
+                    "valid",
+                    layout,
+                    order,
+                    n=per,
+                )
+            ):
                 cases.append(_check_case(f"valid-{layout}-{order}-{i:04d}", c))
     # One case per catalogue entry AuxPow::check rejects, for each layout it applies to.
     for c in CATALOGUE:
@@ -407,7 +504,11 @@ def _generate_check(seed: int, n: int) -> list[Case]:
             from strategies.corruptions import corrupted_cases
 
             got = draw(corrupted_cases(c, layout=layout, max_height=4), seed, "catalogue", c.name, layout)[0]
-            cases.append(_check_case(f"corruption-{slug(c.name)}-{layout}", got, origin=origin, source=source, note=c.why))
+            cases.append(
+                _check_case(
+                    f"corruption-{slug(c.name)}-{layout}", got, origin=origin, source=source, note=c.why
+                )
+            )
     # Boundaries.
     vin = attrs.evolve(BASE, layout="script-sig")
     for label, recipe in (
@@ -420,7 +521,10 @@ def _generate_check(seed: int, n: int) -> list[Case]:
         ("header-in-output-2-of-4", attrs.evolve(BASE, extra_outputs=(TxOut(1, b"\x51"),))),
         ("script-sig-header-at-offset-0", attrs.evolve(vin, script_sig_prefix=b"")),
         ("script-sig-header-at-end", attrs.evolve(vin, script_sig_suffix=b"")),
-        ("reversed-root-output-script", attrs.evolve(BASE, root_order="reversed", chain_siblings=_siblings(2))),
+        (
+            "reversed-root-output-script",
+            attrs.evolve(BASE, root_order="reversed", chain_siblings=_siblings(2)),
+        ),
         ("reversed-root-script-sig", attrs.evolve(vin, root_order="reversed", chain_siblings=_siblings(2))),
         # The parent's chain id is its version as u32 over 65536: one below, one above and equal to
         # ours, and the top chain id, whose version is negative as an i32.
@@ -429,14 +533,22 @@ def _generate_check(seed: int, n: int) -> list[Case]:
         ("parent-chain-id-equal", attrs.evolve(BASE, chain_id=0x1234, parent_version=0x1234 << 16 | 0xFFFF)),
         ("parent-chain-id-equal-top", attrs.evolve(BASE, chain_id=0xFFFF, parent_version=-(1 << 16))),
         ("chain-id-0", attrs.evolve(BASE, chain_id=0, chain_siblings=_siblings(3))),
-        ("chain-id-max", attrs.evolve(BASE, chain_id=2**32 - 1, chain_siblings=_siblings(3), merkle_nonce=2**32 - 1)),
+        (
+            "chain-id-max",
+            attrs.evolve(BASE, chain_id=2**32 - 1, chain_siblings=_siblings(3), merkle_nonce=2**32 - 1),
+        ),
         ("coinbase-at-index-0-of-7", attrs.evolve(BASE, other_txids=_siblings(6))),
     ):
         cases.append(_check_case(f"boundary-{label}", case_of(recipe)))
     h = 3
-    for label, size in (("one-below-2-pow-h", (1 << h) - 1), ("one-above-2-pow-h", (1 << h) + 1),
-                        ("2-pow-h-plus-1", 1 << (h + 1)), ("2-pow-h-minus-1", 1 << (h - 1)), ("zero", 0),
-                        ("2-pow-h-with-bit-31", 1 << h | 1 << 31)):
+    for label, size in (
+        ("one-below-2-pow-h", (1 << h) - 1),
+        ("one-above-2-pow-h", (1 << h) + 1),
+        ("2-pow-h-plus-1", 1 << (h + 1)),
+        ("2-pow-h-minus-1", 1 << (h - 1)),
+        ("zero", 0),
+        ("2-pow-h-with-bit-31", 1 << h | 1 << 31),
+    ):
         recipe = attrs.evolve(BASE, chain_siblings=_siblings(h), merkle_size=size)
         cases.append(_check_case(f"boundary-merkle-size-{slug(label)}", case_of(recipe)))
     # Each slot of a tree of height 2 (the expected one passes, the others are WrongIndex).
@@ -446,45 +558,134 @@ def _generate_check(seed: int, n: int) -> list[Case]:
     # A proof for Namecoin's order, checked in Alys's (the root is then not found).
     reversed_ = case_of(attrs.evolve(vin, root_order="reversed", chain_siblings=_siblings(2)))
     raw, aux = reversed_.auxpow.to_bytes(), reversed_.aux_hash
-    cases.append(_raw_check_case("boundary-reversed-root-checked-internal", raw, aux, ALYS_CHAIN_ID, "script-sig", "internal"))
+    cases.append(
+        _raw_check_case(
+            "boundary-reversed-root-checked-internal", raw, aux, ALYS_CHAIN_ID, "script-sig", "internal"
+        )
+    )
     internal = case_of(attrs.evolve(vin, chain_siblings=_siblings(2)))
-    cases.append(_raw_check_case("boundary-internal-root-checked-reversed", internal.auxpow.to_bytes(), internal.aux_hash,
-                                 ALYS_CHAIN_ID, "script-sig", "reversed"))
+    cases.append(
+        _raw_check_case(
+            "boundary-internal-root-checked-reversed",
+            internal.auxpow.to_bytes(),
+            internal.aux_hash,
+            ALYS_CHAIN_ID,
+            "script-sig",
+            "reversed",
+        )
+    )
     # Real pool coinbases (alys-rules.md §7) and Namecoin's own proofs.
     for label, coinbase in (("marathon", MARATHON), ("coordinate", COORDINATE)):
         raw, aux = _over_real_coinbase(coinbase)
-        cases.append(_raw_check_case(f"boundary-real-coinbase-{label}", raw, aux, ALYS_CHAIN_ID, "output-script", "internal",
-                                     source="alys-rules.md §7: pool coinbases from the node's tests"))
+        cases.append(
+            _raw_check_case(
+                f"boundary-real-coinbase-{label}",
+                raw,
+                aux,
+                ALYS_CHAIN_ID,
+                "output-script",
+                "internal",
+                source="alys-rules.md §7: pool coinbases from the node's tests",
+            )
+        )
     nmc = "namecoin-core src/test/auxpow_tests.cpp CAuxpowBuilder"
     for h_ in (0, 1, 3, 30):
         raw, aux = _namecoin_proof(h_, 7, 42)
-        cases.append(_raw_check_case(f"boundary-namecoin-unit-h{h_}", raw, aux, NAMECOIN_CHAIN_ID, "script-sig", "reversed",
-                                     origin="namecoin", source=nmc))
+        cases.append(
+            _raw_check_case(
+                f"boundary-namecoin-unit-h{h_}",
+                raw,
+                aux,
+                NAMECOIN_CHAIN_ID,
+                "script-sig",
+                "reversed",
+                origin="namecoin",
+                source=nmc,
+            )
+        )
     raw, aux = _namecoin_proof(3, 7, NAMECOIN_CHAIN_ID)
-    cases.append(_raw_check_case("boundary-namecoin-unit-parent-has-chain-id", raw, aux, NAMECOIN_CHAIN_ID, "script-sig",
-                                 "reversed", origin="namecoin", source=nmc))
+    cases.append(
+        _raw_check_case(
+            "boundary-namecoin-unit-parent-has-chain-id",
+            raw,
+            aux,
+            NAMECOIN_CHAIN_ID,
+            "script-sig",
+            "reversed",
+            origin="namecoin",
+            source=nmc,
+        )
+    )
     raw, aux = _namecoin_functional_proof()
     functional = "namecoin-core test/functional/test_framework/auxpow.py constructAuxpow"
-    cases.append(_raw_check_case("boundary-namecoin-functional", raw, aux, NAMECOIN_CHAIN_ID, "script-sig", "reversed",
-                                 origin="namecoin", source=functional))
-    cases.append(_raw_check_case("boundary-namecoin-functional-alys-order", raw, aux, NAMECOIN_CHAIN_ID, "script-sig",
-                                 "internal", origin="namecoin", source=functional))
+    cases.append(
+        _raw_check_case(
+            "boundary-namecoin-functional",
+            raw,
+            aux,
+            NAMECOIN_CHAIN_ID,
+            "script-sig",
+            "reversed",
+            origin="namecoin",
+            source=functional,
+        )
+    )
+    cases.append(
+        _raw_check_case(
+            "boundary-namecoin-functional-alys-order",
+            raw,
+            aux,
+            NAMECOIN_CHAIN_ID,
+            "script-sig",
+            "internal",
+            origin="namecoin",
+            source=functional,
+        )
+    )
     # Bytes that do not decode.
-    cases.append(_raw_check_case("boundary-empty-bytes", b"", BASE.aux_hash, ALYS_CHAIN_ID, "output-script", "internal"))
+    cases.append(
+        _raw_check_case(
+            "boundary-empty-bytes", b"", BASE.aux_hash, ALYS_CHAIN_ID, "output-script", "internal"
+        )
+    )
     base = case_of(BASE).auxpow.to_bytes()
-    cases.append(_raw_check_case("boundary-trailing-byte", base + b"\x00", BASE.aux_hash, ALYS_CHAIN_ID, "output-script", "internal"))
-    cases.append(_raw_check_case("boundary-parent-cut", base[:-1], BASE.aux_hash, ALYS_CHAIN_ID, "output-script", "internal"))
+    cases.append(
+        _raw_check_case(
+            "boundary-trailing-byte",
+            base + b"\x00",
+            BASE.aux_hash,
+            ALYS_CHAIN_ID,
+            "output-script",
+            "internal",
+        )
+    )
+    cases.append(
+        _raw_check_case(
+            "boundary-parent-cut", base[:-1], BASE.aux_hash, ALYS_CHAIN_ID, "output-script", "internal"
+        )
+    )
     # The quirk's regression vector: a commitment in the parent block's second transaction.
     corruption = next(c for c in CATALOGUE if c.name == "commitment-in-non-coinbase")
     origin, source = _origin(corruption.origins)
-    cases.append(_check_case(f"quirk-{ANY_TX}", _corrupt(corruption, BASE, seed, "quirk"), origin=origin, source=source,
-                             note="the commitment sits in a non-coinbase transaction of the parent block"))
+    cases.append(
+        _check_case(
+            f"quirk-{ANY_TX}",
+            _corrupt(corruption, BASE, seed, "quirk"),
+            origin=origin,
+            source=source,
+            note="the commitment sits in a non-coinbase transaction of the parent block",
+        )
+    )
     return unique_names(cases)
 
 
 def _replay_check(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     target.auxpow.check(
-        from_hex(inputs["auxpow"]), from_hex(inputs["aux_hash"]), inputs["chain_id"], inputs["layout"], inputs["root_order"]
+        from_hex(inputs["auxpow"]),
+        from_hex(inputs["aux_hash"]),
+        inputs["chain_id"],
+        inputs["layout"],
+        inputs["root_order"],
     )
     return {}
 
@@ -502,7 +703,9 @@ HEADER_SCHEMA = obj(
         "fee_recipient": {"type": "string", "pattern": "^0x[0-9a-f]{40}$"},
     }
 )
-CONTEXT_SCHEMA = obj({"aggregate_hash": HASH32, "bits": U32, "chain_id": U32, "height": NAT, "override": BOOL})
+CONTEXT_SCHEMA = obj(
+    {"aggregate_hash": HASH32, "bits": U32, "chain_id": U32, "height": NAT, "override": BOOL}
+)
 
 
 def _pow_inputs(header: AuxPowHeader, ctx: PowContext) -> dict[str, Json]:
@@ -578,21 +781,35 @@ def _generate_check_pow(seed: int, n: int) -> list[Case]:
 
         got = draw(corrupted_cases(c, layout="output-script", max_height=4), seed, "catalogue", c.name)[0]
         origin, source = _origin(c.origins)
-        cases.append(_pow_header_case(f"corruption-{slug(c.name)}", *got.pow_header(), origin=origin, source=source, note=c.why))
+        cases.append(
+            _pow_header_case(
+                f"corruption-{slug(c.name)}", *got.pow_header(), origin=origin, source=source, note=c.why
+            )
+        )
     # The historical override skips only the target (block_number <= 533683): a miss passes, a
     # structural fault does not.
     miss_header, miss_ctx = case_of(attrs.evolve(BASE, pow="miss")).pow_header()
-    cases.append(_pow_header_case("boundary-override-skips-target", miss_header, attrs.evolve(miss_ctx, override=True)))
+    cases.append(
+        _pow_header_case("boundary-override-skips-target", miss_header, attrs.evolve(miss_ctx, override=True))
+    )
     cases.append(_pow_header_case("boundary-no-override-target-missed", miss_header, miss_ctx))
     bad_header, bad_ctx = case_of(attrs.evolve(BASE, chain_siblings=_siblings(2), mask_xor=1)).pow_header()
-    cases.append(_pow_header_case("boundary-override-keeps-structure", bad_header, attrs.evolve(bad_ctx, override=True)))
+    cases.append(
+        _pow_header_case(
+            "boundary-override-keeps-structure", bad_header, attrs.evolve(bad_ctx, override=True)
+        )
+    )
     header, ctx = case_of(attrs.evolve(BASE, chain_siblings=_siblings(30))).pow_header()
     cases.append(_pow_header_case("boundary-branch-30", header, ctx))
     header, ctx = case_of(attrs.evolve(BASE, chain_siblings=_siblings(31))).pow_header()
     cases.append(_pow_header_case("boundary-branch-31", header, ctx))
     header, ctx = case_of(BASE).pow_header()
-    cases.append(_pow_header_case("boundary-height-one-below", attrs.evolve(header, height=ctx.height - 1), ctx))
-    cases.append(_pow_header_case("boundary-height-one-above", attrs.evolve(header, height=ctx.height + 1), ctx))
+    cases.append(
+        _pow_header_case("boundary-height-one-below", attrs.evolve(header, height=ctx.height - 1), ctx)
+    )
+    cases.append(
+        _pow_header_case("boundary-height-one-above", attrs.evolve(header, height=ctx.height + 1), ctx)
+    )
     # The quirks' regression vectors, each from the small proof BASE.
     by_name = {c.name: c for c in CATALOGUE}
     for quirk, name, why in (
@@ -602,7 +819,9 @@ def _generate_check_pow(seed: int, n: int) -> list[Case]:
         c = by_name[name]
         origin, source = _origin(c.origins)
         got = _corrupt(c, BASE, seed, "quirk", quirk)
-        cases.append(_pow_header_case(f"quirk-{quirk}", *got.pow_header(), origin=origin, source=source, note=why))
+        cases.append(
+            _pow_header_case(f"quirk-{quirk}", *got.pow_header(), origin=origin, source=source, note=why)
+        )
     return unique_names(cases)
 
 
@@ -701,7 +920,9 @@ RULES: tuple[Rule, ...] = (
         generate=_generate_expected_index,
         replay=_replay_index,
         component="auxpow",
-        inputs_schema=obj({"nonce": U32, "chain_id": U32, "h": {"type": "integer", "minimum": 0, "maximum": 30}}),
+        inputs_schema=obj(
+            {"nonce": U32, "chain_id": U32, "h": {"type": "integer", "minimum": 0, "maximum": 30}}
+        ),
         outputs_schema=obj({"index": U32}),
     ),
     Rule(

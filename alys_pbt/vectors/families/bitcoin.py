@@ -31,6 +31,7 @@ from models.bitcoin import (
     NULL_OUTPOINT,
     BlockHeader,
     DecodeError,
+    MerkleBranch,
     Transaction,
     TxIn,
     TxOut,
@@ -126,8 +127,14 @@ MARATHON = bytes.fromhex(
 COORDINATE = bytes.fromhex(
     "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff3c0349a00c04a29fb3652f4d41524120506f6f6c202876313232373233292f76649b3c094f135bf4b83108c14ea85f12e9a6e4aa00dd000000ffffffffffffffff037e27f826000000001976a9142fc701e2049ee4957b07134b6c1d771dd5a96b2188ac0000000000000000266a24aa21a9edd13261ee69d05e4d79610862cd3a6feb09b43a39c5d26cae63ca0a6501d87d4900000000000000002cfabe6d6daf39e487e7b11bf65932284dcb85290d874a76f00b3619cab549c551fed68f7a01000000000000006dc56f97"
 )
-# A malformed input of more than this many bytes is left out (a long script may reach MAX_VEC_SIZE).
-MAX_MALFORMED_BYTES = 70_200
+# A malformed input of more than this many bytes is left out (a long script may reach MAX_VEC_SIZE);
+# the CompactSize boundaries up to 0x10000 have cases of their own.
+MAX_MALFORMED_BYTES = 20_000
+
+
+def _per_class(n: int) -> int:
+    """Malformed cases per class of `malformed_bitcoin`: a quarter of the valid ones, at least two."""
+    return max(n // 4, 2)
 
 
 def _header_outputs(data: bytes) -> Outputs:
@@ -141,13 +148,17 @@ def _header_case(name: str, data: bytes, **extra: Any) -> Case:
 
 def _malformed(seed: int, kind: Kind, how: str, n: int) -> list[bytes]:
     """Malformed bytes of one class, bounded in size, without a rule only Bitcoin Core has."""
-    strategy = malformed_bitcoin(kinds=(kind,), hows=(how,)).filter(lambda m: len(m.data) <= MAX_MALFORMED_BYTES)
+    strategy = malformed_bitcoin(kinds=(kind,), hows=(how,)).filter(
+        lambda m: len(m.data) <= MAX_MALFORMED_BYTES
+    )
     out = []
     for m in draw(strategy, seed, "malformed", kind, how, n=n):
         try:
-            {"header": BlockHeader.from_bytes, "transaction": Transaction.from_bytes, "auxpow": AuxPow.from_bytes}[kind](
-                m.data
-            )
+            {
+                "header": BlockHeader.from_bytes,
+                "transaction": Transaction.from_bytes,
+                "auxpow": AuxPow.from_bytes,
+            }[kind](m.data)
         except DecodeError as err:
             if err.rule in CORE_ONLY_RULES:
                 continue
@@ -156,12 +167,17 @@ def _malformed(seed: int, kind: Kind, how: str, n: int) -> list[bytes]:
 
 
 def _generate_headers(seed: int, n: int) -> list[Case]:
-    cases = [_header_case(f"valid-{i:04d}", h.to_bytes()) for i, h in enumerate(draw(block_headers(), seed, "headers", n=n))]
+    cases = [
+        _header_case(f"valid-{i:04d}", h.to_bytes())
+        for i, h in enumerate(draw(block_headers(), seed, "headers", n=n))
+    ]
     for how in ("truncate", "trailing"):
-        for i, data in enumerate(_malformed(seed, "header", how, max(n, 2))):
+        for i, data in enumerate(_malformed(seed, "header", how, _per_class(n))):
             cases.append(_header_case(f"malformed-{how}-{i:02d}", data))
     cases += [
-        _header_case("boundary-bitcoin-genesis", GENESIS_HEADER, origin="bitcoin-consensus", source="Bitcoin block 0"),
+        _header_case(
+            "boundary-bitcoin-genesis", GENESIS_HEADER, origin="bitcoin-consensus", source="Bitcoin block 0"
+        ),
         _header_case("boundary-empty", b""),
         _header_case("boundary-79-bytes", GENESIS_HEADER[:79]),
         _header_case("boundary-81-bytes", GENESIS_HEADER + b"\x00"),
@@ -190,7 +206,9 @@ def _tx_case(name: str, data: bytes, **extra: Any) -> Case:
 
 V1 = (1).to_bytes(4, "little")
 LEGACY = Transaction(1, (TxIn(NULL_OUTPOINT, b"\x51", 0xFFFF_FFFF),), (TxOut(0, b""),), 0)
-SEGWIT = Transaction(2, (TxIn(NULL_OUTPOINT, b"\x51", 0xFFFF_FFFF, (bytes(32),)),), (TxOut(5000, b"\x51"),), 7)
+SEGWIT = Transaction(
+    2, (TxIn(NULL_OUTPOINT, b"\x51", 0xFFFF_FFFF, (bytes(32),)),), (TxOut(5000, b"\x51"),), 7
+)
 _IN = bytes(32) + b"\xff" * 4 + b"\x01\x51" + b"\xff" * 4  # LEGACY's input
 _OUT = bytes(8) + b"\x00"  # LEGACY's output
 
@@ -254,13 +272,16 @@ def _tx_boundaries() -> list[tuple[str, bytes]]:
 
 
 def _generate_transactions(seed: int, n: int) -> list[Case]:
-    cases = [_tx_case(f"valid-{i:04d}", tx.to_bytes()) for i, tx in enumerate(draw(transactions(), seed, "txs", n=n))]
+    cases = [
+        _tx_case(f"valid-{i:04d}", tx.to_bytes())
+        for i, tx in enumerate(draw(transactions(), seed, "txs", n=n))
+    ]
     cases += [
         _tx_case(f"valid-coinbase-{i:04d}", tx.to_bytes())
         for i, tx in enumerate(draw(coinbase_transactions(), seed, "coinbases", n=max(n // 2, 1)))
     ]
     for how in HOWS:
-        for i, data in enumerate(_malformed(seed, "transaction", how, max(n, 2))):
+        for i, data in enumerate(_malformed(seed, "transaction", how, _per_class(n))):
             cases.append(_tx_case(f"malformed-{how}-{i:02d}", data))
     seen: set[bytes] = set()
     for name, data in _tx_boundaries():
@@ -290,10 +311,30 @@ def _auxpow_case(name: str, data: bytes) -> Case:
 def _generate_auxpow_bytes(seed: int, n: int) -> list[Case]:
     from strategies.auxpow import auxpows  # a valid proof is ground to a target: imported when needed
 
-    cases = [_auxpow_case(f"valid-{i:04d}", a.to_bytes()) for i, a in enumerate(draw(auxpows(max_height=4), seed, "auxpows", n=n))]
+    cases = [
+        _auxpow_case(f"valid-{i:04d}", a.to_bytes())
+        for i, a in enumerate(draw(auxpows(max_height=4), seed, "auxpows", n=n))
+    ]
     for how in HOWS:
-        for i, data in enumerate(_malformed(seed, "auxpow", how, max(n, 2))):
+        for i, data in enumerate(_malformed(seed, "auxpow", how, _per_class(n))):
             cases.append(_auxpow_case(f"malformed-{how}-{i:02d}", data))
+    # A proof over a real pool coinbase, then its chain branch length at the CompactSize edges: a
+    # non-minimal zero, MAX_SIZE + 1 and 2^32 hashes (Core's range check), one hash more than present.
+    coinbase = Transaction.from_bytes(COORDINATE)
+    parent = BlockHeader(0x20000000, bytes(32), coinbase.txid, 0, 0x207FFFFF, 0)
+    valid = AuxPow(coinbase, bytes(32), MerkleBranch((), 0), MerkleBranch((), 0), parent).to_bytes()
+    at = len(COORDINATE) + 32 + 5  # the chain branch's length, after the coinbase branch (0 hashes, mask)
+    head, tail = valid[:at], valid[at + 1 :]
+    for label, data in (
+        ("coordinate-coinbase", valid),
+        ("chain-branch-length-fd-for-0", head + b"\xfd\x00\x00" + tail),
+        ("chain-branch-length-max-size-plus-1", head + compact_size(MAX_SIZE + 1) + tail),
+        ("chain-branch-length-2^32", head + compact_size(2**32) + tail),
+        ("chain-branch-length-one-past-data", head + b"\x01" + tail),
+        ("parent-cut", valid[:-1]),
+        ("trailing-byte", valid + b"\x00"),
+    ):
+        cases.append(_auxpow_case(f"boundary-{slug(label)}", data))
     return unique_names(cases)
 
 
@@ -314,13 +355,18 @@ def _merkle_case(name: str, txids: list[bytes]) -> Case:
 
 
 def _generate_merkle(seed: int, n: int) -> list[Case]:
-    cases = [_merkle_case(f"valid-{i:04d}", t) for i, t in enumerate(draw(merkle_trees(max_leaves=40), seed, "trees", n=n))]
+    cases = [
+        _merkle_case(f"valid-{i:04d}", t)
+        for i, t in enumerate(draw(merkle_trees(max_leaves=40), seed, "trees", n=n))
+    ]
     leaves = [hashlib.sha256(i.to_bytes(4, "little")).digest() for i in range(17)]
     # One leaf (the root is the leaf), every size up to 9 (odd levels duplicate their last hash), and
     # 16/17 (a full tree, and one past it: odd at every level above the leaves).
     for size in (1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17):
         cases.append(_merkle_case(f"boundary-{size}-leaves", leaves[:size]))
-    cases.append(_merkle_case("boundary-bitcoin-genesis", [BlockHeader.from_bytes(GENESIS_HEADER).merkle_root]))
+    cases.append(
+        _merkle_case("boundary-bitcoin-genesis", [BlockHeader.from_bytes(GENESIS_HEADER).merkle_root])
+    )
     return unique_names(cases)
 
 
