@@ -202,14 +202,20 @@ def strategy_json(strategy: Any) -> dict[str, Json]:
         "ExponentialBackoff": ("initial", "maximum", "multiplier"),
         "Progressive": ("initial", "max_attempts", "multiplier"),
     }[kind]
-    return {"kind": kind, **{f: getattr(strategy, f) for f in fields}}
+    return {"kind": kind, **{f: seconds(getattr(strategy, f)) if f != "max_attempts" else getattr(strategy, f) for f in fields}}
+
+
+def seconds(value: float) -> str:
+    """A duration in seconds as the format carries it (it has no floats): the IEEE double's shortest
+    round-trip decimal (Python's repr)."""
+    return repr(float(value))
 
 
 def strategy_from_json(data: Mapping[str, Json]) -> Any:
     import alys.actors as runtime  # the strategy types the actors component takes (see the module doc)
 
     kind = data["kind"]
-    args = {k: v for k, v in data.items() if k != "kind"}
+    args = {k: (v if k == "max_attempts" else float(v)) for k, v in data.items() if k != "kind"}
     if kind not in ("Never", "Immediate", "Delayed", "ExponentialBackoff", "Progressive"):
         raise ValueError(f"unknown restart strategy {kind!r}")
     return getattr(runtime, kind)(**args)
@@ -217,29 +223,29 @@ def strategy_from_json(data: Mapping[str, Json]) -> Any:
 
 def delay_case(name: str, strategy: dict[str, Json], attempt: int) -> Case:
     delay = ref.restart_delay(strategy_from_json(strategy), attempt)
-    return Case(name, {"strategy": strategy, "attempt": attempt}, Expected.ok(delay=delay))
+    return Case(name, {"strategy": strategy, "attempt": attempt}, Expected.ok(delay=None if delay is None else seconds(delay)))
 
 
 def gen_restart_delay(seed: int, n: int) -> list[Case]:
     drawn = sample(st.tuples(restart_strategies, st.integers(0, 12)), seed_value=seed, n=max(n, 1))[:n]
     cases = [delay_case(f"valid-{i:04d}", strategy_json(s), a) for i, (s, a) in enumerate(drawn)]
-    backoff = {"kind": "ExponentialBackoff", "initial": 0.1, "maximum": 30.0, "multiplier": 2.0}
+    backoff = {"kind": "ExponentialBackoff", "initial": "0.1", "maximum": "30.0", "multiplier": "2.0"}
     for attempt in (0, 1, 2, 7, 8, 9, 40):  # 0.1 * 2^8 = 25.6 < 30 < 51.2: the cap from attempt 9
         cases.append(delay_case(f"boundary-backoff-attempt-{attempt}", backoff, attempt))
-    progressive = {"kind": "Progressive", "initial": 0.2, "max_attempts": 3, "multiplier": 1.5}
+    progressive = {"kind": "Progressive", "initial": "0.2", "max_attempts": 3, "multiplier": "1.5"}
     for attempt in (0, 2, 3, 4):
         cases.append(delay_case(f"boundary-progressive-attempt-{attempt}", progressive, attempt))
     cases.append(delay_case("boundary-progressive-one-attempt", {**progressive, "max_attempts": 1}, 1))
     for attempt in (0, 5):
         cases.append(delay_case(f"boundary-never-attempt-{attempt}", {"kind": "Never"}, attempt))
         cases.append(delay_case(f"boundary-immediate-attempt-{attempt}", {"kind": "Immediate"}, attempt))
-        cases.append(delay_case(f"boundary-delayed-attempt-{attempt}", {"kind": "Delayed", "delay": 0.5}, attempt))
+        cases.append(delay_case(f"boundary-delayed-attempt-{attempt}", {"kind": "Delayed", "delay": "0.5"}, attempt))
     return cases
 
 
 def replay_restart_delay(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     delay = target.actors.restart_delay(strategy_from_json(inputs["strategy"]), inputs["attempt"])
-    return {"delay": None if delay is None else float(delay)}
+    return {"delay": None if delay is None else seconds(delay)}
 
 
 # --- shutdown order ---------------------------------------------------------------------------------
@@ -301,14 +307,15 @@ def replay_shutdown_order(target: Any, inputs: Mapping[str, Json]) -> Outputs:
 
 MESSAGE_SCHEMA = obj(sender={"type": "string"}, seq={"type": "integer", "minimum": 1}, priority={"type": "integer", "minimum": 0, "maximum": 5})
 LEVEL: dict[str, Json] = {"enum": ["NORMAL", "WARNING", "CRITICAL", "BLOCKED"]}
-NUMBER_OR_NULL: dict[str, Json] = {"type": ["number", "null"]}
+SECONDS: dict[str, Json] = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?$"}
+NUMBER_OR_NULL: dict[str, Json] = {"oneOf": [SECONDS, {"type": "null"}]}
 STRATEGY_SCHEMA: dict[str, Json] = {
     "oneOf": [
         obj(kind={"const": "Never"}),
         obj(kind={"const": "Immediate"}),
-        obj(kind={"const": "Delayed"}, delay={"type": "number", "minimum": 0}),
-        obj(kind={"const": "ExponentialBackoff"}, initial={"type": "number"}, maximum={"type": "number"}, multiplier={"type": "number"}),
-        obj(kind={"const": "Progressive"}, initial={"type": "number"}, max_attempts={"type": "integer"}, multiplier={"type": "number"}),
+        obj(kind={"const": "Delayed"}, delay=SECONDS),
+        obj(kind={"const": "ExponentialBackoff"}, initial=SECONDS, maximum=SECONDS, multiplier=SECONDS),
+        obj(kind={"const": "Progressive"}, initial=SECONDS, max_attempts={"type": "integer", "minimum": 0}, multiplier=SECONDS),
     ]
 }
 RULES: tuple[Rule, ...] = (
@@ -341,7 +348,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "actors/restart-delay",
-        "the delay before restart number `attempt` (from 0), or null when the strategy gives up",
+        "the delay in seconds (a decimal string) before restart number `attempt` (from 0), or null when the strategy gives up",
         "node",
         f"{SUPERVISOR_RS} RestartStrategy (V2 design, alys-rules.md §6.3)",
         gen_restart_delay,
