@@ -305,6 +305,229 @@ def replay_shutdown_order(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     return {"order": [str(a) for a in system.shutdown()]}
 
 
+# --- supervision: failures and simulated time against the policy -----------------------------------
+class SimClock:
+    """A scheduler in simulated time (the interface's scheduler protocol: now, call_soon, call_later):
+    after each step every ready task runs, oldest first; timers fall due as time advances."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.ready: list[Any] = []
+        self.timers: list[tuple[float, int, Any]] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def call_soon(self, task: Any) -> None:
+        self.ready.append(task)
+
+    def call_later(self, delay: float, task: Any) -> None:
+        self.timers.append((self.time + max(delay, 0.0), len(self.timers) + len(self.ready), task))
+        self._release()
+
+    def _release(self) -> None:
+        due = sorted((t for t in self.timers if t[0] <= self.time), key=lambda t: (t[0], t[1]))
+        self.timers = [t for t in self.timers if t[0] > self.time]
+        self.ready.extend(task for _, _, task in due)
+
+    def advance(self, dt: float) -> None:
+        self.time += dt
+        self._release()
+
+    def run(self, limit: int = 100_000) -> None:
+        for _ in range(limit):
+            if not self.ready:
+                return
+            self.ready.pop(0)()
+        raise RuntimeError(f"more than {limit} tasks ran in one step")
+
+
+def policy_json(policy: Any) -> dict[str, Json]:
+    return {"strategy": strategy_json(policy.strategy), "max_restarts": policy.max_restarts, "window": seconds(policy.window)}
+
+
+def policy_from_json(data: Mapping[str, Json]) -> Any:
+    import alys.actors as runtime  # the policy type spawn takes (see the module doc)
+
+    return runtime.SupervisionPolicy(
+        strategy=strategy_from_json(data["strategy"]), max_restarts=data["max_restarts"], window=float(data["window"])
+    )
+
+
+FAIL: Step = {"fail": {}}
+
+
+def advance(dt: float | str) -> Step:
+    return {"advance": seconds(float(dt))}
+
+
+def tell() -> Step:
+    return {"tell": {}}
+
+
+def expected_supervision(policy: Mapping[str, Json], steps: Sequence[Step]) -> Expected:
+    """models/actors.py SupervisorModel fed the failures (a failure of a worker that is not running
+    does nothing): after each step the restarts done, whether it runs, the escalations to its parent,
+    and the messages it has processed (a message told while it is down waits in its mailbox)."""
+    model = ref.SupervisorModel(strategy_from_json(policy["strategy"]), policy["max_restarts"], float(policy["window"]))
+    now, down_for_good = 0.0, False
+    told = processed = 0
+    out: list[dict[str, Json]] = []
+
+    def running() -> bool:
+        return not down_for_good and all(t <= now for t in model.due)
+
+    for step in steps:
+        if "fail" in step:
+            if running() and model.on_failure(now) is None:
+                down_for_good = True
+        elif "advance" in step:
+            now += float(step["advance"])
+        else:
+            told += 1
+        if running():
+            processed = told
+        out.append({"restarts": model.restarts_done(now), "running": running(), "escalations": model.escalations, "processed": processed})
+    return Expected.ok(steps=out)
+
+
+def supervision_case(name: str, policy: dict[str, Json], steps: list[Step], quirks: tuple[str, ...] = (), note: str = "") -> Case:
+    return Case(name, {"policy": policy, "steps": steps}, expected_supervision(policy, steps), quirks=quirks, note=note)
+
+
+@st.composite
+def supervision_runs(draw: st.DrawFn) -> tuple[Any, list[Step]]:
+    from strategies.actors import supervision_policies
+
+    policy = draw(supervision_policies(), label="policy")
+    steps = draw(
+        st.lists(
+            st.sampled_from([FAIL, tell()]) | st.sampled_from([0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 70.0]).map(advance),
+            min_size=1,
+            max_size=16,
+        ),
+        label="steps",
+    )
+    return policy, steps
+
+
+LIMIT = "actors-restart-limit-hardcoded"
+NEVER_FIRE = "actors-delayed-restarts-never-fire"
+
+
+def _supervision_quirks(policy: dict[str, Json], steps: list[Step]) -> tuple[str, ...]:
+    """The quirks whose rule (alys-rules.md §6.3, the node's supervisor.rs) answers this run wrongly:
+    the policy replayed with a hard-coded 3 restarts and no window, and with delayed restarts that
+    never fire. Used to tag drawn runs only; the expected outputs are the reference's."""
+    secure = expected_supervision(policy, steps).outputs
+    tags = []
+    if _quirky(policy, steps, limit=True, fire=True) != secure:
+        tags.append(LIMIT)
+    if _quirky(policy, steps, limit=False, fire=False) != secure:
+        tags.append(NEVER_FIRE)
+    both = _quirky(policy, steps, limit=True, fire=False) != secure
+    if not both:
+        return ()
+    return tuple(tags) or (LIMIT, NEVER_FIRE)
+
+
+def _quirky(policy: Mapping[str, Json], steps: Sequence[Step], *, limit: bool, fire: bool) -> dict[str, Json]:
+    strategy = strategy_from_json(policy["strategy"])
+    decided: list[float] = []
+    due: list[float | None] = []  # None: a restart that never fires
+    now, down_for_good = 0.0, False
+    told = processed = 0
+    out: list[dict[str, Json]] = []
+
+    def running() -> bool:
+        return not down_for_good and all(t is not None and t <= now for t in due)
+
+    for step in steps:
+        if "fail" in step:
+            if running():
+                window = [t for t in decided if now - t <= float(policy["window"])]
+                allowed = len(decided) < 3 if limit else len(window) < policy["max_restarts"]
+                delay = ref.restart_delay(strategy, len(decided))
+                if not allowed or delay is None:
+                    down_for_good = True
+                else:
+                    decided.append(now)
+                    due.append(now + delay if fire or delay == 0 else None)
+        elif "advance" in step:
+            now += float(step["advance"])
+        else:
+            told += 1
+        if running():
+            processed = told
+        restarts = sum(1 for t in due if t is not None and t <= now)
+        escalations = 1 if down_for_good and not running() else 0
+        out.append({"restarts": restarts, "running": running(), "escalations": escalations, "processed": processed})
+    return {"steps": out}
+
+
+def gen_supervision(seed: int, n: int) -> list[Case]:
+    cases = []
+    for i, (policy, steps) in enumerate(sample(supervision_runs(), seed_value=seed, n=max(n, 1))[:n]):
+        p = policy_json(policy)
+        cases.append(supervision_case(f"valid-{i:04d}", p, steps, quirks=_supervision_quirks(p, steps)))
+    immediate = {"strategy": {"kind": "Immediate"}, "max_restarts": 5, "window": "60.0"}
+    backoff = {"strategy": {"kind": "ExponentialBackoff", "initial": "0.1", "maximum": "30.0", "multiplier": "2.0"}, "max_restarts": 5, "window": "60.0"}
+    boundary = [
+        ("boundary-max-restarts-reached", immediate, [FAIL] * 5),
+        ("boundary-max-restarts-passed", immediate, [FAIL] * 6),
+        ("boundary-window-passed", {**immediate, "max_restarts": 1, "window": "1.0"}, [FAIL, advance(1.5), FAIL]),
+        ("boundary-window-not-passed", {**immediate, "max_restarts": 1, "window": "1.0"}, [FAIL, advance(0.5), FAIL]),
+        ("boundary-backoff-first-delay", backoff, [FAIL, advance(0.05), advance(0.05), FAIL, advance(0.1), advance(0.1)]),
+        ("boundary-never-escalates-at-once", {**immediate, "strategy": {"kind": "Never"}}, [FAIL, advance(1.0)]),
+        ("boundary-messages-wait-for-the-restart", {**immediate, "strategy": {"kind": "Delayed", "delay": "0.5"}}, [tell(), FAIL, tell(), tell(), advance(0.5), tell()]),
+        (
+            "boundary-progressive-gives-up",
+            {**immediate, "strategy": {"kind": "Progressive", "initial": "0.2", "max_attempts": 2, "multiplier": "1.5"}},
+            [FAIL, advance(0.2), FAIL, advance(0.3), FAIL],
+        ),
+    ]
+    for name, policy, steps in boundary:
+        cases.append(supervision_case(name, policy, steps, quirks=_supervision_quirks(policy, steps)))
+    cases.append(
+        supervision_case(f"quirk-{LIMIT}", immediate, [FAIL] * 4, quirks=(LIMIT,),
+                         note="max_restarts 5: the fourth failure restarts; the node escalates after 3")
+    )
+    cases.append(
+        supervision_case(
+            f"quirk-{NEVER_FIRE}", {**immediate, "strategy": {"kind": "Delayed", "delay": "0.5"}}, [FAIL, advance(1.0)], quirks=(NEVER_FIRE,),
+            note="a Delayed(0.5 s) restart: running again a second later; the node never restarts it",
+        )
+    )
+    return cases
+
+
+def replay_supervision(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+    clock = SimClock()
+    system = target.actors.system(clock)
+    system.spawn("root", _Idle)
+    system.spawn("worker", _Idle, supervision=policy_from_json(inputs["policy"]), parent="root")
+    clock.run()
+    out: list[dict[str, Json]] = []
+    for step in inputs["steps"]:
+        if "fail" in step:
+            system.fail("worker")
+        elif "advance" in step:
+            clock.advance(float(step["advance"]))
+        else:
+            system.tell("worker", "work")
+        clock.run()
+        worker = system.lookup("worker")
+        out.append(
+            {
+                "restarts": int(worker.restarts),
+                "running": worker.state.name == "RUNNING",
+                "escalations": system.lookup("root").escalations.count("worker"),
+                "processed": len(worker.processed),
+            }
+        )
+    return {"steps": out}
+
+
 MESSAGE_SCHEMA = obj(sender={"type": "string"}, seq={"type": "integer", "minimum": 1}, priority={"type": "integer", "minimum": 0, "maximum": 5})
 LEVEL: dict[str, Json] = {"enum": ["NORMAL", "WARNING", "CRITICAL", "BLOCKED"]}
 SECONDS: dict[str, Json] = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?$"}
@@ -318,6 +541,8 @@ STRATEGY_SCHEMA: dict[str, Json] = {
         obj(kind={"const": "Progressive"}, initial=SECONDS, max_attempts={"type": "integer", "minimum": 0}, multiplier=SECONDS),
     ]
 }
+POLICY_SCHEMA = obj(strategy=STRATEGY_SCHEMA, max_restarts={"type": "integer", "minimum": 0}, window=SECONDS)
+SUPERVISION_STEP: dict[str, Json] = {"oneOf": [obj(fail=obj()), obj(advance=SECONDS), obj(tell=obj())]}
 RULES: tuple[Rule, ...] = (
     Rule(
         "actors/mailbox",
@@ -358,6 +583,28 @@ RULES: tuple[Rule, ...] = (
         outputs_schema=obj(delay=NUMBER_OR_NULL),
     ),
     Rule(
+        "actors/supervision",
+        "a supervised worker's failures in simulated time: restarts after the strategy's delay, at most max_restarts per window, then escalation",
+        "node",
+        f"{SUPERVISOR_RS} handle_child_failure / should_restart_child (V2 design, alys-rules.md §6.3)",
+        gen_supervision,
+        replay=replay_supervision,
+        component="actors",
+        inputs_schema=obj(policy=POLICY_SCHEMA, steps={"type": "array", "items": SUPERVISION_STEP}),
+        outputs_schema=obj(
+            steps={
+                "type": "array",
+                "items": obj(
+                    restarts={"type": "integer", "minimum": 0},
+                    running={"type": "boolean"},
+                    escalations={"type": "integer", "minimum": 0},
+                    processed={"type": "integer", "minimum": 0},
+                ),
+            }
+        ),
+        stateful=True,
+    ),
+    Rule(
         "actors/shutdown-order",
         "ordered shutdown: an actor stops before everything it depends on (a chain has one such order)",
         "node",
@@ -371,19 +618,11 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_SYSTEM = (
-    "lives in the actor system's failure handling: spawning supervised Behaviour objects, injected "
-    "panics and a scheduler's simulated time, none of which crosses the interface as plain data "
-    "(properties/test_actors.py TestSupervision drives it)"
-)
-UNREACHABLE_QUIRKS: dict[str, str] = {
-    "actors-restart-limit-hardcoded": "the hard-coded 3-restart limit " + _SYSTEM + "; restart_delay itself is right",
-    "actors-delayed-restarts-never-fire": "restarts that never fire " + _SYSTEM + "; restart_delay itself is right",
-}
+UNREACHABLE_QUIRKS: dict[str, str] = {}
 UNREACHABLE: dict[str, str] = {
-    "actors-restart-loses-mailbox": "a restart that clears the mailbox " + _SYSTEM,
-    "actors-timer-ties-newest-first": "the scheduler's timer order is the injected scheduler's own "
-    "(alys.actors.scheduler DeterministicScheduler); the interface takes a scheduler, it offers none",
-    "actors-idle-runs-past-limit": "run_until_idle belongs to the deterministic scheduler, which the "
-    "interface does not offer (system(scheduler) takes one)",
+    "actors-timer-ties-newest-first": "the timer order is the port's own scheduler's (alys.actors.scheduler "
+    "DeterministicScheduler); the interface's actors component takes a scheduler from the caller and "
+    "offers none (ActorsPort.scheduler is outside alys_pbt/interface.py), so a replay runs on its own clock",
+    "actors-idle-runs-past-limit": "run_until_idle belongs to the port's deterministic scheduler, which the "
+    "interface does not offer (system(scheduler) takes the caller's)",
 }
