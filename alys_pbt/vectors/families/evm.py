@@ -280,13 +280,22 @@ def memo_sequences(draw: st.DrawFn) -> list[bytes]:
 
 def _generate_memo(seed: int, cases_per_rule: int) -> list[Case]:
     cases = []
-    for i, raws in enumerate(sample(memo_sequences(), seed_value=seed, n=max(1, cases_per_rule))):
+    drawn = [
+        (f"valid-{i:04d}", raws)
+        for i, raws in enumerate(sample(memo_sequences(), seed_value=seed, n=max(1, cases_per_rule)))
+    ]
+    tx = sample(evm_transactions(), seed_value=seed + 1, n=1)[0]
+    twin = _with_signature(tx, s=N - tx.s, flip=True)
+    # The refused twin before and after the signed one: an error is never memoized, and a memo
+    # of the signed one never answers for its twin.
+    drawn.append(("boundary-high-s-twin-around-the-signed", [twin, tx.to_bytes(), twin, tx.to_bytes()]))
+    for name, raws in drawn:
         answers = [_answer(raw, reference_sender) for raw in raws]
         if any(a["result"] not in ("ok", *ERRORS) for a in answers):
             raise AssertionError("the reference raised an unexpected error: a generator bug")
         cases.append(
             Case(
-                f"valid-{i:04d}",
+                name,
                 {"transactions": [hex_bytes(r) for r in raws]},
                 Expected.ok(answers=answers),
                 note="several signatures over one payload: each names its own signer, every time",
