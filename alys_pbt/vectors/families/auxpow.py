@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
+from alys_pbt import deviations
 from alys_pbt.vectors.families.bitcoin import (
     BIG_NAT,
     BOOL,
@@ -672,7 +673,7 @@ def _generate_check(seed: int, n: int) -> list[Case]:
             f"quirk-{ANY_TX}",
             _corrupt(corruption, BASE, seed, "quirk"),
             origin=origin,
-            source=source,
+            source=f"{source}; the quirk: {deviations.get(ANY_TX).source}",
             note="the commitment sits in a non-coinbase transaction of the parent block",
         )
     )
@@ -820,7 +821,13 @@ def _generate_check_pow(seed: int, n: int) -> list[Case]:
         origin, source = _origin(c.origins)
         got = _corrupt(c, BASE, seed, "quirk", quirk)
         cases.append(
-            _pow_header_case(f"quirk-{quirk}", *got.pow_header(), origin=origin, source=source, note=why)
+            _pow_header_case(
+                f"quirk-{quirk}",
+                *got.pow_header(),
+                origin=origin,
+                source=f"{source}; the quirk: {deviations.get(quirk).source}",
+                note=why,
+            )
         )
     return unique_names(cases)
 

@@ -425,6 +425,6 @@ RULES: tuple[Rule, ...] = (
 UNREACHABLE: dict[str, str] = {
     "codec-max-vec-off-by-one": "only a byte vector of exactly MAX_VEC_SIZE (4,000,000) bytes, present in full, "
     "tells the mutant apart (a shorter one is refused either way as count-exceeds-data): one such vector is "
-    "8 MB of hex, 40% of the default set's 20 MB bound. tests/test_auxpow_vectors.py and the decoder "
-    "properties catch it in-process.",
+    "8 MB of hex, 40% of the default set's 20 MB bound. properties/test_bitcoin_decoders.py, "
+    "which declares it, catches it in-process.",
 }

@@ -138,13 +138,26 @@ def _generate_calculate(seed: int, n: int) -> list[Case]:
             ("ratio-1.21-past-cap", 121),
             ("ratio-3.00", 300),
         ):
-            origin = hard if gap <= 100 else None  # the floor and ratio 1 are the suite's rules
-            cases.append(_calc_case(f"boundary-{b}-{label}", gap, bits, PERCENT, origin=origin))
+            # Below 1 the floor, at 1 the kept bits: the suite's rules where the code departs.
+            rule = "lower-floor" if gap < 100 else "ratio-one-keeps-bits" if gap == 100 else "upper-clamp"
+            origin = hard if gap <= 100 else None
+            cases.append(
+                _calc_case(
+                    f"boundary-{b}-{label}", gap, bits, PERCENT, origin=origin, source=ref.origin_of(rule)
+                )
+            )
     # A ratio that rounds to 0.00 (a gap of 0 counts as 1): the floor keeps the target above 0.
     for spacing in (201, 1000, 100_000):
         p = RetargetParams(spacing, spacing, 20)
-        cases.append(_calc_case(f"boundary-rounds-to-zero-spacing-{spacing}", 1, PREV_BITS, p, origin=hard))
-        cases.append(_calc_case(f"boundary-gap-0-spacing-{spacing}", 0, PREV_BITS, p, origin=hard))
+        source = ref.origin_of("no-zero-target")
+        cases.append(
+            _calc_case(
+                f"boundary-rounds-to-zero-spacing-{spacing}", 1, PREV_BITS, p, origin=hard, source=source
+            )
+        )
+        cases.append(
+            _calc_case(f"boundary-gap-0-spacing-{spacing}", 0, PREV_BITS, p, origin=hard, source=source)
+        )
     # Rounding midpoints, half to even: 1.125 -> 1.12, 1.005 -> 1.00 (kept), 1.015 -> 1.02, 0.625 -> 0.62.
     for gap, spacing in ((9, 8), (201, 200), (203, 200), (5, 8), (41, 40), (43, 40)):
         p = RetargetParams(spacing, spacing, 20)
@@ -164,19 +177,24 @@ def _generate_calculate(seed: int, n: int) -> list[Case]:
     # The repository's own vectors (auxpow_miner.rs tests): 150000 and 50000 blocks over 100000.
     for gap in (150_000, 50_000, 100_000):
         cases.append(_calc_case(f"boundary-repo-{gap}", gap, PREV_BITS, REPO, source=f"{_MINER} tests"))
-    # The quirks' regression vectors, each as small as it gets.
-    two = RetargetParams(2, 2, 20)
-    cases.append(
-        _calc_case(
-            f"quirk-{CAPS}", 1, 0x1D00FFFF, two, origin=hard, note="ratio 0.50 must stay 0.50, not 0.20"
-        )
-    )
-    one = RetargetParams(1, 1, 20)
-    cases.append(_calc_case(f"quirk-{ONE}", 1, PREV_BITS, one, origin=hard, note="ratio 1 keeps the bits"))
-    zero = RetargetParams(1000, 1000, 20)
-    cases.append(
-        _calc_case(f"quirk-{ZERO}", 1, PREV_BITS, zero, origin=hard, note="ratio 0.00 must not give target 0")
-    )
+    # The quirks' regression vectors, each as small as it gets, citing the secure rule it keeps.
+    for quirk, rule, (diff, bits, params), note in (
+        (
+            CAPS,
+            "lower-floor",
+            (1, 0x1D00FFFF, RetargetParams(2, 2, 20)),
+            "ratio 0.50 must stay 0.50, not 0.20",
+        ),
+        (ONE, "ratio-one-keeps-bits", (1, PREV_BITS, RetargetParams(1, 1, 20)), "ratio 1 keeps the bits"),
+        (
+            ZERO,
+            "no-zero-target",
+            (1, PREV_BITS, RetargetParams(1000, 1000, 20)),
+            "ratio 0.00 must not give target 0",
+        ),
+    ):
+        source = f"{ref.origin_of(rule)}; the quirk: {deviations.get(quirk).source}"
+        cases.append(_calc_case(f"quirk-{quirk}", diff, bits, params, origin=hard, source=source, note=note))
     return unique_names(cases)
 
 
