@@ -55,9 +55,11 @@ def sign(keyring: Keyring, index: int, message: bytes) -> IndividualApproval:
 
 # --- the threshold ----------------------------------------------------------------------------------
 def gen_required_approvals(seed: int, n: int) -> list[Case]:
-    del seed, n  # the rule has 15 meaningful inputs and a formula past them: all are boundaries
+    drawn = sample(st.integers(1, MAX_VALIDATORS) | st.integers(1, 2**20), seed_value=seed, n=max(n, 1))[:n]
+    cases = [Case(f"valid-{i:04d}", {"n": k}, Expected.ok(required=ref.required_approvals(k))) for i, k in enumerate(drawn)]
+    # Every size the bitlist holds, and the formula past it (such a federation is refused elsewhere).
     sizes = [*range(1, MAX_VALIDATORS + 1), 16, 17, 21, 100, 1000]
-    return [
+    return cases + [
         Case(
             f"boundary-n-{k}",
             {"n": k},
