@@ -15,19 +15,27 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = Path("docs/vectors.md")
 BEGIN = "<!-- BEGIN GENERATED EXAMPLES (python -m alys_pbt.vectors docs) -->"
 END = "<!-- END GENERATED EXAMPLES -->"
-ELIDE = 72  # strings longer than this are shortened in the examples (never in the files)
+ELIDE = 72  # hex longer than this is shortened in the examples (never in the files)
 
 
 def _elide(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > ELIDE:
-        size = f", {(len(value) - 2) // 2} bytes" if value.startswith("0x") else f", {len(value)} chars"
-        return f"{value[:40]}...(elided{size})"
+    if isinstance(value, str) and value.startswith("0x") and len(value) > ELIDE:
+        return f"{value[:40]}...(elided, {(len(value) - 2) // 2} bytes)"
     if isinstance(value, list):
         shown = [_elide(v) for v in value[:4]]
         return shown + ([f"...({len(value) - 4} more)"] if len(value) > 4 else [])
     if isinstance(value, dict):
         return {k: _elide(v) for k, v in value.items()}
     return value
+
+
+FILE_ORDER = ("format_version", "rule", "summary", "origin", "source", "component", "stateful", "cases")
+CASE_ORDER = ("name", "inputs", "expected", "origin", "source", "quirks", "note")
+
+
+def _ordered(value: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """The fields in reading order (the files themselves sort their keys)."""
+    return {key: value[key] for key in order if key in value} | {k: v for k, v in sorted(value.items()) if k not in order}
 
 
 def example(family: Family) -> str:
@@ -40,9 +48,12 @@ def example(family: Family) -> str:
         of_kind = [c for c in cases if c["expected"]["verdict"] == verdict]
         if of_kind:
             picks.append(min(of_kind, key=lambda c: (len(canonical(c)), c["name"])))
-    shown = {**document, "cases": [_elide(c) for c in picks]}
+    shown_cases = [_ordered(_elide(c), CASE_ORDER) for c in picks]
+    for c in shown_cases:
+        c["expected"] = _ordered(c["expected"], ("verdict", "outputs", "error"))
+    shown = _ordered({**document, "cases": shown_cases}, FILE_ORDER)
     others = len(cases) - len(picks)
-    body = json.dumps(shown, sort_keys=True, indent=1, separators=(",", ": "), ensure_ascii=True)
+    body = json.dumps(shown, indent=1, separators=(",", ": "), ensure_ascii=False)
     more = f" ({others} more case{'s' if others != 1 else ''} in the file)" if others else ""
     return (
         f"### {family.name}\n\n`{path}`: {rule.summary}{more}. {len(family.rules)} rule"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -68,12 +69,16 @@ def content_hash(entries: Iterable[tuple[str, str]]) -> str:
 
 
 def check_json(value: Any, where: str) -> None:
-    """Raise RuleError unless `value` is plain JSON of the format (no floats, no unsafe integers)."""
+    """Raise RuleError unless `value` is plain JSON of the format (no NaN, no integer past 53 bits)."""
     if value is None or isinstance(value, (bool, str)):
         return
     if isinstance(value, int):
         if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
             raise RuleError(f"{where}: integer {value} does not fit 53 bits: encode it with to_json_int")
+        return
+    if isinstance(value, float):  # a duration in seconds, say: a double, written in its shortest form
+        if not math.isfinite(value):
+            raise RuleError(f"{where}: {value} is not a finite number")
         return
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
