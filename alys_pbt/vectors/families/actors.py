@@ -6,13 +6,18 @@ plain data.
   and the backpressure level after every step (models/actors.py MailboxModel);
 * `actors/restart-delay`: the delay before restart number `attempt` under each restart strategy
   (models/actors.py restart_delay);
+* `actors/supervision`: a supervised worker under a root, fed failures, messages and simulated time:
+  after each step its restarts, whether it runs, its escalations and the messages it processed
+  (models/actors.py SupervisorModel; the replay drives `system(scheduler)` on its own clock);
 * `actors/shutdown-order`: the order in which a system stops a chain of actors that depend on one
   another (dependents first: the only order a chain allows).
 
 A message crosses as any object with `sender`, `seq`, `priority` (an int, 0..5), `payload` and a
 writable `queued_at` (the mailbox's arrival counter); a restart strategy as the runtime's own
-strategy classes (`alys.actors`, the types the interface's actors component takes: Never, Immediate,
-Delayed, ExponentialBackoff, Progressive), built from their JSON fields.
+strategy and policy classes (`alys.actors`, the types the interface's actors component takes: Never,
+Immediate, Delayed, ExponentialBackoff, Progressive, SupervisionPolicy), built from their JSON fields;
+durations as decimal strings (the format has no floats). An actor is any object with `started(ctx)`
+and `handle(message, ctx)`.
 """
 
 from __future__ import annotations

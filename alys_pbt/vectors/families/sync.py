@@ -11,6 +11,16 @@
   expected_checkpoints) and whether each verifies. A store refuses a write all or nothing (nothing
   of a refused block stays) with a typed OSError (alys_pbt/interface.py SyncComponent); a refusal
   is recorded as "StoreError" when typed, else by its class name.
+* `sync/engine`: a node (the chain family's spec, genesis and Bitcoin view) syncing from one peer that
+  serves the canonical chain, with faults between the steps (a corrupted or reordered answer, a
+  write the store refuses, a rotted checkpoint, a restart through recovery): after each step, the
+  step's result and the node's head, head height and latest-PoW block. The secure rules: a bad
+  block from a peer costs the node nothing (the node as coded rolls back one block: quirk
+  sync-error-rolls-back), a refused write leaves the head where the store is, recovery holds every
+  acknowledged block, and a sync reaches the peer's tip whatever height the peer claims.
+
+The engine's retry schedule, file-backed stores and second writers do not cross as plain data:
+UNREACHABLE says, mutant by mutant, why no vector here can catch them.
 """
 
 from __future__ import annotations
@@ -251,6 +261,181 @@ def replay_store(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     return {"steps": out}
 
 
+# --- the sync engine: a node, one peer, a store, faults between ------------------------------------
+ENGINE_PEER = "peer"
+
+
+def engine_state(canonical: Any, height: int) -> dict[str, Json]:
+    state = canonical.states[height]
+    return {"head_height": state["height"], "head": "0x" + state["head"], "latest_pow": "0x" + state["latest_pow"]}
+
+
+class EngineScenario:
+    """Steps for a node syncing from one peer that serves the canonical chain, with what the secure
+    rules say after each (models/sync.py Canonical's state per height): a bad block from the peer
+    costs the node nothing; a block the store refuses leaves the head where the store is; recovery
+    holds every block the store acknowledged; sync reaches the peer's tip."""
+
+    def __init__(self, canonical: Any, *, behaviour: str = "honest", claimed: int | None = None) -> None:
+        self.canonical = canonical
+        self.peer = {"behaviour": behaviour, "claimed": claimed}
+        self.steps: list[Step] = []
+        self.states: list[dict[str, Json]] = []
+        self.height = 0  # the node's head as the secure rules have it
+        self.acknowledged = 0
+
+    def _record(self, step: Step, result: str = "ok") -> EngineScenario:
+        self.steps.append(step)
+        self.states.append({"result": result, **engine_state(self.canonical, self.height)})
+        return self
+
+    def import_to(self, height: int) -> EngineScenario:
+        self.height = self.acknowledged = height
+        return self._record({"import": {"up_to": height}})
+
+    def faults(self, *responses: str) -> EngineScenario:
+        return self._record({"faults": {"responses": list(responses)}})
+
+    def bad_round(self) -> EngineScenario:
+        """One request whose answer holds a bad block (a fault set before): nothing changes."""
+        return self._record({"round": {}})
+
+    def sync(self) -> EngineScenario:
+        self.height = self.acknowledged = self.canonical.tip
+        return self._record({"sync": {}})
+
+    def refused_sync(self, *, parallel: bool = False) -> EngineScenario:
+        """A sync whose first block the store refuses (a write fault set before): the store's error,
+        and the head where the store is."""
+        return self._record({"sync_parallel": {"target": self.canonical.tip}} if parallel else {"sync": {}}, STORE_ERROR)
+
+    def fail_write(self) -> EngineScenario:
+        return self._record({"fail_write": {"after": 1}})
+
+    def corrupt_checkpoint(self, height: int) -> EngineScenario:
+        return self._record({"corrupt_checkpoint": {"height": height}})
+
+    def recover(self) -> EngineScenario:
+        self.height = self.acknowledged
+        return self._record({"recover": {}})
+
+    def inputs(self) -> dict[str, Json]:
+        from alys_pbt.vectors.families.chain import bitcoin_json, spec_json
+
+        b = self.canonical.builder
+        return {
+            "spec": spec_json(b.spec),
+            "genesis": hex_bytes(self.canonical.wire[0]),
+            "bitcoin": bitcoin_json(b.bitcoin),
+            "chain": [hex_bytes(w) for w in self.canonical.wire],
+            "peer": self.peer,
+            "store": {"interval": 2, "retention": 3},
+            "steps": list(self.steps),
+        }
+
+    def case(self, name: str, quirks: tuple[str, ...] = (), note: str = "") -> Case:
+        tags = set(quirks)
+        if any("sync" in step or "sync_parallel" in step for step in self.steps):
+            # Jointly (deviations.py sync-error-rolls-back): the range server's quirk sends a node at the
+            # tip copies of its head, each an error that, as coded, rolls the node back one block.
+            tags |= {ROLLS_BACK, LOOP_INDEX}
+        return Case(name, self.inputs(), Expected.ok(steps=list(self.states)), quirks=tuple(sorted(tags)), note=note)
+
+
+ROLLS_BACK = "sync-error-rolls-back"
+
+
+def gen_engine(seed: int, n: int) -> list[Case]:
+    from strategies.sync import canonical_chains
+
+    chains = sample(canonical_chains(length=st.integers(4, 7), authorities=st.integers(1, 3)), seed_value=seed, n=max(n, 1) + 1)
+    cases = []
+    for i, canonical in enumerate(chains[:n]):
+        k = 1 + i % (canonical.tip - 2)
+        cases.append(EngineScenario(canonical).import_to(k).sync().case(f"valid-{i:04d}"))
+    c = chains[-1]
+    tip = c.tip
+    cases += [
+        EngineScenario(c).sync().case("boundary-from-genesis"),
+        EngineScenario(c).import_to(tip).sync().case("boundary-already-at-the-tip"),
+        EngineScenario(c).import_to(2).faults("corrupt").bad_round().sync().case(
+            "corruption-corrupt-block-from-the-peer", quirks=(ROLLS_BACK,),
+            note="a corrupted answer: the node keeps its head (the node as coded rolls it back one block)",
+        ),
+        EngineScenario(c).import_to(2).faults("reorder").bad_round().sync().case(
+            "corruption-reordered-answer", quirks=(ROLLS_BACK,),
+        ),
+        EngineScenario(c, behaviour="lying", claimed=0).import_to(2).sync().case(
+            "boundary-peer-claims-a-lower-height", note="a peer's claimed height never ends the sync: its blocks do",
+        ),
+        EngineScenario(c).import_to(2).fail_write().refused_sync().sync().case(
+            "corruption-store-refuses-a-synced-block", note="the store's error, and the head stays with the store",
+        ),
+        EngineScenario(c).import_to(2).fail_write().refused_sync(parallel=True).sync().case(
+            "corruption-store-refuses-a-block-of-a-parallel-download",
+        ),
+        EngineScenario(c).import_to(tip).recover().case("boundary-recover-at-the-tip"),
+        EngineScenario(c).import_to(tip).corrupt_checkpoint(tip - tip % 2).recover().case(
+            "corruption-newest-checkpoint-rotted",
+            note="recovery skips a checkpoint whose integrity hash fails and validates the blocks after an older one",
+        ),
+        EngineScenario(c).import_to(1).faults("corrupt").bad_round().case(
+            f"quirk-{ROLLS_BACK}", quirks=(ROLLS_BACK,),
+            note="a node at height 1 sent a corrupted block: it stays at 1; as coded it rolls back to genesis",
+        ),
+    ]
+    return cases
+
+
+def replay_engine(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+    from alys_pbt.vectors.families.chain import bitcoin_from_json, spec_from_json
+
+    chain = target.chain
+    spec, bitcoin = spec_from_json(inputs["spec"]), bitcoin_from_json(inputs["bitcoin"])
+    genesis = chain.decode_block(from_hex(inputs["genesis"]))
+    wire = [from_hex(w) for w in inputs["chain"]]
+    network = target.sync.network()
+    peer = inputs["peer"]
+    network.add(target.sync.peer(ENGINE_PEER, wire, peer["behaviour"], claimed=peer["claimed"]))
+    store = target.sync.store(interval=inputs["store"]["interval"], retention=inputs["store"]["retention"])
+    node = chain.node(spec, genesis, bitcoin)
+    engine = target.sync.engine(node, network, store)
+    out: list[dict[str, Json]] = []
+    try:
+        for step in inputs["steps"]:
+            result = "ok"
+            try:
+                if "import" in step:
+                    for h in range(node.head_height + 1, step["import"]["up_to"] + 1):
+                        engine.import_block(wire[h])
+                elif "faults" in step:
+                    network.faults[ENGINE_PEER] = list(step["faults"]["responses"])
+                elif "round" in step:
+                    engine.round()
+                elif "sync" in step:
+                    engine.sync(max_rounds=200)
+                elif "sync_parallel" in step:
+                    engine.sync_parallel([ENGINE_PEER], step["sync_parallel"]["target"])
+                elif "fail_write" in step:
+                    store.faults.kind = "io-error"
+                    store.faults.at_write = store.faults.writes + step["fail_write"]["after"]
+                elif "corrupt_checkpoint" in step:
+                    store.corrupt_checkpoint(step["corrupt_checkpoint"]["height"])
+                else:
+                    node = target.sync.recover(store, spec, genesis, bitcoin)
+                    engine = target.sync.engine(node, network, store)
+            except OSError as err:
+                if type(err) is OSError:
+                    raise
+                result = STORE_ERROR
+            out.append(
+                {"result": result, "head_height": int(node.head_height), "head": hex_bytes(node.head), "latest_pow": hex_bytes(node.latest_pow)}
+            )
+    finally:
+        store.close()
+    return {"steps": out}
+
+
 HEIGHTS: dict[str, Json] = {"type": "array", "items": {"type": "integer", "minimum": 0}}
 STORE_STEP: dict[str, Json] = {
     "oneOf": [
@@ -266,6 +451,18 @@ STORE_STEP: dict[str, Json] = {
         obj(fail_write=obj(after={"type": "integer", "minimum": 1})),
         obj(fill_disk=obj()),
         obj(free_disk=obj()),
+    ]
+}
+ENGINE_STEP: dict[str, Json] = {
+    "oneOf": [
+        obj(**{"import": obj(up_to={"type": "integer", "minimum": 0})}),
+        obj(faults=obj(responses={"type": "array", "items": {"enum": ["drop", "duplicate", "reorder", "corrupt", "delay"]}})),
+        obj(round=obj()),
+        obj(sync=obj()),
+        obj(sync_parallel=obj(target={"type": "integer", "minimum": 0})),
+        obj(fail_write=obj(after={"type": "integer", "minimum": 1})),
+        obj(corrupt_checkpoint=obj(height={"type": "integer", "minimum": 1})),
+        obj(recover=obj()),
     ]
 }
 RULES: tuple[Rule, ...] = (
@@ -303,29 +500,52 @@ RULES: tuple[Rule, ...] = (
         ),
         stateful=True,
     ),
+    Rule(
+        "sync/engine",
+        "a node syncing from a peer: a bad block costs it nothing, a refused write leaves the head with the store, recovery keeps what was acknowledged",
+        "suite-hardening",
+        "app/src/chain.rs sync (alys-rules.md §5.1: the node rolls back on any import error: quirk "
+        f"{ROLLS_BACK}); the store's guarantee per fault (README, Sync and checkpoints); models/sync.py Canonical",
+        gen_engine,
+        replay=replay_engine,
+        component="sync",
+        inputs_schema=obj(
+            spec={"type": "object"},
+            genesis=HEX,
+            bitcoin={"type": "object"},
+            chain=HEX_LIST,
+            peer=obj(behaviour={"enum": ["honest", "lagging", "fork", "withholding", "lying"]}, claimed={"type": ["integer", "null"]}),
+            store=obj(interval={"type": "integer", "minimum": 1}, retention={"type": "integer", "minimum": 1}),
+            steps={"type": "array", "items": ENGINE_STEP},
+        ),
+        outputs_schema=obj(
+            steps={
+                "type": "array",
+                "items": obj(result={"type": "string"}, head_height={"type": "integer", "minimum": 0}, head=HEX, latest_pow=HEX),
+            }
+        ),
+        stateful=True,
+    ),
 )
 
-_ENGINE = (
-    "lives in the sync engine (alys/sync/engine.py SyncEngine), which needs a node over a genesis "
-    "block, a simulated network of peers and simulated time: none of it crosses the interface as "
-    "plain data, and the chain family's scenarios feed a node blocks, not a peer's answers"
+_TIMING = (
+    "shows only in when requests go out in simulated time (the backoff and breaker schedule, alys-rules.md "
+    "§5.1): the state a vector records after each step is the same, and the request times depend on the "
+    "simulated network's latency, which is the port's (SimNetwork.latency), not part of the interface"
 )
-UNREACHABLE_QUIRKS: dict[str, str] = {
-    "sync-error-rolls-back": "the rollback on a peer's bad block " + _ENGINE,
-}
+UNREACHABLE_QUIRKS: dict[str, str] = {}
 UNREACHABLE: dict[str, str] = {
-    "sync-batch-start-off-by-one": "which range the engine asks for " + _ENGINE,
-    "sync-trusts-claimed-height": "when the engine stops asking " + _ENGINE,
-    "sync-retry-without-backoff": "the per-peer backoff " + _ENGINE,
-    "sync-breaker-never-opens": "the per-peer circuit breaker " + _ENGINE,
-    "sync-failures-never-reset": "the per-peer run of failures " + _ENGINE,
-    "sync-timeout-inclusive": "the request timeout is the simulated network's (SimNetwork._exchange) " + _ENGINE,
-    "sync-parallel-swallows-store-errors": "parallel download " + _ENGINE,
-    "sync-head-moves-before-store": "the node's head against the store " + _ENGINE,
-    "store-recover-unverified": "recovery (sync.recover(store, spec, genesis, bitcoin)) rebuilds a node from "
-    "the store's newest valid checkpoint: it needs a chain spec, a genesis block and a Bitcoin view "
-    "as objects; the store's checkpoints (and verifies()) are right under this mutant",
-    "store-recovery-deletes-acknowledged": "recovery cutting the store back " + _ENGINE,
+    "sync-retry-without-backoff": "a peer asked again at once " + _TIMING,
+    "sync-breaker-never-opens": "a breaker that never opens " + _TIMING,
+    "sync-failures-never-reset": "a run of failures that never ends " + _TIMING,
+    "sync-timeout-inclusive": "a response at exactly the 15 s timeout needs a latency of exactly 15 s; the "
+    "interface's faults add 5 s ('delay') or drop the answer, and the base latency is the port's",
+    "sync-parallel-swallows-store-errors": "only a store error other than an injected I/O fault (DiskError, "
+    "always raised) is swallowed: a full disk or a lock; where a full disk first refuses one of a chain's "
+    "blocks depends on SQLite's page layout, which no vector can fix, and a lock needs a second connection "
+    "to a file",
+    "store-recovery-deletes-acknowledged": "recovery cuts the store back only at a row that fails to "
+    "validate: a row rotted on disk, which needs a file-backed store changed behind SQLite",
     "store-rows-unverified": "a row that rots on disk is found when a file-backed store is opened again: "
     "it needs a file and bytes changed behind SQLite, not data a vector can hold",
     "store-tail-loss-unchecked": "a file that lost its tail (synchronous=NORMAL, a missing acknowledgement "
