@@ -1,4 +1,5 @@
-"""Conformance vectors, generate vs replay: `python benchmarks/bench_vectors.py [--cases-per-rule 5] [--target alys-fixed]`.
+"""Conformance vectors, generate vs replay:
+`python benchmarks/bench_vectors.py [--cases-per-rule 5] [--seed 0] [--target alys-fixed]`.
 
 Generates the default vector set (every family, the default seed) into a temporary directory and
 replays it on a target, in-process, timing each phase: generation (rules drawing their cases and
@@ -65,24 +66,31 @@ def main() -> None:
     size = sum(len(d) for d in files.values())
     cases = sum(r.cases for r in report.results)
     print(f"default set: seed {args.seed}, {args.cases_per_rule} cases per rule, target {args.target}")
-    print(f"files {len(files)} (manifest included), {size:,} bytes, {len(vectors.rules)} rules, {cases} cases")
+    print(
+        f"files {len(files)} (manifest included), {size:,} bytes, {len(vectors.rules)} rules, {cases} cases"
+    )
     print(f"{'phase':<44} {'seconds':>8}")
     print(f"{'generate (draw, verdicts, validate, write)':<44} {generation:>8.2f}")
     print(f"{'load (manifest, hashes, schemas)':<44} {loading:>8.2f}")
     print(f"{'replay on ' + args.target:<44} {replay:>8.2f}")
     print(
-        f"replay: {report.passed} passed, {len(report.failures)} failed, {len(report.known)} known deviation, "
+        f"replay: {report.passed} passed, {len(report.failures)} failed, "
+        f"{len(report.known)} known deviation, "
         f"{sum(r.skipped for r in report.results)} skipped"
     )
     print()
     sizes: dict[str, int] = defaultdict(int)
     for path, data in files.items():
         sizes[path.split("/", 1)[0]] += len(data)
-    print(f"{'family':<12} {'rules':>5} {'cases':>6} {'skipped':>7} {'bytes':>11} {'generate s':>11} {'replay s':>9}")
+    print(
+        f"{'family':<12} {'rules':>5} {'cases':>6} {'skipped':>7} {'bytes':>11} "
+        f"{'generate s':>11} {'replay s':>9}"
+    )
     for family in families:
         name, rows = family.name, results[family.name]
         print(
-            f"{name:<12} {len(family.rules):>5} {sum(r.cases for r in rows):>6} {sum(r.skipped for r in rows):>7} "
+            f"{name:<12} {len(family.rules):>5} {sum(r.cases for r in rows):>6} "
+            f"{sum(r.skipped for r in rows):>7} "
             f"{sizes[name]:>11,} {gen_seconds[name]:>11.2f} {replay_seconds[name]:>9.2f}"
         )
     assert MANIFEST in files

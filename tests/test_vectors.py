@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ from alys_pbt.vectors.format import (
 )
 from alys_pbt.vectors.rule import Case, Expected, Rule
 from alys_pbt.vectors.validation import MANIFEST_SCHEMA, file_schema, load_schema
-from tests.support import ROOT
+from tests.support import ROOT, clean_env
 
 SMALL = 2  # cases per rule of the CI set
 TOY = "tests.fixtures.vectors_families"
@@ -51,7 +53,9 @@ def families() -> list[Family]:
 
 
 @pytest.fixture(scope="session")
-def small_set(families: list[Family], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+def small_set(
+    families: list[Family], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, bytes]]:
     files = generate.build(families, seed=generate.DEFAULT_SEED, cases_per_rule=SMALL)
     return _write(files, tmp_path_factory.mktemp("vectors") / "small"), files
 
@@ -77,18 +81,42 @@ def test_every_family_is_discovered_and_has_rules(families: list[Family]) -> Non
 
 
 def test_the_same_seed_gives_byte_identical_files(
-    small_set: tuple[Path, dict[str, bytes]], families: list[Family], tmp_path: Path
+    small_set: tuple[Path, dict[str, bytes]], tmp_path: Path
 ) -> None:
+    """Generated again by the command, in another process with another hash seed and no profile."""
     directory, files = small_set
-    again = _write(generate.build(families, seed=generate.DEFAULT_SEED, cases_per_rule=SMALL), tmp_path / "again")
-    first = {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    again = tmp_path / "again"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alys_pbt.vectors",
+            "generate",
+            "--out",
+            str(again),
+            "--cases-per-rule",
+            str(SMALL),
+        ],
+        cwd=ROOT,
+        env=clean_env(PYTHONHASHSEED="12345"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    first = {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
     second = {str(p.relative_to(again)): p.read_bytes() for p in sorted(again.rglob("*")) if p.is_file()}
     assert first.keys() == second.keys() == files.keys()
-    assert first == second
+    differing = sorted(path for path in first if first[path] != second[path])
+    assert not differing, f"files that differ between two generations: {differing[:5]}"
     assert all(data.endswith(b"\n") and data.isascii() for data in first.values())
 
 
-def test_a_selection_writes_the_same_files_as_the_full_set(small_set: tuple[Path, dict[str, bytes]], families: list[Family]) -> None:
+def test_a_selection_writes_the_same_files_as_the_full_set(
+    small_set: tuple[Path, dict[str, bytes]], families: list[Family]
+) -> None:
     _, files = small_set
     rule = families[0].rules[0]
     part = generate.build(families, seed=generate.DEFAULT_SEED, cases_per_rule=SMALL, only=rule.id)
@@ -97,11 +125,13 @@ def test_a_selection_writes_the_same_files_as_the_full_set(small_set: tuple[Path
 
 
 def test_the_manifest_lists_every_file_with_its_hash(small_set: tuple[Path, dict[str, bytes]]) -> None:
-    directory, files = small_set
+    _, files = small_set
     manifest = json.loads(files[MANIFEST])
     listed = {e["path"]: e for r in manifest["rules"] for e in r["files"]}
     assert set(listed) == set(files) - {MANIFEST}
-    assert manifest["file_count"] == len(listed) and manifest["byte_count"] == sum(e["bytes"] for e in listed.values())
+    assert manifest["file_count"] == len(listed) and manifest["byte_count"] == sum(
+        e["bytes"] for e in listed.values()
+    )
     assert manifest["cases_per_rule"] == SMALL and manifest["seed"] == generate.DEFAULT_SEED
     assert manifest["generator"]["hypothesis"]
     for rule in manifest["rules"]:
@@ -132,7 +162,9 @@ def test_every_rule_schema_is_exact(families: list[Family]) -> None:
     for rule in (r for f in families for r in f.rules):
         for part, schema in (("inputs", rule.inputs_schema), ("outputs", rule.outputs_schema)):
             Draft202012Validator.check_schema(schema)
-            closed = schema.get("additionalProperties") is False or schema.get("unevaluatedProperties") is False
+            closed = (
+                schema.get("additionalProperties") is False or schema.get("unevaluatedProperties") is False
+            )
             if not (schema.get("type") == "object" and closed and "required" in schema):
                 loose.append(f"{rule.id} {part}")
     assert not loose, f"schemas that are not exact (type object, closed, required): {loose}"
@@ -189,7 +221,9 @@ def test_every_vector_passes_on_alys_fixed(loaded: runner.VectorSet) -> None:
     assert report.passed > 0
 
 
-def test_on_alys_exactly_the_quirk_tagged_vectors_fail(loaded: runner.VectorSet, small_set: tuple[Path, dict[str, bytes]]) -> None:
+def test_on_alys_exactly_the_quirk_tagged_vectors_fail(
+    loaded: runner.VectorSet, small_set: tuple[Path, dict[str, bytes]]
+) -> None:
     report = runner.replay(loaded, targets.load("alys"))
     assert report.failures == [], f"untagged cases failed on alys: {[f.line() for f in report.failures[:5]]}"
     tagged_passes = [t for r in report.results for t in r.tagged_passes]
@@ -214,7 +248,9 @@ def test_every_seeded_mutant_fails_a_vector(loaded: runner.VectorSet, families: 
             continue
         # The family the mutant's name starts with first ("evm-..." -> evm/...): its vectors catch it soonest.
         area = mutant.id.split("-", 1)[0]
-        ordered = evolve(loaded, files=tuple(sorted(loaded.files, key=lambda f: family_of(f.rule_id) != area)))
+        ordered = evolve(
+            loaded, files=tuple(sorted(loaded.files, key=lambda f: family_of(f.rule_id) != area))
+        )
         report = runner.replay(ordered, targets.load(f"alys-fixed+{mutant.id}"), stop_at_first_failure=True)
         if report.failures:
             rows.append(f"{mutant.id:<44} killed by {report.failures[0].path} :: {report.failures[0].case}")
@@ -222,7 +258,9 @@ def test_every_seeded_mutant_fails_a_vector(loaded: runner.VectorSet, families: 
             rows.append(f"{mutant.id:<44} SURVIVED")
             survivors.append(mutant.id)
     print("\n".join(rows))
-    assert not survivors, f"mutants no vector catches (add a vector, or list them in a family's UNREACHABLE): {survivors}"
+    assert not survivors, (
+        f"mutants no vector catches (add a vector, or list them in a family's UNREACHABLE): {survivors}"
+    )
 
 
 def test_the_runner_judges_errors_by_class_name_and_outputs_exactly() -> None:
@@ -248,7 +286,9 @@ def test_the_runner_judges_errors_by_class_name_and_outputs_exactly() -> None:
     assert runner.judge(rule(raise_(Other("y"))), None, expects_error) == "error Other: y"
     assert runner.judge(rule(lambda t, i: {}), None, expects_error) == "ok {}"
     assert runner.judge(rule(lambda t, i: {"n": 1, "valid": True}), None, expects_ok) is None
-    assert runner.judge(rule(lambda t, i: {"n": True, "valid": True}), None, expects_ok) is not None  # True is not 1
+    assert (
+        runner.judge(rule(lambda t, i: {"n": True, "valid": True}), None, expects_ok) is not None
+    )  # True is not 1
     assert runner.judge(rule(lambda t, i: {"n": 1, "valid": 1}), None, expects_ok) is not None
     assert runner.judge(rule(raise_(WrongIndex())), None, expects_ok) == "error WrongIndex"
 
@@ -282,7 +322,9 @@ def test_the_two_commands_and_their_exit_codes(tmp_path: Path, capsys: pytest.Ca
 def test_stateful_rules_write_one_file_per_scenario(toy_set: Path) -> None:
     scenarios = sorted(p.name for p in (toy_set / "toy" / "retarget-walk").iterdir())
     assert scenarios == ["scenario-ratio-one.json", "scenario-slow-blocks.json"]
-    assert all(len(json.loads((toy_set / "toy/retarget-walk" / s).read_text())["cases"]) == 1 for s in scenarios)
+    assert all(
+        len(json.loads((toy_set / "toy/retarget-walk" / s).read_text())["cases"]) == 1 for s in scenarios
+    )
 
 
 def test_the_bounds_refuse_an_oversized_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -335,9 +377,14 @@ def test_tampering_is_caught_by_the_manifest(toy_set: Path, tmp_path: Path) -> N
     assert main(["run", str(tampered(flip)), "--target", "alys-fixed", "--families", TOY]) == 2
 
 
-def test_a_family_that_fails_to_import_is_an_error_naming_it() -> None:
+def test_a_family_that_fails_to_import_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(FamilyError, match="family 'cracked'.*failed to import: ImportError"):
         discover("tests.fixtures.vectors_broken")
+    out = tmp_path / "never"
+    assert main(["generate", "--out", str(out), "--families", "tests.fixtures.vectors_broken"]) == 2
+    assert "family 'cracked'" in capsys.readouterr().err and not out.exists()
 
 
 def test_a_rule_that_breaks_the_format_is_refused_naming_it() -> None:
@@ -365,6 +412,8 @@ def test_a_rule_that_breaks_the_format_is_refused_naming_it() -> None:
 def test_docs_examples_are_current() -> None:
     """docs/vectors.md's one example per family is what the generator writes today."""
     text = (ROOT / docs.DOC).read_text(encoding="utf-8")
-    assert docs.section(text) == docs.render(), "docs/vectors.md is stale: run python -m alys_pbt.vectors docs"
+    assert docs.section(text) == docs.render(), (
+        "docs/vectors.md is stale: run python -m alys_pbt.vectors docs"
+    )
     for name in ("python -m alys_pbt.vectors generate", "python -m alys_pbt.vectors run", "manifest.json"):
         assert name in text

@@ -25,28 +25,45 @@ from alys_pbt.vectors.format import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, Vector
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m alys_pbt.vectors", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m alys_pbt.vectors",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="write a vector directory")
     gen.add_argument("--out", required=True, type=Path, help="the directory to write (absent or empty)")
     gen.add_argument("--seed", type=int, default=generate.DEFAULT_SEED, help="default %(default)s")
     gen.add_argument(
-        "--cases-per-rule", type=int, default=generate.DEFAULT_CASES_PER_RULE, help="valid cases per rule (default %(default)s)"
+        "--cases-per-rule",
+        type=int,
+        default=generate.DEFAULT_CASES_PER_RULE,
+        help="valid cases per rule (default %(default)s)",
     )
     gen.add_argument("--only", default=None, help="only the rules whose id contains TEXT")
-    gen.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse a larger set (default %(default)s)")
-    gen.add_argument("--max-files", type=int, default=DEFAULT_MAX_FILES, help="refuse more files (default %(default)s)")
+    gen.add_argument(
+        "--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse a larger set (default %(default)s)"
+    )
+    gen.add_argument(
+        "--max-files", type=int, default=DEFAULT_MAX_FILES, help="refuse more files (default %(default)s)"
+    )
     gen.add_argument("--overwrite", action="store_true", help="replace DIR if it holds a previous vector set")
-    gen.add_argument("--families", default=PACKAGE, help=argparse.SUPPRESS)  # another package of families (tests)
+    gen.add_argument(
+        "--families", default=PACKAGE, help=argparse.SUPPRESS
+    )  # another package of families (tests)
     run = commands.add_parser("run", help="replay a vector directory against a target")
     run.add_argument("directory", type=Path)
-    run.add_argument("--target", required=True, help="alys, alys-fixed, alys-fixed+ID[+ID...] or package.module:object")
+    run.add_argument(
+        "--target", required=True, help="alys, alys-fixed, alys-fixed+ID[+ID...] or package.module:object"
+    )
     run.add_argument("--strict", action="store_true", help="count known deviations as failures too")
     run.add_argument("--only", default=None, help="only the rules whose id contains TEXT")
     run.add_argument("--families", default=PACKAGE, help=argparse.SUPPRESS)
-    doc = commands.add_parser("docs", help="regenerate the examples of docs/vectors.md from the real generator")
-    doc.add_argument("--check", action="store_true", help="exit 1 if docs/vectors.md is stale instead of writing it")
+    doc = commands.add_parser(
+        "docs", help="regenerate the examples of docs/vectors.md from the real generator"
+    )
+    doc.add_argument(
+        "--check", action="store_true", help="exit 1 if docs/vectors.md is stale instead of writing it"
+    )
     return parser
 
 
@@ -66,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
                 max_files=args.max_files,
             )
             size = sum(len(d) for d in files.values())
-            print(f"wrote {len(files)} files, {size:,} bytes, to {args.out} in {time.perf_counter() - start:.1f} s")
+            print(
+                f"wrote {len(files)} files, {size:,} bytes, to {args.out} "
+                f"in {time.perf_counter() - start:.1f} s"
+            )
             return 0
         if args.command == "run":
             from alys_pbt import targets  # the port is imported only to replay
@@ -80,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
             return report.exit_code(strict=args.strict)
         stale = docs.update(check=args.check)
         if args.check:
-            print(f"{docs.DOC} is stale: run python -m alys_pbt.vectors docs" if stale else f"{docs.DOC} is current")
+            print(
+                f"{docs.DOC} is stale: run python -m alys_pbt.vectors docs"
+                if stale
+                else f"{docs.DOC} is current"
+            )
             return int(stale)
         print(f"{docs.DOC} {'updated' if stale else 'already current'}")
         return 0

@@ -32,7 +32,9 @@ def discover(package: str = PACKAGE) -> list[Family]:
     try:
         pkg = importlib.import_module(package)
     except Exception as err:  # noqa: BLE001 - reported in one line, naming the package
-        raise FamilyError(f"cannot import the family package {package!r}: {type(err).__name__}: {err}") from None
+        raise FamilyError(
+            f"cannot import the family package {package!r}: {type(err).__name__}: {err}"
+        ) from None
     families: list[Family] = []
     seen: dict[str, str] = {}
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
@@ -42,7 +44,9 @@ def discover(package: str = PACKAGE) -> list[Family]:
         try:
             module = importlib.import_module(name)
         except Exception as err:  # noqa: BLE001 - a broken family is an error that names it
-            raise FamilyError(f"family {info.name!r} ({name}) failed to import: {type(err).__name__}: {err}") from None
+            raise FamilyError(
+                f"family {info.name!r} ({name}) failed to import: {type(err).__name__}: {err}"
+            ) from None
         family = _family(info.name, module)
         for rule in family.rules:
             if rule.id in seen:

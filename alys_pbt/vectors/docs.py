@@ -35,7 +35,9 @@ CASE_ORDER = ("name", "inputs", "expected", "origin", "source", "quirks", "note"
 
 def _ordered(value: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
     """The fields in reading order (the files themselves sort their keys)."""
-    return {key: value[key] for key in order if key in value} | {k: v for k, v in sorted(value.items()) if k not in order}
+    return {key: value[key] for key in order if key in value} | {
+        k: v for k, v in sorted(value.items()) if k not in order
+    }
 
 
 def example(family: Family) -> str:

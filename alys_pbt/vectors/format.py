@@ -49,7 +49,9 @@ class SchemaError(VectorError):
 
 def dumps(value: Any) -> bytes:
     """The one encoding of a vector file: canonical, deterministic, newline-terminated."""
-    text = json.dumps(value, sort_keys=True, indent=1, separators=(",", ": "), ensure_ascii=True, allow_nan=False)
+    text = json.dumps(
+        value, sort_keys=True, indent=1, separators=(",", ": "), ensure_ascii=True, allow_nan=False
+    )
     return (text + "\n").encode("ascii")
 
 

@@ -132,7 +132,9 @@ def build(
         raise VectorError("--seed and --cases-per-rule must not be negative")
     rules = selected(families, only)
     if not rules:
-        raise VectorError(f"no rule matches --only {only!r}" if only else "no rules found: no family exports RULES")
+        raise VectorError(
+            f"no rule matches --only {only!r}" if only else "no rules found: no family exports RULES"
+        )
     files: dict[str, bytes] = {}
     manifest_rules: list[dict[str, Any]] = []
     tagged: Counter[str] = Counter()
@@ -145,7 +147,9 @@ def build(
             data = dumps(document)
             total += len(data)
             if len(files) + 2 > max_files:  # the manifest is a file too
-                raise BoundsError(f"the set would exceed {max_files} files (at rule {rule.id!r}); raise --max-files")
+                raise BoundsError(
+                    f"the set would exceed {max_files} files (at rule {rule.id!r}); raise --max-files"
+                )
             if total > max_bytes:
                 raise BoundsError(
                     f"the set would exceed {max_bytes} bytes (at rule {rule.id!r}, {path}); raise --max-bytes"
@@ -154,7 +158,9 @@ def build(
                 raise RuleError(f"rule {rule.id!r}: two files at {path}")
             files[path] = data
             tagged.update(q for case in document["cases"] for q in case["quirks"])
-            entries.append({"path": path, "cases": len(document["cases"]), "bytes": len(data), "sha256": sha256(data)})
+            entries.append(
+                {"path": path, "cases": len(document["cases"]), "bytes": len(data), "sha256": sha256(data)}
+            )
         manifest_rules.append(
             {
                 "id": rule.id,
@@ -234,4 +240,12 @@ def generate(
     return files
 
 
-__all__ = ["DEFAULT_CASES_PER_RULE", "DEFAULT_SEED", "SchemaError", "build", "generate", "rule_files", "write"]
+__all__ = [
+    "DEFAULT_CASES_PER_RULE",
+    "DEFAULT_SEED",
+    "SchemaError",
+    "build",
+    "generate",
+    "rule_files",
+    "write",
+]

@@ -12,7 +12,8 @@ booleans, strings, lists and objects as themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from attrs import field, frozen
@@ -97,8 +98,35 @@ def from_json_int(value: int | str) -> int:
     return value if isinstance(value, int) else int(value, 10)
 
 
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis also draws literals it finds in the project's *loaded* modules (its "local
+    constants"); which modules are loaded differs between the CLI and a pytest session (every test
+    module adds its literals), so the same seed would draw different vectors. Draw only from
+    Hypothesis's own constants while sampling. Private API, pinned with Hypothesis (constraints.txt):
+    if it moves, sampling still works and tests/test_vectors.py's cross-process check says so."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        original = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):  # pragma: no cover - another Hypothesis version
+        yield
+        return
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    cache.clear()  # it holds the local constants allowed per choice type
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
 def sample(strategy: st.SearchStrategy[Any], *, seed_value: int, n: int) -> list[Any]:
-    """`n` values drawn by Hypothesis from `strategy`, the same for the same seed and version."""
+    """`n` values drawn by Hypothesis from `strategy`, the same for the same seed and version,
+    whatever modules the process has loaded."""
     out: list[Any] = []
 
     @seed(seed_value)
@@ -114,5 +142,6 @@ def sample(strategy: st.SearchStrategy[Any], *, seed_value: int, n: int) -> list
         if len(out) < n:
             out.append(value)
 
-    collect()
+    with _no_local_constants():
+        collect()
     return out

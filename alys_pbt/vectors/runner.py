@@ -62,7 +62,9 @@ def load(directory: Path, families: list[Family]) -> VectorSet:
     manifest = _read_json(directory / MANIFEST, MANIFEST)
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
-        raise VectorError(f"{MANIFEST}: format version {version!r}; this runner reads version {FORMAT_VERSION}")
+        raise VectorError(
+            f"{MANIFEST}: format version {version!r}; this runner reads version {FORMAT_VERSION}"
+        )
     validate_manifest(manifest, MANIFEST)
     listed = [(entry["path"], rule["id"], entry) for rule in manifest["rules"] for entry in rule["files"]]
     digests: dict[str, str] = {}
@@ -80,7 +82,9 @@ def load(directory: Path, families: list[Family]) -> VectorSet:
     if manifest["content_hash"] != expected_hash:
         raise IntegrityError(f"{MANIFEST}: the content hash does not match the files it lists")
     extra = sorted(
-        str(p.relative_to(directory)) for p in directory.rglob("*.json") if p.name != MANIFEST or p.parent != directory
+        str(p.relative_to(directory))
+        for p in directory.rglob("*.json")
+        if p.name != MANIFEST or p.parent != directory
     )
     extra = [p for p in extra if p not in digests]
     if extra:
@@ -169,15 +173,27 @@ class Report:
         lines = [
             f"target {self.target}: {len(self.results)} rules, {sum(r.cases for r in self.results)} cases",
             f"  passed:          {self.passed}",
-            f"  failed:          {len(self.failures)}" + (f" (first: {self.failures[0].line()})" if self.failures else ""),
+            f"  failed:          {len(self.failures)}"
+            + (f" (first: {self.failures[0].line()})" if self.failures else ""),
             f"  known deviation: {len(self.known)}"
-            + (f" (failed, tagged with quirks the target declares: {', '.join(quirks)})" if self.known else ""),
+            + (
+                f" (failed, tagged with quirks the target declares: {', '.join(quirks)})"
+                if self.known
+                else ""
+            ),
             f"  skipped:         {sum(skipped.values())}"
-            + (" (" + "; ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items())) + ")" if skipped else ""),
+            + (
+                " (" + "; ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items())) + ")"
+                if skipped
+                else ""
+            ),
         ]
         tagged = [t for r in self.results for t in r.tagged_passes]
         if tagged:
-            lines.append(f"  note: {len(tagged)} case(s) tagged with a declared quirk passed anyway (first: {tagged[0]})")
+            lines.append(
+                f"  note: {len(tagged)} case(s) tagged with a declared quirk passed anyway "
+                f"(first: {tagged[0]})"
+            )
         return "\n".join(lines)
 
 

@@ -52,7 +52,9 @@ def _validator(rule_id: str | None, schema_text: str) -> Draft202012Validator:
     try:
         Draft202012Validator.check_schema(schema)
     except JsonSchemaError as err:
-        raise SchemaError(f"the schema of rule {rule_id!r} is not a valid JSON Schema: {err.message}") from None
+        raise SchemaError(
+            f"the schema of rule {rule_id!r} is not a valid JSON Schema: {err.message}"
+        ) from None
     return Draft202012Validator(schema)
 
 
