@@ -235,6 +235,12 @@ def test_on_alys_exactly_the_quirk_tagged_vectors_fail(
     manifest = json.loads(small_set[1][MANIFEST])
     assert set(manifest["quirks"]) == set(tagged), "a tagged case was skipped: it proves nothing"
     assert not missing, f"quirks of alys.QUIRKS with no quirk-tagged vector: {missing}"
+    regressions = {
+        f.case.removeprefix("quirk-") for f in report.known if f.case.removeprefix("quirk-") in f.quirks
+    }
+    assert alys.QUIRKS <= regressions, (
+        f"quirks without a regression vector quirk-<id>: {sorted(alys.QUIRKS - regressions)}"
+    )
 
 
 def test_every_seeded_mutant_fails_a_vector(loaded: runner.VectorSet, families: list[Family]) -> None:
@@ -417,3 +423,17 @@ def test_docs_examples_are_current() -> None:
     )
     for name in ("python -m alys_pbt.vectors generate", "python -m alys_pbt.vectors run", "manifest.json"):
         assert name in text
+
+
+def test_cases_whose_component_the_target_lacks_are_skipped(toy_set: Path) -> None:
+    full = targets.load("alys-fixed")
+
+    class ApprovalsOnly:  # a partial implementation, replayed in-process (load() would refuse it)
+        name, quirks, approvals = "approvals-only", frozenset(), full.approvals
+
+    report = runner.replay(runner.load(toy_set, discover(TOY)), ApprovalsOnly())
+    by_rule = {r.rule: r for r in report.results}
+    assert by_rule["toy/required-approvals"].passed == by_rule["toy/required-approvals"].cases > 0
+    assert by_rule["toy/retarget"].skip_reason == "target lacks component chain"
+    assert by_rule["toy/retarget"].skipped == by_rule["toy/retarget"].cases
+    assert "target lacks component chain: 8" in report.summary() and report.exit_code() == 0

@@ -49,7 +49,7 @@ class VectorSet:
 def _read_json(path: Path, where: str) -> Any:
     try:
         return json.loads(path.read_bytes())
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:  # RecursionError: nested past the parser's depth
         raise VectorError(f"{where}: cannot read it as JSON: {type(err).__name__}: {err}") from None
 
 
