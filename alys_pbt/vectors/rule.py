@@ -7,7 +7,8 @@ them by discovery, so adding a family touches no other file.
 
 Values cross into JSON in one way only (see `docs/vectors.md`): bytes as `"0x"` + lowercase hex,
 integers as JSON numbers when they fit 53 bits and as decimal strings otherwise (`to_json_int`),
-booleans, strings, lists and objects as themselves.
+finite floats (durations) as JSON numbers, booleans, strings, None, lists and objects as themselves.
+The generator (`alys_pbt.vectors.generate`) refuses anything else, naming the rule and the case.
 """
 
 from __future__ import annotations
