@@ -19,8 +19,10 @@
   sync-error-rolls-back), a refused write leaves the head where the store is, recovery holds every
   acknowledged block, and a sync reaches the peer's tip whatever height the peer claims.
 
-The engine's retry schedule, file-backed stores and second writers do not cross as plain data:
-UNREACHABLE says, mutant by mutant, why no vector here can catch them.
+The retry policy shows as rounds that ask nobody: a round within a backoff or while the breaker is
+open leaves the node where it is (waits keep well clear of every deadline). File-backed stores,
+second writers and the network's own latency do not cross as plain data: UNREACHABLE says, mutant by
+mutant, why no vector here can catch them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from hypothesis import strategies as st
 
 from alys_pbt.vectors.families.bls import HEX, HEX_LIST, obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from models.sync import expected_checkpoints
+from models.sync import RetryClock, expected_checkpoints
 
 MAX_REQUEST_BLOCKS = 1024  # the node's BlocksByRange limit (app/src/chain.rs, alys-rules.md §5.1)
 LOOP_INDEX = "sync-serve-loop-index"
@@ -272,9 +274,10 @@ def engine_state(canonical: Any, height: int) -> dict[str, Json]:
 
 class EngineScenario:
     """Steps for a node syncing from one peer that serves the canonical chain, with what the secure
-    rules say after each (models/sync.py Canonical's state per height): a bad block from the peer
-    costs the node nothing; a block the store refuses leaves the head where the store is; recovery
-    holds every block the store acknowledged; sync reaches the peer's tip."""
+    rules say after each (models/sync.py Canonical's state per height): a round asks the peer for
+    head + 1 onwards (one batch of 1,024 covers these chains) and imports what it gets; a bad block
+    from the peer costs the node nothing; a block the store refuses leaves the head where the store
+    is; recovery holds every block the store acknowledged; a peer's claimed height decides nothing."""
 
     def __init__(self, canonical: Any, *, behaviour: str = "honest", claimed: int | None = None) -> None:
         self.canonical = canonical
@@ -283,6 +286,12 @@ class EngineScenario:
         self.states: list[dict[str, Json]] = []
         self.height = 0  # the node's head as the secure rules have it
         self.acknowledged = 0
+        self.responses: list[str] = []  # the peer's next answers' faults, in order
+        self.refusal = False  # the store refuses the next write
+        self.now = 0.0  # simulated time: the waits, and 15 s for each answer that never came
+        self.clock = RetryClock()  # models/sync.py: the node's backoff and circuit breaker (§5.1)
+        self.not_before = 0.0
+        self.tags: set[str] = set()
 
     def _record(self, step: Step, result: str = "ok") -> EngineScenario:
         self.steps.append(step)
@@ -294,23 +303,43 @@ class EngineScenario:
         return self._record({"import": {"up_to": height}})
 
     def faults(self, *responses: str) -> EngineScenario:
+        self.responses = list(responses)
         return self._record({"faults": {"responses": list(responses)}})
 
-    def bad_round(self) -> EngineScenario:
-        """One request whose answer holds a bad block (a fault set before): nothing changes."""
-        return self._record({"round": {}})
-
-    def sync(self) -> EngineScenario:
-        self.height = self.acknowledged = self.canonical.tip
-        return self._record({"sync": {}})
-
-    def refused_sync(self, *, parallel: bool = False) -> EngineScenario:
-        """A sync whose first block the store refuses (a write fault set before): the store's error,
-        and the head where the store is."""
-        return self._record({"sync_parallel": {"target": self.canonical.tip}} if parallel else {"sync": {}}, STORE_ERROR)
-
     def fail_write(self) -> EngineScenario:
+        self.refusal = True
         return self._record({"fail_write": {"after": 1}})
+
+    def wait(self, seconds: float = 2.0) -> EngineScenario:
+        """Simulated time passes. Waits keep at least 0.5 s from every backoff and breaker deadline,
+        so an answer's own latency (well under that) never decides a vector."""
+        self.now += seconds
+        return self._record({"wait": repr(float(seconds))})
+
+    def round(self, *, parallel: bool = False) -> EngineScenario:
+        step: Step = {"sync_parallel": {"target": self.canonical.tip}} if parallel else {"round": {}}
+        if not parallel and self.now < self.not_before:  # backed off, or the breaker is open: nobody is asked
+            return self._record(step)
+        fault = self.responses.pop(0) if self.responses else None
+        if fault == "drop":  # no answer within the 15 s request timeout: the peer's failure
+            self.now += 15.0
+            self.not_before = self.clock.after(self.now, True)
+            return self._record(step)
+        if fault in ("corrupt", "reorder"):  # the answer's first block is bad: nothing changes
+            self.not_before = self.clock.after(self.now, True)
+            if self.height >= 1:
+                self.tags.add(ROLLS_BACK)  # as coded: rollback_head(head - 1)
+            return self._record(step)
+        self.not_before = self.clock.after(self.now, False)  # a good answer (a store refusal is not the peer's fault)
+        if self.refusal:  # the store refuses the first block: its error, and the head stays with the store
+            self.refusal = False
+            return self._record(step, STORE_ERROR)
+        if self.height >= 1 and not parallel:
+            # Jointly (deviations.py sync-error-rolls-back): the range server's quirk answers copies of
+            # the tip past it, each an error that, as coded, rolls the node back one block.
+            self.tags |= {ROLLS_BACK, LOOP_INDEX}
+        self.height = self.acknowledged = self.canonical.tip
+        return self._record(step)
 
     def corrupt_checkpoint(self, height: int) -> EngineScenario:
         return self._record({"corrupt_checkpoint": {"height": height}})
@@ -334,44 +363,69 @@ class EngineScenario:
         }
 
     def case(self, name: str, quirks: tuple[str, ...] = (), note: str = "") -> Case:
-        tags = set(quirks)
-        if any("sync" in step or "sync_parallel" in step for step in self.steps):
-            # Jointly (deviations.py sync-error-rolls-back): the range server's quirk sends a node at the
-            # tip copies of its head, each an error that, as coded, rolls the node back one block.
-            tags |= {ROLLS_BACK, LOOP_INDEX}
-        return Case(name, self.inputs(), Expected.ok(steps=list(self.states)), quirks=tuple(sorted(tags)), note=note)
+        tags = tuple(sorted(self.tags | set(quirks)))
+        return Case(name, self.inputs(), Expected.ok(steps=list(self.states)), quirks=tags, note=note)
 
 
 ROLLS_BACK = "sync-error-rolls-back"
 
 
+@st.composite
+def engine_runs(draw: st.DrawFn) -> tuple[Any, int, str | None]:
+    """A canonical chain, the height the node has reached, and the fault (if any) of the first answer."""
+    from strategies.sync import canonical_chains
+
+    canonical = draw(canonical_chains(length=st.integers(3, 7), authorities=st.integers(1, 3)), label="canonical chain")
+    k = draw(st.integers(1, canonical.tip - 2), label="imported")
+    fault = draw(st.sampled_from([None, "corrupt", "reorder"]), label="fault")
+    return canonical, k, fault
+
+
 def gen_engine(seed: int, n: int) -> list[Case]:
     from strategies.sync import canonical_chains
 
-    chains = sample(canonical_chains(length=st.integers(4, 7), authorities=st.integers(1, 3)), seed_value=seed, n=max(n, 1) + 1)
     cases = []
-    for i, canonical in enumerate(chains[:n]):
-        k = 1 + i % (canonical.tip - 2)
-        cases.append(EngineScenario(canonical).import_to(k).sync().case(f"valid-{i:04d}"))
-    c = chains[-1]
+    for i, (canonical, k, fault) in enumerate(sample(engine_runs(), seed_value=seed, n=max(n, 1))[:n]):
+        s = EngineScenario(canonical).import_to(k)
+        if fault:
+            s.faults(fault).round().wait()
+        cases.append(s.round().case(f"valid-{i:04d}"))
+    (c,) = sample(canonical_chains(length=6, authorities=2), seed_value=seed + 1, n=1)
     tip = c.tip
     cases += [
-        EngineScenario(c).sync().case("boundary-from-genesis"),
-        EngineScenario(c).import_to(tip).sync().case("boundary-already-at-the-tip"),
-        EngineScenario(c).import_to(2).faults("corrupt").bad_round().sync().case(
-            "corruption-corrupt-block-from-the-peer", quirks=(ROLLS_BACK,),
+        EngineScenario(c).round().wait().round().case(
+            "boundary-from-genesis", note="from genesis to the tip in one batch; a round at the tip changes nothing"
+        ),
+        EngineScenario(c).import_to(tip).round().case("boundary-already-at-the-tip"),
+        EngineScenario(c).import_to(2).faults("corrupt").round().wait().round().case(
+            "corruption-corrupt-block-from-the-peer",
             note="a corrupted answer: the node keeps its head (the node as coded rolls it back one block)",
         ),
-        EngineScenario(c).import_to(2).faults("reorder").bad_round().sync().case(
-            "corruption-reordered-answer", quirks=(ROLLS_BACK,),
+        EngineScenario(c).import_to(2).faults("reorder").round().wait().round().case("corruption-reordered-answer"),
+        EngineScenario(c).import_to(2).faults("drop").round().wait().round().case(
+            "corruption-dropped-answer", note="a request that times out is the peer's failure, not a bad block: nothing to roll back"
         ),
-        EngineScenario(c, behaviour="lying", claimed=0).import_to(2).sync().case(
+        EngineScenario(c).import_to(2).faults("corrupt").round().round().wait().round().case(
+            "boundary-backoff-after-a-failure", note="a round within the 1 s backoff asks nobody; after it, the peer is asked"
+        ),
+        EngineScenario(c).import_to(2).faults("corrupt", "corrupt", "corrupt").round().wait(2).round().wait(3).round()
+        .wait(5).round().wait(60).round().case(
+            "boundary-breaker-opens-after-three-failures",
+            note="three failures in a row open the breaker for 60 s: a round 5 s later asks nobody though the 4 s backoff is over",
+        ),
+        EngineScenario(c).import_to(2).faults("drop").round().wait(2).fail_write().round().faults("drop", "drop")
+        .round().wait(3).round().wait(3).round().case(
+            "boundary-a-good-answer-ends-the-run-of-failures",
+            note="a failure, a good answer (the store's refusal is not the peer's fault), two failures: "
+            "the breaker stays shut, so the peer is asked after the 2 s backoff",
+        ),
+        EngineScenario(c, behaviour="lying", claimed=0).import_to(2).round().case(
             "boundary-peer-claims-a-lower-height", note="a peer's claimed height never ends the sync: its blocks do",
         ),
-        EngineScenario(c).import_to(2).fail_write().refused_sync().sync().case(
+        EngineScenario(c).import_to(2).fail_write().round().round().case(
             "corruption-store-refuses-a-synced-block", note="the store's error, and the head stays with the store",
         ),
-        EngineScenario(c).import_to(2).fail_write().refused_sync(parallel=True).sync().case(
+        EngineScenario(c).import_to(2).fail_write().round(parallel=True).round(parallel=True).case(
             "corruption-store-refuses-a-block-of-a-parallel-download",
         ),
         EngineScenario(c).import_to(tip).recover().case("boundary-recover-at-the-tip"),
@@ -379,8 +433,9 @@ def gen_engine(seed: int, n: int) -> list[Case]:
             "corruption-newest-checkpoint-rotted",
             note="recovery skips a checkpoint whose integrity hash fails and validates the blocks after an older one",
         ),
-        EngineScenario(c).import_to(1).faults("corrupt").bad_round().case(
-            f"quirk-{ROLLS_BACK}", quirks=(ROLLS_BACK,),
+        EngineScenario(c).import_to(1).faults("corrupt").round().case(
+            f"quirk-{ROLLS_BACK}",
+            quirks=(ROLLS_BACK,),
             note="a node at height 1 sent a corrupted block: it stays at 1; as coded it rolls back to genesis",
         ),
     ]
@@ -412,8 +467,8 @@ def replay_engine(target: Any, inputs: Mapping[str, Json]) -> Outputs:
                     network.faults[ENGINE_PEER] = list(step["faults"]["responses"])
                 elif "round" in step:
                     engine.round()
-                elif "sync" in step:
-                    engine.sync(max_rounds=200)
+                elif "wait" in step:
+                    network.time += float(step["wait"])
                 elif "sync_parallel" in step:
                     engine.sync_parallel([ENGINE_PEER], step["sync_parallel"]["target"])
                 elif "fail_write" in step:
@@ -458,7 +513,7 @@ ENGINE_STEP: dict[str, Json] = {
         obj(**{"import": obj(up_to={"type": "integer", "minimum": 0})}),
         obj(faults=obj(responses={"type": "array", "items": {"enum": ["drop", "duplicate", "reorder", "corrupt", "delay"]}})),
         obj(round=obj()),
-        obj(sync=obj()),
+        obj(wait={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}),
         obj(sync_parallel=obj(target={"type": "integer", "minimum": 0})),
         obj(fail_write=obj(after={"type": "integer", "minimum": 1})),
         obj(corrupt_checkpoint=obj(height={"type": "integer", "minimum": 1})),
@@ -528,16 +583,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-_TIMING = (
-    "shows only in when requests go out in simulated time (the backoff and breaker schedule, alys-rules.md "
-    "§5.1): the state a vector records after each step is the same, and the request times depend on the "
-    "simulated network's latency, which is the port's (SimNetwork.latency), not part of the interface"
-)
 UNREACHABLE_QUIRKS: dict[str, str] = {}
 UNREACHABLE: dict[str, str] = {
-    "sync-retry-without-backoff": "a peer asked again at once " + _TIMING,
-    "sync-breaker-never-opens": "a breaker that never opens " + _TIMING,
-    "sync-failures-never-reset": "a run of failures that never ends " + _TIMING,
     "sync-timeout-inclusive": "a response at exactly the 15 s timeout needs a latency of exactly 15 s; the "
     "interface's faults add 5 s ('delay') or drop the answer, and the base latency is the port's",
     "sync-parallel-swallows-store-errors": "only a store error other than an injected I/O fault (DiskError, "
