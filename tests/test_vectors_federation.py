@@ -31,17 +31,24 @@ from properties.test_bls import DRAFT_VERDICTS
 from properties.test_federation import THRESHOLDS
 
 FAMILIES: dict[str, ModuleType] = {
-    name: importlib.import_module(f"alys_pbt.vectors.families.{name}") for name in ("bls", "approvals", "actors", "sync")
+    name: importlib.import_module(f"alys_pbt.vectors.families.{name}")
+    for name in ("bls", "approvals", "actors", "sync")
 }
 RULES: dict[str, Rule] = {rule.id: rule for module in FAMILIES.values() for rule in module.RULES}
 SEED, SMALL = 0, 2
 # The quirks and seeded mutants of this area (alys_pbt/deviations.py).
-AREA_QUIRKS = [q for q in deviations.QUIRKS if q.id.startswith(("approvals-", "federation-", "actors-", "sync-"))]
+AREA_QUIRKS = [
+    q for q in deviations.QUIRKS if q.id.startswith(("approvals-", "federation-", "actors-", "sync-"))
+]
 AREA_MUTANTS = [
-    m for m in deviations.MUTANTS if m.component in ("approvals", "actors", "sync") or m.id.startswith(("bls-", "store-"))
+    m
+    for m in deviations.MUTANTS
+    if m.component in ("approvals", "actors", "sync") or m.id.startswith(("bls-", "store-"))
 ]
 UNREACHABLE = {m: why for module in FAMILIES.values() for m, why in module.UNREACHABLE.items()}
-UNREACHABLE_QUIRKS = {q: why for module in FAMILIES.values() for q, why in getattr(module, "UNREACHABLE_QUIRKS", {}).items()}
+UNREACHABLE_QUIRKS = {
+    q: why for module in FAMILIES.values() for q, why in getattr(module, "UNREACHABLE_QUIRKS", {}).items()
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +106,9 @@ def test_rule_generates_the_same_files_from_the_same_seed_and_they_validate(rule
 
 def test_another_seed_draws_other_valid_cases() -> None:
     rule = RULES["approvals/majority-approved"]
-    one, two = (canonical([c.inputs for c in rule.generate(s, SMALL) if c.name.startswith("valid-")]) for s in (0, 1))
+    one, two = (
+        canonical([c.inputs for c in rule.generate(s, SMALL) if c.name.startswith("valid-")]) for s in (0, 1)
+    )
     assert one != two
 
 
@@ -119,7 +128,10 @@ def test_bls_boundary_cases_carry_the_drafts_verdict_per_edge_family(cases: dict
     single = aggregate["boundary-aggregate-single"]
     assert case_ok(single)["signature"] == single.inputs["signatures"][0]  # "the signature"
     for family in ("aggregate-empty", "aggregate-outside-subgroup"):
-        assert aggregate[f"boundary-{family}"].expected.error == "BlsError" and DRAFT_VERDICTS[family] == "raises"
+        assert (
+            aggregate[f"boundary-{family}"].expected.error == "BlsError"
+            and DRAFT_VERDICTS[family] == "raises"
+        )
     assert by_name(cases, "bls/sk-to-pk")["boundary-zero-secret-key"].expected.error == "BlsError"
     assert by_name(cases, "bls/sign")["boundary-zero-secret-key"].expected.error == "BlsError"
     assert checked >= 12, f"only {checked} cases named after a draft family"
@@ -133,7 +145,13 @@ def case_ok(case: Case) -> Mapping[str, Any]:
 def test_every_bad_encoding_is_invalid_and_every_valid_case_verifies(cases: dict[str, list[Case]]) -> None:
     """An edge encoding never verifies (the draft: signature_to_point / KeyValidate is INVALID), except
     a flipped sign bit, which encodes another valid key; a drawn valid case always verifies."""
-    for rule_id in ("bls/verify", "bls/fast-aggregate-verify", "bls/aggregate-verify", "bls/pop-verify", "bls/key-validate"):
+    for rule_id in (
+        "bls/verify",
+        "bls/fast-aggregate-verify",
+        "bls/aggregate-verify",
+        "bls/pop-verify",
+        "bls/key-validate",
+    ):
         for case in cases[rule_id]:
             if case.name.startswith("corruption-"):
                 valid = case.name.endswith("sign-flag-flipped") and rule_id == "bls/key-validate"
@@ -158,7 +176,9 @@ def test_bls_reference_agrees_with_py_ecc_on_pinned_vectors(cases: dict[str, lis
     ):
         case = by_name(cases, rule_id)[name]
         args = (
-            [from_hex(p) for p in case.inputs["pks"]] if "pks" in case.inputs else from_hex(case.inputs["pk"]),
+            [from_hex(p) for p in case.inputs["pks"]]
+            if "pks" in case.inputs
+            else from_hex(case.inputs["pk"]),
             from_hex(case.inputs["message"]),
             from_hex(case.inputs["signature"]),
         )
@@ -167,14 +187,18 @@ def test_bls_reference_agrees_with_py_ecc_on_pinned_vectors(cases: dict[str, lis
 
 def test_approvals_follow_the_nodes_threshold_table(cases: dict[str, list[Case]]) -> None:
     for size, need in THRESHOLDS.items():
-        assert by_name(cases, "approvals/required-approvals")[f"boundary-n-{size}"].expected.outputs == {"required": need}
+        assert by_name(cases, "approvals/required-approvals")[f"boundary-n-{size}"].expected.outputs == {
+            "required": need
+        }
     majority = by_name(cases, "approvals/majority-approved")
     seen = 0
     for size, need in THRESHOLDS.items():
         for count in (need - 1, need, need + 1):
             case = majority.get(f"boundary-n-{size}-signers-{count}")
             if 0 <= count <= size:
-                assert case is not None and case.expected.outputs == {"approved": count >= need}, f"{size}/{count}"
+                assert case is not None and case.expected.outputs == {"approved": count >= need}, (
+                    f"{size}/{count}"
+                )
                 seen += 1
         if size < 15:
             assert majority[f"boundary-n-{size}-bit-at-n"].expected.error == "UnknownAuthority"
@@ -191,7 +215,9 @@ def test_range_server_vectors_follow_the_formula(cases: dict[str, list[Case]]) -
     for case in cases["sync/serve"]:
         blocks, start, count = case.inputs["blocks"], case.inputs["start"], case.inputs["count"]
         head = len(blocks) - 1
-        assert case_ok(case)["blocks"] == blocks[start : min(start + min(count, 1024) - 1, head) + 1], case.name
+        assert case_ok(case)["blocks"] == blocks[start : min(start + min(count, 1024) - 1, head) + 1], (
+            case.name
+        )
     serve = by_name(cases, "sync/serve")
     assert len(case_ok(serve["boundary-count-1025-from-genesis"])["blocks"]) == 1024
     assert len(case_ok(serve["boundary-count-1024-from-1"])["blocks"]) == 1024
@@ -202,7 +228,9 @@ def test_store_vectors_keep_the_newest_checkpoints(cases: dict[str, list[Case]])
     for case in cases["sync/store"]:
         last = case_ok(case)["steps"][-1]
         top = max(last["stored"], default=0)
-        assert last["checkpoints"] == expected_checkpoints(top, case.inputs["interval"], case.inputs["retention"])
+        assert last["checkpoints"] == expected_checkpoints(
+            top, case.inputs["interval"], case.inputs["retention"]
+        )
         assert all(last["verified"])
     refused = by_name(cases, "sync/store")["corruption-io-error-on-the-checkpoint-write"]
     step = case_ok(refused)["steps"][2]
@@ -226,7 +254,9 @@ def test_on_alys_exactly_the_quirk_tagged_cases_fail(cases: dict[str, list[Case]
 
 
 @pytest.mark.parametrize("quirk", [q.id for q in AREA_QUIRKS])
-def test_each_quirk_has_its_regression_vector_failing_only_with_that_quirk(quirk: str, cases: dict[str, list[Case]]) -> None:
+def test_each_quirk_has_its_regression_vector_failing_only_with_that_quirk(
+    quirk: str, cases: dict[str, list[Case]]
+) -> None:
     """`quirk-<id>`, tagged with it, expecting the secure verdict: it fails on `alys-fixed+<id>` and
     passes on `alys-fixed`; or the quirk is listed in a family's UNREACHABLE_QUIRKS with why."""
     found = [(r, c) for r, cs in cases.items() for c in cs if c.name == f"quirk-{quirk}"]
@@ -238,14 +268,18 @@ def test_each_quirk_has_its_regression_vector_failing_only_with_that_quirk(quirk
     carrier = alys.build(f"alys-fixed+{quirk}", [quirk, *requires])
     for rule_id, case in found:
         assert quirk in case.quirks
-        assert answer(carrier, RULES[rule_id], case) != expected(case), f"{rule_id} quirk-{quirk} passes on its carrier"
+        assert answer(carrier, RULES[rule_id], case) != expected(case), (
+            f"{rule_id} quirk-{quirk} passes on its carrier"
+        )
         assert answer(alys.build("alys-fixed"), RULES[rule_id], case) == expected(case)
 
 
 def test_unreachable_lists_name_deviations_of_the_area_with_a_reason() -> None:
     area = {m.id for m in AREA_MUTANTS}
     assert set(UNREACHABLE) <= area and all(why.strip() for why in UNREACHABLE.values())
-    assert set(UNREACHABLE_QUIRKS) <= {q.id for q in AREA_QUIRKS} and all(w.strip() for w in UNREACHABLE_QUIRKS.values())
+    assert set(UNREACHABLE_QUIRKS) <= {q.id for q in AREA_QUIRKS} and all(
+        w.strip() for w in UNREACHABLE_QUIRKS.values()
+    )
 
 
 @pytest.mark.parametrize("mutant", [m.id for m in AREA_MUTANTS])
@@ -254,6 +288,8 @@ def test_each_mutant_fails_a_vector_or_is_unreachable(mutant: str, cases: dict[s
     target = alys.build(f"alys-fixed+{mutant}", [mutant])
     if mutant in UNREACHABLE:
         survived = failing(target, cases)
-        assert survived == [], f"{mutant} is listed UNREACHABLE, yet {survived[0]} catches it: drop it from the list"
+        assert survived == [], (
+            f"{mutant} is listed UNREACHABLE, yet {survived[0]} catches it: drop it from the list"
+        )
         return
     assert failing(target, cases, first=True), f"no vector of the area fails on alys-fixed+{mutant}"

@@ -87,17 +87,26 @@ def _mailbox_run(model: ref.MailboxModel, steps: Sequence[Step]) -> dict[str, Js
     for step in steps:
         if "send" in step:
             s = step["send"]
-            out.append({"verdict": model.send(ref.Msg(s["sender"], s["seq"], s["priority"])), "backpressure": model.backpressure()})
+            out.append(
+                {
+                    "verdict": model.send(ref.Msg(s["sender"], s["seq"], s["priority"])),
+                    "backpressure": model.backpressure(),
+                }
+            )
         else:
             msg = model.deliver()
-            delivered = None if msg is None else {"sender": msg.sender, "seq": msg.seq, "priority": msg.priority}
+            delivered = (
+                None if msg is None else {"sender": msg.sender, "seq": msg.seq, "priority": msg.priority}
+            )
             out.append({"delivered": delivered, "backpressure": model.backpressure()})
     return {"initial": initial, "steps": out}
 
 
 def mailbox_case(name: str, capacity: int, policy: str, steps: list[Step], note: str = "") -> Case:
     expected, quirks = expected_mailbox(capacity, policy, steps)
-    return Case(name, {"capacity": capacity, "policy": policy, "steps": steps}, expected, quirks=quirks, note=note)
+    return Case(
+        name, {"capacity": capacity, "policy": policy, "steps": steps}, expected, quirks=quirks, note=note
+    )
 
 
 @st.composite
@@ -129,36 +138,89 @@ def _numbered(pairs: Sequence[tuple[str, int]]) -> list[Step]:
 def gen_mailbox(seed: int, n: int) -> list[Case]:
     cases = [
         mailbox_case(f"valid-{i:04d}", capacity, policy, steps)
-        for i, (capacity, policy, steps) in enumerate(sample(mailbox_runs(), seed_value=seed, n=max(n, 1))[:n])
+        for i, (capacity, policy, steps) in enumerate(
+            sample(mailbox_runs(), seed_value=seed, n=max(n, 1))[:n]
+        )
     ]
     every = _numbered([("chain", p) for p in range(6)])
     cases += [
-        mailbox_case("boundary-priority-order", 8, "reject", [*every, POP, POP, POP, POP, POP, POP, POP],
-                     note="Emergency, Critical, High by priority; then Normal; then Low and Background by arrival"),
-        mailbox_case("boundary-high-ties-oldest-first", 8, "reject", [*_numbered([("chain", 3), ("engine", 3), ("sync", 3)]), POP, POP, POP]),
-        mailbox_case("boundary-emergency-ties-oldest-first", 8, "reject", [*_numbered([("engine", 5), ("chain", 5)]), POP, POP]),
-        mailbox_case("boundary-normal-fifo", 8, "reject", [*_numbered([("chain", 2), ("engine", 2), ("chain", 2)]), POP, POP, POP]),
-        mailbox_case("boundary-low-and-background-by-arrival", 8, "reject", [*_numbered([("chain", 1), ("engine", 0), ("chain", 0)]), POP, POP, POP]),
+        mailbox_case(
+            "boundary-priority-order",
+            8,
+            "reject",
+            [*every, POP, POP, POP, POP, POP, POP, POP],
+            note="Emergency, Critical, High by priority; then Normal; then Low and Background by arrival",
+        ),
+        mailbox_case(
+            "boundary-high-ties-oldest-first",
+            8,
+            "reject",
+            [*_numbered([("chain", 3), ("engine", 3), ("sync", 3)]), POP, POP, POP],
+        ),
+        mailbox_case(
+            "boundary-emergency-ties-oldest-first",
+            8,
+            "reject",
+            [*_numbered([("engine", 5), ("chain", 5)]), POP, POP],
+        ),
+        mailbox_case(
+            "boundary-normal-fifo",
+            8,
+            "reject",
+            [*_numbered([("chain", 2), ("engine", 2), ("chain", 2)]), POP, POP, POP],
+        ),
+        mailbox_case(
+            "boundary-low-and-background-by-arrival",
+            8,
+            "reject",
+            [*_numbered([("chain", 1), ("engine", 0), ("chain", 0)]), POP, POP, POP],
+        ),
         mailbox_case("boundary-pop-empty", 2, "reject", [POP, *_numbered([("chain", 2)]), POP, POP]),
     ]
     # Backpressure at, below and past each level: Warning from half, Critical from 80%, Blocked at capacity.
     for capacity in (1, 2, 4, 5, 10):
         fill = _numbered([("chain", 2)] * capacity)
-        cases.append(mailbox_case(f"boundary-fill-{capacity}-then-drain", capacity, "reject", [*fill, *[POP] * capacity]))
+        cases.append(
+            mailbox_case(
+                f"boundary-fill-{capacity}-then-drain", capacity, "reject", [*fill, *[POP] * capacity]
+            )
+        )
     # Overflow, under each policy.
     full3 = _numbered([("chain", 2), ("engine", 1), ("sync", 2)])
     cases += [
-        mailbox_case("boundary-reject-when-full", 3, "reject", [*full3, send("network", 1, 5), POP, send("network", 2, 5)]),
-        mailbox_case("boundary-block-when-full", 3, "block", [*full3, send("network", 1, 4), send("network", 2, 0), POP, POP, POP, POP, POP, POP]),
-        mailbox_case("boundary-drop-lowest-newcomer-loses", 3, "drop-lowest", [*full3, send("network", 1, 1), send("network", 2, 0), *[POP] * 4]),
-        mailbox_case("boundary-drop-lowest-evicts-the-lowest", 3, "drop-lowest", [*full3, send("network", 1, 3), *[POP] * 4]),
+        mailbox_case(
+            "boundary-reject-when-full",
+            3,
+            "reject",
+            [*full3, send("network", 1, 5), POP, send("network", 2, 5)],
+        ),
+        mailbox_case(
+            "boundary-block-when-full",
+            3,
+            "block",
+            [*full3, send("network", 1, 4), send("network", 2, 0), POP, POP, POP, POP, POP, POP],
+        ),
+        mailbox_case(
+            "boundary-drop-lowest-newcomer-loses",
+            3,
+            "drop-lowest",
+            [*full3, send("network", 1, 1), send("network", 2, 0), *[POP] * 4],
+        ),
+        mailbox_case(
+            "boundary-drop-lowest-evicts-the-lowest",
+            3,
+            "drop-lowest",
+            [*full3, send("network", 1, 3), *[POP] * 4],
+        ),
         mailbox_case(
             "boundary-drop-lowest-evicts-the-newest-of-equals",
             3,
             "drop-lowest",
             [*_numbered([("chain", 2), ("engine", 2), ("sync", 2)]), send("network", 1, 4), *[POP] * 4],
         ),
-        mailbox_case("boundary-capacity-one-reject", 1, "reject", [*_numbered([("chain", 2), ("chain", 5)]), POP, POP]),
+        mailbox_case(
+            "boundary-capacity-one-reject", 1, "reject", [*_numbered([("chain", 2), ("chain", 5)]), POP, POP]
+        ),
     ]
     cases.append(
         mailbox_case(
@@ -221,7 +283,10 @@ def strategy_json(strategy: Any) -> dict[str, Json]:
         "ExponentialBackoff": ("initial", "maximum", "multiplier"),
         "Progressive": ("initial", "max_attempts", "multiplier"),
     }[kind]
-    return {"kind": kind, **{f: seconds(getattr(strategy, f)) if f != "max_attempts" else getattr(strategy, f) for f in fields}}
+    return {
+        "kind": kind,
+        **{f: seconds(getattr(strategy, f)) if f != "max_attempts" else getattr(strategy, f) for f in fields},
+    }
 
 
 def seconds(value: float) -> str:
@@ -242,7 +307,11 @@ def strategy_from_json(data: Mapping[str, Json]) -> Any:
 
 def delay_case(name: str, strategy: dict[str, Json], attempt: int) -> Case:
     delay = ref.restart_delay(strategy_from_json(strategy), attempt)
-    return Case(name, {"strategy": strategy, "attempt": attempt}, Expected.ok(delay=None if delay is None else seconds(delay)))
+    return Case(
+        name,
+        {"strategy": strategy, "attempt": attempt},
+        Expected.ok(delay=None if delay is None else seconds(delay)),
+    )
 
 
 def gen_restart_delay(seed: int, n: int) -> list[Case]:
@@ -258,7 +327,9 @@ def gen_restart_delay(seed: int, n: int) -> list[Case]:
     for attempt in (0, 5):
         cases.append(delay_case(f"boundary-never-attempt-{attempt}", {"kind": "Never"}, attempt))
         cases.append(delay_case(f"boundary-immediate-attempt-{attempt}", {"kind": "Immediate"}, attempt))
-        cases.append(delay_case(f"boundary-delayed-attempt-{attempt}", {"kind": "Delayed", "delay": "0.5"}, attempt))
+        cases.append(
+            delay_case(f"boundary-delayed-attempt-{attempt}", {"kind": "Delayed", "delay": "0.5"}, attempt)
+        )
     return cases
 
 
@@ -304,13 +375,26 @@ def shutdown_case(name: str, chain: Sequence[str], spawn_order: Sequence[str]) -
 
 
 def gen_shutdown_order(seed: int, n: int) -> list[Case]:
-    names = st.lists(st.sampled_from(["storage", "engine", "chain", "bridge", "sync", "network", "peer", "miner"]), min_size=1, max_size=8, unique=True)
-    drawn = sample(names.flatmap(lambda chain: st.tuples(st.just(chain), st.permutations(chain))), seed_value=seed, n=max(n, 1))[:n]
+    names = st.lists(
+        st.sampled_from(["storage", "engine", "chain", "bridge", "sync", "network", "peer", "miner"]),
+        min_size=1,
+        max_size=8,
+        unique=True,
+    )
+    drawn = sample(
+        names.flatmap(lambda chain: st.tuples(st.just(chain), st.permutations(chain))),
+        seed_value=seed,
+        n=max(n, 1),
+    )[:n]
     cases = [shutdown_case(f"valid-{i:04d}", chain, spawn) for i, (chain, spawn) in enumerate(drawn)]
     cases += [
         shutdown_case("boundary-one-actor", ["storage"], ["storage"]),
         shutdown_case("boundary-two-actors", ["storage", "engine"], ["storage", "engine"]),
-        shutdown_case("boundary-v2-spine", ["storage", "engine", "chain", "bridge"], ["storage", "engine", "chain", "bridge"]),
+        shutdown_case(
+            "boundary-v2-spine",
+            ["storage", "engine", "chain", "bridge"],
+            ["storage", "engine", "chain", "bridge"],
+        ),
         # Names sorted against the dependencies: a name-ordered stop would be wrong.
         shutdown_case("boundary-names-against-dependencies", ["a", "b", "c", "d"], ["d", "c", "b", "a"]),
     ]
@@ -362,14 +446,20 @@ class SimClock:
 
 
 def policy_json(policy: Any) -> dict[str, Json]:
-    return {"strategy": strategy_json(policy.strategy), "max_restarts": policy.max_restarts, "window": seconds(policy.window)}
+    return {
+        "strategy": strategy_json(policy.strategy),
+        "max_restarts": policy.max_restarts,
+        "window": seconds(policy.window),
+    }
 
 
 def policy_from_json(data: Mapping[str, Json]) -> Any:
     import alys.actors as runtime  # the policy type spawn takes (see the module doc)
 
     return runtime.SupervisionPolicy(
-        strategy=strategy_from_json(data["strategy"]), max_restarts=data["max_restarts"], window=float(data["window"])
+        strategy=strategy_from_json(data["strategy"]),
+        max_restarts=data["max_restarts"],
+        window=float(data["window"]),
     )
 
 
@@ -388,7 +478,9 @@ def expected_supervision(policy: Mapping[str, Json], steps: Sequence[Step]) -> E
     """models/actors.py SupervisorModel fed the failures (a failure of a worker that is not running
     does nothing): after each step the restarts done, whether it runs, the escalations to its parent,
     and the messages it has processed (a message told while it is down waits in its mailbox)."""
-    model = ref.SupervisorModel(strategy_from_json(policy["strategy"]), policy["max_restarts"], float(policy["window"]))
+    model = ref.SupervisorModel(
+        strategy_from_json(policy["strategy"]), policy["max_restarts"], float(policy["window"])
+    )
     now, down_for_good = 0.0, False
     told = processed = 0
     out: list[dict[str, Json]] = []
@@ -406,12 +498,27 @@ def expected_supervision(policy: Mapping[str, Json], steps: Sequence[Step]) -> E
             told += 1
         if running():
             processed = told
-        out.append({"restarts": model.restarts_done(now), "running": running(), "escalations": model.escalations, "processed": processed})
+        out.append(
+            {
+                "restarts": model.restarts_done(now),
+                "running": running(),
+                "escalations": model.escalations,
+                "processed": processed,
+            }
+        )
     return Expected.ok(steps=out)
 
 
-def supervision_case(name: str, policy: dict[str, Json], steps: list[Step], quirks: tuple[str, ...] = (), note: str = "") -> Case:
-    return Case(name, {"policy": policy, "steps": steps}, expected_supervision(policy, steps), quirks=quirks, note=note)
+def supervision_case(
+    name: str, policy: dict[str, Json], steps: list[Step], quirks: tuple[str, ...] = (), note: str = ""
+) -> Case:
+    return Case(
+        name,
+        {"policy": policy, "steps": steps},
+        expected_supervision(policy, steps),
+        quirks=quirks,
+        note=note,
+    )
 
 
 @st.composite
@@ -421,7 +528,8 @@ def supervision_runs(draw: st.DrawFn) -> tuple[Any, list[Step]]:
     policy = draw(supervision_policies(), label="policy")
     steps = draw(
         st.lists(
-            st.sampled_from([FAIL, tell()]) | st.sampled_from([0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 70.0]).map(advance),
+            st.sampled_from([FAIL, tell()])
+            | st.sampled_from([0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 70.0]).map(advance),
             min_size=1,
             max_size=16,
         ),
@@ -480,7 +588,9 @@ def _quirky(policy: Mapping[str, Json], steps: Sequence[Step], *, limit: bool, f
             processed = told
         restarts = sum(1 for t in due if t is not None and t <= now)
         escalations = 1 if down_for_good and not running() else 0
-        out.append({"restarts": restarts, "running": running(), "escalations": escalations, "processed": processed})
+        out.append(
+            {"restarts": restarts, "running": running(), "escalations": escalations, "processed": processed}
+        )
     return {"steps": out}
 
 
@@ -490,30 +600,65 @@ def gen_supervision(seed: int, n: int) -> list[Case]:
         p = policy_json(policy)
         cases.append(supervision_case(f"valid-{i:04d}", p, steps, quirks=_supervision_quirks(p, steps)))
     immediate = {"strategy": {"kind": "Immediate"}, "max_restarts": 5, "window": "60.0"}
-    backoff = {"strategy": {"kind": "ExponentialBackoff", "initial": "0.1", "maximum": "30.0", "multiplier": "2.0"}, "max_restarts": 5, "window": "60.0"}
+    backoff = {
+        "strategy": {"kind": "ExponentialBackoff", "initial": "0.1", "maximum": "30.0", "multiplier": "2.0"},
+        "max_restarts": 5,
+        "window": "60.0",
+    }
     boundary = [
         ("boundary-max-restarts-reached", immediate, [FAIL] * 5),
         ("boundary-max-restarts-passed", immediate, [FAIL] * 6),
-        ("boundary-window-passed", {**immediate, "max_restarts": 1, "window": "1.0"}, [FAIL, advance(1.5), FAIL]),
-        ("boundary-window-not-passed", {**immediate, "max_restarts": 1, "window": "1.0"}, [FAIL, advance(0.5), FAIL]),
-        ("boundary-backoff-first-delay", backoff, [FAIL, advance(0.05), advance(0.05), FAIL, advance(0.1), advance(0.1)]),
-        ("boundary-never-escalates-at-once", {**immediate, "strategy": {"kind": "Never"}}, [FAIL, advance(1.0)]),
-        ("boundary-messages-wait-for-the-restart", {**immediate, "strategy": {"kind": "Delayed", "delay": "0.5"}}, [tell(), FAIL, tell(), tell(), advance(0.5), tell()]),
+        (
+            "boundary-window-passed",
+            {**immediate, "max_restarts": 1, "window": "1.0"},
+            [FAIL, advance(1.5), FAIL],
+        ),
+        (
+            "boundary-window-not-passed",
+            {**immediate, "max_restarts": 1, "window": "1.0"},
+            [FAIL, advance(0.5), FAIL],
+        ),
+        (
+            "boundary-backoff-first-delay",
+            backoff,
+            [FAIL, advance(0.05), advance(0.05), FAIL, advance(0.1), advance(0.1)],
+        ),
+        (
+            "boundary-never-escalates-at-once",
+            {**immediate, "strategy": {"kind": "Never"}},
+            [FAIL, advance(1.0)],
+        ),
+        (
+            "boundary-messages-wait-for-the-restart",
+            {**immediate, "strategy": {"kind": "Delayed", "delay": "0.5"}},
+            [tell(), FAIL, tell(), tell(), advance(0.5), tell()],
+        ),
         (
             "boundary-progressive-gives-up",
-            {**immediate, "strategy": {"kind": "Progressive", "initial": "0.2", "max_attempts": 2, "multiplier": "1.5"}},
+            {
+                **immediate,
+                "strategy": {"kind": "Progressive", "initial": "0.2", "max_attempts": 2, "multiplier": "1.5"},
+            },
             [FAIL, advance(0.2), FAIL, advance(0.3), FAIL],
         ),
     ]
     for name, policy, steps in boundary:
         cases.append(supervision_case(name, policy, steps, quirks=_supervision_quirks(policy, steps)))
     cases.append(
-        supervision_case(f"quirk-{LIMIT}", immediate, [FAIL] * 4, quirks=(LIMIT,),
-                         note="max_restarts 5: the fourth failure restarts; the node escalates after 3")
+        supervision_case(
+            f"quirk-{LIMIT}",
+            immediate,
+            [FAIL] * 4,
+            quirks=(LIMIT,),
+            note="max_restarts 5: the fourth failure restarts; the node escalates after 3",
+        )
     )
     cases.append(
         supervision_case(
-            f"quirk-{NEVER_FIRE}", {**immediate, "strategy": {"kind": "Delayed", "delay": "0.5"}}, [FAIL, advance(1.0)], quirks=(NEVER_FIRE,),
+            f"quirk-{NEVER_FIRE}",
+            {**immediate, "strategy": {"kind": "Delayed", "delay": "0.5"}},
+            [FAIL, advance(1.0)],
+            quirks=(NEVER_FIRE,),
             note="a Delayed(0.5 s) restart: running again a second later; the node never restarts it",
         )
     )
@@ -547,7 +692,11 @@ def replay_supervision(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     return {"steps": out}
 
 
-MESSAGE_SCHEMA = obj(sender={"type": "string"}, seq={"type": "integer", "minimum": 1}, priority={"type": "integer", "minimum": 0, "maximum": 5})
+MESSAGE_SCHEMA = obj(
+    sender={"type": "string"},
+    seq={"type": "integer", "minimum": 1},
+    priority={"type": "integer", "minimum": 0, "maximum": 5},
+)
 LEVEL: dict[str, Json] = {"enum": ["NORMAL", "WARNING", "CRITICAL", "BLOCKED"]}
 SECONDS: dict[str, Json] = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?$"}
 NUMBER_OR_NULL: dict[str, Json] = {"oneOf": [SECONDS, {"type": "null"}]}
@@ -557,7 +706,12 @@ STRATEGY_SCHEMA: dict[str, Json] = {
         obj(kind={"const": "Immediate"}),
         obj(kind={"const": "Delayed"}, delay=SECONDS),
         obj(kind={"const": "ExponentialBackoff"}, initial=SECONDS, maximum=SECONDS, multiplier=SECONDS),
-        obj(kind={"const": "Progressive"}, initial=SECONDS, max_attempts={"type": "integer", "minimum": 0}, multiplier=SECONDS),
+        obj(
+            kind={"const": "Progressive"},
+            initial=SECONDS,
+            max_attempts={"type": "integer", "minimum": 0},
+            multiplier=SECONDS,
+        ),
     ]
 }
 POLICY_SCHEMA = obj(strategy=STRATEGY_SCHEMA, max_restarts={"type": "integer", "minimum": 0}, window=SECONDS)
@@ -582,7 +736,10 @@ RULES: tuple[Rule, ...] = (
                 "type": "array",
                 "items": {
                     "oneOf": [
-                        obj(verdict={"enum": ["accepted", "rejected", "blocked", "dropped"]}, backpressure=LEVEL),
+                        obj(
+                            verdict={"enum": ["accepted", "rejected", "blocked", "dropped"]},
+                            backpressure=LEVEL,
+                        ),
                         obj(delivered={"oneOf": [MESSAGE_SCHEMA, {"type": "null"}]}, backpressure=LEVEL),
                     ]
                 },
@@ -631,7 +788,14 @@ RULES: tuple[Rule, ...] = (
         gen_shutdown_order,
         replay=replay_shutdown_order,
         component="actors",
-        inputs_schema=obj(actors={"type": "array", "items": obj(name={"type": "string"}, depends_on={"type": "array", "items": {"type": "string"}})}),
+        inputs_schema=obj(
+            actors={
+                "type": "array",
+                "items": obj(
+                    name={"type": "string"}, depends_on={"type": "array", "items": {"type": "string"}}
+                ),
+            }
+        ),
         outputs_schema=obj(order={"type": "array", "items": {"type": "string"}}),
         stateful=True,
     ),

@@ -33,7 +33,12 @@ EARLY = "federation-early-approvals-lost"
 REPLACE = "federation-replace-drops-approvals"
 
 APPROVAL = obj(signature=HEX, authority_index={"type": "integer", "minimum": 0})
-BITS: dict[str, Json] = {"type": "array", "items": {"type": "boolean"}, "minItems": MAX_VALIDATORS, "maxItems": MAX_VALIDATORS}
+BITS: dict[str, Json] = {
+    "type": "array",
+    "items": {"type": "boolean"},
+    "minItems": MAX_VALIDATORS,
+    "maxItems": MAX_VALIDATORS,
+}
 NULLABLE_HEX: dict[str, Json] = {"oneOf": [HEX, {"type": "null"}]}
 
 
@@ -44,7 +49,7 @@ def ring(n: int, first: int = 1) -> Keyring:
 
 
 def message_for(*what: object) -> bytes:
-    return hashlib.sha256("alys-pbt/vectors/approvals/".encode() + "/".join(map(str, what)).encode()).digest()
+    return hashlib.sha256(b"alys-pbt/vectors/approvals/" + "/".join(map(str, what)).encode()).digest()
 
 
 def sign(keyring: Keyring, index: int, message: bytes) -> IndividualApproval:
@@ -56,7 +61,10 @@ def sign(keyring: Keyring, index: int, message: bytes) -> IndividualApproval:
 # --- the threshold ----------------------------------------------------------------------------------
 def gen_required_approvals(seed: int, n: int) -> list[Case]:
     drawn = sample(st.integers(1, MAX_VALIDATORS) | st.integers(1, 2**20), seed_value=seed, n=max(n, 1))[:n]
-    cases = [Case(f"valid-{i:04d}", {"n": k}, Expected.ok(required=ref.required_approvals(k))) for i, k in enumerate(drawn)]
+    cases = [
+        Case(f"valid-{i:04d}", {"n": k}, Expected.ok(required=ref.required_approvals(k)))
+        for i, k in enumerate(drawn)
+    ]
     # Every size the bitlist holds, and the formula past it (such a federation is refused elsewhere).
     sizes = [*range(1, MAX_VALIDATORS + 1), 16, 17, 21, 100, 1000]
     return cases + [
@@ -64,7 +72,9 @@ def gen_required_approvals(seed: int, n: int) -> list[Case]:
             f"boundary-n-{k}",
             {"n": k},
             Expected.ok(required=ref.required_approvals(k)),
-            note="past 15 the formula is defined; a federation that large is refused elsewhere" if k > MAX_VALIDATORS else "",
+            note="past 15 the formula is defined; a federation that large is refused elsewhere"
+            if k > MAX_VALIDATORS
+            else "",
         )
         for k in sizes
     ]
@@ -75,7 +85,9 @@ def replay_required_approvals(target: Any, inputs: Mapping[str, Json]) -> Output
 
 
 # --- individual approvals ---------------------------------------------------------------------------
-def individual_case(name: str, keyring: Keyring | Sequence[bytes], message: bytes, approval: IndividualApproval, **kw: Any) -> Case:
+def individual_case(
+    name: str, keyring: Keyring | Sequence[bytes], message: bytes, approval: IndividualApproval, **kw: Any
+) -> Case:
     pks = list(keyring.public_keys if isinstance(keyring, Keyring) else keyring)
     got = verdict(lambda: ref.check_individual(approval, pks, message, B))
     return Case(
@@ -83,7 +95,10 @@ def individual_case(name: str, keyring: Keyring | Sequence[bytes], message: byte
         {
             "authorities": [hex_bytes(p) for p in pks],
             "message": hex_bytes(message),
-            "approval": {"signature": hex_bytes(approval.signature), "authority_index": approval.authority_index},
+            "approval": {
+                "signature": hex_bytes(approval.signature),
+                "authority_index": approval.authority_index,
+            },
         },
         Expected.ok() if got == "ok" else Expected.raises(got),
         **kw,
@@ -95,7 +110,9 @@ def gen_check_individual(seed: int, n: int) -> list[Case]:
     rings = sample(keyrings(B, n=st.integers(1, 7)), seed_value=seed, n=max(n, 1))[:n]
     roots = sample(signing_roots, seed_value=seed + 1, n=max(n, 1))
     for i, (keyring, message) in enumerate(zip(rings, roots)):
-        cases.append(individual_case(f"valid-{i:04d}", keyring, message, sign(keyring, keyring.n - 1, message)))
+        cases.append(
+            individual_case(f"valid-{i:04d}", keyring, message, sign(keyring, keyring.n - 1, message))
+        )
         for kind in ("forged", "other-message", "unknown-index", "index-over-15", "infinity-signature"):
             (drawn,) = sample(byzantine_approvals(keyring, message, B, kind=kind), seed_value=seed + i, n=1)  # type: ignore[arg-type]
             cases.append(individual_case(f"valid-{i:04d}-{kind}", keyring, message, drawn[1]))
@@ -104,23 +121,70 @@ def gen_check_individual(seed: int, n: int) -> list[Case]:
     cases.append(individual_case("boundary-first-authority", keyring, message, sign(keyring, 0, message)))
     for index in (3, 4, MAX_VALIDATORS - 1, MAX_VALIDATORS, 255, 2**16):
         cases.append(
-            individual_case(f"boundary-index-{index}-of-4", keyring, message, IndividualApproval(good.signature, index))
+            individual_case(
+                f"boundary-index-{index}-of-4", keyring, message, IndividualApproval(good.signature, index)
+            )
         )
     full = ring(MAX_VALIDATORS)
     cases.append(individual_case("boundary-index-14-of-15", full, message, sign(full, 14, message)))
-    cases.append(individual_case("boundary-index-15-of-15", full, message, IndividualApproval(sign(full, 14, message).signature, 15)))
+    cases.append(
+        individual_case(
+            "boundary-index-15-of-15",
+            full,
+            message,
+            IndividualApproval(sign(full, 14, message).signature, 15),
+        )
+    )
     cases.append(individual_case("boundary-one-authority", ring(1), message, sign(ring(1), 0, message)))
-    cases.append(individual_case("boundary-index-1-of-1", ring(1), message, IndividualApproval(sign(ring(1), 0, message).signature, 1)))
-    cases.append(individual_case("corruption-another-authoritys-signature", keyring, message, IndividualApproval(good.signature, 0)))
-    cases.append(individual_case("corruption-other-message", keyring, message, sign(keyring, 3, message_for("other"))))
-    cases.append(individual_case("corruption-infinity-signature", keyring, message, IndividualApproval(INFINITY_SIG, 0)))
+    cases.append(
+        individual_case(
+            "boundary-index-1-of-1",
+            ring(1),
+            message,
+            IndividualApproval(sign(ring(1), 0, message).signature, 1),
+        )
+    )
+    cases.append(
+        individual_case(
+            "corruption-another-authoritys-signature", keyring, message, IndividualApproval(good.signature, 0)
+        )
+    )
+    cases.append(
+        individual_case("corruption-other-message", keyring, message, sign(keyring, 3, message_for("other")))
+    )
+    cases.append(
+        individual_case(
+            "corruption-infinity-signature", keyring, message, IndividualApproval(INFINITY_SIG, 0)
+        )
+    )
     # An authority configured with the identity key, and the identity signature: the pairing equation
     # holds (both sides are 1); only key validation refuses it.
     with_identity = [INFINITY_PK, *keyring.public_keys[1:]]
-    cases.append(individual_case("corruption-identity-key-and-signature", with_identity, message, IndividualApproval(INFINITY_SIG, 0)))
-    for family in ("not-in-subgroup", "not-on-curve", "x-equals-p", "too-short", "too-long", "wrong-c-flag", "b-flag-with-nonzero-x", "mask-001"):
+    cases.append(
+        individual_case(
+            "corruption-identity-key-and-signature",
+            with_identity,
+            message,
+            IndividualApproval(INFINITY_SIG, 0),
+        )
+    )
+    for family in (
+        "not-in-subgroup",
+        "not-on-curve",
+        "x-equals-p",
+        "too-short",
+        "too-long",
+        "wrong-c-flag",
+        "b-flag-with-nonzero-x",
+        "mask-001",
+    ):
         cases.append(
-            individual_case(f"corruption-signature-{family}", keyring, message, IndividualApproval(g2_edge(family, good.signature), 3))
+            individual_case(
+                f"corruption-signature-{family}",
+                keyring,
+                message,
+                IndividualApproval(g2_edge(family, good.signature), 3),
+            )
         )
     return cases
 
@@ -137,7 +201,12 @@ def replay_check_individual(target: Any, inputs: Mapping[str, Json]) -> Outputs:
 
 # --- majority_approved ------------------------------------------------------------------------------
 def majority_case(
-    name: str, authorities: Sequence[bytes], message: bytes, approval: AggregateApproval, quirks: tuple[str, ...] = (), **kw: Any
+    name: str,
+    authorities: Sequence[bytes],
+    message: bytes,
+    approval: AggregateApproval,
+    quirks: tuple[str, ...] = (),
+    **kw: Any,
 ) -> Case:
     got = verdict(lambda: ref.check_aggregate(approval, list(authorities), message, B))
     if got == "ok":
@@ -192,32 +261,83 @@ def gen_majority_approved(seed: int, n: int) -> list[Case]:
         for count in (need - 1, need, need + 1):
             if 0 <= count <= size:
                 cases.append(
-                    majority_case(f"boundary-n-{size}-signers-{count}", keyring.public_keys, message, aggregate_of(keyring, range(count), message))
+                    majority_case(
+                        f"boundary-n-{size}-signers-{count}",
+                        keyring.public_keys,
+                        message,
+                        aggregate_of(keyring, range(count), message),
+                    )
                 )
         if size < MAX_VALIDATORS:  # a set bit at n, and at n + 1, beside a majority of real signers
             majority = aggregate_of(keyring, range(need), message)
-            cases.append(majority_case(f"boundary-n-{size}-bit-at-n", keyring.public_keys, message, with_bits(majority, size)))
+            cases.append(
+                majority_case(
+                    f"boundary-n-{size}-bit-at-n", keyring.public_keys, message, with_bits(majority, size)
+                )
+            )
             if size + 1 < MAX_VALIDATORS:
-                cases.append(majority_case(f"boundary-n-{size}-bit-at-n-plus-1", keyring.public_keys, message, with_bits(majority, size + 1)))
+                cases.append(
+                    majority_case(
+                        f"boundary-n-{size}-bit-at-n-plus-1",
+                        keyring.public_keys,
+                        message,
+                        with_bits(majority, size + 1),
+                    )
+                )
     # Past the bitlist: 16 authorities are refused (the node takes them: quirk approvals-authorities-beyond-bitlist).
     for size in (16, 17):
         keyring, message = ring(size), message_for("majority", size)
         cases.append(
-            majority_case(f"boundary-n-{size}", keyring.public_keys, message, aggregate_of(keyring, range(min(ref.required_approvals(size), 15)), message))
+            majority_case(
+                f"boundary-n-{size}",
+                keyring.public_keys,
+                message,
+                aggregate_of(keyring, range(min(ref.required_approvals(size), 15)), message),
+            )
         )
     keyring, message = ring(4), message_for("majority-corruptions")
     three = aggregate_of(keyring, [0, 1, 2], message)
     cases += [
-        majority_case("corruption-no-signature", keyring.public_keys, message, AggregateApproval(three.bits, None)),
-        majority_case("corruption-no-bits-no-signature", keyring.public_keys, message, AggregateApproval((False,) * 15, None)),
-        majority_case("corruption-missing-signer", keyring.public_keys, message, with_bits(aggregate_of(keyring, [0, 1], message), 3)),
-        majority_case("corruption-wrong-message", keyring.public_keys, message, aggregate_of(keyring, [0, 1, 2], message_for("other"))),
-        majority_case("corruption-bit-14", keyring.public_keys, message, with_bits(three, 14)),
-        majority_case("corruption-infinity-signature", keyring.public_keys, message, AggregateApproval(three.bits, INFINITY_SIG)),
         majority_case(
-            "corruption-signature-not-in-subgroup", keyring.public_keys, message, AggregateApproval(three.bits, g2_edge("not-in-subgroup", three.signature or b""))
+            "corruption-no-signature", keyring.public_keys, message, AggregateApproval(three.bits, None)
         ),
-        majority_case("corruption-signature-too-short", keyring.public_keys, message, AggregateApproval(three.bits, (three.signature or b"")[:95])),
+        majority_case(
+            "corruption-no-bits-no-signature",
+            keyring.public_keys,
+            message,
+            AggregateApproval((False,) * 15, None),
+        ),
+        majority_case(
+            "corruption-missing-signer",
+            keyring.public_keys,
+            message,
+            with_bits(aggregate_of(keyring, [0, 1], message), 3),
+        ),
+        majority_case(
+            "corruption-wrong-message",
+            keyring.public_keys,
+            message,
+            aggregate_of(keyring, [0, 1, 2], message_for("other")),
+        ),
+        majority_case("corruption-bit-14", keyring.public_keys, message, with_bits(three, 14)),
+        majority_case(
+            "corruption-infinity-signature",
+            keyring.public_keys,
+            message,
+            AggregateApproval(three.bits, INFINITY_SIG),
+        ),
+        majority_case(
+            "corruption-signature-not-in-subgroup",
+            keyring.public_keys,
+            message,
+            AggregateApproval(three.bits, g2_edge("not-in-subgroup", three.signature or b"")),
+        ),
+        majority_case(
+            "corruption-signature-too-short",
+            keyring.public_keys,
+            message,
+            AggregateApproval(three.bits, (three.signature or b"")[:95]),
+        ),
         # Every authority's key in the aggregate but only the signers' signatures (a verifier that
         # checks against all authorities, or against the signers, must tell them apart).
         majority_case("boundary-all-but-one-signed", keyring.public_keys, message, three),
@@ -226,18 +346,42 @@ def gen_majority_approved(seed: int, n: int) -> list[Case]:
     # is the identity, which the draft's FastAggregateVerify refuses (KeyValidate of the aggregate key).
     cancelling = Keyring((5, R - 5, 7), tuple(B.SkToPk(k) for k in (5, R - 5, 7)))
     m = message_for("cancelling")
-    cases.append(majority_case("corruption-signers-keys-sum-to-identity", cancelling.public_keys, m, aggregate_of(cancelling, [0, 1], m)))
-    cases.append(majority_case("boundary-cancelling-pair-and-a-signer", cancelling.public_keys, m, aggregate_of(cancelling, [0, 1, 2], m)))
+    cases.append(
+        majority_case(
+            "corruption-signers-keys-sum-to-identity",
+            cancelling.public_keys,
+            m,
+            aggregate_of(cancelling, [0, 1], m),
+        )
+    )
+    cases.append(
+        majority_case(
+            "boundary-cancelling-pair-and-a-signer",
+            cancelling.public_keys,
+            m,
+            aggregate_of(cancelling, [0, 1, 2], m),
+        )
+    )
     # Quirk regressions: the shrunk counterexamples.
     three_ring, m = ring(3), message_for("quirk", PADDED)
     cases.append(
-        majority_case(f"quirk-{PADDED}", three_ring.public_keys, m, with_bits(aggregate_of(three_ring, [0], m), 3),
-                      note="n = 3: one real signature and one padded bit reach the threshold of 2 on the node")
+        majority_case(
+            f"quirk-{PADDED}",
+            three_ring.public_keys,
+            m,
+            with_bits(aggregate_of(three_ring, [0], m), 3),
+            note="n = 3: one real signature and one padded bit reach the threshold of 2 on the node",
+        )
     )
     sixteen, m = ring(16), message_for("quirk", BEYOND)
     cases.append(
-        majority_case(f"quirk-{BEYOND}", sixteen.public_keys, m, aggregate_of(sixteen, range(11), m),
-                      note="16 authorities: the node counts 11 of its first 15 and approves; the secure rule refuses the federation")
+        majority_case(
+            f"quirk-{BEYOND}",
+            sixteen.public_keys,
+            m,
+            aggregate_of(sixteen, range(11), m),
+            note="16 authorities: the node counts 11 of its first 15 and approves; the secure rule refuses the federation",
+        )
     )
     return cases
 
@@ -261,7 +405,10 @@ def approve(block_hash: bytes, approval: IndividualApproval) -> Step:
     return {
         "add_approval": {
             "block_hash": hex_bytes(block_hash),
-            "approval": {"signature": hex_bytes(approval.signature), "authority_index": approval.authority_index},
+            "approval": {
+                "signature": hex_bytes(approval.signature),
+                "authority_index": approval.authority_index,
+            },
         }
     }
 
@@ -285,7 +432,9 @@ def expected_run(authorities: Sequence[bytes], steps: Sequence[Step]) -> Expecte
     return Expected.ok(steps=out)
 
 
-def cache_case(name: str, keyring: Keyring, steps: list[Step], quirks: tuple[str, ...] = (), note: str = "") -> Case:
+def cache_case(
+    name: str, keyring: Keyring, steps: list[Step], quirks: tuple[str, ...] = (), note: str = ""
+) -> Case:
     return Case(
         name,
         {"authorities": [hex_bytes(p) for p in keyring.public_keys], "steps": steps},
@@ -317,37 +466,80 @@ def gen_candidate_cache(seed: int, n: int) -> list[Case]:
     # approvals of both, and the order all of it arrives in. Tags are found by the rule they break:
     # an approval that arrives before its block (early approvals lost), a replacement after which the
     # replaced block's approvals still matter (replace drops approvals).
-    for i, (size, nonce, signers_a, signers_b, order) in enumerate(sample(cache_runs(), seed_value=seed, n=max(n, 1))[:n]):
+    for i, (size, nonce, signers_a, signers_b, order) in enumerate(
+        sample(cache_runs(), seed_value=seed, n=max(n, 1))[:n]
+    ):
         keyring = ring(size, first=1 + nonce)
         a, b = block(1, 1, (seed, i, nonce)), block(1, 2, (seed, i, nonce))
         pool: list[Step] = [insert(a, 1, 1), insert(b, 1, 2)]
-        pool += [approve(a, sign(keyring, j, a)) for j in signers_a] + [approve(b, sign(keyring, j, b)) for j in signers_b]
+        pool += [approve(a, sign(keyring, j, a)) for j in signers_a] + [
+            approve(b, sign(keyring, j, b)) for j in signers_b
+        ]
         events = [pool[k] for k in order]
         cases.append(cache_case(f"valid-{i:04d}", keyring, events, quirks=_cache_quirks(keyring, events)))
     k4 = ring(4)
     a, b, c = block(1, 1), block(1, 2), block(2, 3)
     cases += [
-        cache_case("boundary-block-then-threshold", k4, [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(3)]]),
-        cache_case("boundary-one-below-threshold", k4, [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(2)]]),
-        cache_case("boundary-every-authority", k4, [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(4)]]),
+        cache_case(
+            "boundary-block-then-threshold",
+            k4,
+            [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(3)]],
+        ),
+        cache_case(
+            "boundary-one-below-threshold",
+            k4,
+            [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(2)]],
+        ),
+        cache_case(
+            "boundary-every-authority", k4, [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(4)]]
+        ),
         cache_case(
             "boundary-duplicate-approval",
             k4,
-            [insert(a, 1, 1), approve(a, sign(k4, 0, a)), approve(a, sign(k4, 0, a)), approve(a, sign(k4, 1, a)), approve(a, sign(k4, 1, a))],
+            [
+                insert(a, 1, 1),
+                approve(a, sign(k4, 0, a)),
+                approve(a, sign(k4, 0, a)),
+                approve(a, sign(k4, 1, a)),
+                approve(a, sign(k4, 1, a)),
+            ],
         ),
         cache_case("boundary-one-authority", ring(1), [insert(a, 1, 1), approve(a, sign(ring(1), 0, a))]),
         cache_case(
             "boundary-two-heights",
             k4,
-            [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(3)], insert(c, 2, 3), *[approve(c, sign(k4, j, c)) for j in (3, 2, 1)]],
+            [
+                insert(a, 1, 1),
+                *[approve(a, sign(k4, j, a)) for j in range(3)],
+                insert(c, 2, 3),
+                *[approve(c, sign(k4, j, c)) for j in (3, 2, 1)],
+            ],
         ),
         cache_case(
             "boundary-next-height-approved-first",
             k4,
-            [insert(a, 1, 1), insert(c, 2, 3), *[approve(c, sign(k4, j, c)) for j in range(3)], *[approve(a, sign(k4, j, a)) for j in range(3)]],
+            [
+                insert(a, 1, 1),
+                insert(c, 2, 3),
+                *[approve(c, sign(k4, j, c)) for j in range(3)],
+                *[approve(a, sign(k4, j, a)) for j in range(3)],
+            ],
         ),
-        cache_case("boundary-old-block", k4, [insert(a, 1, 1), *[approve(a, sign(k4, j, a)) for j in range(3)], insert(b, 1, 2), approve(b, sign(k4, 3, b))]),
-        cache_case("boundary-fifteen-authorities", ring(15), [insert(a, 1, 1), *[approve(a, sign(ring(15), j, a)) for j in range(14, -1, -1)]]),
+        cache_case(
+            "boundary-old-block",
+            k4,
+            [
+                insert(a, 1, 1),
+                *[approve(a, sign(k4, j, a)) for j in range(3)],
+                insert(b, 1, 2),
+                approve(b, sign(k4, 3, b)),
+            ],
+        ),
+        cache_case(
+            "boundary-fifteen-authorities",
+            ring(15),
+            [insert(a, 1, 1), *[approve(a, sign(ring(15), j, a)) for j in range(14, -1, -1)]],
+        ),
         cache_case(
             "corruption-byzantine-approvals",
             k4,
@@ -367,13 +559,42 @@ def gen_candidate_cache(seed: int, n: int) -> list[Case]:
     ]
     # Beyond the bitlist: the cache for 16 authorities is refused.
     sixteen = ring(16)
-    cases.append(cache_case(f"quirk-{BEYOND}", sixteen, [insert(a, 1, 1), *[approve(a, sign(sixteen, j, a)) for j in range(16)]], quirks=(BEYOND,)))
+    cases.append(
+        cache_case(
+            f"quirk-{BEYOND}",
+            sixteen,
+            [insert(a, 1, 1), *[approve(a, sign(sixteen, j, a)) for j in range(16)]],
+            quirks=(BEYOND,),
+        )
+    )
     # Early approvals: all three arrive before their block.
     early = [*[approve(a, sign(k4, j, a)) for j in range(3)], insert(a, 1, 1)]
-    cases.append(cache_case(f"quirk-{EARLY}", k4, early, quirks=(EARLY,), note="the node parks them under height 0 and loses them"))
+    cases.append(
+        cache_case(
+            f"quirk-{EARLY}",
+            k4,
+            early,
+            quirks=(EARLY,),
+            note="the node parks them under height 0 and loses them",
+        )
+    )
     # A higher-slot block at the same height arrives between the approvals of the first.
-    replaced = [insert(a, 1, 1), approve(a, sign(k4, 0, a)), approve(a, sign(k4, 1, a)), insert(b, 1, 2), approve(a, sign(k4, 2, a))]
-    cases.append(cache_case(f"quirk-{REPLACE}", k4, replaced, quirks=(REPLACE,), note="the node drops the first block's approvals"))
+    replaced = [
+        insert(a, 1, 1),
+        approve(a, sign(k4, 0, a)),
+        approve(a, sign(k4, 1, a)),
+        insert(b, 1, 2),
+        approve(a, sign(k4, 2, a)),
+    ]
+    cases.append(
+        cache_case(
+            f"quirk-{REPLACE}",
+            k4,
+            replaced,
+            quirks=(REPLACE,),
+            note="the node drops the first block's approvals",
+        )
+    )
     return cases
 
 
@@ -462,7 +683,13 @@ def replay_candidate_cache(target: Any, inputs: Mapping[str, Json]) -> Outputs:
 
 STEP_SCHEMA: dict[str, Json] = {
     "oneOf": [
-        obj(insert_block=obj(block_hash=HEX, height={"type": "integer", "minimum": 0}, slot={"type": "integer", "minimum": 0})),
+        obj(
+            insert_block=obj(
+                block_hash=HEX,
+                height={"type": "integer", "minimum": 0},
+                slot={"type": "integer", "minimum": 0},
+            )
+        ),
         obj(add_approval=obj(block_hash=HEX, approval=APPROVAL)),
     ]
 }

@@ -22,7 +22,17 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, from_json_int, hex_bytes, sample, to_json_int
+from alys_pbt.vectors.rule import (
+    Case,
+    Expected,
+    Json,
+    Outputs,
+    Rule,
+    from_hex,
+    hex_bytes,
+    sample,
+    to_json_int,
+)
 from models import bls
 from models.bls import INFINITY_PK, INFINITY_SIG, R
 from strategies.federation import P, keyrings, rogue_key, secret_keys, signing_roots
@@ -44,7 +54,12 @@ VALID_OUT: dict[str, Json] = {
 
 def obj(**properties: Json) -> dict[str, Json]:
     """An exact object schema: these properties, all required, nothing else."""
-    return {"type": "object", "properties": properties, "required": sorted(properties), "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": sorted(properties),
+        "additionalProperties": False,
+    }
 
 
 # --- edge encodings -------------------------------------------------------------------------------
@@ -210,9 +225,9 @@ def _valid(op: str, *args: Any) -> Expected:
 def _draws(seed: int, n: int, tag: str) -> list[tuple[int, int, bytes, bytes]]:
     """n (sk, other sk, message, other message) from the strategies, per rule (tag salts the seed)."""
     salt = int.from_bytes(hashlib.sha256(tag.encode()).digest()[:4], "big")
-    strategy = st.tuples(
-        secret_keys, secret_keys, signing_roots, signing_roots
-    ).filter(lambda t: t[0] != t[1] and t[2] != t[3])
+    strategy = st.tuples(secret_keys, secret_keys, signing_roots, signing_roots).filter(
+        lambda t: t[0] != t[1] and t[2] != t[3]
+    )
     return sample(strategy, seed_value=seed ^ salt, n=max(n, 1))
 
 
@@ -227,16 +242,31 @@ def ietf(section: str) -> str:
 
 
 # --- SkToPk, Sign, PopProve -------------------------------------------------------------------------
-SK_BOUNDARIES = {"zero-secret-key": 0, "one": 1, "r-minus-one": R - 1, "r": R, "r-plus-one": R + 1, "two-to-256": 2**256}
+SK_BOUNDARIES = {
+    "zero-secret-key": 0,
+    "one": 1,
+    "r-minus-one": R - 1,
+    "r": R,
+    "r-plus-one": R + 1,
+    "two-to-256": 2**256,
+}
 
 
 def gen_sk_to_pk(seed: int, n: int) -> list[Case]:
     cases = [
-        Case(f"valid-{i:04d}", {"sk": to_json_int(sk)}, outcome(lambda sk=sk: {"pk": hex_bytes(B.SkToPk(sk))}))
+        Case(
+            f"valid-{i:04d}", {"sk": to_json_int(sk)}, outcome(lambda sk=sk: {"pk": hex_bytes(B.SkToPk(sk))})
+        )
         for i, (sk, *_) in enumerate(_draws(seed, n, "sk-to-pk")[:n])
     ]
     for what, sk in SK_BOUNDARIES.items():
-        cases.append(Case(f"boundary-{what}", {"sk": to_json_int(sk)}, outcome(lambda sk=sk: {"pk": hex_bytes(B.SkToPk(sk))})))
+        cases.append(
+            Case(
+                f"boundary-{what}",
+                {"sk": to_json_int(sk)},
+                outcome(lambda sk=sk: {"pk": hex_bytes(B.SkToPk(sk))}),
+            )
+        )
     cases.append(Case("boundary-negative", {"sk": -1}, outcome(lambda: {"pk": hex_bytes(B.SkToPk(-1))})))
     return cases
 
@@ -258,7 +288,11 @@ def gen_sign(seed: int, n: int) -> list[Case]:
                 outcome(lambda sk=sk: {"signature": hex_bytes(B.Sign(sk, MESSAGE))}),
             )
         )
-    for what, m in {"empty-message": b"", "one-byte-message": b"\x00", "long-message": bytes(range(256)) * 4}.items():
+    for what, m in {
+        "empty-message": b"",
+        "one-byte-message": b"\x00",
+        "long-message": bytes(range(256)) * 4,
+    }.items():
         cases.append(
             Case(
                 f"boundary-{what}",
@@ -271,11 +305,21 @@ def gen_sign(seed: int, n: int) -> list[Case]:
 
 def gen_pop_prove(seed: int, n: int) -> list[Case]:
     cases = [
-        Case(f"valid-{i:04d}", {"sk": to_json_int(sk)}, outcome(lambda sk=sk: {"proof": hex_bytes(B.PopProve(sk))}))
+        Case(
+            f"valid-{i:04d}",
+            {"sk": to_json_int(sk)},
+            outcome(lambda sk=sk: {"proof": hex_bytes(B.PopProve(sk))}),
+        )
         for i, (sk, *_) in enumerate(_draws(seed, n, "pop-prove")[:n])
     ]
     for what, sk in SK_BOUNDARIES.items():
-        cases.append(Case(f"boundary-{what}", {"sk": to_json_int(sk)}, outcome(lambda sk=sk: {"proof": hex_bytes(B.PopProve(sk))})))
+        cases.append(
+            Case(
+                f"boundary-{what}",
+                {"sk": to_json_int(sk)},
+                outcome(lambda sk=sk: {"proof": hex_bytes(B.PopProve(sk))}),
+            )
+        )
     return cases
 
 
@@ -286,8 +330,14 @@ def gen_key_validate(seed: int, n: int) -> list[Case]:
         for i, (sk, *_) in enumerate(_draws(seed, n, "key-validate")[:n])
     ]
     pk = B.SkToPk(SK)
-    cases.append(Case("boundary-infinity-key", {"pk": hex_bytes(INFINITY_PK)}, _valid("KeyValidate", INFINITY_PK)))
-    cases.append(Case("boundary-generator", {"pk": hex_bytes(bls.G1_GENERATOR)}, _valid("KeyValidate", bls.G1_GENERATOR)))
+    cases.append(
+        Case("boundary-infinity-key", {"pk": hex_bytes(INFINITY_PK)}, _valid("KeyValidate", INFINITY_PK))
+    )
+    cases.append(
+        Case(
+            "boundary-generator", {"pk": hex_bytes(bls.G1_GENERATOR)}, _valid("KeyValidate", bls.G1_GENERATOR)
+        )
+    )
     for family in G1_FAMILIES:
         bad = g1_edge(family, pk)
         cases.append(Case(f"corruption-{family}", {"pk": hex_bytes(bad)}, _valid("KeyValidate", bad)))
@@ -325,7 +375,12 @@ def gen_verify(seed: int, n: int) -> list[Case]:
         # The proof of possession is a signature over the key under another DST: never a message signature.
         verify_case("boundary-pop-as-signature-over-the-key", pk, pk, B.PopProve(SK)),
         # Signed under the basic scheme's DST (..._NUL_): another suite's signature.
-        verify_case("boundary-signature-under-the-basic-dst", pk, MESSAGE, _sign_with_dst(SK, MESSAGE, b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_")),
+        verify_case(
+            "boundary-signature-under-the-basic-dst",
+            pk,
+            MESSAGE,
+            _sign_with_dst(SK, MESSAGE, b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_NUL_"),
+        ),
     ]
     for family in G2_FAMILIES:
         cases.append(verify_case(f"corruption-signature-{family}", pk, MESSAGE, g2_edge(family, sig)))
@@ -341,7 +396,13 @@ def _sign_with_dst(sk: int, message: bytes, dst: bytes) -> bytes:
 
 
 def replay_verify(target: Any, inputs: Mapping[str, Json]) -> Outputs:
-    return {"valid": bool(target.approvals.verify(from_hex(inputs["pk"]), from_hex(inputs["message"]), from_hex(inputs["signature"])))}
+    return {
+        "valid": bool(
+            target.approvals.verify(
+                from_hex(inputs["pk"]), from_hex(inputs["message"]), from_hex(inputs["signature"])
+            )
+        )
+    }
 
 
 # --- Aggregate ------------------------------------------------------------------------------------
@@ -377,7 +438,11 @@ def gen_aggregate(seed: int, n: int) -> list[Case]:
 def fav_case(name: str, pks: Sequence[bytes], message: bytes, signature: bytes, **kw: Any) -> Case:
     return Case(
         name,
-        {"pks": [hex_bytes(p) for p in pks], "message": hex_bytes(message), "signature": hex_bytes(signature)},
+        {
+            "pks": [hex_bytes(p) for p in pks],
+            "message": hex_bytes(message),
+            "signature": hex_bytes(signature),
+        },
         _valid("FastAggregateVerify", list(pks), message, signature),
         **kw,
     )
@@ -412,7 +477,12 @@ def gen_fast_aggregate_verify(seed: int, n: int) -> list[Case]:
         fav_case("boundary-only-the-infinity-key", [INFINITY_PK], MESSAGE, INFINITY_SIG),
         fav_case("boundary-infinity-signature", [pk, other], MESSAGE, INFINITY_SIG),
         # sk and r - sk: each key valid, their sum the identity, their aggregate signature the identity.
-        fav_case("boundary-fast-aggregate-keys-sum-to-identity", [pk, B.SkToPk(R - SK)], MESSAGE, _agg([SK, R - SK], MESSAGE)),
+        fav_case(
+            "boundary-fast-aggregate-keys-sum-to-identity",
+            [pk, B.SkToPk(R - SK)],
+            MESSAGE,
+            _agg([SK, R - SK], MESSAGE),
+        ),
         fav_case(
             "boundary-fast-aggregate-cancelling-pair-and-a-signer",
             [pk, B.SkToPk(R - SK), other],
@@ -420,7 +490,9 @@ def gen_fast_aggregate_verify(seed: int, n: int) -> list[Case]:
             _agg([SK, R - SK, OTHER], MESSAGE),
         ),
         fav_case("boundary-rogue-key-aggregate", [other, rogue_key([other], SK, B)], MESSAGE, sig),
-        fav_case("boundary-fifteen-keys", [B.SkToPk(k) for k in range(1, 16)], MESSAGE, _agg(range(1, 16), MESSAGE)),
+        fav_case(
+            "boundary-fifteen-keys", [B.SkToPk(k) for k in range(1, 16)], MESSAGE, _agg(range(1, 16), MESSAGE)
+        ),
     ]
     for family in G2_FAMILIES:
         cases.append(fav_case(f"corruption-signature-{family}", [pk, other], MESSAGE, g2_edge(family, both)))
@@ -431,7 +503,13 @@ def gen_fast_aggregate_verify(seed: int, n: int) -> list[Case]:
 
 def replay_fast_aggregate_verify(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     pks = [from_hex(p) for p in inputs["pks"]]
-    return {"valid": bool(target.approvals.fast_aggregate_verify(pks, from_hex(inputs["message"]), from_hex(inputs["signature"])))}
+    return {
+        "valid": bool(
+            target.approvals.fast_aggregate_verify(
+                pks, from_hex(inputs["message"]), from_hex(inputs["signature"])
+            )
+        )
+    }
 
 
 # --- FastAggregateVerify asked again: a memo must answer as the computation would ------------------
@@ -444,7 +522,9 @@ def gen_fast_aggregate_verify_again(seed: int, n: int) -> list[Case]:
     the first triple's True). Messages are fresh per case, so no earlier case can have answered one."""
     cases = []
     for c in range(max(n, 1)):
-        messages = [hashlib.sha256(b"alys-pbt/vectors/bls/again/%d/%d/%d" % (seed, c, i)).digest() for i in range(2)]
+        messages = [
+            hashlib.sha256(b"alys-pbt/vectors/bls/again/%d/%d/%d" % (seed, c, i)).digest() for i in range(2)
+        ]
         signer_sets = [[SK], [OTHER], [SK, OTHER]]
         valid = [([B.SkToPk(k) for k in s], m, _agg(s, m)) for s in signer_sets for m in messages]
         questions = []
@@ -453,13 +533,18 @@ def gen_fast_aggregate_verify_again(seed: int, n: int) -> list[Case]:
             for reuse in REUSES:
                 pks, message, signature = valid[start]
                 if reuse == "other-message":
-                    message = valid[other][1] if valid[other][1] != message else valid[(other + 1) % len(valid)][1]
+                    message = (
+                        valid[other][1] if valid[other][1] != message else valid[(other + 1) % len(valid)][1]
+                    )
                 elif reuse == "other-keys":
                     pks = valid[other][0] if valid[other][0] != pks else valid[(other + 2) % len(valid)][0]
                 elif reuse == "other-signature":
                     signature = valid[other][2]
                 questions.append((pks, message, signature))
-        steps = [{"pks": [hex_bytes(p) for p in q[0]], "message": hex_bytes(q[1]), "signature": hex_bytes(q[2])} for q in questions]
+        steps = [
+            {"pks": [hex_bytes(p) for p in q[0]], "message": hex_bytes(q[1]), "signature": hex_bytes(q[2])}
+            for q in questions
+        ]
         answers = [bool(B.FastAggregateVerify(*q)) for q in questions]
         cases.append(Case(f"valid-{c:04d}", {"steps": steps}, Expected.ok(valid=answers)))
     return cases
@@ -473,7 +558,11 @@ def replay_fast_aggregate_verify_again(target: Any, inputs: Mapping[str, Json]) 
 def av_case(name: str, pks: Sequence[bytes], messages: Sequence[bytes], signature: bytes) -> Case:
     return Case(
         name,
-        {"pks": [hex_bytes(p) for p in pks], "messages": [hex_bytes(m) for m in messages], "signature": hex_bytes(signature)},
+        {
+            "pks": [hex_bytes(p) for p in pks],
+            "messages": [hex_bytes(m) for m in messages],
+            "signature": hex_bytes(signature),
+        },
         _valid("AggregateVerify", list(pks), list(messages), signature),
     )
 
@@ -488,12 +577,19 @@ def gen_aggregate_verify(seed: int, n: int) -> list[Case]:
     sig = B.Aggregate([B.Sign(SK, MESSAGE), B.Sign(OTHER, OTHER_MESSAGE)])
     cases += [
         av_case("boundary-aggregate-verify-valid", [pk, other], [MESSAGE, OTHER_MESSAGE], sig),
-        av_case("boundary-aggregate-verify-duplicate-messages", [pk, other], [MESSAGE, MESSAGE], _agg([SK, OTHER], MESSAGE)),
+        av_case(
+            "boundary-aggregate-verify-duplicate-messages",
+            [pk, other],
+            [MESSAGE, MESSAGE],
+            _agg([SK, OTHER], MESSAGE),
+        ),
         av_case("boundary-aggregate-verify-empty", [], [], INFINITY_SIG),
         av_case("boundary-single-pair", [pk], [MESSAGE], B.Sign(SK, MESSAGE)),
         av_case("boundary-fewer-messages-than-keys", [pk, other], [MESSAGE], sig),
         av_case("boundary-more-messages-than-keys", [pk], [MESSAGE, OTHER_MESSAGE], sig),
-        av_case("boundary-with-infinity-key", [pk, INFINITY_PK], [MESSAGE, OTHER_MESSAGE], B.Sign(SK, MESSAGE)),
+        av_case(
+            "boundary-with-infinity-key", [pk, INFINITY_PK], [MESSAGE, OTHER_MESSAGE], B.Sign(SK, MESSAGE)
+        ),
         av_case("boundary-infinity-signature", [pk, other], [MESSAGE, OTHER_MESSAGE], INFINITY_SIG),
         av_case(
             "boundary-keys-sum-to-identity-same-message",
@@ -503,9 +599,15 @@ def gen_aggregate_verify(seed: int, n: int) -> list[Case]:
         ),
     ]
     for family in G2_FAMILIES:
-        cases.append(av_case(f"corruption-signature-{family}", [pk, other], [MESSAGE, OTHER_MESSAGE], g2_edge(family, sig)))
+        cases.append(
+            av_case(
+                f"corruption-signature-{family}", [pk, other], [MESSAGE, OTHER_MESSAGE], g2_edge(family, sig)
+            )
+        )
     for family in G1_FAMILIES:
-        cases.append(av_case(f"corruption-key-{family}", [g1_edge(family, pk), other], [MESSAGE, OTHER_MESSAGE], sig))
+        cases.append(
+            av_case(f"corruption-key-{family}", [g1_edge(family, pk), other], [MESSAGE, OTHER_MESSAGE], sig)
+        )
     return cases
 
 
@@ -644,4 +746,3 @@ RULES: tuple[Rule, ...] = (
 # the approvals family; see tests/test_vectors_federation.py).
 UNREACHABLE: dict[str, str] = {}
 UNREACHABLE_QUIRKS: dict[str, str] = {}
-__all__ = ["RULES", "UNREACHABLE", "UNREACHABLE_QUIRKS", "from_json_int", "g1_edge", "g2_edge"]

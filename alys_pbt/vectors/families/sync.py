@@ -85,7 +85,10 @@ def requests(draw: st.DrawFn) -> tuple[int, int, int]:
 
 
 def gen_serve(seed: int, n: int) -> list[Case]:
-    cases = [serve_case(f"valid-{i:04d}", *r) for i, r in enumerate(sample(requests(), seed_value=seed, n=max(n, 1))[:n])]
+    cases = [
+        serve_case(f"valid-{i:04d}", *r)
+        for i, r in enumerate(sample(requests(), seed_value=seed, n=max(n, 1))[:n])
+    ]
     cases += [
         serve_case("boundary-count-0", 10, 0, 0),
         serve_case("boundary-count-1", 10, 0, 1),
@@ -105,14 +108,23 @@ def gen_serve(seed: int, n: int) -> list[Case]:
         cases.append(serve_case(f"boundary-count-{count}-from-1", long, 1, count))
     cases.append(serve_case("boundary-count-1025-head-1024", MAX_REQUEST_BLOCKS, 0, MAX_REQUEST_BLOCKS + 1))
     cases.append(
-        serve_case(f"quirk-{LOOP_INDEX}", 3, 2, 4, note="heights 2..5 asked of a node at 3: it answers 2, 3, 3, 3", quirk=True)
+        serve_case(
+            f"quirk-{LOOP_INDEX}",
+            3,
+            2,
+            4,
+            note="heights 2..5 asked of a node at 3: it answers 2, 3, 3, 3",
+            quirk=True,
+        )
     )
     return cases
 
 
 def replay_serve(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     blocks = [from_hex(b) for b in inputs["blocks"]]
-    return {"blocks": [hex_bytes(bytes(b)) for b in target.sync.serve(blocks, inputs["start"], inputs["count"])]}
+    return {
+        "blocks": [hex_bytes(bytes(b)) for b in target.sync.serve(blocks, inputs["start"], inputs["count"])]
+    }
 
 
 # --- the store's checkpoints --------------------------------------------------------------------------
@@ -165,7 +177,14 @@ def expected_store(interval: int, retention: int, steps: Sequence[Step]) -> Expe
         top = max(stored, default=0)
         assert stored == list(range(1, top + 1)), "the scenarios store heights in order"
         checkpoints = expected_checkpoints(top, interval, retention)
-        out.append({"result": result, "stored": list(stored), "checkpoints": checkpoints, "verified": [True] * len(checkpoints)})
+        out.append(
+            {
+                "result": result,
+                "stored": list(stored),
+                "checkpoints": checkpoints,
+                "verified": [True] * len(checkpoints),
+            }
+        )
     return Expected.ok(steps=out)
 
 
@@ -179,7 +198,9 @@ def store_case(name: str, interval: int, retention: int, steps: list[Step], note
 
 
 def gen_store(seed: int, n: int) -> list[Case]:
-    drawn = sample(st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 24)), seed_value=seed, n=max(n, 1))[:n]
+    drawn = sample(
+        st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 24)), seed_value=seed, n=max(n, 1)
+    )[:n]
     cases = [
         store_case(f"valid-{i:04d}", interval, retention, [put(h) for h in range(1, blocks + 1)])
         for i, (interval, retention, blocks) in enumerate(drawn)
@@ -236,7 +257,9 @@ def replay_store(target: Any, inputs: Mapping[str, Json]) -> Outputs:
             if "put_block" in step:
                 s = step["put_block"]
                 try:
-                    store.put_block(s["height"], from_hex(s["hash"]), from_hex(s["data"]), dict(s["state"]), s["now"])
+                    store.put_block(
+                        s["height"], from_hex(s["hash"]), from_hex(s["data"]), dict(s["state"]), s["now"]
+                    )
                 except OSError as err:
                     if type(err) is OSError:
                         raise
@@ -269,7 +292,11 @@ ENGINE_PEER = "peer"
 
 def engine_state(canonical: Any, height: int) -> dict[str, Json]:
     state = canonical.states[height]
-    return {"head_height": state["height"], "head": "0x" + state["head"], "latest_pow": "0x" + state["latest_pow"]}
+    return {
+        "head_height": state["height"],
+        "head": "0x" + state["head"],
+        "latest_pow": "0x" + state["latest_pow"],
+    }
 
 
 class EngineScenario:
@@ -330,7 +357,9 @@ class EngineScenario:
             if self.height >= 1:
                 self.tags.add(ROLLS_BACK)  # as coded: rollback_head(head - 1)
             return self._record(step)
-        self.not_before = self.clock.after(self.now, False)  # a good answer (a store refusal is not the peer's fault)
+        self.not_before = self.clock.after(
+            self.now, False
+        )  # a good answer (a store refusal is not the peer's fault)
         if self.refusal:  # the store refuses the first block: its error, and the head stays with the store
             self.refusal = False
             return self._record(step, STORE_ERROR)
@@ -375,7 +404,9 @@ def engine_runs(draw: st.DrawFn) -> tuple[Any, int, str | None]:
     """A canonical chain, the height the node has reached, and the fault (if any) of the first answer."""
     from strategies.sync import canonical_chains
 
-    canonical = draw(canonical_chains(length=st.integers(3, 7), authorities=st.integers(1, 3)), label="canonical chain")
+    canonical = draw(
+        canonical_chains(length=st.integers(3, 7), authorities=st.integers(1, 3)), label="canonical chain"
+    )
     k = draw(st.integers(1, canonical.tip - 2), label="imported")
     fault = draw(st.sampled_from([None, "corrupt", "reorder"]), label="fault")
     return canonical, k, fault
@@ -393,47 +424,125 @@ def gen_engine(seed: int, n: int) -> list[Case]:
     (c,) = sample(canonical_chains(length=6, authorities=2), seed_value=seed + 1, n=1)
     tip = c.tip
     cases += [
-        EngineScenario(c).round().wait().round().case(
-            "boundary-from-genesis", note="from genesis to the tip in one batch; a round at the tip changes nothing"
+        EngineScenario(c)
+        .round()
+        .wait()
+        .round()
+        .case(
+            "boundary-from-genesis",
+            note="from genesis to the tip in one batch; a round at the tip changes nothing",
         ),
         EngineScenario(c).import_to(tip).round().case("boundary-already-at-the-tip"),
-        EngineScenario(c).import_to(2).faults("corrupt").round().wait().round().case(
+        EngineScenario(c)
+        .import_to(2)
+        .faults("corrupt")
+        .round()
+        .wait()
+        .round()
+        .case(
             "corruption-corrupt-block-from-the-peer",
             note="a corrupted answer: the node keeps its head (the node as coded rolls it back one block)",
         ),
-        EngineScenario(c).import_to(2).faults("reorder").round().wait().round().case("corruption-reordered-answer"),
-        EngineScenario(c).import_to(2).faults("drop").round().wait().round().case(
-            "corruption-dropped-answer", note="a request that times out is the peer's failure, not a bad block: nothing to roll back"
+        EngineScenario(c)
+        .import_to(2)
+        .faults("reorder")
+        .round()
+        .wait()
+        .round()
+        .case("corruption-reordered-answer"),
+        EngineScenario(c)
+        .import_to(2)
+        .faults("drop")
+        .round()
+        .wait()
+        .round()
+        .case(
+            "corruption-dropped-answer",
+            note="a request that times out is the peer's failure, not a bad block: nothing to roll back",
         ),
-        EngineScenario(c).import_to(2).faults("corrupt").round().round().wait().round().case(
-            "boundary-backoff-after-a-failure", note="a round within the 1 s backoff asks nobody; after it, the peer is asked"
+        EngineScenario(c)
+        .import_to(2)
+        .faults("corrupt")
+        .round()
+        .round()
+        .wait()
+        .round()
+        .case(
+            "boundary-backoff-after-a-failure",
+            note="a round within the 1 s backoff asks nobody; after it, the peer is asked",
         ),
-        EngineScenario(c).import_to(2).faults("corrupt", "corrupt", "corrupt").round().wait(2).round().wait(3).round()
-        .wait(5).round().wait(60).round().case(
+        EngineScenario(c)
+        .import_to(2)
+        .faults("corrupt", "corrupt", "corrupt")
+        .round()
+        .wait(2)
+        .round()
+        .wait(3)
+        .round()
+        .wait(5)
+        .round()
+        .wait(60)
+        .round()
+        .case(
             "boundary-breaker-opens-after-three-failures",
             note="three failures in a row open the breaker for 60 s: a round 5 s later asks nobody though the 4 s backoff is over",
         ),
-        EngineScenario(c).import_to(2).faults("drop").round().wait(2).fail_write().round().faults("drop", "drop")
-        .round().wait(3).round().wait(3).round().case(
+        EngineScenario(c)
+        .import_to(2)
+        .faults("drop")
+        .round()
+        .wait(2)
+        .fail_write()
+        .round()
+        .faults("drop", "drop")
+        .round()
+        .wait(3)
+        .round()
+        .wait(3)
+        .round()
+        .case(
             "boundary-a-good-answer-ends-the-run-of-failures",
             note="a failure, a good answer (the store's refusal is not the peer's fault), two failures: "
             "the breaker stays shut, so the peer is asked after the 2 s backoff",
         ),
-        EngineScenario(c, behaviour="lying", claimed=0).import_to(2).round().case(
-            "boundary-peer-claims-a-lower-height", note="a peer's claimed height never ends the sync: its blocks do",
+        EngineScenario(c, behaviour="lying", claimed=0)
+        .import_to(2)
+        .round()
+        .case(
+            "boundary-peer-claims-a-lower-height",
+            note="a peer's claimed height never ends the sync: its blocks do",
         ),
-        EngineScenario(c).import_to(2).fail_write().round().round().case(
-            "corruption-store-refuses-a-synced-block", note="the store's error, and the head stays with the store",
+        EngineScenario(c)
+        .import_to(2)
+        .fail_write()
+        .round()
+        .round()
+        .case(
+            "corruption-store-refuses-a-synced-block",
+            note="the store's error, and the head stays with the store",
         ),
-        EngineScenario(c).import_to(2).fail_write().round(parallel=True).round(parallel=True).case(
+        EngineScenario(c)
+        .import_to(2)
+        .fail_write()
+        .round(parallel=True)
+        .round(parallel=True)
+        .case(
             "corruption-store-refuses-a-block-of-a-parallel-download",
         ),
         EngineScenario(c).import_to(tip).recover().case("boundary-recover-at-the-tip"),
-        EngineScenario(c).import_to(tip).corrupt_checkpoint(tip - tip % 2).recover().case(
+        EngineScenario(c)
+        .import_to(tip)
+        .corrupt_checkpoint(tip - tip % 2)
+        .recover()
+        .case(
             "corruption-newest-checkpoint-rotted",
             note="recovery skips a checkpoint whose integrity hash fails and validates the blocks after an older one",
         ),
-        EngineScenario(c).import_to(1).faults("corrupt").round().case(
+        EngineScenario(c)
+        .import_to(1)
+        .faults("corrupt")
+        .round()
+        .case(
             f"quirk-{ROLLS_BACK}",
             quirks=(ROLLS_BACK,),
             note="a node at height 1 sent a corrupted block: it stays at 1; as coded it rolls back to genesis",
@@ -484,7 +593,12 @@ def replay_engine(target: Any, inputs: Mapping[str, Json]) -> Outputs:
                     raise
                 result = STORE_ERROR
             out.append(
-                {"result": result, "head_height": int(node.head_height), "head": hex_bytes(node.head), "latest_pow": hex_bytes(node.latest_pow)}
+                {
+                    "result": result,
+                    "head_height": int(node.head_height),
+                    "head": hex_bytes(node.head),
+                    "latest_pow": hex_bytes(node.latest_pow),
+                }
             )
     finally:
         store.close()
@@ -511,7 +625,14 @@ STORE_STEP: dict[str, Json] = {
 ENGINE_STEP: dict[str, Json] = {
     "oneOf": [
         obj(**{"import": obj(up_to={"type": "integer", "minimum": 0})}),
-        obj(faults=obj(responses={"type": "array", "items": {"enum": ["drop", "duplicate", "reorder", "corrupt", "delay"]}})),
+        obj(
+            faults=obj(
+                responses={
+                    "type": "array",
+                    "items": {"enum": ["drop", "duplicate", "reorder", "corrupt", "delay"]},
+                }
+            )
+        ),
         obj(round=obj()),
         obj(wait={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}),
         obj(sync_parallel=obj(target={"type": "integer", "minimum": 0})),
@@ -530,7 +651,9 @@ RULES: tuple[Rule, ...] = (
         gen_serve,
         replay=replay_serve,
         component="sync",
-        inputs_schema=obj(blocks=HEX_LIST, start={"type": "integer", "minimum": 0}, count={"type": "integer", "minimum": 0}),
+        inputs_schema=obj(
+            blocks=HEX_LIST, start={"type": "integer", "minimum": 0}, count={"type": "integer", "minimum": 0}
+        ),
         outputs_schema=obj(blocks=HEX_LIST),
     ),
     Rule(
@@ -550,7 +673,12 @@ RULES: tuple[Rule, ...] = (
         outputs_schema=obj(
             steps={
                 "type": "array",
-                "items": obj(result={"type": "string"}, stored=HEIGHTS, checkpoints=HEIGHTS, verified={"type": "array", "items": {"type": "boolean"}}),
+                "items": obj(
+                    result={"type": "string"},
+                    stored=HEIGHTS,
+                    checkpoints=HEIGHTS,
+                    verified={"type": "array", "items": {"type": "boolean"}},
+                ),
             }
         ),
         stateful=True,
@@ -569,14 +697,24 @@ RULES: tuple[Rule, ...] = (
             genesis=HEX,
             bitcoin={"type": "object"},
             chain=HEX_LIST,
-            peer=obj(behaviour={"enum": ["honest", "lagging", "fork", "withholding", "lying"]}, claimed={"type": ["integer", "null"]}),
-            store=obj(interval={"type": "integer", "minimum": 1}, retention={"type": "integer", "minimum": 1}),
+            peer=obj(
+                behaviour={"enum": ["honest", "lagging", "fork", "withholding", "lying"]},
+                claimed={"type": ["integer", "null"]},
+            ),
+            store=obj(
+                interval={"type": "integer", "minimum": 1}, retention={"type": "integer", "minimum": 1}
+            ),
             steps={"type": "array", "items": ENGINE_STEP},
         ),
         outputs_schema=obj(
             steps={
                 "type": "array",
-                "items": obj(result={"type": "string"}, head_height={"type": "integer", "minimum": 0}, head=HEX, latest_pow=HEX),
+                "items": obj(
+                    result={"type": "string"},
+                    head_height={"type": "integer", "minimum": 0},
+                    head=HEX,
+                    latest_pow=HEX,
+                ),
             }
         ),
         stateful=True,
