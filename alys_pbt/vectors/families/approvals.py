@@ -219,8 +219,14 @@ def majority_case(
     tags = set(quirks)
     if n > MAX_VALIDATORS:
         tags.add(BEYOND)  # the node takes the federation as configured
+        kw.setdefault("origin", "suite-hardening")
+        kw.setdefault(
+            "source", "models/approvals.py check_federation_size (BitList<U15> cannot count authority 15)"
+        )
     elif any(approval.bits[n:]):
         tags.add(PADDED)  # the node counts bits past n and zips them away from the keys
+        kw.setdefault("origin", "suite-hardening")
+        kw.setdefault("source", "models/approvals.py check_aggregate: a set bit must name an authority")
     return Case(
         name,
         {
