@@ -153,7 +153,11 @@ class NotTheRegisteredFailure(MutantSurvived):
 
 def assert_killed(pair: Pair, *, seed: int = 0) -> Outcome:
     """Run the pair under the ci budget; raise MutantSurvived unless the property failed as registered."""
-    outcome = run(pair, seed=seed)
+    return require_kill(pair, run(pair, seed=seed), seed=seed)
+
+
+def require_kill(pair: Pair, outcome: Outcome, *, seed: int) -> Outcome:
+    """`outcome` if it is a kill by the registered failure; else MutantSurvived, naming what happened."""
     if outcome.error:
         raise NotTheRegisteredFailure(
             f"{pair.deviation} was not killed by {pair.function} on {pair.target_spec}: it raised "
@@ -226,7 +230,9 @@ def run_case(
     return Outcome(False, calls[0], time.perf_counter() - start)
 
 
-def _run_function(case: Case, target: Any, budget: settings, seed: int, calls: list[int], first: list[int]) -> None:
+def _run_function(
+    case: Case, target: Any, budget: settings, seed: int, calls: list[int], first: list[int]
+) -> None:
     fn = case.obj
     inner = fn.hypothesis.inner_test
 

@@ -1,44 +1,118 @@
-"""Print the kill matrix, ETNA-style: `python -m alys_pbt.killmatrix [--seeds 10] [--only TEXT]`.
+"""Print the kill matrix, ETNA-style: `python -m alys_pbt.killmatrix [--seeds 10] [--only TEXT] [-n N]`.
 
 For each declared (deviation, property) pair: how many of the seeds killed it within the ci budget,
 the median number of test cases and seconds to the first failure, and the size (lines) of the
 shrunk counterexample. Mutants come from `@kills`, quirks from the registry's `breaks`. Only the
 property's own failure counts as a kill (`Deviation.fails_with`); any other exception is printed
 under the pair's row, named.
+
+Each (pair, seed) is a pytest item (`killmatrix/test_matrix.py`, parametrized by
+`alys_pbt.killmatrix_plugin`), so `-n N` spreads the matrix over N pytest-xdist workers, and any
+other pytest option given after `--` (`--dist worksteal`, `--tx ssh=host//python=...`) goes to
+pytest as is. The table is built from the items' recorded outcomes, gathered on the controller.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 import sys
+from typing import Any
 
-from alys_pbt import database, deviations, profiles
-from alys_pbt.killing import declared_pairs, measure
+import pytest
+
+from alys_pbt import deviations
+from alys_pbt.database import ROOT
+from alys_pbt.killing import Pair
+from alys_pbt.killmatrix_plugin import Results, selected
+
+ITEMS = ROOT / "killmatrix" / "test_matrix.py"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=10, help="seeds per pair (default 10)")
-    parser.add_argument("--only", default="", help="only pairs whose deviation or property contains this")
-    args = parser.parse_args(argv)
-    profiles.load("ci", database.build())
-    pairs = [p for p in declared_pairs() if args.only in p.deviation or args.only in p.function]
+def pytest_args(
+    *, seeds: int, only: str, workers: str, shrink: bool = True, extra: list[str] = ()
+) -> list[str]:
+    """The pytest command line that runs the selected matrix items (rootdir: the project)."""
+    args = [str(ITEMS), "-p", "alys_pbt.killmatrix_plugin", "-p", "no:cacheprovider", f"--rootdir={ROOT}"]
+    # This process imported hypothesis and the plugin before pytest could rewrite their asserts.
+    args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["-o", "addopts=", "-q", "--tb=line", "--target", "alys-fixed", "-n", workers]
+    args += ["--kill-seeds", str(seeds), "--kill-only", only] + (["--kill-shrink"] if shrink else [])
+    return args + list(extra)
+
+
+def run_items(args: list[str]) -> tuple[int, Results]:
+    """Run pytest in this process on `args`; its exit code and every item's outcome."""
+    results = Results()
+    code = pytest.main(args, plugins=[results])
+    return int(code), results
+
+
+def rows(pairs: list[Pair], results: Results) -> list[tuple[Pair, dict[str, Any]]]:
+    """Per pair, what the table shows: kills over the seeds run, medians over the kills, shrunk size."""
+    table = []
+    for pair in pairs:
+        runs = results.runs.get(pair.label, [])
+        seeded = sorted((r for r in runs if not r["shrink"]), key=lambda r: r["seed"])
+        killed = [r for r in seeded if r["killed"]]
+        shrunk = [r["shrunk"] for r in runs if r["shrink"]]
+        table.append(
+            (
+                pair,
+                {
+                    "kills": len(killed),
+                    "seeds": len(seeded),
+                    "examples": statistics.median(r["examples"] for r in killed) if killed else math.nan,
+                    "seconds": statistics.median(r["seconds"] for r in killed) if killed else math.nan,
+                    "shrunk": shrunk[0] if shrunk else 0,
+                    "errors": tuple(dict.fromkeys(r["error"] for r in seeded if r["error"])),
+                },
+            )
+        )
+    return table
+
+
+def print_table(table: list[tuple[Pair, dict[str, Any]]], *, seeds: int) -> int:
+    """Print the ETNA-style table; the number of pairs not killed on every seed."""
     header = f"{'deviation':<34} {'kind':<6} {'property':<52} {'killed':>7} {'examples':>9} {'seconds':>8} {'shrunk':>6}"
     print(header)
     print("-" * len(header))
     survivors = 0
-    for pair in pairs:
-        row = measure(pair, seeds=args.seeds)
-        survivors += row.kills < row.seeds
+    for pair, row in table:
+        survivors += row["kills"] < seeds
         print(
             f"{'+'.join((*pair.jointly, pair.deviation)):<34} {deviations.get(pair.deviation).kind:<6} "
-            f"{pair.function.split('::', 1)[1]:<52} {row.kills:>3}/{row.seeds:<3} "
-            f"{row.median_examples:>9.1f} {row.median_seconds:>8.3f} {row.shrunk_size:>6}",
-            flush=True,
+            f"{pair.function.split('::', 1)[1]:<52} {row['kills']:>3}/{seeds:<3} "
+            f"{row['examples']:>9.1f} {row['seconds']:>8.3f} {row['shrunk']:>6}"
         )
-        for error in row.errors:  # an exception that is not the property's own failure is no kill
-            print(f"    not the registered failure ({' or '.join(pair.fails_with)}): {error}", flush=True)
-    print(f"\n{len(pairs)} pairs, {survivors} not killed on every seed")
+        for error in row["errors"]:  # an exception that is not the property's own failure is no kill
+            print(f"    not the registered failure ({' or '.join(pair.fails_with)}): {error}")
+    print(f"\n{len(table)} pairs, {survivors} not killed on every seed")
+    return survivors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per pair (default 10)")
+    parser.add_argument("--only", default="", help="only pairs whose deviation or property contains this")
+    parser.add_argument(
+        "-n", dest="workers", default="0", help="pytest-xdist workers (default 0: in process)"
+    )
+    parser.add_argument(
+        "pytest_args", nargs="*", help="after --: more pytest options (--dist worksteal, --tx ...)"
+    )
+    args = parser.parse_args(argv)
+    code, results = run_items(
+        pytest_args(seeds=args.seeds, only=args.only, workers=args.workers, extra=args.pytest_args)
+    )
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):  # no table without the items run
+        print(f"pytest stopped before the matrix ran (exit code {code})", file=sys.stderr)
+        return code
+    print()
+    print_table(rows(selected(only=args.only), results), seeds=args.seeds)
     return 0
 
 

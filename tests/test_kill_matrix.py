@@ -1,9 +1,15 @@
-"""Every property fails on the seeded bugs it declares, and every quirk is caught (issue 2)."""
+"""Every property fails on the seeded bugs it declares, and every quirk is caught (issue 2).
+
+The first test is the kill matrix's own items (`alys_pbt.killmatrix_plugin`), with one seed: each
+declared pair is killed by its registered failure within the ci budget.
+"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
@@ -11,21 +17,23 @@ from alys_pbt import deviations
 from alys_pbt.killing import (
     MutantSurvived,
     NotTheRegisteredFailure,
-    Pair,
     assert_killed,
     declared_pairs,
     discover,
 )
+from alys_pbt.killmatrix_plugin import MatrixItem, check, matrix
 from tests.support import ROOT
 
 CASES = discover()
 PAIRS = declared_pairs(CASES)
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: p.label)
-def test_declared_deviation_is_killed_within_the_ci_budget(pair: Pair) -> None:
-    outcome = assert_killed(pair)
-    assert outcome.examples >= 1
+@pytest.mark.parametrize("kill_run", matrix(PAIRS, seeds=1))
+def test_declared_deviation_is_killed_within_the_ci_budget(
+    kill_run: MatrixItem, record_property: Callable[[str, object], None]
+) -> None:
+    outcome = check(kill_run, record_property)
+    assert outcome.killed and outcome.examples >= 1
 
 
 def test_every_property_declares_a_seeded_bug_or_quirk_it_fails_on() -> None:
@@ -45,7 +53,9 @@ def test_every_quirk_pattern_names_an_existing_property() -> None:
     nodeids = [c.nodeid for c in CASES]
     for quirk in deviations.QUIRKS:
         for pattern in (*quirk.breaks, *(p for p, _ in quirk.jointly)):
-            assert any(fnmatch.fnmatchcase(n, pattern) for n in nodeids), f"{quirk.id}: stale pattern {pattern}"
+            assert any(fnmatch.fnmatchcase(n, pattern) for n in nodeids), (
+                f"{quirk.id}: stale pattern {pattern}"
+            )
 
 
 def test_a_mutant_that_survives_fails_the_kill_matrix() -> None:
@@ -53,6 +63,16 @@ def test_a_mutant_that_survives_fails_the_kill_matrix() -> None:
     (pair,) = (p for p in weak if p.deviation == "auxpow-pow-strict-less")
     with pytest.raises(MutantSurvived, match="survived .*test_zero_hash_meets_an_easy_target"):
         assert_killed(pair)
+
+
+def test_a_matrix_item_fails_when_its_mutant_survives_and_records_why() -> None:
+    weak = declared_pairs(discover(ROOT / "tests" / "fixtures" / "weak"))
+    (param,) = matrix([p for p in weak if p.deviation == "auxpow-pow-strict-less"], seeds=1)
+    recorded: list[tuple[str, object]] = []
+    with pytest.raises(MutantSurvived, match="survived .*test_zero_hash_meets_an_easy_target"):
+        check(param.values[0], lambda key, value: recorded.append((key, value)))
+    ((_, outcome),) = recorded
+    assert outcome["killed"] is False and outcome["examples"] > 0 and not outcome["error"]  # type: ignore[index]
 
 
 def test_a_property_that_fails_by_another_exception_does_not_kill_its_mutant() -> None:
@@ -71,14 +91,24 @@ def test_a_failure_the_registry_names_is_a_kill_by_its_class_name() -> None:
     assert assert_killed(pair).killed
 
 
-def test_the_matrix_command_prints_one_row_per_pair() -> None:
+def _matrix_command(*args: str) -> tuple[list[str], str]:
     result = subprocess.run(
-        [sys.executable, "-m", "alys_pbt.killmatrix", "--seeds", "2", "--only", "aggregate"],
+        [sys.executable, "-m", "alys_pbt.killmatrix", "--seeds", "2", "--only", "aggregate-single", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr
-    row = next(line for line in result.stdout.splitlines() if line.startswith("auxpow-aggregate-single-unhashed"))
+    assert result.returncode == 0, result.stderr + result.stdout
+    table = result.stdout[result.stdout.index("deviation ") :].splitlines()
+    # Wall-clock seconds differ from run to run; every other column is fixed by the seeds.
+    return [re.sub(r" \d+\.\d{3} ", " <seconds> ", line) for line in table], result.stdout
+
+
+def test_the_matrix_command_prints_one_row_per_pair_and_the_same_table_on_two_xdist_workers() -> None:
+    (in_process, _), (on_workers, output) = _matrix_command("-n", "0"), _matrix_command("-n", "2")
+    assert "bringing up nodes" in output  # pytest-xdist ran the items
+    row = next(line for line in in_process if line.startswith("auxpow-aggregate-single-unhashed"))
     assert "test_aggregate_hash_matches_reference" in row and " 2/2 " in row
+    assert in_process[-1] == "1 pairs, 0 not killed on every seed"
+    assert on_workers == in_process

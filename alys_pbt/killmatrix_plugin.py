@@ -1,0 +1,107 @@
+"""The kill matrix as pytest items: one per (deviation, property, seed), so pytest-xdist spreads it.
+
+`killmatrix/test_matrix.py` holds the one test function; this plugin parametrizes it over the
+declared pairs (`killing.declared_pairs`) and seeds, and records each item's outcome in its report's
+`user_properties`, which xdist carries from the workers (local or over execnet gateways) back to
+the controller. There `Results` gathers them for the table (`python -m alys_pbt.killmatrix`):
+
+    pytest -p alys_pbt.killmatrix_plugin killmatrix --kill-seeds 10 [--kill-only TEXT] [-n 2]
+
+An item passes when its property fails on `alys-fixed+<deviation>` with the registered failure
+within the ci budget (shrinking off), and fails otherwise, naming what happened (`require_kill`).
+With `--kill-shrink` each pair gets one more item, seed 0 with shrinking on, whose counterexample
+gives the table's `shrunk` column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from attrs import frozen
+
+from alys_pbt import killing
+from alys_pbt.killing import Outcome, Pair
+
+KEY = "alys-kill-matrix"  # the user_properties entry an item records its outcome under
+
+
+@frozen
+class MatrixItem:
+    """One run of the matrix: a pair, a seed, and whether Hypothesis shrinks the failure."""
+
+    pair: Pair
+    seed: int
+    shrink: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.pair.label}@{'shrunk' if self.shrink else self.seed}"
+
+
+def selected(pairs: list[Pair] | None = None, *, only: str = "") -> list[Pair]:
+    """The declared pairs whose deviation or property contains `only` (all of them when empty)."""
+    pairs = killing.declared_pairs() if pairs is None else pairs
+    return [p for p in pairs if only in p.deviation or only in p.function]
+
+
+def matrix(pairs: list[Pair], *, seeds: int, shrink: bool = False) -> list[Any]:
+    """pytest params, pair-major: every pair on seeds 0..seeds-1 (and once shrinking, if asked)."""
+    runs = [MatrixItem(p, s) for p in pairs for s in range(seeds)]
+    runs += [MatrixItem(p, 0, shrink=True) for p in pairs] if shrink else []
+    return [pytest.param(r, id=r.id) for r in runs]
+
+
+def check(run: MatrixItem, record_property: Callable[[str, object], None]) -> Outcome:
+    """The body of a matrix item: run it, record the outcome, fail unless it is a kill."""
+    outcome = killing.run(run.pair, seed=run.seed, shrink=run.shrink)
+    record_property(
+        KEY,
+        {
+            "label": run.pair.label,
+            "seed": run.seed,
+            "shrink": run.shrink,
+            "killed": outcome.killed,
+            "examples": outcome.examples,
+            "seconds": outcome.seconds,
+            "shrunk": len(outcome.counterexample.splitlines()) if outcome.killed else 0,
+            "error": outcome.error,
+        },
+    )
+    return killing.require_kill(run.pair, outcome, seed=run.seed)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("alys-pbt kill matrix")
+    group.addoption(
+        "--kill-seeds", type=int, default=1, help="seeds per (deviation, property) pair (default 1)"
+    )
+    group.addoption("--kill-only", default="", help="only pairs whose deviation or property contains this")
+    group.addoption(
+        "--kill-shrink",
+        action="store_true",
+        help="one more item per pair: seed 0, shrinking (the shrunk size)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kill_run" not in metafunc.fixturenames:
+        return
+    opt = metafunc.config.getoption
+    pairs = selected(only=opt("kill_only"))
+    metafunc.parametrize("kill_run", matrix(pairs, seeds=opt("kill_seeds"), shrink=opt("kill_shrink")))
+
+
+class Results:
+    """On the controller: every matrix item's recorded outcome, by pair label (xdist or not)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, list[dict[str, Any]]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":  # the setup and teardown reports carry the same list
+            return
+        for key, value in report.user_properties:
+            if key == KEY:
+                self.runs.setdefault(value["label"], []).append(value)
