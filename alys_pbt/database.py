@@ -5,6 +5,13 @@ front of the local one: its shrunk failures are replayed, nothing is written bac
 ALYS_PBT_DATABASE_URL=redis://... shares one database through Hypothesis's RedisExampleDatabase;
 the server is pinged at start-up, so a malformed or unreachable URL is one clear error before any
 test runs, not a failure inside the first property.
+
+`known-failures/` at the project root (kept in the repository, read-only) holds the shrunk
+counterexample of every known quirk and library deviation, in front of everything else: a property
+a quirk breaks fails on its first example, and Hypothesis does not shrink an example that replays
+exactly. `python -m alys_pbt.known refresh` rewrites it (alys_pbt/known.py). ALYS_PBT_KNOWN_FAILURES
+names another store, or `off` for none (the refresh itself runs without one, into a fresh local
+database that ALYS_PBT_LOCAL_DB names).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from hypothesis.database import (
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".hypothesis" / "examples"
+KNOWN = ROOT / "known-failures"
 REDIS_TIMEOUT = 5.0  # seconds to connect, and for any one command: a dead server fails fast
 
 
@@ -74,10 +82,31 @@ def redact(url: str) -> str:
         return f"{scheme}://***@{rest.rpartition('@')[2]}"
 
 
-def build(*, replay: str | None = None, url: str | None = None) -> ExampleDatabase:
-    """The database every profile uses: local (or shared) behind an optional read-only replay."""
-    own: ExampleDatabase = shared(url) if url else DirectoryBasedExampleDatabase(LOCAL)
-    if not replay:
-        return own
-    foreign = ReadOnlyDatabase(DirectoryBasedExampleDatabase(replay_directory(replay)))
-    return MultiplexedDatabase(foreign, own)
+def known_directory(setting: str | None) -> Path | None:
+    """The known-failures store a setting names: None or "" the project's, "off" none, else a path."""
+    if not setting:
+        return KNOWN if KNOWN.is_dir() else None
+    if setting.lower() in ("off", "none", "0"):
+        return None
+    p = Path(setting).expanduser()
+    if not p.is_dir():
+        raise DatabaseError(f"known-failures store {setting!r} is not a directory")
+    return p
+
+
+def build(
+    *,
+    replay: str | None = None,
+    url: str | None = None,
+    known: Path | None = None,
+    local: Path | None = None,
+) -> ExampleDatabase:
+    """The database every profile uses: the known failures and an optional foreign replay, both
+    read-only and tried first, in front of the local (or shared) database that gets new failures."""
+    own: ExampleDatabase = shared(url) if url else DirectoryBasedExampleDatabase(local or LOCAL)
+    front: list[ExampleDatabase] = []
+    if known is not None:
+        front.append(ReadOnlyDatabase(DirectoryBasedExampleDatabase(known)))
+    if replay:
+        front.append(ReadOnlyDatabase(DirectoryBasedExampleDatabase(replay_directory(replay))))
+    return MultiplexedDatabase(*front, own) if front else own

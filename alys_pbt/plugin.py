@@ -1,8 +1,10 @@
 """The pytest plugin behind `pytest properties/`: profiles, database, targets, known deviations.
 
 Options: --target NAME (env ALYS_TARGET), --replay-db PATH (env ALYS_PBT_REPLAY_DB),
---findings PATH, --run-slow. Env HYPOTHESIS_PROFILE / CI choose the profile; env
-ALYS_PBT_DATABASE_URL shares the database through Redis.
+--examples N (env ALYS_PBT_EXAMPLES), --findings PATH, --run-slow. Env HYPOTHESIS_PROFILE / CI
+choose the profile; env ALYS_PBT_DATABASE_URL shares the database through Redis; the known
+failures (`known-failures/`, alys_pbt/known.py) replay first, read-only (env ALYS_PBT_KNOWN_FAILURES
+names another store, or `off`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import is_hypothesis_test
+from hypothesis import is_hypothesis_test, settings
 
 from alys_pbt import database, deviations, profiles, targets
 from alys_pbt.interface import TargetError
@@ -69,6 +71,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("ALYS_BLS_BACKEND", "blst"),
         help="BLS library that signs and verifies for the suite: blst (default), py_ecc, milagro, blspy",
     )
+    group.addoption(
+        "--examples",
+        default=os.environ.get("ALYS_PBT_EXAMPLES") or None,
+        help="example budget: every property's max_examples scaled to N per profile budget "
+        "(state machines' step counts by its square root)",
+    )
     group.addoption("--findings", default=None, help="write a Markdown findings report here")
     group.addoption("--run-slow", action="store_true", help="run tests marked slow")
 
@@ -79,18 +87,38 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
     try:
         profile = profiles.choose(requested=config.getoption("hypothesis_profile", None))
+        examples = profiles.budget(config.getoption("examples"))
+        known = database.known_directory(os.environ.get("ALYS_PBT_KNOWN_FAILURES"))
+        local = os.environ.get("ALYS_PBT_LOCAL_DB") or None
         db = database.build(
-            replay=config.getoption("replay_db"), url=os.environ.get("ALYS_PBT_DATABASE_URL") or None
+            replay=config.getoption("replay_db"),
+            url=os.environ.get("ALYS_PBT_DATABASE_URL") or None,
+            known=known,
+            local=Path(local) if local else None,
         )
         target = targets.load(config.getoption("target"))
         bls_backend = bls.choose(config.getoption("bls_backend"))
-    except (profiles.UnknownProfile, database.DatabaseError, TargetError, bls.UnknownBackend) as err:
+    except (
+        profiles.UnknownProfile,
+        profiles.BadBudget,
+        database.DatabaseError,
+        TargetError,
+        bls.UnknownBackend,
+    ) as err:
         raise pytest.UsageError(str(err)) from None
     import py_ecc.bls  # noqa: F401 - it raises the recursion limit on import: do it before any test
 
-    profiles.load(profile, db)
+    profiles.load(profile, db, examples)
     targets.select(target)
-    _state.update(profile=profile, target=target, results={}, bls=bls_backend)
+    _state.update(
+        profile=profile,
+        target=target,
+        results={},
+        bls=bls_backend,
+        known=known,
+        examples=examples,
+        ratio=profiles.ratio(profile, examples),
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -99,7 +127,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"alys-pbt: profile {_state['profile']!r}, target {target.name!r} "
         f"({len(target.quirks)} known quirks held as strict xfails), BLS backend {_state['bls'].name!r}"
-        + (f", replaying {replay}" if replay else "")
+        + (f", replaying {replay}" if replay else ""),
+        f"alys-pbt: {settings.default.max_examples} examples per property"
+        + (f" (--examples, {_state['ratio']:g}x the profile's)" if _state["examples"] else "")
+        + f", state machines of {settings.default.stateful_step_count} steps; known failures "
+        + (f"replay first from {_state['known']}" if _state["known"] else "off"),
     ]
 
 
@@ -119,6 +151,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run_slow = config.getoption("run_slow") or _state["profile"] in profiles.RUNS_SLOW
     skip_slow = pytest.mark.skip(reason="slow: use --run-slow or HYPOTHESIS_PROFILE=nightly")
     carried = _state["target"].quirks
+    _scale_own_budgets(items)
     for item in items:
         if "slow" in item.keywords and not run_slow:
             item.add_marker(skip_slow)
@@ -137,6 +170,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
             item.stash[_QUIRKS] = [q.id for q in breaking]
             item.stash[_ALLOWED] = allowed
+
+
+def _scale_own_budgets(items: list[pytest.Item]) -> None:
+    """Under --examples, scale the budget of each property that sets its own (the profile already
+    carries the new budget, and every settings object that does not set max_examples inherits it)."""
+    ratio = _state["ratio"]
+    if ratio == 1.0:
+        return
+    budget = settings.default.max_examples
+    done: set[int] = set()
+    for item in items:
+        fn = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        own = getattr(fn, "_hypothesis_internal_use_settings", None)
+        if own is None or id(fn) in done or not is_hypothesis_test(fn):
+            continue
+        done.add(id(fn))  # parametrized items share one function: scale it once
+        if own.max_examples != budget:
+            scaled = profiles.scaled_examples(own.max_examples, ratio)
+            fn._hypothesis_internal_use_settings = settings(own, max_examples=scaled)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

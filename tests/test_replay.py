@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+from alys_pbt import known
+from alys_pbt.database import KNOWN, ROOT
 from tests.support import FIXTURES, copy_project, run_pytest
 
 
@@ -80,3 +84,55 @@ def test_a_missing_replay_path_is_a_clear_error(tmp_path: Path) -> None:
     result = run_pytest(project, "properties/test_retarget.py", "--replay-db", str(tmp_path / "nope"))
     assert result.returncode == 4  # pytest's usage error
     assert f"replay database '{tmp_path / 'nope'}' does not exist" in result.stderr
+
+
+# The known failures (issue 17, item 1): every property a quirk or library deviation breaks fails on
+# its first example, from the counterexample stored in known-failures/, and is not shrunk again.
+# alys_pbt.known's probe counts the test cases Hypothesis runs (observability callbacks).
+
+
+def _known_entries() -> list[dict[str, Any]]:
+    return json.loads((KNOWN / known.MANIFEST).read_text())["entries"]
+
+
+def test_every_known_failure_fails_on_its_first_example_without_shrinking() -> None:
+    nodeids = [e["nodeid"] for e in _known_entries()]
+    seen = known.counts(ROOT, nodeids)
+    late = {n: seen.get(n) for n in nodeids if (seen.get(n) or {}).get("first_failure") != 1}
+    assert not late, late
+    # Only the stored examples ran, then Hypothesis's replay of each to report it: nothing was
+    # generated and nothing shrunk.
+    only = {"during reuse phase", "minimal failing test case"}
+    searched = {n: seen[n] for n in nodeids if seen[n]["shrink"] or not set(seen[n]["phases"]) <= only}
+    assert not searched, searched
+
+
+def test_without_the_store_the_same_failure_is_searched_for_and_shrunk() -> None:
+    # Control for the test above: the retarget properties, with no known failures, fail later.
+    nodeids = [e["nodeid"] for e in _known_entries() if e["nodeid"].startswith("properties/test_retarget.py")]
+    assert nodeids
+    seen = known.counts(ROOT, nodeids, ALYS_PBT_KNOWN_FAILURES="off")
+    assert all(seen[n]["first_failure"] and seen[n]["shrink"] > 0 for n in nodeids), seen
+
+
+def test_a_quirk_that_stops_failing_still_turns_the_run_red_with_its_example_stored(tmp_path: Path) -> None:
+    # A target that claims the retarget quirks but does not carry them, like a node that fixed them:
+    # the stored example replays first, passes, generation passes too, and the strict xfail is red.
+    nodeid = "properties/test_retarget.py::test_retarget_never_yields_zero_target"
+    assert nodeid in {e["nodeid"] for e in _known_entries()}
+    log = tmp_path / "counts.jsonl"
+    result = run_pytest(
+        ROOT,
+        "-p",
+        "alys_pbt.known",
+        nodeid,
+        "--target",
+        "tests.fixtures.foreign_targets:liar",
+        HYPOTHESIS_PROFILE="ci",
+        ALYS_PBT_EXAMPLE_COUNTS=str(log),
+        ALYS_PBT_LOCAL_DB=str(tmp_path / "examples"),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "XPASS(strict)" in result.stdout and "NOT caught  retarget-zero-bits" in result.stdout
+    (line,) = map(json.loads, log.read_text().splitlines())
+    assert line["first_failure"] is None and "during reuse phase" in line["phases"]
