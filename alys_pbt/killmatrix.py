@@ -75,7 +75,8 @@ def rows(pairs: list[Pair], results: Results) -> list[tuple[Pair, dict[str, Any]
 
 def print_table(table: list[tuple[Pair, dict[str, Any]]], *, seeds: int) -> int:
     """Print the ETNA-style table; the number of pairs not killed on every seed."""
-    header = f"{'deviation':<34} {'kind':<6} {'property':<52} {'killed':>7} {'examples':>9} {'seconds':>8} {'shrunk':>6}"
+    header = f"{'deviation':<34} {'kind':<6} {'property':<52} {'killed':>7} {'examples':>9} {'seconds':>8}"
+    header += f" {'shrunk':>6}"
     print(header)
     print("-" * len(header))
     survivors = 0

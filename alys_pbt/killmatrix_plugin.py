@@ -15,16 +15,22 @@ gives the table's `shrunk` column.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from attrs import frozen
 
 from alys_pbt import killing
+from alys_pbt.database import ROOT
 from alys_pbt.killing import Outcome, Pair
 
 KEY = "alys-kill-matrix"  # the user_properties entry an item records its outcome under
+# Seconds per pair label, measured: `python benchmarks/bench_time_to_failure.py --write-costs`.
+COSTS = ROOT / "killmatrix" / "costs.json"
 
 
 @frozen
@@ -46,8 +52,22 @@ def selected(pairs: list[Pair] | None = None, *, only: str = "") -> list[Pair]:
     return [p for p in pairs if only in p.deviation or only in p.function]
 
 
+def costs(path: Path = COSTS) -> dict[str, float]:
+    """Measured seconds to the first failure per pair label (benchmarks/bench_time_to_failure.py)."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def longest_first(pairs: list[Pair], known: dict[str, float] | None = None) -> list[Pair]:
+    """`pairs`, the most expensive first: xdist hands items out in collection order, and a long item
+    queued last leaves the other workers idle while it runs. Unmeasured pairs count as expensive."""
+    known = costs() if known is None else known
+    return sorted(pairs, key=lambda p: -known.get(p.label, math.inf))
+
+
 def matrix(pairs: list[Pair], *, seeds: int, shrink: bool = False) -> list[Any]:
-    """pytest params, pair-major: every pair on seeds 0..seeds-1 (and once shrinking, if asked)."""
+    """pytest params, pair-major and longest first: every pair on seeds 0..seeds-1 (and once
+    shrinking, if asked). Every worker collects the same order, as xdist requires."""
+    pairs = longest_first(pairs)
     runs = [MatrixItem(p, s) for p in pairs for s in range(seeds)]
     runs += [MatrixItem(p, 0, shrink=True) for p in pairs] if shrink else []
     return [pytest.param(r, id=r.id) for r in runs]
