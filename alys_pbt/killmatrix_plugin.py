@@ -98,6 +98,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--kill-seeds", type=int, default=1, help="seeds per (deviation, property) pair (default 1)"
     )
     group.addoption("--kill-only", default="", help="only pairs whose deviation or property contains this")
+    group.addoption("--kill-timings", default=None, help="write each item's worker and seconds here (JSON)")
     group.addoption(
         "--kill-shrink",
         action="store_true",
@@ -111,6 +112,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     opt = metafunc.config.getoption
     pairs = selected(only=opt("kill_only"))
     metafunc.parametrize("kill_run", matrix(pairs, seeds=opt("kill_seeds"), shrink=opt("kill_shrink")))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("kill_timings") and not hasattr(config, "workerinput"):  # on the controller
+        config.pluginmanager.register(Timings(Path(config.getoption("kill_timings"))), "alys-kill-timings")
+
+
+class Timings:
+    """On the controller: which worker ran each matrix item, and for how long (benchmarks/bench_xdist.py)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.items = path, []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            worker = getattr(report, "worker_id", None) or getattr(
+                getattr(report, "node", None), "workerid", "main"
+            )
+            self.items.append({"nodeid": report.nodeid, "worker": str(worker), "seconds": report.duration})
+
+    def pytest_sessionfinish(self) -> None:
+        self.path.write_text(json.dumps(self.items, indent=1))
 
 
 class Results:
