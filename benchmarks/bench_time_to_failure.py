@@ -95,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.json:
         args.json.write_text(json.dumps({p.label: f for p, f in figures}, indent=1, sort_keys=True))
-    if args.write_costs:  # keep the pairs not run this time; round: only the order matters
-        known = {**costs(), **{p.label: round(f["cost_s"], 2) for p, f in figures if f["seeds"]}}
+    if args.write_costs:  # keep the declared pairs not run this time; round: only the order matters
+        declared = {p.label for p in selected()}
+        known = {label: cost for label, cost in costs().items() if label in declared}
+        known.update({p.label: round(f["cost_s"], 2) for p, f in figures if f["seeds"]})
         COSTS.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
     return 0
 

@@ -21,7 +21,7 @@ from alys_pbt.killing import (
     declared_pairs,
     discover,
 )
-from alys_pbt.killmatrix_plugin import MatrixItem, check, matrix
+from alys_pbt.killmatrix_plugin import MatrixItem, check, costs, matrix
 from tests.support import ROOT
 
 CASES = discover()
@@ -112,3 +112,17 @@ def test_the_matrix_command_prints_one_row_per_pair_and_the_same_table_on_two_xd
     assert "test_aggregate_hash_matches_reference" in row and " 2/2 " in row
     assert in_process[-1] == "1 pairs, 0 not killed on every seed"
     assert on_workers == in_process
+
+
+def test_the_measured_item_order_names_only_declared_pairs() -> None:
+    """killmatrix/costs.json orders the items longest first; a renamed pair must be measured again."""
+    stale = sorted(set(costs()) - {p.label for p in PAIRS})
+    assert not stale, f"re-run benchmarks/bench_time_to_failure.py --write-costs; stale: {stale}"
+
+
+def test_the_matrix_runs_the_longest_pairs_first() -> None:
+    known = costs()
+    order = [param.values[0].pair.label for param in matrix(PAIRS, seeds=1)]
+    measured = [known[label] for label in order if label in known]
+    assert measured == sorted(measured, reverse=True) and measured
+    assert all(label not in known for label in order[: len(order) - len(measured)])  # unmeasured first
