@@ -29,7 +29,10 @@ class Canonical:
     def extend(self, k: int) -> None:
         for _ in range(k):
             c = self.builder.chain
-            pow = c.head_height > c.finalized_height and c.head_height - c.finalized_height >= self.builder.spec.max_blocks_without_pow - 1
+            pow = (
+                c.head_height > c.finalized_height
+                and c.head_height - c.finalized_height >= self.builder.spec.max_blocks_without_pow - 1
+            )
             signed = self.builder.next_block(pow=pow)
             self.builder.accept(signed)
             self.wire.append(block_to_bytes(signed))
@@ -115,11 +118,19 @@ class RetryReference:
         self.clocks: dict[str, RetryClock] = {}
         self.not_before: dict[str, float] = {}
 
-    def admit(self, request: Any) -> float:
-        """When `request` could first have been sent; then learn whether it failed."""
+    def admit(self, request: Any, *, store_refused_at: int | None = None) -> float:
+        """When `request` could first have been sent; then learn whether it failed. If the node's
+        store refused a block of the answer (`store_refused_at`: the node's head after it), every
+        block before it was good, so the answer does not count against the peer (suite hardening:
+        the store's failure is not the peer's), and the node holds nothing past that head."""
         earliest = self.not_before.get(request.peer, 0.0)
-        failed = self.judge(request.blocks if request.outcome == "answered" else None)
-        self.not_before[request.peer] = self.clocks.setdefault(request.peer, RetryClock()).after(request.ended, failed)
+        if store_refused_at is None:
+            failed = self.judge(request.blocks if request.outcome == "answered" else None)
+        else:
+            failed, self.judge.head = False, store_refused_at
+        self.not_before[request.peer] = self.clocks.setdefault(request.peer, RetryClock()).after(
+            request.ended, failed
+        )
         return earliest
 
 

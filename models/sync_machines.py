@@ -132,10 +132,17 @@ class SyncMachine(RuleBasedStateMachine):
             return self.engine.round()  # the engine answers every peer's fault; only the store may fail it
         except Exception as err:  # noqa: BLE001
             assert_typed(err, "a sync round")
-            # The peer's answer was good but the node kept none of it past what the store took: the
-            # retry reference judges the answer, then follows the node back to its head.
-            self.every_peer_waits_out_its_backoff_and_breaker()
-            self.retry.judge.head = self.node.head_height
+            # Every block before the refused one was good: the answer does not count against the
+            # peer, and the node holds nothing past what the store took.
+            pending = self.network.log[self.requests_checked :]
+            assert pending, f"the store refused a block no request brought: {err}"
+            *earlier, refused = pending
+            self._admit(earlier)
+            earliest = self.retry.admit(refused, store_refused_at=self.node.head_height)
+            assert refused.sent >= earliest, (
+                f"{refused.peer} asked at {refused.sent:g} s, before {earliest:g} s"
+            )
+            self.requests_checked = len(self.network.log)
             return f"store refused: {type(err).__name__}"
 
     @rule()
@@ -202,10 +209,13 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def every_peer_waits_out_its_backoff_and_breaker(self) -> None:
         """No request goes to a peer before the retry policy allows (§5.1), whatever the faults."""
-        for r in self.network.log[self.requests_checked :]:
+        self._admit(self.network.log[self.requests_checked :])
+        self.requests_checked = len(self.network.log)
+
+    def _admit(self, requests: Sequence[Any]) -> None:
+        for r in requests:
             earliest = self.retry.admit(r)
             assert r.sent >= earliest, f"{r.peer} asked at {r.sent:g} s, before {earliest:g} s"
-        self.requests_checked = len(self.network.log)
 
 
 RAM_DIR = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None

@@ -128,6 +128,24 @@ def test_a_full_disk_is_a_typed_refusal_and_the_head_stays_with_the_store(
     assert n.node.head_height == canonical.tip and n.stored() == list(range(1, canonical.tip + 1))
 
 
+def test_a_refused_block_is_not_brought_back_by_its_child(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
+    """The node keeps a refused block among its stored blocks (rollback_head forgets none), and
+    accepts any block whose parent it has: a child arriving first (a reordered answer) would put
+    the refused block back on the chain, never acknowledged. Sync imports only the next block."""
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    n.import_to(1)
+    fill_until_refused(n)
+    refused = n.node.head_height + 1
+    free_the_disk(n.store)
+    with pytest.raises(ValueError, match="does not extend the head"):
+        n.engine.import_block(canonical.wire[refused + 1])
+    assert n.node.head_height == refused - 1 and n.stored() == list(range(1, refused))
+    n.import_to(canonical.tip)
+    assert n.stored() == list(range(1, canonical.tip + 1))
+
+
 def test_today_a_refused_write_leaves_a_hole_and_the_restart_fails(
     canonical: Canonical, nodes: list[Node], tmp_path: Path
 ) -> None:

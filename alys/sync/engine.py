@@ -80,6 +80,12 @@ class RequestTimedOut(PeerUnreachable):
     """The response was lost or came after the 15 s request timeout."""
 
 
+class NotTheNextBlock(ValueError):
+    """A block that does not extend the node's head. Sync imports in order from head + 1; the
+    node itself accepts any stored parent, and a block the store refused stays stored in the node
+    (rollback_head forgets no block), so a child of it would bring it back unacknowledged."""
+
+
 @frozen
 class Request:
     """One BlocksByRange request as the wire saw it: when it went out, to whom, for what, and when
@@ -287,8 +293,15 @@ class SyncEngine:
         (a StoreError: an OSError), the node's head is put back and the error propagates."""
         signed = self.chain.decode_block(raw)
         before = self._pointers()
-        self.node.process_block(signed)
+        self._process(signed)
         self._persist(signed, raw, before)
+
+    def _process(self, signed: Any) -> None:
+        if signed.message.parent_hash != self.node.head:
+            raise NotTheNextBlock(
+                f"block {signed.message.execution_payload.block_number} does not extend the head"
+            )
+        self.node.process_block(signed)
 
     def _pointers(self) -> tuple[int, bytes, bytes]:
         return self.node.head_height, self.node.head, self.node.latest_pow
@@ -364,7 +377,7 @@ class SyncEngine:
                 if self.node.holds(signed) and not self.v.on("sync-error-rolls-back"):
                     continue  # a block we already hold (a duplicated message): harmless
                 before = self._pointers()
-                self.node.process_block(signed)
+                self._process(signed)
             except Exception:  # noqa: BLE001 - an undecodable or invalid block from this peer
                 return self._reject(peer, head)
             try:
