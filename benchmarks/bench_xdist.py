@@ -10,7 +10,9 @@ summed and on the busiest worker, and the speed-up over `-n 0` in wall time; the
 so read the ratios within one run (the load average is printed), not the seconds. The schedule
 balance (items' seconds over the busiest worker's, at most 2 on two workers) is what the
 scheduler achieved whatever else runs on the machine; the wall-time ratio also pays for worker
-start-up (each worker imports and collects the suite) and for cores taken by other processes.
+start-up (each worker imports and collects the suite) and for cores taken by other processes. When
+the machine is saturated (load average above its CPUs), the CPU-time estimate is the figure to read:
+-n 0's CPU seconds over this way's CPU seconds divided by its balance.
 """
 
 from __future__ import annotations
@@ -94,7 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         ratio = f"{base['wall'] / t['wall']:>5.2f}x" if base else "  -  "
         # items' seconds over the busiest worker's: the speed-up the schedule allows, whatever the load
         balance = t["busy"] / t["longest_worker"] if t["longest_worker"] else 0.0
-        print(f"{way:<24} speed-up over -n 0 (wall) {ratio}   schedule balance {balance:.2f}")
+        # On a saturated machine every way gets the same share of a core, so wall time hides the
+        # parallelism; CPU seconds do not: -n 0's CPU over (this way's CPU / its balance) is the
+        # speed-up two otherwise idle cores would give, start-up of the workers included.
+        estimate = (
+            f"{base['cpu'] / (t['cpu'] / balance):>5.2f}x" if base and t["cpu"] and balance else "  -  "
+        )
+        print(
+            f"{way:<24} speed-up over -n 0: wall {ratio}   schedule balance {balance:.2f}   "
+            f"on idle cores (CPU-time estimate) {estimate}"
+        )
     return 0
 
 
