@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 from alys_pbt import deviations
 from alys_pbt.killing import (
@@ -126,3 +127,16 @@ def test_the_matrix_runs_the_longest_pairs_first() -> None:
     measured = [known[label] for label in order if label in known]
     assert measured == sorted(measured, reverse=True) and measured
     assert all(label not in known for label in order[: len(order) - len(measured)])  # unmeasured first
+
+
+def test_a_pair_over_several_parametrizations_reaches_the_one_that_kills_without_spending_the_others() -> (
+    None
+):
+    """`trailing` is the last of six corruptions and the only one that kills: run one after another
+    on the whole budget, the five others spent it all first (about 500 test cases)."""
+    label = "codec-accepts-trailing-bytes--test_decoders_answer_structured_corruption_with_typed_errors"
+    (pair,) = (p for p in PAIRS if p.label == label)
+    assert pair.cases[-1].nodeid.endswith("[trailing]")
+    budget = settings.get_profile("ci").max_examples
+    outcome = assert_killed(pair)
+    assert outcome.examples < (len(pair.cases) - 1) * budget / 2
