@@ -96,7 +96,17 @@ def available(probe: str) -> None:
     made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, timeout=STEP_TIMEOUT)
     if made.returncode != 0:
         raise Unavailable(f"`ip netns add` is not permitted here: {made.stderr.strip()}")
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=STEP_TIMEOUT)
+    try:  # a veth pair inside the probe namespace: gone with it
+        veth = subprocess.run(
+            ["ip", "-n", probe, "link", "add", "pa", "type", "veth", "peer", "name", "pb"],
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
+        )
+    finally:
+        subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=STEP_TIMEOUT)
+    if veth.returncode != 0:
+        raise Unavailable(f"veth pairs are not permitted here: {veth.stderr.strip()}")
 
 
 class Server:
