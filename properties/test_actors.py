@@ -247,3 +247,120 @@ def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
             assert isinstance(reply.error, RuntimeError) and str(reply.error) == f"panic on message {index}", reply
         else:
             assert reply.error is None and reply.value == index, reply
+
+
+@kills("actors-broadcast-drops-priority")
+@given(
+    n=st.integers(2, 4),
+    priority=st.sampled_from(list(range(6))),
+    payload=st.integers(),
+    sender=st.one_of(st.none(), st.sampled_from(["actor0", "actor1", "bridge"])),
+)
+def test_tell_ask_broadcast_and_route_deliver_sender_priority_and_payload(
+    target: Any, n: int, priority: int, payload: int, sender: str | None
+) -> None:
+    """Whatever the way in, each recipient handles the payload from the stated sender (from
+    "outside" when none is stated) at the stated priority; an ask is answered with the handler's
+    value; a broadcast reaches every actor but its sender; a route reaches each hop in turn."""
+    from alys.actors.mailbox import Priority
+    from alys.actors.system import Behaviour
+
+    seen: list[tuple[str, str, Any]] = []  # (recipient, sender, payload)
+
+    class Recorder(Behaviour):
+        def handle(self, message: Any, ctx: Any) -> Any:
+            seen.append((ctx.name, ctx.sender, message))
+            return ("done", message)
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    names = [f"actor{i}" for i in range(n)]
+    for name in names:
+        system.spawn(name, Recorder)
+    via = {} if sender is None else {"sender": sender}
+    expected_sender = "outside" if sender is None else sender
+    p = Priority(priority)
+
+    def delivered(expected: list[tuple[str, str, Any]], how: str) -> None:
+        scheduler.run_until_idle()
+        note(f"{how}: {seen}")
+        assert seen == expected, f"{how} delivered {seen}, expected {expected}"
+        for recipient, _, _ in expected:
+            assert system.lookup(recipient).processed[-1].priority == p or how == "route", f"{how}: priority lost"
+        seen.clear()
+
+    assert system.tell("actor1", payload, priority=p, **via) == "accepted"
+    delivered([("actor1", expected_sender, payload)], "tell")
+    reply = system.ask("actor0", payload, timeout=10.0, priority=p, **via)
+    delivered([("actor0", expected_sender, payload)], "ask")
+    assert reply.done and reply.error is None and reply.value == ("done", payload), reply
+    verdicts = system.broadcast(payload, priority=p, **via)
+    others = [name for name in names if name != expected_sender]
+    assert verdicts == {name: "accepted" for name in others}, verdicts
+    delivered([(name, expected_sender, payload) for name in others], "broadcast")
+    hops = list(reversed(names))
+    assert system.route(hops, payload, **via) == "accepted"
+    delivered([(hop, expected_sender if i == 0 else hops[i - 1], payload) for i, hop in enumerate(hops)], "route")
+
+
+@kills("actors-ask-refusal-unanswered")
+@given(policy=st.sampled_from(["reject", "drop-lowest"]), timeout=st.sampled_from([0.5, 1.0, 30.0]))
+def test_an_ask_the_mailbox_refuses_fails_at_once_and_a_late_one_times_out_naming_itself(
+    target: Any, policy: str, timeout: float
+) -> None:
+    """An ask that a full mailbox refuses (rejected, or dropped as the lowest priority) is answered
+    at once with MailboxFull naming the verdict, and stays so when its deadline passes; an ask
+    nobody handles times out at its deadline with an AskTimeout naming the actor and the timeout."""
+    from alys.actors.mailbox import Priority
+    from alys.actors.system import Behaviour
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    system.spawn("busy", Behaviour, capacity=1, policy=policy)
+    assert system.tell("busy", "first", priority=Priority.HIGH) == "accepted"  # never processed: no step runs
+    refused = system.ask("busy", "second", timeout=timeout, priority=Priority.BACKGROUND)
+    verdict = "rejected" if policy == "reject" else "dropped"
+    assert refused.done and type(refused.error).__name__ == "MailboxFull", refused
+    assert str(refused.error) == verdict, f"MailboxFull says {refused.error!r}, the verdict was {verdict}"
+    from alys.actors.supervision import Never, SupervisionPolicy
+
+    system.spawn("silent", Behaviour, supervision=SupervisionPolicy(Never()))
+    system.fail("silent")  # down for good: its policy never restarts it
+    late = system.ask("silent", "ping", timeout=timeout)
+    scheduler.advance(timeout)
+    scheduler.run_until_idle()
+    assert type(refused.error).__name__ == "MailboxFull", "a refused ask's answer changed at its deadline"
+    assert late.done and type(late.error).__name__ == "AskTimeout", late
+    assert str(late.error) == f"silent did not answer in {timeout}s", f"AskTimeout says {late.error!r}"
+
+
+@st.composite
+def cyclic_topologies(draw: st.DrawFn) -> dict[str, tuple[str, ...]]:
+    """A dependency DAG with back edges added, so that some actors depend on each other in a cycle."""
+    topology = dict(draw(topologies()))
+    names = sorted(topology)
+    for _ in range(draw(st.integers(1, 3))):
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        if a != b:
+            topology[a] = tuple(dict.fromkeys((*topology[a], b)))
+            topology[b] = tuple(dict.fromkeys((*topology[b], a)))
+    return topology
+
+
+@kills("actors-shutdown-cycle-left-running")
+@given(topology=cyclic_topologies())
+def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(target: Any, topology: dict[str, tuple[str, ...]]) -> None:
+    """Shutdown ends with every actor stopped exactly once, also when dependencies form a cycle
+    (the cycle is broken in name order), and an actor outside every cycle still stops before
+    what it depends on."""
+    from alys.actors.system import Behaviour
+
+    system = target.actors.system(DeterministicScheduler())
+    for name in topology:
+        system.spawn(name, Behaviour)
+    for name, deps in topology.items():
+        system.lookup(name).depends_on = deps  # cycles cannot be spawned in order: wire them after
+    order = system.shutdown()
+    note(f"stop order {order}")
+    assert sorted(order) == sorted(topology), f"stopped {order}"
+    assert all(system.lookup(name).state.name == "STOPPED" for name in topology), "an actor is not stopped"

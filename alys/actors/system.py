@@ -6,6 +6,9 @@ Each actor processes one message per scheduled task, so with the deterministic s
 interleaving of actors is whatever the caller (Hypothesis) chooses. A handler that raises is a
 panic: the message is recorded as failed, the actor fails, and its supervisor decides. Messages
 waiting in the mailbox survive a restart (mutant `actors-restart-loses-mailbox` clears them).
+Seeded mutants `actors-broadcast-drops-priority` (broadcast sends at Normal),
+`actors-ask-refusal-unanswered` (an ask the mailbox refuses is left to time out) and
+`actors-shutdown-cycle-left-running` (actors on a dependency cycle are never stopped).
 """
 
 from __future__ import annotations
@@ -159,12 +162,14 @@ class ActorSystem:
     def ask(self, to: str, payload: Any, *, timeout: float, sender: str = "outside", priority: Priority = Priority.NORMAL) -> Reply:
         reply = Reply()
         verdict = self.tell(to, _Ask(payload, reply), sender=sender, priority=priority)
-        if verdict in ("rejected", "dropped"):
+        if verdict in ("rejected", "dropped") and not self.v.on("actors-ask-refusal-unanswered"):
             reply.resolve(error=MailboxFull(verdict))
         self.scheduler.call_later(timeout, lambda: reply.resolve(error=AskTimeout(f"{to} did not answer in {timeout}s")))
         return reply
 
     def broadcast(self, payload: Any, *, sender: str = "outside", priority: Priority = Priority.NORMAL) -> dict[str, str]:
+        if self.v.on("actors-broadcast-drops-priority"):
+            priority = Priority.NORMAL
         return {name: self.tell(name, payload, sender=sender, priority=priority) for name in sorted(self.cells) if name != sender}
 
     def route(self, chain: Sequence[str], payload: Any, *, sender: str = "outside") -> str:
@@ -243,6 +248,8 @@ class ActorSystem:
                 n for n in remaining if not any(n in self.cells[m].depends_on for m in remaining if m != n)
             )
             if not ready:  # a dependency cycle: stop the rest in name order
+                if self.v.on("actors-shutdown-cycle-left-running"):
+                    break
                 ready = sorted(remaining)
             for name in ready[:1]:
                 cell = self.cells[name]
