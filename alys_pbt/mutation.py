@@ -77,7 +77,9 @@ def tests_for(module: str, root: Path = ROOT) -> list[str]:
     for pattern, tests in table.items():
         if fnmatch.fnmatchcase(module, pattern):
             return list(tests)
-    raise MutationError(f"no tests answer {module}: add it to [tool.alys-pbt.mutation.tests] in pyproject.toml")
+    raise MutationError(
+        f"no tests answer {module}: add it to [tool.alys-pbt.mutation.tests] in pyproject.toml"
+    )
 
 
 # --- running mutmut --------------------------------------------------------------------------------
@@ -169,7 +171,9 @@ def _snapshot(scratch: Path, root: Path, names: Iterable[str]) -> None:
             shutil.copy2(root / name, scratch / name)
 
 
-def _passes(scratch: Path, module: str, passes: Sequence[str], max_children: int, *, only: list[str] | None) -> dict[str, str]:
+def _passes(
+    scratch: Path, module: str, passes: Sequence[str], max_children: int, *, only: list[str] | None
+) -> dict[str, str]:
     """Run the passes (all mutants, or only the named ones, on the first); where each was killed."""
     log = scratch / "mutmut.log"
     killed_on: dict[str, str] = {}
@@ -177,7 +181,9 @@ def _passes(scratch: Path, module: str, passes: Sequence[str], max_children: int
         if number == 0 and only is None:
             _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log)
         else:
-            alive = only if number == 0 else [n for n, s in _statuses(scratch, module).items() if s == "survived"]
+            alive = (
+                only if number == 0 else [n for n, s in _statuses(scratch, module).items() if s == "survived"]
+            )
             if not alive:
                 break
             _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log)
@@ -201,11 +207,22 @@ def _timeouts_survive(scratch: Path, module: str, names: Iterable[str]) -> None:
     meta_path.write_text(json.dumps(meta))
 
 
-def _record(scratch: Path, module: str, root: Path, tests: Sequence[str], passes: Sequence[str], killed_on: dict[str, str], **extra: Any) -> dict[str, Any]:
+def _record(
+    scratch: Path,
+    module: str,
+    root: Path,
+    tests: Sequence[str],
+    passes: Sequence[str],
+    killed_on: dict[str, str],
+    **extra: Any,
+) -> dict[str, Any]:
     statuses = _statuses(scratch, module)
     unchecked = [name for name, status in statuses.items() if status not in KILLED | SURVIVED | EXCLUDED]
     if unchecked:
-        raise MutationError(f"{len(unchecked)} mutants of {module} were not checked: {unchecked[:3]}; see {scratch / 'mutmut.log'}")
+        raise MutationError(
+            f"{len(unchecked)} mutants of {module} were not checked: {unchecked[:3]};"
+            f" see {scratch / 'mutmut.log'}"
+        )
     survivors = [name for name, status in statuses.items() if status in SURVIVED]
     return {
         "commit": _git(root, "rev-parse", "--short=12", "HEAD"),
@@ -248,7 +265,10 @@ def rerun_module(
     scratch = work / module.replace("/", "__").removesuffix(".py")
     if not (scratch / "mutants" / f"{module}.meta").exists():
         raise MutationError(f"{module} has no scratch run in {work} to resume: use `run`")
-    if sha256(root / module) != previous["source_sha256"] or sha256(scratch / module) != previous["source_sha256"]:
+    if (
+        sha256(root / module) != previous["source_sha256"]
+        or sha256(scratch / module) != previous["source_sha256"]
+    ):
         raise MutationError(f"{module} changed since it was measured: use `run`")
     _snapshot(scratch, root, [n for n in COPIED if n != "alys"])
     for path in (root / "alys").rglob("*.py"):  # the rest of the port as it is now, unmutated
@@ -257,14 +277,18 @@ def rerun_module(
             for dest in (scratch / rel, scratch / "mutants" / rel):
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
-    (scratch / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # coverage of the tests as they are now
+    (scratch / "mutants" / "mutmut-stats.json").unlink(
+        missing_ok=True
+    )  # coverage of the tests as they are now
     alive = [n for n, status in _statuses(scratch, module).items() if status in SURVIVED]
     killed_on = dict(previous["killed_on"])
     if alive:
         for name, target in _passes(scratch, module, previous["passes"], max_children, only=alive).items():
             killed_on.setdefault(name, target)
     reruns = [*previous.get("survivors_rechecked", []), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")]
-    return _record(scratch, module, root, previous["tests"], previous["passes"], killed_on, survivors_rechecked=reruns)
+    return _record(
+        scratch, module, root, previous["tests"], previous["passes"], killed_on, survivors_rechecked=reruns
+    )
 
 
 # --- the recorded results, the accounts of survivors, the report ---------------------------------
@@ -294,7 +318,13 @@ def load_accounts(equivalents: Path = EQUIVALENTS, open_: Path = OPEN) -> list[A
         data = tomllib.loads(path.read_text()) if path.exists() else {}
         for entry in data.get(kind, []):
             accounts.append(
-                Account(kind, entry["module"], entry["mutant"], tuple(changed_lines(entry["diff"])), entry.get(key, ""))
+                Account(
+                    kind,
+                    entry["module"],
+                    entry["mutant"],
+                    tuple(changed_lines(entry["diff"])),
+                    entry.get(key, ""),
+                )
             )
     return accounts
 
@@ -358,7 +388,11 @@ def problems(
             found.append(f"{account.mutant}: accounted for twice")
         by_key[key] = account
         if not account.text.strip():
-            what = "why it is equivalent" if account.kind == "equivalent" else "the property or generator to answer it"
+            what = (
+                "why it is equivalent"
+                if account.kind == "equivalent"
+                else "the property or generator to answer it"
+            )
             found.append(f"{account.mutant}: {account.kind} without {what}")
     for module, record in results.items():
         for mutant, diff in record["survivors"].items():
@@ -391,11 +425,12 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
         "Each module is mutated by mutmut and its mutants run against the tests that answer it",
         "(pyproject.toml `[tool.alys-pbt.mutation.tests]`): on target `alys-fixed` first (every quirk",
         "off, so no strict xfail hides a mutant), then the survivors again on target `alys` (the quirks'",
-        "own branches). Score = killed / (mutants - equivalent - skipped). \"Survived\" counts mutants no",
-        "selected test covers (mutmut's \"no tests\") too. Figures are a snapshot at the commit named:",
+        'own branches). Score = killed / (mutants - equivalent - skipped). "Survived" counts mutants no',
+        'selected test covers (mutmut\'s "no tests") too. Figures are a snapshot at the commit named:',
         "modules under active change are measured again with `run`.",
         "",
-        "| module | measured at | mutants | killed | killed on `alys` | survived | equivalent | open | score |",
+        "| module | measured at | mutants | killed | killed on `alys` | survived | equivalent | open "
+        "| score |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -406,10 +441,16 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
             f"| `{r.module}` | {at} | {r.total} | {r.killed} | {on_alys} | {r.survived} | {r.equivalent} "
             f"| {r.open} | {_pct(r.score)} |"
         )
-    total = Row("all", *(sum(getattr(r, f) for r in rows) for f in ("total", "killed", "survived", "equivalent", "open", "skipped")))
+    total = Row(
+        "all",
+        *(
+            sum(getattr(r, f) for r in rows)
+            for f in ("total", "killed", "survived", "equivalent", "open", "skipped")
+        ),
+    )
+    all_on_alys = sum(t == "alys" for rec in results.values() for t in rec["killed_on"].values())
     out.append(
-        f"| **all measured** | | {total.total} | {total.killed} | "
-        f"{sum(t == 'alys' for rec in results.values() for t in rec['killed_on'].values())} | {total.survived} "
+        f"| **all measured** | | {total.total} | {total.killed} | {all_on_alys} | {total.survived} "
         f"| {total.equivalent} | {total.open} | {_pct(total.score)} |"
     )
     if not_run:
@@ -430,7 +471,10 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
             out += [f"### `{module}`", ""]
             for a in sorted((a for a in chosen if a.module == module), key=lambda a: _natural(a.mutant)):
                 status = results.get(module, {}).get("mutants", {}).get(a.mutant, "?")
-                out += [f"* `{a.mutant.rpartition('.')[2]}` ({status}); {label}: {' '.join(a.text.split())}", ""]
+                out += [
+                    f"* `{a.mutant.rpartition('.')[2]}` ({status}); {label}: {' '.join(a.text.split())}",
+                    "",
+                ]
                 out += ["  ```diff", *(f"  {line}" for line in a.diff), "  ```", ""]
         while out[-1] == "":
             out.pop()
@@ -465,15 +509,21 @@ def draft(results: dict[str, dict[str, Any]], accounts: Sequence[Account]) -> st
 # --- command line ----------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m alys_pbt.mutation", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m alys_pbt.mutation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="mutate modules of alys/ and record the outcome")
     run_p.add_argument("modules", nargs="+", help="e.g. alys/actors/mailbox.py (globs: 'alys/actors/*.py')")
     run_p.add_argument("--tests", nargs="+", help="the tests to run (default: pyproject's table)")
     run_p.add_argument("--max-children", type=int, default=1, help="mutmut worker processes (default 1)")
-    run_p.add_argument("--results", type=Path, default=RESULTS, help="results file (default docs/mutation-results.json)")
-    rerun_p = sub.add_parser("rerun", help="check the survivors of earlier runs again against the suite as it is now")
+    run_p.add_argument(
+        "--results", type=Path, default=RESULTS, help="results file (default docs/mutation-results.json)"
+    )
+    rerun_p = sub.add_parser(
+        "rerun", help="check the survivors of earlier runs again against the suite as it is now"
+    )
     rerun_p.add_argument("modules", nargs="+")
     rerun_p.add_argument("--max-children", type=int, default=1)
     rerun_p.add_argument("--results", type=Path, default=RESULTS)
@@ -491,12 +541,17 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "run":
                 record = run_module(module, tests=args.tests, max_children=args.max_children)
             else:
-                record = rerun_module(module, load_results(args.results)[module], max_children=args.max_children)
+                record = rerun_module(
+                    module, load_results(args.results)[module], max_children=args.max_children
+                )
             results = load_results(args.results)
             results[module] = record
             save_results(results, args.results)
             r = row(module, record, load_accounts())
-            print(f"  {r.total} mutants, {r.killed} killed, {r.survived} survived, score {_pct(r.score)}", flush=True)
+            print(
+                f"  {r.total} mutants, {r.killed} killed, {r.survived} survived, score {_pct(r.score)}",
+                flush=True,
+            )
         return 0
     results, accounts, not_run = load_results(), load_accounts(), load_not_run()
     if args.command == "report":
@@ -507,7 +562,11 @@ def main(argv: list[str] | None = None) -> int:
         print(draft(results, accounts))
         return 0
     found = problems(results, accounts, not_run, modules())
-    print("\n".join(found) if found else "complete: every module measured or excused, every survivor accounted for")
+    print(
+        "\n".join(found)
+        if found
+        else "complete: every module measured or excused, every survivor accounted for"
+    )
     return 1 if found else 0
 
 

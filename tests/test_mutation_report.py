@@ -17,13 +17,17 @@ AT_95_PERCENT = ("alys/actors/mailbox.py", "alys/actors/scheduler.py")
 
 
 def test_every_module_is_measured_or_excused_and_every_survivor_is_accounted_for() -> None:
-    found = mutation.problems(mutation.load_results(), mutation.load_accounts(), mutation.load_not_run(), mutation.modules())
+    found = mutation.problems(
+        mutation.load_results(), mutation.load_accounts(), mutation.load_not_run(), mutation.modules()
+    )
     assert not found, "\n".join(found)
 
 
 def test_the_committed_report_is_the_one_the_results_render() -> None:
     expected = mutation.render(mutation.load_results(), mutation.load_accounts(), mutation.load_not_run())
-    assert mutation.REPORT.read_text() == expected, "docs/mutation.md is stale: run `python -m alys_pbt.mutation report`"
+    assert mutation.REPORT.read_text() == expected, (
+        "docs/mutation.md is stale: run `python -m alys_pbt.mutation report`"
+    )
 
 
 @pytest.mark.parametrize("module", AT_95_PERCENT)
@@ -40,10 +44,22 @@ def _record(statuses: dict[str, str], survivors: dict[str, list[str]]) -> dict[s
 
 
 def test_the_score_excludes_equivalent_mutants_and_counts_untested_ones_as_survivors() -> None:
-    statuses = {"m.f__mutmut_1": "killed", "m.f__mutmut_2": "timeout", "m.f__mutmut_3": "survived",
-                "m.f__mutmut_4": "no tests", "m.f__mutmut_5": "survived", "m.f__mutmut_6": "skipped"}
-    diffs = {name: [f"-    x = {i}", f"+    x = {i + 1}"] for i, name in enumerate(statuses) if statuses[name] in mutation.SURVIVED}
-    accounts = [mutation.Account("equivalent", "alys/m.py", "m.f__mutmut_5", tuple(diffs["m.f__mutmut_5"]), "same")]
+    statuses = {
+        "m.f__mutmut_1": "killed",
+        "m.f__mutmut_2": "timeout",
+        "m.f__mutmut_3": "survived",
+        "m.f__mutmut_4": "no tests",
+        "m.f__mutmut_5": "survived",
+        "m.f__mutmut_6": "skipped",
+    }
+    diffs = {
+        name: [f"-    x = {i}", f"+    x = {i + 1}"]
+        for i, name in enumerate(statuses)
+        if statuses[name] in mutation.SURVIVED
+    }
+    accounts = [
+        mutation.Account("equivalent", "alys/m.py", "m.f__mutmut_5", tuple(diffs["m.f__mutmut_5"]), "same")
+    ]
     r = mutation.row("alys/m.py", _record(statuses, diffs), accounts)
     assert (r.total, r.killed, r.survived, r.equivalent, r.skipped) == (6, 2, 3, 1, 1)
     assert r.score == 2 / 4  # killed over mutants less the equivalent and the skipped one
@@ -53,12 +69,16 @@ def test_the_check_names_every_gap_it_is_meant_to_find() -> None:
     """It can fail: an unexcused module, an unaccounted survivor, an account whose diff no longer
     matches, an account of no survivor, an account without its reason."""
     survivors = {"m.f__mutmut_1": ["-    a", "+    b"], "m.f__mutmut_2": ["-    c", "+    d"]}
-    results = {"alys/m.py": _record({n: "survived" for n in survivors} | {"m.f__mutmut_3": "killed"}, survivors)}
+    results = {
+        "alys/m.py": _record({n: "survived" for n in survivors} | {"m.f__mutmut_3": "killed"}, survivors)
+    }
     accounts = [
         mutation.Account("open", "alys/m.py", "m.f__mutmut_2", ("-    c", "+    e"), "test_x"),
         mutation.Account("equivalent", "alys/m.py", "m.f__mutmut_3", ("-    e", "+    f"), ""),
     ]
-    found = "\n".join(mutation.problems(results, accounts, {"alys/n.py": "  "}, ["alys/m.py", "alys/n.py", "alys/o.py"]))
+    found = "\n".join(
+        mutation.problems(results, accounts, {"alys/n.py": "  "}, ["alys/m.py", "alys/n.py", "alys/o.py"])
+    )
     for gap in (
         "alys/n.py: neither measured nor listed as not run",
         "alys/o.py: neither measured nor listed as not run",
