@@ -65,11 +65,14 @@ def longest_first(pairs: list[Pair], known: dict[str, float] | None = None) -> l
 
 
 def matrix(pairs: list[Pair], *, seeds: int, shrink: bool = False) -> list[Any]:
-    """pytest params, pair-major and longest first: every pair on seeds 0..seeds-1 (and once
-    shrinking, if asked). Every worker collects the same order, as xdist requires."""
-    pairs = longest_first(pairs)
-    runs = [MatrixItem(p, s) for p in pairs for s in range(seeds)]
-    runs += [MatrixItem(p, 0, shrink=True) for p in pairs] if shrink else []
+    """pytest params, pair-major and longest first: every pair once shrinking, if asked (its longest
+    run), then on seeds 0..seeds-1. Every worker collects the same order, as xdist requires."""
+    runs = [
+        run
+        for p in longest_first(pairs)
+        for run in ([MatrixItem(p, 0, shrink=True)] if shrink else [])
+        + [MatrixItem(p, s) for s in range(seeds)]
+    ]
     return [pytest.param(r, id=r.id) for r in runs]
 
 
