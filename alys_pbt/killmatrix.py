@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 from typing import Any
@@ -34,7 +35,10 @@ def pytest_args(
     *, seeds: int, only: str, workers: str, shrink: bool = True, extra: list[str] = ()
 ) -> list[str]:
     """The pytest command line that runs the selected matrix items (rootdir: the project)."""
-    args = [str(ITEMS), "-p", "alys_pbt.killmatrix_plugin", "-p", "no:cacheprovider", f"--rootdir={ROOT}"]
+    # The items by testpaths, not by a path argument: xdist refuses an absolute path that is not under
+    # an rsync root, so a remote gateway (--tx socket=... / ssh=...) could not be given one.
+    args = [f"--rootdir={ROOT}", "-o", f"testpaths={ITEMS.relative_to(ROOT).as_posix()}"]
+    args += ["-p", "alys_pbt.killmatrix_plugin", "-p", "no:cacheprovider"]
     # This process imported hypothesis and the plugin before pytest could rewrite their asserts.
     args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     args += ["-o", "addopts=", "-q", "--tb=line", "--target", "alys-fixed", "-n", workers]
@@ -45,7 +49,12 @@ def pytest_args(
 def run_items(args: list[str]) -> tuple[int, Results]:
     """Run pytest in this process on `args`; its exit code and every item's outcome."""
     results = Results()
-    code = pytest.main(args, plugins=[results])
+    here = os.getcwd()
+    os.chdir(ROOT)  # pyproject.toml's settings and the items' testpaths are the project's, wherever we start
+    try:
+        code = pytest.main(args, plugins=[results])
+    finally:
+        os.chdir(here)
     return int(code), results
 
 
