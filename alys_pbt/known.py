@@ -2,7 +2,7 @@
 kept in the repository (`known-failures/`) as a read-only Hypothesis example database that every
 run replays first (alys_pbt/database.py puts it in front of the local one).
 
-    python -m alys_pbt.known refresh [-n N]   # rewrite known-failures/ (run after editing a property)
+    python -m alys_pbt.known refresh [-n N] [--reuse]   # rewrite known-failures/ (after editing a property)
     python -m alys_pbt.known check            # exit 1, naming each problem, if it is stale
 
 `refresh` collects, on target `alys`, every property a quirk or library deviation breaks; runs them
@@ -114,6 +114,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    keys = os.environ.get("ALYS_PBT_KNOWN_KEYS")
+    if keys:  # the key this very run stores the item's failure under (the source may change meanwhile)
+        key = database_key(item)
+        with open(keys, "a") as out:
+            out.write(json.dumps({"nodeid": item.nodeid, "key": key.hex() if key else None}) + "\n")
     path = os.environ.get("ALYS_PBT_EXAMPLE_COUNTS")
     if not path:
         return (yield)
@@ -216,22 +221,33 @@ def counts(root: Path, nodeids: list[str], *args: str, **env: str) -> dict[str, 
         return {line["nodeid"]: line for line in map(json.loads, log.read_text().splitlines())}
 
 
-def refresh(root: Path = ROOT, workers: int = 0) -> list[dict[str, Any]]:
-    """Rewrite root/known-failures from a fresh ci run on target alys; return the entries."""
+def refresh(root: Path = ROOT, workers: int = 0, reuse: bool = False) -> list[dict[str, Any]]:
+    """Rewrite root/known-failures from a ci run on target alys into a fresh database; return the
+    entries. With `reuse`, the current store replays first (read-only): an example that still fails
+    exactly is kept without a search, and only the properties whose key changed are searched and
+    shrunk from scratch (minutes instead of the full run's time)."""
     entries = collect(root)
     nodeids = [e["nodeid"] for e in entries]
     xdist = ["-n", str(workers)] if workers else []
     store = root / KNOWN.name
     staging = root / (KNOWN.name + ".new")
+    front = str(store) if reuse and store.is_dir() else "off"
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "examples"
+        keys = Path(tmp) / "keys.jsonl"
         result = _pytest(
-            root, "-q", *xdist, *nodeids, ALYS_PBT_KNOWN_FAILURES="off", ALYS_PBT_LOCAL_DB=str(fresh)
+            root,
+            "-q",
+            *xdist,
+            *nodeids,
+            ALYS_PBT_KNOWN_FAILURES=front,
+            ALYS_PBT_LOCAL_DB=str(fresh),
+            ALYS_PBT_KNOWN_KEYS=str(keys),
         )
-        if result.returncode != 0:
-            raise StaleStore(
-                f"the quirk-broken properties did not all fail as registered:\n{result.stdout[-6000:]}"
-            )
+        lines = keys.read_text().splitlines() if keys.exists() else []
+        ran = {line["nodeid"]: line["key"] for line in map(json.loads, lines)}
+        for entry in entries:  # someone may edit a property while it runs: keep the key it ran under
+            entry["key"] = ran.get(entry["nodeid"], entry["key"])
         source = DirectoryBasedExampleDatabase(fresh)
         shutil.rmtree(staging, ignore_errors=True)
         out = DirectoryBasedExampleDatabase(staging)
@@ -242,19 +258,23 @@ def refresh(root: Path = ROOT, workers: int = 0) -> list[dict[str, Any]]:
                 missing.append(entry["nodeid"])
             for value in values:
                 out.save(bytes.fromhex(entry["key"]), value)
-        if missing:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise StaleStore(f"no failure stored under the computed key of: {', '.join(missing)}")
     manifest = {
         "hypothesis": hypothesis.__version__,
         "target": TARGET,
         "profile": PROFILE,
         "refresh": REFRESH,
-        "entries": [{k: e[k] for k in ("nodeid", "quirks", "key")} for e in entries],
+        "entries": [
+            {k: e[k] for k in ("nodeid", "quirks", "key")} for e in entries if e["nodeid"] not in missing
+        ],
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     shutil.rmtree(store, ignore_errors=True)
     staging.rename(store)
+    if result.returncode != 0 or missing:  # the rest is written; `check` names these until stored
+        raise StaleStore(
+            f"no failure stored for: {', '.join(missing) or '-'}; the run of the quirk-broken properties "
+            f"(exit status {result.returncode}) ended:\n{result.stdout[-6000:]}"
+        )
     return entries
 
 
@@ -263,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("refresh", help="rewrite known-failures/ from a fresh ci run on target alys")
     run.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (default: none)")
+    run.add_argument(
+        "--reuse",
+        action="store_true",
+        help="replay the current store first: search again only for the properties edited since",
+    )
     sub.add_parser("check", help="exit 1, naming each problem, if known-failures/ is stale")
     args = parser.parse_args(argv)
     try:
@@ -275,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"known-failures/ is current (Hypothesis {hypothesis.__version__})")
             return 0
-        entries = refresh(workers=args.workers)
+        entries = refresh(workers=args.workers, reuse=args.reuse)
         print(f"known-failures/: {len(entries)} entries for Hypothesis {hypothesis.__version__}")
         seen = counts(
             ROOT, [e["nodeid"] for e in entries], *(["-n", str(args.workers)] if args.workers else [])
