@@ -458,7 +458,9 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
         out += [f"* `{module}`: {' '.join(reason.split())}" for module, reason in sorted(not_run.items())]
     out += ["", "## Tests that answer each module", ""]
     for module, record in sorted(results.items()):
-        out.append(f"* `{module}` ({record['measured']}): " + ", ".join(f"`{t}`" for t in record["tests"]))
+        targets = " then ".join(f"`{t}`" for t in record["passes"])
+        tests = ", ".join(f"`{t}`" for t in record["tests"])
+        out.append(f"* `{module}` ({record['measured']}, on {targets}): {tests}")
     for kind, title, label in (
         ("open", "Open survivors: the property or generator that should kill each", "answer"),
         ("equivalent", "Equivalent mutants (excluded from the score)", "why"),
