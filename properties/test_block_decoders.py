@@ -24,7 +24,14 @@ from models.chain_machine import FEDERATION_SPK
 from strategies.blocks import CATALOGUE, ChainBuilder, signed_blocks
 from strategies.evm import evm_transactions, secp256k1_secrets
 from strategies.federation import keyrings
-from strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS, malformed_transactions, malformed_wire_blocks
+from strategies.malformed_blocks import (
+    RLP_WAYS,
+    WIRE_WAYS,
+    exactly_sized,
+    malformed_transactions,
+    malformed_wire_blocks,
+    with_value,
+)
 
 pytestmark = pytest.mark.blocks
 
@@ -205,43 +212,16 @@ def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(target: Any, 
 # --- every limit at, below and past it --------------------------------------------------------------
 
 
-def _with_list(raw: bytes, path: tuple[int, ...], items: list[Any]) -> bytes:
-    tree = msgpack.unpackb(raw, raw=False)
-    node = tree
-    for i in path[:-1]:
-        node = node[i]
-    node[path[-1]] = items
-    return msgpack.packb(tree, use_bin_type=True)
-
-
-def _exactly(raw: bytes, size: int) -> bytes:
-    """The block grown to exactly `size` bytes by two more transactions: an empty one ("0x", three
-    bytes, to set the parity) and one of zeros (two hex digits per byte)."""
-    tree = msgpack.unpackb(raw, raw=False)
-    txs = tree[0][3][13]
-    for empties in (0, 1):
-        grown = [*txs, *(["0x"] * empties), "0x"]
-        tree[0][3][13] = grown
-        fixed = len(msgpack.packb(tree, use_bin_type=True))
-        for header in (0, 1, 2, 4):  # extra bytes a longer string header takes
-            digits = size - fixed - header
-            if digits >= 0 and digits % 2 == 0:
-                grown[-1] = "0x" + "00" * (digits // 2)
-                packed = msgpack.packb(tree, use_bin_type=True)
-                if len(packed) == size:
-                    return packed
-        tree[0][3][13] = txs
-    raise AssertionError(f"cannot grow a {len(raw)}-byte block to {size} bytes")
 
 
 LIMITS: dict[str, Callable[[bytes, int], bytes]] = {
     # name: build a block with `delta` items / bytes around the limit (0: exactly at it)
-    "withdrawals": lambda raw, d: _with_list(
+    "withdrawals": lambda raw, d: with_value(
         raw, (0, 3, 14), [["0", "0", "0x" + "0a" * 20, "1"]] * (blocks.MAX_WITHDRAWALS + d)
     ),
-    "extra-data": lambda raw, d: _with_list(raw, (0, 3, 10), "0x" + "ee" * (blocks.MAX_EXTRA_DATA + d)),  # type: ignore[arg-type]
-    "transactions": lambda raw, d: _with_list(raw, (0, 3, 13), ["0x"] * (blocks.MAX_TRANSACTIONS + d)),
-    "logs-bloom": lambda raw, d: _with_list(raw, (0, 3, 4), "0x" + "00" * (blocks.LOGS_BLOOM_BYTES + d)),  # type: ignore[arg-type]
+    "extra-data": lambda raw, d: with_value(raw, (0, 3, 10), "0x" + "ee" * (blocks.MAX_EXTRA_DATA + d)),  # type: ignore[arg-type]
+    "transactions": lambda raw, d: with_value(raw, (0, 3, 13), ["0x"] * (blocks.MAX_TRANSACTIONS + d)),
+    "logs-bloom": lambda raw, d: with_value(raw, (0, 3, 4), "0x" + "00" * (blocks.LOGS_BLOOM_BYTES + d)),  # type: ignore[arg-type]
 }
 
 
@@ -265,7 +245,7 @@ def test_every_count_limit_holds_at_below_and_past_it(
 def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any, delta: int) -> None:
     """Valid blocks of exactly MAX_BLOCK_BYTES - 1, MAX_BLOCK_BYTES and MAX_BLOCK_BYTES + 1 bytes:
     the reference and the target accept the first two and refuse the third."""
-    raw = _exactly(blocks.block_to_bytes(block), blocks.MAX_BLOCK_BYTES + delta)
+    raw = exactly_sized(blocks.block_to_bytes(block), blocks.MAX_BLOCK_BYTES + delta)
     expected = verdict(lambda: blocks.block_from_bytes(raw))
     assert expected == ("ok" if delta <= 0 else "DecodeError")
     got = verdict(lambda: target.chain.decode_block(raw))

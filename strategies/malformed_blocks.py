@@ -314,3 +314,36 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
         candidates = [i for i, (_, x) in enumerate(nodes) if want(x)]
         return pack(tree, frozenset([draw(st.sampled_from(candidates), label="node")])), way
     return raw + draw(st.binary(min_size=1, max_size=4)), way  # trailing-bytes
+
+
+# --- a valid block's tree edited at one place (limits probed at, below and past them) --------------
+
+
+def with_value(raw: bytes, path: tuple[int, ...], value: Any) -> bytes:
+    """The block whose MessagePack tree holds `value` at `path` (indexes from the root array)."""
+    tree = msgpack.unpackb(raw, raw=False)
+    node = tree
+    for i in path[:-1]:
+        node = node[i]
+    node[path[-1]] = value
+    return msgpack.packb(tree, use_bin_type=True)
+
+
+def exactly_sized(raw: bytes, size: int) -> bytes:
+    """The block grown to exactly `size` bytes by two more transactions: an empty one ("0x", three
+    bytes, to set the parity) and one of zeros (two hex digits per byte)."""
+    tree = msgpack.unpackb(raw, raw=False)
+    txs = tree[0][3][13]
+    for empties in (0, 1):
+        grown = [*txs, *(["0x"] * empties), "0x"]
+        tree[0][3][13] = grown
+        fixed = len(msgpack.packb(tree, use_bin_type=True))
+        for header in (0, 1, 2, 4):  # the bytes a longer string header takes
+            digits = size - fixed - header
+            if digits >= 0 and digits % 2 == 0:
+                grown[-1] = "0x" + "00" * (digits // 2)
+                packed = msgpack.packb(tree, use_bin_type=True)
+                if len(packed) == size:
+                    return packed
+        tree[0][3][13] = txs
+    raise AssertionError(f"cannot grow a {len(raw)}-byte block to {size} bytes")

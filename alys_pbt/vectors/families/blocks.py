@@ -36,7 +36,7 @@ from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex,
 from models import blocks
 from models.approvals import AggregateApproval
 from strategies.blocks import signed_blocks
-from strategies.malformed_blocks import WIRE_WAYS, malformed_wire_blocks
+from strategies.malformed_blocks import WIRE_WAYS, exactly_sized, malformed_wire_blocks, with_value
 
 LENIENT = "chain-wire-form-lenient"
 NODE_SOURCE = "app/src/block.rs SignedConsensusBlock (serde derive), rmp_serde::from_slice"
@@ -158,59 +158,34 @@ def _case(
 # --- boundaries ---------------------------------------------------------------------------------------
 
 
-def _with(raw: bytes, path: tuple[int, ...], value: Any) -> bytes:
-    tree = msgpack.unpackb(raw, raw=False)
-    node = tree
-    for i in path[:-1]:
-        node = node[i]
-    node[path[-1]] = value
-    return msgpack.packb(tree, use_bin_type=True)
 
 
-def exactly(raw: bytes, size: int) -> bytes:
-    """The block grown to exactly `size` bytes by two more transactions: an empty one ("0x", three
-    bytes, to set the parity) and one of zeros (two hex digits per byte)."""
-    tree = msgpack.unpackb(raw, raw=False)
-    txs = tree[0][3][13]
-    for empties in (0, 1):
-        grown = [*txs, *(["0x"] * empties), "0x"]
-        tree[0][3][13] = grown
-        fixed = len(msgpack.packb(tree, use_bin_type=True))
-        for header in (0, 1, 2, 4):  # the bytes a longer string header takes
-            digits = size - fixed - header
-            if digits >= 0 and digits % 2 == 0:
-                grown[-1] = "0x" + "00" * (digits // 2)
-                packed = msgpack.packb(tree, use_bin_type=True)
-                if len(packed) == size:
-                    return packed
-        tree[0][3][13] = txs
-    raise AssertionError(f"cannot grow a {len(raw)}-byte block to {size} bytes")
 
 
 def _witness_of(raw: bytes, items: int) -> bytes:
     """A finalized peg-out whose one witness element is an array of `items` u8 (rust-bitcoin's form)."""
     tx = [2, 0, [[[b"\x00" * 32, 0], b"", 0xFFFFFFFF, [[1] * items]]], [[0, b"\x51"]]]
-    return _with(raw, (0, 6), [tx])
+    return with_value(raw, (0, 6), [tx])
 
 
 # (name, build from a valid block's bytes, origin, source)
 LIMITS: tuple[tuple[str, Callable[[bytes, int], bytes], str, str], ...] = (
     (
         "withdrawals",
-        lambda raw, n: _with(raw, (0, 3, 14), [["0", "0", "0x" + "0a" * 20, "1"]] * n),
+        lambda raw, n: with_value(raw, (0, 3, 14), [["0", "0", "0x" + "0a" * 20, "1"]] * n),
         "node",
         "lighthouse MainnetEthSpec MaxWithdrawalsPerPayload = 16 (ssz_types VariableList)",
     ),
-    ("extra-data", lambda raw, n: _with(raw, (0, 3, 10), "0x" + "ee" * n), "node", "MaxExtraDataBytes = 32"),
+    ("extra-data", lambda raw, n: with_value(raw, (0, 3, 10), "0x" + "ee" * n), "node", "MaxExtraDataBytes = 32"),
     (
         "logs-bloom",
-        lambda raw, n: _with(raw, (0, 3, 4), "0x" + "00" * n),
+        lambda raw, n: with_value(raw, (0, 3, 4), "0x" + "00" * n),
         "node",
         "BytesPerLogsBloom = 256 (FixedVector)",
     ),
     (
         "transactions",
-        lambda raw, n: _with(raw, (0, 3, 13), ["0x"] * n),
+        lambda raw, n: with_value(raw, (0, 3, 13), ["0x"] * n),
         "suite-hardening",
         "MAX_TRANSACTIONS = 16,384 (the node's MaxTransactionsPerPayload is 2^20; 1,428 fit 30M gas)",
     ),
@@ -222,7 +197,7 @@ LIMITS: tuple[tuple[str, Callable[[bytes, int], bytes], str, str], ...] = (
     ),
     (
         "size",
-        exactly,
+        exactly_sized,
         "suite-hardening",
         "MAX_BLOCK_BYTES = 1 MiB: alys-rules.md §5.1, the RPC's largest chunk",
     ),
@@ -293,7 +268,7 @@ def _generate(seed: int, cases_per_rule: int) -> list[Case]:
     state_root = "0x" + msgpack.unpackb(base, raw=False)[0][3][2][2:].upper()
     quirk = _case(
         f"quirk-{LENIENT}",
-        _with(
+        with_value(
             base, (0, 3, 2), state_root if state_root != "0x" + state_root[2:].lower() else "0x" + "AB" * 32
         ),
         origin="suite-hardening",
