@@ -3,6 +3,7 @@ topologies, and the unapproved blocks a Byzantine peer serves."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import overload
 
@@ -10,10 +11,15 @@ import attrs
 import coincurve
 from hypothesis import strategies as st
 
-from models import bls, pegin
+from alys_pbt.fixture_cache import cached as cached_fixture
+from models import approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
 from models.blocks import block_from_bytes, block_to_bytes
 from models.chain import ChainSpec
 from models.sync import Canonical
+from strategies import auxpow as st_auxpow
+from strategies import bitcoin as st_bitcoin
+from strategies import blocks as st_blocks
+from strategies import federation as st_federation
 from strategies.blocks import ChainBuilder
 from strategies.federation import keyrings
 
@@ -25,6 +31,12 @@ FEDERATION_SPK = pegin.federation_script_pubkey(
     tuple(coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3))
 )
 
+# The modules whose code builds a canonical chain: an edit to any of them builds cached chains afresh.
+CHAIN_CODE = (
+    *(approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync),
+    *(st_auxpow, st_bitcoin, st_blocks, st_federation, sys.modules[__name__]),
+)
+
 
 @st.composite
 def canonical_chains(
@@ -32,16 +44,26 @@ def canonical_chains(
     *,
     length: int | st.SearchStrategy[int] = st.integers(0, 6),
     authorities: int | st.SearchStrategy[int] = st.integers(1, 4),
+    cached: bool = False,
 ) -> Canonical:
-    """A canonical chain of `length` signed blocks after genesis, PoW at least every 4 blocks."""
+    """A canonical chain of `length` signed blocks after genesis, PoW at least every 4 blocks.
+
+    `cached`: build it once per (keyring, length) and code, kept on disk (alys_pbt.fixture_cache);
+    each draw gets its own copy. For long chains (10,000 blocks take ~18 s to build)."""
     b = bls.backend()
     keyring = draw(keyrings(b, n=authorities), label="authorities")
-    spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
-    canonical = Canonical(ChainBuilder(spec, keyring, b))
-    canonical.extend(
-        draw(length if isinstance(length, st.SearchStrategy) else st.just(length), label="length")
-    )
-    return canonical
+    k = draw(length if isinstance(length, st.SearchStrategy) else st.just(length), label="length")
+
+    def build() -> Canonical:
+        spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
+        canonical = Canonical(ChainBuilder(spec, keyring, b))
+        canonical.extend(k)
+        return canonical
+
+    if not cached:
+        return build()
+    params = (b.name, keyring.secret_keys, k)
+    return cached_fixture("canonical-chain", params, build, code=CHAIN_CODE, shared=(b,))
 
 
 def peer_behaviours() -> st.SearchStrategy[str]:
