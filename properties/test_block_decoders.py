@@ -30,6 +30,7 @@ from strategies.malformed_blocks import (
     exactly_sized,
     malformed_transactions,
     malformed_wire_blocks,
+    sized_transaction,
     with_value,
 )
 
@@ -252,21 +253,6 @@ def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any
     assert got == expected, f"{len(raw)} bytes: target {got}, reference {expected}"
 
 
-def _transaction_of(size: int, tx: Any, secret: int) -> bytes:
-    """`tx` signed by `secret`, its calldata sized so that the encoding is exactly `size` bytes (r and
-    s are one byte shorter for some messages, so other calldata bytes are tried where one misses)."""
-
-    def signed(data_len: int, fill: int) -> bytes:
-        return evm.sign(attrs.evolve(tx, data=bytes([fill]) * data_len), secret).to_bytes()
-
-    estimate = size - 200
-    estimate += size - len(signed(estimate, 0x5A))
-    for fill in range(0x41, 0x61):
-        for data_len in (estimate, estimate - 1, estimate + 1, estimate - 2, estimate + 2):
-            raw = signed(data_len, fill)
-            if len(raw) == size:
-                return raw
-    raise AssertionError(f"no calldata gives a {size}-byte transaction")
 
 
 @kills("evm-tx-size-limit-off-by-one")
@@ -276,7 +262,7 @@ def test_the_transaction_size_limit_holds_at_below_and_past_it(
 ) -> None:
     """Signed transactions of 128 KiB - 1, exactly and + 1 bytes: both stacks recover the signer of
     the first two and refuse the third as MalformedRlp (geth's txMaxSize)."""
-    raw = _transaction_of(evm.MAX_TX_BYTES + delta, tx, secret)
+    raw = sized_transaction(evm.MAX_TX_BYTES + delta, tx, secret)
     expected = verdict(lambda: evm.sender(evm.decode(raw)))
     assert expected == ("ok" if delta <= 0 else "MalformedRlp")
     assert verdict(lambda: target.chain.transaction_sender(raw)) == expected

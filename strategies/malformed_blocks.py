@@ -14,10 +14,12 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+import attrs
 import msgpack
 import rlp
 from hypothesis import strategies as st
 
+from models import evm
 from models.blocks import block_to_bytes
 from strategies.evm import evm_transactions
 
@@ -347,3 +349,20 @@ def exactly_sized(raw: bytes, size: int) -> bytes:
                     return packed
         tree[0][3][13] = txs
     raise AssertionError(f"cannot grow a {len(raw)}-byte block to {size} bytes")
+
+
+def sized_transaction(size: int, tx: Any, secret: int) -> bytes:
+    """`tx` signed by `secret`, its calldata sized so that the encoding is exactly `size` bytes (r and
+    s are one byte shorter for some messages, so other calldata bytes are tried where one misses)."""
+
+    def signed(data_len: int, fill: int) -> bytes:
+        return evm.sign(attrs.evolve(tx, data=bytes([fill]) * data_len), secret).to_bytes()
+
+    estimate = size - 200
+    estimate += size - len(signed(estimate, 0x5A))
+    for fill in range(0x41, 0x61):
+        for data_len in (estimate, estimate - 1, estimate + 1, estimate - 2, estimate + 2):
+            raw = signed(data_len, fill)
+            if len(raw) == size:
+                return raw
+    raise AssertionError(f"no calldata gives a {size}-byte transaction")

@@ -32,7 +32,7 @@ from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex,
 from alys_pbt.verdict import verdict
 from models import evm
 from strategies.evm import GWEI, evm_transactions, secp256k1_secrets
-from strategies.malformed_blocks import RLP_WAYS, malformed_transactions
+from strategies.malformed_blocks import RLP_WAYS, malformed_transactions, sized_transaction
 
 N = evm.SECP256K1_N
 ERRORS = ("MalformedRlp", "BadSignature")
@@ -120,21 +120,6 @@ def _gas_with_leading_zero(raw: bytes) -> bytes:
     return prefix + rlp.encode(fields)
 
 
-def _sized(size: int, tx: Any, secret: int) -> bytes:
-    """`tx` signed by `secret`, its calldata sized so that the encoding is exactly `size` bytes (r and
-    s are one byte shorter for some messages, so other calldata bytes are tried where one misses)."""
-
-    def signed(data_len: int, fill: int) -> bytes:
-        return evm.sign(attrs.evolve(tx, data=bytes([fill]) * data_len), secret).to_bytes()
-
-    estimate = size - 200
-    estimate += size - len(signed(estimate, 0x5A))
-    for fill in range(0x41, 0x61):
-        for data_len in (estimate, estimate - 1, estimate + 1, estimate - 2, estimate + 2):
-            raw = signed(data_len, fill)
-            if len(raw) == size:
-                return raw
-    raise AssertionError(f"no calldata gives a {size}-byte transaction")
 
 
 def _boundaries(seed: int) -> list[Case]:
@@ -222,7 +207,7 @@ def _boundaries(seed: int) -> list[Case]:
         cases.append(
             _case(
                 f"boundary-size-{where}-{size}",
-                _sized(size, unsigned, secret),
+                sized_transaction(size, unsigned, secret),
                 note=f"{where} the 128 KiB limit",
                 source="geth core/txpool txMaxSize = 4 * 32 KiB",
             )
