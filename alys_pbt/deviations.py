@@ -50,7 +50,7 @@ class Deviation:
 
 
 AUXPOW_PROPS = "properties/test_auxpow.py"
-FEDERATION_PROPS = "properties/test_federation.py"
+FEDERATION_PROPS = "properties/test_approvals.py"
 BLS_PROPS = "properties/test_bls.py"
 RETARGET_PROPS = "properties/test_retarget.py"
 _STRUCTURAL_CORRUPTIONS = (

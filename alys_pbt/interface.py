@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from models.approvals import AggregateApproval, IndividualApproval
-from models.auxpow import AuxPowHeader, PowContext
-from models.retarget import RetargetParams
+from alys_pbt.models.approvals import AggregateApproval, IndividualApproval
+from alys_pbt.models.auxpow import AuxPowHeader, PowContext
+from alys_pbt.models.retarget import RetargetParams
 
 
 class AuxPowComponent(Protocol):

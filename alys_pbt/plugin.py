@@ -21,7 +21,7 @@ from hypothesis import is_hypothesis_test, settings
 from alys_pbt import database, deviations, profiles, targets
 from alys_pbt.interface import TargetError
 from alys_pbt.verdict import ASSERTION, describe, is_registered, strays
-from models import bls
+from alys_pbt.models import bls
 
 MARKERS = {
     "auxpow": "AuxPoW, Bitcoin encoding and retargeting",

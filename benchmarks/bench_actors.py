@@ -46,7 +46,7 @@ def machine_steps(examples: int) -> float:
     from hypothesis.stateful import invariant, run_state_machine_as_test
 
     from alys_pbt import targets
-    from models.actor_machines import MailboxMachine
+    from alys_pbt.models.machines.actors import MailboxMachine
 
     targets.select(targets.load("alys-fixed"))
     steps = [0]

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from alys_pbt import targets  # noqa: E402
-from models import auxpow as ref  # noqa: E402
-from strategies.auxpow import AuxPowCase, auxpow_cases  # noqa: E402
-from strategies.corruptions import CATALOGUE, corrupted_cases  # noqa: E402
+from alys_pbt.models import auxpow as ref  # noqa: E402
+from alys_pbt.strategies.auxpow import AuxPowCase, auxpow_cases  # noqa: E402
+from alys_pbt.strategies.corruptions import CATALOGUE, corrupted_cases  # noqa: E402
 
 
 def generate(n: int, strategy) -> tuple[list[AuxPowCase], float]:  # type: ignore[no-untyped-def]

@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 
 from alys_pbt import targets  # noqa: E402
-from models import bls  # noqa: E402
-from models.chain import Chain, ChainSpec  # noqa: E402
-from models.chain_machine import FEDERATION_SPK  # noqa: E402
-from strategies.blocks import ChainBuilder, chains  # noqa: E402
-from strategies.federation import Keyring  # noqa: E402
+from alys_pbt.models import bls  # noqa: E402
+from alys_pbt.models.chain import Chain, ChainSpec  # noqa: E402
+from alys_pbt.models.machines.chain import FEDERATION_SPK  # noqa: E402
+from alys_pbt.strategies.blocks import ChainBuilder, chains  # noqa: E402
+from alys_pbt.strategies.approvals import Keyring  # noqa: E402
 
 
 def build(n: int) -> ChainBuilder:

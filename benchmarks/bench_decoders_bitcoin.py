@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 
 from alys_pbt import targets  # noqa: E402
-from models import auxpow as ref  # noqa: E402
-from models.bitcoin import MAX_SIZE, BlockHeader, Transaction  # noqa: E402
-from strategies.malformed_bitcoin import Malformed, compact_size, malformed_bitcoin  # noqa: E402
+from alys_pbt.models import auxpow as ref  # noqa: E402
+from alys_pbt.models.bitcoin import MAX_SIZE, BlockHeader, Transaction  # noqa: E402
+from alys_pbt.strategies.malformed_bitcoin import Malformed, compact_size, malformed_bitcoin  # noqa: E402
 
 LIMIT_SECONDS = 0.100
 LIMIT_BYTES = 50 * 1024 * 1024

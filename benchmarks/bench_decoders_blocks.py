@@ -24,9 +24,9 @@ import msgpack  # noqa: E402
 
 import alys  # noqa: E402
 from alys import evm as port_evm  # noqa: E402
-from models import blocks, evm  # noqa: E402
-from models.approvals import AggregateApproval  # noqa: E402
-from models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal  # noqa: E402
+from alys_pbt.models import blocks, evm  # noqa: E402
+from alys_pbt.models.approvals import AggregateApproval  # noqa: E402
+from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal  # noqa: E402
 
 TIME_MS, MEMORY_MB = 100.0, 50.0
 PORT = alys.build("alys-fixed")

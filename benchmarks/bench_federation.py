@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis.stateful import invariant, run_state_machine_as_test  # noqa: E402
 
 from alys_pbt import targets  # noqa: E402
-from models import bls  # noqa: E402
-from models.federation_machine import FederationMachine  # noqa: E402
+from alys_pbt.models import bls  # noqa: E402
+from alys_pbt.models.machines.approvals import FederationMachine  # noqa: E402
 
 STEPS = [0]
 

@@ -21,12 +21,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alys_pbt import targets  # noqa: E402
-from models import bls  # noqa: E402
-from models.blocks import block_to_bytes  # noqa: E402
-from models.chain import ChainSpec  # noqa: E402
-from models.chain_machine import FEDERATION_SPK  # noqa: E402
-from strategies.blocks import ChainBuilder  # noqa: E402
-from strategies.federation import Keyring  # noqa: E402
+from alys_pbt.models import bls  # noqa: E402
+from alys_pbt.models.blocks import block_to_bytes  # noqa: E402
+from alys_pbt.models.chain import ChainSpec  # noqa: E402
+from alys_pbt.models.machines.chain import FEDERATION_SPK  # noqa: E402
+from alys_pbt.strategies.blocks import ChainBuilder  # noqa: E402
+from alys_pbt.strategies.approvals import Keyring  # noqa: E402
 
 
 POW_EVERY, PEGIN_EVERY = 120, 50

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from attrs import field, frozen
 
-from models.bls import Backend
+from alys_pbt.models.bls import Backend
 
 MAX_VALIDATORS = 15  # BitList<U15>
 

@@ -22,7 +22,7 @@ from typing import Literal
 
 from attrs import field, frozen
 
-from models.bitcoin import (
+from alys_pbt.models.bitcoin import (
     BlockHeader,
     DecodeError,
     MerkleBranch,

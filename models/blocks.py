@@ -17,9 +17,9 @@ from typing import Any
 import msgpack
 from attrs import field, frozen
 
-from models.approvals import AggregateApproval
-from models.auxpow import AuxPow, AuxPowHeader
-from models.bitcoin import BlockHeader, MerkleBranch, Transaction
+from alys_pbt.models.approvals import AggregateApproval
+from alys_pbt.models.auxpow import AuxPow, AuxPowHeader
+from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
 
 ZERO_HASH = bytes(32)
 
@@ -285,7 +285,7 @@ def _witness_item(value: Any) -> bytes:
 
 
 def _tx_from(v: Any, what: str) -> Transaction:
-    from models.bitcoin import OutPoint, TxIn, TxOut
+    from alys_pbt.models.bitcoin import OutPoint, TxIn, TxOut
 
     version, lock, ins, outs = _arr(v, what, 4)
     _need(isinstance(version, int) and -(1 << 31) <= version < 1 << 31, f"{what}.version")

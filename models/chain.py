@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
-from models import approvals, auxpow, evm, pegin, retarget
-from models.blocks import ZERO_HASH, ConsensusBlock, SignedConsensusBlock, slot_author, slot_is_in_future
-from models.bitcoin import Transaction
-from models.bls import Backend
+from alys_pbt.models import approvals, auxpow, evm, pegin, retarget
+from alys_pbt.models.blocks import ZERO_HASH, ConsensusBlock, SignedConsensusBlock, slot_author, slot_is_in_future
+from alys_pbt.models.bitcoin import Transaction
+from alys_pbt.models.bls import Backend
 
 
 class ChainError(Exception):

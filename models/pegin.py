@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import coincurve
 from attrs import frozen
 
-from models.bitcoin import Transaction, varint
+from alys_pbt.models.bitcoin import Transaction, varint
 
 NUMS = bytes.fromhex("50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0")
 GWEI_PER_SAT = 10

@@ -14,8 +14,8 @@ from fractions import Fraction
 
 from attrs import field, frozen
 
-from models.auxpow import U256_MAX, compact_from_target
-from models.bitcoin import Origin, origins_text
+from alys_pbt.models.auxpow import U256_MAX, compact_from_target
+from alys_pbt.models.bitcoin import Origin, origins_text
 
 CENT = Decimal("0.01")
 _MINER = "app/src/auxpow_miner.rs"

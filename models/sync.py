@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from models.blocks import DecodeError, block_from_bytes, block_to_bytes, signing_root
+from alys_pbt.models.blocks import DecodeError, block_from_bytes, block_to_bytes, signing_root
 
 if TYPE_CHECKING:  # the generator that grows it; a reference never imports strategies at run time
-    from strategies.blocks import ChainBuilder
+    from alys_pbt.strategies.blocks import ChainBuilder
 
 
 class Canonical:

@@ -1,4 +1,4 @@
-"""Properties of the V2 actor runtime: the state machines (models/actor_machines.py), many
+"""Properties of the V2 actor runtime: the state machines (models/machines/actors.py), many
 concurrent senders, restart delays, ordered shutdown, the deterministic scheduler's runaway guard,
 and the runtime on the production (asyncio) scheduler."""
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from alys.actors.scheduler import AsyncioScheduler, DeterministicScheduler
 from alys_pbt.killing import kills
-from models import actors as ref
-from models.actor_machines import FlowsMachine, MailboxMachine, SchedulerMachine, SupervisionMachine
-from strategies.actors import failure_schedules, message_sequences, restart_strategies, topologies
+from alys_pbt.models import actors as ref
+from alys_pbt.models.machines.actors import FlowsMachine, MailboxMachine, SchedulerMachine, SupervisionMachine
+from alys_pbt.strategies.actors import failure_schedules, message_sequences, restart_strategies, topologies
 
 pytestmark = pytest.mark.actors
 
@@ -130,7 +130,7 @@ def test_panics_at_chosen_messages_lose_nothing_else(target: Any, data: st.DataO
     from alys.actors.mailbox import Priority
     from alys.actors.supervision import Immediate, SupervisionPolicy
     from alys.actors.system import Behaviour
-    from strategies.actors import failure_schedules, message_sequences
+    from alys_pbt.strategies.actors import failure_schedules, message_sequences
 
     messages = data.draw(message_sequences(min_size=1, max_size=40), label="messages")
     poison = data.draw(failure_schedules(messages=len(messages)), label="panics at")

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
 from alys_pbt.verdict import verdict
-from models import auxpow as ref
-from models.bitcoin import CORE_ONLY_RULES, BlockHeader, DecodeError, Transaction, origins_text
-from strategies.auxpow import auxpows
-from strategies.bitcoin import block_headers, transactions
-from strategies.malformed_bitcoin import HOWS, Malformed, malformed_bitcoin
+from alys_pbt.models import auxpow as ref
+from alys_pbt.models.bitcoin import CORE_ONLY_RULES, BlockHeader, DecodeError, Transaction, origins_text
+from alys_pbt.strategies.auxpow import auxpows
+from alys_pbt.strategies.bitcoin import block_headers, transactions
+from alys_pbt.strategies.malformed_bitcoin import HOWS, Malformed, malformed_bitcoin
 
 pytestmark = pytest.mark.auxpow
 

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
 from alys_pbt.verdict import verdict
-from models import blocks, bls, evm
-from models.approvals import AggregateApproval
-from models.chain import ChainSpec
-from models.chain_machine import FEDERATION_SPK
-from strategies.blocks import CATALOGUE, ChainBuilder, signed_blocks
-from strategies.evm import evm_transactions, secp256k1_secrets
-from strategies.federation import keyrings
-from strategies.malformed_blocks import (
+from alys_pbt.models import blocks, bls, evm
+from alys_pbt.models.approvals import AggregateApproval
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.blocks import CATALOGUE, ChainBuilder, signed_blocks
+from alys_pbt.strategies.evm import evm_transactions, secp256k1_secrets
+from alys_pbt.strategies.approvals import keyrings
+from alys_pbt.strategies.malformed_blocks import (
     RLP_WAYS,
     WIRE_WAYS,
     exactly_sized,

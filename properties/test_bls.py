@@ -27,9 +27,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from models import bls
-from models.bls import INFINITY_PK, INFINITY_SIG
-from strategies.federation import keyrings, malformed_signatures, rogue_key, secret_keys, signing_roots
+from alys_pbt.models import bls
+from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG
+from alys_pbt.strategies.approvals import keyrings, malformed_signatures, rogue_key, secret_keys, signing_roots
 
 pytestmark = pytest.mark.federation
 FAST = ("blst", "milagro", "blspy")  # py_ecc needs ~0.5 s per verification: see the bls_reference test

@@ -1,4 +1,4 @@
-"""Properties of Alys blocks and chains: the chain state machine (models/chain_machine.py), each
+"""Properties of Alys blocks and chains: the chain state machine (models/machines/chain.py), each
 block corruption, peg-in address forms, the fee split, and full nodes against validators."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
 from alys_pbt.verdict import verdict
-from models import bls
-from models.chain import ChainSpec
-from models.chain_machine import FEDERATION_SPK, ChainMachine
-from strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder
-from strategies.federation import keyrings
+from alys_pbt.models import bls
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.machines.chain import FEDERATION_SPK, ChainMachine
+from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder
+from alys_pbt.strategies.approvals import keyrings
 
 pytestmark = pytest.mark.blocks
 
@@ -69,7 +69,7 @@ def test_corrupted_blocks_are_rejected(target: Any, corruption: str, data: st.Da
 @given(data=st.data())
 def test_fee_split_pays_a_repeated_address_the_sum(target: Any, data: st.DataObject) -> None:
     """When the miner's fee recipient is also a federation address, it is owed both shares."""
-    from strategies.evm import evm_transactions
+    from alys_pbt.strategies.evm import evm_transactions
 
     builder, node = data.draw(grown_chains(target=target), label="chain")
     if builder.chain.head_height - builder.chain.finalized_height >= builder.spec.max_blocks_without_pow:

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
 from alys_pbt.verdict import verdict
-from models import blocks, evm
-from models.approvals import AggregateApproval
-from strategies.evm import evm_transactions, secp256k1_secrets
+from alys_pbt.models import blocks, evm
+from alys_pbt.models.approvals import AggregateApproval
+from alys_pbt.strategies.evm import evm_transactions, secp256k1_secrets
 
 pytestmark = pytest.mark.blocks
 
@@ -66,7 +66,7 @@ def test_bad_transactions_get_typed_errors_from_both_stacks(target: Any, raw: by
 
 @st.composite
 def wire_blocks(draw: st.DrawFn) -> bytes:
-    from strategies.blocks import signed_blocks
+    from alys_pbt.strategies.blocks import signed_blocks
 
     return blocks.block_to_bytes(draw(signed_blocks()))
 

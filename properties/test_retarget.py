@@ -10,9 +10,9 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from models import retarget as ref
-from models.auxpow import compact_from_target, target_from_compact
-from strategies.retarget import (
+from alys_pbt.models import retarget as ref
+from alys_pbt.models.auxpow import compact_from_target, target_from_compact
+from alys_pbt.strategies.retarget import (
     RetargetSituation,
     block_gaps,
     canonical_bits,

@@ -1,4 +1,4 @@
-"""Properties of sync and checkpoints: the two machines (models/sync_machines.py), the range
+"""Properties of sync and checkpoints: the two machines (models/machines/sync.py), the range
 server, bad blocks from peers, what peers claim, the checkpoint set, parallel download, and a full
 sync of 10,000 blocks (slow)."""
 
@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from alys_pbt import targets
 from alys_pbt.killing import kills
-from models import bls
-from models.blocks import block_from_bytes, block_to_bytes
-from models.sync import RetryReference, expected_checkpoints, fair_rounds
-from models.sync_machines import CheckpointMachine, SyncMachine
-from strategies.blocks import relink
-from strategies.federation import keyrings
-from strategies.sync import ForkView, canonical_chains, peer_behaviours, unapproved
+from alys_pbt.models import bls
+from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
+from alys_pbt.models.sync import RetryReference, expected_checkpoints, fair_rounds
+from alys_pbt.models.machines.sync import CheckpointMachine, SyncMachine
+from alys_pbt.strategies.blocks import relink
+from alys_pbt.strategies.approvals import keyrings
+from alys_pbt.strategies.sync import ForkView, canonical_chains, peer_behaviours, unapproved
 
 pytestmark = pytest.mark.sync
 

@@ -3,12 +3,12 @@
 
 from hypothesis import strategies as st
 
-from models.auxpow import AuxPow
-from models.bitcoin import BlockHeader, MerkleBranch, Transaction
-from strategies.auxpow import auxpows
-from strategies.bitcoin import block_headers, merkle_proofs, transactions
-from models.sync import Canonical
-from strategies.sync import canonical_chains
+from alys_pbt.models.auxpow import AuxPow
+from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
+from alys_pbt.strategies.auxpow import auxpows
+from alys_pbt.strategies.bitcoin import block_headers, merkle_proofs, transactions
+from alys_pbt.models.sync import Canonical
+from alys_pbt.strategies.sync import canonical_chains
 
 st.register_type_strategy(BlockHeader, block_headers())
 st.register_type_strategy(Transaction, transactions())

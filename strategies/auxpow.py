@@ -17,7 +17,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from models.auxpow import (
+from alys_pbt.models.auxpow import (
     LAYOUTS,
     MERGED_MINING_MAGIC,
     AuxPow,
@@ -32,7 +32,7 @@ from models.auxpow import (
     parent_chain_id,
     target_from_compact,
 )
-from models.bitcoin import (
+from alys_pbt.models.bitcoin import (
     NULL_OUTPOINT,
     BlockHeader,
     MerkleBranch,
@@ -44,7 +44,7 @@ from models.bitcoin import (
     merkle_levels,
     sha256d,
 )
-from strategies.bitcoin import hashes, i32s, scripts, tx_outputs, u32s
+from alys_pbt.strategies.bitcoin import hashes, i32s, scripts, tx_outputs, u32s
 
 EASY_BITS = 0x207FFFFF  # regtest: about half of all hashes meet it
 ALYS_CHAIN_IDS = (727272, 121212)  # testnet chain.json, dev

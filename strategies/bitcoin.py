@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from models.bitcoin import (
+from alys_pbt.models.bitcoin import (
     NULL_OUTPOINT,
     BlockHeader,
     MerkleBranch,

@@ -19,14 +19,14 @@ from attrs import frozen
 from eth_hash.auto import keccak
 from hypothesis import strategies as st
 
-from models import auxpow, evm, pegin
-from models.approvals import AggregateApproval, IndividualApproval, required_approvals
-from models.bitcoin import NULL_OUTPOINT, OutPoint, Transaction, TxIn, TxOut
-from models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal
-from models.bls import Backend
-from models.chain import BitcoinView, Chain, ChainSpec, genesis_block
-from strategies.auxpow import AuxPowRecipe, EASY_BITS, build
-from strategies.federation import Keyring
+from alys_pbt.models import auxpow, evm, pegin
+from alys_pbt.models.approvals import AggregateApproval, IndividualApproval, required_approvals
+from alys_pbt.models.bitcoin import NULL_OUTPOINT, OutPoint, Transaction, TxIn, TxOut
+from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal
+from alys_pbt.models.bls import Backend
+from alys_pbt.models.chain import BitcoinView, Chain, ChainSpec, genesis_block
+from alys_pbt.strategies.auxpow import AuxPowRecipe, EASY_BITS, build
+from alys_pbt.strategies.approvals import Keyring
 
 DEAD = bytes.fromhex("000000000000000000000000000000000000dead")
 
@@ -102,7 +102,7 @@ class ChainBuilder:
             hashes = c.range_hashes(c.canonical[c.finalized_height + 1], c.head) if c.head_height > c.finalized_height else []
             last = c.block(c.latest_pow).auxpow_header
             assert last is not None
-            from models.retarget import get_next_work_required
+            from alys_pbt.models.retarget import get_next_work_required
 
             bits = get_next_work_required(c.block(c.latest_pow).height, last.bits, self.spec.retarget, c.head_height)
             if hashes:
@@ -307,10 +307,10 @@ def chains(
     """Linked, signed blocks from genesis: real approvals, EVM transactions, peg-ins, and AuxPoW
     headers finalizing contiguous ranges (every `pow_every` blocks, or when drawn); plus fork
     blocks (valid at heights the chain already passed, so a node must refuse them as old)."""
-    from models import bls as bls_models
-    from models.chain_machine import FEDERATION_SPK
-    from strategies.evm import evm_transactions
-    from strategies.federation import keyrings
+    from alys_pbt.models import bls as bls_models
+    from alys_pbt.models.machines.chain import FEDERATION_SPK
+    from alys_pbt.strategies.evm import evm_transactions
+    from alys_pbt.strategies.approvals import keyrings
 
     b = bls or bls_models.backend()
     keyring = draw(keyrings(b, n=authorities), label="authorities")

@@ -20,11 +20,11 @@ import attrs
 from attrs import frozen
 from hypothesis import strategies as st
 
-from models import auxpow as ref
-from models.auxpow import LAYOUTS, MERGED_MINING_MAGIC, Layout
-from models.bitcoin import Origin, OutPoint, TxIn, origins_text
-from strategies.auxpow import AuxPowCase, AuxPowRecipe, auxpow_recipes, case_of
-from strategies.bitcoin import hashes, u32s
+from alys_pbt.models import auxpow as ref
+from alys_pbt.models.auxpow import LAYOUTS, MERGED_MINING_MAGIC, Layout
+from alys_pbt.models.bitcoin import Origin, OutPoint, TxIn, origins_text
+from alys_pbt.strategies.auxpow import AuxPowCase, AuxPowRecipe, auxpow_recipes, case_of
+from alys_pbt.strategies.bitcoin import hashes, u32s
 
 OUTPUT: tuple[Layout, ...] = ("output-script",)
 SCRIPT_SIG: tuple[Layout, ...] = ("script-sig",)

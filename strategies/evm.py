@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from models import evm
+from alys_pbt.models import evm
 
 GWEI = 10**9
 secp256k1_secrets = st.integers(1, evm.SECP256K1_N - 1)

@@ -27,10 +27,10 @@ from attrs import frozen
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from models.auxpow import AuxPow
-from models.bitcoin import MAX_SIZE, MAX_VEC_SIZE, BlockHeader, MerkleBranch, Transaction, TxIn
-from strategies.auxpow import auxpows
-from strategies.bitcoin import block_headers, transactions
+from alys_pbt.models.auxpow import AuxPow
+from alys_pbt.models.bitcoin import MAX_SIZE, MAX_VEC_SIZE, BlockHeader, MerkleBranch, Transaction, TxIn
+from alys_pbt.strategies.auxpow import auxpows
+from alys_pbt.strategies.bitcoin import block_headers, transactions
 
 Kind = Literal["header", "transaction", "auxpow"]
 KINDS: tuple[Kind, ...] = ("header", "transaction", "auxpow")

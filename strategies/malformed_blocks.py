@@ -19,9 +19,9 @@ import msgpack
 import rlp
 from hypothesis import strategies as st
 
-from models import evm
-from models.blocks import block_to_bytes
-from strategies.evm import evm_transactions
+from alys_pbt.models import evm
+from alys_pbt.models.blocks import block_to_bytes
+from alys_pbt.strategies.evm import evm_transactions
 
 # --- RLP ---------------------------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ TRANSACTIONS = (0, 3, 13)
 @st.composite
 def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS) -> tuple[bytes, str]:
     """A valid block's wire form broken in one structural way: (bytes, the way)."""
-    from strategies.blocks import signed_blocks
+    from alys_pbt.strategies.blocks import signed_blocks
 
     signed = draw(signed_blocks(length=st.integers(1, 4), forks=st.just(0)), label="block")
     raw = block_to_bytes(signed)

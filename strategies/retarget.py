@@ -5,8 +5,8 @@ from __future__ import annotations
 from attrs import frozen
 from hypothesis import strategies as st
 
-from models.auxpow import compact_from_target
-from models.retarget import RetargetParams
+from alys_pbt.models.auxpow import compact_from_target
+from alys_pbt.models.retarget import RetargetParams
 
 # Real spacings (testnet 5, Bitcoin 600, dev 1000, the repo's tests 100000) and spacings whose
 # block-gap ratios land exactly on a rounding midpoint (k/8, k/40, k/200).

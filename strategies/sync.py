@@ -12,16 +12,16 @@ import coincurve
 from hypothesis import strategies as st
 
 from alys_pbt.fixture_cache import cached as cached_fixture
-from models import approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
-from models.blocks import block_from_bytes, block_to_bytes
-from models.chain import ChainSpec
-from models.sync import Canonical
-from strategies import auxpow as st_auxpow
-from strategies import bitcoin as st_bitcoin
-from strategies import blocks as st_blocks
-from strategies import federation as st_federation
-from strategies.blocks import ChainBuilder
-from strategies.federation import keyrings
+from alys_pbt.models import approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
+from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.sync import Canonical
+from alys_pbt.strategies import auxpow as st_auxpow
+from alys_pbt.strategies import bitcoin as st_bitcoin
+from alys_pbt.strategies import blocks as st_blocks
+from alys_pbt.strategies import approvals as st_approvals
+from alys_pbt.strategies.blocks import ChainBuilder
+from alys_pbt.strategies.approvals import keyrings
 
 BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")
 NETWORK_FAULTS = ("disconnect", "partition", "drop", "duplicate", "reorder", "corrupt", "delay")
@@ -34,7 +34,7 @@ FEDERATION_SPK = pegin.federation_script_pubkey(
 # The modules whose code builds a canonical chain: an edit to any of them builds cached chains afresh.
 CHAIN_CODE = (
     *(approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync),
-    *(st_auxpow, st_bitcoin, st_blocks, st_federation, sys.modules[__name__]),
+    *(st_auxpow, st_bitcoin, st_blocks, st_approvals, sys.modules[__name__]),
 )
 
 

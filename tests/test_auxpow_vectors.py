@@ -8,9 +8,9 @@ import bitcoin.core as btc
 import pytest
 
 from alys_pbt import targets
-from models import auxpow as ref
-from models import retarget
-from models.bitcoin import (
+from alys_pbt.models import auxpow as ref
+from alys_pbt.models import retarget
+from alys_pbt.models.bitcoin import (
     CORE_ONLY_RULES,
     NULL_OUTPOINT,
     BlockHeader,

@@ -16,12 +16,12 @@ import alys
 from alys import evm as port_evm
 from alys import wire
 from alys_pbt.verdict import verdict
-from models import bls, evm
-from models.blocks import MAX_BLOCK_BYTES, ExecutionPayload, block_from_bytes, block_to_bytes
-from models.chain import ChainSpec
-from models.chain_machine import FEDERATION_SPK
-from strategies.blocks import ChainBuilder
-from strategies.federation import Keyring
+from alys_pbt.models import bls, evm
+from alys_pbt.models.blocks import MAX_BLOCK_BYTES, ExecutionPayload, block_from_bytes, block_to_bytes
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.blocks import ChainBuilder
+from alys_pbt.strategies.approvals import Keyring
 
 FIXED = alys.build("alys-fixed")
 
@@ -155,8 +155,8 @@ def test_deeply_nested_rlp_is_malformed_whatever_the_recursion_limit(
 
 
 def _signed() -> Any:
-    from models.approvals import AggregateApproval
-    from models.blocks import ConsensusBlock, SignedConsensusBlock, Withdrawal
+    from alys_pbt.models.approvals import AggregateApproval
+    from alys_pbt.models.blocks import ConsensusBlock, SignedConsensusBlock, Withdrawal
 
     payload = ExecutionPayload(
         b"\x01" * 32,
@@ -335,7 +335,7 @@ def test_a_block_carrying_a_malformed_transaction_earns_no_fee_and_imports_whole
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from strategies.blocks import chains  # noqa: E402
+from alys_pbt.strategies.blocks import chains  # noqa: E402
 
 
 @settings(max_examples=15, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from models import blocks, evm, pegin
-from models.bitcoin import Transaction, TxOut
-from strategies.blocks import pegin_transaction
+from alys_pbt.models import blocks, evm, pegin
+from alys_pbt.models.bitcoin import Transaction, TxOut
+from alys_pbt.strategies.blocks import pegin_transaction
 
 # --- §7.5 and §7.6 ------------------------------------------------------------------------------------
 

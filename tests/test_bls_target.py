@@ -21,11 +21,11 @@ import alys
 from alys_pbt import deviations, targets
 from alys_pbt.killing import Case, discover, run_case
 from alys_pbt.verdict import verdict
-from models import approvals as ref
-from models import bls
-from models.bls import INFINITY_SIG, R
+from alys_pbt.models import approvals as ref
+from alys_pbt.models import bls
+from alys_pbt.models.bls import INFINITY_SIG, R
 from properties.test_bls import DRAFT_VERDICTS, FAMILIES, IETF, TARGET_FAMILIES, edge_inputs, ietf_verdict
-from strategies.federation import Keyring
+from alys_pbt.strategies.approvals import Keyring
 
 CASES = {c.nodeid: c for c in discover(pattern="test_bls.py")}
 TARGET_PROPERTY = "properties/test_bls.py::test_target_gives_the_ietf_verdict_on_edge_inputs"
@@ -146,9 +146,9 @@ def test_approvals_reference_refuses_a_majority_whose_keys_cancel() -> None:
 
 def test_a_chain_whose_authorities_cancel_is_refused_alike_by_reference_and_node() -> None:
     # What TestChain would meet if its keyrings drew 1 and r - 1: both sides follow the draft.
-    from models.chain import ChainSpec
-    from models.chain_machine import FEDERATION_SPK
-    from strategies.blocks import ChainBuilder
+    from alys_pbt.models.chain import ChainSpec
+    from alys_pbt.models.machines.chain import FEDERATION_SPK
+    from alys_pbt.strategies.blocks import ChainBuilder
 
     keyring = Keyring((1, R - 1), tuple(CANCELLING))
     builder = ChainBuilder(ChainSpec(keyring.public_keys, (b"\x22" * 20,), FEDERATION_SPK), keyring, B)

@@ -10,10 +10,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from alys_pbt import targets
-from models import bls
-from models.blocks import block_from_bytes
-from models.chain import Chain
-from strategies.sync import canonical_chains
+from alys_pbt.models import bls
+from alys_pbt.models.blocks import block_from_bytes
+from alys_pbt.models.chain import Chain
+from alys_pbt.strategies.sync import canonical_chains
 
 
 @given(data=st.data())

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 
 from alys_pbt import fixture_cache
-from models.sync import Canonical
-from strategies.sync import canonical_chains
+from alys_pbt.models.sync import Canonical
+from alys_pbt.strategies.sync import canonical_chains
 
 
 @pytest.fixture(autouse=True)

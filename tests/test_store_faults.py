@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from alys_pbt import targets
-from models import bls
-from models.chain import ChainSpec
-from models.sync import Canonical
-from models.sync_machines import Disk, fill_the_disk, free_the_disk
-from strategies.blocks import ChainBuilder
-from strategies.federation import Keyring
-from strategies.sync import FEDERATION_SPK, BitFlip, unapproved
+from alys_pbt.models import bls
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.sync import Canonical
+from alys_pbt.models.machines.sync import Disk, fill_the_disk, free_the_disk
+from alys_pbt.strategies.blocks import ChainBuilder
+from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.sync import FEDERATION_SPK, BitFlip, unapproved
 from tests.support import ROOT
 
 FIXED = "alys-fixed"

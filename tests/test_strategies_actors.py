@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
-from strategies.actors import V2_TOPOLOGY, actor_messages, message_sequences, supervision_policies, topologies
+from alys_pbt.models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
+from alys_pbt.strategies.actors import V2_TOPOLOGY, actor_messages, message_sequences, supervision_policies, topologies
 
 quick = settings(max_examples=50, database=None)
 

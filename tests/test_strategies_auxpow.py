@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from models import auxpow as ref
-from models.bitcoin import BlockHeader, MerkleBranch, Transaction, merkle_root
-from models.bitcoin import DecodeError
-from strategies.auxpow import EASY_BITS, AuxPowCase, auxpow_cases, auxpow_recipes, build, compact_bits, pow_probes
-from strategies.bitcoin import coinbase_transactions, merkle_proofs, transactions
-from strategies.corruptions import BY_NAME, CATALOGUE, corrupted_cases
-from strategies.malformed_bitcoin import APPLIES, HOWS, Malformed, malformed_bitcoin
+from alys_pbt.models import auxpow as ref
+from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction, merkle_root
+from alys_pbt.models.bitcoin import DecodeError
+from alys_pbt.strategies.auxpow import EASY_BITS, AuxPowCase, auxpow_cases, auxpow_recipes, build, compact_bits, pow_probes
+from alys_pbt.strategies.bitcoin import coinbase_transactions, merkle_proofs, transactions
+from alys_pbt.strategies.corruptions import BY_NAME, CATALOGUE, corrupted_cases
+from alys_pbt.strategies.malformed_bitcoin import APPLIES, HOWS, Malformed, malformed_bitcoin
 
 quick = settings(max_examples=25, database=None, suppress_health_check=[HealthCheck.too_slow])
 

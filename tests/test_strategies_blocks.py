@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alys_pbt import targets
-from models import pegin
-from models.chain import InvalidBlock
-from models.chain_machine import FEDERATION_SPK
-from strategies.blocks import chains, pegin_transactions
+from alys_pbt.models import pegin
+from alys_pbt.models.chain import InvalidBlock
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.blocks import chains, pegin_transactions
 
 quick = settings(max_examples=10, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -55,9 +55,9 @@ def test_pegin_transactions_name_their_recipient(case) -> None:  # type: ignore[
 import pytest  # noqa: E402
 
 from alys_pbt.verdict import verdict  # noqa: E402
-from models import evm  # noqa: E402
-from models.blocks import block_from_bytes  # noqa: E402
-from strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS, malformed_transactions, malformed_wire_blocks, nested_rlp, pack, rlp_encode  # noqa: E402
+from alys_pbt.models import evm  # noqa: E402
+from alys_pbt.models.blocks import block_from_bytes  # noqa: E402
+from alys_pbt.strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS, malformed_transactions, malformed_wire_blocks, nested_rlp, pack, rlp_encode  # noqa: E402
 
 
 def test_the_encoders_write_the_forms_no_library_writes() -> None:

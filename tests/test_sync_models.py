@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from alys.sync.engine import Request  # the wire's record; the reference reads only its fields
 from alys_pbt import targets
-from models.blocks import block_from_bytes
-from models.sync import AnswerJudge, RetryClock, RetryReference, expected_checkpoints, fair_rounds
-from strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains, unapproved
+from alys_pbt.models.blocks import block_from_bytes
+from alys_pbt.models.sync import AnswerJudge, RetryClock, RetryReference, expected_checkpoints, fair_rounds
+from alys_pbt.strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains, unapproved
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_the_retry_policy_reference_backs_off_then_opens_the_breaker(
 
 
 def test_the_backoff_is_capped_at_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
-    import models.sync as reference
+    import alys_pbt.models.sync as reference
 
     monkeypatch.setattr(
         reference, "BREAKER_FAILURES", 99

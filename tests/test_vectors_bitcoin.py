@@ -18,11 +18,11 @@ from alys_pbt.vectors.families import retarget as retarget_family
 from alys_pbt.vectors.format import canonical
 from alys_pbt.vectors.rule import Rule, from_hex, from_json_int
 from alys_pbt.vectors.validation import validate_file
-from models import auxpow as ref_auxpow
-from models import bitcoin as ref_bitcoin
-from models import retarget as ref_retarget
-from models.retarget import RetargetParams
-from strategies.corruptions import CATALOGUE
+from alys_pbt.models import auxpow as ref_auxpow
+from alys_pbt.models import bitcoin as ref_bitcoin
+from alys_pbt.models import retarget as ref_retarget
+from alys_pbt.models.retarget import RetargetParams
+from alys_pbt.strategies.corruptions import CATALOGUE
 
 FAMILIES = (bitcoin_family, auxpow_family, retarget_family)
 RULES: tuple[Rule, ...] = tuple(rule for family in FAMILIES for rule in family.RULES)

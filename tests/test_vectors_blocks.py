@@ -23,9 +23,9 @@ from alys_pbt.vectors.rule import Rule, from_hex, from_json_int
 from alys_pbt.vectors.runner import judge
 from alys_pbt.vectors.validation import validate_file
 from alys_pbt.verdict import verdict
-from models import evm as evm_model
-from models import pegin as pegin_model
-from models.bitcoin import Transaction
+from alys_pbt.models import evm as evm_model
+from alys_pbt.models import pegin as pegin_model
+from alys_pbt.models.bitcoin import Transaction
 
 pytestmark = pytest.mark.blocks
 
@@ -178,8 +178,8 @@ def test_each_mutant_of_the_area_fails_a_vector(mutant: str) -> None:
 
 
 def test_every_catalogue_corruption_and_wire_way_has_its_case() -> None:
-    from strategies.blocks import CATALOGUE
-    from strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS
+    from alys_pbt.strategies.blocks import CATALOGUE
+    from alys_pbt.strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS
 
     names = {rule_id: {c["name"] for c in cases(rule_id)} for rule_id in RULES}
     assert {f"corruption-{c.name}" for c in CATALOGUE} <= names["chain/scenario"]

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 
 from alys_pbt.vectors.families.bls import obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, sample
-from models import actors as ref
-from strategies.actors import PRIORITIES, SENDERS, restart_strategies
+from alys_pbt.models import actors as ref
+from alys_pbt.strategies.actors import PRIORITIES, SENDERS, restart_strategies
 
 MAILBOX_RS = "crates/actor_system/src/mailbox.rs"
 SUPERVISOR_RS = "crates/actor_system/src/supervisor.rs"
@@ -523,7 +523,7 @@ def supervision_case(
 
 @st.composite
 def supervision_runs(draw: st.DrawFn) -> tuple[Any, list[Step]]:
-    from strategies.actors import supervision_policies
+    from alys_pbt.strategies.actors import supervision_policies
 
     policy = draw(supervision_policies(), label="policy")
     steps = draw(

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from alys_pbt.vectors.families.bls import HEX, HEX_LIST, g2_edge, obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
 from alys_pbt.verdict import verdict
-from models import approvals as ref
-from models import bls
-from models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
-from models.bls import INFINITY_PK, INFINITY_SIG, R
-from strategies.federation import Keyring, aggregate_approvals, byzantine_approvals, keyrings, signing_roots
+from alys_pbt.models import approvals as ref
+from alys_pbt.models import bls
+from alys_pbt.models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
+from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R
+from alys_pbt.strategies.approvals import Keyring, aggregate_approvals, byzantine_approvals, keyrings, signing_roots
 
 B = bls.backend("blst")
 SIGNATURES_RS = "app/src/signatures.rs"

@@ -52,9 +52,9 @@ from alys_pbt.vectors.rule import (
     hex_bytes,
     to_json_int,
 )
-from models import auxpow as ref
-from models.auxpow import LAYOUTS, ROOT_ORDERS, AuxPow, AuxPowHeader, PowContext
-from models.bitcoin import (
+from alys_pbt.models import auxpow as ref
+from alys_pbt.models.auxpow import LAYOUTS, ROOT_ORDERS, AuxPow, AuxPowHeader, PowContext
+from alys_pbt.models.bitcoin import (
     CORE_ONLY_RULES,
     NULL_OUTPOINT,
     BlockHeader,
@@ -67,7 +67,7 @@ from models.bitcoin import (
     TxOut,
     sha256d,
 )
-from strategies.auxpow import (
+from alys_pbt.strategies.auxpow import (
     EASY_BITS,
     EDGE_MANTISSAS,
     AuxPowCase,
@@ -78,9 +78,9 @@ from strategies.auxpow import (
     grind,
     pow_probes,
 )
-from strategies.bitcoin import hashes, u32s
-from strategies.corruptions import CATALOGUE, Corruption
-from strategies.retarget import targets
+from alys_pbt.strategies.bitcoin import hashes, u32s
+from alys_pbt.strategies.corruptions import CATALOGUE, Corruption
+from alys_pbt.strategies.retarget import targets
 
 ANY_TX = "auxpow-any-tx-commitment"
 ABORTS = "auxpow-check-pow-aborts"
@@ -502,7 +502,7 @@ def _generate_check(seed: int, n: int) -> list[Case]:
             continue
         origin, source = _origin(c.origins)
         for layout in c.layouts:
-            from strategies.corruptions import corrupted_cases
+            from alys_pbt.strategies.corruptions import corrupted_cases
 
             got = draw(corrupted_cases(c, layout=layout, max_height=4), seed, "catalogue", c.name, layout)[0]
             cases.append(
@@ -778,7 +778,7 @@ def _generate_check_pow(seed: int, n: int) -> list[Case]:
     for c in CATALOGUE:
         if "output-script" not in c.layouts:
             continue
-        from strategies.corruptions import corrupted_cases
+        from alys_pbt.strategies.corruptions import corrupted_cases
 
         got = draw(corrupted_cases(c, layout="output-script", max_height=4), seed, "catalogue", c.name)[0]
         origin, source = _origin(c.origins)

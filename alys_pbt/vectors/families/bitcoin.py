@@ -23,8 +23,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from models.auxpow import AuxPow
-from models.bitcoin import (
+from alys_pbt.models.auxpow import AuxPow
+from alys_pbt.models.bitcoin import (
     CORE_ONLY_RULES,
     MAX_SIZE,
     MAX_VEC_SIZE,
@@ -37,8 +37,8 @@ from models.bitcoin import (
     TxOut,
     merkle_root,
 )
-from strategies.bitcoin import block_headers, coinbase_transactions, merkle_trees, transactions
-from strategies.malformed_bitcoin import HOWS, Kind, compact_size, encode, malformed_bitcoin, tx_fields
+from alys_pbt.strategies.bitcoin import block_headers, coinbase_transactions, merkle_trees, transactions
+from alys_pbt.strategies.malformed_bitcoin import HOWS, Kind, compact_size, encode, malformed_bitcoin, tx_fields
 
 # --- Shared by the Bitcoin, AuxPoW and retarget families ------------------------------------------
 
@@ -309,7 +309,7 @@ def _auxpow_case(name: str, data: bytes) -> Case:
 
 
 def _generate_auxpow_bytes(seed: int, n: int) -> list[Case]:
-    from strategies.auxpow import auxpows  # a valid proof is ground to a target: imported when needed
+    from alys_pbt.strategies.auxpow import auxpows  # a valid proof is ground to a target: imported when needed
 
     cases = [
         _auxpow_case(f"valid-{i:04d}", a.to_bytes())

@@ -33,9 +33,9 @@ from alys_pbt.vectors.rule import (
     sample,
     to_json_int,
 )
-from models import bls
-from models.bls import INFINITY_PK, INFINITY_SIG, R
-from strategies.federation import P, keyrings, rogue_key, secret_keys, signing_roots
+from alys_pbt.models import bls
+from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R
+from alys_pbt.strategies.approvals import P, keyrings, rogue_key, secret_keys, signing_roots
 
 DRAFT = "draft-irtf-cfrg-bls-signature-05"
 B = bls.backend("blst")  # the draft-exact reference (models/bls.py): fast enough for every case
@@ -130,7 +130,7 @@ def _g1_off_curve() -> bytes:
 
 @functools.cache
 def _g2_off_subgroup() -> bytes:
-    from strategies.federation import _non_subgroup_g2
+    from alys_pbt.strategies.approvals import _non_subgroup_g2
 
     return _non_subgroup_g2()[0]
 
@@ -179,7 +179,7 @@ def _uncompressed_g1(pk: bytes) -> bytes:
 
 
 def g2_edge(family: str, sig: bytes) -> bytes:
-    """A 96-byte compressed signature broken the way `family` says (strategies/federation.py's
+    """A 96-byte compressed signature broken the way `family` says (strategies/approvals.py's
     malformed_signatures, one per family, deterministic)."""
     body = sig[1:]
     if family == "not-in-subgroup":
@@ -745,6 +745,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 # Seeded mutants of this family's area that no BLS vector can reach (none: each is caught here or by
-# the approvals family; see tests/test_vectors_federation.py).
+# the approvals family; see tests/test_vectors_approvals.py).
 UNREACHABLE: dict[str, str] = {}
 UNREACHABLE_QUIRKS: dict[str, str] = {}

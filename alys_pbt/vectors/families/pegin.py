@@ -50,11 +50,11 @@ from alys_pbt.vectors.rule import (
     sample,
     to_json_int,
 )
-from models import evm, pegin
-from models.bitcoin import OutPoint, Transaction, TxIn, TxOut
-from models.chain_machine import FEDERATION_SPK
-from strategies.blocks import pegin_transaction, pegin_transactions, relink
-from strategies.evm import evm_transactions
+from alys_pbt.models import evm, pegin
+from alys_pbt.models.bitcoin import OutPoint, Transaction, TxIn, TxOut
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.blocks import pegin_transaction, pegin_transactions, relink
+from alys_pbt.strategies.evm import evm_transactions
 
 UTF8_QUIRK = "chain-pegin-utf8-address-rejected"
 REPEAT_QUIRK = "chain-withdrawals-extra-accepted"

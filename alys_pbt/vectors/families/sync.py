@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from alys_pbt.vectors.families.bls import HEX, HEX_LIST, obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from models.sync import RetryClock, expected_checkpoints
+from alys_pbt.models.sync import RetryClock, expected_checkpoints
 
 MAX_REQUEST_BLOCKS = 1024  # the node's BlocksByRange limit (app/src/chain.rs, alys-rules.md §5.1)
 LOOP_INDEX = "sync-serve-loop-index"
@@ -402,7 +402,7 @@ ROLLS_BACK = "sync-error-rolls-back"
 @st.composite
 def engine_runs(draw: st.DrawFn) -> tuple[Any, int, str | None]:
     """A canonical chain, the height the node has reached, and the fault (if any) of the first answer."""
-    from strategies.sync import canonical_chains
+    from alys_pbt.strategies.sync import canonical_chains
 
     canonical = draw(
         canonical_chains(length=st.integers(3, 7), authorities=st.integers(1, 3)), label="canonical chain"
@@ -413,7 +413,7 @@ def engine_runs(draw: st.DrawFn) -> tuple[Any, int, str | None]:
 
 
 def gen_engine(seed: int, n: int) -> list[Case]:
-    from strategies.sync import canonical_chains
+    from alys_pbt.strategies.sync import canonical_chains
 
     cases = []
     for i, (canonical, k, fault) in enumerate(sample(engine_runs(), seed_value=seed, n=max(n, 1))[:n]):

@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from hypothesis import strategies as st
 
-from models import approvals as ref
-from models import bls
-from models.bls import R
-from strategies.federation import (
+from alys_pbt.models import approvals as ref
+from alys_pbt.models import bls
+from alys_pbt.models.bls import R
+from alys_pbt.strategies.approvals import (
     BYZANTINE_KINDS,
     EXPECTED,
     aggregate_approvals,
@@ -46,7 +46,7 @@ def test_keyrings_plant_a_cancelling_pair_when_asked(keyring) -> None:  # type: 
 
 def test_keyrings_drop_or_keep_a_cancelling_draw_as_the_knob_says(monkeypatch: pytest.MonkeyPatch) -> None:
     # Secret keys restricted to {1, r - 1}: every federation of two is the cancelling pair.
-    import strategies.federation as federation
+    import alys_pbt.strategies.approvals as federation
 
     monkeypatch.setattr(federation, "secret_keys", st.sampled_from([1, R - 1]))
     budget = settings(database=None, max_examples=50)
@@ -113,7 +113,7 @@ def test_rogue_key_forges_for_the_set_and_has_no_proof_of_possession() -> None:
 @quick
 @given(data=st.data())
 def test_signed_proposals_and_mixed_approvals(data: st.DataObject) -> None:
-    from strategies.federation import approvals, signed_proposals
+    from alys_pbt.strategies.approvals import approvals, signed_proposals
 
     keyring = data.draw(keyrings(B, n=st.integers(1, 7)))
     message, signed = data.draw(signed_proposals(keyring, B))

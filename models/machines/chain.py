@@ -17,11 +17,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from alys_pbt import targets
 from alys_pbt.verdict import verdict
-from models import bls, pegin
-from models.chain import ChainSpec
-from strategies.blocks import CATALOGUE, ChainBuilder
-from strategies.evm import evm_transactions
-from strategies.federation import keyrings
+from alys_pbt.models import bls, pegin
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.strategies.blocks import CATALOGUE, ChainBuilder
+from alys_pbt.strategies.evm import evm_transactions
+from alys_pbt.strategies.approvals import keyrings
 
 FEDERATION_XONLY = tuple(coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3))
 FEDERATION_SPK = pegin.federation_script_pubkey(FEDERATION_XONLY)
@@ -87,7 +87,7 @@ class ChainMachine(RuleBasedStateMachine):
     def import_fork_block(self, data: st.DataObject) -> None:
         import attrs
 
-        from strategies.blocks import relink
+        from alys_pbt.strategies.blocks import relink
 
         c = self.model
         depth = data.draw(st.integers(1, c.head_height), label="fork depth")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from alys_pbt import targets
-from models import approvals as ref
-from models import bls
+from alys_pbt.models import approvals as ref
+from alys_pbt.models import bls
 
 ALYS_PK_1 = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
 
@@ -64,7 +64,7 @@ LIMIT_KILLS = [
 def test_limit_properties_fail_on_off_by_one_mutants(mutant: str, prop: str) -> None:
     from alys_pbt.killing import discover, run_case
 
-    (case,) = [c for c in discover(pattern="test_federation.py") if c.function.endswith(f"::{prop}")]
+    (case,) = [c for c in discover(pattern="test_approvals.py") if c.function.endswith(f"::{prop}")]
     killed = run_case(case, targets.load(f"alys-fixed+{mutant}"), seed=0)
     assert killed.killed and not getattr(killed, "error", ""), f"{mutant} survived {prop}: {killed}"
     assert not run_case(case, targets.load("alys-fixed"), seed=0).killed

@@ -1,5 +1,5 @@
 """Properties of federation approvals: the threshold, block aggregates, individual approvals, and
-the candidate cache driven as a state machine (models/federation_machine.py)."""
+the candidate cache driven as a state machine (models/machines/approvals.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
 from alys_pbt.verdict import verdict
-from models import approvals as ref
-from models.approvals import MAX_VALIDATORS
-from models import bls
-from models.bls import INFINITY_SIG
-from models.federation_machine import FederationMachine
-from strategies.federation import (
+from alys_pbt.models import approvals as ref
+from alys_pbt.models.approvals import MAX_VALIDATORS
+from alys_pbt.models import bls
+from alys_pbt.models.bls import INFINITY_SIG
+from alys_pbt.models.machines.approvals import FederationMachine
+from alys_pbt.strategies.approvals import (
     Keyring,
     aggregate_approvals,
     byzantine_approvals,
@@ -79,7 +79,7 @@ def test_individual_approvals_are_judged_like_the_reference(target: Any, data: s
     b = bls.backend()
     keyring = data.draw(keyrings(b, n=st.integers(1, 7)), label="keyring")
     if data.draw(st.booleans(), label="identity key in the keyring"):
-        from strategies.federation import with_infinity_key
+        from alys_pbt.strategies.approvals import with_infinity_key
 
         keyring = with_infinity_key(keyring, 0)
     message = data.draw(signing_roots, label="signing root")

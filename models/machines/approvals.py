@@ -18,9 +18,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from alys_pbt import targets
 from alys_pbt.verdict import verdict
-from models import bls
-from models.approvals import Federation, required_approvals
-from strategies.federation import (
+from alys_pbt.models import bls
+from alys_pbt.models.approvals import Federation, required_approvals
+from alys_pbt.strategies.approvals import (
     EXPECTED,
     Keyring,
     byzantine_approvals,

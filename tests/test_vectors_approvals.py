@@ -25,10 +25,10 @@ from alys_pbt.vectors.format import canonical
 from alys_pbt.vectors.generate import rule_files
 from alys_pbt.vectors.rule import Case, Rule, from_hex
 from alys_pbt.vectors.validation import validate_file
-from models import bls as bls_models
-from models.sync import expected_checkpoints
+from alys_pbt.models import bls as bls_models
+from alys_pbt.models.sync import expected_checkpoints
 from properties.test_bls import DRAFT_VERDICTS
-from properties.test_federation import THRESHOLDS
+from properties.test_approvals import THRESHOLDS
 
 FAMILIES: dict[str, ModuleType] = {
     name: importlib.import_module(f"alys_pbt.vectors.families.{name}")

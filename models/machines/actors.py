@@ -16,8 +16,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from alys.actors.scheduler import DeterministicScheduler  # the injectable clock, not the code under test
 from alys_pbt import targets
-from models.actors import MailboxModel, Msg, SchedulerModel, SupervisorModel
-from strategies.actors import PRIORITIES, SENDERS, supervision_policies
+from alys_pbt.models.actors import MailboxModel, Msg, SchedulerModel, SupervisorModel
+from alys_pbt.strategies.actors import PRIORITIES, SENDERS, supervision_policies
 
 
 class MailboxMachine(RuleBasedStateMachine):

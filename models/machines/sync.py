@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import targets
-from models.sync import RetryReference, fair_rounds
-from strategies.sync import (
+from alys_pbt.models.sync import RetryReference, fair_rounds
+from alys_pbt.strategies.sync import (
     BitFlip,
     ForkView,
     bit_flips,
