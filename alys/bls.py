@@ -94,7 +94,9 @@ class LighthouseBls:
             self._verified.popitem(last=False)
         return answer
 
-    def _memo_key(self, pks: Sequence[bytes], message: bytes, sig: Any) -> tuple[tuple[bytes, ...], bytes, bytes]:
+    def _memo_key(
+        self, pks: Sequence[bytes], message: bytes, sig: Any
+    ) -> tuple[tuple[bytes, ...], bytes, bytes]:
         # The answer depends on all three inputs, so the key holds all three, byte for byte.
         keys = tuple(bytes(pk) for pk in pks)
         if self.v.on("bls-memo-ignores-message"):

@@ -114,10 +114,7 @@ class Cursor:
 
 
 def _inputs(c: Cursor) -> list[TxInput]:
-    return [
-        TxInput(c.take(32), c.uint(4), c.var_bytes(), c.uint(4), ())
-        for _ in range(c.count(41))
-    ]
+    return [TxInput(c.take(32), c.uint(4), c.var_bytes(), c.uint(4), ()) for _ in range(c.count(41))]
 
 
 def read_tx(c: Cursor) -> Tx:
@@ -131,9 +128,7 @@ def read_tx(c: Cursor) -> Tx:
         inputs = _inputs(c)
     outputs = tuple(TxOutput(c.uint(8), c.var_bytes()) for _ in range(c.count(9)))
     if segwit:
-        inputs = [
-            i._replace(witness=tuple(c.var_bytes() for _ in range(c.count(1)))) for i in inputs
-        ]
+        inputs = [i._replace(witness=tuple(c.var_bytes() for _ in range(c.count(1)))) for i in inputs]
         # rust-bitcoin: `!input.is_empty() && all empty`; with no inputs the flag passes (Bitcoin
         # Core refuses that too, "Superfluous witness record": the reference's CORE_ONLY_RULES).
         if inputs and all(not i.witness for i in inputs) and not c.v.on("codec-accepts-superfluous-witness"):

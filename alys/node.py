@@ -41,11 +41,23 @@ def _e(name: str) -> type[NodeError]:
 
 ProcessGenesis, InvalidBlock, MissingParent = _e("ProcessGenesis"), _e("InvalidBlock"), _e("MissingParent")
 ExecutionHashChainIncontiguous, SlotIsInFuture = _e("ExecutionHashChainIncontiguous"), _e("SlotIsInFuture")
-SlotAuthorNotFound, WrongSlotAuthor, NotEnoughApprovals = _e("SlotAuthorNotFound"), _e("WrongSlotAuthor"), _e("NotEnoughApprovals")
+SlotAuthorNotFound, WrongSlotAuthor, NotEnoughApprovals = (
+    _e("SlotAuthorNotFound"),
+    _e("WrongSlotAuthor"),
+    _e("NotEnoughApprovals"),
+)
 UnknownWithdrawal, PegInAlreadyIncluded = _e("UnknownWithdrawal"), _e("PegInAlreadyIncluded")
-InsufficientConfirmations, BitcoinBlockNotFound, NotAPegin = _e("InsufficientConfirmations"), _e("BitcoinBlockNotFound"), _e("NotAPegin")
+InsufficientConfirmations, BitcoinBlockNotFound, NotAPegin = (
+    _e("InsufficientConfirmations"),
+    _e("BitcoinBlockNotFound"),
+    _e("NotAPegin"),
+)
 InvalidPowRange, InvalidBlockRange = _e("InvalidPowRange"), _e("InvalidBlockRange")
-MissingRequiredPow, IllegalFinalization, IllegalRollback = _e("MissingRequiredPow"), _e("IllegalFinalization"), _e("IllegalRollback")
+MissingRequiredPow, IllegalFinalization, IllegalRollback = (
+    _e("MissingRequiredPow"),
+    _e("IllegalFinalization"),
+    _e("IllegalRollback"),
+)
 _H160 = re.compile(r"(0x)?[0-9a-fA-F]{40}")
 __all__ = ["DecodeError", "Node", "block_root", "decode_block", "tree_hash_root"]
 
@@ -53,7 +65,16 @@ __all__ = ["DecodeError", "Node", "block_root", "decode_block", "tree_hash_root"
 class Node:
     """One node: storage and pointers (what it persists), and process_block."""
 
-    def __init__(self, variant: Variant, chain: ChainPort, approvals: ApprovalsPort, spec: Any, genesis: Any, bitcoin: Any, validator: bool = True) -> None:
+    def __init__(
+        self,
+        variant: Variant,
+        chain: ChainPort,
+        approvals: ApprovalsPort,
+        spec: Any,
+        genesis: Any,
+        bitcoin: Any,
+        validator: bool = True,
+    ) -> None:
         self.v, self.chain, self.approvals = variant, chain, approvals
         self.spec, self.bitcoin, self.validator = spec, bitcoin, validator
         g = block_root(genesis.message)
@@ -102,7 +123,10 @@ class Node:
         parent = self.blocks.get(block.parent_hash)
         if parent is None and not self.v.on("chain-accepts-unknown-parent"):
             raise MissingParent()
-        if parent is not None and block.execution_payload.parent_hash != parent.message.execution_payload.block_hash:
+        if (
+            parent is not None
+            and block.execution_payload.parent_hash != parent.message.execution_payload.block_hash
+        ):
             raise ExecutionHashChainIncontiguous()
         root = block_root(block)
         self._check_signed_by_author(signed, root)
@@ -140,11 +164,17 @@ class Node:
         if any(signed.signature.bits[n:]) and not self.v.on("approvals-padded-bits-count"):
             return  # majority_approved reports the unknown authority
         try:
-            sig = None if signed.signature.signature is None else self.approvals.bls.signature(signed.signature.signature)
+            sig = (
+                None
+                if signed.signature.signature is None
+                else self.approvals.bls.signature(signed.signature.signature)
+            )
         except ValueError:
             sig = None
         signers = [pk for bit, pk in zip(signed.signature.bits, self.spec.authorities) if bit]
-        if sum(signed.signature.bits) >= self.approvals.required_approvals(n) and not self.approvals.bls.fast_aggregate_verify(signers, root, sig):
+        if sum(signed.signature.bits) >= self.approvals.required_approvals(
+            n
+        ) and not self.approvals.bls.fast_aggregate_verify(signers, root, sig):
             from alys.approvals import BadSignature
 
             raise BadSignature()
@@ -183,7 +213,9 @@ class Node:
                 share_total = fees - miner
                 n = len(self.spec.federation)
                 each = share_total // n
-                split = [(header.fee_recipient, miner, False)] + [(a, each, True) for a in self.spec.federation]
+                split = [(header.fee_recipient, miner, False)] + [
+                    (a, each, True) for a in self.spec.federation
+                ]
                 for address, wei, share in split:
                     up = share and self.v.on("chain-fee-split-rounds-up")
                     gwei = -(-wei // 10**9) if up else wei // 10**9
@@ -234,8 +266,12 @@ class Node:
             hashes.append(cursor)
             cursor = self._msg(cursor).parent_hash
         last = self._msg(self.latest_pow)
-        bits = self.chain.get_next_work_required(last.execution_payload.block_number, last.auxpow_header.bits, self.spec.retarget, self.head_height)
-        ctx = PowContext(self.chain.aggregate_hash(hashes[::-1]), bits, self.spec.chain_id, last.auxpow_header.height + 1)
+        bits = self.chain.get_next_work_required(
+            last.execution_payload.block_number, last.auxpow_header.bits, self.spec.retarget, self.head_height
+        )
+        ctx = PowContext(
+            self.chain.aggregate_hash(hashes[::-1]), bits, self.spec.chain_id, last.auxpow_header.height + 1
+        )
         self.chain.check_pow(header, ctx)
 
     def _import(self, signed: Any, root: bytes) -> None:

@@ -46,7 +46,10 @@ class Deviation:
             return False
         if any(fnmatch.fnmatchcase(nodeid, pattern) for pattern in self.breaks):
             return True
-        return any(fnmatch.fnmatchcase(nodeid, pattern) and (on is None or set(others) <= on) for pattern, others in self.jointly)
+        return any(
+            fnmatch.fnmatchcase(nodeid, pattern) and (on is None or set(others) <= on)
+            for pattern, others in self.jointly
+        )
 
 
 AUXPOW_PROPS = "properties/test_auxpow.py"
@@ -148,9 +151,7 @@ QUIRKS: tuple[Deviation, ...] = (
         component="auxpow",
         summary="a ratio that rounds to 0.00 gives percent 0, target 0 and bits 0x00000000",
         source="app/src/auxpow_miner.rs calculate_next_work_required: (ratio*100).to_u8()",
-        breaks=(
-            f"{RETARGET_PROPS}::test_retarget_never_yields_zero_target",
-        ),
+        breaks=(f"{RETARGET_PROPS}::test_retarget_never_yields_zero_target",),
         # With the low ratio raised to the adjustment, no ratio can round to 0.00.
         requires=("retarget-caps-low-ratio",),
     ),
@@ -250,7 +251,10 @@ QUIRKS += (
         component="chain",
         summary="the 'signed by the slot author' check is commented out: any authority's block passes for any slot",
         source="app/src/aura.rs check_signed_by_author",
-        breaks=(f"{CHAIN_PROPS}::test_corrupted_blocks_are_rejected[[]wrong-slot-author[]]", f"{CHAIN_PROPS}::TestChain::runTest"),
+        breaks=(
+            f"{CHAIN_PROPS}::test_corrupted_blocks_are_rejected[[]wrong-slot-author[]]",
+            f"{CHAIN_PROPS}::TestChain::runTest",
+        ),
     ),
     Deviation(
         id="chain-rollback-undoes-finalization",
@@ -267,7 +271,11 @@ QUIRKS += (
         summary="unexpected extra withdrawals pass (only missing ones fail); the fee split map keeps the "
         "last amount for a repeated address instead of the sum",
         source="app/src/chain.rs check_withdrawals",
-        breaks=(f"{CHAIN_PROPS}::test_corrupted_blocks_are_rejected[[]unexpected-withdrawal[]]", f"{CHAIN_PROPS}::TestChain::runTest", f"{CHAIN_PROPS}::test_fee_split_pays_a_repeated_address_the_sum"),
+        breaks=(
+            f"{CHAIN_PROPS}::test_corrupted_blocks_are_rejected[[]unexpected-withdrawal[]]",
+            f"{CHAIN_PROPS}::TestChain::runTest",
+            f"{CHAIN_PROPS}::test_fee_split_pays_a_repeated_address_the_sum",
+        ),
     ),
     Deviation(
         id="chain-full-nodes-skip-withdrawals",
@@ -295,8 +303,15 @@ QUIRKS += (
         "quoted_u64); rmp-serde's decoder (alys-rules.md §2.2)",
         breaks=_params(
             "properties/test_block_decoders.py::test_block_decoders_give_their_typed_error_on_structure_aware_bad_input",
-            ("hex-upper-case", "hex-whitespace", "decimal-leading-zeros", "decimal-sign",
-             "non-minimal-integer", "non-minimal-string", "non-minimal-array"),
+            (
+                "hex-upper-case",
+                "hex-whitespace",
+                "decimal-leading-zeros",
+                "decimal-sign",
+                "non-minimal-integer",
+                "non-minimal-string",
+                "non-minimal-array",
+            ),
         ),
     ),
 )
@@ -324,14 +339,20 @@ QUIRKS += (
         summary="an import error from a peer rolls the head back by one block, and the latest-PoW "
         "pointer (finalization) with it",
         source="app/src/chain.rs sync (rollback_head(head - 1) on any other error)",
-        breaks=(f"{SYNC_PROPS}::TestSync::runTest", f"{SYNC_PROPS}::test_a_bad_block_from_a_peer_costs_the_node_nothing*"),
+        breaks=(
+            f"{SYNC_PROPS}::TestSync::runTest",
+            f"{SYNC_PROPS}::test_a_bad_block_from_a_peer_costs_the_node_nothing*",
+        ),
         # With the range server's quirk, a node at the tip is sent copies of its head; as coded each is
         # an error, so the node rolls back one block on every sync: it never settles at the tip, and a
         # crash mid-sync can lose a block the store had acknowledged. Each copy also counts against
         # the honest peer that sent it, so the peer is backed off for a block the node already has.
         jointly=(
             (f"{SYNC_PROPS}::TestCheckpoints::runTest", ("sync-serve-loop-index",)),
-            (f"{SYNC_PROPS}::test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows", ("sync-serve-loop-index",)),
+            (
+                f"{SYNC_PROPS}::test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows",
+                ("sync-serve-loop-index",),
+            ),
         ),
     ),
 )
@@ -341,49 +362,290 @@ QUIRKS += (
 _VALID_PROOF_REJECTED = ("AssertionError", "AuxPowError")
 
 MUTANTS: tuple[Deviation, ...] = (
-    Deviation("store-checkpoint-before-blocks", "mutant", "sync", "a checkpoint is written before its block is committed", "alys/sync/store.py put_block"),
+    Deviation(
+        "store-checkpoint-before-blocks",
+        "mutant",
+        "sync",
+        "a checkpoint is written before its block is committed",
+        "alys/sync/store.py put_block",
+    ),
     # Seen as the restart itself failing (TestCheckpoints.restart lets the store's error escape).
-    Deviation("store-recover-unverified", "mutant", "sync", "recovery trusts the newest checkpoint without verifying it", "alys/sync/store.py newest_valid_checkpoint", fails_with=("AssertionError", "StoreCorrupt")),
-    Deviation("store-retention-off-by-one", "mutant", "sync", "pruning keeps retention + 1 checkpoints", "alys/sync/store.py prune"),
-    Deviation("sync-batch-start-off-by-one", "mutant", "sync", "batches are requested from head + 2", "alys/sync/engine.py round"),
-    Deviation("sync-trusts-claimed-height", "mutant", "sync", "a peer's claimed height ends the sync", "alys/sync/engine.py round"),
-    Deviation("sync-retry-without-backoff", "mutant", "sync", "a peer that just failed is asked again at once", "alys/sync/engine.py _available"),
-    Deviation("sync-breaker-never-opens", "mutant", "sync", "three failures in a row do not open the peer's circuit breaker", "alys/sync/engine.py _fail"),
-    Deviation("sync-failures-never-reset", "mutant", "sync", "a good answer does not end a peer's run of failures", "alys/sync/engine.py _succeed"),
+    Deviation(
+        "store-recover-unverified",
+        "mutant",
+        "sync",
+        "recovery trusts the newest checkpoint without verifying it",
+        "alys/sync/store.py newest_valid_checkpoint",
+        fails_with=("AssertionError", "StoreCorrupt"),
+    ),
+    Deviation(
+        "store-retention-off-by-one",
+        "mutant",
+        "sync",
+        "pruning keeps retention + 1 checkpoints",
+        "alys/sync/store.py prune",
+    ),
+    Deviation(
+        "sync-batch-start-off-by-one",
+        "mutant",
+        "sync",
+        "batches are requested from head + 2",
+        "alys/sync/engine.py round",
+    ),
+    Deviation(
+        "sync-trusts-claimed-height",
+        "mutant",
+        "sync",
+        "a peer's claimed height ends the sync",
+        "alys/sync/engine.py round",
+    ),
+    Deviation(
+        "sync-retry-without-backoff",
+        "mutant",
+        "sync",
+        "a peer that just failed is asked again at once",
+        "alys/sync/engine.py _available",
+    ),
+    Deviation(
+        "sync-breaker-never-opens",
+        "mutant",
+        "sync",
+        "three failures in a row do not open the peer's circuit breaker",
+        "alys/sync/engine.py _fail",
+    ),
+    Deviation(
+        "sync-failures-never-reset",
+        "mutant",
+        "sync",
+        "a good answer does not end a peer's run of failures",
+        "alys/sync/engine.py _succeed",
+    ),
     # The store and engine before issue 14, one part each: every data loss under a real fault.
-    Deviation("store-errors-untyped", "mutant", "sync", "SQLite's own exceptions (locked, full, malformed) escape the store untyped", "alys/sync/store.py Store._sqlite"),
-    Deviation("sync-head-moves-before-store", "mutant", "sync", "the head stays moved when the store refuses the block: a hole below the next acknowledged block", "alys/sync/engine.py SyncEngine._persist"),
-    Deviation("store-recovery-deletes-acknowledged", "mutant", "sync", "recovery checks no row and cuts the store back at the first block that fails, deleting acknowledged blocks", "alys/sync/engine.py recover"),
-    Deviation("store-rows-unverified", "mutant", "sync", "nothing compares a block row with its digest or its hash: a rotted row is accepted on restart", "alys/sync/store.py Store.check"),
-    Deviation("store-tail-loss-unchecked", "mutant", "sync", "no acknowledgement record is compared at open: a file that lost its tail starts lower, silently", "alys/sync/store.py Store.check"),
-    Deviation("store-shared-writer", "mutant", "sync", "no exclusive lock: a second store opens the same file and overwrites acknowledged rows", "alys/sync/store.py Store._open"),
-    Deviation("sync-parallel-swallows-store-errors", "mutant", "sync", "parallel download takes a store error for a bad block and returns as if done", "alys/sync/engine.py SyncEngine.sync_parallel"),
+    Deviation(
+        "store-errors-untyped",
+        "mutant",
+        "sync",
+        "SQLite's own exceptions (locked, full, malformed) escape the store untyped",
+        "alys/sync/store.py Store._sqlite",
+    ),
+    Deviation(
+        "sync-head-moves-before-store",
+        "mutant",
+        "sync",
+        "the head stays moved when the store refuses the block: a hole below the next acknowledged block",
+        "alys/sync/engine.py SyncEngine._persist",
+    ),
+    Deviation(
+        "store-recovery-deletes-acknowledged",
+        "mutant",
+        "sync",
+        "recovery checks no row and cuts the store back at the first block that fails, deleting acknowledged blocks",
+        "alys/sync/engine.py recover",
+    ),
+    Deviation(
+        "store-rows-unverified",
+        "mutant",
+        "sync",
+        "nothing compares a block row with its digest or its hash: a rotted row is accepted on restart",
+        "alys/sync/store.py Store.check",
+    ),
+    Deviation(
+        "store-tail-loss-unchecked",
+        "mutant",
+        "sync",
+        "no acknowledgement record is compared at open: a file that lost its tail starts lower, silently",
+        "alys/sync/store.py Store.check",
+    ),
+    Deviation(
+        "store-shared-writer",
+        "mutant",
+        "sync",
+        "no exclusive lock: a second store opens the same file and overwrites acknowledged rows",
+        "alys/sync/store.py Store._open",
+    ),
+    Deviation(
+        "sync-parallel-swallows-store-errors",
+        "mutant",
+        "sync",
+        "parallel download takes a store error for a bad block and returns as if done",
+        "alys/sync/engine.py SyncEngine.sync_parallel",
+    ),
     # Limits probed at, below and past them (issue 14, item 7).
-    Deviation("sync-serve-count-off-by-one", "mutant", "sync", "the range server answers up to 1,025 blocks instead of 1,024", "alys/sync/engine.py serve_blocks_by_range"),
-    Deviation("sync-timeout-inclusive", "mutant", "sync", "a response at exactly the 15 s request timeout counts as timed out", "alys/sync/engine.py SimNetwork._exchange"),
-    Deviation("chain-block-decode-ignores-trailing", "mutant", "chain", "the block decoder ignores bytes after the value", "alys/wire.py decode_block"),
-    Deviation("evm-accepts-high-s", "mutant", "chain", "signatures with s in the upper half are accepted (no EIP-2 check)", "alys/evm.py transaction_sender"),
-    Deviation("evm-legacy-ignores-chain-id", "mutant", "chain", "EIP-155 transactions are hashed without the chain id", "alys/evm.py transaction_sender"),
-    Deviation("chain-accepts-unknown-parent", "mutant", "chain", "a block whose parent is unknown is imported", "alys/node.py process_block"),
-    Deviation("chain-finalized-range-off-by-one", "mutant", "chain", "a finalized range may start at the last finalized block (overlap)", "alys/node.py _check_pow"),
-    Deviation("chain-fee-split-rounds-up", "mutant", "chain", "the federation's fee share is converted to gwei rounding up instead of down", "alys/node.py _check_withdrawals"),
-    Deviation("chain-import-moves-head-early", "mutant", "chain", "process_block stores the block and moves the head before the approvals check, so a refused block is half imported", "alys/node.py process_block"),
-    Deviation("evm-sender-cache-key-omits-signature", "mutant", "chain", "the sender memo is keyed by the signed digest, without the signature: another signature over the same payload gets the first signer", "alys/evm.py SenderCache._key"),
-    Deviation("chain-withdrawals-limit-off-by-one", "mutant", "chain", "the block decoder takes 17 withdrawals (MaxWithdrawalsPerPayload is 16)", "alys/wire.py PAYLOAD"),
-    Deviation("chain-block-size-limit-off-by-one", "mutant", "chain", "the block decoder takes a block one byte over the 1 MiB limit", "alys/wire.py decode_block"),
-    Deviation("evm-rlp-accepts-leading-zeros", "mutant", "chain", "the transaction decoder takes integers with leading zero bytes (non-canonical RLP)", "alys/evm.py _Items.uint"),
-    Deviation("evm-tx-size-limit-off-by-one", "mutant", "chain", "the transaction decoder takes a transaction one byte over 128 KiB (geth's txMaxSize)", "alys/evm.py decode"),
-    Deviation("actors-ties-newest-first", "mutant", "actors", "equal priorities in the heap go newest first", "alys/actors/mailbox.py _enqueue"),
-    Deviation("actors-normal-lifo", "mutant", "actors", "the Normal queue is a LIFO instead of a FIFO", "alys/actors/mailbox.py pop"),
-    Deviation("actors-warning-off-by-one", "mutant", "actors", "Warning starts above half full instead of at half", "alys/actors/mailbox.py backpressure"),
-    Deviation("actors-restart-count-from-1", "mutant", "actors", "restart attempts are counted from 1, so backoff skips its first delay", "alys/actors/supervision.py restart_delay"),
-    Deviation("actors-restart-loses-mailbox", "mutant", "actors", "a restart clears the mailbox, losing acknowledged messages", "alys/actors/system.py _restart"),
-    Deviation("actors-shutdown-forward-order", "mutant", "actors", "shutdown stops dependencies before their dependents", "alys/actors/system.py shutdown"),
-    Deviation("actors-timer-ties-newest-first", "mutant", "actors", "timers due at the same time become ready newest first", "alys/actors/scheduler.py call_later"),
-    Deviation("actors-idle-runs-past-limit", "mutant", "actors", "run_until_idle takes one step more than its limit", "alys/actors/scheduler.py run_until_idle"),
-    Deviation("actors-broadcast-drops-priority", "mutant", "actors", "broadcast sends every copy at Normal priority", "alys/actors/system.py broadcast"),
-    Deviation("actors-ask-refusal-unanswered", "mutant", "actors", "an ask the mailbox refuses is left to time out", "alys/actors/system.py ask"),
-    Deviation("actors-shutdown-cycle-left-running", "mutant", "actors", "actors on a dependency cycle are never stopped", "alys/actors/system.py shutdown"),
+    Deviation(
+        "sync-serve-count-off-by-one",
+        "mutant",
+        "sync",
+        "the range server answers up to 1,025 blocks instead of 1,024",
+        "alys/sync/engine.py serve_blocks_by_range",
+    ),
+    Deviation(
+        "sync-timeout-inclusive",
+        "mutant",
+        "sync",
+        "a response at exactly the 15 s request timeout counts as timed out",
+        "alys/sync/engine.py SimNetwork._exchange",
+    ),
+    Deviation(
+        "chain-block-decode-ignores-trailing",
+        "mutant",
+        "chain",
+        "the block decoder ignores bytes after the value",
+        "alys/wire.py decode_block",
+    ),
+    Deviation(
+        "evm-accepts-high-s",
+        "mutant",
+        "chain",
+        "signatures with s in the upper half are accepted (no EIP-2 check)",
+        "alys/evm.py transaction_sender",
+    ),
+    Deviation(
+        "evm-legacy-ignores-chain-id",
+        "mutant",
+        "chain",
+        "EIP-155 transactions are hashed without the chain id",
+        "alys/evm.py transaction_sender",
+    ),
+    Deviation(
+        "chain-accepts-unknown-parent",
+        "mutant",
+        "chain",
+        "a block whose parent is unknown is imported",
+        "alys/node.py process_block",
+    ),
+    Deviation(
+        "chain-finalized-range-off-by-one",
+        "mutant",
+        "chain",
+        "a finalized range may start at the last finalized block (overlap)",
+        "alys/node.py _check_pow",
+    ),
+    Deviation(
+        "chain-fee-split-rounds-up",
+        "mutant",
+        "chain",
+        "the federation's fee share is converted to gwei rounding up instead of down",
+        "alys/node.py _check_withdrawals",
+    ),
+    Deviation(
+        "chain-import-moves-head-early",
+        "mutant",
+        "chain",
+        "process_block stores the block and moves the head before the approvals check, so a refused block is half imported",
+        "alys/node.py process_block",
+    ),
+    Deviation(
+        "evm-sender-cache-key-omits-signature",
+        "mutant",
+        "chain",
+        "the sender memo is keyed by the signed digest, without the signature: another signature over the same payload gets the first signer",
+        "alys/evm.py SenderCache._key",
+    ),
+    Deviation(
+        "chain-withdrawals-limit-off-by-one",
+        "mutant",
+        "chain",
+        "the block decoder takes 17 withdrawals (MaxWithdrawalsPerPayload is 16)",
+        "alys/wire.py PAYLOAD",
+    ),
+    Deviation(
+        "chain-block-size-limit-off-by-one",
+        "mutant",
+        "chain",
+        "the block decoder takes a block one byte over the 1 MiB limit",
+        "alys/wire.py decode_block",
+    ),
+    Deviation(
+        "evm-rlp-accepts-leading-zeros",
+        "mutant",
+        "chain",
+        "the transaction decoder takes integers with leading zero bytes (non-canonical RLP)",
+        "alys/evm.py _Items.uint",
+    ),
+    Deviation(
+        "evm-tx-size-limit-off-by-one",
+        "mutant",
+        "chain",
+        "the transaction decoder takes a transaction one byte over 128 KiB (geth's txMaxSize)",
+        "alys/evm.py decode",
+    ),
+    Deviation(
+        "actors-ties-newest-first",
+        "mutant",
+        "actors",
+        "equal priorities in the heap go newest first",
+        "alys/actors/mailbox.py _enqueue",
+    ),
+    Deviation(
+        "actors-normal-lifo",
+        "mutant",
+        "actors",
+        "the Normal queue is a LIFO instead of a FIFO",
+        "alys/actors/mailbox.py pop",
+    ),
+    Deviation(
+        "actors-warning-off-by-one",
+        "mutant",
+        "actors",
+        "Warning starts above half full instead of at half",
+        "alys/actors/mailbox.py backpressure",
+    ),
+    Deviation(
+        "actors-restart-count-from-1",
+        "mutant",
+        "actors",
+        "restart attempts are counted from 1, so backoff skips its first delay",
+        "alys/actors/supervision.py restart_delay",
+    ),
+    Deviation(
+        "actors-restart-loses-mailbox",
+        "mutant",
+        "actors",
+        "a restart clears the mailbox, losing acknowledged messages",
+        "alys/actors/system.py _restart",
+    ),
+    Deviation(
+        "actors-shutdown-forward-order",
+        "mutant",
+        "actors",
+        "shutdown stops dependencies before their dependents",
+        "alys/actors/system.py shutdown",
+    ),
+    Deviation(
+        "actors-timer-ties-newest-first",
+        "mutant",
+        "actors",
+        "timers due at the same time become ready newest first",
+        "alys/actors/scheduler.py call_later",
+    ),
+    Deviation(
+        "actors-idle-runs-past-limit",
+        "mutant",
+        "actors",
+        "run_until_idle takes one step more than its limit",
+        "alys/actors/scheduler.py run_until_idle",
+    ),
+    Deviation(
+        "actors-broadcast-drops-priority",
+        "mutant",
+        "actors",
+        "broadcast sends every copy at Normal priority",
+        "alys/actors/system.py broadcast",
+    ),
+    Deviation(
+        "actors-ask-refusal-unanswered",
+        "mutant",
+        "actors",
+        "an ask the mailbox refuses is left to time out",
+        "alys/actors/system.py ask",
+    ),
+    Deviation(
+        "actors-shutdown-cycle-left-running",
+        "mutant",
+        "actors",
+        "actors on a dependency cycle are never stopped",
+        "alys/actors/system.py shutdown",
+    ),
     Deviation(
         "approvals-strict-threshold",
         "mutant",
@@ -583,8 +845,7 @@ MUTANTS: tuple[Deviation, ...] = (
         "compact-shift-saturates",
         "mutant",
         "auxpow",
-        "the PoW target decoder zeroes an exponent >= 35 instead of wrapping the shift like "
-        "rust-bitcoin",
+        "the PoW target decoder zeroes an exponent >= 35 instead of wrapping the shift like rust-bitcoin",
         "alys/auxpow.py target_from_compact",
     ),
     # Issue 14: one per limit class the generators never reached (mutmut on alys/auxpow.py).
@@ -725,20 +986,49 @@ MUTANTS: tuple[Deviation, ...] = (
     ),
 )
 
+
 def _library(id: str, summary: str, family: str) -> Deviation:
     return Deviation(
-        id, "library", "bls", summary, "bls-edge-cases.md (measured)",
+        id,
+        "library",
+        "bls",
+        summary,
+        "bls-edge-cases.md (measured)",
         breaks=(f"{BLS_PROPS}::test_backends_agree_on_edge_inputs[[]{family}[]]",),
     )
 
 
 LIBRARY: tuple[Deviation, ...] = (
-    _library("blspy-fast-aggregate-accepts-infinity-key", "blspy's FastAggregateVerify accepts a key list with the identity key in it", "fast-aggregate-with-infinity-key"),
-    _library("blspy-aggregate-verify-empty-accepts", "blspy's AggregateVerify([], [], identity signature) is True", "aggregate-verify-empty"),
-    _library("blspy-raises-on-bad-encodings", "blspy raises on undecodable or out-of-group inputs where Verify must return False", "verify-malformed-signature"),
-    _library("py-ecc-milagro-aggregate-outside-subgroup", "py_ecc and milagro aggregate a signature outside the G2 subgroup instead of refusing it", "aggregate-outside-subgroup"),
-    _library("aggregate-of-nothing-differs", "Aggregate([]) raises in py_ecc and blst, but is the identity in milagro and blspy", "aggregate-empty"),
-    _library("blspy-signs-with-zero-key", "blspy's SkToPk(0) returns the identity key instead of refusing the secret key", "zero-secret-key"),
+    _library(
+        "blspy-fast-aggregate-accepts-infinity-key",
+        "blspy's FastAggregateVerify accepts a key list with the identity key in it",
+        "fast-aggregate-with-infinity-key",
+    ),
+    _library(
+        "blspy-aggregate-verify-empty-accepts",
+        "blspy's AggregateVerify([], [], identity signature) is True",
+        "aggregate-verify-empty",
+    ),
+    _library(
+        "blspy-raises-on-bad-encodings",
+        "blspy raises on undecodable or out-of-group inputs where Verify must return False",
+        "verify-malformed-signature",
+    ),
+    _library(
+        "py-ecc-milagro-aggregate-outside-subgroup",
+        "py_ecc and milagro aggregate a signature outside the G2 subgroup instead of refusing it",
+        "aggregate-outside-subgroup",
+    ),
+    _library(
+        "aggregate-of-nothing-differs",
+        "Aggregate([]) raises in py_ecc and blst, but is the identity in milagro and blspy",
+        "aggregate-empty",
+    ),
+    _library(
+        "blspy-signs-with-zero-key",
+        "blspy's SkToPk(0) returns the identity key instead of refusing the secret key",
+        "zero-secret-key",
+    ),
 )
 
 ALL: dict[str, Deviation] = {d.id: d for d in QUIRKS + MUTANTS + LIBRARY}
@@ -764,4 +1054,8 @@ def quirks_breaking(nodeid: str, carried: Iterable[str]) -> list[Deviation]:
     always = sorted(LIBRARY_IDS)
     carried = set(carried)
     on = carried | set(always)
-    return [get(q) for q in [*sorted(carried), *always] if get(q).kind != "mutant" and get(q).breaks_item(nodeid, on)]
+    return [
+        get(q)
+        for q in [*sorted(carried), *always]
+        if get(q).kind != "mutant" and get(q).breaks_item(nodeid, on)
+    ]

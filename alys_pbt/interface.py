@@ -52,7 +52,12 @@ class AuxPowComponent(Protocol):
     # `root_order`: the chain root's byte order in the header, "internal" (Alys) or "reversed"
     # (Namecoin's vchRootHash); the properties pass it only when it is "reversed".
     def check(
-        self, auxpow: bytes, aux_hash: bytes, chain_id: int, layout: str = "output-script", root_order: str = "internal"
+        self,
+        auxpow: bytes,
+        aux_hash: bytes,
+        chain_id: int,
+        layout: str = "output-script",
+        root_order: str = "internal",
     ) -> None: ...
 
 
@@ -96,8 +101,12 @@ class ApprovalsComponent(Protocol):
     def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool: ...  # the node's BLS
     def fast_aggregate_verify(self, pks: list[bytes], message: bytes, signature: bytes) -> bool: ...
     def required_approvals(self, n: int) -> int: ...
-    def check_individual(self, approval: IndividualApproval, authorities: list[bytes], message: bytes) -> None: ...
-    def majority_approved(self, approval: AggregateApproval, authorities: list[bytes], message: bytes) -> bool: ...
+    def check_individual(
+        self, approval: IndividualApproval, authorities: list[bytes], message: bytes
+    ) -> None: ...
+    def majority_approved(
+        self, approval: AggregateApproval, authorities: list[bytes], message: bytes
+    ) -> bool: ...
     def candidate_cache(self, authorities: list[bytes]) -> CandidateCacheLike: ...
 
 
@@ -106,7 +115,9 @@ class ActorsComponent(Protocol):
     the given scheduler (alys.actors.scheduler's protocol: now, call_soon, call_later) so that the
     properties choose the interleaving; its actors are alys.actors.system.Behaviour objects."""
 
-    def mailbox(self, capacity: int, policy: str) -> Any: ...  # send(envelope) -> verdict, pop(), backpressure()
+    def mailbox(
+        self, capacity: int, policy: str
+    ) -> Any: ...  # send(envelope) -> verdict, pop(), backpressure()
     def system(self, scheduler: Any) -> Any: ...  # spawn, tell, ask, broadcast, route, fail, lookup, shutdown
     def restart_delay(self, strategy: Any, attempt: int) -> float | None: ...
 
@@ -137,8 +148,18 @@ class SyncComponent(Protocol):
 
     def serve(self, blocks: list[bytes], start: int, count: int) -> list[bytes]: ...  # BlocksByRange
     def network(self) -> Any: ...
-    def peer(self, name: str, chain: Sequence[bytes], behaviour: str = "honest", *, lag: int = 0, claimed: int | None = None) -> Any: ...
-    def store(self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0) -> Any: ...
+    def peer(
+        self,
+        name: str,
+        chain: Sequence[bytes],
+        behaviour: str = "honest",
+        *,
+        lag: int = 0,
+        claimed: int | None = None,
+    ) -> Any: ...
+    def store(
+        self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0
+    ) -> Any: ...
     def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any: ...
     def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any: ...
 

@@ -99,7 +99,11 @@ def register(database: ExampleDatabase | None) -> None:
         **common,  # type: ignore[arg-type]
     )
     settings.register_profile(
-        "debug", base, max_examples=BUDGETS["debug"], verbosity=Verbosity.verbose, **common  # type: ignore[arg-type]
+        "debug",
+        base,
+        max_examples=BUDGETS["debug"],
+        verbosity=Verbosity.verbose,
+        **common,  # type: ignore[arg-type]
     )
 
 

@@ -58,7 +58,10 @@ def machine_steps(examples: int) -> float:
 
     start = time.perf_counter()
     run_state_machine_as_test(
-        Counting, settings=settings(max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+        Counting,
+        settings=settings(
+            max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
     )
     return steps[0] / (time.perf_counter() - start)
 

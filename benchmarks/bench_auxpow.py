@@ -27,7 +27,13 @@ from alys_pbt.strategies.corruptions import CATALOGUE, corrupted_cases  # noqa: 
 def generate(n: int, strategy) -> tuple[list[AuxPowCase], float]:  # type: ignore[no-untyped-def]
     cases: list[AuxPowCase] = []
 
-    @settings(max_examples=n, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(
+        max_examples=n,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
     @given(strategy)
     def collect(case: AuxPowCase) -> None:
         cases.append(case)
@@ -52,7 +58,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     cases, elapsed = generate(args.examples, auxpow_cases())
-    print(f"valid proofs generated:        {len(cases) / elapsed:10.0f} /s   ({len(cases)} in {elapsed:.2f} s)")
+    print(
+        f"valid proofs generated:        {len(cases) / elapsed:10.0f} /s   ({len(cases)} in {elapsed:.2f} s)"
+    )
     broken, elapsed = generate(args.examples // 2, corrupted_cases(CATALOGUE[0]))
     print(f"corrupted proofs generated:    {len(broken) / elapsed:10.0f} /s")
     flat = st.tuples(*[st.binary(min_size=32, max_size=32)] * 8, *[st.integers(0, 2**32)] * 20)
@@ -66,7 +74,11 @@ def main() -> None:
     print(f"reference checks:              {rate(reference, cases, args.seconds):10.0f} /s   (model objects)")
     for name in ("alys-fixed", "alys"):
         port = targets.load(name).auxpow
-        r = rate(lambda item: port.check(item[0], item[1].aux_hash, item[1].chain_id, **item[1].check_args()), encoded, args.seconds)
+        r = rate(
+            lambda item: port.check(item[0], item[1].aux_hash, item[1].chain_id, **item[1].check_args()),
+            encoded,
+            args.seconds,
+        )
         print(f"port checks, target {name:<10} {r:10.0f} /s   (decode from bytes + check)")
 
 

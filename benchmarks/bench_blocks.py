@@ -28,7 +28,13 @@ def build(n: int) -> ChainBuilder:
     b = bls.backend("blst")
     sks = tuple(range(101, 105))
     keyring = Keyring(sks, tuple(b.SkToPk(sk) for sk in sks))
-    builder = ChainBuilder(ChainSpec(keyring.public_keys, (b"\xaa" * 20, b"\xbb" * 20), FEDERATION_SPK, max_blocks_without_pow=10), keyring, b)
+    builder = ChainBuilder(
+        ChainSpec(
+            keyring.public_keys, (b"\xaa" * 20, b"\xbb" * 20), FEDERATION_SPK, max_blocks_without_pow=10
+        ),
+        keyring,
+        b,
+    )
     for i in range(n):
         if i % 7 == 0:
             builder.add_pegin(10_000 + i, bytes([i % 256]) * 20, how="hex")
@@ -43,7 +49,9 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=20)
     args = parser.parse_args()
     builder = build(args.blocks)
-    blocks = [builder.chain.storage[builder.chain.canonical[h]] for h in range(1, builder.chain.head_height + 1)]
+    blocks = [
+        builder.chain.storage[builder.chain.canonical[h]] for h in range(1, builder.chain.head_height + 1)
+    ]
     node = targets.load("alys-fixed").chain.node(builder.spec, builder.genesis, builder.bitcoin)
     start = time.perf_counter()
     for block in blocks:
@@ -56,7 +64,13 @@ def main() -> None:
     ref_rate = len(blocks) / (time.perf_counter() - start)
     made = [0]
 
-    @settings(max_examples=args.chains, database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=args.chains,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(chains())
     def generate(case: object) -> None:
         made[0] += 1

@@ -52,9 +52,14 @@ def _tx(inputs: int, outputs: int, *, script: bytes = b"", witness_items: int = 
 
 def _auxpow(coinbase: bytes, chain_hashes: int = 0, coinbase_hashes: int = 0) -> bytes:
     return (
-        coinbase + bytes(32)
-        + compact_size(coinbase_hashes) + bytes(32) * coinbase_hashes + bytes(4)
-        + compact_size(chain_hashes) + bytes(32) * chain_hashes + bytes(4)
+        coinbase
+        + bytes(32)
+        + compact_size(coinbase_hashes)
+        + bytes(32) * coinbase_hashes
+        + bytes(4)
+        + compact_size(chain_hashes)
+        + bytes(32) * chain_hashes
+        + bytes(4)
         + HEADER
     )
 
@@ -64,8 +69,16 @@ def adversarial(budget: int = BUDGET) -> list[Malformed]:
     small = _tx(1, 1)
     cases = [
         ("transaction", V1 + b"\xff" + (2**64 - 1).to_bytes(8, "little"), "2^64 - 1 inputs claimed"),
-        ("transaction", V1 + b"\xfe" + (MAX_SIZE).to_bytes(4, "little") + NULL_INPUT, "MAX_SIZE inputs claimed"),
-        ("transaction", V1 + b"\x01" + bytes(36) + b"\xff" + (2**32).to_bytes(8, "little"), "2^32-byte script claimed"),
+        (
+            "transaction",
+            V1 + b"\xfe" + (MAX_SIZE).to_bytes(4, "little") + NULL_INPUT,
+            "MAX_SIZE inputs claimed",
+        ),
+        (
+            "transaction",
+            V1 + b"\x01" + bytes(36) + b"\xff" + (2**32).to_bytes(8, "little"),
+            "2^32-byte script claimed",
+        ),
         ("transaction", _tx(1, 1, script=b"\x51" * 4_000_000), "a 4,000,000-byte script (valid)"),
         ("transaction", _tx(1, 1, script=b"\x51" * 4_000_001), "a 4,000,001-byte script"),
         ("transaction", _tx(budget // 41, 1), f"{budget // 41} inputs (valid)"),
@@ -84,7 +97,13 @@ def adversarial(budget: int = BUDGET) -> list[Malformed]:
 def generated(n: int) -> list[Malformed]:
     found: list[Malformed] = []
 
-    @settings(max_examples=n, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(
+        max_examples=n,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
     @given(malformed_bitcoin())
     def collect(bad: Malformed) -> None:
         found.append(bad)
@@ -131,7 +150,9 @@ def measure(fn: Callable[[bytes], object], data: bytes) -> tuple[float, int, str
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=300, help="generated corruptions (default 300)")
-    parser.add_argument("--budget", type=int, default=BUDGET, help="bytes of the many-element inputs (100000)")
+    parser.add_argument(
+        "--budget", type=int, default=BUDGET, help="bytes of the many-element inputs (100000)"
+    )
     args = parser.parse_args()
     hand = adversarial(args.budget)
     inputs = hand + generated(args.examples)
@@ -139,7 +160,9 @@ def main() -> int:
         f"{len(inputs)} inputs ({len(inputs) - len(hand)} generated, {len(hand)} hand-made up to "
         f"{args.budget} bytes of elements); limits {LIMIT_SECONDS * 1000:.0f} ms, {LIMIT_BYTES >> 20} MB"
     )
-    print(f"{'decoder':<34} {'n':>4} {'worst ms':>9}  {'slowest input':<44} {'worst MB':>8}  {'largest input':<44} outcome")
+    print(
+        f"{'decoder':<34} {'n':>4} {'worst ms':>9}  {'slowest input':<44} {'worst MB':>8}  {'largest input':<44} outcome"
+    )
     over = 0
     for name, (kind, fn) in decoders().items():
         rows = [(bad, *measure(fn, bad.data)) for bad in inputs if bad.kind == kind]

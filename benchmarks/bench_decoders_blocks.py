@@ -152,7 +152,10 @@ def main() -> int:
         "port chain.decode_block": (PORT.chain.decode_block, block_inputs()),
         "reference evm.decode + sender": (lambda raw: evm.sender(evm.decode(raw)), transaction_inputs()),
         # the recovery itself: chain.transaction_sender memoizes, and a memo hit is not the worst case
-        "port alys.evm.recover_sender": (lambda raw: port_evm.recover_sender(raw, PORT.variant), transaction_inputs()),
+        "port alys.evm.recover_sender": (
+            lambda raw: port_evm.recover_sender(raw, PORT.variant),
+            transaction_inputs(),
+        ),
         "reference evm.block_fees": (lambda raw: evm.block_fees([raw], 7), transaction_inputs()),
         "port alys.evm.block_fees": (lambda raw: port_evm.block_fees([raw], 7), transaction_inputs()),
     }

@@ -40,7 +40,10 @@ def verify_rate(backend: bls.Backend, seconds: float) -> tuple[float, float]:
     sigs = [backend.Sign(sk, message) for sk in sks]
     aggregate = backend.Aggregate(sigs)
     rates = []
-    for check in (lambda: backend.Verify(pks[0], message, sigs[0]), lambda: backend.FastAggregateVerify(pks, message, aggregate)):
+    for check in (
+        lambda: backend.Verify(pks[0], message, sigs[0]),
+        lambda: backend.FastAggregateVerify(pks, message, aggregate),
+    ):
         done, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             assert check()
@@ -73,7 +76,9 @@ def port_memo_rates(seconds: float) -> tuple[float, float]:
 def machine_rate(name: str, examples: int) -> float:
     bls.choose(name)
     STEPS[0] = 0
-    budget = settings(max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    budget = settings(
+        max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     start = time.perf_counter()
     run_state_machine_as_test(CountingMachine, settings=budget)
     return STEPS[0] / (time.perf_counter() - start)

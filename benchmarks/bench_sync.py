@@ -36,7 +36,9 @@ def build(n: int) -> tuple[ChainBuilder, list[bytes]]:
     b = bls.backend("blst")
     sks = (101, 102, 103)
     keyring = Keyring(sks, tuple(b.SkToPk(sk) for sk in sks))
-    spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=POW_EVERY + 10)
+    spec = ChainSpec(
+        keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=POW_EVERY + 10
+    )
     builder = ChainBuilder(spec, keyring, b)
     wire = [block_to_bytes(builder.genesis)]
     for i in range(n):
@@ -48,7 +50,9 @@ def build(n: int) -> tuple[ChainBuilder, list[bytes]]:
     return builder, wire
 
 
-def sync(builder: ChainBuilder, wire: list[bytes], peers: int, directory: str, *, cache: bool, signatures: bool) -> float:
+def sync(
+    builder: ChainBuilder, wire: list[bytes], peers: int, directory: str, *, cache: bool, signatures: bool
+) -> float:
     target = targets.load("alys-fixed")
     target.approvals.bls.cache_size = 4096 if cache else 0
     if not signatures:
@@ -56,7 +60,9 @@ def sync(builder: ChainBuilder, wire: list[bytes], peers: int, directory: str, *
     network = target.sync.network()
     for i in range(peers):
         network.peers[f"p{i}"] = target.sync.peer(f"p{i}", wire)
-    store = target.sync.store(interval=100, retention=10, path=str(Path(directory) / f"sync-{cache}-{signatures}.sqlite"))
+    store = target.sync.store(
+        interval=100, retention=10, path=str(Path(directory) / f"sync-{cache}-{signatures}.sqlite")
+    )
     node = target.chain.node(builder.spec, builder.genesis, builder.bitcoin)
     engine = target.sync.engine(node, network, store)
     start = time.perf_counter()

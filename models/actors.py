@@ -123,7 +123,9 @@ class SupervisorModel:
         delay = restart_delay(self.strategy, len(self.decided_at))
         if len(in_window) >= self.max_restarts or delay is None:
             self.escalations += 1
-            self.reasons.append("too many restarts" if len(in_window) >= self.max_restarts else "the strategy gives up")
+            self.reasons.append(
+                "too many restarts" if len(in_window) >= self.max_restarts else "the strategy gives up"
+            )
             return None
         self.decided_at.append(now)
         self.due.append(now + delay)

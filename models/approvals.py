@@ -106,7 +106,9 @@ def verifies(check: Callable[..., bool], *args: object) -> bool:
         return False
 
 
-def check_individual(approval: IndividualApproval, authorities: Sequence[bytes], message: bytes, bls: Backend) -> None:
+def check_individual(
+    approval: IndividualApproval, authorities: Sequence[bytes], message: bytes, bls: Backend
+) -> None:
     """Accept one authority's approval of `message`, or raise why not."""
     if not 0 <= approval.authority_index < len(authorities):
         raise UnknownAuthority(f"authority {approval.authority_index} of {len(authorities)}")
@@ -114,7 +116,9 @@ def check_individual(approval: IndividualApproval, authorities: Sequence[bytes],
         raise InvalidSignature(f"authority {approval.authority_index}'s signature does not verify")
 
 
-def check_aggregate(approval: AggregateApproval, authorities: Sequence[bytes], message: bytes, bls: Backend) -> None:
+def check_aggregate(
+    approval: AggregateApproval, authorities: Sequence[bytes], message: bytes, bls: Backend
+) -> None:
     """Accept `approval` as a majority approval of `message`, or raise why not."""
     n = len(authorities)
     check_federation_size(n)

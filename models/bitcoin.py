@@ -169,7 +169,9 @@ class Reader:
             raise DecodeError(self.what, start, why, "oversized-vector")
         if n * max(min_item_size, 1) > self.remaining():
             raise DecodeError(
-                self.what, start, f"{label} claims {n} items but only {self.remaining()} bytes remain",
+                self.what,
+                start,
+                f"{label} claims {n} items but only {self.remaining()} bytes remain",
                 "count-exceeds-data",
             )
         return n
@@ -362,9 +364,7 @@ class Transaction:
             if not any(witnesses):
                 rule = "superfluous-witness" if inputs else "superfluous-witness-no-inputs"
                 raise r.fail("segwit flag set but no witnesses present", rule)
-            inputs = tuple(
-                TxIn(i.prevout, i.script_sig, i.sequence, w) for i, w in zip(inputs, witnesses)
-            )
+            inputs = tuple(TxIn(i.prevout, i.script_sig, i.sequence, w) for i, w in zip(inputs, witnesses))
         return cls(version, inputs, outputs, r.u32("tx lock_time"))
 
     @staticmethod
@@ -414,9 +414,7 @@ class MerkleBranch:
         return acc
 
     def to_bytes(self) -> bytes:
-        return (
-            varint(len(self.hashes)) + b"".join(self.hashes) + struct.pack("<I", self.side_mask)
-        )
+        return varint(len(self.hashes)) + b"".join(self.hashes) + struct.pack("<I", self.side_mask)
 
     @classmethod
     def read(cls, r: Reader) -> MerkleBranch:

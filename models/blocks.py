@@ -98,7 +98,10 @@ def _tx(tx: Transaction) -> list[Any]:
     return [
         tx.version,
         tx.lock_time,
-        [[[i.prevout.txid, i.prevout.vout], i.script_sig, i.sequence, [list(w) for w in i.witness]] for i in tx.inputs],
+        [
+            [[i.prevout.txid, i.prevout.vout], i.script_sig, i.sequence, [list(w) for w in i.witness]]
+            for i in tx.inputs
+        ],
         [[o.value, o.script_pubkey] for o in tx.outputs],
     ]
 
@@ -112,7 +115,13 @@ def _header(h: BlockHeader) -> list[Any]:
 
 
 def _auxpow(a: AuxPow) -> list[Any]:
-    return [_tx(a.coinbase_txn), a.block_hash, _branch(a.coinbase_branch), _branch(a.blockchain_branch), _header(a.parent_block)]
+    return [
+        _tx(a.coinbase_txn),
+        a.block_hash,
+        _branch(a.coinbase_branch),
+        _branch(a.blockchain_branch),
+        _header(a.parent_block),
+    ]
 
 
 def _auxpow_header(h: AuxPowHeader) -> list[Any]:
@@ -209,7 +218,9 @@ def slot_is_in_future(slot: int, payload_timestamp_s: int, slot_duration_ms: int
 # node, whose deserializers are more lenient (impl-serde's hex reader skips whitespace and takes
 # upper case; Rust's u64::from_str takes leading zeros and "+"; rmp-serde takes any integer width).
 
-MAX_BLOCK_BYTES = 1024 * 1024  # alys-rules §5.1: the RPC's max chunk (gossip allows 10 MiB; hardening: the smaller)
+MAX_BLOCK_BYTES = (
+    1024 * 1024
+)  # alys-rules §5.1: the RPC's max chunk (gossip allows 10 MiB; hardening: the smaller)
 MAX_WITHDRAWALS = 16  # node: lighthouse MainnetEthSpec MaxWithdrawalsPerPayload (ssz_types VariableList)
 MAX_EXTRA_DATA = 32  # node: MaxExtraDataBytes
 LOGS_BLOOM_BYTES = 256  # node: BytesPerLogsBloom (FixedVector)
@@ -244,9 +255,15 @@ def _hex(value: Any, what: str, size: int | None = None) -> bytes:
     """impl-serde / serde_utils hex: "0x" then an even number of lowercase digits, nothing else."""
     _need(isinstance(value, str) and value.startswith("0x"), f"{what}: expected a 0x-hex string")
     digits = value[2:]
-    _need(size is None or len(digits) == 2 * size, f"{what}: {len(digits)} hex digits, expected {2 * (size or 0)}")
+    _need(
+        size is None or len(digits) == 2 * size,
+        f"{what}: {len(digits)} hex digits, expected {2 * (size or 0)}",
+    )
     _need(len(digits) % 2 == 0, f"{what}: an odd number of hex digits")
-    _need(digits.isascii() and not digits.strip("0123456789abcdef"), f"{what}: not lowercase hex (no upper case, no whitespace)")
+    _need(
+        digits.isascii() and not digits.strip("0123456789abcdef"),
+        f"{what}: not lowercase hex (no upper case, no whitespace)",
+    )
     return bytes.fromhex(digits)
 
 
@@ -254,15 +271,23 @@ def _dec(value: Any, what: str, bits: int = 64) -> int:
     """quoted_u64 / quoted_u256: a decimal string in its canonical form (no sign, no leading zeros)."""
     digits = _U64_DIGITS if bits == 64 else _U256_DIGITS
     _need(isinstance(value, str), f"{what}: expected a decimal string")
-    _need(len(value) <= digits, f"{what}: {len(value)} digits, a u{bits} has at most {digits}")  # before int()
-    _need(value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"), f"{what}: not a canonical decimal")
+    _need(
+        len(value) <= digits, f"{what}: {len(value)} digits, a u{bits} has at most {digits}"
+    )  # before int()
+    _need(
+        value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"),
+        f"{what}: not a canonical decimal",
+    )
     number = int(value)
     _need(number < 1 << bits, f"{what}: does not fit u{bits}")
     return number
 
 
 def _uint(value: Any, what: str, bits: int = 64) -> int:
-    _need(isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << bits, f"{what}: expected a u{bits}")
+    _need(
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << bits,
+        f"{what}: expected a u{bits}",
+    )
     return value
 
 
@@ -273,7 +298,10 @@ def _arr(value: Any, what: str, size: int | None = None) -> list[Any]:
 
 
 def _bin(value: Any, what: str, size: int | None = None) -> bytes:
-    _need(isinstance(value, bytes) and (size is None or len(value) == size), f"{what}: expected {size or 'some'} raw bytes")
+    _need(
+        isinstance(value, bytes) and (size is None or len(value) == size),
+        f"{what}: expected {size or 'some'} raw bytes",
+    )
     return value
 
 
@@ -294,8 +322,18 @@ def _tx_from(v: Any, what: str) -> Transaction:
         (prev, script, seq, witness) = _arr(raw, f"{what}.input[{i}]", 4)
         txid, vout = _arr(prev, f"{what}.input[{i}].prevout", 2)
         items = [_witness_item(w) for w in _arr(witness, "witness")]
-        inputs.append(TxIn(OutPoint(_bin(txid, "txid", 32), _uint(vout, "vout", 32)), _bin(script, "script_sig"), _uint(seq, "sequence", 32), items))
-    outputs = [TxOut(_uint(o[0], "value"), _bin(o[1], "script_pubkey")) for o in (_arr(x, f"{what}.output", 2) for x in _arr(outs, f"{what}.outputs"))]
+        inputs.append(
+            TxIn(
+                OutPoint(_bin(txid, "txid", 32), _uint(vout, "vout", 32)),
+                _bin(script, "script_sig"),
+                _uint(seq, "sequence", 32),
+                items,
+            )
+        )
+    outputs = [
+        TxOut(_uint(o[0], "value"), _bin(o[1], "script_pubkey"))
+        for o in (_arr(x, f"{what}.output", 2) for x in _arr(outs, f"{what}.outputs"))
+    ]
     return Transaction(version, inputs, outputs, _uint(lock, f"{what}.lock_time", 32))
 
 
@@ -304,12 +342,27 @@ def _auxpow_from(v: Any) -> AuxPow:
 
     def branch(b: Any, what: str) -> MerkleBranch:
         hashes, mask = _arr(b, what, 2)
-        return MerkleBranch([_bin(h, f"{what} hash", 32) for h in _arr(hashes, what)], _uint(mask, f"{what} mask", 32))
+        return MerkleBranch(
+            [_bin(h, f"{what} hash", 32) for h in _arr(hashes, what)], _uint(mask, f"{what} mask", 32)
+        )
 
     version, prev, root, time, bits, nonce = _arr(header, "parent_block", 6)
     _need(isinstance(version, int) and -(1 << 31) <= version < 1 << 31, "parent_block.version")
-    parent = BlockHeader(version, _bin(prev, "prev", 32), _bin(root, "merkle_root", 32), _uint(time, "time", 32), _uint(bits, "bits", 32), _uint(nonce, "nonce", 32))
-    return AuxPow(_tx_from(cb, "coinbase_txn"), _bin(block_hash, "block_hash", 32), branch(cb_branch, "coinbase_branch"), branch(chain_branch, "blockchain_branch"), parent)
+    parent = BlockHeader(
+        version,
+        _bin(prev, "prev", 32),
+        _bin(root, "merkle_root", 32),
+        _uint(time, "time", 32),
+        _uint(bits, "bits", 32),
+        _uint(nonce, "nonce", 32),
+    )
+    return AuxPow(
+        _tx_from(cb, "coinbase_txn"),
+        _bin(block_hash, "block_hash", 32),
+        branch(cb_branch, "coinbase_branch"),
+        branch(chain_branch, "blockchain_branch"),
+        parent,
+    )
 
 
 def _block_from(v: Any) -> ConsensusBlock:
@@ -317,24 +370,51 @@ def _block_from(v: Any) -> ConsensusBlock:
     aux = None
     if header is not None:
         rs, re_, bits, cid, height, proof, fee = _arr(header, "auxpow_header", 7)
-        aux = AuxPowHeader(_hex(rs, "range_start", 32), _hex(re_, "range_end", 32), _uint(bits, "bits", 32), _uint(cid, "chain_id", 32), _uint(height, "height"), None if proof is None else _auxpow_from(proof), _hex(fee, "fee_recipient", 20))
+        aux = AuxPowHeader(
+            _hex(rs, "range_start", 32),
+            _hex(re_, "range_end", 32),
+            _uint(bits, "bits", 32),
+            _uint(cid, "chain_id", 32),
+            _uint(height, "height"),
+            None if proof is None else _auxpow_from(proof),
+            _hex(fee, "fee_recipient", 20),
+        )
     p = _arr(payload, "execution_payload", 15)
     _need(len(_arr(p[13], "transactions")) <= MAX_TRANSACTIONS, f"transactions: more than {MAX_TRANSACTIONS}")
     _need(len(_arr(p[14], "withdrawals")) <= MAX_WITHDRAWALS, f"withdrawals: more than {MAX_WITHDRAWALS}")
     withdrawals = []
     for w in _arr(p[14], "withdrawals"):
         i, vi, a, amt = _arr(w, "withdrawal", 4)
-        withdrawals.append(Withdrawal(_dec(i, "index"), _dec(vi, "validator_index"), _hex(a, "address", 20), _dec(amt, "amount")))
+        withdrawals.append(
+            Withdrawal(
+                _dec(i, "index"), _dec(vi, "validator_index"), _hex(a, "address", 20), _dec(amt, "amount")
+            )
+        )
     body = ExecutionPayload(
-        _hex(p[0], "parent_hash", 32), _hex(p[1], "fee_recipient", 20), _hex(p[2], "state_root", 32), _hex(p[3], "receipts_root", 32),
-        _hex(p[4], "logs_bloom", LOGS_BLOOM_BYTES), _hex(p[5], "prev_randao", 32), _dec(p[6], "block_number"), _dec(p[7], "gas_limit"),
-        _dec(p[8], "gas_used"), _dec(p[9], "timestamp"), _hex(p[10], "extra_data"), _dec(p[11], "base_fee_per_gas", 256),
-        _hex(p[12], "block_hash", 32), [_hex(t, "transaction") for t in _arr(p[13], "transactions")], withdrawals,
+        _hex(p[0], "parent_hash", 32),
+        _hex(p[1], "fee_recipient", 20),
+        _hex(p[2], "state_root", 32),
+        _hex(p[3], "receipts_root", 32),
+        _hex(p[4], "logs_bloom", LOGS_BLOOM_BYTES),
+        _hex(p[5], "prev_randao", 32),
+        _dec(p[6], "block_number"),
+        _dec(p[7], "gas_limit"),
+        _dec(p[8], "gas_used"),
+        _dec(p[9], "timestamp"),
+        _hex(p[10], "extra_data"),
+        _dec(p[11], "base_fee_per_gas", 256),
+        _hex(p[12], "block_hash", 32),
+        [_hex(t, "transaction") for t in _arr(p[13], "transactions")],
+        withdrawals,
     )
     _need(len(body.extra_data) <= MAX_EXTRA_DATA, f"extra_data: more than {MAX_EXTRA_DATA} bytes")
     ins = [tuple(_bin(x, "pegin", 32) for x in _arr(pair, "pegin", 2)) for pair in _arr(pegins, "pegins")]
     return ConsensusBlock(
-        _hex(parent, "parent_hash", 32), _uint(slot, "slot"), aux, body, ins,
+        _hex(parent, "parent_hash", 32),
+        _uint(slot, "slot"),
+        aux,
+        body,
+        ins,
         None if proposal is None else _tx_from(proposal, "pegout_payment_proposal"),
         [_tx_from(t, "finalized_pegout") for t in _arr(finalized, "finalized_pegouts")],
     )
@@ -359,8 +439,14 @@ def _unpack(data: bytes) -> Any:
 
     try:
         return msgpack.unpackb(
-            data, raw=False, strict_map_key=True, max_array_len=MAX_ARRAY_LEN, max_map_len=MAX_ARRAY_LEN,
-            object_pairs_hook=_no_map, ext_hook=_no_ext, list_hook=counted,
+            data,
+            raw=False,
+            strict_map_key=True,
+            max_array_len=MAX_ARRAY_LEN,
+            max_map_len=MAX_ARRAY_LEN,
+            object_pairs_hook=_no_map,
+            ext_hook=_no_ext,
+            list_hook=counted,
         )
     except DecodeError:
         raise
@@ -378,7 +464,9 @@ def block_from_bytes(data: bytes) -> SignedConsensusBlock:
     mask = int.from_bytes(raw_bits, "little")
     _need(mask >> 15 == 1, "aggregation_bits: the length delimiter must be bit 15")
     signature = _hex(sig_hex, "aggregate_signature", 96)
-    approval_value = AggregateApproval(tuple(bool(mask >> i & 1) for i in range(15)), None if not any(signature) else signature)
+    approval_value = AggregateApproval(
+        tuple(bool(mask >> i & 1) for i in range(15)), None if not any(signature) else signature
+    )
     signed = SignedConsensusBlock(_block_from(message), approval_value)
     # One wire form per block (suite hardening): the bytes are exactly what rmp_serde writes for
     # the value they decode to (minimal integer, string and array forms).

@@ -319,7 +319,12 @@ class Blspy(Backend):
         return bool(self._s.pop_verify(self._g1(pk), self._g2(proof)))
 
 
-FACTORIES: dict[str, Callable[[], Backend]] = {"blst": Blst, "py_ecc": PyEcc, "milagro": Milagro, "blspy": Blspy}
+FACTORIES: dict[str, Callable[[], Backend]] = {
+    "blst": Blst,
+    "py_ecc": PyEcc,
+    "milagro": Milagro,
+    "blspy": Blspy,
+}
 DEFAULT = "blst"
 REFERENCE = "py_ecc"
 

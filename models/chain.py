@@ -14,7 +14,13 @@ from __future__ import annotations
 from attrs import field, frozen
 
 from alys_pbt.models import approvals, auxpow, evm, pegin, retarget
-from alys_pbt.models.blocks import ZERO_HASH, ConsensusBlock, SignedConsensusBlock, slot_author, slot_is_in_future
+from alys_pbt.models.blocks import (
+    ZERO_HASH,
+    ConsensusBlock,
+    SignedConsensusBlock,
+    slot_author,
+    slot_is_in_future,
+)
 from alys_pbt.models.bitcoin import Transaction
 from alys_pbt.models.bls import Backend
 
@@ -30,7 +36,9 @@ def _error(name: str, doc: str) -> type[ChainError]:
 ProcessGenesis = _error("ProcessGenesis", "The block claims to be a genesis (parent hash zero).")
 InvalidBlock = _error("InvalidBlock", "An old block: the head is already at or above its height.")
 MissingParent = _error("MissingParent", "The parent is not in storage.")
-ExecutionHashChainIncontiguous = _error("ExecutionHashChainIncontiguous", "The payload does not extend the parent's payload.")
+ExecutionHashChainIncontiguous = _error(
+    "ExecutionHashChainIncontiguous", "The payload does not extend the parent's payload."
+)
 SlotIsInFuture = _error("SlotIsInFuture", "The slot is beyond Aura's drift allowance.")
 SlotAuthorNotFound = _error("SlotAuthorNotFound", "The chain has no authorities.")
 WrongSlotAuthor = _error("WrongSlotAuthor", "The slot's author did not sign the block (secure rule).")
@@ -39,7 +47,9 @@ PegInAlreadyIncluded = _error("PegInAlreadyIncluded", "The peg-in was minted bef
 InsufficientConfirmations = _error("InsufficientConfirmations", "The peg-in's Bitcoin block is too shallow.")
 BitcoinBlockNotFound = _error("BitcoinBlockNotFound", "The peg-in's Bitcoin block is unknown.")
 NotAPegin = _error("NotAPegin", "The transaction is not a peg-in.")
-InvalidPowRange = _error("InvalidPowRange", "The finalized range does not start right after the last finalized block.")
+InvalidPowRange = _error(
+    "InvalidPowRange", "The finalized range does not start right after the last finalized block."
+)
 InvalidBlockRange = _error("InvalidBlockRange", "The range reaches a block that is not stored.")
 MissingRequiredPow = _error("MissingRequiredPow", "Too many blocks without proof of work.")
 IllegalFinalization = _error("IllegalFinalization", "Finalized peg-outs do not match the proposals in range.")
@@ -70,7 +80,9 @@ class ChainSpec:
 class Chain:
     """A node's chain state: storage, head, latest PoW block, last finalized block, fees, wallet."""
 
-    def __init__(self, spec: ChainSpec, genesis: SignedConsensusBlock, bls: Backend, bitcoin: BitcoinView) -> None:
+    def __init__(
+        self, spec: ChainSpec, genesis: SignedConsensusBlock, bls: Backend, bitcoin: BitcoinView
+    ) -> None:
         self.spec, self.bls, self.bitcoin = spec, bls, bitcoin
         g = self.genesis_hash = genesis.block_hash
         self.storage: dict[bytes, SignedConsensusBlock] = {g: genesis}
@@ -131,7 +143,9 @@ class Chain:
         """Gwei owed per address: the parent's fees (with an AuxPoW header) plus the peg-ins."""
         fees = []
         if block.auxpow_header is not None:
-            fees = pegin.fee_split(self.fees[block.parent_hash], block.auxpow_header.fee_recipient, self.spec.federation)
+            fees = pegin.fee_split(
+                self.fees[block.parent_hash], block.auxpow_header.fee_recipient, self.spec.federation
+            )
         pegins = []
         for txid, btc_block in block.pegins:
             if txid in self.wallet:
@@ -156,7 +170,9 @@ class Chain:
         for w in block.execution_payload.withdrawals:
             paid[w.address] = paid.get(w.address, 0) + w.amount
         if paid != {a: v for a, v in owed.items() if v}:
-            raise UnknownWithdrawal(f"paid {sorted((a.hex()[:8], v) for a, v in paid.items())}, owed {sorted((a.hex()[:8], v) for a, v in owed.items())}")
+            raise UnknownWithdrawal(
+                f"paid {sorted((a.hex()[:8], v) for a, v in paid.items())}, owed {sorted((a.hex()[:8], v) for a, v in owed.items())}"
+            )
 
     def check_pow(self, block: ConsensusBlock) -> None:
         header = block.auxpow_header
@@ -168,8 +184,12 @@ class Chain:
         hashes = self.range_hashes(header.range_start, header.range_end)
         last_pow = self.block(self.latest_pow)
         assert last_pow.auxpow_header is not None
-        bits = retarget.get_next_work_required(last_pow.height, last_pow.auxpow_header.bits, self.spec.retarget, self.head_height)
-        ctx = auxpow.PowContext(auxpow.aggregate_hash(hashes), bits, self.spec.chain_id, last_pow.auxpow_header.height + 1)
+        bits = retarget.get_next_work_required(
+            last_pow.height, last_pow.auxpow_header.bits, self.spec.retarget, self.head_height
+        )
+        ctx = auxpow.PowContext(
+            auxpow.aggregate_hash(hashes), bits, self.spec.chain_id, last_pow.auxpow_header.height + 1
+        )
         auxpow.check_pow(header, ctx)
 
     def range_hashes(self, start: bytes, end: bytes) -> list[bytes]:
@@ -222,4 +242,3 @@ def genesis_block(spec: ChainSpec, payload: object) -> SignedConsensusBlock:
     header = auxpow.AuxPowHeader(ZERO_HASH, ZERO_HASH, spec.bits, spec.chain_id, 0, None, bytes(20))
     block = ConsensusBlock(ZERO_HASH, 0, header, payload)  # type: ignore[arg-type]
     return SignedConsensusBlock(block, approvals.AggregateApproval((False,) * 15, None))
-

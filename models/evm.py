@@ -72,14 +72,29 @@ class LegacyTransaction:
         head = [self.nonce, self.gas_price, self.gas, self.to, self.value, self.data]
         if self.chain_id is None:
             return keccak(rlp.encode(head, sedes=List(self.FIELDS)))
-        return keccak(rlp.encode([*head, self.chain_id, 0, 0], sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int])))
+        return keccak(
+            rlp.encode(
+                [*head, self.chain_id, 0, 0],
+                sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int]),
+            )
+        )
 
     @property
     def y_parity(self) -> int:
         return self.v - 27 if self.chain_id is None else (self.v - 35) % 2
 
     def to_bytes(self) -> bytes:
-        fields = [self.nonce, self.gas_price, self.gas, self.to, self.value, self.data, self.v, self.r, self.s]
+        fields = [
+            self.nonce,
+            self.gas_price,
+            self.gas,
+            self.to,
+            self.value,
+            self.data,
+            self.v,
+            self.r,
+            self.s,
+        ]
         return rlp.encode(fields, sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int]))
 
 
@@ -103,8 +118,15 @@ class DynamicFeeTransaction:
 
     def _payload(self) -> list[Any]:
         return [
-            self.chain_id, self.nonce, self.max_priority_fee_per_gas, self.max_fee_per_gas, self.gas,
-            self.to, self.value, self.data, [[a, list(k)] for a, k in self.access_list],
+            self.chain_id,
+            self.nonce,
+            self.max_priority_fee_per_gas,
+            self.max_fee_per_gas,
+            self.gas,
+            self.to,
+            self.value,
+            self.data,
+            [[a, list(k)] for a, k in self.access_list],
         ]
 
     def signing_hash(self) -> bytes:
@@ -197,9 +219,18 @@ def decode(data: bytes) -> EvmTransaction:
         f = envelope.items("EIP-1559 transaction")
         envelope.finish()
         tx: EvmTransaction = DynamicFeeTransaction(
-            f.integer("chain_id"), f.integer("nonce", 64), f.integer("max_priority_fee_per_gas"),
-            f.integer("max_fee_per_gas"), f.integer("gas", 64), f.sized("to", (0, 20)), f.integer("value"),
-            f.string("data"), _access_list(f), f.integer("y_parity"), f.integer("r"), f.integer("s"),
+            f.integer("chain_id"),
+            f.integer("nonce", 64),
+            f.integer("max_priority_fee_per_gas"),
+            f.integer("max_fee_per_gas"),
+            f.integer("gas", 64),
+            f.sized("to", (0, 20)),
+            f.integer("value"),
+            f.string("data"),
+            _access_list(f),
+            f.integer("y_parity"),
+            f.integer("r"),
+            f.integer("s"),
         )
         f.finish()
         if tx.y_parity not in (0, 1):
@@ -210,8 +241,15 @@ def decode(data: bytes) -> EvmTransaction:
         f = envelope.items("legacy transaction")
         envelope.finish()
         tx = LegacyTransaction(
-            f.integer("nonce", 64), f.integer("gas_price"), f.integer("gas", 64), f.sized("to", (0, 20)),
-            f.integer("value"), f.string("data"), f.integer("v", 64), f.integer("r"), f.integer("s"),
+            f.integer("nonce", 64),
+            f.integer("gas_price"),
+            f.integer("gas", 64),
+            f.sized("to", (0, 20)),
+            f.integer("value"),
+            f.string("data"),
+            f.integer("v", 64),
+            f.integer("r"),
+            f.integer("s"),
         )
         f.finish()
         return tx

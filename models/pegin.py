@@ -138,7 +138,9 @@ def fee_split(fees_wei: int, miner: bytes, federation: Sequence[bytes]) -> list[
     return [(miner, to_miner)] + [(address, each) for address in federation]
 
 
-def expected_withdrawals(fee_payments: Iterable[tuple[bytes, int]], pegins_sats: dict[bytes, int]) -> dict[bytes, int]:
+def expected_withdrawals(
+    fee_payments: Iterable[tuple[bytes, int]], pegins_sats: dict[bytes, int]
+) -> dict[bytes, int]:
     """Gwei owed per address: fee payments (wei, floored to Gwei) plus peg-ins, summed per address."""
     owed: dict[bytes, int] = {}
     for address, wei in fee_payments:

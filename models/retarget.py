@@ -22,15 +22,32 @@ _MINER = "app/src/auxpow_miner.rs"
 # Whose rule each step is: the node's code, or the suite's hardening where the secure rule departs
 # from the code (each of those is a quirk of the port).
 RULE_ORIGINS: dict[str, tuple[Origin, ...]] = {
-    "fires-at-interval": (Origin("node", f"{_MINER} get_next_work_required: head % interval == 0 or gap > interval"),),
-    "ratio-rounding": (Origin("node", f"{_MINER} calculate_next_work_required: gap / spacing, round_dp(2) half to even"),),
-    "upper-clamp": (Origin("node", f"{_MINER} calculate_next_work_required: ratio.min(1 + maxPowAdjustment/100)"),),
-    "lower-floor": (
-        Origin("suite-hardening", f"a ratio below 1 is raised to at least maxPowAdjustment/100 ({_MINER} caps it: ratio.min)"),
-        Origin("bitcoin-consensus", "src/pow.cpp CalculateNextWorkRequired bounds every adjustment on both sides"),
+    "fires-at-interval": (
+        Origin("node", f"{_MINER} get_next_work_required: head % interval == 0 or gap > interval"),
     ),
-    "ratio-one-keeps-bits": (Origin("suite-hardening", f"ratio 1 returns the bits unchanged ({_MINER} truncates through /100*100)"),),
-    "no-zero-target": (Origin("suite-hardening", f"no ratio yields target 0 ({_MINER}: (ratio*100).to_u8() can be 0)"),),
+    "ratio-rounding": (
+        Origin("node", f"{_MINER} calculate_next_work_required: gap / spacing, round_dp(2) half to even"),
+    ),
+    "upper-clamp": (
+        Origin("node", f"{_MINER} calculate_next_work_required: ratio.min(1 + maxPowAdjustment/100)"),
+    ),
+    "lower-floor": (
+        Origin(
+            "suite-hardening",
+            f"a ratio below 1 is raised to at least maxPowAdjustment/100 ({_MINER} caps it: ratio.min)",
+        ),
+        Origin(
+            "bitcoin-consensus", "src/pow.cpp CalculateNextWorkRequired bounds every adjustment on both sides"
+        ),
+    ),
+    "ratio-one-keeps-bits": (
+        Origin(
+            "suite-hardening", f"ratio 1 returns the bits unchanged ({_MINER} truncates through /100*100)"
+        ),
+    ),
+    "no-zero-target": (
+        Origin("suite-hardening", f"no ratio yields target 0 ({_MINER}: (ratio*100).to_u8() can be 0)"),
+    ),
     "target-decoding": (Origin("node", f"{_MINER} uint256_target_from_compact: a shift of 256+ gives 0"),),
     "scale-saturates": (Origin("node", f"{_MINER}: target / 100 * percent, saturating multiply"),),
 }
@@ -89,9 +106,7 @@ def retarget_target_from_compact(bits: int) -> int:
 def block_gap_ratio(diff: int, spacing: int) -> Decimal:
     """diff / spacing rounded to two decimals, half to even (rust_decimal round_dp(2))."""
     exact = Fraction(diff, spacing)
-    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
-        CENT, rounding=ROUND_HALF_EVEN
-    )
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def calculate_next_work_required(diff: int, last_bits: int, params: RetargetParams) -> int:

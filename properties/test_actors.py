@@ -23,9 +23,13 @@ pytestmark = pytest.mark.actors
 TestMailboxOrdering = kills("actors-ties-newest-first", "actors-normal-lifo", "actors-warning-off-by-one")(
     MailboxMachine
 ).TestCase
-TestSupervision = kills("actors-restart-count-from-1", "actors-restart-loses-mailbox")(SupervisionMachine).TestCase
+TestSupervision = kills("actors-restart-count-from-1", "actors-restart-loses-mailbox")(
+    SupervisionMachine
+).TestCase
 TestMessageFlows = kills("actors-normal-lifo", "actors-restart-loses-mailbox")(FlowsMachine).TestCase
-TestScheduler = kills("actors-timer-ties-newest-first", "actors-idle-runs-past-limit")(SchedulerMachine).TestCase
+TestScheduler = kills("actors-timer-ties-newest-first", "actors-idle-runs-past-limit")(
+    SchedulerMachine
+).TestCase
 
 
 @kills("actors-restart-count-from-1")
@@ -37,7 +41,9 @@ def test_restart_delays_match_the_reference(target: Any, strategy: Any, attempt:
 
 @kills("actors-shutdown-forward-order")
 @given(topology=topologies())
-def test_shutdown_stops_dependents_before_their_dependencies(target: Any, topology: dict[str, tuple[str, ...]]) -> None:
+def test_shutdown_stops_dependents_before_their_dependencies(
+    target: Any, topology: dict[str, tuple[str, ...]]
+) -> None:
     """Ordered shutdown: an actor stops before every actor it depends on."""
     from alys.actors.system import Behaviour
 
@@ -97,7 +103,9 @@ def test_a_thousand_concurrent_senders_deliver_exactly_once_in_order(
 
 @given(timeout=st.floats(0.01, 100.0))
 @kills("actors-restart-loses-mailbox")
-def test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_after_restart(target: Any, timeout: float) -> None:
+def test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_after_restart(
+    target: Any, timeout: float
+) -> None:
     """An ask queued before a crash is answered once the actor restarts (it was acknowledged);
     an ask nobody can answer times out when simulated time passes its deadline."""
     from alys.actors.supervision import Delayed, SupervisionPolicy
@@ -145,7 +153,9 @@ def test_panics_at_chosen_messages_lose_nothing_else(target: Any, data: st.DataO
 
     scheduler = DeterministicScheduler()
     system = target.actors.system(scheduler)
-    system.spawn("worker", Worker, capacity=len(messages), supervision=SupervisionPolicy(Immediate(), 10**6, 1.0))
+    system.spawn(
+        "worker", Worker, capacity=len(messages), supervision=SupervisionPolicy(Immediate(), 10**6, 1.0)
+    )
     for index, m in enumerate(messages):
         assert system.tell("worker", (index, m), sender=m.sender, priority=Priority(m.priority)) == "accepted"
         if data.draw(st.booleans(), label="let the worker run"):
@@ -188,7 +198,9 @@ def _idle(system: Any) -> bool:
 
 @kills("actors-restart-loses-mailbox", "actors-normal-lifo")
 @given(data=st.data())
-def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(target: Any, data: st.DataObject) -> None:
+def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
+    target: Any, data: st.DataObject
+) -> None:
     """On the production scheduler (a real asyncio loop, only zero delays, so nothing waits on the
     wall clock): a worker that panics at chosen messages and restarts immediately handles every
     other message once, in per-sender order within each priority, and answers every ask, with
@@ -212,13 +224,20 @@ def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
     loop = asyncio.new_event_loop()
     try:
         system = target.actors.system(AsyncioScheduler(loop))
-        system.spawn("worker", Worker, capacity=len(messages), supervision=SupervisionPolicy(Immediate(), 10**6, 1.0))
+        system.spawn(
+            "worker", Worker, capacity=len(messages), supervision=SupervisionPolicy(Immediate(), 10**6, 1.0)
+        )
         replies = {}
         for index, m in enumerate(messages):
             if m.ask:  # an hour: the loop is closed long before, so no ask may time out
-                replies[index] = system.ask("worker", (index, m), timeout=3600.0, sender=m.sender, priority=Priority(m.priority))
+                replies[index] = system.ask(
+                    "worker", (index, m), timeout=3600.0, sender=m.sender, priority=Priority(m.priority)
+                )
             else:
-                assert system.tell("worker", (index, m), sender=m.sender, priority=Priority(m.priority)) == "accepted"
+                assert (
+                    system.tell("worker", (index, m), sender=m.sender, priority=Priority(m.priority))
+                    == "accepted"
+                )
 
         async def settle() -> int:
             turns = 0
@@ -244,7 +263,9 @@ def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
     for index, reply in replies.items():
         assert reply.done, f"ask {index} was never answered"
         if index in poison:
-            assert isinstance(reply.error, RuntimeError) and str(reply.error) == f"panic on message {index}", reply
+            assert (
+                isinstance(reply.error, RuntimeError) and str(reply.error) == f"panic on message {index}"
+            ), reply
         else:
             assert reply.error is None and reply.value == index, reply
 
@@ -286,7 +307,9 @@ def test_tell_ask_broadcast_and_route_deliver_sender_priority_and_payload(
         note(f"{how}: {seen}")
         assert seen == expected, f"{how} delivered {seen}, expected {expected}"
         for recipient, _, _ in expected:
-            assert system.lookup(recipient).processed[-1].priority == p or how == "route", f"{how}: priority lost"
+            assert system.lookup(recipient).processed[-1].priority == p or how == "route", (
+                f"{how}: priority lost"
+            )
         seen.clear()
 
     assert system.tell("actor1", payload, priority=p, **via) == "accepted"
@@ -300,7 +323,9 @@ def test_tell_ask_broadcast_and_route_deliver_sender_priority_and_payload(
     delivered([(name, expected_sender, payload) for name in others], "broadcast")
     hops = list(reversed(names))
     assert system.route(hops, payload, **via) == "accepted"
-    delivered([(hop, expected_sender if i == 0 else hops[i - 1], payload) for i, hop in enumerate(hops)], "route")
+    delivered(
+        [(hop, expected_sender if i == 0 else hops[i - 1], payload) for i, hop in enumerate(hops)], "route"
+    )
 
 
 @kills("actors-ask-refusal-unanswered")
@@ -349,7 +374,9 @@ def cyclic_topologies(draw: st.DrawFn) -> dict[str, tuple[str, ...]]:
 
 @kills("actors-shutdown-cycle-left-running")
 @given(topology=cyclic_topologies())
-def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(target: Any, topology: dict[str, tuple[str, ...]]) -> None:
+def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(
+    target: Any, topology: dict[str, tuple[str, ...]]
+) -> None:
     """Shutdown ends with every actor stopped exactly once, also when dependencies form a cycle
     (the cycle is broken in name order), and an actor outside every cycle still stops before
     what it depends on."""

@@ -28,7 +28,23 @@ from alys_pbt.strategies.approvals import (
 pytestmark = pytest.mark.federation
 
 # The node's table (alys-rules.md §3.4): n -> ceil(2n/3).
-THRESHOLDS = {1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 4, 7: 5, 8: 6, 9: 6, 10: 7, 11: 8, 12: 8, 13: 9, 14: 10, 15: 10}
+THRESHOLDS = {
+    1: 1,
+    2: 2,
+    3: 2,
+    4: 3,
+    5: 4,
+    6: 4,
+    7: 5,
+    8: 6,
+    9: 6,
+    10: 7,
+    11: 8,
+    12: 8,
+    13: 9,
+    14: 10,
+    15: 10,
+}
 
 
 @kills("approvals-floor-threshold")
@@ -86,11 +102,27 @@ def test_individual_approvals_are_judged_like_the_reference(target: Any, data: s
     honest = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
     if honest:
         ok = honest_approval(keyring, data.draw(st.sampled_from(honest)), message, b)
-        assert verdict(lambda: target.approvals.check_individual(ok, list(keyring.public_keys), message)) == "ok"
+        assert (
+            verdict(lambda: target.approvals.check_individual(ok, list(keyring.public_keys), message)) == "ok"
+        )
     kind, approval = data.draw(
-        byzantine_approvals(keyring, message, b, kind=data.draw(st.sampled_from(
-            ["forged", "other-message", "unknown-index", "index-over-15", "malformed", "infinity-signature"]
-        ))),
+        byzantine_approvals(
+            keyring,
+            message,
+            b,
+            kind=data.draw(
+                st.sampled_from(
+                    [
+                        "forged",
+                        "other-message",
+                        "unknown-index",
+                        "index-over-15",
+                        "malformed",
+                        "infinity-signature",
+                    ]
+                )
+            ),
+        ),
         label="byzantine",
     )
     asked = [(kind, approval)]
@@ -127,7 +159,9 @@ def test_block_approvals_just_below_at_and_just_above_the_threshold(
 
 @kills("approvals-unknown-index-off-by-one")
 @given(n=st.integers(1, MAX_VALIDATORS), data=st.data())
-def test_individual_approvals_at_and_past_the_last_authority(target: Any, n: int, data: st.DataObject) -> None:
+def test_individual_approvals_at_and_past_the_last_authority(
+    target: Any, n: int, data: st.DataObject
+) -> None:
     """Index n - 1 is the last authority; n, the last bit (14), 15 and 255 are unknown, at every n."""
     b = bls.backend()
     keyring = data.draw(keyrings(b, n=n), label="keyring")
@@ -144,7 +178,9 @@ def test_individual_approvals_at_and_past_the_last_authority(target: Any, n: int
 
 @kills("approvals-bits-beyond-n-off-by-one")
 @given(n=st.integers(1, MAX_VALIDATORS - 1), extra=st.sampled_from((0, 1)), data=st.data())
-def test_aggregate_bits_at_and_past_the_last_authority(target: Any, n: int, extra: int, data: st.DataObject) -> None:
+def test_aggregate_bits_at_and_past_the_last_authority(
+    target: Any, n: int, extra: int, data: st.DataObject
+) -> None:
     """With a majority of honest signers, one more bit set at index n (the first past the
     federation) or n + 1 makes the aggregate UnknownAuthority, at every n below the 15-bit limit."""
     b = bls.backend()
@@ -165,7 +201,11 @@ def test_aggregate_bits_at_and_past_the_last_authority(target: Any, n: int, extr
 
 
 @kills("approvals-max-authorities-off-by-one")
-@given(n=st.sampled_from((MAX_VALIDATORS - 1, MAX_VALIDATORS, MAX_VALIDATORS + 1)) | st.integers(1, MAX_VALIDATORS + 2), data=st.data())
+@given(
+    n=st.sampled_from((MAX_VALIDATORS - 1, MAX_VALIDATORS, MAX_VALIDATORS + 1))
+    | st.integers(1, MAX_VALIDATORS + 2),
+    data=st.data(),
+)
 def test_federation_size_just_below_at_and_past_the_bitlist(target: Any, n: int, data: st.DataObject) -> None:
     """Up to 15 authorities (BitList<U15>), every authority's approval counts and a block is accepted;
     a larger federation is refused when configured, as the reference refuses it, not half-served."""

@@ -28,7 +28,11 @@ encodable = st.one_of(
     transactions().map(lambda t: ("transaction", t.to_bytes())),
     auxpows(max_height=3).map(lambda a: ("auxpow", a.to_bytes())),
 )
-MODEL_DECODERS = {"header": BlockHeader.from_bytes, "transaction": Transaction.from_bytes, "auxpow": ref.AuxPow.from_bytes}
+MODEL_DECODERS = {
+    "header": BlockHeader.from_bytes,
+    "transaction": Transaction.from_bytes,
+    "auxpow": ref.AuxPow.from_bytes,
+}
 
 
 def target_round_trip(target: Any, kind: str, data: bytes) -> bytes:
@@ -54,10 +58,16 @@ def test_encodings_round_trip(target: Any, item: tuple[str, bytes]) -> None:
 
 @kills("bitcoin-merkle-odd-promotes")
 @given(header=block_headers(), tx=transactions(), txids=merkle_trees())
-def test_hashes_match_python_bitcoinlib(target: Any, header: BlockHeader, tx: Transaction, txids: list[bytes]) -> None:
+def test_hashes_match_python_bitcoinlib(
+    target: Any, header: BlockHeader, tx: Transaction, txids: list[bytes]
+) -> None:
     """Header hash, txid and merkle root agree across reference, target and python-bitcoinlib."""
     oracle_header = btc.CBlockHeader.deserialize(header.to_bytes()).GetHash()
-    assert header.hash == oracle_header == target.auxpow.header_hash(target.auxpow.decode_header(header.to_bytes()))
+    assert (
+        header.hash
+        == oracle_header
+        == target.auxpow.header_hash(target.auxpow.decode_header(header.to_bytes()))
+    )
     oracle_txid = btc.CTransaction.deserialize(tx.to_bytes()).GetTxid()
     assert tx.txid == oracle_txid == target.auxpow.txid(target.auxpow.decode_transaction(tx.to_bytes()))
     oracle_root = btc.CBlock.build_merkle_tree_from_txids(txids)[-1]
@@ -79,7 +89,9 @@ def test_valid_proofs_are_accepted(target: Any, case: AuxPowCase) -> None:
     """Every proof built by the rules is accepted by the reference and by the target."""
     note(f"layout {case.layout}, chain branch of {len(case.auxpow.blockchain_branch.hashes)}")
     ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
-    got = verdict(lambda: target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, **case.check_args()))
+    got = verdict(
+        lambda: target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, **case.check_args())
+    )
     assert got == "ok", f"the target rejected a valid proof with {got}"
 
 
@@ -98,8 +110,13 @@ def test_check_rejects_corruption(target: Any, corruption: str, data: st.DataObj
     c = BY_NAME[corruption]
     case = data.draw(corrupted_cases(c, root_order=st.sampled_from(ref.ROOT_ORDERS)), label="case")
     note(f"rule: {c.describe()}")
-    assert verdict(lambda: ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())) == c.expected
-    got = verdict(lambda: target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, **case.check_args()))
+    assert (
+        verdict(lambda: ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args()))
+        == c.expected
+    )
+    got = verdict(
+        lambda: target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, **case.check_args())
+    )
     assert got == c.expected, f"target gave {got}, the reference raises {c.describe()}"
 
 
@@ -150,7 +167,11 @@ def test_aggregate_hash_matches_reference(target: Any, block_hashes: list[bytes]
 
 
 @kills("compact-zero-target-size-one")
-@given(t=st.sampled_from([0, 1, 0x7F, 0x80, 0x7FFFFF, 0x800000, 2**255, 2**256 - 1]) | st.integers(0, 2**256 - 1) | st.integers(0, 2**24))
+@given(
+    t=st.sampled_from([0, 1, 0x7F, 0x80, 0x7FFFFF, 0x800000, 2**255, 2**256 - 1])
+    | st.integers(0, 2**256 - 1)
+    | st.integers(0, 2**24)
+)
 def test_compact_encoding_matches_reference(target: Any, t: int) -> None:
     """GetCompact of any target, zero and the sign-bit edges included, is the reference's."""
     assert target.auxpow.compact_from_target(t) == ref.compact_from_target(t)
@@ -184,7 +205,9 @@ def test_compact_decoding_matches_reference(target: Any, bits: int) -> None:
 def test_pow_verdict_at_the_boundary_matches_reference(target: Any, probe: tuple[bytes, int]) -> None:
     """At the target, one either side of it, and against a zero target: the target's verdict is the reference's."""
     block_hash, bits = probe
-    note(f"bits {bits:#010x} (target {ref.target_from_compact(bits):#x}), hash {int.from_bytes(block_hash, 'little'):#x}")
+    note(
+        f"bits {bits:#010x} (target {ref.target_from_compact(bits):#x}), hash {int.from_bytes(block_hash, 'little'):#x}"
+    )
     assert target.auxpow.hash_meets_target(block_hash, bits) == ref.hash_meets_target(block_hash, bits)
 
 
@@ -203,4 +226,3 @@ def test_proof_of_work_matches_reference(target: Any, header: BlockHeader, bits:
     """Any header, any bits: the target's PoW verdict is the reference's."""
     expected = ref.check_proof_of_work(header, bits)
     assert target.auxpow.check_proof_of_work(header.to_bytes(), bits) == expected
-

@@ -94,7 +94,9 @@ def test_decoders_answer_structured_corruption_with_typed_errors(
 
 @kills("codec-accepts-non-minimal-varint")
 @given(
-    bad=malformed_bitcoin(kinds=("auxpow",), hows=("non-minimal-size", "huge-count", "segwit-flag", "truncate")),
+    bad=malformed_bitcoin(
+        kinds=("auxpow",), hows=("non-minimal-size", "huge-count", "segwit-flag", "truncate")
+    ),
     aux_hash=st.binary(min_size=32, max_size=32),
 )
 def test_check_answers_structured_corruption_with_typed_errors(

@@ -213,8 +213,6 @@ def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(target: Any, 
 # --- every limit at, below and past it --------------------------------------------------------------
 
 
-
-
 LIMITS: dict[str, Callable[[bytes, int], bytes]] = {
     # name: build a block with `delta` items / bytes around the limit (0: exactly at it)
     "withdrawals": lambda raw, d: with_value(
@@ -251,8 +249,6 @@ def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any
     assert expected == ("ok" if delta <= 0 else "DecodeError")
     got = verdict(lambda: target.chain.decode_block(raw))
     assert got == expected, f"{len(raw)} bytes: target {got}, reference {expected}"
-
-
 
 
 @kills("evm-tx-size-limit-off-by-one")

@@ -29,7 +29,13 @@ from hypothesis import strategies as st
 from alys_pbt.killing import kills
 from alys_pbt.models import bls
 from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG
-from alys_pbt.strategies.approvals import keyrings, malformed_signatures, rogue_key, secret_keys, signing_roots
+from alys_pbt.strategies.approvals import (
+    keyrings,
+    malformed_signatures,
+    rogue_key,
+    secret_keys,
+    signing_roots,
+)
 
 pytestmark = pytest.mark.federation
 FAST = ("blst", "milagro", "blspy")  # py_ecc needs ~0.5 s per verification: see the bls_reference test
@@ -47,7 +53,11 @@ def outcome(action: Callable[[], Any]) -> object:
 
 def votes(op: str, *args: Any) -> dict[str, object]:
     """Each fast library's verdict on `op(*args)`."""
-    return {name: outcome(lambda n=name: getattr(bls.backend(n), op)(*args)) for name in FAST if op in bls.backend(name).offers}
+    return {
+        name: outcome(lambda n=name: getattr(bls.backend(n), op)(*args))
+        for name in FAST
+        if op in bls.backend(name).offers
+    }
 
 
 def ietf_verdict(op: str, *args: Any) -> object:
@@ -77,7 +87,11 @@ def edge_inputs(draw: st.DrawFn, family: str) -> tuple[str, tuple[Any, ...]]:
     if family == "verify-malformed-signature":
         return "Verify", (pk, message, draw(malformed_signatures(sig)))
     if family == "fast-aggregate-valid":
-        return "FastAggregateVerify", ([pk, b.SkToPk(other)], message, b.Aggregate([sig, b.Sign(other, message)]))
+        return "FastAggregateVerify", (
+            [pk, b.SkToPk(other)],
+            message,
+            b.Aggregate([sig, b.Sign(other, message)]),
+        )
     if family == "fast-aggregate-extra-key":
         return "FastAggregateVerify", ([pk, b.SkToPk(other)], message, sig)
     if family == "fast-aggregate-no-keys":
@@ -99,7 +113,11 @@ def edge_inputs(draw: st.DrawFn, family: str) -> tuple[str, tuple[Any, ...]]:
         # Without proofs of possession, the attacker alone signs for {victim, rogue}.
         return "FastAggregateVerify", ([b.SkToPk(other), rogue_key([b.SkToPk(other)], sk, b)], message, sig)
     if family == "aggregate-verify-duplicate-messages":
-        return "AggregateVerify", ([pk, b.SkToPk(other)], [message, message], b.Aggregate([sig, b.Sign(other, message)]))
+        return "AggregateVerify", (
+            [pk, b.SkToPk(other)],
+            [message, message],
+            b.Aggregate([sig, b.Sign(other, message)]),
+        )
     if family == "aggregate-verify-empty":
         return "AggregateVerify", ([], [], INFINITY_SIG)
     if family == "aggregate-single":
@@ -107,7 +125,9 @@ def edge_inputs(draw: st.DrawFn, family: str) -> tuple[str, tuple[Any, ...]]:
     if family == "aggregate-empty":
         return "Aggregate", ([],)
     if family == "aggregate-outside-subgroup":
-        return "Aggregate", ([draw(malformed_signatures(sig).filter(lambda s: len(s) == 96 and s[0] >> 5 == 4))],)
+        return "Aggregate", (
+            [draw(malformed_signatures(sig).filter(lambda s: len(s) == 96 and s[0] >> 5 == 4))],
+        )
     if family == "zero-secret-key":
         return "SkToPk", (0,)
     if family == "pop-of-rogue-key":
@@ -201,7 +221,9 @@ REUSES = ("again", "other-message", "other-keys", "other-signature")
 
 @kills("bls-memo-ignores-message", "bls-memo-ignores-keys", "bls-memo-ignores-signature")
 @given(data=st.data())
-def test_memoized_verification_answers_like_the_unmemoized_reference(target: Any, data: st.DataObject) -> None:
+def test_memoized_verification_answers_like_the_unmemoized_reference(
+    target: Any, data: st.DataObject
+) -> None:
     """FastAggregateVerify, asked again with the same signature bytes under another message or key
     set, or the same keys and message with another signature, answers as the reference does each time."""
     b = bls.backend(IETF)
@@ -216,8 +238,13 @@ def test_memoized_verification_answers_like_the_unmemoized_reference(target: Any
         for m in messages
     ]
     asked = data.draw(
-        st.lists(st.tuples(st.integers(0, len(valid) - 1), st.sampled_from(REUSES), st.integers(0, len(valid) - 1)),
-                 min_size=2, max_size=12),
+        st.lists(
+            st.tuples(
+                st.integers(0, len(valid) - 1), st.sampled_from(REUSES), st.integers(0, len(valid) - 1)
+            ),
+            min_size=2,
+            max_size=12,
+        ),
         label="questions (start, reuse, other)",
     )
     for start, reuse, other in asked:
@@ -236,7 +263,9 @@ def test_memoized_verification_answers_like_the_unmemoized_reference(target: Any
 
 @kills("bls-wrong-dst")
 @given(sks=st.lists(secret_keys, min_size=1, max_size=7, unique=True), message=signing_roots)
-def test_every_library_signs_the_same_bytes_and_the_node_accepts_them(target: Any, sks: list[int], message: bytes) -> None:
+def test_every_library_signs_the_same_bytes_and_the_node_accepts_them(
+    target: Any, sks: list[int], message: bytes
+) -> None:
     """Keys, signatures, proofs and aggregates are byte-identical; the node verifies each library's."""
     for sk in sks:
         keys = {bls.backend(n).SkToPk(sk) for n in FAST}

@@ -28,8 +28,12 @@ def grown_chains(draw: st.DrawFn, *, validator: bool = True, target: Any = None)
     """A builder and a node that both imported the same few valid blocks (some with PoW)."""
     b = bls.backend()
     keyring = draw(keyrings(b, n=st.integers(1, 5)), label="authorities")
-    federation = tuple(draw(st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3), label="federation"))
-    builder = ChainBuilder(ChainSpec(keyring.public_keys, federation, FEDERATION_SPK, max_blocks_without_pow=5), keyring, b)
+    federation = tuple(
+        draw(st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3), label="federation")
+    )
+    builder = ChainBuilder(
+        ChainSpec(keyring.public_keys, federation, FEDERATION_SPK, max_blocks_without_pow=5), keyring, b
+    )
     node = target.chain.node(builder.spec, builder.genesis, builder.bitcoin, validator=validator)
     for pow in draw(st.lists(st.booleans(), min_size=1, max_size=6), label="blocks (True: with PoW)"):
         if builder.chain.head_height - builder.chain.finalized_height >= 5:
@@ -52,11 +56,20 @@ def test_corrupted_blocks_are_rejected(target: Any, corruption: str, data: st.Da
         for _ in range(8):
             if c.applicable(builder):
                 break
-            need_pow = builder.chain.head_height - builder.chain.finalized_height >= 5 and corruption != "missing-required-pow"
-            signed = builder.next_block(pow=need_pow) if corruption != "missing-required-pow" else builder.next_block()
+            need_pow = (
+                builder.chain.head_height - builder.chain.finalized_height >= 5
+                and corruption != "missing-required-pow"
+            )
+            signed = (
+                builder.next_block(pow=need_pow)
+                if corruption != "missing-required-pow"
+                else builder.next_block()
+            )
             builder.accept(signed)
             node.process_block(signed)
-    at_limit = builder.chain.head_height + 1 - builder.chain.finalized_height > builder.spec.max_blocks_without_pow
+    at_limit = (
+        builder.chain.head_height + 1 - builder.chain.finalized_height > builder.spec.max_blocks_without_pow
+    )
     if not c.applicable(builder) or (corruption != "missing-required-pow" and at_limit):
         return  # this chain cannot show the corruption alone
     bad = c.apply(builder, data.draw)
@@ -91,7 +104,13 @@ def test_pegins_mint_for_every_address_form(target: Any, data: st.DataObject) ->
     """A peg-in names its recipient as 20 raw bytes (whatever they look like) or as hex text."""
     builder, node = data.draw(grown_chains(target=target), label="chain")
     how = data.draw(st.sampled_from(["raw", "hex", "0xhex"]), label="form")
-    address = data.draw(st.binary(min_size=20, max_size=20) | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=20, max_size=20).map(str.encode), label="recipient")
+    address = data.draw(
+        st.binary(min_size=20, max_size=20)
+        | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=20, max_size=20).map(
+            str.encode
+        ),
+        label="recipient",
+    )
     builder.add_pegin(data.draw(st.integers(1, 10**8)), address, how=how)
     signed = builder.next_block(pow=builder.chain.head_height - builder.chain.finalized_height >= 5)
     note(f"{how} address {address!r}")
@@ -106,6 +125,16 @@ def test_full_nodes_and_validators_agree(target: Any, data: st.DataObject) -> No
     full = target.chain.node(builder.spec, builder.genesis, builder.bitcoin, validator=False)
     for h in range(1, builder.chain.head_height + 1):
         full.process_block(builder.chain.storage[builder.chain.canonical[h]])
-    corruption = data.draw(st.sampled_from([c for c in CATALOGUE if c.expected in ("UnknownWithdrawal", "NotAPegin", "InsufficientConfirmations") and c.applicable(builder)]), label="block")
+    corruption = data.draw(
+        st.sampled_from(
+            [
+                c
+                for c in CATALOGUE
+                if c.expected in ("UnknownWithdrawal", "NotAPegin", "InsufficientConfirmations")
+                and c.applicable(builder)
+            ]
+        ),
+        label="block",
+    )
     bad = corruption.apply(builder, data.draw)
     assert verdict(lambda: validator.process_block(bad)) == verdict(lambda: full.process_block(bad))

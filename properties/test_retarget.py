@@ -35,7 +35,9 @@ def test_retarget_matches_reference(target: Any, situation: RetargetSituation) -
     note(f"gap {s.gap}, interval {s.params.difficulty_adjustment_interval}")
     expected = ref.get_next_work_required(s.last_pow_height, s.last_bits, s.params, s.head_height)
     got = target.chain.get_next_work_required(s.last_pow_height, s.last_bits, s.params, s.head_height)
-    assert got == expected, f"bits {got:#010x}, reference {expected:#010x} [{ref.origin_of('fires-at-interval')}]"
+    assert got == expected, (
+        f"bits {got:#010x}, reference {expected:#010x} [{ref.origin_of('fires-at-interval')}]"
+    )
 
 
 @kills("retarget-half-up-rounding", "retarget-no-upper-clamp")
@@ -48,7 +50,9 @@ def test_retarget_formula_matches_reference(
     note(f"ratio {ref.block_gap_ratio(max(gap, 1), params.pow_target_spacing)}")
     expected = ref.calculate_next_work_required(gap, last_bits, params)
     got = target.chain.calculate_next_work_required(gap, last_bits, params)
-    assert got == expected, f"bits {got:#010x}, reference {expected:#010x} [{ref.origin_of('ratio-rounding')}]"
+    assert got == expected, (
+        f"bits {got:#010x}, reference {expected:#010x} [{ref.origin_of('ratio-rounding')}]"
+    )
 
 
 @kills("retarget-no-upper-clamp")
@@ -57,7 +61,9 @@ def test_retarget_is_bounded_by_max_adjustment(target: Any, situation: RetargetS
     """One retarget moves the target by at most maxPowAdjustment percent either way."""
     s = situation
     old = decoded(s.last_bits)
-    new = decoded(target.chain.get_next_work_required(s.last_pow_height, s.last_bits, s.params, s.head_height))
+    new = decoded(
+        target.chain.get_next_work_required(s.last_pow_height, s.last_bits, s.params, s.head_height)
+    )
     adj = s.params.max_pow_adjustment
     lowest = target_from_compact(compact_from_target(old // 100 * adj))
     highest = old // 100 * (100 + adj)
@@ -87,11 +93,15 @@ def test_retarget_at_ratio_one_keeps_bits(target: Any, situation: RetargetSituat
     head = base + -base % interval  # retargeting fires at a multiple of the interval
     s = attrs.evolve(s, head_height=head, last_pow_height=head + 1 - s.params.pow_target_spacing)
     got = target.chain.get_next_work_required(s.last_pow_height, s.last_bits, s.params, s.head_height)
-    assert got == s.last_bits, f"ratio 1 changed bits {s.last_bits:#010x} to {got:#010x} [{ref.origin_of('ratio-one-keeps-bits')}]"
+    assert got == s.last_bits, (
+        f"ratio 1 changed bits {s.last_bits:#010x} to {got:#010x} [{ref.origin_of('ratio-one-keeps-bits')}]"
+    )
 
 
 @given(params=retarget_params(), last_bits=canonical_bits(min_target=100), gap=st.integers(0, 2**32 - 1))
-def test_retarget_never_yields_zero_target(target: Any, params: ref.RetargetParams, last_bits: int, gap: int) -> None:
+def test_retarget_never_yields_zero_target(
+    target: Any, params: ref.RetargetParams, last_bits: int, gap: int
+) -> None:
     """No block gap turns a usable target into target 0 (bits that no hash can meet)."""
     bits = target.chain.calculate_next_work_required(gap, last_bits, params)
     assert decoded(bits) > 0, f"gap {gap} gave bits {bits:#010x} [{ref.origin_of('no-zero-target')}]"

@@ -70,7 +70,9 @@ def failure_schedules(draw: st.DrawFn, *, messages: int = 40) -> frozenset[int]:
     more (past a hard-coded limit of 3 restarts, quirk actors-restart-limit-hardcoded) as fewer."""
     count = draw(st.one_of(st.integers(0, 3), st.integers(4, max(messages, 4))))
     size = min(count, messages)
-    return frozenset(draw(st.lists(st.integers(0, max(messages - 1, 0)), min_size=size, max_size=size, unique=True)))
+    return frozenset(
+        draw(st.lists(st.integers(0, max(messages - 1, 0)), min_size=size, max_size=size, unique=True))
+    )
 
 
 @st.composite
@@ -90,7 +92,12 @@ restart_strategies = st.one_of(
     st.builds(Never),
     st.builds(Immediate),
     st.builds(Delayed, st.sampled_from([0.05, 0.5, 2.0])),
-    st.builds(ExponentialBackoff, st.sampled_from([0.05, 0.1]), st.sampled_from([0.5, 30.0]), st.sampled_from([1.5, 2.0])),
+    st.builds(
+        ExponentialBackoff,
+        st.sampled_from([0.05, 0.1]),
+        st.sampled_from([0.5, 30.0]),
+        st.sampled_from([1.5, 2.0]),
+    ),
     st.builds(Progressive, st.sampled_from([0.2, 0.05]), st.integers(1, 5), st.sampled_from([2.0, 1.5])),
 )
 

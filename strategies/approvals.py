@@ -90,7 +90,11 @@ def cancelling_subset(sks: Sequence[int | None]) -> bool:
 
 @st.composite
 def keyrings(
-    draw: st.DrawFn, bls: Backend, *, n: int | st.SearchStrategy[int] | None = None, cancelling: Cancelling = "never"
+    draw: st.DrawFn,
+    bls: Backend,
+    *,
+    n: int | st.SearchStrategy[int] | None = None,
+    cancelling: Cancelling = "never",
 ) -> Keyring:
     """1-15 authorities with distinct secret keys drawn as integers in [1, r).
 
@@ -99,12 +103,21 @@ def keyrings(
     can approve a block, as the chain and sync builders need; "allowed": whatever is drawn;
     "always": a pair (sk, r - sk) is planted (n >= 2), for the BLS and approvals properties.
     """
-    size = draw(st.integers(1, MAX_VALIDATORS) if n is None else n if isinstance(n, st.SearchStrategy) else st.just(n))
+    size = draw(
+        st.integers(1, MAX_VALIDATORS) if n is None else n if isinstance(n, st.SearchStrategy) else st.just(n)
+    )
     if cancelling == "always":
         if size < 2:
             raise ValueError(f"a cancelling pair needs two authorities, not {size}")
         sk = draw(secret_keys, label="cancelling key")
-        others = draw(st.lists(secret_keys.filter(lambda k: k not in (sk, R - sk)), min_size=size - 2, max_size=size - 2, unique=True))
+        others = draw(
+            st.lists(
+                secret_keys.filter(lambda k: k not in (sk, R - sk)),
+                min_size=size - 2,
+                max_size=size - 2,
+                unique=True,
+            )
+        )
         for key in (sk, R - sk):
             others.insert(draw(st.integers(0, len(others)), label="position"), key)
         sks = others
@@ -203,11 +216,21 @@ def malformed_signatures(draw: st.DrawFn, valid: bytes) -> bytes:
 
 @st.composite
 def byzantine_approvals(
-    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend, *, kind: ByzantineKind | None = None,
-    byzantine: Sequence[int] = (), honest_of: IndividualApproval | None = None,
+    draw: st.DrawFn,
+    keyring: Keyring,
+    message: bytes,
+    bls: Backend,
+    *,
+    kind: ByzantineKind | None = None,
+    byzantine: Sequence[int] = (),
+    honest_of: IndividualApproval | None = None,
 ) -> tuple[ByzantineKind, IndividualApproval]:
     """One Byzantine approval of `message` and its kind (EXPECTED says what a node must do)."""
-    kinds = [k for k in BYZANTINE_KINDS if (k != "byzantine-signer" or byzantine) and (k != "duplicate" or honest_of)]
+    kinds = [
+        k
+        for k in BYZANTINE_KINDS
+        if (k != "byzantine-signer" or byzantine) and (k != "duplicate" or honest_of)
+    ]
     k: ByzantineKind = kind or draw(st.sampled_from(kinds), label="kind")
     signers = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
     index = draw(st.sampled_from(signers), label="index") if signers else 0
@@ -247,29 +270,51 @@ def signed_proposals(
     """A block signing root and approvals of it by `signers` (default: a drawn subset)."""
     message = draw(signing_roots, label="signing root")
     ours = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
-    chosen = list(signers) if signers is not None else draw(st.lists(st.sampled_from(ours), unique=True), label="signers")
+    chosen = (
+        list(signers)
+        if signers is not None
+        else draw(st.lists(st.sampled_from(ours), unique=True), label="signers")
+    )
     return message, [honest_approval(keyring, i, message, bls) for i in chosen]
 
 
 @st.composite
 def approvals(
-    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend, *, honest: int | None = None,
-    byzantine: int | None = None, byzantine_authorities: Sequence[int] = (),
+    draw: st.DrawFn,
+    keyring: Keyring,
+    message: bytes,
+    bls: Backend,
+    *,
+    honest: int | None = None,
+    byzantine: int | None = None,
+    byzantine_authorities: Sequence[int] = (),
 ) -> list[tuple[str, IndividualApproval]]:
     """A shuffled mix of `honest` honest approvals and `byzantine` Byzantine ones, with kinds."""
-    ours = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None and i not in byzantine_authorities]
+    ours = [
+        i for i, sk in enumerate(keyring.secret_keys) if sk is not None and i not in byzantine_authorities
+    ]
     n_honest = draw(st.integers(0, len(ours))) if honest is None else honest
     mix: list[tuple[str, IndividualApproval]] = [
         ("honest", honest_approval(keyring, i, message, bls)) for i in draw(st.permutations(ours))[:n_honest]
     ]
     for _ in range(draw(st.integers(0, 4)) if byzantine is None else byzantine):
-        mix.append(draw(byzantine_approvals(
-            keyring, message, bls, byzantine=byzantine_authorities, honest_of=mix[0][1] if mix else None
-        )))
+        mix.append(
+            draw(
+                byzantine_approvals(
+                    keyring,
+                    message,
+                    bls,
+                    byzantine=byzantine_authorities,
+                    honest_of=mix[0][1] if mix else None,
+                )
+            )
+        )
     return draw(st.permutations(mix))
 
 
-AggregateKind = Literal["honest", "padded", "short", "wrong-message", "unknown-bit", "missing-signer", "empty"]
+AggregateKind = Literal[
+    "honest", "padded", "short", "wrong-message", "unknown-bit", "missing-signer", "empty"
+]
 
 
 @st.composite

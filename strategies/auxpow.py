@@ -256,7 +256,9 @@ no_magic = st.binary(max_size=24)
 
 # The parent block's other transactions: only their txids matter, derived from one drawn seed.
 _other_txids = st.builds(
-    lambda seed, n: tuple(sha256d(seed + i.to_bytes(4, "little")) for i in range(n)), hashes, st.integers(0, 6)
+    lambda seed, n: tuple(sha256d(seed + i.to_bytes(4, "little")) for i in range(n)),
+    hashes,
+    st.integers(0, 6),
 )
 
 
@@ -307,11 +309,14 @@ def auxpow_recipes(
         # In the scriptSig layout the header may open the script (Namecoin's own builder puts it
         # at offset 0); otherwise a BIP34 height push comes first.
         script_sig_prefix=(
-            b"" if the_layout == "script-sig" and draw(st.booleans())
+            b""
+            if the_layout == "script-sig" and draw(st.booleans())
             else b"\x03" + draw(st.binary(min_size=3, max_size=3)) + draw(no_magic)
         ),
         script_sig_suffix=draw(no_magic),
-        payouts=draw(st.tuples(tx_outputs(script=scripts(max_size=40)), tx_outputs(script=scripts(max_size=40)))),
+        payouts=draw(
+            st.tuples(tx_outputs(script=scripts(max_size=40)), tx_outputs(script=scripts(max_size=40)))
+        ),
         extra_outputs=tuple(draw(st.lists(tx_outputs(), max_size=2))),
         filler_script=draw(scripts(max_size=43)),
         other_txids=draw(_other_txids),

@@ -56,7 +56,9 @@ def tx_inputs(*, witness: bool = False) -> st.SearchStrategy[TxIn]:
 
 
 def tx_outputs(*, script: st.SearchStrategy[bytes] | None = None) -> st.SearchStrategy[TxOut]:
-    return st.builds(TxOut, value=st.integers(0, MAX_MONEY), script_pubkey=script if script is not None else scripts())
+    return st.builds(
+        TxOut, value=st.integers(0, MAX_MONEY), script_pubkey=script if script is not None else scripts()
+    )
 
 
 @st.composite
@@ -102,7 +104,9 @@ def coinbase_transactions(
     return Transaction(
         version=draw(st.sampled_from([1, 2])),
         inputs=(TxIn(NULL_OUTPOINT, sig, draw(u32s), witness),),
-        outputs=tuple(draw(outputs if outputs is not None else st.lists(tx_outputs(), min_size=1, max_size=4))),
+        outputs=tuple(
+            draw(outputs if outputs is not None else st.lists(tx_outputs(), min_size=1, max_size=4))
+        ),
         lock_time=draw(u32s),
     )
 

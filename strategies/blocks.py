@@ -33,26 +33,54 @@ DEAD = bytes.fromhex("000000000000000000000000000000000000dead")
 
 def payload_hash(p: ExecutionPayload) -> bytes:
     """The simulated execution layer's block hash: keccak of the payload's RLP (minus the hash)."""
-    fields = [p.parent_hash, p.fee_recipient, p.state_root, p.block_number, p.gas_limit, p.timestamp, p.extra_data, p.base_fee_per_gas, list(p.transactions), [[w.index, w.validator_index, w.address, w.amount] for w in p.withdrawals]]
+    fields = [
+        p.parent_hash,
+        p.fee_recipient,
+        p.state_root,
+        p.block_number,
+        p.gas_limit,
+        p.timestamp,
+        p.extra_data,
+        p.base_fee_per_gas,
+        list(p.transactions),
+        [[w.index, w.validator_index, w.address, w.amount] for w in p.withdrawals],
+    ]
     return keccak(rlp.encode(fields))
 
 
 def minimal_recipe(commit: bytes, chain_id: int, bits: int = EASY_BITS) -> AuxPowRecipe:
     """The smallest valid proof a pool could submit for `commit` (vout layout, chain branch of 0)."""
     return AuxPowRecipe(
-        aux_hash=commit, chain_id=chain_id, layout="vout", chain_siblings=(), merkle_nonce=0, bits=bits,
-        parent_version=0x20000000, parent_prev=bytes(32), parent_time=0, coinbase_version=1,
-        coinbase_sequence=0xFFFFFFFF, coinbase_lock_time=0, script_sig_prefix=b"\x03\x01\x00\x00",
-        script_sig_suffix=b"", payouts=(TxOut(0, b"\x51"), TxOut(0, b"\x51")), extra_outputs=(),
-        filler_script=b"", other_txids=(),
+        aux_hash=commit,
+        chain_id=chain_id,
+        layout="vout",
+        chain_siblings=(),
+        merkle_nonce=0,
+        bits=bits,
+        parent_version=0x20000000,
+        parent_prev=bytes(32),
+        parent_time=0,
+        coinbase_version=1,
+        coinbase_sequence=0xFFFFFFFF,
+        coinbase_lock_time=0,
+        script_sig_prefix=b"\x03\x01\x00\x00",
+        script_sig_suffix=b"",
+        payouts=(TxOut(0, b"\x51"), TxOut(0, b"\x51")),
+        extra_outputs=(),
+        filler_script=b"",
+        other_txids=(),
     )
 
 
-def pegin_transaction(federation_spk: bytes, sats: int, address: bytes, *, how: str = "raw", nonce: int = 0) -> Transaction:
+def pegin_transaction(
+    federation_spk: bytes, sats: int, address: bytes, *, how: str = "raw", nonce: int = 0
+) -> Transaction:
     """A Bitcoin peg-in: pays the federation, names `address` in an OP_RETURN (raw, hex, 0xhex);
     `nonce` picks the coin it spends, so equal peg-ins are still distinct transactions."""
     payload = {"raw": address, "hex": address.hex().encode(), "0xhex": b"0x" + address.hex().encode()}[how]
-    prevout = OutPoint(hashlib.sha256(address + sats.to_bytes(8, "little") + nonce.to_bytes(8, "little")).digest(), 0)
+    prevout = OutPoint(
+        hashlib.sha256(address + sats.to_bytes(8, "little") + nonce.to_bytes(8, "little")).digest(), 0
+    )
     return Transaction(
         2,
         (TxIn(prevout, b"", 0xFFFFFFFD),),
@@ -65,7 +93,9 @@ class ChainBuilder:
     def __init__(self, spec: ChainSpec, keyring: Keyring, bls: Backend) -> None:
         self.spec, self.keyring, self.bls = spec, keyring, bls
         self.bitcoin = BitcoinView()
-        genesis_payload = ExecutionPayload(bytes(32), DEAD, bytes(32), bytes(32), bytes(256), bytes(32), 0, 30_000_000, 0, 0, b"", 7, b"")
+        genesis_payload = ExecutionPayload(
+            bytes(32), DEAD, bytes(32), bytes(32), bytes(256), bytes(32), 0, 30_000_000, 0, 0, b"", 7, b""
+        )
         genesis_payload = attrs.evolve(genesis_payload, block_hash=payload_hash(genesis_payload))
         self.genesis = genesis_block(spec, genesis_payload)
         self.chain = Chain(spec, self.genesis, bls, self.bitcoin)  # the reference, kept in step
@@ -91,7 +121,14 @@ class ChainBuilder:
         approvals = [IndividualApproval(self.bls.Sign(self.keyring.secret_keys[i], root), i) for i in signers]  # type: ignore[arg-type]
         return SignedConsensusBlock(block, AggregateApproval.of(approvals, self.bls))
 
-    def unsigned_next(self, *, pow: bool = False, transactions: Sequence[bytes] = (), slot_gap: int = 1, fee_recipient: bytes = b"\x11" * 20) -> ConsensusBlock:
+    def unsigned_next(
+        self,
+        *,
+        pow: bool = False,
+        transactions: Sequence[bytes] = (),
+        slot_gap: int = 1,
+        fee_recipient: bytes = b"\x11" * 20,
+    ) -> ConsensusBlock:
         """The next valid block on the reference head, not yet signed."""
         c = self.chain
         parent = c.block(c.head)
@@ -99,19 +136,38 @@ class ChainBuilder:
         pegins = tuple(self.pending_pegins)
         header = None
         if pow:
-            hashes = c.range_hashes(c.canonical[c.finalized_height + 1], c.head) if c.head_height > c.finalized_height else []
+            hashes = (
+                c.range_hashes(c.canonical[c.finalized_height + 1], c.head)
+                if c.head_height > c.finalized_height
+                else []
+            )
             last = c.block(c.latest_pow).auxpow_header
             assert last is not None
             from alys_pbt.models.retarget import get_next_work_required
 
-            bits = get_next_work_required(c.block(c.latest_pow).height, last.bits, self.spec.retarget, c.head_height)
+            bits = get_next_work_required(
+                c.block(c.latest_pow).height, last.bits, self.spec.retarget, c.head_height
+            )
             if hashes:
                 proof = build(minimal_recipe(auxpow.aggregate_hash(hashes), self.spec.chain_id, bits))
-                header = auxpow.AuxPowHeader(hashes[0], hashes[-1], bits, self.spec.chain_id, last.height + 1, proof, fee_recipient)
+                header = auxpow.AuxPowHeader(
+                    hashes[0], hashes[-1], bits, self.spec.chain_id, last.height + 1, proof, fee_recipient
+                )
         payload = ExecutionPayload(
-            parent.execution_payload.block_hash, DEAD, hashlib.sha256(b"state%d" % height).digest(), bytes(32),
-            bytes(256), hashlib.sha256(b"randao%d" % height).digest(), height, 30_000_000, 21_000 * len(transactions),
-            slot * self.spec.slot_duration_ms // 1000, b"", 7, b"", tuple(transactions),
+            parent.execution_payload.block_hash,
+            DEAD,
+            hashlib.sha256(b"state%d" % height).digest(),
+            bytes(32),
+            bytes(256),
+            hashlib.sha256(b"randao%d" % height).digest(),
+            height,
+            30_000_000,
+            21_000 * len(transactions),
+            slot * self.spec.slot_duration_ms // 1000,
+            b"",
+            7,
+            b"",
+            tuple(transactions),
         )
         draft = ConsensusBlock(c.head, slot, header, payload, pegins)
         owed = c.owed_withdrawals(draft)
@@ -153,7 +209,14 @@ class BlockCorruption:
 
 
 def _unknown_parent(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
-    return b.sign(attrs.evolve(b.unsigned_next(), parent_hash=draw(st.binary(min_size=32, max_size=32).filter(lambda h: h not in b.chain.storage and any(h)))))
+    return b.sign(
+        attrs.evolve(
+            b.unsigned_next(),
+            parent_hash=draw(
+                st.binary(min_size=32, max_size=32).filter(lambda h: h not in b.chain.storage and any(h))
+            ),
+        )
+    )
 
 
 def _old_height(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
@@ -238,10 +301,18 @@ def _with_extra_pegins(b: ChainBuilder, extra: Sequence[tuple[bytes, bytes]]) ->
     return relink(attrs.evolve(block, pegins=block.pegins + tuple(extra)))
 
 
-def _bad_pegin(*, confirmations: int = 144, op_return: bool = True) -> Callable[[ChainBuilder, st.DrawFn], SignedConsensusBlock]:
+def _bad_pegin(
+    *, confirmations: int = 144, op_return: bool = True
+) -> Callable[[ChainBuilder, st.DrawFn], SignedConsensusBlock]:
     def apply(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
         b.coins += 1
-        tx = pegin_transaction(b.spec.federation_spk, draw(st.integers(1, 10**8)), draw(st.binary(min_size=20, max_size=20)), how="hex", nonce=b.coins)
+        tx = pegin_transaction(
+            b.spec.federation_spk,
+            draw(st.integers(1, 10**8)),
+            draw(st.binary(min_size=20, max_size=20)),
+            how="hex",
+            nonce=b.coins,
+        )
         if not op_return:
             tx = attrs.evolve(tx, outputs=tx.outputs[:1])
         btc_block = hashlib.sha256(b"btc" + tx.txid).digest()
@@ -265,21 +336,75 @@ def _missing_pow(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
 CATALOGUE: tuple[BlockCorruption, ...] = (
     BlockCorruption("unknown-parent", "MissingParent", "the parent must be stored", _unknown_parent),
     BlockCorruption("old-height", "InvalidBlock", "heights strictly increase", _old_height),
-    BlockCorruption("broken-payload-link", "ExecutionHashChainIncontiguous", "the payload extends the parent's", _broken_link),
+    BlockCorruption(
+        "broken-payload-link",
+        "ExecutionHashChainIncontiguous",
+        "the payload extends the parent's",
+        _broken_link,
+    ),
     BlockCorruption("future-slot", "SlotIsInFuture", "Aura's drift allowance", _future_slot),
-    BlockCorruption("wrong-slot-author", "WrongSlotAuthor", "the slot's author signs its block", _wrong_author, lambda b: b.keyring.n >= 3),
-    BlockCorruption("too-few-approvals", "NotEnoughApprovals", "ceil(2n/3) authorities approve", _too_few, lambda b: required_approvals(b.keyring.n) >= 2),
-    BlockCorruption("approval-over-another-block", "BadSignature", "the aggregate signs this block", _bad_signature),
-    BlockCorruption("unexpected-withdrawal", "UnknownWithdrawal", "withdrawals are exactly what is owed", _extra_withdrawal),
-    BlockCorruption("missing-withdrawal", "UnknownWithdrawal", "a peg-in's mint is paid", _missing_withdrawal),
-    BlockCorruption("non-contiguous-range", "InvalidPowRange", "finalized ranges are contiguous", _noncontiguous, lambda b: b.chain.head_height - b.chain.finalized_height >= 2),
-    BlockCorruption("overlapping-range", "InvalidPowRange", "a range starts after the finalized block", _overlapping, lambda b: b.chain.head_height > b.chain.finalized_height and b.chain.finalized_height > 0),
-    BlockCorruption("illegal-finalization", "IllegalFinalization", "finalized peg-outs need proposals and PoW", _illegal_finalization),
-    BlockCorruption("shallow-pegin", "InsufficientConfirmations", "144 confirmations", _bad_pegin(confirmations=143)),
-    BlockCorruption("pegin-already-minted", "PegInAlreadyIncluded", "a peg-in mints once", _already_minted, lambda b: bool(b.chain.wallet)),
+    BlockCorruption(
+        "wrong-slot-author",
+        "WrongSlotAuthor",
+        "the slot's author signs its block",
+        _wrong_author,
+        lambda b: b.keyring.n >= 3,
+    ),
+    BlockCorruption(
+        "too-few-approvals",
+        "NotEnoughApprovals",
+        "ceil(2n/3) authorities approve",
+        _too_few,
+        lambda b: required_approvals(b.keyring.n) >= 2,
+    ),
+    BlockCorruption(
+        "approval-over-another-block", "BadSignature", "the aggregate signs this block", _bad_signature
+    ),
+    BlockCorruption(
+        "unexpected-withdrawal",
+        "UnknownWithdrawal",
+        "withdrawals are exactly what is owed",
+        _extra_withdrawal,
+    ),
+    BlockCorruption(
+        "missing-withdrawal", "UnknownWithdrawal", "a peg-in's mint is paid", _missing_withdrawal
+    ),
+    BlockCorruption(
+        "non-contiguous-range",
+        "InvalidPowRange",
+        "finalized ranges are contiguous",
+        _noncontiguous,
+        lambda b: b.chain.head_height - b.chain.finalized_height >= 2,
+    ),
+    BlockCorruption(
+        "overlapping-range",
+        "InvalidPowRange",
+        "a range starts after the finalized block",
+        _overlapping,
+        lambda b: b.chain.head_height > b.chain.finalized_height and b.chain.finalized_height > 0,
+    ),
+    BlockCorruption(
+        "illegal-finalization",
+        "IllegalFinalization",
+        "finalized peg-outs need proposals and PoW",
+        _illegal_finalization,
+    ),
+    BlockCorruption(
+        "shallow-pegin", "InsufficientConfirmations", "144 confirmations", _bad_pegin(confirmations=143)
+    ),
+    BlockCorruption(
+        "pegin-already-minted",
+        "PegInAlreadyIncluded",
+        "a peg-in mints once",
+        _already_minted,
+        lambda b: bool(b.chain.wallet),
+    ),
     BlockCorruption("not-a-pegin", "NotAPegin", "a peg-in names its recipient", _bad_pegin(op_return=False)),
     BlockCorruption(
-        "missing-required-pow", "MissingRequiredPow", "at most max_blocks_without_pow unfinalized blocks", _missing_pow,
+        "missing-required-pow",
+        "MissingRequiredPow",
+        "at most max_blocks_without_pow unfinalized blocks",
+        _missing_pow,
         lambda b: b.chain.head_height + 1 - b.chain.finalized_height > b.spec.max_blocks_without_pow,
     ),
 )
@@ -300,8 +425,12 @@ class ChainCase:
 
 @st.composite
 def chains(
-    draw: st.DrawFn, *, length: int | st.SearchStrategy[int] = st.integers(1, 12), pow_every: int | None = None,
-    forks: int | st.SearchStrategy[int] = st.integers(0, 2), authorities: st.SearchStrategy[int] = st.integers(1, 5),
+    draw: st.DrawFn,
+    *,
+    length: int | st.SearchStrategy[int] = st.integers(1, 12),
+    pow_every: int | None = None,
+    forks: int | st.SearchStrategy[int] = st.integers(0, 2),
+    authorities: st.SearchStrategy[int] = st.integers(1, 5),
     bls: Backend | None = None,
 ) -> ChainCase:
     """Linked, signed blocks from genesis: real approvals, EVM transactions, peg-ins, and AuxPoW
@@ -314,8 +443,12 @@ def chains(
 
     b = bls or bls_models.backend()
     keyring = draw(keyrings(b, n=authorities), label="authorities")
-    federation = tuple(draw(st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3), label="federation"))
-    builder = ChainBuilder(ChainSpec(keyring.public_keys, federation, FEDERATION_SPK, max_blocks_without_pow=6), keyring, b)
+    federation = tuple(
+        draw(st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3), label="federation")
+    )
+    builder = ChainBuilder(
+        ChainSpec(keyring.public_keys, federation, FEDERATION_SPK, max_blocks_without_pow=6), keyring, b
+    )
     n = draw(length) if isinstance(length, st.SearchStrategy) else length
     made = []
     for i in range(n):
@@ -324,7 +457,11 @@ def chains(
         want_pow = (pow_every and (i + 1) % pow_every == 0) or (pow_every is None and draw(st.booleans()))
         pow = bool(unfinalized and (want_pow or unfinalized >= 6))
         if draw(st.integers(0, 3)) == 0:
-            builder.add_pegin(draw(st.integers(1, 10**8)), draw(st.binary(min_size=20, max_size=20)), how=draw(st.sampled_from(["raw", "hex", "0xhex"])))
+            builder.add_pegin(
+                draw(st.integers(1, 10**8)),
+                draw(st.binary(min_size=20, max_size=20)),
+                how=draw(st.sampled_from(["raw", "hex", "0xhex"])),
+            )
         txs = [t.to_bytes() for t in draw(st.lists(evm_transactions(), max_size=2), label="transactions")]
         signed = builder.next_block(pow=pow, transactions=txs)
         builder.accept(signed)
@@ -333,9 +470,23 @@ def chains(
     for _ in range(draw(forks) if isinstance(forks, st.SearchStrategy) else forks):
         if builder.chain.head_height < 1:
             break
-        parent = builder.chain.block(builder.chain.canonical[draw(st.integers(0, builder.chain.head_height - 1))])
+        parent = builder.chain.block(
+            builder.chain.canonical[draw(st.integers(0, builder.chain.head_height - 1))]
+        )
         block = builder.unsigned_next()
-        block = relink(attrs.evolve(block, parent_hash=parent.signing_root(), slot=parent.slot + 2, execution_payload=attrs.evolve(block.execution_payload, parent_hash=parent.execution_payload.block_hash, block_number=parent.height + 1, timestamp=(parent.slot + 2) * 5)))
+        block = relink(
+            attrs.evolve(
+                block,
+                parent_hash=parent.signing_root(),
+                slot=parent.slot + 2,
+                execution_payload=attrs.evolve(
+                    block.execution_payload,
+                    parent_hash=parent.execution_payload.block_hash,
+                    block_number=parent.height + 1,
+                    timestamp=(parent.slot + 2) * 5,
+                ),
+            )
+        )
         fork_blocks.append(builder.sign(block))
     return ChainCase(builder, tuple(made), tuple(fork_blocks))
 
@@ -349,5 +500,11 @@ def signed_blocks(**knobs: Any) -> st.SearchStrategy[SignedConsensusBlock]:
 def pegin_transactions(draw: st.DrawFn, federation_spk: bytes) -> tuple[Transaction, bytes]:
     """Peg-ins paying `federation_spk`, with the recipient as raw bytes or hex text: (tx, recipient)."""
     address = draw(st.binary(min_size=20, max_size=20))
-    tx = pegin_transaction(federation_spk, draw(st.integers(1, 21 * 10**14)), address, how=draw(st.sampled_from(["raw", "hex", "0xhex"])), nonce=draw(st.integers(0, 2**32)))
+    tx = pegin_transaction(
+        federation_spk,
+        draw(st.integers(1, 21 * 10**14)),
+        address,
+        how=draw(st.sampled_from(["raw", "hex", "0xhex"])),
+        nonce=draw(st.integers(0, 2**32)),
+    )
     return tx, address

@@ -133,7 +133,9 @@ def _header_cut_short(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
 
 
 def _second_magic(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
-    return attrs.evolve(r, script_sig_suffix=r.script_sig_suffix + MERGED_MINING_MAGIC + draw(st.binary(max_size=8)))
+    return attrs.evolve(
+        r, script_sig_suffix=r.script_sig_suffix + MERGED_MINING_MAGIC + draw(st.binary(max_size=8))
+    )
 
 
 def _header_bits(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
@@ -156,30 +158,142 @@ def _header_height(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
 
 
 CATALOGUE: tuple[Corruption, ...] = (
-    Corruption("wrong-index", "WrongIndex", "the chain slot must be expected_index(nonce, chain_id, h)", _wrong_index),
-    Corruption("index-bit-above-height", "WrongIndex", "a mask bit above the branch height changes the slot, not the root", _bit_above_height),
+    Corruption(
+        "wrong-index", "WrongIndex", "the chain slot must be expected_index(nonce, chain_id, h)", _wrong_index
+    ),
+    Corruption(
+        "index-bit-above-height",
+        "WrongIndex",
+        "a mask bit above the branch height changes the slot, not the root",
+        _bit_above_height,
+    ),
     Corruption("branch-of-31", "MerkleBranchTooLong", "a chain branch has at most 30 hashes", _branch_of_31),
-    Corruption("merkle-size-not-2^h", "InvalidMerkleSize", "the header's merkle size is 2^h", _size_not_power),
+    Corruption(
+        "merkle-size-not-2^h", "InvalidMerkleSize", "the header's merkle size is 2^h", _size_not_power
+    ),
     Corruption("wrong-magic", "MissingHeader", "the header starts with fabe6d6d", _wrong_magic),
-    Corruption("header-script-43-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_cut=1), layouts=OUTPUT),
-    Corruption("header-script-45-bytes", "MissingHeader", "the header output script is exactly 44 bytes", _at_output_3(header_suffix=b"\x00"), layouts=OUTPUT),
-    Corruption("header-in-op-return", "MissingHeader", "the header is the bare script, not an OP_RETURN push", _at_output_3(header_prefix=b"\x6a\x2c"), layouts=OUTPUT),
-    Corruption("root-mismatch", "MissingMerkleRoot", "the header commits to the root the chain branch yields", _root_mismatch),
-    Corruption("coinbase-not-in-parent-block", "MerkleRootIncorrect", "the coinbase branch leads to the parent's merkle root", _evolve(tamper_parent_root=True)),
-    Corruption("commitment-in-non-coinbase", "CoinbaseNotFirst", "the commitment is in the parent's coinbase, index 0", _in_non_coinbase),
-    Corruption("coinbase-without-inputs", "CoinbaseNoInputs", "a coinbase has an input", _evolve(inputs="none")),
-    Corruption("coinbase-with-real-prevout", "NotACoinbase", "a coinbase spends the null prevout", _real_prevout),
-    Corruption("coinbase-with-several-inputs", "NotACoinbase", "a coinbase has exactly one input", _several_inputs),
-    Corruption("parent-has-our-chain-id", "ParentHasChainId", "the parent chain must not carry our chain id", _parent_has_our_chain_id),
-    Corruption("no-output-2", "CoinbaseInvalidOutputs", "the output-script layout needs an output 2", _evolve(drop_header=True), layouts=OUTPUT),
-    Corruption("header-broken-in-output-2-of-3", "CoinbaseInvalidOutputs", "a bad header in output 2 with no output 3 to fall back on", _broken_header_of_three, layouts=OUTPUT),
-    Corruption("multiple-headers", "MultipleHeaders", "the magic appears once in the scriptSig", _second_magic, layouts=SCRIPT_SIG),
-    Corruption("header-cut-short", "InvalidSlice", "the scriptSig holds all 44 header bytes", _header_cut_short, layouts=SCRIPT_SIG),
-    Corruption("insufficient-pow", "InvalidPow", "the parent hash is at most the target", _evolve(pow="miss"), layouts=OUTPUT, level="pow"),
-    Corruption("header-bits-mismatch", "WrongBits", "the header's bits are what retargeting requires", _header_bits, layouts=OUTPUT, level="header"),
-    Corruption("header-chain-id-mismatch", "WrongChainId", "the header's chain id is this chain's", _header_chain_id, layouts=OUTPUT, level="header"),
-    Corruption("header-without-auxpow", "MissingAuxPow", "only genesis may carry an AuxPowHeader without a proof", _evolve(omit_auxpow=True), layouts=OUTPUT, level="header"),
-    Corruption("header-height-mismatch", "WrongHeight", "the header's height is the last PoW height + 1", _header_height, layouts=OUTPUT, level="header"),
+    Corruption(
+        "header-script-43-bytes",
+        "MissingHeader",
+        "the header output script is exactly 44 bytes",
+        _at_output_3(header_cut=1),
+        layouts=OUTPUT,
+    ),
+    Corruption(
+        "header-script-45-bytes",
+        "MissingHeader",
+        "the header output script is exactly 44 bytes",
+        _at_output_3(header_suffix=b"\x00"),
+        layouts=OUTPUT,
+    ),
+    Corruption(
+        "header-in-op-return",
+        "MissingHeader",
+        "the header is the bare script, not an OP_RETURN push",
+        _at_output_3(header_prefix=b"\x6a\x2c"),
+        layouts=OUTPUT,
+    ),
+    Corruption(
+        "root-mismatch",
+        "MissingMerkleRoot",
+        "the header commits to the root the chain branch yields",
+        _root_mismatch,
+    ),
+    Corruption(
+        "coinbase-not-in-parent-block",
+        "MerkleRootIncorrect",
+        "the coinbase branch leads to the parent's merkle root",
+        _evolve(tamper_parent_root=True),
+    ),
+    Corruption(
+        "commitment-in-non-coinbase",
+        "CoinbaseNotFirst",
+        "the commitment is in the parent's coinbase, index 0",
+        _in_non_coinbase,
+    ),
+    Corruption(
+        "coinbase-without-inputs", "CoinbaseNoInputs", "a coinbase has an input", _evolve(inputs="none")
+    ),
+    Corruption(
+        "coinbase-with-real-prevout", "NotACoinbase", "a coinbase spends the null prevout", _real_prevout
+    ),
+    Corruption(
+        "coinbase-with-several-inputs", "NotACoinbase", "a coinbase has exactly one input", _several_inputs
+    ),
+    Corruption(
+        "parent-has-our-chain-id",
+        "ParentHasChainId",
+        "the parent chain must not carry our chain id",
+        _parent_has_our_chain_id,
+    ),
+    Corruption(
+        "no-output-2",
+        "CoinbaseInvalidOutputs",
+        "the output-script layout needs an output 2",
+        _evolve(drop_header=True),
+        layouts=OUTPUT,
+    ),
+    Corruption(
+        "header-broken-in-output-2-of-3",
+        "CoinbaseInvalidOutputs",
+        "a bad header in output 2 with no output 3 to fall back on",
+        _broken_header_of_three,
+        layouts=OUTPUT,
+    ),
+    Corruption(
+        "multiple-headers",
+        "MultipleHeaders",
+        "the magic appears once in the scriptSig",
+        _second_magic,
+        layouts=SCRIPT_SIG,
+    ),
+    Corruption(
+        "header-cut-short",
+        "InvalidSlice",
+        "the scriptSig holds all 44 header bytes",
+        _header_cut_short,
+        layouts=SCRIPT_SIG,
+    ),
+    Corruption(
+        "insufficient-pow",
+        "InvalidPow",
+        "the parent hash is at most the target",
+        _evolve(pow="miss"),
+        layouts=OUTPUT,
+        level="pow",
+    ),
+    Corruption(
+        "header-bits-mismatch",
+        "WrongBits",
+        "the header's bits are what retargeting requires",
+        _header_bits,
+        layouts=OUTPUT,
+        level="header",
+    ),
+    Corruption(
+        "header-chain-id-mismatch",
+        "WrongChainId",
+        "the header's chain id is this chain's",
+        _header_chain_id,
+        layouts=OUTPUT,
+        level="header",
+    ),
+    Corruption(
+        "header-without-auxpow",
+        "MissingAuxPow",
+        "only genesis may carry an AuxPowHeader without a proof",
+        _evolve(omit_auxpow=True),
+        layouts=OUTPUT,
+        level="header",
+    ),
+    Corruption(
+        "header-height-mismatch",
+        "WrongHeight",
+        "the header's height is the last PoW height + 1",
+        _header_height,
+        layouts=OUTPUT,
+        level="header",
+    ),
 )
 
 BY_NAME: dict[str, Corruption] = {c.name: c for c in CATALOGUE}

@@ -22,9 +22,12 @@ def evm_transactions(draw: st.DrawFn, *, chain_id: int = 121212, signed: bool = 
     data = draw(st.binary(max_size=1024))
     if draw(st.booleans()):
         tx: evm.EvmTransaction = evm.with_chain_id(
-            evm.LegacyTransaction(nonce, draw(st.integers(1, 100)) * GWEI, gas, to, value, data, 0, 0, 0), chain_id
+            evm.LegacyTransaction(nonce, draw(st.integers(1, 100)) * GWEI, gas, to, value, data, 0, 0, 0),
+            chain_id,
         )
     else:
         tip = draw(st.integers(0, 10)) * GWEI
-        tx = evm.DynamicFeeTransaction(chain_id, nonce, tip, tip + draw(st.integers(1, 100)) * GWEI, gas, to, value, data, (), 0, 0, 0)
+        tx = evm.DynamicFeeTransaction(
+            chain_id, nonce, tip, tip + draw(st.integers(1, 100)) * GWEI, gas, to, value, data, (), 0, 0, 0
+        )
     return evm.sign(tx, draw(secp256k1_secrets)) if signed else tx

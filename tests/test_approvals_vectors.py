@@ -81,7 +81,9 @@ def test_threshold_is_met_exactly_at_ceil_two_thirds(n: int) -> None:
     for count in (required - 1, required, required + 1):
         if not 0 <= count <= n:
             continue
-        approval = ref.AggregateApproval.of([ref.IndividualApproval(b.Sign(sk, message), sk - 1) for sk in range(1, count + 1)], b)
+        approval = ref.AggregateApproval.of(
+            [ref.IndividualApproval(b.Sign(sk, message), sk - 1) for sk in range(1, count + 1)], b
+        )
         assert port.majority_approved(approval, pks, message) is (count >= required), f"{count} of {n}"
 
 

@@ -100,7 +100,9 @@ def test_output_3_fallback_with_two_headers() -> None:
         return ref.MergedMiningHeader(root, 1, 0).to_bytes()
 
     base = Transaction.from_bytes(COORDINATE)
-    tx = Transaction(base.version, base.inputs, (*base.outputs[:2], TxOut(0, mm(bytes(32))), TxOut(0, mm(b"\x01" * 32))), 0)
+    tx = Transaction(
+        base.version, base.inputs, (*base.outputs[:2], TxOut(0, mm(bytes(32))), TxOut(0, mm(b"\x01" * 32))), 0
+    )
     assert ref.find_header(tx, b"\x01" * 32, "vout").merkle_root == b"\x01" * 32
     auxpow = _auxpow_over(tx)
     for name in BUILDS:
@@ -112,7 +114,10 @@ def test_output_3_fallback_with_two_headers() -> None:
 def test_auxblock_rpc_target_for_regtest_bits() -> None:
     # §7.4: bits "207fffff" <-> _target 0000...ffff7f (the target's little-endian hex).
     target = ref.target_from_compact(0x207FFFFF)
-    assert target.to_bytes(32, "little").hex() == "0000000000000000000000000000000000000000000000000000000000ffff7f"
+    assert (
+        target.to_bytes(32, "little").hex()
+        == "0000000000000000000000000000000000000000000000000000000000ffff7f"
+    )
     assert ref.compact_from_target(target) == 0x207FFFFF
 
 
@@ -137,7 +142,9 @@ def test_compact_decoding_vectors(bits: int, target: int) -> None:
         assert targets.load(name).auxpow.target_from_compact(bits) == target
 
 
-@pytest.mark.parametrize(("target", "bits"), [(0x80, 0x02008000), (0x12345600, 0x04123456), (0, 0), (0xFFFF << 208, 0x1D00FFFF)])
+@pytest.mark.parametrize(
+    ("target", "bits"), [(0x80, 0x02008000), (0x12345600, 0x04123456), (0, 0), (0xFFFF << 208, 0x1D00FFFF)]
+)
 def test_compact_encoding_vectors(target: int, bits: int) -> None:
     assert ref.compact_from_target(target) == bits
 
@@ -148,10 +155,17 @@ def test_repo_retarget_vectors_on_the_port_as_coded() -> None:
     params = retarget.RetargetParams(1_200_000, 100_000, 20)
     chain = targets.load("alys").chain
     before = retarget.retarget_target_from_compact(0x1E21FFC0)
-    assert retarget.retarget_target_from_compact(chain.calculate_next_work_required(150_000, 0x1E21FFC0, params)) > before
-    lowered = retarget.retarget_target_from_compact(chain.calculate_next_work_required(50_000, 0x1E21FFC0, params))
+    assert (
+        retarget.retarget_target_from_compact(chain.calculate_next_work_required(150_000, 0x1E21FFC0, params))
+        > before
+    )
+    lowered = retarget.retarget_target_from_compact(
+        chain.calculate_next_work_required(50_000, 0x1E21FFC0, params)
+    )
     assert lowered == retarget.retarget_target_from_compact(ref.compact_from_target(before // 100 * 20))
-    secure = retarget.retarget_target_from_compact(retarget.calculate_next_work_required(50_000, 0x1E21FFC0, params))
+    secure = retarget.retarget_target_from_compact(
+        retarget.calculate_next_work_required(50_000, 0x1E21FFC0, params)
+    )
     assert lowered < secure < before
 
 
@@ -184,7 +198,9 @@ def _namecoin_proof(aux_hash: bytes, h: int, nonce: int, parent_chain_id: int) -
     branch = MerkleBranch(tuple(i.to_bytes(32, "little") for i in range(h)), index)
     root = branch.evaluate(aux_hash)
     data = ref.MERGED_MINING_MAGIC + root[::-1] + (1 << h).to_bytes(4, "little") + nonce.to_bytes(4, "little")
-    script = bytes.fromhex("02f90a02dd0752") + bytes([len(data)]) + data  # CScript() << 2809 << 2013 << OP_2 << data
+    script = (
+        bytes.fromhex("02f90a02dd0752") + bytes([len(data)]) + data
+    )  # CScript() << 2809 << 2013 << OP_2 << data
     coinbase = Transaction(2, (TxIn(NULL_OUTPOINT, script, 0xFFFF_FFFF),), (), 0)
     parent = BlockHeader(5 | parent_chain_id << 16, bytes(32), coinbase.txid, 0, 0, 0)
     return ref.AuxPow(coinbase, bytes(32), MerkleBranch((), 0), branch, parent), root
@@ -197,7 +213,9 @@ def test_a_namecoin_built_proof_is_accepted_under_namecoins_convention(h: int) -
     assert auxpow.coinbase_txn.inputs[0].script_sig[8:12] == ref.MERGED_MINING_MAGIC
     ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, *ref.NAMECOIN)
     for name in BUILDS:
-        targets.load(name).auxpow.check(auxpow.to_bytes(), aux_hash, NAMECOIN_CHAIN_ID, "script-sig", "reversed")
+        targets.load(name).auxpow.check(
+            auxpow.to_bytes(), aux_hash, NAMECOIN_CHAIN_ID, "script-sig", "reversed"
+        )
     # Alys's own order rejects it, and reversing the aux hash alone does not help with a branch.
     for order_of_aux in (aux_hash, aux_hash[::-1]):
         with pytest.raises(ref.MissingMerkleRoot):
@@ -219,7 +237,9 @@ def test_namecoins_functional_test_framework_proof_is_accepted_under_namecoins_c
     auxpow = ref.AuxPow(coinbase, parent.hash, MerkleBranch((), 0), MerkleBranch((), 0), parent)
     ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, layout="script-sig", root_order="reversed")
     for name in BUILDS:
-        targets.load(name).auxpow.check(auxpow.to_bytes(), aux_hash, NAMECOIN_CHAIN_ID, "script-sig", "reversed")
+        targets.load(name).auxpow.check(
+            auxpow.to_bytes(), aux_hash, NAMECOIN_CHAIN_ID, "script-sig", "reversed"
+        )
     with pytest.raises(ref.MissingMerkleRoot):
         ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, layout="vin")  # the old name: Alys's order
 
@@ -250,26 +270,62 @@ _OUT = bytes(8) + b"\x00"
     ("data", "rule", "kinds"),
     [
         # Bitcoin Core ReadCompactSize "non-canonical ReadCompactSize()", rust-bitcoin NonMinimalVarInt
-        (V1 + b"\xfd\x01\x00" + _IN + b"\x01" + _OUT + bytes(4), "non-canonical-compact-size", {"bitcoin-core", "rust-bitcoin"}),
-        (V1 + b"\x01" + _IN + b"\xfe\x01\x00\x00\x00" + _OUT + bytes(4), "non-canonical-compact-size", {"bitcoin-core", "rust-bitcoin"}),
-        (V1 + b"\x01" + bytes(32) + b"\xff" * 4 + b"\xff\x01" + bytes(7) + b"\x51", "non-canonical-compact-size", {"bitcoin-core", "rust-bitcoin"}),
+        (
+            V1 + b"\xfd\x01\x00" + _IN + b"\x01" + _OUT + bytes(4),
+            "non-canonical-compact-size",
+            {"bitcoin-core", "rust-bitcoin"},
+        ),
+        (
+            V1 + b"\x01" + _IN + b"\xfe\x01\x00\x00\x00" + _OUT + bytes(4),
+            "non-canonical-compact-size",
+            {"bitcoin-core", "rust-bitcoin"},
+        ),
+        (
+            V1 + b"\x01" + bytes(32) + b"\xff" * 4 + b"\xff\x01" + bytes(7) + b"\x51",
+            "non-canonical-compact-size",
+            {"bitcoin-core", "rust-bitcoin"},
+        ),
         # Core: "ReadCompactSize(): size too large" above MAX_SIZE, whatever follows
         (V1 + b"\xfe\x01\x00\x00\x02" + _IN, "size-too-large", {"bitcoin-core"}),
         (V1 + b"\xff" + (2**32).to_bytes(8, "little"), "size-too-large", {"bitcoin-core"}),
         # MAX_SIZE itself is allowed by the range check; the bytes are not there
         (V1 + b"\xfe\x00\x00\x00\x02" + _IN, "count-exceeds-data", {"bitcoin-core", "rust-bitcoin"}),
         # rust-bitcoin: a script of more than MAX_VEC_SIZE bytes is OversizedVectorAllocation
-        (V1 + b"\x01" + bytes(32) + b"\xff" * 4 + b"\xfe" + (4_000_001).to_bytes(4, "little"), "oversized-vector", {"rust-bitcoin"}),
+        (
+            V1 + b"\x01" + bytes(32) + b"\xff" * 4 + b"\xfe" + (4_000_001).to_bytes(4, "little"),
+            "oversized-vector",
+            {"rust-bitcoin"},
+        ),
         # Core "Unknown transaction optional data", rust-bitcoin UnsupportedSegwitFlag
-        (V1 + b"\x00\x02\x01" + _IN + b"\x01" + _OUT + b"\x00" + bytes(4), "unknown-segwit-flag", {"bitcoin-core", "rust-bitcoin"}),
+        (
+            V1 + b"\x00\x02\x01" + _IN + b"\x01" + _OUT + b"\x00" + bytes(4),
+            "unknown-segwit-flag",
+            {"bitcoin-core", "rust-bitcoin"},
+        ),
         # Core "Superfluous witness record"; rust-bitcoin only with inputs
-        (V1 + b"\x00\x01\x01" + _IN + b"\x01" + _OUT + b"\x00" + bytes(4), "superfluous-witness", {"bitcoin-core", "rust-bitcoin"}),
+        (
+            V1 + b"\x00\x01\x01" + _IN + b"\x01" + _OUT + b"\x00" + bytes(4),
+            "superfluous-witness",
+            {"bitcoin-core", "rust-bitcoin"},
+        ),
         (V1 + b"\x00\x01\x00\x01" + _OUT + bytes(4), "superfluous-witness-no-inputs", {"bitcoin-core"}),
         (LEGACY.to_bytes() + b"\x00", "trailing-bytes", {"bitcoin-core", "rust-bitcoin"}),
         (LEGACY.to_bytes()[:-1], "truncated", {"bitcoin-core", "rust-bitcoin"}),
     ],
-    ids=["fd-for-1", "fe-for-1", "ff-script-length", "count-max-size-plus-1", "count-2^32", "count-max-size",
-         "script-over-max-vec", "flag-2", "superfluous-witness", "superfluous-no-inputs", "trailing", "truncated"],
+    ids=[
+        "fd-for-1",
+        "fe-for-1",
+        "ff-script-length",
+        "count-max-size-plus-1",
+        "count-2^32",
+        "count-max-size",
+        "script-over-max-vec",
+        "flag-2",
+        "superfluous-witness",
+        "superfluous-no-inputs",
+        "trailing",
+        "truncated",
+    ],
 )
 def test_transaction_decoding_is_as_strict_as_bitcoin_core(data: bytes, rule: str, kinds: set[str]) -> None:
     assert LEGACY.to_bytes()[4:] == b"\x01" + _IN + b"\x01" + _OUT + bytes(4)

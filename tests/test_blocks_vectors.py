@@ -27,7 +27,10 @@ def test_aura_slot_and_author_vectors() -> None:
 def test_secp256k1_key_1_in_cryptography_coincurve_and_eth_keys() -> None:
     expected = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
     key = ec.derive_private_key(1, ec.SECP256K1()).public_key()
-    assert key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint).hex() == expected
+    assert (
+        key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint).hex()
+        == expected
+    )
     assert coincurve.PublicKey.from_valid_secret((1).to_bytes(32, "big")).format().hex() == expected
     assert evm.address_of(1).hex() == "7e5f4552091a69125d5dfcb7b8c2659029395bdf"
 
@@ -36,7 +39,11 @@ def test_our_signatures_are_libsecp256k1_signatures() -> None:
     tx = evm.with_chain_id(evm.LegacyTransaction(9, 20 * 10**9, 21000, b"\x35" * 20, 10**18, b"", 0, 0, 0), 1)
     signed = evm.sign(tx, 1)
     reference = coincurve.PrivateKey((1).to_bytes(32, "big")).sign_recoverable(tx.signing_hash(), hasher=None)
-    assert (signed.r, signed.s, signed.y_parity) == (int.from_bytes(reference[:32], "big"), int.from_bytes(reference[32:64], "big"), reference[64])
+    assert (signed.r, signed.s, signed.y_parity) == (
+        int.from_bytes(reference[:32], "big"),
+        int.from_bytes(reference[32:64], "big"),
+        reference[64],
+    )
     assert signed.v == 37  # EIP-155 with chain id 1
 
 
@@ -54,7 +61,21 @@ def test_tree_hash_merkle_root_cases() -> None:
 
 
 def _block() -> blocks.ConsensusBlock:
-    payload = blocks.ExecutionPayload(b"\x01" * 32, b"\x02" * 20, b"\x03" * 32, b"\x04" * 32, bytes(256), b"\x05" * 32, 7, 30_000_000, 21_000, 35, b"", 7, b"\x06" * 32)
+    payload = blocks.ExecutionPayload(
+        b"\x01" * 32,
+        b"\x02" * 20,
+        b"\x03" * 32,
+        b"\x04" * 32,
+        bytes(256),
+        b"\x05" * 32,
+        7,
+        30_000_000,
+        21_000,
+        35,
+        b"",
+        7,
+        b"\x06" * 32,
+    )
     return blocks.ConsensusBlock(b"\x07" * 32, 7, None, payload)
 
 
@@ -74,15 +95,21 @@ def test_the_signing_root_is_the_merkle_root_of_the_msgpack_bytes() -> None:
 
 # --- peg-ins and fees (§4.1–4.3) -----------------------------------------------------------------------
 
-FED = pegin.federation_script_pubkey([coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3)])
+FED = pegin.federation_script_pubkey(
+    [coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3)]
+)
 
 
 def test_federation_output_is_p2tr_with_a_2_of_3_tapscript() -> None:
     keys = [bytes([i]) * 32 for i in range(1, 4)]
     script = pegin.federation_tapscript(keys)
-    assert script[0] == 32 and script[33] == 0xAC and script[67] == 0xBA and script[-2:] == bytes([0x52, 0xA2])
+    assert (
+        script[0] == 32 and script[33] == 0xAC and script[67] == 0xBA and script[-2:] == bytes([0x52, 0xA2])
+    )
     assert FED[:2] == b"\x51\x20" and len(FED) == 34
-    assert len(pegin.federation_tapscript([bytes([i]) * 32 for i in range(1, 16)])) > 253  # a real CompactSize
+    assert (
+        len(pegin.federation_tapscript([bytes([i]) * 32 for i in range(1, 16)])) > 253
+    )  # a real CompactSize
 
 
 @pytest.mark.parametrize("how", ["raw", "hex", "0xhex"])
@@ -93,7 +120,16 @@ def test_pegin_address_forms(how: str) -> None:
 
 def test_first_federation_output_and_first_parsable_op_return_win() -> None:
     tx = pegin_transaction(FED, 100, b"\x01" * 20)
-    tx = attrs.evolve(tx, outputs=(TxOut(0, b"\x6a\x03abc"), tx.outputs[0], TxOut(7, FED), tx.outputs[1], TxOut(0, b"\x6a\x14" + b"\x02" * 20)))
+    tx = attrs.evolve(
+        tx,
+        outputs=(
+            TxOut(0, b"\x6a\x03abc"),
+            tx.outputs[0],
+            TxOut(7, FED),
+            tx.outputs[1],
+            TxOut(0, b"\x6a\x14" + b"\x02" * 20),
+        ),
+    )
     assert pegin.pegin_info(tx, FED) == pegin.PegIn(100, b"\x01" * 20)
     with pytest.raises(pegin.NotAPegin):
         pegin.pegin_info(Transaction(2, (), (TxOut(5, b"\x51"),), 0), FED)

@@ -73,14 +73,17 @@ def test_target_is_never_excused_by_a_library_deviation(family: str) -> None:
 
 def test_the_excused_families_are_judged_for_the_target() -> None:
     excused = {
-        f for f in FAMILIES
+        f
+        for f in FAMILIES
         if deviations.quirks_breaking(f"properties/test_bls.py::test_backends_agree_on_edge_inputs[{f}]", ())
     }
     assert {"fast-aggregate-with-infinity-key", "verify-malformed-signature"} <= excused
     assert {"fast-aggregate-with-infinity-key", "verify-malformed-signature"} <= set(TARGET_FAMILIES)
 
 
-@pytest.mark.parametrize("mutant", ["bls-memo-ignores-message", "bls-memo-ignores-keys", "bls-memo-ignores-signature"])
+@pytest.mark.parametrize(
+    "mutant", ["bls-memo-ignores-message", "bls-memo-ignores-keys", "bls-memo-ignores-signature"]
+)
 def test_memo_property_fails_on_a_memo_keyed_without_one_input(mutant: str) -> None:
     c = case(MEMO_PROPERTY)
     killed = run_case(c, targets.load(f"alys-fixed+{mutant}"), seed=0)
@@ -152,7 +155,9 @@ def test_a_chain_whose_authorities_cancel_is_refused_alike_by_reference_and_node
 
     keyring = Keyring((1, R - 1), tuple(CANCELLING))
     builder = ChainBuilder(ChainSpec(keyring.public_keys, (b"\x22" * 20,), FEDERATION_SPK), keyring, B)
-    node = targets.load("alys-fixed").chain.node(builder.spec, builder.genesis, builder.bitcoin, validator=True)
+    node = targets.load("alys-fixed").chain.node(
+        builder.spec, builder.genesis, builder.bitcoin, validator=True
+    )
     signed = builder.next_block()
     assert signed.signature.signature == INFINITY_SIG
     assert verdict(lambda: builder.chain.process_block(signed)) == "BadSignature"
@@ -173,8 +178,13 @@ def test_reference_gives_the_draft_verdict_on_every_family(family: str, data: st
 
 @pytest.mark.parametrize("name", ["blst", "milagro", "blspy"])
 @settings(max_examples=20, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sks=st.lists(st.integers(1, R - 1), min_size=1, max_size=3), messages=st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=3))
-def test_reference_signing_memo_answers_like_its_unmemoized_path(name: str, sks: list[int], messages: list[bytes]) -> None:
+@given(
+    sks=st.lists(st.integers(1, R - 1), min_size=1, max_size=3),
+    messages=st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=3),
+)
+def test_reference_signing_memo_answers_like_its_unmemoized_path(
+    name: str, sks: list[int], messages: list[bytes]
+) -> None:
     # Backend.Sign and SkToPk are memoized; the same key under several messages, and back again.
     backend = bls.backend(name)
     for sk in sks + sks[::-1]:

@@ -25,7 +25,9 @@ def test_the_port_indexes_a_child_of_a_rolled_back_block_on_its_ancestry(data: s
     for raw in canonical.wire[1:]:
         node.process_block(chain.decode_block(raw))
     heads = [state["head"] for state in canonical.states]
-    lowest = heads.index(canonical.states[-1]["latest_pow"])  # below it, the next block would miss its required PoW
+    lowest = heads.index(
+        canonical.states[-1]["latest_pow"]
+    )  # below it, the next block would miss its required PoW
     assume(lowest <= canonical.tip - 2)
     back_to = data.draw(st.integers(lowest, canonical.tip - 2), label="roll back to")
     node.rollback_head(back_to)  # as coded (§5.1): no finality guard
@@ -47,6 +49,8 @@ def test_the_reference_indexes_a_child_of_a_rolled_back_block_on_its_ancestry(da
     back_to = data.draw(st.integers(lowest, canonical.tip - 2), label="roll back to")
     reference.rollback(back_to)
     reference.process_block(block_from_bytes(canonical.wire[back_to + 2]))
-    assert {h: root.hex() for h, root in reference.canonical.items()} == {h: canonical.states[h]["head"] for h in range(back_to + 3)}
+    assert {h: root.hex() for h, root in reference.canonical.items()} == {
+        h: canonical.states[h]["head"] for h in range(back_to + 3)
+    }
     reference.rollback(back_to + 1)
     assert reference.head.hex() == canonical.states[back_to + 1]["head"]

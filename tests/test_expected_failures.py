@@ -34,7 +34,13 @@ def session(
         )
         findings = pytester.path / "findings.md"
         result = inner_pytest(
-            pytester, monkeypatch, "-ra", "--target", "alys", "--findings", str(findings),
+            pytester,
+            monkeypatch,
+            "-ra",
+            "--target",
+            "alys",
+            "--findings",
+            str(findings),
             ALYS_PBT_DEAD_PORT=str(free_port()),
         )
         _runs[module] = (result, findings.read_text() if findings.exists() else "")

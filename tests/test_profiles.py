@@ -55,7 +55,9 @@ def _probe(project: Path, *args: str, cwd: Path | None = None, **env: str) -> di
 def _budget_run(project: Path, tmp_path: Path, *args: str, **env: str) -> list[str]:
     log = tmp_path / "budget.log"
     log.write_text("")
-    result = run_pytest(project, "tests/fixtures/budget_probe.py", *args, ALYS_PBT_EXAMPLE_LOG=str(log), **env)
+    result = run_pytest(
+        project, "tests/fixtures/budget_probe.py", *args, ALYS_PBT_EXAMPLE_LOG=str(log), **env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return log.read_text().splitlines()
 
@@ -94,7 +96,12 @@ def test_ci_runs_are_deterministic(project: Path, tmp_path: Path) -> None:
     for run in range(2):
         shutil.rmtree(project / ".hypothesis", ignore_errors=True)
         log = tmp_path / f"run{run}.log"
-        result = run_pytest(project, "tests/fixtures/examples_probe.py", HYPOTHESIS_PROFILE="ci", ALYS_PBT_EXAMPLE_LOG=str(log))
+        result = run_pytest(
+            project,
+            "tests/fixtures/examples_probe.py",
+            HYPOTHESIS_PROFILE="ci",
+            ALYS_PBT_EXAMPLE_LOG=str(log),
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         logs.append(log.read_text())
     assert logs[0] == logs[1]
@@ -109,14 +116,20 @@ def test_ci_runs_are_deterministic(project: Path, tmp_path: Path) -> None:
         ((), {"HYPOTHESIS_PROFILE": "nightly"}, "1 passed"),
     ],
 )
-def test_slow_tests_run_only_when_asked(project: Path, args: tuple[str, ...], env: dict[str, str], outcome: str) -> None:
+def test_slow_tests_run_only_when_asked(
+    project: Path, args: tuple[str, ...], env: dict[str, str], outcome: str
+) -> None:
     result = run_pytest(project, "tests/fixtures/slow_probe.py", *args, **env)
     assert result.returncode == 0 and outcome in result.stdout, result.stdout
 
 
-def test_the_known_failures_replay_first_in_front_of_the_local_database(project: Path, tmp_path: Path) -> None:
+def test_the_known_failures_replay_first_in_front_of_the_local_database(
+    project: Path, tmp_path: Path
+) -> None:
     seen = _probe(project, HYPOTHESIS_PROFILE="ci")
-    assert seen["DB"] == "DirectoryBasedExampleDatabase" and seen["PATH"] == str(project / ".hypothesis" / "examples")
+    assert seen["DB"] == "DirectoryBasedExampleDatabase" and seen["PATH"] == str(
+        project / ".hypothesis" / "examples"
+    )
     assert seen["FRONT"] == str(project / "known-failures")  # read-only (the probe asserts it)
     replay = tmp_path / "replay"
     replay.mkdir()

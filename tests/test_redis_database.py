@@ -30,7 +30,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         port = s.getsockname()[1]
     workdir = tmp_path_factory.mktemp("redis")
     server = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        [
+            REDIS,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -58,13 +70,21 @@ def test_a_failure_stored_through_redis_replays_on_another_copy(redis_url: str, 
         (project / "deliberate_failure.py").write_text((FIXTURES / "deliberate_failure.py").read_text())
     log = tmp_path / "log"
     found = run_pytest(
-        first, "deliberate_failure.py", HYPOTHESIS_PROFILE="ci", ALYS_PBT_DATABASE_URL=redis_url, ALYS_PBT_EXAMPLE_LOG=str(log)
+        first,
+        "deliberate_failure.py",
+        HYPOTHESIS_PROFILE="ci",
+        ALYS_PBT_DATABASE_URL=redis_url,
+        ALYS_PBT_EXAMPLE_LOG=str(log),
     )
     assert found.returncode == 1
     assert not (first / ".hypothesis" / "examples").exists()  # stored in Redis, not on disk
     log.write_text("")
     replay = run_pytest(
-        second, "deliberate_failure.py", HYPOTHESIS_PROFILE="dev", ALYS_PBT_DATABASE_URL=redis_url, ALYS_PBT_EXAMPLE_LOG=str(log)
+        second,
+        "deliberate_failure.py",
+        HYPOTHESIS_PROFILE="dev",
+        ALYS_PBT_DATABASE_URL=redis_url,
+        ALYS_PBT_EXAMPLE_LOG=str(log),
     )
     assert replay.returncode == 1
     assert log.read_text().splitlines()[0] == "[1000]"

@@ -19,7 +19,11 @@ def test_ci_failure_replays_first_from_a_foreign_database(tmp_path: Path) -> Non
 
     ci_log = tmp_path / "ci.log"
     first = run_pytest(
-        ci_machine, "deliberate_failure.py", CI="true", HYPOTHESIS_PROFILE="ci", ALYS_PBT_EXAMPLE_LOG=str(ci_log)
+        ci_machine,
+        "deliberate_failure.py",
+        CI="true",
+        HYPOTHESIS_PROFILE="ci",
+        ALYS_PBT_EXAMPLE_LOG=str(ci_log),
     )
     assert first.returncode == 1, first.stdout + first.stderr
     assert "@reproduce_failure" in first.stdout  # ci prints the blob
@@ -31,7 +35,11 @@ def test_ci_failure_replays_first_from_a_foreign_database(tmp_path: Path) -> Non
     # The same run again on the CI machine replays the stored failure first.
     ci_log.write_text("")
     again = run_pytest(
-        ci_machine, "deliberate_failure.py", CI="true", HYPOTHESIS_PROFILE="ci", ALYS_PBT_EXAMPLE_LOG=str(ci_log)
+        ci_machine,
+        "deliberate_failure.py",
+        CI="true",
+        HYPOTHESIS_PROFILE="ci",
+        ALYS_PBT_EXAMPLE_LOG=str(ci_log),
     )
     assert again.returncode == 1
     assert ci_log.read_text().splitlines()[0] == minimal
@@ -40,7 +48,9 @@ def test_ci_failure_replays_first_from_a_foreign_database(tmp_path: Path) -> Non
     control_log = tmp_path / "control.log"
     control = copy_project(tmp_path / "control")
     (control / "deliberate_failure.py").write_text((FIXTURES / "deliberate_failure.py").read_text())
-    run_pytest(control, "deliberate_failure.py", HYPOTHESIS_PROFILE="dev", ALYS_PBT_EXAMPLE_LOG=str(control_log))
+    run_pytest(
+        control, "deliberate_failure.py", HYPOTHESIS_PROFILE="dev", ALYS_PBT_EXAMPLE_LOG=str(control_log)
+    )
     assert control_log.read_text().splitlines()[0] != minimal
 
     # A fresh copy, given only the downloaded database, fails on its very first example.
@@ -64,7 +74,9 @@ def test_replay_accepts_the_hypothesis_directory_and_the_env_variable(tmp_path: 
     project = copy_project(tmp_path / "p")
     (project / "deliberate_failure.py").write_text((FIXTURES / "deliberate_failure.py").read_text())
     log = tmp_path / "log"
-    seed = run_pytest(project, "deliberate_failure.py", HYPOTHESIS_PROFILE="ci", ALYS_PBT_EXAMPLE_LOG=str(log))
+    seed = run_pytest(
+        project, "deliberate_failure.py", HYPOTHESIS_PROFILE="ci", ALYS_PBT_EXAMPLE_LOG=str(log)
+    )
     assert seed.returncode == 1
     fresh = copy_project(tmp_path / "fresh")
     (fresh / "deliberate_failure.py").write_text((FIXTURES / "deliberate_failure.py").read_text())

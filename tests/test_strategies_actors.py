@@ -6,7 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alys_pbt.models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
-from alys_pbt.strategies.actors import V2_TOPOLOGY, actor_messages, message_sequences, supervision_policies, topologies
+from alys_pbt.strategies.actors import (
+    V2_TOPOLOGY,
+    actor_messages,
+    message_sequences,
+    supervision_policies,
+    topologies,
+)
 
 quick = settings(max_examples=50, database=None)
 

@@ -50,7 +50,9 @@ def test_keyrings_drop_or_keep_a_cancelling_draw_as_the_knob_says(monkeypatch: p
 
     monkeypatch.setattr(federation, "secret_keys", st.sampled_from([1, R - 1]))
     budget = settings(database=None, max_examples=50)
-    assert sorted(find(keyrings(B, n=2, cancelling="allowed"), lambda k: True, settings=budget).secret_keys) == [1, R - 1]
+    assert sorted(
+        find(keyrings(B, n=2, cancelling="allowed"), lambda k: True, settings=budget).secret_keys
+    ) == [1, R - 1]
     with pytest.raises((NoSuchExample, Unsatisfiable)):
         find(keyrings(B, n=2), lambda k: True, settings=budget)
 

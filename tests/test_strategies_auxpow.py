@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from alys_pbt.models import auxpow as ref
 from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction, merkle_root
 from alys_pbt.models.bitcoin import DecodeError
-from alys_pbt.strategies.auxpow import EASY_BITS, AuxPowCase, auxpow_cases, auxpow_recipes, build, compact_bits, pow_probes
+from alys_pbt.strategies.auxpow import (
+    EASY_BITS,
+    AuxPowCase,
+    auxpow_cases,
+    auxpow_recipes,
+    build,
+    compact_bits,
+    pow_probes,
+)
 from alys_pbt.strategies.bitcoin import coinbase_transactions, merkle_proofs, transactions
 from alys_pbt.strategies.corruptions import BY_NAME, CATALOGUE, corrupted_cases
 from alys_pbt.strategies.malformed_bitcoin import APPLIES, HOWS, Malformed, malformed_bitcoin
@@ -23,7 +31,10 @@ quick = settings(max_examples=25, database=None, suppress_health_check=[HealthCh
     "feature",
     [
         lambda c: c.layout == "script-sig",
-        lambda c: c.layout == "output-script" and c.auxpow.coinbase_txn.outputs[2].script_pubkey[:4] != ref.MERGED_MINING_MAGIC,
+        lambda c: (
+            c.layout == "output-script"
+            and c.auxpow.coinbase_txn.outputs[2].script_pubkey[:4] != ref.MERGED_MINING_MAGIC
+        ),
         lambda c: len(c.auxpow.blockchain_branch.hashes) == 0,
         lambda c: len(c.auxpow.blockchain_branch.hashes) > 5,  # past the full-tree sizes
         lambda c: len(c.auxpow.blockchain_branch.hashes) == 30,  # the limit itself
@@ -54,7 +65,8 @@ def test_the_grind_is_deterministic(recipe) -> None:  # type: ignore[no-untyped-
     assert first == second
     nonce = first.parent_block.nonce
     assert all(
-        not ref.check_proof_of_work(BlockHeader(*[*_fields(first.parent_block)[:5], n]), EASY_BITS) for n in range(nonce)
+        not ref.check_proof_of_work(BlockHeader(*[*_fields(first.parent_block)[:5], n]), EASY_BITS)
+        for n in range(nonce)
     )
 
 
@@ -64,7 +76,11 @@ def _fields(h: BlockHeader) -> list[int | bytes]:
 
 def test_knobs_fix_what_they_name() -> None:
     case = find(auxpow_cases(commit=b"\x07" * 32, chain_id=42, layout="vin"), lambda c: True)
-    assert (case.aux_hash, case.chain_id, case.layout) == (b"\x07" * 32, 42, "script-sig")  # the old name works
+    assert (case.aux_hash, case.chain_id, case.layout) == (
+        b"\x07" * 32,
+        42,
+        "script-sig",
+    )  # the old name works
     with pytest.raises(Exception, match="too hard"):
         find(auxpow_cases(bits=0x1D00FFFF), lambda c: True)
 
@@ -115,14 +131,20 @@ def test_catalogue_names_are_unique_and_levels_known() -> None:
 
 # --- Issue 14: what the mutation run on alys/auxpow.py found the generators never made --------------
 
-reach = settings(max_examples=3000, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+reach = settings(
+    max_examples=3000, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+)
 # What a property sees in one ci run: 100 examples, and the same ones every time (derandomized).
 budget = settings(reach, max_examples=100, derandomize=True)
 
 
 def test_compact_bits_reach_the_sign_bit_mantissa_and_every_exponent_edge() -> None:
     find(compact_bits(), lambda b: b & 0xFFFFFF == 0x800000, settings=budget)
-    find(compact_bits(), lambda b: b >> 24 <= 2 and b & 0x800000 and ref.target_from_compact(b) > 0, settings=budget)
+    find(
+        compact_bits(),
+        lambda b: b >> 24 <= 2 and b & 0x800000 and ref.target_from_compact(b) > 0,
+        settings=budget,
+    )
     for exponent in (0, 1, 2, 3, 34, 35):
         find(compact_bits(), lambda b, e=exponent: b >> 24 == e, settings=budget)
 
@@ -137,7 +159,11 @@ def test_pow_probes_compare_a_zero_target() -> None:
 
 
 def test_corruptions_reach_a_coinbase_with_several_inputs() -> None:
-    case = find(corrupted_cases("coinbase-with-several-inputs"), lambda c: len(c.auxpow.coinbase_txn.inputs) > 1, settings=reach)
+    case = find(
+        corrupted_cases("coinbase-with-several-inputs"),
+        lambda c: len(c.auxpow.coinbase_txn.inputs) > 1,
+        settings=reach,
+    )
     assert case.auxpow.coinbase_txn.inputs[0].prevout.is_null  # only the input count is wrong
     with pytest.raises(ref.NotACoinbase):
         ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
@@ -169,7 +195,9 @@ def test_merkle_size_corruption_probes_both_sides_of_2_to_the_h() -> None:
 
 
 def _header_size(case: AuxPowCase) -> int:
-    header = ref.find_header(case.auxpow.coinbase_txn, case.auxpow.blockchain_branch.evaluate(case.aux_hash), case.layout)
+    header = ref.find_header(
+        case.auxpow.coinbase_txn, case.auxpow.blockchain_branch.evaluate(case.aux_hash), case.layout
+    )
     return header.merkle_size
 
 
@@ -183,14 +211,28 @@ def test_malformed_bitcoin_reaches_every_class_for_every_kind(how: str) -> None:
 def test_malformed_bitcoin_makes_the_forms_bitcoin_core_names() -> None:
     def rule(bad: Malformed) -> str:
         try:
-            {"transaction": Transaction.from_bytes, "auxpow": ref.AuxPow.from_bytes, "header": BlockHeader.from_bytes}[bad.kind](bad.data)
+            {
+                "transaction": Transaction.from_bytes,
+                "auxpow": ref.AuxPow.from_bytes,
+                "header": BlockHeader.from_bytes,
+            }[bad.kind](bad.data)
         except DecodeError as err:
             return err.rule
         return "ok"
 
-    for wanted in ("non-canonical-compact-size", "size-too-large", "superfluous-witness", "superfluous-witness-no-inputs", "unknown-segwit-flag"):
+    for wanted in (
+        "non-canonical-compact-size",
+        "size-too-large",
+        "superfluous-witness",
+        "superfluous-witness-no-inputs",
+        "unknown-segwit-flag",
+    ):
         find(malformed_bitcoin(kinds=("transaction",)), lambda b, w=wanted: rule(b) == w, settings=reach)
-    find(malformed_bitcoin(kinds=("auxpow",), hows=("huge-count",)), lambda b: "chain branch length" in b.detail and rule(b) == "size-too-large", settings=reach)
+    find(
+        malformed_bitcoin(kinds=("auxpow",), hows=("huge-count",)),
+        lambda b: "chain branch length" in b.detail and rule(b) == "size-too-large",
+        settings=reach,
+    )
 
 
 def test_every_corruption_names_the_origin_of_its_rule() -> None:

@@ -57,7 +57,15 @@ import pytest  # noqa: E402
 from alys_pbt.verdict import verdict  # noqa: E402
 from alys_pbt.models import evm  # noqa: E402
 from alys_pbt.models.blocks import block_from_bytes  # noqa: E402
-from alys_pbt.strategies.malformed_blocks import RLP_WAYS, WIRE_WAYS, malformed_transactions, malformed_wire_blocks, nested_rlp, pack, rlp_encode  # noqa: E402
+from alys_pbt.strategies.malformed_blocks import (
+    RLP_WAYS,
+    WIRE_WAYS,
+    malformed_transactions,
+    malformed_wire_blocks,
+    nested_rlp,
+    pack,
+    rlp_encode,
+)  # noqa: E402
 
 
 def test_the_encoders_write_the_forms_no_library_writes() -> None:

@@ -15,7 +15,14 @@ from alys.sync.engine import Request  # the wire's record; the reference reads o
 from alys_pbt import targets
 from alys_pbt.models.blocks import block_from_bytes
 from alys_pbt.models.sync import AnswerJudge, RetryClock, RetryReference, expected_checkpoints, fair_rounds
-from alys_pbt.strategies.sync import BEHAVIOURS, NETWORK_FAULTS, TOPOLOGIES, ForkView, canonical_chains, unapproved
+from alys_pbt.strategies.sync import (
+    BEHAVIOURS,
+    NETWORK_FAULTS,
+    TOPOLOGIES,
+    ForkView,
+    canonical_chains,
+    unapproved,
+)
 
 
 @pytest.mark.parametrize(

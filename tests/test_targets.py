@@ -93,10 +93,17 @@ def test_unknown_target_on_the_command_line_is_a_usage_error(project: Path) -> N
     assert "unknown target 'alys-nightly'" in result.stderr
 
 
-def test_a_quirk_held_as_strict_xfail_is_green_while_the_target_carries_it(project: Path, tmp_path: Path) -> None:
+def test_a_quirk_held_as_strict_xfail_is_green_while_the_target_carries_it(
+    project: Path, tmp_path: Path
+) -> None:
     report = tmp_path / "findings.md"
     result = run_pytest(
-        project, ZERO_BITS_PROPERTY, "--target", "tests.fixtures.foreign_targets:honest_alys", "--findings", str(report)
+        project,
+        ZERO_BITS_PROPERTY,
+        "--target",
+        "tests.fixtures.foreign_targets:honest_alys",
+        "--findings",
+        str(report),
     )
     assert result.returncode == 0, result.stdout
     assert "1 xfailed" in result.stdout
@@ -109,7 +116,12 @@ def test_a_quirk_held_as_strict_xfail_is_green_while_the_target_carries_it(proje
 def test_the_run_turns_red_when_the_quirk_is_switched_off(project: Path, tmp_path: Path) -> None:
     report = tmp_path / "findings.md"
     result = run_pytest(
-        project, ZERO_BITS_PROPERTY, "--target", "tests.fixtures.foreign_targets:liar", "--findings", str(report)
+        project,
+        ZERO_BITS_PROPERTY,
+        "--target",
+        "tests.fixtures.foreign_targets:liar",
+        "--findings",
+        str(report),
     )
     assert result.returncode == 1, result.stdout
     assert "XPASS(strict)" in result.stdout

@@ -36,7 +36,24 @@ class ActorsPort:
 
 
 __all__ = [
-    "ActorSystem", "ActorsPort", "AsyncioScheduler", "Backpressure", "Behaviour", "Context", "Delayed",
-    "DeterministicScheduler", "Envelope", "ExponentialBackoff", "Immediate", "Lifecycle", "Mailbox",
-    "MailboxFull", "Never", "Priority", "Progressive", "Reply", "SupervisionPolicy", "restart_delay",
+    "ActorSystem",
+    "ActorsPort",
+    "AsyncioScheduler",
+    "Backpressure",
+    "Behaviour",
+    "Context",
+    "Delayed",
+    "DeterministicScheduler",
+    "Envelope",
+    "ExponentialBackoff",
+    "Immediate",
+    "Lifecycle",
+    "Mailbox",
+    "MailboxFull",
+    "Never",
+    "Priority",
+    "Progressive",
+    "Reply",
+    "SupervisionPolicy",
+    "restart_delay",
 ]

@@ -77,7 +77,11 @@ class Mailbox:
             return Backpressure.BLOCKED
         if size >= int(self.capacity * 0.8):
             return Backpressure.CRITICAL
-        warn = size > self.capacity / 2 if self.variant.on("actors-warning-off-by-one") else size >= self.capacity / 2
+        warn = (
+            size > self.capacity / 2
+            if self.variant.on("actors-warning-off-by-one")
+            else size >= self.capacity / 2
+        )
         return Backpressure.WARNING if warn else Backpressure.NORMAL
 
     def send(self, envelope: Envelope) -> str:

@@ -146,7 +146,9 @@ class ActorSystem:
         self._schedule(cell)
 
     # --- messaging ---------------------------------------------------------------------------------
-    def tell(self, to: str, payload: Any, *, sender: str = "outside", priority: Priority = Priority.NORMAL) -> str:
+    def tell(
+        self, to: str, payload: Any, *, sender: str = "outside", priority: Priority = Priority.NORMAL
+    ) -> str:
         """Offer a message; the verdict is "accepted", "blocked", "dropped" or "rejected"."""
         cell = self.lookup(to)
         key = (sender, to)
@@ -159,18 +161,34 @@ class ActorSystem:
         self._schedule(cell)
         return verdict
 
-    def ask(self, to: str, payload: Any, *, timeout: float, sender: str = "outside", priority: Priority = Priority.NORMAL) -> Reply:
+    def ask(
+        self,
+        to: str,
+        payload: Any,
+        *,
+        timeout: float,
+        sender: str = "outside",
+        priority: Priority = Priority.NORMAL,
+    ) -> Reply:
         reply = Reply()
         verdict = self.tell(to, _Ask(payload, reply), sender=sender, priority=priority)
         if verdict in ("rejected", "dropped") and not self.v.on("actors-ask-refusal-unanswered"):
             reply.resolve(error=MailboxFull(verdict))
-        self.scheduler.call_later(timeout, lambda: reply.resolve(error=AskTimeout(f"{to} did not answer in {timeout}s")))
+        self.scheduler.call_later(
+            timeout, lambda: reply.resolve(error=AskTimeout(f"{to} did not answer in {timeout}s"))
+        )
         return reply
 
-    def broadcast(self, payload: Any, *, sender: str = "outside", priority: Priority = Priority.NORMAL) -> dict[str, str]:
+    def broadcast(
+        self, payload: Any, *, sender: str = "outside", priority: Priority = Priority.NORMAL
+    ) -> dict[str, str]:
         if self.v.on("actors-broadcast-drops-priority"):
             priority = Priority.NORMAL
-        return {name: self.tell(name, payload, sender=sender, priority=priority) for name in sorted(self.cells) if name != sender}
+        return {
+            name: self.tell(name, payload, sender=sender, priority=priority)
+            for name in sorted(self.cells)
+            if name != sender
+        }
 
     def route(self, chain: Sequence[str], payload: Any, *, sender: str = "outside") -> str:
         """Send along `chain`: each hop handles the message, then the runtime forwards it."""

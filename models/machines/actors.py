@@ -105,15 +105,19 @@ class MailboxMachine(RuleBasedStateMachine):
     def every_drop_is_reported(self) -> None:
         if hasattr(self, "target"):
             got = [Msg(e.sender, e.seq, int(e.priority)) for e in self.target.dropped]
-            assert got == self.model.dropped, f"reports {got} dropped, the policy dropped {self.model.dropped}"
+            assert got == self.model.dropped, (
+                f"reports {got} dropped, the policy dropped {self.model.dropped}"
+            )
 
     @invariant()
     def nothing_lost_but_what_the_policy_drops(self) -> None:
         if not hasattr(self, "target"):
             return
         held = len(self.target) + len(self.target.waiting)
-        owed = len(self.acknowledged) - len(self.delivered) - sum(
-            1 for m in self.model.dropped if m in self.acknowledged
+        owed = (
+            len(self.acknowledged)
+            - len(self.delivered)
+            - sum(1 for m in self.model.dropped if m in self.acknowledged)
         )
         assert held == owed, f"holds {held} messages, owes {owed}"
 
@@ -156,9 +160,11 @@ class SupervisionMachine(RuleBasedStateMachine):
         self.scheduler.run_until_idle()
 
     @precondition(
-        lambda self: hasattr(self, "model")
-        and bool(self.model.decided_at)
-        and self.model.decided_at[-1] + self.policy.window - 1e-6 > self.scheduler.now()
+        lambda self: (
+            hasattr(self, "model")
+            and bool(self.model.decided_at)
+            and self.model.decided_at[-1] + self.policy.window - 1e-6 > self.scheduler.now()
+        )
     )
     @rule(edge=st.sampled_from([-1e-6, 0.0, 1e-6]))
     def advance_to_the_window_edge(self, edge: float) -> None:
@@ -180,24 +186,36 @@ class SupervisionMachine(RuleBasedStateMachine):
     def restarts_follow_the_policy(self) -> None:
         if hasattr(self, "model"):
             expected = self.model.restarts_done(self.scheduler.now())
-            assert self.worker.restarts == expected, f"{self.worker.restarts} restarts, policy says {expected}"
+            assert self.worker.restarts == expected, (
+                f"{self.worker.restarts} restarts, policy says {expected}"
+            )
 
     @invariant()
     def escalates_when_the_policy_says(self) -> None:
         if hasattr(self, "model"):
             got = self.system.lookup("root").escalations.count("worker")
-            assert got == self.model.escalations, f"escalated {got} times, policy says {self.model.escalations}"
+            assert got == self.model.escalations, (
+                f"escalated {got} times, policy says {self.model.escalations}"
+            )
 
     @invariant()
     def every_escalation_says_why(self) -> None:
         if hasattr(self, "model"):
-            said = [event.removeprefix("escalated: ") for _, event in self.worker.history if event.startswith("escalated")]
-            assert said == self.model.reasons, f"escalations say {said}, the policy's reasons are {self.model.reasons}"
+            said = [
+                event.removeprefix("escalated: ")
+                for _, event in self.worker.history
+                if event.startswith("escalated")
+            ]
+            assert said == self.model.reasons, (
+                f"escalations say {said}, the policy's reasons are {self.model.reasons}"
+            )
 
     @invariant()
     def running_again_once_the_delay_has_passed(self) -> None:
         if hasattr(self, "model") and self.model.due and self.model.escalations == 0:
-            if self.model.due[-1] <= self.scheduler.now() and len(self.model.due) == len(self.model.decided_at):
+            if self.model.due[-1] <= self.scheduler.now() and len(self.model.due) == len(
+                self.model.decided_at
+            ):
                 assert self.worker.state.name == "RUNNING", f"worker is {self.worker.state.name}"
 
     @invariant()
@@ -205,7 +223,9 @@ class SupervisionMachine(RuleBasedStateMachine):
         if hasattr(self, "system"):
             w = self.worker
             accounted = len(w.processed) + len(w.failed) + len(w.mailbox) + len(w.mailbox.waiting)
-            assert accounted == self.acknowledged, f"{accounted} accounted for, {self.acknowledged} acknowledged"
+            assert accounted == self.acknowledged, (
+                f"{accounted} accounted for, {self.acknowledged} acknowledged"
+            )
 
 
 class FlowsMachine(RuleBasedStateMachine):
@@ -316,7 +336,9 @@ class FlowsMachine(RuleBasedStateMachine):
             cell = self.system.lookup(name)
             assert cell.state.name == "RUNNING", f"{name} is {cell.state.name} after a fair run"
             assert len(cell.mailbox) == 0, f"{name} still holds {len(cell.mailbox)} messages"
-        handled = sum(len(self.system.lookup(n).processed) + len(self.system.lookup(n).failed) for n in self.names)
+        handled = sum(
+            len(self.system.lookup(n).processed) + len(self.system.lookup(n).failed) for n in self.names
+        )
         assert handled == self.accepted, f"{handled} handled, {self.accepted} accepted: eventual delivery"
 
     @invariant()
@@ -444,11 +466,15 @@ class SchedulerMachine(RuleBasedStateMachine):
 
     @invariant()
     def nothing_ready_is_lost_or_invented(self) -> None:
-        assert len(self.port.ready) == len(self.model.ready), f"{len(self.port.ready)} ready, model {len(self.model.ready)}"
+        assert len(self.port.ready) == len(self.model.ready), (
+            f"{len(self.port.ready)} ready, model {len(self.model.ready)}"
+        )
 
     @invariant()
     def the_clock_reads_the_time_advanced(self) -> None:
-        assert self.port.now() == self.model.time, f"now() is {self.port.now()}, {self.model.time} was advanced"
+        assert self.port.now() == self.model.time, (
+            f"now() is {self.port.now()}, {self.model.time} was advanced"
+        )
 
     @invariant()
     def the_next_timer_is_the_earliest_pending(self) -> None:

@@ -144,11 +144,17 @@ class FederationMachine(RuleBasedStateMachine):
         height = len(self.cache.accepted) + 1
         honest = set(self.honest)
         for block_hash in self.proposed:
-            if self.model.blocks.get(block_hash) == height and honest <= self.delivered.get(block_hash, set()):
-                raise AssertionError(f"{block_hash.hex()[:8]} has every honest approval but no block at {height}")
+            if self.model.blocks.get(block_hash) == height and honest <= self.delivered.get(
+                block_hash, set()
+            ):
+                raise AssertionError(
+                    f"{block_hash.hex()[:8]} has every honest approval but no block at {height}"
+                )
 
     @precondition(lambda self: bool(self.cache.accepted))
     @invariant()
     def byzantine_minority_cannot_forge(self) -> None:
         for block_hash in self.cache.accepted:
-            assert self.delivered.get(block_hash, set()) & set(self.honest), "accepted without an honest approval"
+            assert self.delivered.get(block_hash, set()) & set(self.honest), (
+                "accepted without an honest approval"
+            )

@@ -23,7 +23,9 @@ from alys_pbt.strategies.blocks import CATALOGUE, ChainBuilder
 from alys_pbt.strategies.evm import evm_transactions
 from alys_pbt.strategies.approvals import keyrings
 
-FEDERATION_XONLY = tuple(coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3))
+FEDERATION_XONLY = tuple(
+    coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3)
+)
 FEDERATION_SPK = pegin.federation_script_pubkey(FEDERATION_XONLY)
 
 
@@ -39,19 +41,29 @@ class ChainMachine(RuleBasedStateMachine):
     def start_node(self, data: st.DataObject) -> None:
         keyring = data.draw(keyrings(self.bls, n=st.integers(1, 5)), label="authorities")
         federation = data.draw(
-            st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3), label="federation fee addresses"
+            st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3),
+            label="federation fee addresses",
         )
-        spec = ChainSpec(keyring.public_keys, tuple(federation), FEDERATION_SPK, max_blocks_without_pow=data.draw(st.integers(3, 8), label="max blocks without pow"))
+        spec = ChainSpec(
+            keyring.public_keys,
+            tuple(federation),
+            FEDERATION_SPK,
+            max_blocks_without_pow=data.draw(st.integers(3, 8), label="max blocks without pow"),
+        )
         self.builder = ChainBuilder(spec, keyring, self.bls)
         self.model = self.builder.chain
         self.node = self.target.chain.node(spec, self.builder.genesis, self.builder.bitcoin, validator=True)
-        note(f"{keyring.n} authorities, federation of {len(federation)}, max {spec.max_blocks_without_pow} blocks without PoW")
+        note(
+            f"{keyring.n} authorities, federation of {len(federation)}, max {spec.max_blocks_without_pow} blocks without PoW"
+        )
 
     def _import(self, signed: Any, expected: str) -> None:
         want = verdict(lambda: self.model.process_block(signed))
         assert want == expected, f"reference said {want}, expected {expected}"
         if want == "ok":
-            self.builder.pending_pegins = [p for p in self.builder.pending_pegins if p[0] not in {t for t, _ in signed.message.pegins}]
+            self.builder.pending_pegins = [
+                p for p in self.builder.pending_pegins if p[0] not in {t for t, _ in signed.message.pegins}
+            ]
         before = self._persisted()
         got = verdict(lambda: self.node.process_block(signed))
         assert got == want, f"node answered {got}, a correct node {want}"
@@ -60,9 +72,22 @@ class ChainMachine(RuleBasedStateMachine):
 
     def _persisted(self) -> tuple[Any, ...]:
         n = self.node
-        return (n.head, n.head_height, n.finalized_height, n.latest_pow, frozenset(n.stored), dict(n.by_height))
+        return (
+            n.head,
+            n.head_height,
+            n.finalized_height,
+            n.latest_pow,
+            frozenset(n.stored),
+            dict(n.by_height),
+        )
 
-    @precondition(lambda self: hasattr(self, "builder") and self.model.head_height - self.model.finalized_height < self.builder.spec.max_blocks_without_pow)
+    @precondition(
+        lambda self: (
+            hasattr(self, "builder")
+            and self.model.head_height - self.model.finalized_height
+            < self.builder.spec.max_blocks_without_pow
+        )
+    )
     @rule(data=st.data())
     def import_next_block(self, data: st.DataObject) -> None:
         txs = data.draw(st.lists(evm_transactions(), max_size=2), label="transactions")
@@ -70,14 +95,20 @@ class ChainMachine(RuleBasedStateMachine):
             how = data.draw(st.sampled_from(["raw", "hex", "0xhex"]), label="address form")
             address = data.draw(st.binary(min_size=20, max_size=20), label="recipient")
             self.builder.add_pegin(data.draw(st.integers(1, 10**8), label="sats"), address, how=how)
-        signed = self.builder.next_block(transactions=[t.to_bytes() for t in txs], slot_gap=data.draw(st.integers(1, 3)))
+        signed = self.builder.next_block(
+            transactions=[t.to_bytes() for t in txs], slot_gap=data.draw(st.integers(1, 3))
+        )
         note(f"import block {signed.height} ({len(txs)} txs, {len(signed.message.pegins)} peg-ins)")
         self._import(signed, "ok")
 
-    @precondition(lambda self: hasattr(self, "builder") and self.model.head_height > self.model.finalized_height)
+    @precondition(
+        lambda self: hasattr(self, "builder") and self.model.head_height > self.model.finalized_height
+    )
     @rule(data=st.data())
     def deliver_finalizing_auxpow(self, data: st.DataObject) -> None:
-        recipient = data.draw(st.sampled_from([b"\x11" * 20, *self.builder.spec.federation]), label="miner fee recipient")
+        recipient = data.draw(
+            st.sampled_from([b"\x11" * 20, *self.builder.spec.federation]), label="miner fee recipient"
+        )
         signed = self.builder.next_block(pow=True, fee_recipient=recipient)
         note(f"import block {signed.height} finalizing up to {signed.height - 1}")
         self._import(signed, "ok")
@@ -94,10 +125,19 @@ class ChainMachine(RuleBasedStateMachine):
         fork_parent = c.canonical[c.head_height - depth]
         block = self.builder.unsigned_next()
         parent = c.block(fork_parent)
-        block = relink(attrs.evolve(
-            block, parent_hash=fork_parent, slot=parent.slot + 1,
-            execution_payload=attrs.evolve(block.execution_payload, parent_hash=parent.execution_payload.block_hash, block_number=parent.height + 1, timestamp=(parent.slot + 1) * 5),
-        ))
+        block = relink(
+            attrs.evolve(
+                block,
+                parent_hash=fork_parent,
+                slot=parent.slot + 1,
+                execution_payload=attrs.evolve(
+                    block.execution_payload,
+                    parent_hash=parent.execution_payload.block_hash,
+                    block_number=parent.height + 1,
+                    timestamp=(parent.slot + 1) * 5,
+                ),
+            )
+        )
         note(f"fork block at height {parent.height + 1}")
         self._import(self.builder.sign(block), "InvalidBlock")
 
@@ -105,9 +145,16 @@ class ChainMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def import_corrupted_block(self, data: st.DataObject) -> None:
         """A block broken in exactly one rule: refused with that rule's error."""
-        at_limit = self.model.head_height + 1 - self.model.finalized_height > self.builder.spec.max_blocks_without_pow
+        at_limit = (
+            self.model.head_height + 1 - self.model.finalized_height
+            > self.builder.spec.max_blocks_without_pow
+        )
         # One fault at a time: at the limit, any block without PoW also misses its required PoW.
-        usable = [c for c in CATALOGUE if c.applicable(self.builder) and (c.name == "missing-required-pow") == at_limit]
+        usable = [
+            c
+            for c in CATALOGUE
+            if c.applicable(self.builder) and (c.name == "missing-required-pow") == at_limit
+        ]
         corruption = data.draw(st.sampled_from(usable), label="corruption")
         signed = corruption.apply(self.builder, data.draw)
         note(f"corrupted block {signed.height}: {corruption.name}")
@@ -152,7 +199,9 @@ class ChainMachine(RuleBasedStateMachine):
     @invariant()
     def no_more_blocks_without_pow_than_allowed(self) -> None:
         if hasattr(self, "builder"):
-            assert self.node.head_height - self.node.finalized_height <= self.builder.spec.max_blocks_without_pow
+            assert (
+                self.node.head_height - self.node.finalized_height <= self.builder.spec.max_blocks_without_pow
+            )
 
     @invariant()
     def head_height_increases_between_rollbacks(self) -> None:

@@ -22,7 +22,13 @@ from alys_pbt.models import approvals as ref
 from alys_pbt.models import bls
 from alys_pbt.models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
 from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R
-from alys_pbt.strategies.approvals import Keyring, aggregate_approvals, byzantine_approvals, keyrings, signing_roots
+from alys_pbt.strategies.approvals import (
+    Keyring,
+    aggregate_approvals,
+    byzantine_approvals,
+    keyrings,
+    signing_roots,
+)
 
 B = bls.backend("blst")
 SIGNATURES_RS = "app/src/signatures.rs"

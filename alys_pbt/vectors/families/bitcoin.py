@@ -38,7 +38,14 @@ from alys_pbt.models.bitcoin import (
     merkle_root,
 )
 from alys_pbt.strategies.bitcoin import block_headers, coinbase_transactions, merkle_trees, transactions
-from alys_pbt.strategies.malformed_bitcoin import HOWS, Kind, compact_size, encode, malformed_bitcoin, tx_fields
+from alys_pbt.strategies.malformed_bitcoin import (
+    HOWS,
+    Kind,
+    compact_size,
+    encode,
+    malformed_bitcoin,
+    tx_fields,
+)
 
 # --- Shared by the Bitcoin, AuxPoW and retarget families ------------------------------------------
 
@@ -309,7 +316,9 @@ def _auxpow_case(name: str, data: bytes) -> Case:
 
 
 def _generate_auxpow_bytes(seed: int, n: int) -> list[Case]:
-    from alys_pbt.strategies.auxpow import auxpows  # a valid proof is ground to a target: imported when needed
+    from alys_pbt.strategies.auxpow import (
+        auxpows,
+    )  # a valid proof is ground to a target: imported when needed
 
     cases = [
         _auxpow_case(f"valid-{i:04d}", a.to_bytes())

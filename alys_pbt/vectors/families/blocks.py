@@ -158,10 +158,6 @@ def _case(
 # --- boundaries ---------------------------------------------------------------------------------------
 
 
-
-
-
-
 def _witness_of(raw: bytes, items: int) -> bytes:
     """A finalized peg-out whose one witness element is an array of `items` u8 (rust-bitcoin's form)."""
     tx = [2, 0, [[[b"\x00" * 32, 0], b"", 0xFFFFFFFF, [[1] * items]]], [[0, b"\x51"]]]
@@ -176,7 +172,12 @@ LIMITS: tuple[tuple[str, Callable[[bytes, int], bytes], str, str], ...] = (
         "node",
         "lighthouse MainnetEthSpec MaxWithdrawalsPerPayload = 16 (ssz_types VariableList)",
     ),
-    ("extra-data", lambda raw, n: with_value(raw, (0, 3, 10), "0x" + "ee" * n), "node", "MaxExtraDataBytes = 32"),
+    (
+        "extra-data",
+        lambda raw, n: with_value(raw, (0, 3, 10), "0x" + "ee" * n),
+        "node",
+        "MaxExtraDataBytes = 32",
+    ),
     (
         "logs-bloom",
         lambda raw, n: with_value(raw, (0, 3, 4), "0x" + "00" * n),

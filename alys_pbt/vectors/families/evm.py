@@ -120,8 +120,6 @@ def _gas_with_leading_zero(raw: bytes) -> bytes:
     return prefix + rlp.encode(fields)
 
 
-
-
 def _boundaries(seed: int) -> list[Case]:
     eip2 = ("ethereum", "EIP-2: s <= secp256k1n/2; geth crypto.ValidateSignatureValues")
     cases: list[Case] = []
