@@ -1,7 +1,8 @@
-"""Strategies for the BLS federation: keyrings, signed proposals, honest and Byzantine approvals.
+"""Strategies for the approvals area: keyrings, signed proposals, honest and Byzantine approvals.
 
 Signatures are real (the chosen backend signs; signing is memoized per key and message). Byzantine
-kinds, each with what a correct node does with it:
+kinds (the `BYZANTINE` catalogue of invalid cases, strategies/invalid.py), each with what a correct
+node does with it:
 
 * `forged`: a valid G2 signature by another key, claimed for this index: InvalidSignature;
 * `other-message`: this authority's signature over another block: InvalidSignature;
@@ -24,14 +25,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
-from typing import Literal, get_args
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, get_args
 
+import attrs
 from attrs import frozen
 from hypothesis import strategies as st
 
 from alys_pbt.models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
+from alys_pbt.models.bitcoin import Origin
 from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R, Backend
+from alys_pbt.strategies.invalid import InvalidCase, by_name
 
 P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB
 ByzantineKind = Literal[
@@ -45,16 +49,6 @@ ByzantineKind = Literal[
     "byzantine-signer",
 ]
 BYZANTINE_KINDS: tuple[ByzantineKind, ...] = get_args(ByzantineKind)
-EXPECTED: dict[ByzantineKind, str] = {
-    "forged": "InvalidSignature",
-    "other-message": "InvalidSignature",
-    "duplicate": "ok",
-    "unknown-index": "UnknownAuthority",
-    "index-over-15": "UnknownAuthority",
-    "malformed": "InvalidSignature",
-    "infinity-signature": "InvalidSignature",
-    "byzantine-signer": "ok",
-}
 
 secret_keys = st.integers(1, R - 1)
 signing_roots = st.binary(min_size=32, max_size=32)
@@ -214,6 +208,142 @@ def malformed_signatures(draw: st.DrawFn, valid: bytes) -> bytes:
     return bytes([top | (valid[0] & 0x1F)]) + body
 
 
+@frozen
+class Delivery:
+    """What a Byzantine approval is made from: the federation, the block, the authority it claims
+    (`index`, and its secret key), the Byzantine authorities, and an honest approval to repeat."""
+
+    keyring: Keyring
+    message: bytes
+    bls: Backend
+    index: int
+    sk: int
+    byzantine: tuple[int, ...]
+    honest_of: IndividualApproval | None
+
+
+ApplyApproval = Callable[[st.DrawFn, Delivery], IndividualApproval]
+_SIGNATURES = "app/src/signatures.rs"
+_IETF = "draft-irtf-cfrg-bls-signature-05"
+
+
+def _forged(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    other = draw(secret_keys.filter(lambda s: s != d.sk))
+    return IndividualApproval(d.bls.Sign(other, d.message), d.index)
+
+
+def _other_message(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    other_message = draw(signing_roots.filter(lambda m: m != d.message))
+    return IndividualApproval(d.bls.Sign(d.sk, other_message), d.index)
+
+
+def _duplicate(_draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    assert d.honest_of is not None
+    return d.honest_of
+
+
+def _unknown_index(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    n = d.keyring.n
+    fake = draw(st.integers(n, MAX_VALIDATORS - 1)) if n < MAX_VALIDATORS else 15
+    return IndividualApproval(d.bls.Sign(d.sk, d.message), fake)
+
+
+def _index_over_15(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    return IndividualApproval(d.bls.Sign(d.sk, d.message), draw(st.integers(MAX_VALIDATORS, 255)))
+
+
+def _malformed(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    return IndividualApproval(draw(malformed_signatures(d.bls.Sign(d.sk, d.message))), d.index)
+
+
+def _infinity_signature(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    # Any authority, including one configured with the identity key.
+    return IndividualApproval(INFINITY_SIG, draw(st.integers(0, d.keyring.n - 1), label="index"))
+
+
+def _byzantine_signer(draw: st.DrawFn, d: Delivery) -> IndividualApproval:
+    b = draw(st.sampled_from(list(d.byzantine)), label="byzantine authority")
+    return IndividualApproval(d.bls.Sign(d.keyring.secret_keys[b] or 1, d.message), b)
+
+
+def _approval(
+    name: ByzantineKind,
+    expected: str,
+    rule: str,
+    origins: tuple[Origin, ...],
+    apply: ApplyApproval,
+    when: Callable[[Delivery], bool] = lambda d: True,
+) -> InvalidCase:
+    return InvalidCase(name, expected, rule, origins, apply, "approvals", when=when)
+
+
+_VERIFIES = Origin(
+    "node", f"{_SIGNATURES} IndividualApproval::check: the signature verifies for its authority"
+)
+BYZANTINE: tuple[InvalidCase, ...] = (
+    _approval(
+        "forged",
+        "InvalidSignature",
+        "the signature is the claimed authority's",
+        (_VERIFIES,),
+        _forged,
+    ),
+    _approval(
+        "other-message",
+        "InvalidSignature",
+        "the signature is over this block's signing root",
+        (_VERIFIES,),
+        _other_message,
+    ),
+    _approval(
+        "duplicate",
+        "ok",
+        "an approval counts once",
+        (Origin("node", "app/src/block_candidate: approvals are kept per authority"),),
+        _duplicate,
+        lambda d: d.honest_of is not None,
+    ),
+    _approval(
+        "unknown-index",
+        "UnknownAuthority",
+        "the authority index is below n",
+        (Origin("node", f"{_SIGNATURES} IndividualApproval::check: authorities.get(index)"),),
+        _unknown_index,
+    ),
+    _approval(
+        "index-over-15",
+        "UnknownAuthority",
+        "the authority index fits the 15-bit aggregation bitlist",
+        (Origin("node", f"{_SIGNATURES} AggregateApproval (BitList<U15>, add_approval)"),),
+        _index_over_15,
+    ),
+    _approval(
+        "malformed",
+        "InvalidSignature",
+        "the signature decodes to a G2 point in the subgroup",
+        (_VERIFIES, Origin("ietf", f"{_IETF} §2.8 signature_to_point and subgroup check")),
+        _malformed,
+    ),
+    _approval(
+        "infinity-signature",
+        "InvalidSignature",
+        "the identity signature verifies for no valid key",
+        (_VERIFIES, Origin("ietf", f"{_IETF} §2.5 KeyValidate, §2.7 CoreVerify")),
+        _infinity_signature,
+    ),
+    _approval(
+        "byzantine-signer",
+        "ok",
+        "a Byzantine authority's own signature counts: it is one of the n",
+        (_VERIFIES,),
+        _byzantine_signer,
+        lambda d: bool(d.byzantine),
+    ),
+)
+BYZANTINE_BY_KIND: dict[str, InvalidCase] = by_name(BYZANTINE)
+EXPECTED: dict[ByzantineKind, str] = {c.name: c.expected for c in BYZANTINE}  # type: ignore[misc]
+
+
 @st.composite
 def byzantine_approvals(
     draw: st.DrawFn,
@@ -226,35 +356,13 @@ def byzantine_approvals(
     honest_of: IndividualApproval | None = None,
 ) -> tuple[ByzantineKind, IndividualApproval]:
     """One Byzantine approval of `message` and its kind (EXPECTED says what a node must do)."""
-    kinds = [
-        k
-        for k in BYZANTINE_KINDS
-        if (k != "byzantine-signer" or byzantine) and (k != "duplicate" or honest_of)
-    ]
-    k: ByzantineKind = kind or draw(st.sampled_from(kinds), label="kind")
+    unsigned = Delivery(keyring, message, bls, 0, 1, tuple(byzantine), honest_of)
+    kinds = [c.name for c in BYZANTINE if c.applicable(unsigned)]
+    k: ByzantineKind = kind or draw(st.sampled_from(kinds), label="kind")  # type: ignore[assignment]
     signers = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
     index = draw(st.sampled_from(signers), label="index") if signers else 0
-    sk = keyring.secret_keys[index] or 1
-    if k == "forged":
-        other = draw(secret_keys.filter(lambda s: s != sk))
-        return k, IndividualApproval(bls.Sign(other, message), index)
-    if k == "other-message":
-        other_message = draw(signing_roots.filter(lambda m: m != message))
-        return k, IndividualApproval(bls.Sign(sk, other_message), index)
-    if k == "duplicate":
-        assert honest_of is not None
-        return k, honest_of
-    if k == "unknown-index":
-        fake = draw(st.integers(keyring.n, MAX_VALIDATORS - 1)) if keyring.n < MAX_VALIDATORS else 15
-        return k, IndividualApproval(bls.Sign(sk, message), fake)
-    if k == "index-over-15":
-        return k, IndividualApproval(bls.Sign(sk, message), draw(st.integers(MAX_VALIDATORS, 255)))
-    if k == "malformed":
-        return k, IndividualApproval(draw(malformed_signatures(bls.Sign(sk, message))), index)
-    if k == "infinity-signature":  # any authority, including one configured with the identity key
-        return k, IndividualApproval(INFINITY_SIG, draw(st.integers(0, keyring.n - 1), label="index"))
-    b = draw(st.sampled_from(list(byzantine)), label="byzantine authority")
-    return k, IndividualApproval(bls.Sign(keyring.secret_keys[b] or 1, message), b)
+    delivery = attrs.evolve(unsigned, index=index, sk=keyring.secret_keys[index] or 1)
+    return k, BYZANTINE_BY_KIND[k].apply(draw, delivery)
 
 
 def honest_approval(keyring: Keyring, index: int, message: bytes, bls: Backend) -> IndividualApproval:
@@ -317,21 +425,11 @@ AggregateKind = Literal[
 ]
 
 
-@st.composite
-def aggregate_approvals(
-    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend
-) -> tuple[AggregateKind, AggregateApproval]:
-    """A block's AggregateApproval as a producer might send it, honest or not.
-
-    `padded` sets bits at index >= n (the producer's padding), `short` has fewer signers than the
-    threshold, `missing-signer` sets a bit whose authority did not sign, `unknown-bit` sets a bit
-    >= n with a valid aggregate of the others, `empty` has no signature.
-    """
+def _aggregate_of_kind(
+    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend, *, kind: AggregateKind
+) -> AggregateApproval:
+    """The aggregate a producer sends, honest or broken in the one way `kind` names."""
     n = keyring.n
-    kinds = ["honest", "padded", "short", "wrong-message", "unknown-bit", "missing-signer", "empty"]
-    if n == MAX_VALIDATORS:
-        kinds = [k for k in kinds if k not in ("padded", "unknown-bit")]  # no bit above 14 to set
-    kind: AggregateKind = draw(st.sampled_from(kinds), label="aggregate kind")
     need = (2 * n + 2) // 3
     # Honest producers gather between the threshold and everyone; short ones stop below it.
     count = draw(st.integers(0, need - 1) if kind == "short" else st.integers(need, n), label="signer count")
@@ -347,4 +445,72 @@ def aggregate_approvals(
             bits[i] = True
     if kind == "missing-signer":
         bits[next(i for i in range(n) if i not in signers)] = True
-    return kind, AggregateApproval(tuple(bits), None if kind == "empty" else agg.signature)
+    return AggregateApproval(tuple(bits), None if kind == "empty" else agg.signature)
+
+
+def _aggregate(
+    name: AggregateKind, expected: str, rule: str, origins: tuple[Origin, ...], **more: Any
+) -> InvalidCase:
+    apply = functools.partial(_aggregate_of_kind, kind=name)
+    return InvalidCase(name, expected, rule, origins, apply, "approvals", **more)
+
+
+# A bit at or past n is set: there is none when all 15 bits are authorities.
+def _room_past_n(keyring: Keyring) -> bool:
+    return keyring.n < MAX_VALIDATORS
+
+
+_PADDED = Origin(
+    "suite-hardening", f"no bit past the last authority ({_SIGNATURES} num_approvals counts every bit)"
+)
+_AGGREGATE_VERIFIES = Origin("node", f"{_SIGNATURES} AggregateApproval::verify (FastAggregateVerify)")
+_THRESHOLD = Origin("node", "app/src/block_candidate maybe_accept_block: num_approvals >= (2n + 2) / 3")
+AGGREGATES: tuple[InvalidCase, ...] = (
+    _aggregate("honest", "ok", "ceil(2n/3) authorities sign the block", (_THRESHOLD, _AGGREGATE_VERIFIES)),
+    _aggregate(
+        "padded",
+        "UnknownAuthority",
+        "no bit is set past the last authority",
+        (_PADDED,),
+        when=_room_past_n,
+        exposes=("approvals-padded-bits-count",),
+    ),
+    _aggregate("short", "NotEnoughApprovals", "ceil(2n/3) authorities sign the block", (_THRESHOLD,)),
+    _aggregate(
+        "wrong-message", "BadSignature", "the aggregate signs this block's root", (_AGGREGATE_VERIFIES,)
+    ),
+    _aggregate(
+        "unknown-bit",
+        "UnknownAuthority",
+        "every set bit names an authority",
+        (_PADDED,),
+        when=_room_past_n,
+        exposes=("approvals-padded-bits-count",),
+    ),
+    _aggregate(
+        "missing-signer",
+        "BadSignature",
+        "the aggregate verifies for exactly the authorities its bits name",
+        (_AGGREGATE_VERIFIES,),
+    ),
+    _aggregate(
+        "empty",
+        "BadSignature",
+        "an aggregate carries a signature",
+        (_AGGREGATE_VERIFIES, Origin("node", "lighthouse bls: an empty signature verifies nothing")),
+    ),
+)
+AGGREGATES_BY_KIND: dict[str, InvalidCase] = by_name(AGGREGATES)
+
+
+@st.composite
+def aggregate_approvals(
+    draw: st.DrawFn, keyring: Keyring, message: bytes, bls: Backend
+) -> tuple[AggregateKind, AggregateApproval]:
+    """A block's AggregateApproval as a producer might send it, honest or not (the `AGGREGATES`
+    catalogue: `padded` sets bits at index >= n (the producer's padding), `short` has fewer signers
+    than the threshold, `missing-signer` sets a bit whose authority did not sign, `unknown-bit` sets
+    a bit >= n with a valid aggregate of the others, `empty` has no signature)."""
+    kinds = [c.name for c in AGGREGATES if c.applicable(keyring)]
+    kind: AggregateKind = draw(st.sampled_from(kinds), label="aggregate kind")  # type: ignore[arg-type]
+    return kind, AGGREGATES_BY_KIND[kind].apply(draw, keyring, message, bls)

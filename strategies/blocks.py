@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 
 from alys_pbt.models import auxpow, evm, pegin
 from alys_pbt.models.approvals import AggregateApproval, IndividualApproval, required_approvals
-from alys_pbt.models.bitcoin import NULL_OUTPOINT, OutPoint, Transaction, TxIn, TxOut
+from alys_pbt.models.bitcoin import NULL_OUTPOINT, Origin, OutPoint, Transaction, TxIn, TxOut
 from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal
 from alys_pbt.models.bls import Backend
 from alys_pbt.models.chain import BitcoinView, Chain, ChainSpec, genesis_block
 from alys_pbt.strategies.auxpow import AuxPowRecipe, EASY_BITS, build
 from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.invalid import InvalidCase, by_name
 
 DEAD = bytes.fromhex("000000000000000000000000000000000000dead")
 
@@ -199,13 +200,31 @@ def _payload(block: ConsensusBlock, **changes: Any) -> ConsensusBlock:
     return relink(attrs.evolve(block, execution_payload=attrs.evolve(block.execution_payload, **changes)))
 
 
-@frozen
-class BlockCorruption:
-    name: str
-    expected: str
-    why: str
-    apply: Callable[[ChainBuilder, st.DrawFn], SignedConsensusBlock]
-    applicable: Callable[[ChainBuilder], bool] = lambda b: True
+BlockCorruption = InvalidCase  # the records of this catalogue (strategies/invalid.py)
+ApplyBlock = Callable[[ChainBuilder, st.DrawFn], SignedConsensusBlock]
+_CHAIN, _AURA = "app/src/chain.rs", "app/src/aura.rs check_signed_by_author"
+
+
+def _node(where: str) -> tuple[Origin, ...]:
+    return (Origin("node", where),)
+
+
+def _hardening(why: str) -> tuple[Origin, ...]:
+    return (Origin("suite-hardening", why),)
+
+
+def _case(
+    name: str,
+    expected: str,
+    rule: str,
+    origins: tuple[Origin, ...],
+    apply: ApplyBlock,
+    when: Callable[[ChainBuilder], bool] = lambda b: True,
+    *,
+    exposes: tuple[str, ...] = (),
+) -> InvalidCase:
+    """A block corruption: the next valid block on the builder's head with one rule broken."""
+    return InvalidCase(name, expected, rule, origins, apply, "chain", when=when, exposes=exposes)
 
 
 def _unknown_parent(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
@@ -333,82 +352,131 @@ def _missing_pow(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
     return b.next_block()
 
 
-CATALOGUE: tuple[BlockCorruption, ...] = (
-    BlockCorruption("unknown-parent", "MissingParent", "the parent must be stored", _unknown_parent),
-    BlockCorruption("old-height", "InvalidBlock", "heights strictly increase", _old_height),
-    BlockCorruption(
+CATALOGUE: tuple[InvalidCase, ...] = (
+    _case(
+        "unknown-parent",
+        "MissingParent",
+        "the parent must be stored",
+        _node(f"{_CHAIN} process_block: the parent is in storage"),
+        _unknown_parent,
+    ),
+    _case(
+        "old-height",
+        "InvalidBlock",
+        "heights strictly increase",
+        _node(f"{_CHAIN} process_block: head.height < block_number"),
+        _old_height,
+    ),
+    _case(
         "broken-payload-link",
         "ExecutionHashChainIncontiguous",
         "the payload extends the parent's",
+        _node(f"{_CHAIN} process_block: payload.parent_hash is the parent payload's block_hash"),
         _broken_link,
     ),
-    BlockCorruption("future-slot", "SlotIsInFuture", "Aura's drift allowance", _future_slot),
-    BlockCorruption(
+    _case(
+        "future-slot",
+        "SlotIsInFuture",
+        "Aura's drift allowance",
+        _node(f"{_AURA}: slot <= slot_now + 1 or slot <= slot_3000 + 1"),
+        _future_slot,
+    ),
+    _case(
         "wrong-slot-author",
         "WrongSlotAuthor",
         "the slot's author signs its block",
+        _hardening(f"Aura's rule; the check is commented out in {_AURA}"),
         _wrong_author,
         lambda b: b.keyring.n >= 3,
+        exposes=("chain-slot-author-unchecked",),
     ),
-    BlockCorruption(
+    _case(
         "too-few-approvals",
         "NotEnoughApprovals",
         "ceil(2n/3) authorities approve",
+        _node("app/src/block_candidate maybe_accept_block; app/src/signatures.rs num_approvals"),
         _too_few,
         lambda b: required_approvals(b.keyring.n) >= 2,
     ),
-    BlockCorruption(
-        "approval-over-another-block", "BadSignature", "the aggregate signs this block", _bad_signature
+    _case(
+        "approval-over-another-block",
+        "BadSignature",
+        "the aggregate signs this block",
+        _node(f"{_AURA}: the aggregate approval verifies"),
+        _bad_signature,
     ),
-    BlockCorruption(
+    _case(
         "unexpected-withdrawal",
         "UnknownWithdrawal",
         "withdrawals are exactly what is owed",
+        _hardening(
+            f"no withdrawal beyond what is owed ({_CHAIN} check_withdrawals refuses only missing ones)"
+        ),
         _extra_withdrawal,
+        exposes=("chain-withdrawals-extra-accepted",),
     ),
-    BlockCorruption(
-        "missing-withdrawal", "UnknownWithdrawal", "a peg-in's mint is paid", _missing_withdrawal
+    _case(
+        "missing-withdrawal",
+        "UnknownWithdrawal",
+        "a peg-in's mint is paid",
+        _node(f"{_CHAIN} check_withdrawals: every expected withdrawal is in the payload"),
+        _missing_withdrawal,
     ),
-    BlockCorruption(
+    _case(
         "non-contiguous-range",
         "InvalidPowRange",
         "finalized ranges are contiguous",
+        _node(f"{_CHAIN} check_pow: range_start's parent is the last finalized block"),
         _noncontiguous,
         lambda b: b.chain.head_height - b.chain.finalized_height >= 2,
     ),
-    BlockCorruption(
+    _case(
         "overlapping-range",
         "InvalidPowRange",
         "a range starts after the finalized block",
+        _node(f"{_CHAIN} check_pow: range_start's parent is the last finalized block"),
         _overlapping,
         lambda b: b.chain.head_height > b.chain.finalized_height and b.chain.finalized_height > 0,
     ),
-    BlockCorruption(
+    _case(
         "illegal-finalization",
         "IllegalFinalization",
         "finalized peg-outs need proposals and PoW",
+        _node(f"{_CHAIN} process_block: finalized_pegouts match the proposals in range"),
         _illegal_finalization,
     ),
-    BlockCorruption(
-        "shallow-pegin", "InsufficientConfirmations", "144 confirmations", _bad_pegin(confirmations=143)
+    _case(
+        "shallow-pegin",
+        "InsufficientConfirmations",
+        "144 confirmations",
+        _node(f"{_CHAIN} check_withdrawals: confirmations >= required_btc_txn_confirmations"),
+        _bad_pegin(confirmations=143),
     ),
-    BlockCorruption(
+    _case(
         "pegin-already-minted",
         "PegInAlreadyIncluded",
         "a peg-in mints once",
+        _node(f"{_CHAIN} check_withdrawals: the txid is not in the wallet"),
         _already_minted,
         lambda b: bool(b.chain.wallet),
     ),
-    BlockCorruption("not-a-pegin", "NotAPegin", "a peg-in names its recipient", _bad_pegin(op_return=False)),
-    BlockCorruption(
+    _case(
+        "not-a-pegin",
+        "NotAPegin",
+        "a peg-in names its recipient",
+        _node("crates/federation/src/lib.rs pegin_info"),
+        _bad_pegin(op_return=False),
+    ),
+    _case(
         "missing-required-pow",
         "MissingRequiredPow",
         "at most max_blocks_without_pow unfinalized blocks",
+        _node(f"{_CHAIN} process_block: block_number - finalized height <= max_blocks_without_pow"),
         _missing_pow,
         lambda b: b.chain.head_height + 1 - b.chain.finalized_height > b.spec.max_blocks_without_pow,
     ),
 )
-BY_NAME = {c.name: c for c in CATALOGUE}
+BY_NAME = by_name(CATALOGUE)
 
 
 # --- named strategies -------------------------------------------------------------------------------
@@ -437,7 +505,7 @@ def chains(
     headers finalizing contiguous ranges (every `pow_every` blocks, or when drawn); plus fork
     blocks (valid at heights the chain already passed, so a node must refuse them as old)."""
     from alys_pbt.models import bls as bls_models
-    from alys_pbt.models.machines.chain import FEDERATION_SPK
+    from alys_pbt.models.pegin import FEDERATION_SPK
     from alys_pbt.strategies.evm import evm_transactions
     from alys_pbt.strategies.approvals import keyrings
 

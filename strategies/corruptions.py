@@ -1,9 +1,10 @@
 """The AuxPoW corruption catalogue: build a valid recipe, break one rule, expect one error.
 
-Each entry names the rule it breaks, the error the reference raises (by class name, as in
-models/auxpow.py), whose rule that is (`origins`: the node's code with file, Namecoin, Bitcoin
-consensus, or the suite's own hardening: a node that follows its own code need not raise a
-suite-hardening error), the layouts it applies to, and its level:
+Each entry is an `InvalidCase` (strategies/invalid.py): the rule it breaks, the error the reference
+raises (by class name, as in models/auxpow.py), whose rule that is (its `origins`, those the
+reference's error records: the node's code with file, Namecoin, Bitcoin consensus, or the suite's
+own hardening: a node that follows its own code need not raise a suite-hardening error), the
+layouts it applies to, the quirks that let it through, and its level:
   * "structure": AuxPow::check rejects it (and so does check_pow, since the proof meets the target);
   * "pow": only the target check (check_pow) rejects it;
   * "header": only the chain's comparison of the AuxPowHeader's own fields rejects it.
@@ -17,43 +18,55 @@ from collections.abc import Callable
 from typing import Literal
 
 import attrs
-from attrs import frozen
 from hypothesis import strategies as st
 
 from alys_pbt.models import auxpow as ref
 from alys_pbt.models.auxpow import LAYOUTS, MERGED_MINING_MAGIC, Layout
-from alys_pbt.models.bitcoin import Origin, OutPoint, TxIn, origins_text
+from alys_pbt.models.bitcoin import OutPoint, TxIn
 from alys_pbt.strategies.auxpow import AuxPowCase, AuxPowRecipe, auxpow_recipes, case_of
 from alys_pbt.strategies.bitcoin import hashes, u32s
+from alys_pbt.strategies.invalid import Exposure, InvalidCase, Sweep, by_name
 
 OUTPUT: tuple[Layout, ...] = ("output-script",)
 SCRIPT_SIG: tuple[Layout, ...] = ("script-sig",)
 
 Level = Literal["structure", "pow", "header"]
 Apply = Callable[[st.DrawFn, AuxPowRecipe], AuxPowRecipe]
+Corruption = InvalidCase  # the records of this catalogue
+
+# The entry points a property drives: AuxPow::check alone, or the chain's check_pow around it.
+CHECK, CHECK_POW = "check", "check_pow"
+# app/src/chain.rs check_pow: auxpow.check(...).unwrap(): any structural failure of a proof that
+# meets the target aborts the node, so every structural corruption exposes it through check_pow.
+_ABORTS = Exposure("auxpow-check-pow-aborts", via=(CHECK_POW,))
+# app/src/auxpow.rs AuxPow::check never asks that the committed transaction be the coinbase.
+_ANY_TX = "auxpow-any-tx-commitment"
+# app/src/chain.rs check_pow never compares the AuxPowHeader's own fields with the chain's.
+_FIELDS = "auxpow-header-fields-unchecked"
 
 
-@frozen
-class Corruption:
-    name: str
-    expected: str  # the error class the reference raises
-    why: str  # the rule it breaks
-    apply: Apply
-    layouts: tuple[Layout, ...] = LAYOUTS
-    level: Level = "structure"
-
-    @property
-    def origins(self) -> tuple[Origin, ...]:
-        """Whose rule this is: the origins the reference's error records."""
-        return getattr(ref, self.expected).origins
-
-    @property
-    def origin_text(self) -> str:
-        return origins_text(self.origins)
-
-    def describe(self) -> str:
-        """The rule and its origin, for failure messages and findings."""
-        return f"{self.expected}: {self.why} [{self.origin_text}]"
+def _case(
+    name: str,
+    expected: str,
+    rule: str,
+    apply: Apply,
+    *,
+    layouts: tuple[Layout, ...] = LAYOUTS,
+    level: Level = "structure",
+    exposes: tuple[str | Exposure, ...] = (),
+) -> InvalidCase:
+    """An AuxPoW corruption; its origins are those the reference's error records."""
+    return InvalidCase(
+        name,
+        expected,
+        rule,
+        getattr(ref, expected).origins,
+        apply,
+        "auxpow",
+        applies_to=layouts,
+        level=level,
+        exposes=(*exposes, _ABORTS) if level == "structure" else exposes,
+    )
 
 
 def _evolve(**changes: object) -> Apply:
@@ -157,104 +170,115 @@ def _header_height(draw: st.DrawFn, r: AuxPowRecipe) -> AuxPowRecipe:
     return attrs.evolve(r, header_height_offset=offset)
 
 
-CATALOGUE: tuple[Corruption, ...] = (
-    Corruption(
+CATALOGUE: tuple[InvalidCase, ...] = (
+    _case(
         "wrong-index", "WrongIndex", "the chain slot must be expected_index(nonce, chain_id, h)", _wrong_index
     ),
-    Corruption(
+    _case(
         "index-bit-above-height",
         "WrongIndex",
         "a mask bit above the branch height changes the slot, not the root",
         _bit_above_height,
     ),
-    Corruption("branch-of-31", "MerkleBranchTooLong", "a chain branch has at most 30 hashes", _branch_of_31),
-    Corruption(
-        "merkle-size-not-2^h", "InvalidMerkleSize", "the header's merkle size is 2^h", _size_not_power
-    ),
-    Corruption("wrong-magic", "MissingHeader", "the header starts with fabe6d6d", _wrong_magic),
-    Corruption(
+    _case("branch-of-31", "MerkleBranchTooLong", "a chain branch has at most 30 hashes", _branch_of_31),
+    _case("merkle-size-not-2^h", "InvalidMerkleSize", "the header's merkle size is 2^h", _size_not_power),
+    _case("wrong-magic", "MissingHeader", "the header starts with fabe6d6d", _wrong_magic),
+    _case(
         "header-script-43-bytes",
         "MissingHeader",
         "the header output script is exactly 44 bytes",
         _at_output_3(header_cut=1),
         layouts=OUTPUT,
     ),
-    Corruption(
+    _case(
         "header-script-45-bytes",
         "MissingHeader",
         "the header output script is exactly 44 bytes",
         _at_output_3(header_suffix=b"\x00"),
         layouts=OUTPUT,
     ),
-    Corruption(
+    _case(
         "header-in-op-return",
         "MissingHeader",
         "the header is the bare script, not an OP_RETURN push",
         _at_output_3(header_prefix=b"\x6a\x2c"),
         layouts=OUTPUT,
     ),
-    Corruption(
+    _case(
         "root-mismatch",
         "MissingMerkleRoot",
         "the header commits to the root the chain branch yields",
         _root_mismatch,
     ),
-    Corruption(
+    _case(
         "coinbase-not-in-parent-block",
         "MerkleRootIncorrect",
         "the coinbase branch leads to the parent's merkle root",
         _evolve(tamper_parent_root=True),
     ),
-    Corruption(
+    _case(
         "commitment-in-non-coinbase",
         "CoinbaseNotFirst",
         "the commitment is in the parent's coinbase, index 0",
         _in_non_coinbase,
+        exposes=(_ANY_TX,),
     ),
-    Corruption(
-        "coinbase-without-inputs", "CoinbaseNoInputs", "a coinbase has an input", _evolve(inputs="none")
+    _case(
+        "coinbase-without-inputs",
+        "CoinbaseNoInputs",
+        "a coinbase has an input",
+        _evolve(inputs="none"),
+        exposes=(_ANY_TX,),
     ),
-    Corruption(
-        "coinbase-with-real-prevout", "NotACoinbase", "a coinbase spends the null prevout", _real_prevout
+    _case(
+        "coinbase-with-real-prevout",
+        "NotACoinbase",
+        "a coinbase spends the null prevout",
+        _real_prevout,
+        exposes=(_ANY_TX,),
     ),
-    Corruption(
-        "coinbase-with-several-inputs", "NotACoinbase", "a coinbase has exactly one input", _several_inputs
+    _case(
+        "coinbase-with-several-inputs",
+        "NotACoinbase",
+        "a coinbase has exactly one input",
+        _several_inputs,
+        exposes=(_ANY_TX,),
     ),
-    Corruption(
+    _case(
         "parent-has-our-chain-id",
         "ParentHasChainId",
         "the parent chain must not carry our chain id",
         _parent_has_our_chain_id,
     ),
-    Corruption(
+    _case(
         "no-output-2",
         "CoinbaseInvalidOutputs",
         "the output-script layout needs an output 2",
         _evolve(drop_header=True),
         layouts=OUTPUT,
     ),
-    Corruption(
+    _case(
         "header-broken-in-output-2-of-3",
         "CoinbaseInvalidOutputs",
         "a bad header in output 2 with no output 3 to fall back on",
         _broken_header_of_three,
         layouts=OUTPUT,
     ),
-    Corruption(
+    _case(
         "multiple-headers",
         "MultipleHeaders",
         "the magic appears once in the scriptSig",
         _second_magic,
         layouts=SCRIPT_SIG,
     ),
-    Corruption(
+    _case(
         "header-cut-short",
         "InvalidSlice",
         "the scriptSig holds all 44 header bytes",
         _header_cut_short,
         layouts=SCRIPT_SIG,
     ),
-    Corruption(
+    _case(
         "insufficient-pow",
         "InvalidPow",
         "the parent hash is at most the target",
@@ -262,23 +286,25 @@ CATALOGUE: tuple[Corruption, ...] = (
         layouts=OUTPUT,
         level="pow",
     ),
-    Corruption(
+    _case(
         "header-bits-mismatch",
         "WrongBits",
         "the header's bits are what retargeting requires",
         _header_bits,
         layouts=OUTPUT,
         level="header",
+        exposes=(_FIELDS,),
     ),
-    Corruption(
+    _case(
         "header-chain-id-mismatch",
         "WrongChainId",
         "the header's chain id is this chain's",
         _header_chain_id,
         layouts=OUTPUT,
         level="header",
+        exposes=(_FIELDS,),
     ),
-    Corruption(
+    _case(
         "header-without-auxpow",
         "MissingAuxPow",
         "only genesis may carry an AuxPowHeader without a proof",
@@ -286,22 +312,38 @@ CATALOGUE: tuple[Corruption, ...] = (
         layouts=OUTPUT,
         level="header",
     ),
-    Corruption(
+    _case(
         "header-height-mismatch",
         "WrongHeight",
         "the header's height is the last PoW height + 1",
         _header_height,
         layouts=OUTPUT,
         level="header",
+        exposes=(_FIELDS,),
     ),
 )
 
-BY_NAME: dict[str, Corruption] = {c.name: c for c in CATALOGUE}
+BY_NAME: dict[str, InvalidCase] = by_name(CATALOGUE)
 STRUCTURAL: tuple[str, ...] = tuple(c.name for c in CATALOGUE if c.level == "structure")
+
+# The properties that run this catalogue, one item per corruption: AuxPow::check on the structural
+# ones, the chain's check_pow on every corruption the output-script layout admits.
+SWEEPS: tuple[Sweep, ...] = (
+    Sweep(
+        "properties/test_auxpow.py::test_check_rejects_corruption",
+        tuple(c for c in CATALOGUE if c.level == "structure"),
+        CHECK,
+    ),
+    Sweep(
+        "properties/test_auxpow.py::test_check_pow_rejects_corruption",
+        tuple(c for c in CATALOGUE if "output-script" in c.applies_to),
+        CHECK_POW,
+    ),
+)
 
 
 @st.composite
-def corrupted_cases(draw: st.DrawFn, corruption: Corruption | str, **knobs: object) -> AuxPowCase:
+def corrupted_cases(draw: st.DrawFn, corruption: InvalidCase | str, **knobs: object) -> AuxPowCase:
     """A valid proof with exactly this corruption applied (layout drawn from those it applies to)."""
     c = BY_NAME[corruption] if isinstance(corruption, str) else corruption
     knobs.setdefault("layout", st.sampled_from(c.layouts))
@@ -309,4 +351,4 @@ def corrupted_cases(draw: st.DrawFn, corruption: Corruption | str, **knobs: obje
     return case_of(c.apply(draw, recipe))
 
 
-__all__ = ["BY_NAME", "CATALOGUE", "STRUCTURAL", "Corruption", "corrupted_cases"]
+__all__ = ["BY_NAME", "CATALOGUE", "STRUCTURAL", "SWEEPS", "Corruption", "corrupted_cases"]
