@@ -51,9 +51,8 @@ class AlysTarget:
         self.variant = Variant(frozenset(enabled))
         self.quirks = self.variant.enabled & QUIRKS
         self.auxpow = AuxPowPort(self.variant)
-        self.chain = ChainPort(self.variant, self.auxpow)
         self.approvals = ApprovalsPort(self.variant)
-        self.chain.approvals = self.approvals
+        self.chain = ChainPort(self.variant, self.auxpow, self.approvals)
         self.actors = ActorsPort(self.variant)
         self.sync = SyncPort(self.variant, self.chain)
 

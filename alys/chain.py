@@ -9,11 +9,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
-from attrs import frozen
-
+from alys.approvals import ApprovalsPort
 from alys.auxpow import AuxPowError, AuxPowPort
 from alys.codec import dsha
+from alys.evm import SenderCache
+from alys.node import Node
 from alys.variant import NodePanic, Variant
+from alys.wire import decode_block
 
 _U256 = (1 << 256) - 1
 
@@ -49,18 +51,6 @@ class ContextLike(Protocol):
     override: bool
 
 
-@frozen
-class PowContext:
-    """What check_pow is given (chain.rs check_pow): the range's aggregate hash, the bits
-    get_next_work_required asks for at the current head, the chain id, and the next AuxPoW height."""
-
-    aggregate_hash: bytes
-    bits: int
-    chain_id: int
-    height: int
-    override: bool = False  # chain.rs: blocks at or below height 533683 skip the target
-
-
 class ParamsLike(Protocol):
     pow_target_timespan: int
     pow_target_spacing: int
@@ -71,23 +61,16 @@ class ParamsLike(Protocol):
 class ChainPort:
     """The `chain` component of target `alys` (PoW finalization and retargeting so far)."""
 
-    def __init__(self, variant: Variant, auxpow: AuxPowPort) -> None:
-        from alys.evm import SenderCache
-
-        self.v, self.auxpow = variant, auxpow
+    def __init__(self, variant: Variant, auxpow: AuxPowPort, approvals: ApprovalsPort) -> None:
+        self.v, self.auxpow, self.approvals = variant, auxpow, approvals  # the node checks approvals with it
         self.senders = SenderCache(variant)  # one memo per node process
 
-    approvals: Any = None  # set by the target: the node checks approvals through it
-
-    def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
-        """A node over `genesis` (its store is the node's persisted state; see alys/node.py)."""
-        from alys.node import Node
-
+    def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Node:
+        """A node over `genesis` (its store is the node's persisted state; see alys/node.py), doing
+        its PoW checks through this component."""
         return Node(self.v, self, self.approvals, spec, genesis, bitcoin, validator)
 
     def decode_block(self, data: bytes) -> Any:
-        from alys.wire import decode_block
-
         return decode_block(data, self.v)
 
     def transaction_sender(self, raw: bytes) -> bytes:

@@ -1,7 +1,9 @@
 """Chain::process_block, finalization and rollback (app/src/chain.rs §2.3–2.4, §5.1), as coded.
 
 The port's own parts only (nothing from models/): blocks are decoded and hashed by alys/wire.py,
-fees come from alys/evm.py, the PoW context is alys/chain.py's. Blocks arrive as any objects with
+fees come from alys/evm.py, approvals are checked by alys/approvals.py, and the PoW checks are
+those of the chain component that makes the node (alys/chain.py ChainPort, given to the node as
+its `pow` argument: imports run one way, chain.py -> node.py). Blocks arrive as any objects with
 the attributes of a SignedConsensusBlock (the port's own, or the suite's models). An import is
 all or nothing: every check and every derived value (fees, the height index) is computed before
 the first write, so a block that raises leaves the node exactly as it was.
@@ -20,10 +22,11 @@ Quirks (on in target `alys`):
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
-from alys.approvals import ApprovalsPort
-from alys.chain import ChainPort, PowContext
+from attrs import frozen
+
+from alys.approvals import ApprovalsPort, BadSignature
 from alys.evm import block_fees
 from alys.variant import Variant
 from alys.wire import DecodeError, block_root, decode_block, tree_hash_root
@@ -59,7 +62,31 @@ MissingRequiredPow, IllegalFinalization, IllegalRollback = (
     _e("IllegalRollback"),
 )
 _H160 = re.compile(r"(0x)?[0-9a-fA-F]{40}")
-__all__ = ["DecodeError", "Node", "block_root", "decode_block", "tree_hash_root"]
+__all__ = ["DecodeError", "Node", "PowContext", "PowRules", "block_root", "decode_block", "tree_hash_root"]
+
+
+@frozen
+class PowContext:
+    """What check_pow is given (chain.rs check_pow): the range's aggregate hash, the bits
+    get_next_work_required asks for at the current head, the chain id, and the next AuxPoW height."""
+
+    aggregate_hash: bytes
+    bits: int
+    chain_id: int
+    height: int
+    override: bool = False  # chain.rs: blocks at or below height 533683 skip the target
+
+
+class PowRules(Protocol):
+    """The PoW half of chain.rs the node calls while importing (alys/chain.py ChainPort has it)."""
+
+    def aggregate_hash(self, block_hashes: list[bytes]) -> bytes: ...
+
+    def get_next_work_required(
+        self, last_pow_height: int, last_bits: int, params: Any, head_height: int
+    ) -> int: ...
+
+    def check_pow(self, header: Any, ctx: PowContext) -> None: ...
 
 
 class Node:
@@ -68,14 +95,14 @@ class Node:
     def __init__(
         self,
         variant: Variant,
-        chain: ChainPort,
+        pow: PowRules,
         approvals: ApprovalsPort,
         spec: Any,
         genesis: Any,
         bitcoin: Any,
         validator: bool = True,
     ) -> None:
-        self.v, self.chain, self.approvals = variant, chain, approvals
+        self.v, self.pow, self.approvals = variant, pow, approvals
         self.spec, self.bitcoin, self.validator = spec, bitcoin, validator
         g = block_root(genesis.message)
         # Persisted state (HEAD_KEY, LATEST_POW_BLOCK_KEY, columns blk/fee/wallet):
@@ -175,8 +202,6 @@ class Node:
         if sum(signed.signature.bits) >= self.approvals.required_approvals(
             n
         ) and not self.approvals.bls.fast_aggregate_verify(signers, root, sig):
-            from alys.approvals import BadSignature
-
             raise BadSignature()
 
     def _pegin(self, tx: Any) -> tuple[int, bytes]:
@@ -266,13 +291,13 @@ class Node:
             hashes.append(cursor)
             cursor = self._msg(cursor).parent_hash
         last = self._msg(self.latest_pow)
-        bits = self.chain.get_next_work_required(
+        bits = self.pow.get_next_work_required(
             last.execution_payload.block_number, last.auxpow_header.bits, self.spec.retarget, self.head_height
         )
         ctx = PowContext(
-            self.chain.aggregate_hash(hashes[::-1]), bits, self.spec.chain_id, last.auxpow_header.height + 1
+            self.pow.aggregate_hash(hashes[::-1]), bits, self.spec.chain_id, last.auxpow_header.height + 1
         )
-        self.chain.check_pow(header, ctx)
+        self.pow.check_pow(header, ctx)
 
     def _import(self, signed: Any, root: bytes) -> None:
         """Store `signed` as the new head: everything is computed first, then written at once."""
