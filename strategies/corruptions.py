@@ -25,7 +25,7 @@ from alys_pbt.models.auxpow import LAYOUTS, MERGED_MINING_MAGIC, Layout
 from alys_pbt.models.bitcoin import OutPoint, TxIn
 from alys_pbt.strategies.auxpow import AuxPowCase, AuxPowRecipe, auxpow_recipes, case_of
 from alys_pbt.strategies.bitcoin import hashes, u32s
-from alys_pbt.strategies.invalid import Exposure, InvalidCase, Sweep, by_name
+from alys_pbt.strategies.invalid import Exposure, InvalidCase, by_name
 
 OUTPUT: tuple[Layout, ...] = ("output-script",)
 SCRIPT_SIG: tuple[Layout, ...] = ("script-sig",)
@@ -326,21 +326,6 @@ CATALOGUE: tuple[InvalidCase, ...] = (
 BY_NAME: dict[str, InvalidCase] = by_name(CATALOGUE)
 STRUCTURAL: tuple[str, ...] = tuple(c.name for c in CATALOGUE if c.level == "structure")
 
-# The properties that run this catalogue, one item per corruption: AuxPow::check on the structural
-# ones, the chain's check_pow on every corruption the output-script layout admits.
-SWEEPS: tuple[Sweep, ...] = (
-    Sweep(
-        "properties/test_auxpow.py::test_check_rejects_corruption",
-        tuple(c for c in CATALOGUE if c.level == "structure"),
-        CHECK,
-    ),
-    Sweep(
-        "properties/test_auxpow.py::test_check_pow_rejects_corruption",
-        tuple(c for c in CATALOGUE if "output-script" in c.applies_to),
-        CHECK_POW,
-    ),
-)
-
 
 @st.composite
 def corrupted_cases(draw: st.DrawFn, corruption: InvalidCase | str, **knobs: object) -> AuxPowCase:
@@ -351,4 +336,4 @@ def corrupted_cases(draw: st.DrawFn, corruption: InvalidCase | str, **knobs: obj
     return case_of(c.apply(draw, recipe))
 
 
-__all__ = ["BY_NAME", "CATALOGUE", "STRUCTURAL", "SWEEPS", "Corruption", "corrupted_cases"]
+__all__ = ["BY_NAME", "CATALOGUE", "CHECK", "CHECK_POW", "STRUCTURAL", "Corruption", "corrupted_cases"]

@@ -93,12 +93,15 @@ class InvalidCase:
 @frozen
 class Sweep:
     """A property run over a catalogue: once per case (`parametrized`, the id being the case's name)
-    or drawing any of them in each example; `entry` is the entry point of the target it drives."""
+    or drawing any of them in each example; `entry` is the entry point of the target it drives.
+    A property that judges something other than the verdict (what a refusal leaves behind, two
+    roles agreeing) is not broken by a deviation that lets a case through: `checks_verdict` False."""
 
     property: str  # its node id without parameters: properties/test_x.py::test_y
     cases: tuple[InvalidCase, ...]
     entry: str = ""
     parametrized: bool = True
+    checks_verdict: bool = True
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -106,7 +109,7 @@ class Sweep:
 
     def broken_by(self, deviation: str) -> tuple[str, ...]:
         """The node-id patterns (fnmatch) of the items `deviation` breaks: each case it lets through."""
-        hit = [c for c in self.cases if c.exposed_by(deviation, self.entry)]
+        hit = [c for c in self.cases if self.checks_verdict and c.exposed_by(deviation, self.entry)]
         if not self.parametrized:
             return (self.property,) if hit else ()
         return tuple(f"{self.property}[[]{c.name}[]]" for c in hit)  # fnmatch-escaped brackets
