@@ -32,24 +32,57 @@ class AuxPowError(Exception):
     """auxpow.rs AuxPowError; subclasses carry the variant's name."""
 
 
-def _error(name: str) -> type[AuxPowError]:
-    return type(name, (AuxPowError,), {"__doc__": f"AuxPowError::{name}"})
+class ParentHasChainId(AuxPowError):
+    """AuxPowError::ParentHasChainId"""
 
 
-ParentHasChainId = _error("ParentHasChainId")
-MerkleBranchTooLong = _error("MerkleBranchTooLong")
-MerkleRootIncorrect = _error("MerkleRootIncorrect")
-CoinbaseNoInputs = _error("CoinbaseNoInputs")
-CoinbaseInvalidOutputs = _error("CoinbaseInvalidOutputs")
-MissingHeader = _error("MissingHeader")
-MultipleHeaders = _error("MultipleHeaders")
-InvalidSlice = _error("InvalidSlice")
-MissingMerkleRoot = _error("MissingMerkleRoot")
-InvalidMerkleSize = _error("InvalidMerkleSize")
-WrongIndex = _error("WrongIndex")
+class MerkleBranchTooLong(AuxPowError):
+    """AuxPowError::MerkleBranchTooLong"""
+
+
+class MerkleRootIncorrect(AuxPowError):
+    """AuxPowError::MerkleRootIncorrect"""
+
+
+class CoinbaseNoInputs(AuxPowError):
+    """AuxPowError::CoinbaseNoInputs"""
+
+
+class CoinbaseInvalidOutputs(AuxPowError):
+    """AuxPowError::CoinbaseInvalidOutputs"""
+
+
+class MissingHeader(AuxPowError):
+    """AuxPowError::MissingHeader"""
+
+
+class MultipleHeaders(AuxPowError):
+    """AuxPowError::MultipleHeaders"""
+
+
+class InvalidSlice(AuxPowError):
+    """AuxPowError::InvalidSlice"""
+
+
+class MissingMerkleRoot(AuxPowError):
+    """AuxPowError::MissingMerkleRoot"""
+
+
+class InvalidMerkleSize(AuxPowError):
+    """AuxPowError::InvalidMerkleSize"""
+
+
+class WrongIndex(AuxPowError):
+    """AuxPowError::WrongIndex"""
+
+
 # Only raised with `auxpow-any-tx-commitment` off: Namecoin's "not a generate" checks.
-CoinbaseNotFirst = _error("CoinbaseNotFirst")
-NotACoinbase = _error("NotACoinbase")
+class CoinbaseNotFirst(AuxPowError):
+    """AuxPowError::CoinbaseNotFirst"""
+
+
+class NotACoinbase(AuxPowError):
+    """AuxPowError::NotACoinbase"""
 
 
 class AuxPowPort:

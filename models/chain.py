@@ -29,31 +29,72 @@ class ChainError(Exception):
     """A block (or rollback) the chain refuses."""
 
 
-def _error(name: str, doc: str) -> type[ChainError]:
-    return type(name, (ChainError,), {"__doc__": doc})
+class ProcessGenesis(ChainError):
+    """The block claims to be a genesis (parent hash zero)."""
 
 
-ProcessGenesis = _error("ProcessGenesis", "The block claims to be a genesis (parent hash zero).")
-InvalidBlock = _error("InvalidBlock", "An old block: the head is already at or above its height.")
-MissingParent = _error("MissingParent", "The parent is not in storage.")
-ExecutionHashChainIncontiguous = _error(
-    "ExecutionHashChainIncontiguous", "The payload does not extend the parent's payload."
-)
-SlotIsInFuture = _error("SlotIsInFuture", "The slot is beyond Aura's drift allowance.")
-SlotAuthorNotFound = _error("SlotAuthorNotFound", "The chain has no authorities.")
-WrongSlotAuthor = _error("WrongSlotAuthor", "The slot's author did not sign the block (secure rule).")
-UnknownWithdrawal = _error("UnknownWithdrawal", "The withdrawals are not exactly what is owed.")
-PegInAlreadyIncluded = _error("PegInAlreadyIncluded", "The peg-in was minted before.")
-InsufficientConfirmations = _error("InsufficientConfirmations", "The peg-in's Bitcoin block is too shallow.")
-BitcoinBlockNotFound = _error("BitcoinBlockNotFound", "The peg-in's Bitcoin block is unknown.")
-NotAPegin = _error("NotAPegin", "The transaction is not a peg-in.")
-InvalidPowRange = _error(
-    "InvalidPowRange", "The finalized range does not start right after the last finalized block."
-)
-InvalidBlockRange = _error("InvalidBlockRange", "The range reaches a block that is not stored.")
-MissingRequiredPow = _error("MissingRequiredPow", "Too many blocks without proof of work.")
-IllegalFinalization = _error("IllegalFinalization", "Finalized peg-outs do not match the proposals in range.")
-IllegalRollback = _error("IllegalRollback", "A rollback below the finalized height (secure rule).")
+class InvalidBlock(ChainError):
+    """An old block: the head is already at or above its height."""
+
+
+class MissingParent(ChainError):
+    """The parent is not in storage."""
+
+
+class ExecutionHashChainIncontiguous(ChainError):
+    """The payload does not extend the parent's payload."""
+
+
+class SlotIsInFuture(ChainError):
+    """The slot is beyond Aura's drift allowance."""
+
+
+class SlotAuthorNotFound(ChainError):
+    """The chain has no authorities."""
+
+
+class WrongSlotAuthor(ChainError):
+    """The slot's author did not sign the block (secure rule)."""
+
+
+class UnknownWithdrawal(ChainError):
+    """The withdrawals are not exactly what is owed."""
+
+
+class PegInAlreadyIncluded(ChainError):
+    """The peg-in was minted before."""
+
+
+class InsufficientConfirmations(ChainError):
+    """The peg-in's Bitcoin block is too shallow."""
+
+
+class BitcoinBlockNotFound(ChainError):
+    """The peg-in's Bitcoin block is unknown."""
+
+
+class NotAPegin(ChainError):
+    """The transaction is not a peg-in."""
+
+
+class InvalidPowRange(ChainError):
+    """The finalized range does not start right after the last finalized block."""
+
+
+class InvalidBlockRange(ChainError):
+    """The range reaches a block that is not stored."""
+
+
+class MissingRequiredPow(ChainError):
+    """Too many blocks without proof of work."""
+
+
+class IllegalFinalization(ChainError):
+    """Finalized peg-outs do not match the proposals in range."""
+
+
+class IllegalRollback(ChainError):
+    """A rollback below the finalized height (secure rule)."""
 
 
 @frozen
