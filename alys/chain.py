@@ -24,16 +24,25 @@ class PowRejected(Exception):
     """A block's AuxPowHeader is rejected (chain.rs Error variants)."""
 
 
-def _rejection(name: str) -> type[PowRejected]:
-    return type(name, (PowRejected,), {"__doc__": f"chain.rs Error::{name}"})
+class InvalidPow(PowRejected):
+    """chain.rs Error::InvalidPow"""
 
 
-InvalidPow = _rejection("InvalidPow")
-MissingAuxPow = _rejection("MissingAuxPow")
+class MissingAuxPow(PowRejected):
+    """chain.rs Error::MissingAuxPow"""
+
+
 # Only raised with `auxpow-header-fields-unchecked` off:
-WrongChainId = _rejection("WrongChainId")
-WrongBits = _rejection("WrongBits")
-WrongHeight = _rejection("WrongHeight")
+class WrongChainId(PowRejected):
+    """chain.rs Error::WrongChainId"""
+
+
+class WrongBits(PowRejected):
+    """chain.rs Error::WrongBits"""
+
+
+class WrongHeight(PowRejected):
+    """chain.rs Error::WrongHeight"""
 
 
 class HeaderLike(Protocol):

@@ -38,29 +38,78 @@ class NodeError(Exception):
     pass
 
 
-def _e(name: str) -> type[NodeError]:
-    return type(name, (NodeError,), {})
+class ProcessGenesis(NodeError):
+    pass
 
 
-ProcessGenesis, InvalidBlock, MissingParent = _e("ProcessGenesis"), _e("InvalidBlock"), _e("MissingParent")
-ExecutionHashChainIncontiguous, SlotIsInFuture = _e("ExecutionHashChainIncontiguous"), _e("SlotIsInFuture")
-SlotAuthorNotFound, WrongSlotAuthor, NotEnoughApprovals = (
-    _e("SlotAuthorNotFound"),
-    _e("WrongSlotAuthor"),
-    _e("NotEnoughApprovals"),
-)
-UnknownWithdrawal, PegInAlreadyIncluded = _e("UnknownWithdrawal"), _e("PegInAlreadyIncluded")
-InsufficientConfirmations, BitcoinBlockNotFound, NotAPegin = (
-    _e("InsufficientConfirmations"),
-    _e("BitcoinBlockNotFound"),
-    _e("NotAPegin"),
-)
-InvalidPowRange, InvalidBlockRange = _e("InvalidPowRange"), _e("InvalidBlockRange")
-MissingRequiredPow, IllegalFinalization, IllegalRollback = (
-    _e("MissingRequiredPow"),
-    _e("IllegalFinalization"),
-    _e("IllegalRollback"),
-)
+class InvalidBlock(NodeError):
+    pass
+
+
+class MissingParent(NodeError):
+    pass
+
+
+class ExecutionHashChainIncontiguous(NodeError):
+    pass
+
+
+class SlotIsInFuture(NodeError):
+    pass
+
+
+class SlotAuthorNotFound(NodeError):
+    pass
+
+
+class WrongSlotAuthor(NodeError):
+    pass
+
+
+class NotEnoughApprovals(NodeError):
+    pass
+
+
+class UnknownWithdrawal(NodeError):
+    pass
+
+
+class PegInAlreadyIncluded(NodeError):
+    pass
+
+
+class InsufficientConfirmations(NodeError):
+    pass
+
+
+class BitcoinBlockNotFound(NodeError):
+    pass
+
+
+class NotAPegin(NodeError):
+    pass
+
+
+class InvalidPowRange(NodeError):
+    pass
+
+
+class InvalidBlockRange(NodeError):
+    pass
+
+
+class MissingRequiredPow(NodeError):
+    pass
+
+
+class IllegalFinalization(NodeError):
+    pass
+
+
+class IllegalRollback(NodeError):
+    pass
+
+
 _H160 = re.compile(r"(0x)?[0-9a-fA-F]{40}")
 __all__ = ["DecodeError", "Node", "PowContext", "PowRules", "block_root", "decode_block", "tree_hash_root"]
 
