@@ -1,0 +1,387 @@
+"""The port as a server of the target protocol (docs/protocol.md): JSON-RPC 2.0, one message per line.
+
+    python -m alys.serve [alys | alys-fixed | alys-fixed+ID[+ID...]]            # over stdin/stdout
+    python -m alys.serve alys-fixed --tcp 127.0.0.1:7400                        # over TCP
+
+The variant names are the suite's target names (`alys` carries every quirk). Over TCP each
+connection is a session of its own (its own handles). Like the rest of the port, this imports
+nothing of the suite: the JSON forms are read here from the protocol document's definitions.
+Offered: the `auxpow` and `approvals` components (with the candidate cache as a handle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import socketserver
+import sys
+from collections.abc import Callable
+from typing import IO, Any, NamedTuple
+
+from tinyrpc.exc import RPCError
+from tinyrpc.protocols.jsonrpc import (
+    JSONRPCInvalidParamsError,
+    JSONRPCMethodNotFoundError,
+    JSONRPCProtocol,
+    JSONRPCRequest,
+)
+
+import alys
+
+PROTOCOL_VERSION = 1
+REJECTED = -32000
+_ROOTS = {"object", "BaseException", "Exception"}
+
+
+class Rejection(Exception):
+    """What the implementation raised, as a JSON-RPC error: code -32000, data {name, bases}."""
+
+    jsonrpc_error_code = REJECTED
+
+    def __init__(self, err: BaseException) -> None:
+        super().__init__(str(err) or type(err).__name__)
+        names = [c.__name__ for c in type(err).__mro__[1:] if c.__name__ not in _ROOTS]
+        self.data = {"name": type(err).__name__, "bases": names}
+
+
+class BadParams(JSONRPCInvalidParamsError):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.data = why
+
+
+# --- JSON forms (docs/protocol.md "Types") ---------------------------------------------------------
+
+
+def _hex(v: Any) -> bytes:
+    if not isinstance(v, str):
+        raise BadParams(f"expected a hex string, got {type(v).__name__}")
+    try:
+        return bytes.fromhex(v)
+    except ValueError:
+        raise BadParams(f"not hex: {v[:40]!r}") from None
+
+
+def _int(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise BadParams(f"expected an integer, got {v!r:.40}")
+    return v
+
+
+def _bigint(v: Any) -> int:
+    if not isinstance(v, str) or not v.isdigit():
+        raise BadParams(f"expected a decimal string, got {v!r:.40}")
+    return int(v)
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise BadParams(f"expected a string, got {v!r:.40}")
+    return v
+
+
+class Approval(NamedTuple):
+    signature: bytes
+    authority_index: int
+
+
+class Aggregate(NamedTuple):
+    bits: tuple[bool, ...]
+    signature: bytes | None
+
+
+def _approval(v: Any) -> Approval:
+    if not isinstance(v, dict):
+        raise BadParams("an individual approval is an object")
+    return Approval(_hex(v.get("signature")), _int(v.get("authority_index")))
+
+
+def _aggregate(v: Any) -> Aggregate:
+    if not isinstance(v, dict) or not isinstance(v.get("bits"), list) or len(v["bits"]) != 15:
+        raise BadParams("an aggregate approval is an object with 15 bits")
+    sig = v.get("signature")
+    return Aggregate(tuple(bool(b) for b in v["bits"]), None if sig is None else _hex(sig))
+
+
+def _list(of: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
+    def read(v: Any) -> list[Any]:
+        if not isinstance(v, list):
+            raise BadParams("expected an array")
+        return [of(x) for x in v]
+
+    return read
+
+
+READ: dict[str, Callable[[Any], Any]] = {
+    "bytes": _hex,
+    "bytes[]": _list(_hex),
+    "int": _int,
+    "bigint": _bigint,
+    "str": _str,
+    "approval": _approval,
+    "aggregate": _aggregate,
+    "handle": _int,
+}
+WRITE: dict[str, Callable[[Any], Any]] = {
+    "bytes": lambda b: bytes(b).hex(),
+    "bytes[]": lambda bs: [bytes(b).hex() for b in bs],
+    "int": int,
+    "bigint": lambda n: str(int(n)),
+    "bool": bool,
+    "null": lambda _: None,
+    "accepted": lambda rows: [
+        [list(map(bool, bits)), None if s is None else bytes(s).hex()] for bits, s in rows
+    ],
+}
+
+
+# --- the methods ------------------------------------------------------------------------------------
+
+
+class Session:
+    """One client's view: a target of the chosen variant and the handles it made."""
+
+    def __init__(self, variant: str) -> None:
+        self.variant = variant
+        self.target = build(variant)
+        self.handles: dict[int, tuple[str, Any]] = {}
+        self._next = 1
+        t = self.target
+        a, p = t.auxpow, t.approvals
+        # name -> (params as (name, type, default), result type, what to call)
+        self.methods: dict[str, tuple[tuple[tuple[str, str, Any], ...], str, Callable[..., Any]]] = {}
+        need = ...
+        self._add("auxpow.decode_transaction", [("data", "bytes", need)], "handle:tx", a.decode_transaction)
+        self._add("auxpow.encode_transaction", [("tx", "handle:tx", need)], "bytes", a.encode_transaction)
+        self._add("auxpow.txid", [("tx", "handle:tx", need)], "bytes", a.txid)
+        self._add("auxpow.decode_header", [("data", "bytes", need)], "handle:header", a.decode_header)
+        self._add("auxpow.encode_header", [("header", "handle:header", need)], "bytes", a.encode_header)
+        self._add("auxpow.header_hash", [("header", "handle:header", need)], "bytes", a.header_hash)
+        self._add("auxpow.decode_auxpow", [("data", "bytes", need)], "handle:auxpow", a.decode_auxpow)
+        self._add("auxpow.encode_auxpow", [("auxpow", "handle:auxpow", need)], "bytes", a.encode_auxpow)
+        self._add("auxpow.merkle_root", [("txids", "bytes[]", need)], "bytes", a.merkle_root)
+        self._add("auxpow.target_from_compact", [("bits", "int", need)], "bigint", a.target_from_compact)
+        self._add("auxpow.compact_from_target", [("target", "bigint", need)], "int", a.compact_from_target)
+        self._add(
+            "auxpow.hash_meets_target",
+            [("hash", "bytes", need), ("bits", "int", need)],
+            "bool",
+            a.hash_meets_target,
+        )
+        self._add(
+            "auxpow.check_proof_of_work",
+            [("header", "bytes", need), ("bits", "int", need)],
+            "bool",
+            a.check_proof_of_work,
+        )
+        self._add(
+            "auxpow.expected_index",
+            [("nonce", "int", need), ("chain_id", "int", need), ("h", "int", need)],
+            "int",
+            a.expected_index,
+        )
+        self._add(
+            "auxpow.check",
+            [
+                ("auxpow", "bytes", need),
+                ("aux_hash", "bytes", need),
+                ("chain_id", "int", need),
+                ("layout", "str", "output-script"),
+                ("root_order", "str", "internal"),
+            ],
+            "null",
+            a.check,
+        )
+        self._add(
+            "approvals.verify",
+            [("pk", "bytes", need), ("message", "bytes", need), ("signature", "bytes", need)],
+            "bool",
+            p.verify,
+        )
+        self._add(
+            "approvals.fast_aggregate_verify",
+            [("pks", "bytes[]", need), ("message", "bytes", need), ("signature", "bytes", need)],
+            "bool",
+            p.fast_aggregate_verify,
+        )
+        self._add("approvals.required_approvals", [("n", "int", need)], "int", p.required_approvals)
+        self._add(
+            "approvals.check_individual",
+            [("approval", "approval", need), ("authorities", "bytes[]", need), ("message", "bytes", need)],
+            "null",
+            p.check_individual,
+        )
+        self._add(
+            "approvals.majority_approved",
+            [("approval", "aggregate", need), ("authorities", "bytes[]", need), ("message", "bytes", need)],
+            "bool",
+            p.majority_approved,
+        )
+        self._add(
+            "approvals.candidate_cache", [("authorities", "bytes[]", need)], "handle:cache", p.candidate_cache
+        )
+        cache = "handle:cache"
+        self._add(
+            "candidate_cache.insert_block",
+            [
+                ("cache", cache, need),
+                ("block_hash", "bytes", need),
+                ("height", "int", need),
+                ("slot", "int", need),
+            ],
+            "null",
+            lambda c, h, height, slot: c.insert_block(h, height, slot),
+        )
+        self._add(
+            "candidate_cache.add_approval",
+            [("cache", cache, need), ("block_hash", "bytes", need), ("approval", "approval", need)],
+            "null",
+            lambda c, h, approval: c.add_approval(h, approval),
+        )
+        self._add("candidate_cache.accepted", [("cache", cache, need)], "bytes[]", lambda c: list(c.accepted))
+        self._add(
+            "candidate_cache.accepted_approvals",
+            [("cache", cache, need)],
+            "accepted",
+            lambda c: list(c.accepted_approvals),
+        )
+
+    def _add(
+        self, name: str, params: list[tuple[str, str, Any]], result: str, fn: Callable[..., Any]
+    ) -> None:
+        self.methods[name] = (tuple(params), result, fn)
+
+    def hello(self) -> dict[str, Any]:
+        components: dict[str, list[str]] = {}
+        for name in self.methods:
+            component, _, short = name.partition(".")
+            if component in ("auxpow", "approvals", "chain", "actors", "sync"):
+                components.setdefault(component, []).append(short)
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "name": self.variant,
+            "components": components,
+            "capabilities": {
+                "auxpow": {
+                    "layouts": ["output-script", "script-sig"],
+                    "root_orders": ["internal", "reversed"],
+                }
+            },
+            "quirks": sorted(self.target.quirks),
+            "deviations": [],
+        }
+
+    def call(self, method: str, args: dict[str, Any]) -> Any:
+        if method == "hello":
+            if args.get("protocol") != PROTOCOL_VERSION:
+                raise BadParams(f"this server speaks protocol {PROTOCOL_VERSION}")
+            return self.hello()
+        if method == "release":
+            handles = args.get("handles", [])
+            for h in handles if isinstance(handles, list) else []:
+                if isinstance(h, int):
+                    self.handles.pop(h, None)
+            return None
+        if method not in self.methods:
+            raise JSONRPCMethodNotFoundError()
+        params, result, fn = self.methods[method]
+        unknown = set(args) - {name for name, _, _ in params}
+        if unknown:
+            raise BadParams(f"unknown parameters {sorted(unknown)}")
+        values = []
+        for name, kind, default in params:
+            if name not in args:
+                if default is ...:
+                    raise BadParams(f"missing parameter {name!r}")
+                values.append(default)
+            elif kind.startswith("handle:"):
+                values.append(self._get(args[name], kind.removeprefix("handle:")))
+            else:
+                values.append(READ[kind](args[name]))
+        try:
+            value = fn(*values)
+        except RPCError:
+            raise
+        except Exception as err:  # noqa: BLE001 - every exception is the implementation's answer, by name
+            raise Rejection(err) from None
+        if result.startswith("handle:"):
+            handle = self._next
+            self._next += 1
+            self.handles[handle] = (result.removeprefix("handle:"), value)
+            return handle
+        return WRITE[result](value)
+
+    def _get(self, handle: Any, kind: str) -> Any:
+        found = self.handles.get(handle) if isinstance(handle, int) else None
+        if found is None or found[0] != kind:
+            raise BadParams(f"{handle!r} is not a live {kind} handle")
+        return found[1]
+
+
+def build(variant: str) -> alys.AlysTarget:
+    if variant == "alys":
+        return alys.build("alys", alys.QUIRKS)
+    if variant == "alys-fixed":
+        return alys.build("alys-fixed")
+    if variant.startswith("alys-fixed+"):
+        return alys.build(variant, variant.removeprefix("alys-fixed+").split("+"))
+    raise SystemExit(f"unknown variant {variant!r}: alys, alys-fixed or alys-fixed+ID[+ID...]")
+
+
+# --- transports --------------------------------------------------------------------------------------
+
+
+def answer(session: Session, protocol: JSONRPCProtocol, line: bytes) -> bytes | None:
+    """The reply line to one request line (None for a notification)."""
+    try:
+        request = protocol.parse_request(line)
+    except RPCError as err:
+        return err.error_respond().serialize()
+    if not isinstance(request, JSONRPCRequest):  # a batch: not part of this protocol
+        return b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "no batches"}}'
+    try:
+        result = session.call(request.method, request.kwargs or {})
+    except (RPCError, Rejection) as err:
+        response = request.error_respond(err)
+    else:
+        response = request.respond(result)
+    return None if response is None else response.serialize()
+
+
+def serve_stream(session: Session, reader: IO[bytes], writer: IO[bytes]) -> None:
+    protocol = JSONRPCProtocol()
+    for line in reader:
+        if not line.strip():
+            continue
+        reply = answer(session, protocol, line)
+        if reply is not None:
+            writer.write(reply + b"\n")
+            writer.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m alys.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("variant", nargs="?", default="alys")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdin/stdout")
+    args = parser.parse_args(argv)
+    build(args.variant)  # an unknown variant fails here, before anything is served
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        variant = args.variant
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                serve_stream(Session(variant), self.rfile, self.wfile)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        with socketserver.ThreadingTCPServer((host, int(port)), Handler) as server:
+            server.daemon_threads = True
+            print(f"listening on {host}:{server.server_address[1]}", file=sys.stderr, flush=True)
+            server.serve_forever()
+    else:
+        out = sys.stdout.buffer
+        sys.stdout = sys.stderr  # anything the port prints must not land in the protocol stream
+        serve_stream(Session(args.variant), sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,555 @@
+"""The target protocol's tables: every method with its parameters, result, errors and an example
+exchange, and every type that crosses the wire with its JSON form.
+
+The client (alys_pbt/protocol/target.py) marshals calls from these tables and docs/protocol.md is
+generated from them (`python -m alys_pbt.protocol docs`); tests/test_protocol_docs.py fails when
+the document is stale and replays every example exchange against `python -m alys.serve alys-fixed`,
+so neither can drift from what the client sends and the port answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+PROTOCOL_VERSION = 1
+REJECTED = -32000  # JSON-RPC error code of a typed rejection (the name is in error.data.name)
+
+_REQUIRED = object()
+
+
+@frozen
+class Type:
+    """A type that crosses the wire: its name in the tables, its JSON form, and an example."""
+
+    name: str
+    json: str
+    example: Any
+
+
+@frozen
+class Param:
+    name: str
+    type: str
+    doc: str
+    default: Any = _REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+@frozen
+class Step:
+    """One request and its answer in an example exchange: a result, or an error name."""
+
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+
+
+@frozen
+class Method:
+    """One protocol method: `component.name`, or `kind.name` on a handle of that kind."""
+
+    name: str
+    params: tuple[Param, ...]
+    result: str
+    doc: str
+    example: tuple[Step, ...]
+    errors: tuple[str, ...] = ()
+    optional: bool = False  # the server may leave it out of `hello` (the interface's optional methods)
+    attribute: bool = False  # the suite reads it as an attribute of the handle's object, not a call
+
+    @property
+    def component(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def short(self) -> str:
+        return self.name.split(".", 1)[1]
+
+
+# --- Types --------------------------------------------------------------------------------------
+
+TYPES: dict[str, Type] = {
+    t.name: t
+    for t in (
+        Type("bytes", 'a string of lowercase hex digits, two per byte (`""` is no bytes)', "00ff10"),
+        Type("bytes[]", "an array of `bytes`", ["00ff", "10"]),
+        Type("int", "a JSON integer (every int here fits in 53 bits)", 486604799),
+        Type("bigint", "a non-negative integer of any size as a string of decimal digits", "65535"),
+        Type("bool", "`true` or `false`", True),
+        Type("bool[]", "an array of `bool`", [True, False]),
+        Type("str", "a JSON string", "output-script"),
+        Type("null", "`null`: the call returns nothing", None),
+        Type(
+            "handle",
+            "a positive JSON integer naming an object the server keeps (a decoded value or a stateful "
+            "object) until the client releases it; the method's text says what kind of object. A handle "
+            "is valid only on the connection (the process, for `exec:`) that made it",
+            1,
+        ),
+        Type(
+            "individual-approval",
+            "one authority's approval of a block (gossip ApproveBlock): "
+            '`{"signature": bytes (96, compressed G2), "authority_index": int}`',
+            {"signature": "c0" + "00" * 95, "authority_index": 0},
+        ),
+        Type(
+            "aggregate-approval",
+            "a block's aggregate approval: "
+            '`{"bits": bool[] (exactly 15, bit i for authority i), "signature": bytes (96) or null}`'
+            " (null: the empty aggregate)",
+            {"bits": [False] * 15, "signature": None},
+        ),
+        Type(
+            "accepted-approval",
+            "what a candidate cache accepted a block with: `[bool[] (15 bits), bytes or null]`",
+            [[False] * 15, None],
+        ),
+        Type("handle[]", "an array of `handle`", [1, 2]),
+        Type("accepted-approval[]", "an array of `accepted-approval`", []),
+        Type("hello", "an object: see the method `hello`", {}),
+    )
+}
+
+# --- Error names ----------------------------------------------------------------------------------
+
+DECODE = ("DecodeError",)
+AUXPOW_CHECK = (
+    "DecodeError",
+    "ParentHasChainId",
+    "MerkleBranchTooLong",
+    "MerkleRootIncorrect",
+    "CoinbaseNotFirst",
+    "CoinbaseNoInputs",
+    "NotACoinbase",
+    "CoinbaseInvalidOutputs",
+    "MissingHeader",
+    "MultipleHeaders",
+    "InvalidSlice",
+    "MissingMerkleRoot",
+    "InvalidMerkleSize",
+    "WrongIndex",
+    "ValueError",
+)
+ERRORS: dict[str, str] = {
+    "DecodeError": "the bytes are not one value of the type (truncated, trailing bytes, bad length)",
+    "ParentHasChainId": "the parent block's version carries our chain id",
+    "MerkleBranchTooLong": "the chain merkle branch has more than 30 hashes",
+    "MerkleRootIncorrect": "the coinbase branch does not lead to the parent header's merkle root",
+    "CoinbaseNotFirst": "the coinbase branch's index is not 0",
+    "CoinbaseNoInputs": "the coinbase has no inputs",
+    "NotACoinbase": "the first transaction does not spend the null outpoint with one input",
+    "CoinbaseInvalidOutputs": "no output 2 or 3 to hold the merged-mining header (output-script layout)",
+    "MissingHeader": "no merged-mining header (magic fabe6d6d and 40 bytes) where the layout puts it",
+    "MultipleHeaders": "more than one merged-mining header (script-sig layout)",
+    "InvalidSlice": "the merged-mining header is cut short",
+    "MissingMerkleRoot": "the header's chain root is not the root the chain branch leads to",
+    "InvalidMerkleSize": "the header's merkle size is not 2 to the chain branch's length",
+    "WrongIndex": "the chain branch's index is not the one the nonce and chain id select",
+    "ValueError": "a parameter is outside its domain (an unknown layout or root order)",
+    "UnknownAuthority": "an authority index, or an aggregate bit, beyond the federation",
+    "InvalidSignature": "an individual approval's signature does not verify",
+    "BadSignature": "an aggregate signature that does not decode or does not verify",
+    "TooManyAuthorities": "a federation larger than the 15-bit approval list",
+}
+
+# --- Methods -------------------------------------------------------------------------------------
+
+H = "00" * 32
+TX = (
+    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff0100ffffffff"
+    "0100f2052a010000000000000000"
+)
+HEADER = "01000000" + "00" * 32 + "11" * 32 + "29ab5f49ffff001d1dac2b7c"
+# A proof that the port accepts for aux hash 00..00 and chain id 1 (checked by the docs test).
+AUXPOW_EXAMPLE = (
+    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff00"
+    "ffffffff030000000000000000000000000000000000000000000000000000000000000000002c"
+    "fabe6d6d" + "00" * 32 + "0100000000000000" + "00000000"
+)
+
+
+def _m(
+    name: str,
+    params: list[tuple[str, str, str] | tuple[str, str, str, Any]],
+    result: str,
+    doc: str,
+    example: list[Step],
+    errors: tuple[str, ...] = (),
+    optional: bool = False,
+    attribute: bool = False,
+) -> Method:
+    return Method(
+        name, tuple(Param(*p) for p in params), result, doc, tuple(example), errors, optional, attribute
+    )
+
+
+S = Step
+HELLO_RESULT = {
+    "protocol": 1,
+    "name": "alys-fixed",
+    "components": {"auxpow": ["check", "decode_auxpow", "..."]},
+    "capabilities": {"auxpow": {"layouts": ["output-script", "script-sig"], "root_orders": ["internal"]}},
+    "quirks": [],
+    "deviations": [],
+}
+
+METHODS: tuple[Method, ...] = (
+    # --- the session ---
+    _m(
+        "hello",
+        [
+            ("protocol", "int", "the protocol version the client speaks (1)"),
+            ("client", "str", "who is asking, for the server's log"),
+        ],
+        "hello",
+        "The first request on every connection. The result says what the server offers: `protocol` "
+        "(1), `name` (of the implementation), `components` (component name -> the names of the "
+        "methods it implements, without the component prefix: a component left out is absent, an "
+        "optional method left out is absent), `capabilities` (component -> what it supports; "
+        "for `auxpow`: `layouts`, a subset of `output-script` and `script-sig`, and `root_orders`, "
+        "a subset of `internal` and `reversed`), `quirks` (ids of the suite's registry of known "
+        "deviations the implementation carries) and `deviations` (its own known deviations: objects "
+        '`{"id", "summary", "breaks": [node-id patterns]}`, optionally `"jointly"` and `"requires"`).',
+        [S("hello", {"protocol": 1, "client": "alys-pbt"}, HELLO_RESULT)],
+    ),
+    _m(
+        "release",
+        [("handles", "handle[]", "handles the client no longer uses")],
+        "null",
+        "A notification (no `id`, no answer): the server may forget these handles. The client sends "
+        "it before a request, for the objects it has dropped since the last one.",
+        [],
+    ),
+    # --- auxpow ---
+    _m(
+        "auxpow.decode_transaction",
+        [("data", "bytes", "a Bitcoin transaction, consensus encoding (segwit or not)")],
+        "handle",
+        "Decode a transaction; the handle names the decoded transaction.",
+        [
+            S("auxpow.decode_transaction", {"data": TX}, 1),
+            S("auxpow.decode_transaction", {"data": "01"}, error="DecodeError"),
+        ],
+        DECODE,
+    ),
+    _m(
+        "auxpow.encode_transaction",
+        [("tx", "handle", "a transaction from decode_transaction")],
+        "bytes",
+        "The consensus encoding of a decoded transaction (with its witness, if any).",
+        [S("auxpow.decode_transaction", {"data": TX}, 1), S("auxpow.encode_transaction", {"tx": 1}, TX)],
+        optional=True,
+    ),
+    _m(
+        "auxpow.txid",
+        [("tx", "handle", "a transaction from decode_transaction")],
+        "bytes",
+        "The txid (sha256d of the encoding without witness), internal byte order.",
+        [
+            S("auxpow.decode_transaction", {"data": TX}, 1),
+            S("auxpow.txid", {"tx": 1}, "2e4ac9cc3bd5c9ac5d1f7ba5b4e73f23dc7e6a85c4e55932cc3fb4193a34ce0a"),
+        ],
+    ),
+    _m(
+        "auxpow.decode_header",
+        [("data", "bytes", "an 80-byte Bitcoin block header")],
+        "handle",
+        "Decode a block header.",
+        [
+            S("auxpow.decode_header", {"data": HEADER}, 1),
+            S("auxpow.decode_header", {"data": "00"}, error="DecodeError"),
+        ],
+        DECODE,
+    ),
+    _m(
+        "auxpow.encode_header",
+        [("header", "handle", "a header from decode_header")],
+        "bytes",
+        "The 80 bytes of a decoded header.",
+        [S("auxpow.decode_header", {"data": HEADER}, 1), S("auxpow.encode_header", {"header": 1}, HEADER)],
+        optional=True,
+    ),
+    _m(
+        "auxpow.header_hash",
+        [("header", "handle", "a header from decode_header")],
+        "bytes",
+        "sha256d of the header, internal byte order.",
+        [
+            S("auxpow.decode_header", {"data": HEADER}, 1),
+            S("auxpow.header_hash", {"header": 1}, "0" * 64),
+        ],
+    ),
+    _m(
+        "auxpow.decode_auxpow",
+        [
+            (
+                "data",
+                "bytes",
+                "an AuxPow: coinbase tx, parent hash, coinbase branch, chain branch, parent header",
+            )
+        ],
+        "handle",
+        "Decode an AuxPow (the merged-mining proof).",
+        [
+            S("auxpow.decode_auxpow", {"data": AUXPOW_EXAMPLE}, 1),
+            S("auxpow.decode_auxpow", {"data": ""}, error="DecodeError"),
+        ],
+        DECODE,
+    ),
+    _m(
+        "auxpow.encode_auxpow",
+        [("auxpow", "handle", "an AuxPow from decode_auxpow")],
+        "bytes",
+        "The consensus encoding of a decoded AuxPow.",
+        [
+            S("auxpow.decode_auxpow", {"data": AUXPOW_EXAMPLE}, 1),
+            S("auxpow.encode_auxpow", {"auxpow": 1}, AUXPOW_EXAMPLE),
+        ],
+        optional=True,
+    ),
+    _m(
+        "auxpow.merkle_root",
+        [("txids", "bytes[]", "32-byte txids, internal byte order (at least one)")],
+        "bytes",
+        "Bitcoin's merkle root of the txids (an odd level pairs its last hash with itself).",
+        [S("auxpow.merkle_root", {"txids": [H]}, H)],
+    ),
+    _m(
+        "auxpow.target_from_compact",
+        [("bits", "int", "a compact target (nBits), 0..2^32-1")],
+        "bigint",
+        "The 256-bit target the compact form means (0 for a negative or overflowing one).",
+        [S("auxpow.target_from_compact", {"bits": 0x1D00FFFF}, str(0xFFFF << 208))],
+    ),
+    _m(
+        "auxpow.compact_from_target",
+        [("target", "bigint", "a target below 2^256")],
+        "int",
+        "The compact form of a target.",
+        [S("auxpow.compact_from_target", {"target": str(0xFFFF << 208)}, 0x1D00FFFF)],
+    ),
+    _m(
+        "auxpow.hash_meets_target",
+        [("hash", "bytes", "a 32-byte hash, internal byte order"), ("bits", "int", "a compact target")],
+        "bool",
+        "Whether the hash, read as a little-endian 256-bit number, is at most the target.",
+        [S("auxpow.hash_meets_target", {"hash": H, "bits": 0x1D00FFFF}, True)],
+    ),
+    _m(
+        "auxpow.check_proof_of_work",
+        [("header", "bytes", "an 80-byte header"), ("bits", "int", "a compact target")],
+        "bool",
+        "Whether the header's sha256d meets the target.",
+        [S("auxpow.check_proof_of_work", {"header": HEADER, "bits": 0x1D00FFFF}, False)],
+    ),
+    _m(
+        "auxpow.expected_index",
+        [
+            ("nonce", "int", "the merged-mining header's nonce (u32)"),
+            ("chain_id", "int", "the chain id (u32)"),
+            ("h", "int", "the chain branch's length, 0..30"),
+        ],
+        "int",
+        "The chain branch index the nonce and chain id select (Namecoin's getExpectedIndex).",
+        [S("auxpow.expected_index", {"nonce": 0, "chain_id": 1, "h": 3}, 6)],
+    ),
+    _m(
+        "auxpow.check",
+        [
+            ("auxpow", "bytes", "an AuxPow, consensus encoding"),
+            ("aux_hash", "bytes", "the 32-byte hash the proof must commit to"),
+            ("chain_id", "int", "our chain id"),
+            (
+                "layout",
+                "str",
+                "`output-script` or `script-sig`: where the merged-mining header sits",
+                "output-script",
+            ),
+            (
+                "root_order",
+                "str",
+                "`internal` (Alys) or `reversed` (Namecoin): the chain root's byte order",
+                "internal",
+            ),
+        ],
+        "null",
+        "AuxPow::check: `null` if the proof is valid, else the first rule it breaks, in this order: "
+        "decoding, ParentHasChainId, MerkleBranchTooLong, MerkleRootIncorrect, the coinbase checks, "
+        "the merged-mining header, MissingMerkleRoot, InvalidMerkleSize, WrongIndex.",
+        [
+            S("auxpow.check", {"auxpow": AUXPOW_EXAMPLE, "aux_hash": H, "chain_id": 1}, None),
+            S(
+                "auxpow.check",
+                {"auxpow": AUXPOW_EXAMPLE, "aux_hash": "11" * 32, "chain_id": 1},
+                error="MissingMerkleRoot",
+            ),
+        ],
+        AUXPOW_CHECK,
+    ),
+    # --- approvals ---
+    _m(
+        "approvals.verify",
+        [
+            ("pk", "bytes", "a 48-byte compressed G1 public key"),
+            ("message", "bytes", "the signed message (a block's signing root)"),
+            ("signature", "bytes", "a 96-byte compressed G2 signature"),
+        ],
+        "bool",
+        "BLS Verify (IETF POP suite); false for a key or signature that does not decode.",
+        [S("approvals.verify", {"pk": "c0" + "00" * 47, "message": H, "signature": "c0" + "00" * 95}, False)],
+    ),
+    _m(
+        "approvals.fast_aggregate_verify",
+        [
+            ("pks", "bytes[]", "48-byte public keys"),
+            ("message", "bytes", "the message"),
+            ("signature", "bytes", "a 96-byte aggregate signature"),
+        ],
+        "bool",
+        "BLS FastAggregateVerify.",
+        [
+            S(
+                "approvals.fast_aggregate_verify",
+                {"pks": [], "message": H, "signature": "c0" + "00" * 95},
+                False,
+            )
+        ],
+    ),
+    _m(
+        "approvals.required_approvals",
+        [("n", "int", "the federation's size")],
+        "int",
+        "How many approvals a block needs (two thirds, rounded up).",
+        [S("approvals.required_approvals", {"n": 3}, 2)],
+    ),
+    _m(
+        "approvals.check_individual",
+        [
+            ("approval", "individual-approval", "the approval"),
+            ("authorities", "bytes[]", "the federation's public keys, in index order"),
+            ("message", "bytes", "the block's signing root"),
+        ],
+        "null",
+        "`null` if the approval is by a known authority and verifies.",
+        [
+            S(
+                "approvals.check_individual",
+                {
+                    "approval": {"signature": "c0" + "00" * 95, "authority_index": 1},
+                    "authorities": [],
+                    "message": H,
+                },
+                error="UnknownAuthority",
+            )
+        ],
+        ("UnknownAuthority", "InvalidSignature"),
+    ),
+    _m(
+        "approvals.majority_approved",
+        [
+            ("approval", "aggregate-approval", "the block's aggregate approval"),
+            ("authorities", "bytes[]", "the federation's public keys"),
+            ("message", "bytes", "the block's signing root"),
+        ],
+        "bool",
+        "true if enough authorities approved and the aggregate verifies; false for not yet.",
+        [
+            S(
+                "approvals.majority_approved",
+                {
+                    "approval": {"bits": [False] * 15, "signature": None},
+                    "authorities": ["c0" + "00" * 47],
+                    "message": H,
+                },
+                False,
+            )
+        ],
+        ("BadSignature", "UnknownAuthority", "TooManyAuthorities"),
+    ),
+    _m(
+        "approvals.candidate_cache",
+        [("authorities", "bytes[]", "the federation's public keys")],
+        "handle",
+        "A new, empty block candidate cache (its methods: `candidate_cache.*`).",
+        [S("approvals.candidate_cache", {"authorities": ["c0" + "00" * 47]}, 1)],
+        ("TooManyAuthorities",),
+    ),
+    _m(
+        "candidate_cache.insert_block",
+        [
+            ("cache", "handle", "a candidate cache"),
+            ("block_hash", "bytes", "the block's signing root"),
+            ("height", "int", "its height"),
+            ("slot", "int", "its slot"),
+        ],
+        "null",
+        "A block arrives.",
+        [
+            S("approvals.candidate_cache", {"authorities": ["c0" + "00" * 47]}, 1),
+            S("candidate_cache.insert_block", {"cache": 1, "block_hash": H, "height": 1, "slot": 1}, None),
+        ],
+    ),
+    _m(
+        "candidate_cache.add_approval",
+        [
+            ("cache", "handle", "a candidate cache"),
+            ("block_hash", "bytes", "the approved block's signing root"),
+            ("approval", "individual-approval", "the approval"),
+        ],
+        "null",
+        "An approval arrives (before or after its block).",
+        [
+            S("approvals.candidate_cache", {"authorities": ["c0" + "00" * 47]}, 1),
+            S(
+                "candidate_cache.add_approval",
+                {
+                    "cache": 1,
+                    "block_hash": H,
+                    "approval": {"signature": "c0" + "00" * 95, "authority_index": 3},
+                },
+                error="UnknownAuthority",
+            ),
+        ],
+        ("UnknownAuthority", "InvalidSignature", "BadSignature"),
+    ),
+    _m(
+        "candidate_cache.accepted",
+        [("cache", "handle", "a candidate cache")],
+        "bytes[]",
+        "The signing roots of the blocks accepted, in order.",
+        [
+            S("approvals.candidate_cache", {"authorities": ["c0" + "00" * 47]}, 1),
+            S("candidate_cache.accepted", {"cache": 1}, []),
+        ],
+        attribute=True,
+    ),
+    _m(
+        "candidate_cache.accepted_approvals",
+        [("cache", "handle", "a candidate cache")],
+        "accepted-approval[]",
+        "For each accepted block, the aggregate it was accepted with.",
+        [
+            S("approvals.candidate_cache", {"authorities": ["c0" + "00" * 47]}, 1),
+            S("candidate_cache.accepted_approvals", {"cache": 1}, []),
+        ],
+        attribute=True,
+    ),
+)
+
+BY_NAME: dict[str, Method] = {m.name: m for m in METHODS}
+SESSION = ("hello", "release")
+
+
+def component_methods(component: str) -> list[Method]:
+    return [m for m in METHODS if m.component == component]
+
+
+def for_docs() -> dict[str, Any]:
+    """The tables as plain data (for tests that compare against the interface)."""
+    return {m.name: {"params": [p.name for p in m.params], "result": m.result} for m in METHODS}

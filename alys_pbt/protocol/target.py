@@ -1,0 +1,204 @@
+"""A target object over the protocol: the interface of alys_pbt/interface.py, each method a call.
+
+Arguments and results are marshalled by the types of alys_pbt/protocol/methods.py: bytes as hex,
+big integers as decimal strings, model objects (approvals) by their
+JSON forms, read by attribute as the interface allows. A stateful or decoded object is a handle on
+the server, held here by a proxy whose methods are the calls on that kind of handle; when the proxy
+is dropped its handle is released.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from alys_pbt.interface import COMPONENTS
+from alys_pbt.protocol.methods import METHODS, Method
+from alys_pbt.protocol.rpc import Connection, TargetFailure
+
+# --- marshalling ---------------------------------------------------------------------------------
+
+
+ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "bytes": lambda v: bytes(v).hex(),
+    "bytes[]": lambda v: [bytes(b).hex() for b in v],
+    "int": int,
+    "bigint": lambda v: str(int(v)),
+    "bool": bool,
+    "str": str,
+    "individual-approval": lambda a: {
+        "signature": bytes(a.signature).hex(),
+        "authority_index": int(a.authority_index),
+    },
+    "aggregate-approval": lambda a: {
+        "bits": [bool(b) for b in a.bits],
+        "signature": None if a.signature is None else bytes(a.signature).hex(),
+    },
+}
+
+
+def _bytes(v: Any) -> bytes:
+    if not isinstance(v, str):
+        raise TypeError(f"expected hex, got {type(v).__name__}")
+    return bytes.fromhex(v)
+
+
+def _int(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError(f"expected an integer, got {type(v).__name__}")
+    return v
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError(f"expected true or false, got {type(v).__name__}")
+    return v
+
+
+def _bigint(v: Any) -> int:
+    if not isinstance(v, str) or not v.isdigit():
+        raise TypeError(f"expected a decimal string, got {v!r:.40}")
+    return int(v)
+
+
+def _null(v: Any) -> None:
+    if v is not None:
+        raise TypeError(f"expected null, got {v!r:.40}")
+
+
+def _accepted(v: Any) -> list[tuple[list[bool], bytes | None]]:
+    return [([_bool(b) for b in bits], None if sig is None else _bytes(sig)) for bits, sig in v]
+
+
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "bytes": _bytes,
+    "bytes[]": lambda v: [_bytes(b) for b in v],
+    "int": _int,
+    "bigint": _bigint,
+    "bool": _bool,
+    "str": lambda v: v if isinstance(v, str) else (_ for _ in ()).throw(TypeError("expected a string")),
+    "null": _null,
+    "accepted-approval[]": _accepted,
+}
+
+# --- handles ---------------------------------------------------------------------------------------
+
+
+class Handle:
+    """An object the server keeps; released when this proxy is dropped."""
+
+    kind = "value"
+
+    def __init__(self, connection: Connection, handle: int) -> None:
+        self._connection, self._handle, self._generation = connection, handle, connection.generation
+        weakref.finalize(self, connection.release, handle, connection.generation)
+
+    def _id(self) -> int:
+        if self._generation != self._connection.generation:
+            raise TargetFailure(
+                f"target {self._connection.spec!r}: {self.kind} handle {self._handle} belongs to a server "
+                "that has since been restarted (after a failure earlier in this example)"
+            )
+        return self._handle
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} handle {self._handle} on {self._connection.spec}>"
+
+
+def _invoke(connection: Connection, method: Method, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    params: dict[str, Any] = {}
+    names = [p.name for p in method.params]
+    if len(args) > len(names):
+        raise TypeError(f"{method.name} takes {len(names)} arguments, {len(args)} given")
+    given = dict(zip(names, args, strict=False))
+    for key, value in kwargs.items():
+        if key not in names or key in given:
+            raise TypeError(f"{method.name} got an unexpected or repeated argument {key!r}")
+        given[key] = value
+    for p in method.params:
+        if p.name not in given:
+            if p.required:
+                raise TypeError(f"{method.name} needs {p.name!r}")
+            continue
+        value = given[p.name]
+        params[p.name] = value._id() if p.type == "handle" else ENCODERS[p.type](value)
+    result = connection.call(method.name, params)
+    if method.result == "handle":
+        if not isinstance(result, int) or isinstance(result, bool) or result <= 0:
+            connection._fail(
+                f"{method.name} answered {result!r:.60} where a handle was due", method.name, params
+            )
+        return _proxy_class(method.short)(connection, result)
+    try:
+        return DECODERS[method.result](result)
+    except (TypeError, ValueError) as err:
+        return connection._fail(f"{method.name} answered {result!r:.60}: {err}", method.name, params)
+
+
+_proxies: dict[str, type[Handle]] = {}
+
+
+def _proxy_class(kind: str) -> type[Handle]:
+    """The proxy for handles of `kind`: one member per `kind.*` method (attributes as properties)."""
+    if kind in _proxies:
+        return _proxies[kind]
+    members: dict[str, Any] = {"kind": kind}
+    for method in METHODS:
+        if method.component != kind:
+            continue
+
+        def call(self: Handle, *args: Any, _m: Method = method, **kwargs: Any) -> Any:
+            return _invoke(self._connection, _m, (self, *args), kwargs)
+
+        members[method.short] = property(call) if method.attribute else call
+    _proxies[kind] = type(f"Remote_{kind}", (Handle,), members)
+    return _proxies[kind]
+
+
+class Component:
+    """One component: the methods the server listed for it in its hello."""
+
+    def __init__(
+        self, connection: Connection, name: str, offered: list[str], capabilities: dict[str, Any]
+    ) -> None:
+        self._connection, self._name = connection, name
+        self.offered = sorted(offered)
+        self.capabilities = capabilities  # as the hello declared them (alys_pbt/interface.py CAPABILITIES)
+        for method in METHODS:
+            if method.component == name and method.short in offered:
+                setattr(self, method.short, self._bind(method))
+
+    def _bind(self, method: Method) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return _invoke(self._connection, method, args, kwargs)
+
+        call.__name__ = method.short
+        call.__doc__ = method.doc
+        return call
+
+    def __repr__(self) -> str:
+        return f"<{self._name} over {self._connection.spec}>"
+
+
+class RemoteTarget:
+    """A target whose components live in a server (exec: or tcp:)."""
+
+    def __init__(self, connection: Connection, hello: dict[str, Any]) -> None:
+        self.connection = connection
+        self.spec = connection.spec
+        self.name = str(hello.get("name") or connection.spec)
+        self.quirks = frozenset(hello.get("quirks") or ())
+        self.deviations = list(hello.get("deviations") or ())
+        self.capabilities: dict[str, Any] = dict(hello.get("capabilities") or {})
+        components = hello.get("components") or {}
+        self.components = {c: list(ms) for c, ms in components.items() if c in COMPONENTS}
+        for component, offered in self.components.items():
+            caps = self.capabilities.get(component) or {}
+            setattr(self, component, Component(connection, component, offered, dict(caps)))
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __repr__(self) -> str:
+        return f"<target {self.name} over {self.spec}>"
