@@ -182,7 +182,7 @@ class Outcome:
 
 def _budget(own: settings | None, *, shrink: bool, share: int = 1) -> settings:
     """The ci budget (over `share`); a property that sets its own, smaller max_examples (py_ecc) keeps it."""
-    base = settings.get_profile("ci") if "ci" in settings._profiles else settings()  # noqa: SLF001
+    base = settings.get_profile("ci") if "ci" in settings._profiles else settings()
     examples = min(base.max_examples, own.max_examples) if own is not None else base.max_examples
     examples = max(1, examples // share)
     phases = (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ())
@@ -230,7 +230,7 @@ def run_case(
                 _run_machine(case, budget, seed, calls, first_failure)
             else:
                 _run_function(case, target, budget, seed, calls, first_failure)
-        except Exception as err:  # noqa: BLE001 - judged below: only the registered failure kills
+        except Exception as err:
             elapsed = time.perf_counter() - start
             n = first_failure[0] if first_failure else calls[0]
             stray = strays(err, fails_with)

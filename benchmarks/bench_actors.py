@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alys.actors import ActorSystem, AsyncioScheduler, Behaviour  # noqa: E402
+from alys.actors import ActorSystem, AsyncioScheduler, Behaviour
 
 
 def through_asyncio(messages: int, actors: int) -> float:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.models import auxpow as ref  # noqa: E402
-from alys_pbt.strategies.auxpow import AuxPowCase, auxpow_cases  # noqa: E402
-from alys_pbt.strategies.corruptions import CATALOGUE, corrupted_cases  # noqa: E402
+from alys_pbt import targets
+from alys_pbt.models import auxpow as ref
+from alys_pbt.strategies.auxpow import AuxPowCase, auxpow_cases
+from alys_pbt.strategies.corruptions import CATALOGUE, corrupted_cases
 
 
 def generate(n: int, strategy) -> tuple[list[AuxPowCase], float]:  # type: ignore[no-untyped-def]

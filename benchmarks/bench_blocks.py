@@ -14,14 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.models import bls  # noqa: E402
-from alys_pbt.models.chain import Chain, ChainSpec  # noqa: E402
-from alys_pbt.models.machines.chain import FEDERATION_SPK  # noqa: E402
-from alys_pbt.strategies.blocks import ChainBuilder, chains  # noqa: E402
-from alys_pbt.strategies.approvals import Keyring  # noqa: E402
+from alys_pbt import targets
+from alys_pbt.models import bls
+from alys_pbt.models.chain import Chain, ChainSpec
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.blocks import ChainBuilder, chains
 
 
 def build(n: int) -> ChainBuilder:

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.models import auxpow as ref  # noqa: E402
-from alys_pbt.models.bitcoin import MAX_SIZE, BlockHeader, Transaction  # noqa: E402
-from alys_pbt.strategies.malformed_bitcoin import Malformed, compact_size, malformed_bitcoin  # noqa: E402
+from alys_pbt import targets
+from alys_pbt.models import auxpow as ref
+from alys_pbt.models.bitcoin import MAX_SIZE, BlockHeader, Transaction
+from alys_pbt.strategies.malformed_bitcoin import Malformed, compact_size, malformed_bitcoin
 
 LIMIT_SECONDS = 0.100
 LIMIT_BYTES = 50 * 1024 * 1024
@@ -128,7 +128,7 @@ def decoders() -> dict[str, tuple[str, Callable[[bytes], object]]]:
 def run(fn: Callable[[bytes], object], data: bytes) -> str:
     try:
         fn(data)
-    except Exception as err:  # noqa: BLE001 - the outcome is reported by name
+    except Exception as err:
         return type(err).__name__
     return "ok"
 

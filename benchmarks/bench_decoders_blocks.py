@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import msgpack  # noqa: E402
+import msgpack
 
-import alys  # noqa: E402
-from alys import evm as port_evm  # noqa: E402
-from alys_pbt.models import blocks, evm  # noqa: E402
-from alys_pbt.models.approvals import AggregateApproval  # noqa: E402
-from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal  # noqa: E402
+import alys
+from alys import evm as port_evm
+from alys_pbt.models import blocks, evm
+from alys_pbt.models.approvals import AggregateApproval
+from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal
 
 TIME_MS, MEMORY_MB = 100.0, 50.0
 PORT = alys.build("alys-fixed")
@@ -129,7 +129,7 @@ def measure(decode: Callable[[bytes], object], data: bytes) -> tuple[float, floa
     def once() -> str:
         try:
             decode(data)
-        except Exception as err:  # noqa: BLE001 - the verdict is reported
+        except Exception as err:
             return type(err).__name__
         return "ok"
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import py_ecc.bls  # noqa: E402, F401 - raises the recursion limit on import; before Hypothesis runs
-from hypothesis import HealthCheck, settings  # noqa: E402
-from hypothesis.stateful import invariant, run_state_machine_as_test  # noqa: E402
+import py_ecc.bls
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import invariant, run_state_machine_as_test
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.models import bls  # noqa: E402
-from alys_pbt.models.machines.approvals import FederationMachine  # noqa: E402
+from alys_pbt import targets
+from alys_pbt.models import bls
+from alys_pbt.models.machines.approvals import FederationMachine
 
 STEPS = [0]
 

@@ -20,14 +20,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.models import bls  # noqa: E402
-from alys_pbt.models.blocks import block_to_bytes  # noqa: E402
-from alys_pbt.models.chain import ChainSpec  # noqa: E402
-from alys_pbt.models.machines.chain import FEDERATION_SPK  # noqa: E402
-from alys_pbt.strategies.blocks import ChainBuilder  # noqa: E402
-from alys_pbt.strategies.approvals import Keyring  # noqa: E402
-
+from alys_pbt import targets
+from alys_pbt.models import bls
+from alys_pbt.models.blocks import block_to_bytes
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.blocks import ChainBuilder
 
 POW_EVERY, PEGIN_EVERY = 120, 50
 

@@ -23,9 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alys_pbt.database import ROOT  # noqa: E402
-from alys_pbt.killmatrix import pytest_args, run_items  # noqa: E402
-from alys_pbt.killmatrix_plugin import COSTS, costs, selected  # noqa: E402
+from alys_pbt.database import ROOT
+from alys_pbt.killmatrix import pytest_args, run_items
+from alys_pbt.killmatrix_plugin import COSTS, costs, selected
 
 
 def p90(values: list[float]) -> float:

@@ -21,10 +21,10 @@ from attrs import evolve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.vectors import generate, runner  # noqa: E402
-from alys_pbt.vectors.discovery import discover, family_of  # noqa: E402
-from alys_pbt.vectors.format import MANIFEST  # noqa: E402
+from alys_pbt import targets
+from alys_pbt.vectors import generate, runner
+from alys_pbt.vectors.discovery import discover, family_of
+from alys_pbt.vectors.format import MANIFEST
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Sequence
-
 from typing import Literal
 
 from attrs import field, frozen

@@ -20,6 +20,7 @@ from attrs import field, frozen
 from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.models.auxpow import AuxPow, AuxPowHeader
 from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
+from alys_pbt.models.hexrepr import short_hex, short_hex_items
 
 ZERO_HASH = bytes(32)
 
@@ -30,7 +31,7 @@ class Withdrawal:
 
     index: int
     validator_index: int
-    address: bytes
+    address: bytes = field(repr=short_hex)
     amount: int
 
 
@@ -38,30 +39,32 @@ class Withdrawal:
 class ExecutionPayload:
     """ExecutionPayloadCapella, the 15 fields in order."""
 
-    parent_hash: bytes
-    fee_recipient: bytes
-    state_root: bytes
-    receipts_root: bytes
-    logs_bloom: bytes
-    prev_randao: bytes
+    parent_hash: bytes = field(repr=short_hex)
+    fee_recipient: bytes = field(repr=short_hex)
+    state_root: bytes = field(repr=short_hex)
+    receipts_root: bytes = field(repr=short_hex)
+    logs_bloom: bytes = field(repr=short_hex)
+    prev_randao: bytes = field(repr=short_hex)
     block_number: int
     gas_limit: int
     gas_used: int
     timestamp: int  # seconds
-    extra_data: bytes
+    extra_data: bytes = field(repr=short_hex)
     base_fee_per_gas: int
-    block_hash: bytes
-    transactions: tuple[bytes, ...] = field(default=(), converter=tuple)
+    block_hash: bytes = field(repr=short_hex)
+    transactions: tuple[bytes, ...] = field(default=(), converter=tuple, repr=short_hex_items)
     withdrawals: tuple[Withdrawal, ...] = field(default=(), converter=tuple)
 
 
 @frozen
 class ConsensusBlock:
-    parent_hash: bytes  # the parent's signing root; zeros only for genesis
+    parent_hash: bytes = field(repr=short_hex)  # the parent's signing root; zeros only for genesis
     slot: int
     auxpow_header: AuxPowHeader | None
     execution_payload: ExecutionPayload
-    pegins: tuple[tuple[bytes, bytes], ...] = field(default=(), converter=tuple)  # (txid, bitcoin block hash)
+    pegins: tuple[tuple[bytes, bytes], ...] = field(
+        default=(), converter=tuple, repr=short_hex_items
+    )  # (txid, bitcoin block hash)
     pegout_payment_proposal: Transaction | None = None
     finalized_pegouts: tuple[Transaction, ...] = field(default=(), converter=tuple)
 

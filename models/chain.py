@@ -14,6 +14,7 @@ from __future__ import annotations
 from attrs import field, frozen
 
 from alys_pbt.models import approvals, auxpow, evm, pegin, retarget
+from alys_pbt.models.bitcoin import Transaction
 from alys_pbt.models.blocks import (
     ZERO_HASH,
     ConsensusBlock,
@@ -21,8 +22,8 @@ from alys_pbt.models.blocks import (
     slot_author,
     slot_is_in_future,
 )
-from alys_pbt.models.bitcoin import Transaction
 from alys_pbt.models.bls import Backend
+from alys_pbt.models.hexrepr import short_hex, short_hex_items
 
 
 class ChainError(Exception):
@@ -107,9 +108,9 @@ class BitcoinView:
 
 @frozen
 class ChainSpec:
-    authorities: tuple[bytes, ...]  # BLS public keys
-    federation: tuple[bytes, ...]  # EVM fee addresses
-    federation_spk: bytes  # the peg-in Taproot scriptPubKey
+    authorities: tuple[bytes, ...] = field(repr=short_hex_items)  # BLS public keys
+    federation: tuple[bytes, ...] = field(repr=short_hex_items)  # EVM fee addresses
+    federation_spk: bytes = field(repr=short_hex)  # the peg-in Taproot scriptPubKey
     chain_id: int = 121212
     bits: int = 0x207FFFFF
     slot_duration_ms: int = 5000

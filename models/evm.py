@@ -25,17 +25,20 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 import rlp
-from attrs import frozen
+from attrs import field, frozen
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from eth_hash.auto import keccak
 from eth_keys import keys
 from rlp.sedes import Binary, CountableList, List, big_endian_int, binary
 
+from alys_pbt.models.hexrepr import short_hex, short_hex_items
+
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize: bounds what we even try to decode
 address = Binary.fixed_length(20, allow_empty=True)
 access_list = CountableList(List([Binary.fixed_length(20), CountableList(Binary.fixed_length(32))]))
+ACCESS_LIST = access_list  # the sedes, under a name no record field shadows
 
 
 class TransactionError(ValueError):
@@ -55,9 +58,9 @@ class LegacyTransaction:
     nonce: int
     gas_price: int
     gas: int
-    to: bytes  # 20 bytes, or empty for a contract creation
+    to: bytes = field(repr=short_hex)  # 20 bytes, or empty for a contract creation
     value: int
-    data: bytes
+    data: bytes = field(repr=short_hex)
     v: int
     r: int
     s: int
@@ -105,16 +108,16 @@ class DynamicFeeTransaction:
     max_priority_fee_per_gas: int
     max_fee_per_gas: int
     gas: int
-    to: bytes
+    to: bytes = field(repr=short_hex)
     value: int
-    data: bytes
-    access_list: tuple[tuple[bytes, tuple[bytes, ...]], ...]
+    data: bytes = field(repr=short_hex)
+    access_list: tuple[tuple[bytes, tuple[bytes, ...]], ...] = field(repr=short_hex_items)
     y_parity: int
     r: int
     s: int
 
     TYPE = 2
-    FIELDS = (big_endian_int,) * 5 + (address, big_endian_int, binary, access_list)
+    FIELDS = (big_endian_int,) * 5 + (address, big_endian_int, binary, ACCESS_LIST)
 
     def _payload(self) -> list[Any]:
         return [

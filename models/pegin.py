@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 
 import coincurve
-from attrs import frozen
+from attrs import field, frozen
 
 from alys_pbt.models.bitcoin import Transaction, varint
+from alys_pbt.models.hexrepr import short_hex
 
 NUMS = bytes.fromhex("50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0")
 GWEI_PER_SAT = 10
@@ -97,7 +98,7 @@ def address_in(payload: bytes) -> bytes | None:
 @frozen
 class PegIn:
     amount: int  # satoshis
-    evm_address: bytes
+    evm_address: bytes = field(repr=short_hex)
 
 
 def pegin_info(tx: Transaction, federation_spk: bytes) -> PegIn:

@@ -10,10 +10,9 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from alys_pbt.verdict import verdict
 from alys_pbt.models import approvals as ref
-from alys_pbt.models.approvals import MAX_VALIDATORS
 from alys_pbt.models import bls
+from alys_pbt.models.approvals import MAX_VALIDATORS
 from alys_pbt.models.bls import INFINITY_SIG
 from alys_pbt.models.machines.approvals import FederationMachine
 from alys_pbt.strategies.approvals import (
@@ -24,6 +23,7 @@ from alys_pbt.strategies.approvals import (
     keyrings,
     signing_roots,
 )
+from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.federation
 

@@ -11,12 +11,12 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from alys_pbt.verdict import verdict
 from alys_pbt.models import auxpow as ref
 from alys_pbt.models.bitcoin import BlockHeader, Transaction, merkle_root
 from alys_pbt.strategies.auxpow import AuxPowCase, auxpow_cases, auxpows, compact_bits, pow_probes
 from alys_pbt.strategies.bitcoin import block_headers, hashes, merkle_trees, transactions, u32s
 from alys_pbt.strategies.corruptions import BY_NAME, CATALOGUE, STRUCTURAL, corrupted_cases
+from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.auxpow
 

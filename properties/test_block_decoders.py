@@ -16,14 +16,13 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from alys_pbt.verdict import verdict
 from alys_pbt.models import blocks, bls, evm
 from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.approvals import keyrings
 from alys_pbt.strategies.blocks import CATALOGUE, ChainBuilder, signed_blocks
 from alys_pbt.strategies.evm import evm_transactions, secp256k1_secrets
-from alys_pbt.strategies.approvals import keyrings
 from alys_pbt.strategies.malformed_blocks import (
     RLP_WAYS,
     WIRE_WAYS,
@@ -33,6 +32,7 @@ from alys_pbt.strategies.malformed_blocks import (
     sized_transaction,
     with_value,
 )
+from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.blocks
 

@@ -11,12 +11,12 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from alys_pbt.verdict import verdict
 from alys_pbt.models import bls
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.machines.chain import FEDERATION_SPK, ChainMachine
-from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder
 from alys_pbt.strategies.approvals import keyrings
+from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder
+from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.blocks
 

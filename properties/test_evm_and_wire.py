@@ -14,10 +14,10 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from alys_pbt.verdict import verdict
 from alys_pbt.models import blocks, evm
 from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.strategies.evm import evm_transactions, secp256k1_secrets
+from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.blocks
 

@@ -5,9 +5,9 @@ from hypothesis import strategies as st
 
 from alys_pbt.models.auxpow import AuxPow
 from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
+from alys_pbt.models.sync import Canonical
 from alys_pbt.strategies.auxpow import auxpows
 from alys_pbt.strategies.bitcoin import block_headers, merkle_proofs, transactions
-from alys_pbt.models.sync import Canonical
 from alys_pbt.strategies.sync import canonical_chains
 
 st.register_type_strategy(BlockHeader, block_headers())

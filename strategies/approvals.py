@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from alys_pbt.models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
 from alys_pbt.models.bitcoin import Origin
-from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R, Backend
+from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, Backend, R
 from alys_pbt.strategies.invalid import InvalidCase, by_name
 
 P = 0x1A0111EA397FE69A4B1BA7B6434BACD764774B84F38512BF6730D2A0F6B0F6241EABFFFEB153FFFFB9FEFFFFFFFFAAAB

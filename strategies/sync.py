@@ -16,12 +16,12 @@ from alys_pbt.models import approvals, auxpow, bitcoin, blocks, bls, chain, evm,
 from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.sync import Canonical
+from alys_pbt.strategies import approvals as st_approvals
 from alys_pbt.strategies import auxpow as st_auxpow
 from alys_pbt.strategies import bitcoin as st_bitcoin
 from alys_pbt.strategies import blocks as st_blocks
-from alys_pbt.strategies import approvals as st_approvals
-from alys_pbt.strategies.blocks import ChainBuilder
 from alys_pbt.strategies.approvals import keyrings
+from alys_pbt.strategies.blocks import ChainBuilder
 
 BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")
 NETWORK_FAULTS = ("disconnect", "partition", "drop", "duplicate", "reorder", "corrupt", "delay")

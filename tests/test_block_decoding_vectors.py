@@ -15,13 +15,13 @@ import pytest
 import alys
 from alys import evm as port_evm
 from alys import wire
-from alys_pbt.verdict import verdict
 from alys_pbt.models import bls, evm
 from alys_pbt.models.blocks import MAX_BLOCK_BYTES, ExecutionPayload, block_from_bytes, block_to_bytes
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.machines.chain import FEDERATION_SPK
-from alys_pbt.strategies.blocks import ChainBuilder
 from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.blocks import ChainBuilder
+from alys_pbt.verdict import verdict
 
 FIXED = alys.build("alys-fixed")
 
@@ -332,10 +332,10 @@ def test_a_block_carrying_a_malformed_transaction_earns_no_fee_and_imports_whole
 
 # --- two codecs, one answer ------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from alys_pbt.strategies.blocks import chains  # noqa: E402
+from alys_pbt.strategies.blocks import chains
 
 
 @settings(max_examples=15, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 import alys
 from alys_pbt import deviations, targets
 from alys_pbt.killing import Case, discover, run_case
-from alys_pbt.verdict import verdict
 from alys_pbt.models import approvals as ref
 from alys_pbt.models import bls
 from alys_pbt.models.bls import INFINITY_SIG, R
-from properties.test_bls import DRAFT_VERDICTS, FAMILIES, IETF, TARGET_FAMILIES, edge_inputs, ietf_verdict
 from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.verdict import verdict
+from properties.test_bls import DRAFT_VERDICTS, FAMILIES, IETF, TARGET_FAMILIES, edge_inputs, ietf_verdict
 
 CASES = {c.nodeid: c for c in discover(pattern="test_bls.py")}
 TARGET_PROPERTY = "properties/test_bls.py::test_target_gives_the_ietf_verdict_on_edge_inputs"

@@ -22,10 +22,10 @@ import pytest
 from alys_pbt import targets
 from alys_pbt.models import bls
 from alys_pbt.models.chain import ChainSpec
-from alys_pbt.models.sync import Canonical
 from alys_pbt.models.machines.sync import Disk, fill_the_disk, free_the_disk
-from alys_pbt.strategies.blocks import ChainBuilder
+from alys_pbt.models.sync import Canonical
 from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.blocks import ChainBuilder
 from alys_pbt.strategies.sync import FEDERATION_SPK, BitFlip, unapproved
 from tests.support import ROOT
 
@@ -103,7 +103,7 @@ def fill_until_refused(n: Node) -> BaseException:
     for h in range(n.node.head_height + 1, n.canonical.tip + 1):
         try:
             n.engine.import_block(n.canonical.wire[h])
-        except Exception as err:  # noqa: BLE001 - what the store raises is the point
+        except Exception as err:
             return err
     raise AssertionError("the disk never filled")
 
@@ -280,7 +280,7 @@ def decodable_rot(n: Node, height: int) -> BitFlip:
         rotted[at] ^= 1
         try:
             n.target.chain.decode_block(bytes(rotted))
-        except Exception:  # noqa: BLE001, S112 - not this one: keep looking
+        except Exception:
             continue
         return BitFlip("data", at / len(raw), 0)
     raise AssertionError("no decodable single-bit rot")

@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from alys_pbt.models import auxpow as ref
-from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction, merkle_root
-from alys_pbt.models.bitcoin import DecodeError
+from alys_pbt.models.bitcoin import BlockHeader, DecodeError, MerkleBranch, Transaction, merkle_root
 from alys_pbt.strategies.auxpow import (
     EASY_BITS,
     AuxPowCase,

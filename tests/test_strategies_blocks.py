@@ -52,11 +52,10 @@ def test_pegin_transactions_name_their_recipient(case) -> None:  # type: ignore[
 
 # --- structure-aware bad input (issue 14, item 5) -----------------------------------------------------
 
-import pytest  # noqa: E402
+import pytest
 
-from alys_pbt.verdict import verdict  # noqa: E402
-from alys_pbt.models import evm  # noqa: E402
-from alys_pbt.models.blocks import block_from_bytes  # noqa: E402
+from alys_pbt.models import evm
+from alys_pbt.models.blocks import block_from_bytes
 from alys_pbt.strategies.malformed_blocks import (
     RLP_WAYS,
     WIRE_WAYS,
@@ -65,7 +64,8 @@ from alys_pbt.strategies.malformed_blocks import (
     nested_rlp,
     pack,
     rlp_encode,
-)  # noqa: E402
+)
+from alys_pbt.verdict import verdict
 
 
 def test_the_encoders_write_the_forms_no_library_writes() -> None:

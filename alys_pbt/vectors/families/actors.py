@@ -28,10 +28,10 @@ from typing import Any
 from attrs import define
 from hypothesis import strategies as st
 
-from alys_pbt.vectors.families.bls import obj
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, sample
 from alys_pbt.models import actors as ref
 from alys_pbt.strategies.actors import PRIORITIES, SENDERS, restart_strategies
+from alys_pbt.vectors.families.bls import obj
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, sample
 
 MAILBOX_RS = "crates/actor_system/src/mailbox.rs"
 SUPERVISOR_RS = "crates/actor_system/src/supervisor.rs"

@@ -15,9 +15,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from alys_pbt.vectors.families.bls import HEX, HEX_LIST, g2_edge, obj
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from alys_pbt.verdict import verdict
 from alys_pbt.models import approvals as ref
 from alys_pbt.models import bls
 from alys_pbt.models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
@@ -29,6 +26,9 @@ from alys_pbt.strategies.approvals import (
     keyrings,
     signing_roots,
 )
+from alys_pbt.vectors.families.bls import HEX, HEX_LIST, g2_edge, obj
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
+from alys_pbt.verdict import verdict
 
 B = bls.backend("blst")
 SIGNATURES_RS = "app/src/signatures.rs"

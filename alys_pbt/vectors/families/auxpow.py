@@ -24,34 +24,6 @@ import attrs
 from hypothesis import strategies as st
 
 from alys_pbt import deviations
-from alys_pbt.vectors.families.bitcoin import (
-    BIG_NAT,
-    BOOL,
-    COORDINATE,
-    GENESIS_HEADER,
-    HASH32,
-    HEX,
-    MARATHON,
-    NAT,
-    U32,
-    array_of,
-    draw,
-    obj,
-    reference_verdict,
-    slug,
-    unique_names,
-)
-from alys_pbt.vectors.rule import (
-    Case,
-    Expected,
-    Json,
-    Outputs,
-    Rule,
-    from_hex,
-    from_json_int,
-    hex_bytes,
-    to_json_int,
-)
 from alys_pbt.models import auxpow as ref
 from alys_pbt.models.auxpow import LAYOUTS, ROOT_ORDERS, AuxPow, AuxPowHeader, PowContext
 from alys_pbt.models.bitcoin import (
@@ -81,6 +53,34 @@ from alys_pbt.strategies.auxpow import (
 from alys_pbt.strategies.bitcoin import hashes, u32s
 from alys_pbt.strategies.corruptions import CATALOGUE, Corruption
 from alys_pbt.strategies.retarget import targets
+from alys_pbt.vectors.families.bitcoin import (
+    BIG_NAT,
+    BOOL,
+    COORDINATE,
+    GENESIS_HEADER,
+    HASH32,
+    HEX,
+    MARATHON,
+    NAT,
+    U32,
+    array_of,
+    draw,
+    obj,
+    reference_verdict,
+    slug,
+    unique_names,
+)
+from alys_pbt.vectors.rule import (
+    Case,
+    Expected,
+    Json,
+    Outputs,
+    Rule,
+    from_hex,
+    from_json_int,
+    hex_bytes,
+    to_json_int,
+)
 
 ANY_TX = "auxpow-any-tx-commitment"
 ABORTS = "auxpow-check-pow-aborts"

@@ -31,12 +31,12 @@ from typing import Any
 import msgpack
 from hypothesis import strategies as st
 
-from alys_pbt.vectors.families.chain import HEX, U64, _object, hex_of
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
 from alys_pbt.models import blocks
 from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.strategies.blocks import signed_blocks
 from alys_pbt.strategies.malformed_blocks import WIRE_WAYS, exactly_sized, malformed_wire_blocks, with_value
+from alys_pbt.vectors.families.chain import HEX, U64, _object, hex_of
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
 
 LENIENT = "chain-wire-form-lenient"
 NODE_SOURCE = "app/src/block.rs SignedConsensusBlock (serde derive), rmp_serde::from_slice"

@@ -22,6 +22,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alys_pbt.models import bls
+from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R
+from alys_pbt.strategies.approvals import P, keyrings, rogue_key, secret_keys, signing_roots
 from alys_pbt.vectors.rule import (
     Case,
     Expected,
@@ -33,9 +36,6 @@ from alys_pbt.vectors.rule import (
     sample,
     to_json_int,
 )
-from alys_pbt.models import bls
-from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R
-from alys_pbt.strategies.approvals import P, keyrings, rogue_key, secret_keys, signing_roots
 
 DRAFT = "draft-irtf-cfrg-bls-signature-05"
 B = bls.backend("blst")  # the draft-exact reference (models/bls.py): fast enough for every case

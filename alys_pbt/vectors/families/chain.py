@@ -29,17 +29,17 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from alys_pbt.verdict import verdict
 from alys_pbt.models import bls
 from alys_pbt.models.bitcoin import Transaction
 from alys_pbt.models.blocks import SignedConsensusBlock, block_from_bytes, block_to_bytes
 from alys_pbt.models.chain import BitcoinView, Chain, ChainSpec
 from alys_pbt.models.machines.chain import FEDERATION_SPK
 from alys_pbt.models.retarget import RetargetParams
+from alys_pbt.strategies.approvals import Keyring, keyrings
 from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder, relink
 from alys_pbt.strategies.evm import evm_transactions
-from alys_pbt.strategies.approvals import Keyring, keyrings
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
+from alys_pbt.verdict import verdict
 
 # --- JSON Schema fragments ----------------------------------------------------------------------------
 

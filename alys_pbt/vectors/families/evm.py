@@ -27,12 +27,12 @@ import attrs
 import rlp
 from hypothesis import strategies as st
 
-from alys_pbt.vectors.families.chain import ERROR_NAME, HEX, _object, hex_of
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from alys_pbt.verdict import verdict
 from alys_pbt.models import evm
 from alys_pbt.strategies.evm import GWEI, evm_transactions, secp256k1_secrets
 from alys_pbt.strategies.malformed_blocks import RLP_WAYS, malformed_transactions, sized_transaction
+from alys_pbt.vectors.families.chain import ERROR_NAME, HEX, _object, hex_of
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
+from alys_pbt.verdict import verdict
 
 N = evm.SECP256K1_N
 ERRORS = ("MalformedRlp", "BadSignature")

@@ -27,6 +27,11 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
+from alys_pbt.models import evm, pegin
+from alys_pbt.models.bitcoin import OutPoint, Transaction, TxIn, TxOut
+from alys_pbt.models.machines.chain import FEDERATION_SPK
+from alys_pbt.strategies.blocks import pegin_transaction, pegin_transactions, relink
+from alys_pbt.strategies.evm import evm_transactions
 from alys_pbt.vectors.families.chain import (
     BIG_UINT,
     HEX,
@@ -50,11 +55,6 @@ from alys_pbt.vectors.rule import (
     sample,
     to_json_int,
 )
-from alys_pbt.models import evm, pegin
-from alys_pbt.models.bitcoin import OutPoint, Transaction, TxIn, TxOut
-from alys_pbt.models.machines.chain import FEDERATION_SPK
-from alys_pbt.strategies.blocks import pegin_transaction, pegin_transactions, relink
-from alys_pbt.strategies.evm import evm_transactions
 
 UTF8_QUIRK = "chain-pegin-utf8-address-rejected"
 REPEAT_QUIRK = "chain-withdrawals-extra-accepted"

@@ -22,12 +22,12 @@ import attrs
 from hypothesis import strategies as st
 
 from alys_pbt import deviations
-from alys_pbt.vectors.families.bitcoin import BOOL, NAT, U32, draw, obj, reference_verdict, unique_names
-from alys_pbt.vectors.rule import Case, Json, Outputs, Rule
 from alys_pbt.models import retarget as ref
 from alys_pbt.models.auxpow import U256_MAX, compact_from_target
 from alys_pbt.models.retarget import TESTNET, RetargetParams
 from alys_pbt.strategies.retarget import block_gaps, canonical_bits, retarget_params, retarget_situations
+from alys_pbt.vectors.families.bitcoin import BOOL, NAT, U32, draw, obj, reference_verdict, unique_names
+from alys_pbt.vectors.rule import Case, Json, Outputs, Rule
 
 CAPS = "retarget-caps-low-ratio"
 ONE = "retarget-ratio-one-truncates"

@@ -33,9 +33,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alys_pbt.models.sync import RetryClock, expected_checkpoints
 from alys_pbt.vectors.families.bls import HEX, HEX_LIST, obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
-from alys_pbt.models.sync import RetryClock, expected_checkpoints
 
 MAX_REQUEST_BLOCKS = 1024  # the node's BlocksByRange limit (app/src/chain.rs, alys-rules.md §5.1)
 LOOP_INDEX = "sync-serve-loop-index"
