@@ -25,7 +25,7 @@ from alys_pbt.strategies.approvals import (
 )
 from alys_pbt.verdict import verdict
 
-pytestmark = pytest.mark.federation
+pytestmark = pytest.mark.approvals
 
 # The node's table (alys-rules.md §3.4): n -> ceil(2n/3).
 THRESHOLDS = {

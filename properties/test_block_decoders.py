@@ -34,7 +34,7 @@ from alys_pbt.strategies.malformed_blocks import (
 )
 from alys_pbt.verdict import verdict
 
-pytestmark = pytest.mark.blocks
+pytestmark = pytest.mark.chain
 
 
 @contextmanager

@@ -37,7 +37,7 @@ from alys_pbt.strategies.approvals import (
     signing_roots,
 )
 
-pytestmark = pytest.mark.federation
+pytestmark = pytest.mark.approvals
 FAST = ("blst", "milagro", "blspy")  # py_ecc needs ~0.5 s per verification: see the bls_reference test
 IETF = "blst"  # the draft-exact reference the target is judged by (fast enough for every example)
 NODE_OPERATIONS = {"Verify": "verify", "FastAggregateVerify": "fast_aggregate_verify"}

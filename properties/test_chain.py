@@ -18,7 +18,7 @@ from alys_pbt.strategies.approvals import keyrings
 from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder
 from alys_pbt.verdict import verdict
 
-pytestmark = pytest.mark.blocks
+pytestmark = pytest.mark.chain
 
 TestChain = kills("chain-accepts-unknown-parent", "chain-fee-split-rounds-up")(ChainMachine).TestCase
 

@@ -19,7 +19,7 @@ from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.strategies.evm import evm_transactions, secp256k1_secrets
 from alys_pbt.verdict import verdict
 
-pytestmark = pytest.mark.blocks
+pytestmark = pytest.mark.chain
 
 
 @kills("evm-legacy-ignores-chain-id")

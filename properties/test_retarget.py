@@ -20,7 +20,7 @@ from alys_pbt.strategies.retarget import (
     retarget_situations,
 )
 
-pytestmark = pytest.mark.auxpow
+pytestmark = pytest.mark.retarget
 
 
 def decoded(bits: int) -> int:

@@ -27,7 +27,7 @@ from alys_pbt.vectors.runner import judge
 from alys_pbt.vectors.validation import validate_file
 from alys_pbt.verdict import verdict
 
-pytestmark = pytest.mark.blocks
+pytestmark = pytest.mark.chain
 
 FAMILIES = (blocks, evm, pegin, chain)
 RULES: dict[str, Rule] = {rule.id: rule for family in FAMILIES for rule in family.RULES}
