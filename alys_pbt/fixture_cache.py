@@ -112,7 +112,7 @@ def cached(
         try:
             data = path.read_bytes()
             value = _loads(data, shared)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a corrupt or unreadable entry is rebuilt, never trusted
             pass
         else:
             _memo[k] = data

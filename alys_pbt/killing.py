@@ -230,7 +230,7 @@ def run_case(
                 _run_machine(case, budget, seed, calls, first_failure)
             else:
                 _run_function(case, target, budget, seed, calls, first_failure)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - judged below: only the registered failure kills
             elapsed = time.perf_counter() - start
             n = first_failure[0] if first_failure else calls[0]
             stray = strays(err, fails_with)

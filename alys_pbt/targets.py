@@ -69,7 +69,7 @@ def _import(spec: str) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise TargetError(f"target {spec!r}: cannot import {module_name!r}: {err}") from None
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - the module's own code failed on import: say so in one line
         raise TargetError(f"target {spec!r}: importing {module_name!r} raised {_one_line(err)}") from None
     try:
         obj = getattr(module, attr)
@@ -87,7 +87,7 @@ def _import(spec: str) -> Any:
         pass
     try:
         return obj()
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - the factory's own failure, reported in one line
         raise TargetError(f"target {spec!r}: the factory {attr!r} raised {_one_line(err)}") from None
 
 

@@ -145,7 +145,7 @@ def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reuse
             node.import_trusted(t.chain.decode_block(raw))  # the parent chain, without verification
         try:
             node.process_block(t.chain.decode_block(candidate))
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - the verdict is the error's name
             return type(err).__name__
         return "imported"
 

@@ -79,7 +79,7 @@ def test_any_state_text_parses_or_is_a_typed_error(text: str) -> None:
     sys.setrecursionlimit(1000)
     try:
         value = checkpoint(text).state
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001
         assert type(err).__name__ == "MalformedCheckpointState", repr(err)
     else:
         assert isinstance(value, dict)

@@ -212,7 +212,7 @@ class ActorSystem:
         try:
             assert cell.behaviour is not None
             result = cell.behaviour.handle(inner, Context(self, cell.name, envelope.sender))
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - a panic in a handler
             cell.failed.append(envelope)
             if isinstance(message, _Ask):
                 message.reply.resolve(error=err)

@@ -378,7 +378,7 @@ class SyncEngine:
                     continue  # a block we already hold (a duplicated message): harmless
                 before = self._pointers()
                 self._process(signed)
-            except Exception:
+            except Exception:  # noqa: BLE001 - an undecodable or invalid block from this peer
                 return self._reject(peer, head)
             try:
                 self._persist(signed, raw, before)
@@ -452,7 +452,7 @@ class SyncEngine:
                 if not self.v.on("sync-parallel-swallows-store-errors"):
                     raise  # the store's failure, not the block's: fatal to the round
                 break
-            except Exception:
+            except Exception:  # noqa: BLE001 - stop at the first bad block; sync() finishes the rest
                 break
         return imported
 
@@ -496,7 +496,7 @@ def recover(
                 node.process_block(signed)
             if verify_hash and node.head != block_hash:
                 raise CorruptBlock(height, "does not decode to the block its hash names")
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - a torn, rotted or invalid row
             if height <= store.acknowledged:
                 if isinstance(err, StoreError):
                     raise
@@ -536,7 +536,7 @@ def _recover_cutting_back(
                     node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
                     restored = True
                 node.process_block(signed)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a torn or invalid stored block ends the replay
             store.truncate_above(node.head_height)
             break
     if not restored and node.head_height >= trusted:

@@ -31,7 +31,7 @@ def discover(package: str = PACKAGE) -> list[Family]:
     """Every family of `package`, in module-name order, each checked (FamilyError names the culprit)."""
     try:
         pkg = importlib.import_module(package)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - reported in one line, naming the package
         raise FamilyError(
             f"cannot import the family package {package!r}: {type(err).__name__}: {err}"
         ) from None
@@ -43,7 +43,7 @@ def discover(package: str = PACKAGE) -> list[Family]:
         name = f"{package}.{info.name}"
         try:
             module = importlib.import_module(name)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - a broken family is an error that names it
             raise FamilyError(
                 f"family {info.name!r} ({name}) failed to import: {type(err).__name__}: {err}"
             ) from None
