@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from attrs import field, frozen
 
 from alys_pbt.models.bls import Backend
+from alys_pbt.models.reprs import pretty_as_repr, short_bytes
 
 MAX_VALIDATORS = 15  # BitList<U15>
 
@@ -58,8 +59,10 @@ def required_approvals(n: int) -> int:
 class IndividualApproval:
     """One authority's signature over a block's signing root (gossip ApproveBlock)."""
 
-    signature: bytes = field(converter=bytes)
+    signature: bytes = field(converter=bytes, repr=short_bytes)
     authority_index: int
+
+    _repr_pretty_ = pretty_as_repr
 
 
 def _bits(value: Sequence[bool]) -> tuple[bool, ...]:
@@ -74,7 +77,9 @@ class AggregateApproval:
     """A 15-bit aggregation bitlist and one aggregate signature (None: the empty aggregate)."""
 
     bits: tuple[bool, ...] = field(converter=_bits)
-    signature: bytes | None
+    signature: bytes | None = field(repr=short_bytes)
+
+    _repr_pretty_ = pretty_as_repr
 
     @classmethod
     def of(cls, approvals: Sequence[IndividualApproval], bls: Backend) -> AggregateApproval:

@@ -32,6 +32,7 @@ from alys_pbt.models.bitcoin import (
     origins_text,
     sha256d,
 )
+from alys_pbt.models.reprs import pretty_as_repr, short_bytes
 
 MERGED_MINING_MAGIC = b"\xfa\xbemm"
 MERGED_MINING_HEADER_LENGTH = 44
@@ -212,10 +213,12 @@ class InvalidPow(PowRejected):
 class MergedMiningHeader:
     """The 44-byte commitment: magic, chain merkle root (internal order), size, nonce."""
 
-    merkle_root: bytes
+    merkle_root: bytes = field(repr=short_bytes)
     merkle_size: int
     merkle_nonce: int
-    magic: bytes = MERGED_MINING_MAGIC
+    magic: bytes = field(default=MERGED_MINING_MAGIC, repr=short_bytes)
+
+    _repr_pretty_ = pretty_as_repr
 
     def to_bytes(self) -> bytes:
         return (
@@ -244,10 +247,12 @@ class AuxPow:
     """Namecoin's CAuxPow wire layout, as Alys decodes it with rust-bitcoin."""
 
     coinbase_txn: Transaction
-    block_hash: bytes  # never checked by the node ("not needed")
+    block_hash: bytes = field(repr=short_bytes)  # never checked by the node ("not needed")
     coinbase_branch: MerkleBranch
     blockchain_branch: MerkleBranch
     parent_block: BlockHeader
+
+    _repr_pretty_ = pretty_as_repr
 
     def to_bytes(self) -> bytes:
         return (
@@ -426,24 +431,28 @@ def check(
 class AuxPowHeader:
     """What a block carries to finalize a range (block.rs AuxPowHeader)."""
 
-    range_start: bytes
-    range_end: bytes
+    range_start: bytes = field(repr=short_bytes)
+    range_end: bytes = field(repr=short_bytes)
     bits: int
     chain_id: int
     height: int
     auxpow: AuxPow | None
-    fee_recipient: bytes = field(default=bytes(20))
+    fee_recipient: bytes = field(default=bytes(20), repr=short_bytes)
+
+    _repr_pretty_ = pretty_as_repr
 
 
 @frozen
 class PowContext:
     """What the chain requires of an AuxPowHeader when check_pow runs (chain.rs check_pow)."""
 
-    aggregate_hash: bytes  # over the range the header claims, oldest first
+    aggregate_hash: bytes = field(repr=short_bytes)  # over the range the header claims, oldest first
     bits: int  # get_next_work_required at the current head
     chain_id: int  # the chain spec's chain id
     height: int  # the latest PoW block's height + 1
     override: bool = False  # historical: skip the target for block_number <= 533683
+
+    _repr_pretty_ = pretty_as_repr
 
 
 def check_pow(header: AuxPowHeader, ctx: PowContext) -> None:

@@ -17,6 +17,8 @@ from typing import Literal
 
 from attrs import field, frozen
 
+from alys_pbt.models.reprs import pretty_as_repr, short_bytes, short_bytes_seq
+
 NULL_HASH = bytes(32)
 COINBASE_PREVOUT_INDEX = 0xFFFF_FFFF
 HEADER_SIZE = 80
@@ -229,11 +231,13 @@ class BlockHeader:
     """The 80-byte Bitcoin block header."""
 
     version: int = field(validator=_int32)
-    prev_block: bytes = field(converter=_hash32)
-    merkle_root: bytes = field(converter=_hash32)
+    prev_block: bytes = field(converter=_hash32, repr=short_bytes)
+    merkle_root: bytes = field(converter=_hash32, repr=short_bytes)
     time: int = field(validator=_uint(32))
     bits: int = field(validator=_uint(32))
     nonce: int = field(validator=_uint(32))
+
+    _repr_pretty_ = pretty_as_repr
 
     def to_bytes(self) -> bytes:
         return (
@@ -268,8 +272,10 @@ class BlockHeader:
 
 @frozen
 class OutPoint:
-    txid: bytes = field(converter=_hash32)
+    txid: bytes = field(converter=_hash32, repr=short_bytes)
     vout: int = field(validator=_uint(32))
+
+    _repr_pretty_ = pretty_as_repr
 
     @property
     def is_null(self) -> bool:
@@ -282,9 +288,13 @@ NULL_OUTPOINT = OutPoint(NULL_HASH, COINBASE_PREVOUT_INDEX)
 @frozen
 class TxIn:
     prevout: OutPoint
-    script_sig: bytes = field(converter=bytes)
+    script_sig: bytes = field(converter=bytes, repr=short_bytes)
     sequence: int = field(validator=_uint(32))
-    witness: tuple[bytes, ...] = field(default=(), converter=lambda w: tuple(map(bytes, w)))
+    witness: tuple[bytes, ...] = field(
+        default=(), converter=lambda w: tuple(map(bytes, w)), repr=short_bytes_seq
+    )
+
+    _repr_pretty_ = pretty_as_repr
 
     def to_bytes(self) -> bytes:
         return (
@@ -298,7 +308,9 @@ class TxIn:
 @frozen
 class TxOut:
     value: int = field(validator=_uint(64))
-    script_pubkey: bytes = field(converter=bytes)
+    script_pubkey: bytes = field(converter=bytes, repr=short_bytes)
+
+    _repr_pretty_ = pretty_as_repr
 
     def to_bytes(self) -> bytes:
         return struct.pack("<Q", self.value) + var_bytes(self.script_pubkey)
@@ -312,6 +324,8 @@ class Transaction:
     inputs: tuple[TxIn, ...] = field(converter=tuple)
     outputs: tuple[TxOut, ...] = field(converter=tuple)
     lock_time: int = field(validator=_uint(32))
+
+    _repr_pretty_ = pretty_as_repr
 
     @property
     def has_witness(self) -> bool:
@@ -363,7 +377,9 @@ class Transaction:
             if not any(witnesses):
                 rule = "superfluous-witness" if inputs else "superfluous-witness-no-inputs"
                 raise r.fail("segwit flag set but no witnesses present", rule)
-            inputs = tuple(TxIn(i.prevout, i.script_sig, i.sequence, w) for i, w in zip(inputs, witnesses))
+            inputs = tuple(
+                TxIn(i.prevout, i.script_sig, i.sequence, w) for i, w in zip(inputs, witnesses, strict=True)
+            )
         return cls(version, inputs, outputs, r.u32("tx lock_time"))
 
     @staticmethod
@@ -402,8 +418,12 @@ def hash_pair(left: bytes, right: bytes) -> bytes:
 class MerkleBranch:
     """A merkle path: sibling hashes leaf-upwards; bit n of side_mask set = sibling n is on the LEFT."""
 
-    hashes: tuple[bytes, ...] = field(converter=lambda hs: tuple(_hash32(h) for h in hs))
+    hashes: tuple[bytes, ...] = field(
+        converter=lambda hs: tuple(_hash32(h) for h in hs), repr=short_bytes_seq
+    )
     side_mask: int = field(validator=_uint(32))
+
+    _repr_pretty_ = pretty_as_repr
 
     def evaluate(self, leaf: bytes) -> bytes:
         """The root this branch yields from `leaf` (an empty branch yields the leaf)."""
