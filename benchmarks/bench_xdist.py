@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alys_pbt.killmatrix import pytest_args
+from alys_pbt.killmatrix import pytest_args  # noqa: E402
 
 WAYS = {
     "-n 0": ("0", []),

@@ -332,10 +332,10 @@ def test_a_block_carrying_a_malformed_transaction_earns_no_fee_and_imports_whole
 
 # --- two codecs, one answer ------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-from alys_pbt.strategies.blocks import chains
+from alys_pbt.strategies.blocks import chains  # noqa: E402
 
 
 @settings(max_examples=15, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])

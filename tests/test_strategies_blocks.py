@@ -3,14 +3,26 @@ forks they refuse as old, finalization every pow_every blocks, and real peg-ins.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alys_pbt import targets
-from alys_pbt.models import pegin
+from alys_pbt.models import evm, pegin
+from alys_pbt.models.blocks import block_from_bytes
 from alys_pbt.models.chain import InvalidBlock
 from alys_pbt.models.machines.chain import FEDERATION_SPK
 from alys_pbt.strategies.blocks import chains, pegin_transactions
+from alys_pbt.strategies.malformed_blocks import (
+    RLP_WAYS,
+    WIRE_WAYS,
+    malformed_transactions,
+    malformed_wire_blocks,
+    nested_rlp,
+    pack,
+    rlp_encode,
+)
+from alys_pbt.verdict import verdict
 
 quick = settings(max_examples=10, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -51,21 +63,6 @@ def test_pegin_transactions_name_their_recipient(case) -> None:  # type: ignore[
 
 
 # --- structure-aware bad input (issue 14, item 5) -----------------------------------------------------
-
-import pytest
-
-from alys_pbt.models import evm
-from alys_pbt.models.blocks import block_from_bytes
-from alys_pbt.strategies.malformed_blocks import (
-    RLP_WAYS,
-    WIRE_WAYS,
-    malformed_transactions,
-    malformed_wire_blocks,
-    nested_rlp,
-    pack,
-    rlp_encode,
-)
-from alys_pbt.verdict import verdict
 
 
 def test_the_encoders_write_the_forms_no_library_writes() -> None:
