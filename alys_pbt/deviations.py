@@ -250,7 +250,7 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
         "or block, a Blocked mailbox still enqueues (the semaphore permit is dropped in send)",
         source="crates/actor_system/src/mailbox.rs send",
         breaks=(
-            f"{ACTORS_PROPS}::TestMailboxOrdering::runTest",
+            f"{ACTORS_PROPS}::TestMailbox::runTest",
             # a full drop-lowest mailbox still takes the ask it should drop
             f"{ACTORS_PROPS}::test_an_ask_the_mailbox_refuses_fails_at_once_and_a_late_one_times_out_naming_itself",
         ),

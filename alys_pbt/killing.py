@@ -227,7 +227,7 @@ def run_case(
     with targets.using(target):
         try:
             if case.is_machine:
-                _run_machine(case, budget, seed, calls, first_failure)
+                _run_machine(case, target, budget, seed, calls, first_failure)
             else:
                 _run_function(case, target, budget, seed, calls, first_failure)
         except Exception as err:  # noqa: BLE001 - judged below: only the registered failure kills
@@ -264,13 +264,15 @@ def _run_function(
         fn._hypothesis_internal_use_settings, fn._hypothesis_internal_use_seed = saved
 
 
-def _run_machine(case: Case, budget: settings, seed: int, calls: list[int], first: list[int]) -> None:
+def _run_machine(
+    case: Case, target: Any, budget: settings, seed: int, calls: list[int], first: list[int]
+) -> None:
     machine = case.obj.runTest._hypothesis_state_machine_class
 
     class Counting(machine):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
             calls[0] += 1
-            super().__init__()
+            super().__init__(target)  # a machine is given its target (alys_pbt/machines.py)
 
     Counting._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
     Counting.__name__ = machine.__name__

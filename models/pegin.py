@@ -16,7 +16,7 @@ import coincurve
 from attrs import field, frozen
 
 from alys_pbt.models.bitcoin import Transaction, varint
-from alys_pbt.models.hexrepr import short_hex
+from alys_pbt.models.hexrepr import pretty_as_repr, short_hex
 
 NUMS = bytes.fromhex("50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0")
 GWEI_PER_SAT = 10
@@ -99,6 +99,7 @@ def address_in(payload: bytes) -> bytes | None:
 class PegIn:
     amount: int  # satoshis
     evm_address: bytes = field(repr=short_hex)
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
 
 def pegin_info(tx: Transaction, federation_spk: bytes) -> PegIn:
@@ -149,3 +150,11 @@ def expected_withdrawals(
     for address, sats in pegins_sats.items():
         owed[address] = owed.get(address, 0) + sats * GWEI_PER_SAT
     return owed
+
+
+# The federation of the chains the suite builds (secret keys 1, 2 and 3, as x-only keys): one
+# definition for the strategies, machines, properties and vectors; peg-ins to it are valid.
+FEDERATION_XONLY = tuple(
+    coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3)
+)
+FEDERATION_SPK = federation_script_pubkey(FEDERATION_XONLY)

@@ -14,22 +14,23 @@ from hypothesis import strategies as st
 
 from alys.actors.scheduler import AsyncioScheduler, DeterministicScheduler
 from alys_pbt.killing import kills
+from alys_pbt.machines import machine_test
 from alys_pbt.models import actors as ref
 from alys_pbt.models.machines.actors import FlowsMachine, MailboxMachine, SchedulerMachine, SupervisionMachine
 from alys_pbt.strategies.actors import failure_schedules, message_sequences, restart_strategies, topologies
 
 pytestmark = pytest.mark.actors
 
-TestMailboxOrdering = kills("actors-ties-newest-first", "actors-normal-lifo", "actors-warning-off-by-one")(
-    MailboxMachine
-).TestCase
-TestSupervision = kills("actors-restart-count-from-1", "actors-restart-loses-mailbox")(
-    SupervisionMachine
-).TestCase
-TestMessageFlows = kills("actors-normal-lifo", "actors-restart-loses-mailbox")(FlowsMachine).TestCase
-TestScheduler = kills("actors-timer-ties-newest-first", "actors-idle-runs-past-limit")(
-    SchedulerMachine
-).TestCase
+TestMailbox = machine_test(
+    kills("actors-ties-newest-first", "actors-normal-lifo", "actors-warning-off-by-one")(MailboxMachine)
+)
+TestSupervision = machine_test(
+    kills("actors-restart-count-from-1", "actors-restart-loses-mailbox")(SupervisionMachine)
+)
+TestMessageFlows = machine_test(kills("actors-normal-lifo", "actors-restart-loses-mailbox")(FlowsMachine))
+TestScheduler = machine_test(
+    kills("actors-timer-ties-newest-first", "actors-idle-runs-past-limit")(SchedulerMachine)
+)
 
 
 @kills("actors-restart-count-from-1")

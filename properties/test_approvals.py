@@ -10,6 +10,7 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
+from alys_pbt.machines import machine_test
 from alys_pbt.models import approvals as ref
 from alys_pbt.models import bls
 from alys_pbt.models.approvals import MAX_VALIDATORS
@@ -235,6 +236,6 @@ def test_federation_size_just_below_at_and_past_the_bitlist(target: Any, n: int,
     assert list(cache.accepted) == model.accepted == [message]
 
 
-TestFederation = kills("approvals-duplicate-counted", "approvals-strict-threshold")(
-    FederationMachine
-).TestCase
+TestFederation = machine_test(
+    kills("approvals-duplicate-counted", "approvals-strict-threshold")(FederationMachine)
+)

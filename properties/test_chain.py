@@ -11,6 +11,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
+from alys_pbt.machines import machine_test
 from alys_pbt.models import bls
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.machines.chain import FEDERATION_SPK, ChainMachine
@@ -20,7 +21,7 @@ from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.chain
 
-TestChain = kills("chain-accepts-unknown-parent", "chain-fee-split-rounds-up")(ChainMachine).TestCase
+TestChain = machine_test(kills("chain-accepts-unknown-parent", "chain-fee-split-rounds-up")(ChainMachine))
 
 
 @st.composite

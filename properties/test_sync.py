@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from alys_pbt import targets
 from alys_pbt.killing import kills
+from alys_pbt.machines import machine_test
 from alys_pbt.models import bls
 from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
 from alys_pbt.models.machines.sync import CheckpointMachine, SyncMachine
@@ -23,23 +24,27 @@ from alys_pbt.strategies.sync import ForkView, canonical_chains, peer_behaviours
 
 pytestmark = pytest.mark.sync
 
-TestSync = kills(
-    "sync-batch-start-off-by-one",
-    "sync-trusts-claimed-height",
-    "sync-retry-without-backoff",
-    "sync-head-moves-before-store",
-)(SyncMachine).TestCase
-TestCheckpoints = kills(
-    "store-checkpoint-before-blocks",
-    "store-recover-unverified",
-    "store-errors-untyped",
-    "sync-head-moves-before-store",
-    "store-recovery-deletes-acknowledged",
-    "store-rows-unverified",
-    "store-tail-loss-unchecked",
-    "store-shared-writer",
-    "sync-parallel-swallows-store-errors",
-)(CheckpointMachine).TestCase
+TestSync = machine_test(
+    kills(
+        "sync-batch-start-off-by-one",
+        "sync-trusts-claimed-height",
+        "sync-retry-without-backoff",
+        "sync-head-moves-before-store",
+    )(SyncMachine)
+)
+TestCheckpoints = machine_test(
+    kills(
+        "store-checkpoint-before-blocks",
+        "store-recover-unverified",
+        "store-errors-untyped",
+        "sync-head-moves-before-store",
+        "store-recovery-deletes-acknowledged",
+        "store-rows-unverified",
+        "store-tail-loss-unchecked",
+        "store-shared-writer",
+        "sync-parallel-swallows-store-errors",
+    )(CheckpointMachine)
+)
 
 
 MAX_REQUEST_BLOCKS = 1024  # the node's BlocksByRange limit (app/src/chain.rs, alys-rules.md §5.1)

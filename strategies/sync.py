@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from typing import overload
 
 import attrs
-import coincurve
 from hypothesis import strategies as st
 
 from alys_pbt.fixture_cache import cached as cached_fixture
 from alys_pbt.models import approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
 from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
 from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.pegin import FEDERATION_SPK  # peg-ins are not the point here
 from alys_pbt.models.sync import Canonical
 from alys_pbt.strategies import approvals as st_approvals
 from alys_pbt.strategies import auxpow as st_auxpow
@@ -26,10 +26,6 @@ from alys_pbt.strategies.blocks import ChainBuilder
 BEHAVIOURS = ("honest", "lagging", "fork", "withholding", "lying")
 NETWORK_FAULTS = ("disconnect", "partition", "drop", "duplicate", "reorder", "corrupt", "delay")
 TOPOLOGIES = ("mesh", "ring", "star", "random")
-# The federation's peg-in output (three x-only keys, as in the chain machine): peg-ins are not the point here.
-FEDERATION_SPK = pegin.federation_script_pubkey(
-    tuple(coincurve.PublicKey.from_valid_secret((i + 1).to_bytes(32, "big")).format()[1:] for i in range(3))
-)
 
 # The modules whose code builds a canonical chain: an edit to any of them builds cached chains afresh.
 CHAIN_CODE = (

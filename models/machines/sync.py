@@ -16,17 +16,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from attrs import frozen
 from hypothesis import note
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
 
-from alys_pbt import targets
-from alys_pbt.models.sync import RetryReference, fair_rounds
+from alys_pbt.models import bls
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.pegin import FEDERATION_SPK
+from alys_pbt.models.sync import Canonical, RetryReference, fair_rounds
+from alys_pbt.strategies.approvals import Keyring, cancelling_subset, secret_keys
+from alys_pbt.strategies.blocks import ChainBuilder
 from alys_pbt.strategies.sync import (
     BitFlip,
     ForkView,
     bit_flips,
-    canonical_chains,
     disk_faults,
     network_faults,
     network_topologies,
@@ -35,18 +49,47 @@ from alys_pbt.strategies.sync import (
 )
 
 
+@frozen
+class ChainSetup:
+    """A canonical chain: its authorities' secret keys and its length after genesis."""
+
+    secret_keys: tuple[int, ...]
+    length: int
+
+
+chain_setups = st.builds(
+    ChainSetup,
+    secret_keys=st.lists(secret_keys, min_size=1, max_size=4, unique=True)
+    .filter(lambda ks: not cancelling_subset(ks))
+    .map(tuple),
+    length=st.integers(0, 6),
+)
+
+
+def canonical_chain(setup: ChainSetup) -> Canonical:
+    """The canonical chain `setup` describes (as strategies/sync.py canonical_chains builds one)."""
+    b = bls.backend()
+    keyring = Keyring(setup.secret_keys, tuple(b.SkToPk(sk) for sk in setup.secret_keys))
+    spec = ChainSpec(keyring.public_keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
+    canonical = Canonical(ChainBuilder(spec, keyring, b))
+    canonical.extend(setup.length)
+    return canonical
+
+
 class SyncMachine(RuleBasedStateMachine):
     """A node syncing from peers with faults; the chain it holds must be canonical."""
 
-    def __init__(self) -> None:
+    peers = Bundle("peer")  # the names of the peers that can leave or fail
+
+    def __init__(self, target: Any) -> None:
         super().__init__()
-        self.target = targets.current()
+        self.target = target
         self.heads: list[int] = [0]
         self.finalized: list[int] = [0]
 
-    @initialize(data=st.data())
-    def start(self, data: st.DataObject) -> None:
-        self.canonical = data.draw(canonical_chains(), label="canonical chain")
+    @initialize(target=peers, chain=chain_setups, more_peers=st.lists(peer_behaviours(), max_size=2))
+    def start(self, chain: ChainSetup, more_peers: list[str]) -> MultipleResults[str]:
+        self.canonical = canonical_chain(chain)
         b = self.canonical.builder
         self.network = self.target.sync.network()
         self.store = self.target.sync.store(interval=3, retention=3)
@@ -57,13 +100,13 @@ class SyncMachine(RuleBasedStateMachine):
         )  # also between the rounds of a full sync
         self.retry = RetryReference(self.canonical.wire)  # fed the wire's log as it grows
         self.requests_checked = 0
-        self.peers = 0
-        for behaviour in ["honest"] + data.draw(st.lists(peer_behaviours(), max_size=2), label="more peers"):
-            self._add(behaviour, 1)
+        self.peer_count = 0
+        note(f"canonical chain of {chain.length} blocks, {len(chain.secret_keys)} authorities")
+        return multiple(*(self._add(behaviour, 1) for behaviour in ["honest", *more_peers]))
 
-    def _add(self, behaviour: str, lag: int) -> None:
-        self.peers += 1
-        name = f"p{self.peers}"
+    def _add(self, behaviour: str, lag: int) -> str:
+        self.peer_count += 1
+        name = f"p{self.peer_count}"
         chain: Sequence[bytes] = self.canonical.wire  # shared: honest peers see the chain grow
         if behaviour == "fork":
             chain = ForkView(self.canonical.wire, max(1, self.canonical.tip - lag))
@@ -72,33 +115,32 @@ class SyncMachine(RuleBasedStateMachine):
         )
         self.network.add(peer)
         note(f"peer {name}: {behaviour}")
+        return name
 
     @rule(k=st.integers(1, 4))
     def extend_canonical_chain(self, k: int) -> None:
         self.canonical.extend(k)
         note(f"canonical tip {self.canonical.tip}")
 
-    @rule(behaviour=peer_behaviours(), lag=st.integers(1, 3))
-    def add_peer(self, behaviour: str, lag: int) -> None:
-        self._add(behaviour, lag)
+    @rule(target=peers, behaviour=peer_behaviours(), lag=st.integers(1, 3))
+    def add_peer(self, behaviour: str, lag: int) -> str:
+        return self._add(behaviour, lag)
 
     @precondition(lambda self: len(self.network.peers) > 1)
-    @rule(data=st.data())
-    def remove_peer(self, data: st.DataObject) -> None:
-        name = data.draw(st.sampled_from(sorted(self.network.peers)))
-        del self.network.peers[name]
-        note(f"peer {name} leaves")
+    @rule(peer=consumes(peers))
+    def remove_peer(self, peer: str) -> None:
+        del self.network.peers[peer]
+        note(f"peer {peer} leaves")
 
-    @rule(data=st.data(), fault=network_faults())
-    def inject_network_fault(self, data: st.DataObject, fault: str) -> None:
-        name = data.draw(st.sampled_from(sorted(self.network.peers)))
-        note(f"{fault} {name}")
+    @rule(peer=peers, fault=network_faults())
+    def inject_network_fault(self, peer: str, fault: str) -> None:
+        note(f"{fault} {peer}")
         if fault == "disconnect":
-            self.network.disconnected.add(name)
+            self.network.disconnected.add(peer)
         elif fault == "partition":
-            self.network.partitioned.add(name)
+            self.network.partitioned.add(peer)
         else:
-            self.network.faults.setdefault(name, []).append(fault)
+            self.network.faults.setdefault(peer, []).append(fault)
 
     @rule(
         topology=network_topologies(),
@@ -345,9 +387,9 @@ class CheckpointMachine(RuleBasedStateMachine):
     crashes, bit rot in block and checkpoint rows, a lost file tail, a second writer. Nothing the
     store acknowledged is lost, whatever the fault, or the store says so with a typed error."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: Any) -> None:
         super().__init__()
-        self.target = targets.current()
+        self.target = target
         self.acknowledged = 0
         # A memory-backed directory where there is one: the faults are simulated on the files
         # (copies, truncation, flipped bits), so a real disk's fsyncs would only add time.
@@ -365,9 +407,9 @@ class CheckpointMachine(RuleBasedStateMachine):
             self.store.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    @initialize(data=st.data(), interval=st.integers(1, 4), retention=st.integers(1, 3))
-    def start(self, data: st.DataObject, interval: int, retention: int) -> None:
-        self.canonical = data.draw(canonical_chains(), label="canonical chain")
+    @initialize(chain=chain_setups, interval=st.integers(1, 4), retention=st.integers(1, 3))
+    def start(self, chain: ChainSetup, interval: int, retention: int) -> None:
+        self.canonical = canonical_chain(chain)
         self.interval, self.retention = interval, retention
         self._boot()
         note(f"checkpoint every {interval}, keep {retention}")
@@ -494,11 +536,12 @@ class CheckpointMachine(RuleBasedStateMachine):
         note("lock released")
 
     @precondition(lambda self: self.alive and self.acknowledged > 0)
-    @rule(data=st.data())
-    def a_second_process_opens_the_store_and_writes(self, data: st.DataObject) -> None:
+    @rule(below=st.integers(0, 8))
+    def a_second_process_opens_the_store_and_writes(self, below: int) -> None:
         """Another node process on the same store writes its own copy of an acknowledged height
-        (the unapproved one a fork serves): one writer per store, or that write silently wins."""
-        height = data.draw(st.integers(1, self.acknowledged), label="height")
+        (`below` the highest, down to 1; the unapproved block a fork serves): one writer per
+        store, or that write silently wins."""
+        height = max(1, self.acknowledged - below)
         try:
             intruder = self._open()
         except Exception as err:  # noqa: BLE001 - the store is in use: the second process is refused
@@ -570,38 +613,41 @@ class CheckpointMachine(RuleBasedStateMachine):
             self._crash()
             note("the node stops")
 
-    def _rot_a_block_row(self, data: st.DataObject, flip: BitFlip, *, in_history: bool) -> None:
+    def _rot_a_block_row(self, below: int, flip: BitFlip, *, in_history: bool) -> None:
         self._stop()
         rows = self.disk.rows("blocks")
         newest = max((h for h, _ in self.disk.rows("checkpoints")), default=0)
         rows = [r for r in rows if (r[0] <= newest) == in_history]
-        if not rows:
+        if not rows:  # what rows the disk holds is known only once the node has stopped
+            note("no such row to rot")
             return
-        height, fields = data.draw(st.sampled_from(rows), label="row")
+        height, fields = rows[max(0, len(rows) - 1 - below)]
         if self.disk.rot(fields[flip.field], flip):
             if height <= self.acknowledged:
                 self.may_refuse = True
                 self.rotted.add(height)
             note(f"block row {height} rotted ({flip.field}, bit {flip.bit})")
 
-    @rule(data=st.data(), flip=bit_flips())
-    def a_block_row_rots_in_history(self, data: st.DataObject, flip: BitFlip) -> None:
-        """A row a checkpoint vouches for (recovery trusts it without validating it again)."""
-        self._rot_a_block_row(data, flip, in_history=True)
+    @rule(below=st.integers(0, 8), flip=bit_flips())
+    def a_block_row_rots_in_history(self, below: int, flip: BitFlip) -> None:
+        """A row a checkpoint vouches for (recovery trusts it without validating it again): the
+        newest such row, or one `below` it (down to the oldest)."""
+        self._rot_a_block_row(below, flip, in_history=True)
 
-    @rule(data=st.data(), flip=bit_flips())
-    def a_block_row_rots_near_the_tip(self, data: st.DataObject, flip: BitFlip) -> None:
+    @rule(below=st.integers(0, 8), flip=bit_flips())
+    def a_block_row_rots_near_the_tip(self, below: int, flip: BitFlip) -> None:
         """A row above the newest checkpoint (recovery validates it again)."""
-        self._rot_a_block_row(data, flip, in_history=False)
+        self._rot_a_block_row(below, flip, in_history=False)
 
-    @rule(data=st.data(), flip=bit_flips(fields=("integrity", "state")))
-    def a_checkpoint_row_rots(self, data: st.DataObject, flip: BitFlip) -> None:
+    @rule(below=st.integers(0, 3), flip=bit_flips(fields=("integrity", "state")))
+    def a_checkpoint_row_rots(self, below: int, flip: BitFlip) -> None:
         """The blocks are all there: a rotted checkpoint costs a longer replay, never a block."""
         self._stop()
         rows = self.disk.rows("checkpoints")
-        if not rows:
+        if not rows:  # what rows the disk holds is known only once the node has stopped
+            note("no checkpoint to rot")
             return
-        height, fields = data.draw(st.sampled_from(rows), label="checkpoint")
+        height, fields = rows[max(0, len(rows) - 1 - below)]
         if self.disk.rot(fields[flip.field], flip):
             note(f"checkpoint {height} rotted ({flip.field}, bit {flip.bit})")
 
@@ -614,9 +660,11 @@ class CheckpointMachine(RuleBasedStateMachine):
             note(f"lost {lost}")
 
     @precondition(lambda self: self.alive and bool(self.store.checkpoints()))
-    @rule(data=st.data())
-    def corrupt_a_checkpoint(self, data: st.DataObject) -> None:
-        cp = data.draw(st.sampled_from(self.store.checkpoints()))
+    @rule(below=st.integers(0, 3))
+    def corrupt_a_checkpoint(self, below: int) -> None:
+        """The newest checkpoint, or one `below` it (down to the oldest kept), no longer verifies."""
+        cps = self.store.checkpoints()
+        cp = cps[max(0, len(cps) - 1 - below)]
         try:
             self.store.corrupt_checkpoint(cp.height)
         except Exception as err:  # noqa: BLE001 - a write: another connection may hold the lock
