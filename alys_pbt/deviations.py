@@ -285,7 +285,8 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
         id="chain-slot-author-unchecked",
         kind="quirk",
         component="chain",
-        summary="the 'signed by the slot author' check is commented out: any authority's block passes for any slot",
+        summary="the 'signed by the slot author' check is commented "
+        "out: any authority's block passes for any slot",
         source="app/src/aura.rs check_signed_by_author",
     ),
     Deviation(
@@ -309,7 +310,8 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
         id="chain-full-nodes-skip-withdrawals",
         kind="quirk",
         component="chain",
-        summary="full nodes skip the withdrawal and peg-out checks that validators apply, so the roles disagree",
+        summary="full nodes skip the withdrawal and peg-out checks "
+        "that validators apply, so the roles disagree",
         source="app/src/chain.rs process_block (is_validator)",
         breaks=(f"{CHAIN_PROPS}::test_full_nodes_and_validators_agree",),
     ),
@@ -448,28 +450,32 @@ MUTANTS: tuple[Deviation, ...] = (
         id="sync-head-moves-before-store",
         kind="mutant",
         component="sync",
-        summary="the head stays moved when the store refuses the block: a hole below the next acknowledged block",
+        summary="the head stays moved when the store refuses the "
+        "block: a hole below the next acknowledged block",
         source="alys/sync/engine.py SyncEngine._persist",
     ),
     Deviation(
         id="store-recovery-deletes-acknowledged",
         kind="mutant",
         component="sync",
-        summary="recovery checks no row and cuts the store back at the first block that fails, deleting acknowledged blocks",
+        summary="recovery checks no row and cuts the store back at the "
+        "first block that fails, deleting acknowledged blocks",
         source="alys/sync/engine.py recover",
     ),
     Deviation(
         id="store-rows-unverified",
         kind="mutant",
         component="sync",
-        summary="nothing compares a block row with its digest or its hash: a rotted row is accepted on restart",
+        summary="nothing compares a block row with its digest "
+        "or its hash: a rotted row is accepted on restart",
         source="alys/sync/store.py Store.check",
     ),
     Deviation(
         id="store-tail-loss-unchecked",
         kind="mutant",
         component="sync",
-        summary="no acknowledgement record is compared at open: a file that lost its tail starts lower, silently",
+        summary="no acknowledgement record is compared at open: "
+        "a file that lost its tail starts lower, silently",
         source="alys/sync/store.py Store.check",
     ),
     Deviation(
@@ -547,14 +553,16 @@ MUTANTS: tuple[Deviation, ...] = (
         id="chain-import-moves-head-early",
         kind="mutant",
         component="chain",
-        summary="process_block stores the block and moves the head before the approvals check, so a refused block is half imported",
+        summary="process_block stores the block and moves the head before "
+        "the approvals check, so a refused block is half imported",
         source="alys/node.py process_block",
     ),
     Deviation(
         id="evm-sender-cache-key-omits-signature",
         kind="mutant",
         component="chain",
-        summary="the sender memo is keyed by the signed digest, without the signature: another signature over the same payload gets the first signer",
+        summary="the sender memo is keyed by the signed digest, without the signature: "
+        "another signature over the same payload gets the first signer",
         source="alys/evm.py SenderCache._key",
     ),
     Deviation(
@@ -861,7 +869,8 @@ MUTANTS: tuple[Deviation, ...] = (
         id="compact-shift-saturates",
         kind="mutant",
         component="auxpow",
-        summary="the PoW target decoder zeroes an exponent >= 35 instead of wrapping the shift like rust-bitcoin",
+        summary="the PoW target decoder zeroes an exponent >= 35 "
+        "instead of wrapping the shift like rust-bitcoin",
         source="alys/auxpow.py target_from_compact",
     ),
     # Issue 14: one per limit class the generators never reached (mutmut on alys/auxpow.py).
@@ -962,7 +971,8 @@ MUTANTS: tuple[Deviation, ...] = (
         id="codec-accepts-superfluous-witness",
         kind="mutant",
         component="auxpow",
-        summary="a segwit flag with every witness empty is accepted (rust-bitcoin and Bitcoin Core refuse it)",
+        summary="a segwit flag with every witness empty is "
+        "accepted (rust-bitcoin and Bitcoin Core refuse it)",
         source="alys/codec.py read_tx",
     ),
     Deviation(

@@ -57,7 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target",
         default=os.environ.get("ALYS_TARGET", targets.DEFAULT),
-        help="implementation to drive: alys (default), alys-fixed, alys-fixed+ID[+ID], or package.module:object",
+        help="implementation to drive: alys (default), alys-fixed, "
+        "alys-fixed+ID[+ID], or package.module:object",
     )
     group.addoption(
         "--replay-db",

@@ -161,7 +161,8 @@ def main() -> int:
         f"{args.budget} bytes of elements); limits {LIMIT_SECONDS * 1000:.0f} ms, {LIMIT_BYTES >> 20} MB"
     )
     print(
-        f"{'decoder':<34} {'n':>4} {'worst ms':>9}  {'slowest input':<44} {'worst MB':>8}  {'largest input':<44} outcome"
+        f"{'decoder':<34} {'n':>4} {'worst ms':>9}  {'slowest input':<44} "
+        f"{'worst MB':>8}  {'largest input':<44} outcome"
     )
     over = 0
     for name, (kind, fn) in decoders().items():
@@ -171,7 +172,8 @@ def main() -> int:
         crashed = [r for r in rows if r[3] not in ("ok", "DecodeError") and not name.endswith("check")]
         over += slow[1] > LIMIT_SECONDS or big[2] > LIMIT_BYTES or bool(crashed)
         print(
-            f"{name:<34} {len(rows):>4} {slow[1] * 1000:>9.2f}  {slow[0].detail[:44]:<44} {big[2] / 2**20:>8.2f}  "
+            f"{name:<34} {len(rows):>4} {slow[1] * 1000:>9.2f}  "
+            f"{slow[0].detail[:44]:<44} {big[2] / 2**20:>8.2f}  "
             f"{big[0].detail[:44]:<44} {slow[3]}"
         )
         for r in crashed:

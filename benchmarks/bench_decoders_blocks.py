@@ -170,8 +170,10 @@ def main() -> int:
         ok = worst_t[2] < TIME_MS and worst_m[3] < MEMORY_MB
         failed += not ok
         print(
-            f"  worst time {worst_t[2]:.2f} ms ({worst_t[0]}: {worst_t[2] / TIME_MS:.0%} of {TIME_MS:.0f} ms), "
-            f"worst memory {worst_m[3]:.2f} MB ({worst_m[0]}: {worst_m[3] / MEMORY_MB:.0%} of {MEMORY_MB:.0f} MB)"
+            f"  worst time {worst_t[2]:.2f} ms ({worst_t[0]}: "
+            f"{worst_t[2] / TIME_MS:.0%} of {TIME_MS:.0f} ms), "
+            f"worst memory {worst_m[3]:.2f} MB ({worst_m[0]}: "
+            f"{worst_m[3] / MEMORY_MB:.0%} of {MEMORY_MB:.0f} MB)"
             f"  {'OK' if ok else 'OVER'}"
         )
     return 1 if failed else 0

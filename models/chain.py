@@ -213,7 +213,8 @@ class Chain:
             paid[w.address] = paid.get(w.address, 0) + w.amount
         if paid != {a: v for a, v in owed.items() if v}:
             raise UnknownWithdrawal(
-                f"paid {sorted((a.hex()[:8], v) for a, v in paid.items())}, owed {sorted((a.hex()[:8], v) for a, v in owed.items())}"
+                f"paid {sorted((a.hex()[:8], v) for a, v in paid.items())}, "
+                f"owed {sorted((a.hex()[:8], v) for a, v in owed.items())}"
             )
 
     def check_pow(self, block: ConsensusBlock) -> None:

@@ -206,7 +206,8 @@ def test_pow_verdict_at_the_boundary_matches_reference(target: Any, probe: tuple
     """At the target, one either side of it, and against a zero target: the target's verdict is the reference's."""
     block_hash, bits = probe
     note(
-        f"bits {bits:#010x} (target {ref.target_from_compact(bits):#x}), hash {int.from_bytes(block_hash, 'little'):#x}"
+        f"bits {bits:#010x} (target {ref.target_from_compact(bits):#x}), "
+        f"hash {int.from_bytes(block_hash, 'little'):#x}"
     )
     assert target.auxpow.hash_meets_target(block_hash, bits) == ref.hash_meets_target(block_hash, bits)
 

@@ -231,14 +231,16 @@ def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(
     for n, request in enumerate(network.log, start=1):
         earliest = reference.admit(request)
         note(
-            f"request {n} to {request.peer}: {request.sent:g}-{request.ended:g} s, {request.outcome}; allowed from {earliest:g} s"
+            f"request {n} to {request.peer}: {request.sent:g}-{request.ended:g} "
+            f"s, {request.outcome}; allowed from {earliest:g} s"
         )
         assert request.sent >= earliest, (
             f"{request.peer} asked at {request.sent:g} s (request {n}), before {earliest:g} s"
         )
         if len(network.peers) == 1:
             assert request.sent <= earliest + 0.01, (
-                f"{request.peer} left alone until {request.sent:g} s (request {n}), allowed from {earliest:g} s"
+                f"{request.peer} left alone until {request.sent:g} "
+                f"s (request {n}), allowed from {earliest:g} s"
             )
 
 

@@ -37,7 +37,8 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
 def test_the_walker_sees_lazy_and_dynamic_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text(
-        "import os\n\ndef f():\n    from models import blocks\n    import importlib\n    importlib.import_module('strategies.evm')\n"
+        "import os\n\ndef f():\n    from models import blocks\n    "
+        "import importlib\n    importlib.import_module('strategies.evm')\n"
     )
     assert [m for _, m in imported_modules(probe)] == ["os", "models", "importlib", "strategies.evm"]
 

@@ -259,7 +259,8 @@ class Store:
                 )
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(
-                "CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL,"
+                "CREATE TABLE IF NOT EXISTS blocks (height INTEGER "
+                "PRIMARY KEY, hash BLOB NOT NULL, data BLOB NOT NULL,"
                 " digest BLOB NOT NULL)"
             )
             self.db.execute(

@@ -228,7 +228,8 @@ def gen_mailbox(seed: int, n: int) -> list[Case]:
             1,
             "drop-lowest",
             [*_numbered([("chain", 2), ("engine", 2)]), POP, POP],
-            note="a full mailbox of 1 under drop-lowest: an equal-priority newcomer is dropped, the node enqueues it",
+            note="a full mailbox of 1 under drop-lowest: an "
+            "equal-priority newcomer is dropped, the node enqueues it",
         )
     )
     cases.append(
@@ -719,7 +720,8 @@ SUPERVISION_STEP: dict[str, Json] = {"oneOf": [obj(fail=obj()), obj(advance=SECO
 RULES: tuple[Rule, ...] = (
     Rule(
         "actors/mailbox",
-        "a bounded priority mailbox: order by priority (FIFO among equals), backpressure levels, the overflow policy",
+        "a bounded priority mailbox: order by priority (FIFO "
+        "among equals), backpressure levels, the overflow policy",
         "node",
         f"{MAILBOX_RS} (V2 design, alys-rules.md §6.3)",
         gen_mailbox,
@@ -749,7 +751,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "actors/restart-delay",
-        "the delay in seconds (a decimal string) before restart number `attempt` (from 0), or null when the strategy gives up",
+        "the delay in seconds (a decimal string) before restart "
+        "number `attempt` (from 0), or null when the strategy gives up",
         "node",
         f"{SUPERVISOR_RS} RestartStrategy (V2 design, alys-rules.md §6.3)",
         gen_restart_delay,
@@ -760,7 +763,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "actors/supervision",
-        "a supervised worker's failures in simulated time: restarts after the strategy's delay, at most max_restarts per window, then escalation",
+        "a supervised worker's failures in simulated time: restarts after the "
+        "strategy's delay, at most max_restarts per window, then escalation",
         "node",
         f"{SUPERVISOR_RS} handle_child_failure / should_restart_child (V2 design, alys-rules.md §6.3)",
         gen_supervision,
@@ -813,7 +817,8 @@ UNREACHABLE: dict[str, str] = {
     "behaviour that records it; the format's actor rules hold mailboxes, restart delays, shutdown order "
     "and supervision, no behaviours (properties/test_actors.py kills it)",
     "actors-ask-refusal-unanswered": "an ask needs a behaviour that answers and a mailbox that refuses at "
-    "the same time, on simulated time: no rule of this family has an ask (properties/test_actors.py kills it)",
+    "the same time, on simulated time: no rule of this "
+    "family has an ask (properties/test_actors.py kills it)",
     "actors-shutdown-cycle-left-running": "actors/shutdown-order holds chains, which have one order; a cycle "
     "has none, so its outcome (every actor stopped) needs another output than an order "
     "(properties/test_actors.py kills it)",

@@ -392,7 +392,8 @@ def gen_majority_approved(seed: int, n: int) -> list[Case]:
             sixteen.public_keys,
             m,
             aggregate_of(sixteen, range(11), m),
-            note="16 authorities: the node counts 11 of its first 15 and approves; the secure rule refuses the federation",
+            note="16 authorities: the node counts 11 of its first 15 "
+            "and approves; the secure rule refuses the federation",
         )
     )
     return cases
@@ -730,7 +731,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "approvals/majority-approved",
-        "a block's aggregate: no bit past the federation, ceil(2n/3) signers, FastAggregateVerify of exactly them",
+        "a block's aggregate: no bit past the federation, "
+        "ceil(2n/3) signers, FastAggregateVerify of exactly them",
         "node",
         f"app/src/chain.rs majority_approved, {SIGNATURES_RS} AggregateApproval::{{num_approvals, verify}}; "
         "bits past n and federations over 15 refused: suite hardening",
@@ -742,7 +744,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "approvals/candidate-cache",
-        "blocks and approvals in any order: the next block is accepted once ceil(2n/3) distinct authorities approve it",
+        "blocks and approvals in any order: the next block is "
+        "accepted once ceil(2n/3) distinct authorities approve it",
         "suite-hardening",
         f"{CACHE_RS} (the node loses early approvals and drops approvals on replacement; the secure "
         "acceptance keeps approvals per block hash: models/approvals.py Federation)",

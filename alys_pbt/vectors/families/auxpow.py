@@ -945,7 +945,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="auxpow/check-pow",
-        summary="check_pow: an AuxPowHeader finalizes its range (its fields as required, the target met, the proof valid)",
+        summary="check_pow: an AuxPowHeader finalizes its range (its "
+        "fields as required, the target met, the proof valid)",
         origin="node",
         source="app/src/chain.rs check_pow",
         generate=_generate_check_pow,
@@ -956,9 +957,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="auxpow/aggregate-hash",
-        summary="the hash a miner commits to: sha256d of the range's block hashes, oldest first (one block is hashed too)",
+        summary="the hash a miner commits to: sha256d of the range's "
+        "block hashes, oldest first (one block is hashed too)",
         origin="node",
-        source="app/src/auxpow_miner.rs AuxPowMiner (aggregate of the range's signing roots); alys-rules.md §1.1",
+        source="app/src/auxpow_miner.rs AuxPowMiner (aggregate "
+        "of the range's signing roots); alys-rules.md §1.1",
         generate=_generate_aggregate,
         replay=_replay_aggregate,
         component="chain",

@@ -397,9 +397,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="bitcoin/transaction-decode",
-        summary="a Bitcoin transaction decodes (legacy or BIP144), re-encodes to itself, and its txid is the legacy form's sha256d",
+        summary="a Bitcoin transaction decodes (legacy or BIP144), re-encodes "
+        "to itself, and its txid is the legacy form's sha256d",
         origin="bitcoin-consensus",
-        source=f"{CORE_SERIALIZE} UnserializeTransaction, ReadCompactSize; {RUST_BITCOIN} Transaction::consensus_decode",
+        source=f"{CORE_SERIALIZE} UnserializeTransaction, ReadCompactSize; "
+        f"{RUST_BITCOIN} Transaction::consensus_decode",
         generate=_generate_transactions,
         replay=_replay_transaction,
         component="auxpow",
@@ -408,9 +410,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="bitcoin/auxpow-decode",
-        summary="the AuxPoW wire layout (coinbase, block hash, two branches, parent header) decodes and re-encodes to itself",
+        summary="the AuxPoW wire layout (coinbase, block hash, two "
+        "branches, parent header) decodes and re-encodes to itself",
         origin="namecoin",
-        source="namecoin-core src/auxpow.h CAuxPow serialization; app/src/auxpow.rs AuxPow (rust-bitcoin Decodable)",
+        source="namecoin-core src/auxpow.h CAuxPow serialization; "
+        "app/src/auxpow.rs AuxPow (rust-bitcoin Decodable)",
         generate=_generate_auxpow_bytes,
         replay=_replay_auxpow_bytes,
         component="auxpow",
@@ -421,7 +425,8 @@ RULES: tuple[Rule, ...] = (
         id="bitcoin/merkle-root",
         summary="Bitcoin's merkle root of a list of txids (an odd level pairs its last hash with itself)",
         origin="bitcoin-consensus",
-        source=f"Bitcoin Core src/consensus/merkle.cpp ComputeMerkleRoot; {RUST_BITCOIN} merkle_tree::calculate_root",
+        source="Bitcoin Core src/consensus/merkle.cpp ComputeMerkleRoot; "
+        f"{RUST_BITCOIN} merkle_tree::calculate_root",
         generate=_generate_merkle,
         replay=_replay_merkle,
         component="auxpow",
@@ -432,7 +437,8 @@ RULES: tuple[Rule, ...] = (
 
 # Seeded mutants of this area that no vector here can reach within the size bound.
 UNREACHABLE: dict[str, str] = {
-    "codec-max-vec-off-by-one": "only a byte vector of exactly MAX_VEC_SIZE (4,000,000) bytes, present in full, "
+    "codec-max-vec-off-by-one": "only a byte vector of exactly MAX_VEC_SIZE "
+    "(4,000,000) bytes, present in full, "
     "tells the mutant apart (a shorter one is refused either way as count-exceeds-data): one such vector is "
     "8 MB of hex, 40% of the default set's 20 MB bound. properties/test_bitcoin_decoders.py, "
     "which declares it, catches it in-process.",

@@ -703,7 +703,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "bls/fast-aggregate-verify-again",
-        "FastAggregateVerify asked again and again: each answer is the computation's, whatever was asked before",
+        "FastAggregateVerify asked again and again: each "
+        "answer is the computation's, whatever was asked before",
         "suite-hardening",
         "suite hardening: a verification memo is a pure function's cache (alys/bls.py LighthouseBls memo; "
         + ietf("§3.3.4")

@@ -272,9 +272,11 @@ def _replay_next(target: Any, inputs: Mapping[str, Json]) -> Outputs:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="retarget/calculate-next-work-required",
-        summary="the bits after `diff` blocks without PoW: the last target scaled by the clamped, rounded gap ratio",
+        summary="the bits after `diff` blocks without PoW: the last "
+        "target scaled by the clamped, rounded gap ratio",
         origin="node",
-        source=f"{_MINER} calculate_next_work_required (the secure floor, ratio-1 and non-zero rules: suite hardening)",
+        source=f"{_MINER} calculate_next_work_required (the secure "
+        "floor, ratio-1 and non-zero rules: suite hardening)",
         generate=_generate_calculate,
         replay=_replay_calculate,
         component="chain",
@@ -283,7 +285,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="retarget/get-next-work-required",
-        summary="the bits a new AuxPoW must meet: retarget at multiples of the interval or past it, else keep the bits",
+        summary="the bits a new AuxPoW must meet: retarget at multiples "
+        "of the interval or past it, else keep the bits",
         origin="node",
         source=f"{_MINER} get_next_work_required",
         generate=_generate_next,

@@ -238,7 +238,8 @@ def gen_store(seed: int, n: int) -> list[Case]:
             2,
             2,
             [put(1), {"fill_disk": {}}, put(2, BIG), {"free_disk": {}}, put(2, BIG), put(3)],
-            note="a full disk (SQLite's page limit at the pages in use) refuses a block with a typed error, not SQLite's own",
+            note="a full disk (SQLite's page limit at the pages in use) "
+            "refuses a block with a typed error, not SQLite's own",
         ),
     ]
     return cases
@@ -485,7 +486,8 @@ def gen_engine(seed: int, n: int) -> list[Case]:
         .round()
         .case(
             "boundary-breaker-opens-after-three-failures",
-            note="three failures in a row open the breaker for 60 s: a round 5 s later asks nobody though the 4 s backoff is over",
+            note="three failures in a row open the breaker for 60 s: a "
+            "round 5 s later asks nobody though the 4 s backoff is over",
         ),
         EngineScenario(c)
         .import_to(2)
@@ -536,7 +538,8 @@ def gen_engine(seed: int, n: int) -> list[Case]:
         .recover()
         .case(
             "corruption-newest-checkpoint-rotted",
-            note="recovery skips a checkpoint whose integrity hash fails and validates the blocks after an older one",
+            note="recovery skips a checkpoint whose integrity hash "
+            "fails and validates the blocks after an older one",
         ),
         EngineScenario(c)
         .import_to(1)
@@ -545,7 +548,8 @@ def gen_engine(seed: int, n: int) -> list[Case]:
         .case(
             f"quirk-{ROLLS_BACK}",
             quirks=(ROLLS_BACK,),
-            note="a node at height 1 sent a corrupted block: it stays at 1; as coded it rolls back to genesis",
+            note="a node at height 1 sent a corrupted block: it "
+            "stays at 1; as coded it rolls back to genesis",
         ),
     ]
     return cases
@@ -658,9 +662,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "sync/store",
-        "the store keeps the newest `retention` checkpoints at multiples of `interval`; a refused write leaves nothing",
+        "the store keeps the newest `retention` checkpoints at "
+        "multiples of `interval`; a refused write leaves nothing",
         "suite-hardening",
-        "v2 checkpoints (alys-rules.md §5.2) and the store's guarantee per fault (README, Sync and checkpoints); "
+        "v2 checkpoints (alys-rules.md §5.2) and the store's "
+        "guarantee per fault (README, Sync and checkpoints); "
         "models/sync.py expected_checkpoints",
         gen_store,
         replay=replay_store,
@@ -685,10 +691,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "sync/engine",
-        "a node syncing from a peer: a bad block costs it nothing, a refused write leaves the head with the store, recovery keeps what was acknowledged",
+        "a node syncing from a peer: a bad block costs it nothing, a refused "
+        "write leaves the head with the store, recovery keeps what was acknowledged",
         "suite-hardening",
         "app/src/chain.rs sync (alys-rules.md §5.1: the node rolls back on any import error: quirk "
-        f"{ROLLS_BACK}); the store's guarantee per fault (README, Sync and checkpoints); models/sync.py Canonical",
+        f"{ROLLS_BACK}); the store's guarantee per fault "
+        "(README, Sync and checkpoints); models/sync.py Canonical",
         gen_engine,
         replay=replay_engine,
         component="sync",
@@ -735,5 +743,6 @@ UNREACHABLE: dict[str, str] = {
     "it needs a file and bytes changed behind SQLite, not data a vector can hold",
     "store-tail-loss-unchecked": "a file that lost its tail (synchronous=NORMAL, a missing acknowledgement "
     "record) shows only when a file-backed store is reopened after a crash",
-    "store-shared-writer": "a second process or connection opening the same store file: a vector holds no file",
+    "store-shared-writer": "a second process or connection opening "
+    "the same store file: a vector holds no file",
 }
