@@ -163,7 +163,7 @@ class Session:
         self._add("auxpow.compact_from_target", [("target", "bigint", need)], "int", a.compact_from_target)
         self._add(
             "auxpow.hash_meets_target",
-            [("hash", "bytes", need), ("bits", "int", need)],
+            [("block_hash", "bytes", need), ("bits", "int", need)],
             "bool",
             a.hash_meets_target,
         )

@@ -69,7 +69,7 @@ class Method:
 
     @property
     def short(self) -> str:
-        return self.name.split(".", 1)[1]
+        return self.name.rpartition(".")[2]
 
 
 # --- Types --------------------------------------------------------------------------------------
@@ -167,11 +167,15 @@ TX = (
 )
 HEADER = "01000000" + "00" * 32 + "11" * 32 + "29ab5f49ffff001d1dac2b7c"
 # A proof that the port accepts for aux hash 00..00 and chain id 1 (checked by the docs test).
-AUXPOW_EXAMPLE = (
-    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff00"
-    "ffffffff030000000000000000000000000000000000000000000000000000000000000000002c"
-    "fabe6d6d" + "00" * 32 + "0100000000000000" + "00000000"
+AUXPOW_EXAMPLE = (  # a proof for aux hash 00..00 and chain id 727272, output-script layout
+    "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff04030000000000"
+    "00000300000000000000000000000000000000000000000000000000002cfabe6d6d0000000000000000000000000000"
+    "000000000000000000000000000000000000010000000000000000000000ca62f43faf763c33582d7e97f76c0e522fc3"
+    "d4fd619fd34a497cca621acada7500000000000000000000000000000000000000000000000000000000000000000000"
+    "000000000000000000000000dcbd17465d7ec977fdfd5a836be93fa571f422b6107fcf8294810e82e9a479d500000000"
+    "ffff7f2002000000"
 )
+CHAIN_ID = 727272
 
 
 def _m(
@@ -253,7 +257,7 @@ METHODS: tuple[Method, ...] = (
         "The txid (sha256d of the encoding without witness), internal byte order.",
         [
             S("auxpow.decode_transaction", {"data": TX}, 1),
-            S("auxpow.txid", {"tx": 1}, "2e4ac9cc3bd5c9ac5d1f7ba5b4e73f23dc7e6a85c4e55932cc3fb4193a34ce0a"),
+            S("auxpow.txid", {"tx": 1}, "75f41780e60f0d01f8dd68150bc703f32a3005bc3a283faffc14be6a70b6ff8a"),
         ],
     ),
     _m(
@@ -282,7 +286,11 @@ METHODS: tuple[Method, ...] = (
         "sha256d of the header, internal byte order.",
         [
             S("auxpow.decode_header", {"data": HEADER}, 1),
-            S("auxpow.header_hash", {"header": 1}, "0" * 64),
+            S(
+                "auxpow.header_hash",
+                {"header": 1},
+                "d7ded7b5ee7d12c7c169ca29483fa5ba3d269cd7dde28fec74dbfd8da25b5ed3",
+            ),
         ],
     ),
     _m(
@@ -336,10 +344,10 @@ METHODS: tuple[Method, ...] = (
     ),
     _m(
         "auxpow.hash_meets_target",
-        [("hash", "bytes", "a 32-byte hash, internal byte order"), ("bits", "int", "a compact target")],
+        [("block_hash", "bytes", "a 32-byte hash, internal byte order"), ("bits", "int", "a compact target")],
         "bool",
         "Whether the hash, read as a little-endian 256-bit number, is at most the target.",
-        [S("auxpow.hash_meets_target", {"hash": H, "bits": 0x1D00FFFF}, True)],
+        [S("auxpow.hash_meets_target", {"block_hash": H, "bits": 0x1D00FFFF}, True)],
     ),
     _m(
         "auxpow.check_proof_of_work",
@@ -357,7 +365,7 @@ METHODS: tuple[Method, ...] = (
         ],
         "int",
         "The chain branch index the nonce and chain id select (Namecoin's getExpectedIndex).",
-        [S("auxpow.expected_index", {"nonce": 0, "chain_id": 1, "h": 3}, 6)],
+        [S("auxpow.expected_index", {"nonce": 0, "chain_id": 1, "h": 3}, 3)],
     ),
     _m(
         "auxpow.check",
@@ -383,11 +391,11 @@ METHODS: tuple[Method, ...] = (
         "decoding, ParentHasChainId, MerkleBranchTooLong, MerkleRootIncorrect, the coinbase checks, "
         "the merged-mining header, MissingMerkleRoot, InvalidMerkleSize, WrongIndex.",
         [
-            S("auxpow.check", {"auxpow": AUXPOW_EXAMPLE, "aux_hash": H, "chain_id": 1}, None),
+            S("auxpow.check", {"auxpow": AUXPOW_EXAMPLE, "aux_hash": H, "chain_id": CHAIN_ID}, None),
             S(
                 "auxpow.check",
-                {"auxpow": AUXPOW_EXAMPLE, "aux_hash": "11" * 32, "chain_id": 1},
-                error="MissingMerkleRoot",
+                {"auxpow": AUXPOW_EXAMPLE, "aux_hash": "11" * 32, "chain_id": CHAIN_ID},
+                error="CoinbaseInvalidOutputs",
             ),
         ],
         AUXPOW_CHECK,
