@@ -1,17 +1,27 @@
-"""Hypothesis strategies for alys-pbt; importing the package registers type strategies, so
-`st.from_type(AuxPow)` and friends draw valid protocol data."""
+"""Hypothesis strategies for alys-pbt. Importing the package registers type strategies, so
+`st.from_type(AuxPow)` and friends draw valid protocol data; each is built, importing its module,
+only when first resolved, so importing one strategy module costs only what that module uses."""
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
 
 from hypothesis import strategies as st
 
 from alys_pbt.models.auxpow import AuxPow
 from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
 from alys_pbt.models.sync import Canonical
-from alys_pbt.strategies.auxpow import auxpows
-from alys_pbt.strategies.bitcoin import block_headers, merkle_proofs, transactions
-from alys_pbt.strategies.sync import canonical_chains
 
-st.register_type_strategy(BlockHeader, block_headers())
-st.register_type_strategy(Transaction, transactions())
-st.register_type_strategy(MerkleBranch, merkle_proofs().map(lambda proof: proof[2]))
-st.register_type_strategy(AuxPow, auxpows())
-st.register_type_strategy(Canonical, canonical_chains())
+
+def _lazily(
+    module: str, build: Callable[[Any], st.SearchStrategy[Any]]
+) -> Callable[[type], st.SearchStrategy[Any]]:
+    """A type's strategy, built from `alys_pbt.strategies.<module>` when Hypothesis first asks."""
+    return lambda _type: build(import_module(f"{__name__}.{module}"))
+
+
+st.register_type_strategy(BlockHeader, _lazily("bitcoin", lambda m: m.block_headers()))
+st.register_type_strategy(Transaction, _lazily("bitcoin", lambda m: m.transactions()))
+st.register_type_strategy(MerkleBranch, _lazily("bitcoin", lambda m: m.merkle_proofs().map(lambda p: p[2])))
+st.register_type_strategy(AuxPow, _lazily("auxpow", lambda m: m.auxpows()))
+st.register_type_strategy(Canonical, _lazily("sync", lambda m: m.canonical_chains()))
