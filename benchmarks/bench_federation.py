@@ -3,7 +3,8 @@
 Reports, for each backend, individual approvals verified per second, 7-signer aggregate approvals
 verified per second, and steps per second of the federation state machine on target alys-fixed
 (signing memoized, as in the suite); then the port's FastAggregateVerify asked the same question
-again, with its memo and without (the memo's keys are checked by test_bls.py's memo property). The py_ecc machine only runs with `--py-ecc-examples N`. Read ratios
+again, with its memo and without (the memo's keys are checked by test_bls.py's memo property). The
+py_ecc machine only runs with `--py-ecc-examples N`. Read ratios
 between columns of one run: the machine is shared and noisy.
 """
 

@@ -47,7 +47,7 @@ class Canonical:
 
 
 def expected_checkpoints(height: int, interval: int, retention: int) -> list[int]:
-    """Checkpoint heights after importing blocks 1..height: the last `retention` positive multiples of `interval`."""
+    """Checkpoints after importing blocks 1..height: the last `retention` positive multiples of `interval`."""
     multiples = list(range(interval, height + 1, interval))
     return multiples[-retention:] if retention else []
 

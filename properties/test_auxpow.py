@@ -203,7 +203,7 @@ def test_compact_decoding_matches_reference(target: Any, bits: int) -> None:
 @kills("auxpow-pow-zero-target-unlimited", "auxpow-pow-strict-less")
 @given(probe=pow_probes())
 def test_pow_verdict_at_the_boundary_matches_reference(target: Any, probe: tuple[bytes, int]) -> None:
-    """At the target, one either side of it, and against a zero target: the target's verdict is the reference's."""
+    """At the target, one either side of it, and against a zero target: the verdict is the reference's."""
     block_hash, bits = probe
     note(
         f"bits {bits:#010x} (target {ref.target_from_compact(bits):#x}), "

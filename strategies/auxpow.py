@@ -370,7 +370,8 @@ def compact_bits(draw: st.DrawFn) -> int:
 @st.composite
 def pow_probes(draw: st.DrawFn) -> tuple[bytes, int]:
     """(parent hash, bits) at the PoW boundary: the hash at the target, one either side, zero, or
-    any; bits from `compact_bits()`, so a zero target (negative mantissa, exponent past 2^256) is often met."""
+    any; bits from `compact_bits()`, so a zero target (negative mantissa, exponent past 2^256) is often
+    met."""
     bits = draw(compact_bits())
     target = target_from_compact(bits)
     top = (1 << 256) - 1

@@ -63,12 +63,14 @@ def canonical_chains(
 
 
 def peer_behaviours() -> st.SearchStrategy[str]:
-    """How a simulated peer serves: honestly, behind, from an unapproved fork, withholding, or lying about its height."""
+    """How a simulated peer serves: honestly, behind, from an unapproved fork, withholding, or lying about
+    its height."""
     return st.sampled_from(BEHAVIOURS)
 
 
 def network_faults() -> st.SearchStrategy[str]:
-    """A fault on one peer's link: cut off (disconnect, partition) or one response dropped, duplicated, reordered, corrupted or delayed."""
+    """A fault on one peer's link: cut off (disconnect, partition) or one response dropped, duplicated,
+    reordered, corrupted or delayed."""
     return st.sampled_from(NETWORK_FAULTS)
 
 

@@ -1,7 +1,8 @@
 """Imports run one way (issue 18, item 2): port <- nothing of ours; references <- strategies <- machines
 <- properties. The contracts are import-linter's, in pyproject `[tool.importlinter]`; they run on a mirror
 of the installed layout (`alys_pbt.checks`), since the tools read folders and the editable install maps
-strategies/ and models/ into `alys_pbt`. Each contract is shown to break on an import planted the wrong way."""
+strategies/ and models/ into `alys_pbt`. Each contract is shown to break on an import planted the wrong
+way."""
 
 from __future__ import annotations
 

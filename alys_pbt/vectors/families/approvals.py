@@ -296,7 +296,8 @@ def gen_majority_approved(seed: int, n: int) -> list[Case]:
                         with_bits(majority, size + 1),
                     )
                 )
-    # Past the bitlist: 16 authorities are refused (the node takes them: quirk approvals-authorities-beyond-bitlist).
+    # Past the bitlist: 16 authorities are refused (the node takes them: quirk
+    # approvals-authorities-beyond-bitlist).
     for size in (16, 17):
         keyring, message = ring(size), message_for("majority", size)
         cases.append(

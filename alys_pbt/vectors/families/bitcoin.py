@@ -236,7 +236,8 @@ def _tx_boundaries() -> list[tuple[str, bytes]]:
         ("bitcoin-genesis-coinbase", GENESIS_COINBASE),
         ("marathon-coinbase-segwit", MARATHON),
         ("coordinate-coinbase-legacy", COORDINATE),
-        # CompactSize: the largest one-byte length, the smallest and largest three-byte, the smallest five-byte.
+        # CompactSize: the largest one-byte length, the smallest and largest three-byte, the smallest
+        # five-byte.
         ("script-length-0xfc", _with_script(0xFC)),
         ("script-length-0xfd", _with_script(0xFD)),
         ("script-length-0xffff", _with_script(0xFFFF)),
