@@ -70,7 +70,7 @@ class Connection:
         self.timeout = timeout if timeout is not None else float(env_timeout or DEFAULT_TIMEOUT)
         self.cwd = cwd
         self.channel: Channel | None = None
-        self.generation = 0  # bumped on every (re)start: handles of an older one are void
+        self.generation = 0  # bumped when a server is stopped: the handles it made are void
         self.hello: dict[str, Any] = {}
         self.restarts = 0
         self._ids = itertools.count(1)
@@ -94,7 +94,6 @@ class Connection:
             self.channel = self._open()
         except ChannelBroken as err:
             raise TargetFailure(f"target {self.spec!r}: {err}") from None
-        self.generation += 1
         self._protocol = JSONRPCProtocol(id_generator=self._ids)
         self._released.clear()
         hello = self.call("hello", {"protocol": PROTOCOL_VERSION, "client": "alys-pbt"})
@@ -110,6 +109,7 @@ class Connection:
     def close(self) -> None:
         if self.channel is not None:
             channel, self.channel = self.channel, None
+            self.generation += 1  # the handles of that server die with it
             channel.close()
 
     def ensure(self) -> None:
