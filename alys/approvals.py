@@ -70,7 +70,7 @@ class Aggregate:
         if self.port.v.on("approvals-verify-all-authorities"):
             pks = list(authorities)
         else:
-            pks = [pk for bit, pk in zip(self.bits, authorities) if bit]  # bits >= n fall away
+            pks = [pk for bit, pk in zip(self.bits, authorities, strict=False) if bit]  # bits >= n fall away
         return self.port.bls.fast_aggregate_verify(pks, message, self.signature)
 
 

@@ -247,7 +247,7 @@ class Node:
             )
         except ValueError:
             sig = None
-        signers = [pk for bit, pk in zip(signed.signature.bits, self.spec.authorities) if bit]
+        signers = [pk for bit, pk in zip(signed.signature.bits, self.spec.authorities, strict=False) if bit]
         if sum(signed.signature.bits) >= self.approvals.required_approvals(
             n
         ) and not self.approvals.bls.fast_aggregate_verify(signers, root, sig):

@@ -320,7 +320,9 @@ def _struct(cls: Callable[..., Any], fields: Sequence[tuple[str, Schema]]) -> Sc
     def decode(value: Any, path: str, v: Variant) -> Any:
         if type(value) is not list or len(value) != len(fields):
             raise _fail(path, f"expected an array of {len(fields)} fields")
-        return cls(*(schema.decode(x, f"{path}.{name}", v) for (name, schema), x in zip(fields, value)))
+        return cls(
+            *(schema.decode(x, f"{path}.{name}", v) for (name, schema), x in zip(fields, value, strict=True))
+        )
 
     return Schema(lambda obj: [schema.encode(getattr(obj, name)) for name, schema in fields], decode)
 

@@ -184,7 +184,7 @@ class Blst(Backend):
         if sig is None:
             return False
         product = None
-        for pk, message in zip(pks, messages):
+        for pk, message in zip(pks, messages, strict=True):
             point = self._pk_point(pk)
             if point is None:
                 return False

@@ -64,7 +64,7 @@ LEGACY = [b"\x80", b"\x01", rlp_str((21000).to_bytes(2, "big")), TO, b"\x80", b"
 
 def legacy(**replace: bytes) -> bytes:
     names = ["nonce", "gas_price", "gas", "to", "value", "data", "v", "r", "s"]
-    return rlp_list(*(replace.get(n, f) for n, f in zip(names, LEGACY)))
+    return rlp_list(*(replace.get(n, f) for n, f in zip(names, LEGACY, strict=True)))
 
 
 RLP_VECTORS: dict[str, tuple[bytes, str]] = {

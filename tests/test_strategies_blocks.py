@@ -49,7 +49,7 @@ def test_pow_every_finalizes_contiguous_ranges(case) -> None:  # type: ignore[no
     headers = [blk.message.auxpow_header for blk in case.blocks if blk.message.auxpow_header is not None]
     assert len(headers) == 3
     chain = case.builder.chain
-    for previous, header in zip([None, *headers], headers):
+    for previous, header in zip([None, *headers], headers, strict=False):
         start = chain.block(header.range_start)
         expected_parent = chain.genesis_hash if previous is None else previous.range_end
         assert start.parent_hash == expected_parent

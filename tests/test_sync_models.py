@@ -5,6 +5,7 @@ hash (v2 checkpoint.rs layout) and its disk faults."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from typing import Any
 
 import pytest
@@ -61,7 +62,7 @@ def test_canonical_states_follow_the_reference_chain(data: st.DataObject) -> Non
     pow_heights = [
         h for h, raw in enumerate(canonical.wire) if block_from_bytes(raw).message.auxpow_header is not None
     ]
-    assert pow_heights[0] == 0 and all(b - a <= 4 for a, b in zip(pow_heights, pow_heights[1:]))
+    assert pow_heights[0] == 0 and all(b - a <= 4 for a, b in itertools.pairwise(pow_heights))
 
 
 @settings(max_examples=3, deadline=None)

@@ -241,7 +241,7 @@ def _difference(want: Any, got: Any, path: str = "$") -> str:
             if canonical(want[key]) != canonical(got[key]):
                 return _difference(want[key], got[key], f"{path}.{key}")
     if isinstance(want, list):
-        for i, (a, b) in enumerate(zip(want, got)):
+        for i, (a, b) in enumerate(zip(want, got, strict=False)):
             if canonical(a) != canonical(b):
                 return _difference(a, b, f"{path}[{i}]")
         if len(want) != len(got):

@@ -115,7 +115,7 @@ def gen_check_individual(seed: int, n: int) -> list[Case]:
     cases = []
     rings = sample(keyrings(B, n=st.integers(1, 7)), seed_value=seed, n=max(n, 1))[:n]
     roots = sample(signing_roots, seed_value=seed + 1, n=max(n, 1))
-    for i, (keyring, message) in enumerate(zip(rings, roots)):
+    for i, (keyring, message) in enumerate(zip(rings, roots, strict=False)):
         cases.append(
             individual_case(f"valid-{i:04d}", keyring, message, sign(keyring, keyring.n - 1, message))
         )
@@ -262,7 +262,7 @@ def gen_majority_approved(seed: int, n: int) -> list[Case]:
     cases = []
     rings = sample(keyrings(B, n=st.integers(1, 7), cancelling="allowed"), seed_value=seed, n=max(n, 1))[:n]
     roots = sample(signing_roots, seed_value=seed + 1, n=max(n, 1))
-    for i, (keyring, message) in enumerate(zip(rings, roots)):
+    for i, (keyring, message) in enumerate(zip(rings, roots, strict=False)):
         (drawn,) = sample(aggregate_approvals(keyring, message, B), seed_value=seed + i, n=1)
         kind, approval = drawn
         cases.append(majority_case(f"valid-{i:04d}-{kind}", keyring.public_keys, message, approval))

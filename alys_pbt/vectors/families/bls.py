@@ -457,7 +457,9 @@ def _agg(sks: Sequence[int], message: bytes) -> bytes:
 def gen_fast_aggregate_verify(seed: int, n: int) -> list[Case]:
     cases = []
     rings = sample(keyrings(B, n=st.integers(1, 7), cancelling="allowed"), seed_value=seed, n=max(n, 1))[:n]
-    for i, (ring, (_, _, m, m2)) in enumerate(zip(rings, _draws(seed, n, "fast-aggregate-verify"))):
+    for i, (ring, (_, _, m, m2)) in enumerate(
+        zip(rings, _draws(seed, n, "fast-aggregate-verify"), strict=False)
+    ):
         sks = [k for k in ring.secret_keys if k is not None]
         cases.append(fav_case(f"valid-{i:04d}", ring.public_keys, m, _agg(sks, m)))
         cases.append(fav_case(f"valid-{i:04d}-other-message", ring.public_keys, m2, _agg(sks, m)))
