@@ -1,56 +1,200 @@
-"""The target interface: what an implementation must offer for the properties to drive it.
+"""The target interface: what an implementation offers for the properties to drive it.
 
-A target is any object with:
+A target is any object with `name: str`, `quirks` (a set of ids of the known deviations it carries:
+ours, from alys_pbt.deviations, or its own), and one attribute per component it offers (`auxpow`,
+`chain`, `approvals`, `actors`, `sync`). It may offer any subset of the components; a component it
+offers must have every method not marked optional, or the target is refused naming each one missing.
+Optionally a target has `deviations` (its own registry of known deviations, alys_pbt/foreign.py),
+and a component has `capabilities` (what it supports; strategies draw nothing else, see
+`CAPABILITIES`). A property or machine needing a component or optional method the target lacks is
+skipped with a reason naming the missing part, and the run lists what was not covered.
 
-* `name: str`
-* `quirks: frozenset[str]`: ids (from alys_pbt.deviations) of the known deviations it carries;
-  the properties those quirks break then run as strict expected failures;
-* one attribute per component below, offering that component's methods.
+Rejections are exceptions whose *class name* is the error's name; each method lists the names it
+may raise (`Method.errors`, defined with `@op`). Any other exception out of a component method is a
+crash of the target: the suite raises `TargetCrash` naming the method and what it raised.
+Data cross the interface as consensus bytes, except where a method says it takes a model object
+from `models/` (the references define those types; nothing here comes from `alys/`).
 
-Plug one in with `--target package.module:object` (an object, or a zero-argument callable that
-returns one). Rejections are exceptions whose *class name* is the error's name (`WrongIndex`,
-`InvalidPow`, `DecodeError`, ...): the properties compare names, so a foreign implementation
-defines its own classes. Any other exception is a crash. Protocol data cross the interface as
-consensus bytes, except where a method says it takes a model object from `models/`.
-
-Components: auxpow, chain, approvals, actors, sync. `majority_approved` answers False for "not yet" and raises BadSignature or UnknownAuthority;
-under the secure rule, `majority_approved` and `candidate_cache` raise TooManyAuthorities for a
-federation of more than 15 (the 15-bit approval list, signatures.rs; the node as coded takes it:
-quirk approvals-authorities-beyond-bitlist). A target that lacks a method is refused with a TargetError naming every missing part.
+`python -m alys_pbt.interface docs` writes docs/target-interface.md from this module
+(`--check` exits 1 if it is stale).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+import argparse
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
+import pytest
+from attrs import frozen
+
+from alys_pbt.models import approvals as approvals_ref
+from alys_pbt.models import auxpow as auxpow_ref
+from alys_pbt.models import bitcoin as bitcoin_ref
+from alys_pbt.models import blocks as blocks_ref
+from alys_pbt.models import chain as chain_ref
+from alys_pbt.models import evm as evm_ref
 from alys_pbt.models.approvals import AggregateApproval, IndividualApproval
-from alys_pbt.models.auxpow import AuxPowHeader, PowContext
+from alys_pbt.models.auxpow import LAYOUTS, ROOT_ORDERS, AuxPowHeader, PowContext
 from alys_pbt.models.retarget import RetargetParams
+from alys_pbt.verdict import TargetCrash
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "target-interface.md"
+
+# --- Errors, as data ---------------------------------------------------------------------------------
+
+
+def _meaning(cls: type) -> str:
+    return " ".join((cls.__doc__ or "").split())
+
+
+def _refs(*classes: type) -> dict[str, str]:
+    """The references' error classes, by name, each meaning its docstring."""
+    return {cls.__name__: _meaning(cls) for cls in classes}
+
+
+_AUXPOW_RULES = auxpow_ref.AuxPowError.__subclasses__()
+NODE_PANIC = {
+    "NodePanic": "the node aborts (a Rust panic under panic = abort): never a correct answer, but a "
+    "named one, so a known deviation can register it as its failure"
+}
+BITCOIN_DECODE = {"DecodeError": _meaning(bitcoin_ref.DecodeError)}
+AUXPOW_CHECK = {**BITCOIN_DECODE, **_refs(*_AUXPOW_RULES)}
+CHECK_POW = {
+    **_refs(*auxpow_ref.PowRejected.__subclasses__()),
+    **AUXPOW_CHECK,
+    **NODE_PANIC,
+}
+BLOCK_DECODE = {"DecodeError": _meaning(blocks_ref.DecodeError)}
+TX_SENDER = _refs(evm_ref.MalformedRlp, evm_ref.BadSignature)
+FEDERATION_SIZE = {"TooManyAuthorities": _meaning(approvals_ref.TooManyAuthorities)}
+INDIVIDUAL = {**_refs(approvals_ref.UnknownAuthority, approvals_ref.InvalidSignature), **FEDERATION_SIZE}
+MAJORITY = {**_refs(approvals_ref.UnknownAuthority, approvals_ref.BadSignature), **FEDERATION_SIZE}
+STORE = {
+    "OSError": "a store failure, as a typed subclass whose name says what is wrong (a full disk, a "
+    "torn write, a locked file, a checkpoint or block that rotted: e.g. StoreFull, StoreCorrupt); "
+    "never sqlite3's own exception"
+}
+CHAIN_ERRORS = _refs(
+    *[
+        value
+        for value in vars(chain_ref).values()
+        if isinstance(value, type)
+        and issubclass(value, chain_ref.ChainError)
+        and value is not chain_ref.ChainError
+    ]
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def op(*, errors: Mapping[str, str] | None = None, optional: bool = False) -> Callable[[F], F]:
+    """Mark an interface method: the error names it may raise (name -> meaning), and whether a
+    component may leave it out (the properties needing it are then skipped)."""
+
+    def mark(fn: F) -> F:
+        fn.__interface__ = (dict(errors or {}), optional)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+# --- Types the suite passes that the interface defines (the target never imports them) ---------------
+
+
+class Scheduler(Protocol):
+    """The suite's scheduler, through which a target's actor system runs every task: the suite picks
+    the interleaving (simulated time; no wall clock)."""
+
+    def now(self) -> float: ...
+    def call_soon(self, task: Callable[[], object]) -> None: ...
+    def call_later(self, delay: float, task: Callable[[], object]) -> None: ...
+
+
+class Behaviour(Protocol):
+    """An actor, as the suite writes one: called back by the target's runtime."""
+
+    def started(self, ctx: Any) -> None: ...
+    def handle(self, message: Any, ctx: Any) -> Any: ...
+
+
+class Message(Protocol):
+    """A message as it crosses into a mailbox (the mailbox stamps `queued_at`)."""
+
+    sender: str
+    seq: int
+    priority: int  # 0 Background .. 5 Emergency
+    payload: Any
+    queued_at: int
+
+
+# --- The components ----------------------------------------------------------------------------------
 
 
 class AuxPowComponent(Protocol):
     """Bitcoin decoding, compact bits, PoW and AuxPow::check (app/src/auxpow.rs)."""
 
-    def decode_transaction(self, data: bytes) -> Any: ...  # raises DecodeError on bad bytes
-    def encode_transaction(self, tx: Any) -> bytes: ...  # of a decoded transaction
-    def txid(self, tx: Any) -> bytes: ...  # internal byte order
-    def decode_header(self, data: bytes) -> Any: ...  # an 80-byte header
-    def encode_header(self, header: Any) -> bytes: ...
-    def header_hash(self, header: Any) -> bytes: ...  # sha256d, internal byte order
-    def decode_auxpow(self, data: bytes) -> Any: ...
-    def encode_auxpow(self, auxpow: Any) -> bytes: ...
-    def merkle_root(self, txids: list[bytes]) -> bytes: ...
-    def target_from_compact(self, bits: int) -> int: ...
-    def compact_from_target(self, target: int) -> int: ...
-    def hash_meets_target(self, block_hash: bytes, bits: int) -> bool: ...
-    def check_proof_of_work(self, header: bytes, bits: int) -> bool: ...
-    def expected_index(self, nonce: int, chain_id: int, h: int) -> int: ...
-    # `layout`: where the merged-mining header sits: "output-script" (the whole scriptPubKey of
-    # output 2, else 3: the node's production CoinbaseVout parser) or "script-sig" (in the coinbase
-    # scriptSig, once: its test-only CoinbaseVin parser); the old names "vout"/"vin" mean the same.
-    # `root_order`: the chain root's byte order in the header, "internal" (Alys) or "reversed"
-    # (Namecoin's vchRootHash); the properties pass it only when it is "reversed".
+    @op(errors=BITCOIN_DECODE)
+    def decode_transaction(self, data: bytes) -> Any:
+        """A transaction from its consensus bytes (segwit included): an object the other methods take."""
+
+    @op(errors={"OverflowError": "a count or length too large for a CompactSize"}, optional=True)
+    def encode_transaction(self, tx: Any) -> bytes:
+        """The consensus bytes of a transaction decode_transaction returned."""
+
+    @op()
+    def txid(self, tx: Any) -> bytes:
+        """sha256d of the transaction without witness, internal byte order."""
+
+    @op(errors=BITCOIN_DECODE)
+    def decode_header(self, data: bytes) -> Any:
+        """An 80-byte Bitcoin block header."""
+
+    @op(optional=True)
+    def encode_header(self, header: Any) -> bytes:
+        """The 80 bytes of a header decode_header returned."""
+
+    @op()
+    def header_hash(self, header: Any) -> bytes:
+        """sha256d of the header, internal byte order."""
+
+    @op(errors=BITCOIN_DECODE)
+    def decode_auxpow(self, data: bytes) -> Any:
+        """An AuxPoW (coinbase, parent hash, coinbase branch, chain branch, parent header)."""
+
+    @op(errors={"OverflowError": "a count or length too large for a CompactSize"}, optional=True)
+    def encode_auxpow(self, auxpow: Any) -> bytes:
+        """The consensus bytes of an AuxPoW decode_auxpow returned."""
+
+    @op()
+    def merkle_root(self, txids: list[bytes]) -> bytes:
+        """Bitcoin's merkle root of one or more txids (the odd one out paired with itself)."""
+
+    @op()
+    def target_from_compact(self, bits: int) -> int:
+        """The 256-bit target that compact `bits` stand for, as rust-bitcoin decodes them."""
+
+    @op()
+    def compact_from_target(self, target: int) -> int:
+        """GetCompact: the compact form of a target (rounding down)."""
+
+    @op()
+    def hash_meets_target(self, block_hash: bytes, bits: int) -> bool:
+        """Whether the hash (internal byte order) is at or below the target `bits` stand for."""
+
+    @op()
+    def check_proof_of_work(self, header: bytes, bits: int) -> bool:
+        """Whether an 80-byte header's hash meets `bits`."""
+
+    @op()
+    def expected_index(self, nonce: int, chain_id: int, h: int) -> int:
+        """Namecoin's getExpectedIndex: the chain's slot in a merged-mining tree of height h."""
+
+    @op(errors=AUXPOW_CHECK)
     def check(
         self,
         auxpow: bytes,
@@ -58,31 +202,59 @@ class AuxPowComponent(Protocol):
         chain_id: int,
         layout: str = "output-script",
         root_order: str = "internal",
-    ) -> None: ...
+    ) -> None:
+        """AuxPow::check: accept the proof for `aux_hash` and `chain_id`, or raise why not. `layout`:
+        where the merged-mining header sits, "output-script" (the whole scriptPubKey of output 2, else
+        3: the node's production parser) or "script-sig" (in the coinbase scriptSig, once); `root_order`:
+        the chain root's byte order in the header, "internal" (Alys) or "reversed" (Namecoin); the
+        suite passes only what the component's capabilities declare."""
 
 
 class ChainComponent(Protocol):
-    """Finalization by AuxPoW and retargeting (app/src/chain.rs, app/src/auxpow_miner.rs)."""
+    """Finalization by AuxPoW and retargeting (app/src/chain.rs, app/src/auxpow_miner.rs), the node's
+    process_block, and block and transaction decoding."""
 
-    def aggregate_hash(self, block_hashes: list[bytes]) -> bytes: ...
-    def check_pow(self, header: AuxPowHeader, ctx: PowContext) -> None: ...  # model objects
+    @op()
+    def aggregate_hash(self, block_hashes: list[bytes]) -> bytes:
+        """What a miner commits to: sha256d over the range's block hashes, oldest first."""
+
+    @op(errors=CHECK_POW)
+    def check_pow(self, header: AuxPowHeader, ctx: PowContext) -> None:
+        """Accept an AuxPowHeader as finalizing its range under `ctx`, or raise why not. Both are
+        models.auxpow objects: `header.auxpow` is a models.auxpow.AuxPow (`to_bytes()` its consensus
+        bytes, `parent_block.to_bytes()` the parent header's). Judge the proof with the target's own
+        AuxPoW code, never another implementation's private objects."""
+
+    @op(errors=NODE_PANIC)
     def get_next_work_required(
         self, last_pow_height: int, last_bits: int, params: RetargetParams, head_height: int
-    ) -> int: ...
-    def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int: ...
-    # A node over a genesis block: process_block(SignedConsensusBlock), rollback(height), restart(),
-    # head, head_height, finalized_height, stored (block hashes). Blocks arrive as model objects from
-    # models/ or as what the target's own decode_block returned: read them by attribute only, and
-    # compute roots, fees and decodings with the target's own code. process_block is all or nothing:
-    # when it raises, head, finalization, stored, by_height and latest_pow are as before.
-    # For sync: by_height (height -> block hash), latest_pow, holds(signed), rollback_head(height)
-    # (the unguarded primitive), import_trusted(signed) and restore_pointer(latest_pow) for recovery.
-    def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any: ...
-    # The target's own decoding of the wire form: any object with the attributes of a
-    # models.blocks.SignedConsensusBlock (signature: bits, signature), or DecodeError; only the one
-    # canonical form of a block decodes (lowercase hex, canonical decimals, minimal MessagePack).
-    def decode_block(self, data: bytes) -> Any: ...
-    def transaction_sender(self, raw: bytes) -> bytes: ...  # or MalformedRlp / BadSignature
+    ) -> int:
+        """The bits the next AuxPoW must meet (auxpow_miner.rs get_next_work_required)."""
+
+    @op(errors=NODE_PANIC)
+    def calculate_next_work_required(self, diff: int, last_bits: int, params: RetargetParams) -> int:
+        """Retargeting for a gap of `diff` blocks (auxpow_miner.rs calculate_next_work_required)."""
+
+    @op()
+    def node(self, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True) -> Any:
+        """A node over a genesis block: process_block(SignedConsensusBlock) (all or nothing: when it
+        raises, head, finalization, stored, by_height and latest_pow are as before; its errors are
+        those of models/chain.py, listed under "Errors of the objects"), rollback(height), restart(),
+        head, head_height, finalized_height, stored (block hashes). Blocks arrive as model objects from
+        models/ or as what decode_block returned: read them by attribute only, and compute roots, fees
+        and decodings with the target's own code. For sync: by_height (height -> block hash),
+        latest_pow, holds(signed), rollback_head(height), import_trusted(signed) and
+        restore_pointer(latest_pow)."""
+
+    @op(errors=BLOCK_DECODE)
+    def decode_block(self, data: bytes) -> Any:
+        """The target's own decoding of the wire form: any object with the attributes of a
+        models.blocks.SignedConsensusBlock; only the one canonical form of a block decodes
+        (lowercase hex, canonical decimals, minimal MessagePack)."""
+
+    @op(errors=TX_SENDER)
+    def transaction_sender(self, raw: bytes) -> bytes:
+        """The 20-byte sender an EVM transaction's signature recovers to."""
 
 
 class CandidateCacheLike(Protocol):
@@ -98,28 +270,58 @@ class CandidateCacheLike(Protocol):
 class ApprovalsComponent(Protocol):
     """Federation approvals (app/src/signatures.rs, block_candidate/*). Messages are signing roots."""
 
-    def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool: ...  # the node's BLS
-    def fast_aggregate_verify(self, pks: list[bytes], message: bytes, signature: bytes) -> bool: ...
-    def required_approvals(self, n: int) -> int: ...
+    @op()
+    def verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
+        """The node's BLS Verify (IETF POP suite); False, never an exception, on undecodable input."""
+
+    @op()
+    def fast_aggregate_verify(self, pks: list[bytes], message: bytes, signature: bytes) -> bool:
+        """The node's BLS FastAggregateVerify; False on undecodable input."""
+
+    @op()
+    def required_approvals(self, n: int) -> int:
+        """How many of n authorities must approve: ceil(2n/3)."""
+
+    @op(errors=INDIVIDUAL)
     def check_individual(
         self, approval: IndividualApproval, authorities: list[bytes], message: bytes
-    ) -> None: ...
+    ) -> None:
+        """Accept one authority's approval (a models.approvals.IndividualApproval), or raise why not."""
+
+    @op(errors=MAJORITY)
     def majority_approved(
         self, approval: AggregateApproval, authorities: list[bytes], message: bytes
-    ) -> bool: ...
-    def candidate_cache(self, authorities: list[bytes]) -> CandidateCacheLike: ...
+    ) -> bool:
+        """Whether an aggregate (a models.approvals.AggregateApproval) carries a majority: False for
+        "not yet"; under the secure rule a federation of more than 15 is refused (the 15-bit list)."""
+
+    @op(errors=FEDERATION_SIZE)
+    def candidate_cache(self, authorities: list[bytes]) -> CandidateCacheLike:
+        """An empty candidate cache for this federation (see CandidateCacheLike)."""
 
 
 class ActorsComponent(Protocol):
-    """The V2 actor runtime (crates/actor_system). `system(scheduler)` must run every task through
-    the given scheduler (alys.actors.scheduler's protocol: now, call_soon, call_later) so that the
-    properties choose the interleaving; its actors are alys.actors.system.Behaviour objects."""
+    """The V2 actor runtime (crates/actor_system). Actors are the suite's `Behaviour` objects; every
+    task runs through the suite's `Scheduler`, so the suite chooses the interleaving."""
 
-    def mailbox(
-        self, capacity: int, policy: str
-    ) -> Any: ...  # send(envelope) -> verdict, pop(), backpressure()
-    def system(self, scheduler: Any) -> Any: ...  # spawn, tell, ask, broadcast, route, fail, lookup, shutdown
-    def restart_delay(self, strategy: Any, attempt: int) -> float | None: ...
+    @op(errors={"ValueError": "an unknown overflow policy or a capacity below 1"})
+    def mailbox(self, capacity: int, policy: str) -> Any:
+        """A mailbox ("reject" | "drop-lowest" | "block" when full): send(message) -> verdict, pop(),
+        backpressure(); messages are `Message` objects."""
+
+    @op()
+    def system(self, scheduler: Scheduler) -> Any:
+        """An actor system running every task through `scheduler`: spawn, tell, ask, broadcast, route,
+        fail, lookup, shutdown."""
+
+    @op()
+    def restart_delay(self, strategy: Any, attempt: int) -> float | None:
+        """The delay before restart number `attempt` under a restart strategy (None: never)."""
+
+    @op(optional=True)
+    def scheduler(self) -> Any:
+        """The runtime's own deterministic scheduler, for the properties of the scheduler itself
+        (its runaway guard); everything else runs on the suite's."""
 
 
 class SyncComponent(Protocol):
@@ -127,9 +329,9 @@ class SyncComponent(Protocol):
     network, a SQLite store with checkpoints and disk faults, the engine, crash recovery.
 
     network(): `peers` (name -> peer), the sets `disconnected` and `partitioned`, `faults` (name ->
-    the faults its next responses meet, in order: "drop" | "duplicate" | "reorder" | "corrupt" | "delay" | None
-    for none), simulated `time`, `reachable()`, `log` (every BlocksByRange request: sent, peer, start,
-    count, ended, outcome "answered" | "timed out" | "unreachable", blocks),
+    the faults its next responses meet, in order: "drop" | "duplicate" | "reorder" | "corrupt" |
+    "delay" | None for none), simulated `time`, `reachable()`, `log` (every BlocksByRange request:
+    sent, peer, start, count, ended, outcome "answered" | "timed out" | "unreachable", blocks),
     `add(peer)` and `wire(topology, extra)` for a "mesh" | "ring" | "star" | "random" topology.
     peer(): behaviour "honest" | "lagging" (lag blocks behind) | "fork" | "withholding" | "lying"
     (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),
@@ -138,16 +340,22 @@ class SyncComponent(Protocol):
     `put_block(height, hash, data, state, now)`, `close()`, and `db`, its sqlite3 connection (the
     fault model sets its page limit to fill the disk). A file store holds its file exclusively and
     keeps whatever else it needs beside it (`<path>-*`); `busy_timeout` is SQLite's, in seconds.
-    Every store failure is a typed OSError (never sqlite3's own exception): a class that names what
-    is wrong; a row that rotted is reported when the store opens, with its `height`.
-    engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
+    Every store failure is a typed OSError; a row that rotted is reported when the store opens,
+    with its `height`. engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
     `sync_parallel(peers, target)`, `import_block(raw)` (a store failure is an OSError, and the
     node's head stays where the store is), `acknowledged` (the highest height the store
     confirmed), and `observers`, callables that `sync` calls after every round.
     """
 
-    def serve(self, blocks: list[bytes], start: int, count: int) -> list[bytes]: ...  # BlocksByRange
-    def network(self) -> Any: ...
+    @op()
+    def serve(self, blocks: list[bytes], start: int, count: int) -> list[bytes]:
+        """BlocksByRange: the blocks a node holding `blocks` answers for (start, count)."""
+
+    @op()
+    def network(self) -> Any:
+        """An empty simulated network (see the component's description)."""
+
+    @op()
     def peer(
         self,
         name: str,
@@ -156,12 +364,22 @@ class SyncComponent(Protocol):
         *,
         lag: int = 0,
         claimed: int | None = None,
-    ) -> Any: ...
+    ) -> Any:
+        """A simulated peer serving `chain` (wire-form blocks) with a behaviour."""
+
+    @op(errors=STORE)
     def store(
         self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0
-    ) -> Any: ...
-    def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any: ...
-    def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any: ...
+    ) -> Any:
+        """A block and checkpoint store (a checkpoint every `interval` blocks, `retention` kept)."""
+
+    @op()
+    def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any:
+        """A sync engine importing into `node` from `network`, persisting to `store`."""
+
+    @op(errors=STORE)
+    def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any:
+        """A node rebuilt from a store after a crash (the last verified checkpoint, then the blocks)."""
 
 
 COMPONENTS: dict[str, type] = {
@@ -173,26 +391,406 @@ COMPONENTS: dict[str, type] = {
 }
 
 
+class Target(Protocol):
+    """What the properties and machines drive: annotate `target: Target`. A target may lack any
+    component; the properties needing one it lacks are skipped (see the module docstring)."""
+
+    name: str
+    quirks: AbstractSet[str]
+    auxpow: AuxPowComponent
+    chain: ChainComponent
+    approvals: ApprovalsComponent
+    actors: ActorsComponent
+    sync: SyncComponent
+
+
+# Errors of the objects the factories return (documented; the properties compare these names).
+OBJECT_ERRORS: dict[str, dict[str, str]] = {
+    "chain.node(...).process_block": {**CHAIN_ERRORS, **NODE_PANIC},
+    "approvals.candidate_cache(...).add_approval": {
+        **_refs(approvals_ref.UnknownAuthority, approvals_ref.InvalidSignature)
+    },
+    "sync.store(...) methods, sync.engine(...).import_block": STORE,
+}
+
+
+@frozen
+class Method:
+    """One method of a component: its signature, what it does, the errors it may raise, optional or not."""
+
+    component: str
+    name: str
+    signature: str
+    summary: str
+    errors: Mapping[str, str]
+    optional: bool
+
+    @property
+    def path(self) -> str:
+        return f"{self.component}.{self.name}"
+
+
+def _signature(fn: Callable[..., Any]) -> str:
+    """`(name: type = default, ...) -> type` as written (the annotations are strings here)."""
+    sig = inspect.signature(fn)
+    params = [p.replace(annotation=_Text(p.annotation)) for p in list(sig.parameters.values())[1:]]
+    return str(sig.replace(parameters=params, return_annotation=_Text(sig.return_annotation)))
+
+
+class _Text(str):
+    """An annotation string that prints without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def methods(component: str) -> list[Method]:
+    """The methods of a component, in the order the interface declares them."""
+    out = []
+    for name, fn in vars(COMPONENTS[component]).items():
+        meta = getattr(fn, "__interface__", None)
+        if meta is None:
+            continue
+        errors, optional = meta
+        signature = _signature(fn)
+        out.append(Method(component, name, signature, _meaning(fn) if fn.__doc__ else "", errors, optional))
+    return out
+
+
+METHODS: dict[str, dict[str, Method]] = {c: {m.name: m for m in methods(c)} for c in COMPONENTS}
+
+
 def required_methods(component: type) -> list[str]:
-    return sorted(
-        name for name, value in vars(component).items() if callable(value) and not name.startswith("_")
-    )
+    """The names of the methods a component must offer (all but the optional ones)."""
+    name = next(key for key, value in COMPONENTS.items() if value is component)
+    return sorted(m.name for m in METHODS[name].values() if not m.optional)
+
+
+def optional_methods(component: str) -> list[str]:
+    return sorted(m.name for m in METHODS[component].values() if m.optional)
+
+
+# --- Capabilities --------------------------------------------------------------------------------------
+
+
+@frozen
+class Capability:
+    """Something a component declares it supports; the strategies draw only what it declares."""
+
+    component: str
+    name: str
+    values: tuple[str, ...]  # every value the interface knows; the default is all of them
+    meaning: str
+
+
+CAPABILITIES: dict[str, dict[str, Capability]] = {
+    "auxpow": {
+        "layouts": Capability(
+            "auxpow",
+            "layouts",
+            LAYOUTS,
+            'where `check` finds the merged-mining header: "output-script" (the node\'s production '
+            "parser) and/or \"script-sig\" (Namecoin's, the node's test-only parser)",
+        ),
+        "root_orders": Capability(
+            "auxpow",
+            "root_orders",
+            ROOT_ORDERS,
+            "the chain root's byte order in the merged-mining header that `check` expects: "
+            '"internal" (Alys) and/or "reversed" (Namecoin\'s vchRootHash)',
+        ),
+    },
+}
 
 
 class TargetError(Exception):
     """A target that cannot be used: unknown, unimportable, or missing part of the interface."""
 
 
-def validate(target: object, spec: str) -> None:
-    """Raise TargetError naming every component or method `target` lacks."""
+@frozen
+class Coverage:
+    """What a target offers: its components, the optional methods it lacks, its capabilities."""
+
+    offered: tuple[str, ...]
+    absent_methods: tuple[str, ...]  # "component.method", optional methods left out
+    capabilities: Mapping[str, Mapping[str, tuple[str, ...]]]
+
+    @property
+    def absent_components(self) -> tuple[str, ...]:
+        return tuple(c for c in COMPONENTS if c not in self.offered)
+
+    def lacks(self, part: str) -> str | None:
+        """The missing part `part` ("component" or "component.method") stands on, or None."""
+        component, _, method = part.partition(".")
+        if component not in self.offered:
+            return f"{component} (the whole component)"
+        if method and part in self.absent_methods:
+            return part
+        return None
+
+    def supports(self, component: str, capability: str, value: str) -> bool:
+        return value in self.capabilities.get(component, {}).get(capability, (value,))
+
+
+def inspect_target(target: object, spec: str) -> Coverage:
+    """What `target` offers, or TargetError naming every required part it lacks (a component it
+    offers must have each method not marked optional) and every capability it declares wrongly."""
     missing = [attr for attr in ("name", "quirks") if not hasattr(target, attr)]
-    for component, protocol in COMPONENTS.items():
+    offered, absent, problems = [], [], []
+    capabilities: dict[str, dict[str, tuple[str, ...]]] = {}
+    for component in COMPONENTS:
         part = getattr(target, component, None)
         if part is None:
-            missing.append(f"{component} (the whole component)")
             continue
-        missing += [
-            f"{component}.{m}" for m in required_methods(protocol) if not callable(getattr(part, m, None))
-        ]
+        offered.append(component)
+        for method in METHODS[component].values():
+            if callable(getattr(part, method.name, None)):
+                continue
+            if method.optional:
+                absent.append(method.path)
+            else:
+                missing.append(method.path)
+        capabilities[component] = _capabilities(component, part, problems)
+    if not offered:
+        raise TargetError(
+            f"target {spec!r} offers none of the components {', '.join(COMPONENTS)} "
+            "(see docs/target-interface.md)"
+        )
     if missing:
-        raise TargetError(f"target {spec!r} lacks: {', '.join(missing)} (see alys_pbt/interface.py)")
+        raise TargetError(f"target {spec!r} lacks: {', '.join(missing)} (see docs/target-interface.md)")
+    if problems:
+        raise TargetError(f"target {spec!r}: {'; '.join(problems)} (see docs/target-interface.md)")
+    return Coverage(tuple(offered), tuple(absent), capabilities)
+
+
+def _capabilities(component: str, part: object, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    known = CAPABILITIES.get(component, {})
+    declared = getattr(part, "capabilities", None) or {}
+    if not isinstance(declared, Mapping):
+        problems.append(f"{component}.capabilities must be a mapping, got {type(declared).__name__}")
+        return {name: c.values for name, c in known.items()}
+    for name in declared:
+        if name not in known:
+            problems.append(
+                f"{component}.capabilities names unknown {name!r} (known: {', '.join(known) or 'none'})"
+            )
+    out = {}
+    for name, capability in known.items():
+        values = declared.get(name, capability.values)
+        values = (values,) if isinstance(values, str) else tuple(values)
+        wrong = [v for v in values if v not in capability.values]
+        if wrong or not values:
+            problems.append(
+                f"{component}.capabilities[{name!r}] must be a non-empty subset of "
+                f"{capability.values}, got {values}"
+            )
+        out[name] = tuple(v for v in capability.values if v in values)
+    return out
+
+
+def validate(target: object, spec: str) -> None:
+    """Raise TargetError naming every required part `target` lacks."""
+    inspect_target(target, spec)
+
+
+# --- The target as properties see it -------------------------------------------------------------------
+
+
+Missing = pytest.skip.Exception  # what a property that reaches a part the target lacks is skipped with
+
+
+def missing(target: str, part: str) -> pytest.skip.Exception:
+    """The skip of a property that reached `part`, which the target lacks (`missing_part` names it)."""
+    skip = Missing(f"target {target!r} lacks {part}", _use_item_location=True)
+    skip.missing_part = part  # type: ignore[attr-defined]
+    return skip
+
+
+def listed(err: BaseException, errors: Mapping[str, str]) -> bool:
+    """Whether `err` is one of the names a method may raise (its class or a base class, by name)."""
+    return any(cls.__name__ in errors for cls in type(err).__mro__)
+
+
+class ComponentView:
+    """A component as properties reach it: optional methods it lacks are skipped, and an exception
+    that is not one of a method's listed errors is a TargetCrash naming the method."""
+
+    def __init__(self, target: str, name: str, part: object) -> None:
+        self._target, self._name, self._part = target, name, part
+        self._calls: dict[str, Callable[..., Any]] = {}
+
+    def __getattr__(self, attr: str) -> Any:
+        method = METHODS[self._name].get(attr)
+        if method is None:
+            return getattr(self._part, attr)
+        call = self._calls.get(attr)
+        if call is None:
+            fn = getattr(self._part, attr, None)
+            if not callable(fn):
+                raise missing(self._target, method.path)
+            call = self._calls[attr] = _guarded(method, fn)
+        return call
+
+    def __repr__(self) -> str:
+        return f"<{self._name} of target {self._target}>"
+
+
+def _guarded(method: Method, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:  # a name not listed is a crash of the target
+            if isinstance(err, TargetCrash) or listed(err, method.errors):
+                raise
+            raise TargetCrash(method.path, err, tuple(method.errors)) from err
+
+    call.__name__ = call.__qualname__ = method.name
+    call.__doc__ = method.summary
+    return call
+
+
+class AbsentComponent:
+    """A component the target does not offer: any use of it skips the property."""
+
+    def __init__(self, target: str, name: str) -> None:
+        self._target, self._name = target, name
+
+    def __getattr__(self, attr: str) -> Any:
+        raise missing(self._target, f"{self._name} (the whole component)")
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class TargetView:
+    """The target the properties and machines drive: its components as ComponentView, the ones it
+    lacks as AbsentComponent; everything else is the target's own."""
+
+    foreign: tuple[Any, ...] = ()  # the target's own deviations (alys_pbt/foreign.py), set on loading
+
+    def __init__(self, target: Any, coverage: Coverage) -> None:
+        self.target = target
+        self.coverage = coverage
+        self.name: str = target.name
+        self.quirks: AbstractSet[str] = target.quirks
+        for component in COMPONENTS:
+            view: object = (
+                ComponentView(self.name, component, getattr(target, component))
+                if component in coverage.offered
+                else AbsentComponent(self.name, component)
+            )
+            setattr(self, component, view)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.target, attr)
+
+    def __repr__(self) -> str:
+        return f"<target {self.name}>"
+
+
+def view(target: Any, spec: str | None = None) -> TargetView:
+    """The view of a target (validated)."""
+    if isinstance(target, TargetView):
+        return target
+    return TargetView(target, inspect_target(target, spec or getattr(target, "name", "?")))
+
+
+# --- docs/target-interface.md ---------------------------------------------------------------------------
+
+
+def _errors_table(errors: Mapping[str, str]) -> Iterator[str]:
+    if not errors:
+        yield "Errors: none (any exception is a crash of the target)."
+        return
+    yield "| error | means |"
+    yield "|---|---|"
+    for name, meaning in errors.items():
+        yield f"| `{name}` | {meaning.replace('|', '/')} |"
+
+
+def docs() -> str:
+    """docs/target-interface.md, generated from this module."""
+    out = [
+        "# The target interface",
+        "",
+        "<!-- generated by `python -m alys_pbt.interface docs` from alys_pbt/interface.py: do not edit -->",
+        "",
+        " ".join(line.strip() for line in (__doc__ or "").split("\n\n")[1].splitlines()),
+        "",
+        "A target: `name`, `quirks` (ids of the deviations it carries), optional `deviations` (its own "
+        "registry: records with `id`, `summary`, `breaks` (pytest node-id patterns, fnmatch), and "
+        "optionally `requires`, `jointly`, `fails_with`, `source`; each is held as a strict expected "
+        "failure, see alys_pbt/foreign.py), and any of the components below. `--target "
+        "package.module:object` plugs one in.",
+        "",
+        "A component present but lacking a method not marked optional is refused, naming every missing "
+        "method. An exception whose class name (or a base class's) is not among a method's errors is "
+        "reported as `TargetCrash(method: what it raised)`.",
+        "",
+        "## Components",
+        "",
+        "| component | required methods | optional methods |",
+        "|---|---|---|",
+    ]
+    for component in COMPONENTS:
+        req = ", ".join(f"`{m}`" for m in required_methods(COMPONENTS[component]))
+        opt = ", ".join(f"`{m}`" for m in optional_methods(component)) or "none"
+        out.append(f"| `{component}` | {req} | {opt} |")
+    for component, protocol in COMPONENTS.items():
+        out += ["", f"## `{component}`", "", " ".join((protocol.__doc__ or "").split()), ""]
+        caps = CAPABILITIES.get(component, {})
+        if caps:
+            out += [
+                "Capabilities (`capabilities` on the component, a mapping; default: all values):",
+                "",
+            ]
+            out += [
+                f"- `{c.name}`: any of {', '.join(f'`{v}`' for v in c.values)}: {c.meaning}."
+                for c in caps.values()
+            ]
+            out.append("")
+        for method in METHODS[component].values():
+            flag = " (optional)" if method.optional else ""
+            out += [f"### `{component}.{method.name}{method.signature}`{flag}", "", method.summary, ""]
+            out += [*_errors_table(method.errors), ""]
+    out += ["## Errors of the objects the factories return", ""]
+    for where, errors in OBJECT_ERRORS.items():
+        out += [f"### `{where}`", "", *_errors_table(errors), ""]
+    out += [
+        "## Types the suite passes",
+        "",
+        "Defined by the interface (alys_pbt/interface.py) or the references (`alys_pbt.models`), never by "
+        "an implementation:",
+        "",
+    ]
+    for proto in (Scheduler, Behaviour, Message, CandidateCacheLike):
+        out.append(f"- `{proto.__name__}`: {' '.join((proto.__doc__ or '').split())}")
+    out += [
+        "- `AuxPowHeader`, `PowContext` (models/auxpow.py), `RetargetParams` (models/retarget.py), "
+        "`IndividualApproval`, `AggregateApproval` (models/approvals.py), blocks (models/blocks.py).",
+    ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m alys_pbt.interface")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("docs", help=f"write {DOCS.relative_to(DOCS.parent.parent)} from the interface")
+    cmd.add_argument("--check", action="store_true", help="exit 1 if the file is not what it would be")
+    cmd.add_argument("--out", type=Path, default=DOCS)
+    args = parser.parse_args(argv)
+    text = docs()
+    if args.check:
+        current = args.out.read_text() if args.out.exists() else ""
+        if current != text:
+            print(f"{args.out} is stale: run `python -m alys_pbt.interface docs`", file=sys.stderr)
+            return 1
+        print(f"{args.out} is current")
+        return 0
+    args.out.write_text(text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import is_hypothesis_test, settings
 
-from alys_pbt import database, deviations, profiles, targets
+from alys_pbt import coverage, database, deviations, foreign, profiles, targets
 from alys_pbt.interface import TargetError
 from alys_pbt.verdict import ASSERTION, describe, is_registered, strays
 from alys_pbt.models import bls
@@ -28,11 +28,15 @@ MARKERS = {
     **AREAS,  # one marker per area, named as the area's files and deviations (strategies/invalid.py)
     "slow": "long-running; skipped unless --run-slow or the nightly profile",
     "bls_reference": "runs BLS on py_ecc (about half a second per verification): keep small",
+    coverage.REQUIRES: 'requires("component[.method]", ...): parts of the target interface it needs '
+    "beyond what its code shows (alys_pbt/coverage.py); skipped, naming the part, on a target without",
 }
 QUIRK_KEY = "alys_pbt_quirks"
 _QUIRKS = pytest.StashKey[list[str]]()  # the quirks an item is expected to fail on
 _ALLOWED = pytest.StashKey[tuple[str, ...]]()  # the failures (class names) that count as its failing
 _MAY = pytest.StashKey[bool]()  # its quirks break it only by chance (Deviation.may_break)
+_MISSING = pytest.StashKey[str]()  # the part of the interface the target lacks that the item needs
+UNCOVERED_KEY = "alys_pbt_uncovered"
 _state: dict[str, Any] = {}
 
 
@@ -42,8 +46,8 @@ class UnregisteredFailure(Exception):
 
     def __init__(self, quirks: list[str], allowed: tuple[str, ...], failures: list[BaseException]) -> None:
         self.failures = "; ".join(describe(e) for e in failures)
-        nouns = {"quirk": "quirk", "library": "library deviation"}
-        kinds = {nouns.get(deviations.get(q).kind, "deviation") for q in quirks}
+        nouns = {"quirk": "quirk", "library": "library deviation", "foreign": "deviation of the target"}
+        kinds = {nouns.get(_deviation(q).kind, "deviation") for q in quirks}
         noun = kinds.pop() if len(kinds) == 1 else "deviation"
         plural = "s" if len(quirks) > 1 else ""
         super().__init__(
@@ -95,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
             known=known,
             local=Path(local) if local else None,
         )
-        target = targets.load(config.getoption("target"))
+        target = targets.prepare(targets.load(config.getoption("target")), config.getoption("target"))
         bls_backend = bls.choose(config.getoption("bls_backend"))
     except (
         profiles.UnknownProfile,
@@ -109,10 +113,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
     profiles.load(profile, db, examples)
     targets.select(target)
+    from alys_pbt.strategies import auxpow as auxpow_strategies  # draw only what the target supports
+
+    auxpow_strategies.SUPPORTED.update(
+        target.coverage.capabilities.get("auxpow", auxpow_strategies.ALL_SUPPORTED)
+    )
     _state.update(
         profile=profile,
         target=target,
         results={},
+        uncovered={},
         bls=bls_backend,
         known=known,
         examples=examples,
@@ -131,6 +141,18 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         + (f" (--examples, {_state['ratio']:g}x the profile's)" if _state["examples"] else "")
         + f", state machines of {settings.default.stateful_step_count} steps; known failures "
         + (f"replay first from {_state['known']}" if _state["known"] else "off"),
+        *_coverage_header(target),
+    ]
+
+
+def _coverage_header(target: Any) -> list[str]:
+    cov = target.coverage
+    if not cov.absent_components and not cov.absent_methods:
+        return []
+    lacks = [*(f"{c} (the whole component)" for c in cov.absent_components), *cov.absent_methods]
+    return [
+        f"alys-pbt: target {target.name!r} offers {', '.join(cov.offered)}; the properties needing "
+        f"{', '.join(lacks)} are skipped"
     ]
 
 
@@ -154,7 +176,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords and not run_slow:
             item.add_marker(skip_slow)
-        breaking = deviations.quirks_breaking(item.nodeid, carried)
+        missing = coverage.uncovered(item, _state["target"].coverage)
+        if missing:  # not run, and listed as not covered (issue 12, item 1)
+            item.add_marker(pytest.mark.skip(reason=f"target {_state['target'].name!r} lacks {missing}"))
+            item.stash[_MISSING] = missing
+            continue
+        breaking = foreign.breaking(item.nodeid, carried, _state["target"].foreign)
         if breaking:
             ids = ", ".join(q.id for q in breaking)
             allowed = tuple(dict.fromkeys(name for q in breaking for name in q.fails_with))
@@ -235,6 +262,12 @@ def _fix_seed(item: pytest.Item) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
+    missing = item.stash.get(_MISSING, None) if call.when == "setup" else None
+    if call.when == "call" and call.excinfo is not None:
+        # reached while it ran (alys_pbt/interface.py missing): what the reading of its code missed
+        missing = getattr(call.excinfo.value, "missing_part", None)
+    if missing:
+        outcome.get_result().user_properties.append((UNCOVERED_KEY, missing))
     quirks = item.stash.get(_QUIRKS, None)
     if not quirks or call.when != "call":
         return
@@ -264,15 +297,24 @@ def _notes(err: BaseException) -> str:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for key, value in report.user_properties:
+        if key == UNCOVERED_KEY and report.skipped:
+            _state["uncovered"].setdefault(value, []).append(report.nodeid)
         if key == QUIRK_KEY:
             for quirk in value["quirks"]:
                 _state["results"].setdefault(quirk, []).append((report.nodeid, value))
 
 
+def _deviation(deviation_id: str) -> Any:
+    """Ours, or one of the target's own (alys_pbt/foreign.py)."""
+    own = {d.id: d for d in _state["target"].foreign} if _state.get("target") else {}
+    return own[deviation_id] if deviation_id in own else deviations.get(deviation_id)
+
+
 def findings() -> list[tuple[deviations.Deviation, str, list[tuple[str, dict[str, Any]]]]]:
-    """(quirk, verdict, results) for every quirk the target carries."""
+    """(quirk, verdict, results) for every quirk the target carries, ours and its own."""
     rows = []
-    for quirk_id in [*sorted(_state["target"].quirks), *sorted(deviations.LIBRARY_IDS)]:
+    own = sorted(d.id for d in _state["target"].foreign)
+    for quirk_id in [*sorted(set(_state["target"].quirks) - set(own)), *own, *sorted(deviations.LIBRARY_IDS)]:
         results = _state["results"].get(quirk_id, [])
         # A property it breaks only by chance (may show) decides nothing unless it raised a stray.
         sure = [r for _, r in results if not r.get("may") or r.get("error")]
@@ -284,17 +326,32 @@ def findings() -> list[tuple[deviations.Deviation, str, list[tuple[str, dict[str
             verdict = "caught"
         else:
             verdict = "NOT caught"
-        rows.append((deviations.get(quirk_id), verdict, results))
+        rows.append((_deviation(quirk_id), verdict, results))
     # Grouped by area (Deviation.component), in the order of the areas, then as listed.
     order = {area: i for i, area in enumerate(AREAS)}
     return sorted(rows, key=lambda row: order.get(getattr(row[0], "component", ""), len(order)))
 
 
+def not_covered() -> dict[str, list[str]]:
+    """The properties skipped because the target lacks a part, by the part (issue 12, item 1)."""
+    return {part: sorted(set(ids)) for part, ids in sorted(_state["uncovered"].items())}
+
+
+def _coverage_lines() -> list[str]:
+    return [f"{len(ids):>5}  {part}" for part, ids in not_covered().items()]
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or not _state.get("target"):
         return
-    rows = [row for row in findings() if row[1] != "not run" or row[0].kind == "quirk"]
+    if _state["uncovered"]:
+        terminalreporter.section(f"alys-pbt coverage: not run on target {_state['target'].name} (it lacks)")
+        for line in _coverage_lines():
+            terminalreporter.write_line(line)
+    rows = [row for row in findings() if row[1] != "not run" or row[0].kind in ("quirk", "foreign")]
     if all(verdict == "not run" for _, verdict, _ in rows):
+        if config.getoption("findings") and _state["uncovered"]:
+            Path(config.getoption("findings")).write_text(_markdown(rows))
         return
     terminalreporter.section("alys-pbt findings: known deviations of target " + _state["target"].name)
     for quirk, verdict, results in rows:
@@ -323,6 +380,16 @@ def _markdown(rows: list[tuple[deviations.Deviation, str, list[tuple[str, dict[s
     ]
     out += ["| area | quirk | verdict | properties |", "|---|---|---|---|"]
     out += [f"| {getattr(q, 'component', '')} | `{q.id}` | {v} | {len(r)} |" for q, v, r in rows]
+    if _state["uncovered"]:
+        out += [
+            "",
+            "## Not covered",
+            "",
+            f"Skipped because target `{_state['target'].name}` lacks a part:",
+            "",
+        ]
+        for part, ids in not_covered().items():
+            out += [f"- {part}: {len(ids)} properties", *(f"  - `{i}`" for i in ids)]
     for quirk, verdict, results in rows:
         out += ["", f"## `{quirk.id}`: {verdict}", "", quirk.summary + ".", "", f"Source: {quirk.source}", ""]
         if quirk.fails_with != (ASSERTION,):

@@ -15,8 +15,8 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 import alys
-from alys_pbt import deviations
-from alys_pbt.interface import COMPONENTS, TargetError, validate
+from alys_pbt import deviations, foreign
+from alys_pbt.interface import COMPONENTS, TargetError, TargetView, validate, view
 
 DEFAULT = "alys"
 BUILTIN = ("alys", "alys-fixed")
@@ -38,6 +38,8 @@ def load(spec: str) -> Any:
                 f"target {spec!r} names unknown deviations {unknown}; known: {sorted(deviations.ALL)}"
             )
         target = alys.build(spec, ids)
+    elif spec.startswith(("exec:", "tcp:")):  # the target protocol (alys_pbt/protocol, docs/protocol.md)
+        target = _protocol(spec)
     elif ":" in spec:
         target = _import(spec)
     else:
@@ -51,13 +53,36 @@ def load(spec: str) -> Any:
             "(see alys_pbt/interface.py)"
         )
     validate(target, spec)
+    own = foreign.load(target, spec)
     quirks = target.quirks
     if not isinstance(quirks, AbstractSet) or not all(isinstance(q, str) for q in quirks):
         raise TargetError(f"target {spec!r}: quirks must be a set of deviation ids, got {_short(quirks)}")
-    unknown_quirks = set(quirks) - deviations.QUIRK_IDS
+    unknown_quirks = set(quirks) - deviations.QUIRK_IDS - {d.id for d in own}
     if unknown_quirks:
         raise TargetError(f"target {spec!r} declares unknown quirks {sorted(unknown_quirks)}")
     return target
+
+
+def prepare(target: Any, spec: str | None = None) -> TargetView:
+    """The target as properties and machines see it (alys_pbt/interface.py TargetView): the parts
+    it lacks skip what needs them, an unlisted exception is a crash, and `foreign` holds its own
+    deviations (alys_pbt/foreign.py), all of which it carries (`quirks` stays the ids of ours)."""
+    if isinstance(target, TargetView):
+        return target
+    spec = spec or target.name
+    seen = view(target, spec)
+    seen.foreign = foreign.load(target, spec)
+    return seen
+
+
+def _protocol(spec: str) -> Any:
+    """A server of the target protocol, started (exec:) or reached (tcp:), after its handshake."""
+    from alys_pbt.protocol import TargetFailure, connect
+
+    try:
+        return connect(spec)
+    except TargetFailure as err:
+        raise TargetError(" ".join(str(err).split())) from None
 
 
 def _import(spec: str) -> Any:
@@ -104,7 +129,7 @@ def _short(obj: object) -> str:
 def current() -> Any:
     """The target chosen for this run (`alys` if none was chosen)."""
     if not _current:
-        _current.append(load(DEFAULT))
+        _current.append(prepare(load(DEFAULT), DEFAULT))
     return _current[-1]
 
 

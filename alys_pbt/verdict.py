@@ -9,11 +9,24 @@ from hypothesis.errors import HypothesisException
 ASSERTION = "AssertionError"  # how a verdict mismatch or a broken invariant surfaces
 
 
+class TargetCrash(Exception):
+    """A target's method raised an exception that is not one of the error names it may raise
+    (alys_pbt/interface.py): a crash of the target, never a rejection."""
+
+    def __init__(self, method: str, error: BaseException, allowed: tuple[str, ...] = ()) -> None:
+        self.method, self.error = method, error
+        listed = f" (its errors: {', '.join(allowed)})" if allowed else " (it lists no errors)"
+        super().__init__(f"{method} crashed with {describe(error)}{listed}")
+
+
 def verdict(action: Callable[[], object]) -> str:
     """'ok', or the class name of the exception `action` raised. Reference, port and any plugged-in
-    target define their own error classes; the names are the contract (alys_pbt/interface.py)."""
+    target define their own error classes; the names are the contract (alys_pbt/interface.py). A
+    crash of the target reads `TargetCrash(method: Name)`, which no expected verdict equals."""
     try:
         action()
+    except TargetCrash as crash:
+        return f"TargetCrash({crash.method}: {type(crash.error).__name__})"
     except Exception as err:  # noqa: BLE001 - the name is the verdict
         return type(err).__name__
     return "ok"

@@ -250,6 +250,26 @@ def _as_strategy(value: object, default: st.SearchStrategy) -> st.SearchStrategy
     return value if isinstance(value, st.SearchStrategy) else st.just(value)
 
 
+# What the target under test supports (its auxpow capabilities, alys_pbt/interface.py CAPABILITIES):
+# the plugin narrows these for a target that declares less, so a proof it cannot take is never drawn
+# (issue 12, item 2). A value a caller pins is drawn as pinned.
+ALL_SUPPORTED: dict[str, tuple[str, ...]] = {"layouts": LAYOUTS, "root_orders": ("internal", "reversed")}
+SUPPORTED: dict[str, tuple[str, ...]] = dict(ALL_SUPPORTED)
+
+
+def _supported(value: object, default: tuple[str, ...], capability: str) -> st.SearchStrategy:  # type: ignore[type-arg]
+    """The drawn knob, among the values the target supports, unless pinned to one value (a target
+    that supports everything draws exactly as before: the stored failures keep replaying)."""
+    allowed = SUPPORTED[capability]
+    if value is None:
+        choices = [v for v in default if v in allowed] or list(allowed)
+        return st.just(choices[0]) if len(choices) == 1 else st.sampled_from(choices)
+    if not isinstance(value, st.SearchStrategy) or set(allowed) == set(ALL_SUPPORTED[capability]):
+        return _as_strategy(value, st.nothing())
+    ok = layout_of if capability == "layouts" else str
+    return value.filter(lambda v: ok(v) in SUPPORTED[capability])
+
+
 chain_ids = st.sampled_from(ALYS_CHAIN_IDS) | st.integers(0, 2**32 - 1)
 no_magic = st.binary(max_size=24)
 
@@ -281,7 +301,7 @@ def auxpow_recipes(
     chain_id: int | st.SearchStrategy[int] | None = None,
     bits: int | st.SearchStrategy[int] | None = None,
     layout: str | st.SearchStrategy[str] | None = None,
-    root_order: RootOrder | st.SearchStrategy[RootOrder] = "internal",
+    root_order: RootOrder | st.SearchStrategy[RootOrder] | None = None,  # None: internal, if supported
     max_height: int = 8,
 ) -> AuxPowRecipe:
     """Recipes of valid proofs; each knob takes a value or a strategy (default: drawn)."""
@@ -291,7 +311,7 @@ def auxpow_recipes(
     if target_from_compact(the_bits) < 1 << 236:
         raise InvalidArgument(f"bits {the_bits:#010x} are too hard to grind for in a test")
     the_chain_id = draw(_as_strategy(chain_id, chain_ids))
-    the_layout = layout_of(draw(_as_strategy(layout, st.sampled_from(LAYOUTS))))
+    the_layout = layout_of(draw(_supported(layout, LAYOUTS, "layouts")))
     h = draw(st.integers(0, max_height) | st.just(max_height))  # the limit itself, often
     recipe = AuxPowRecipe(
         aux_hash=draw(_as_strategy(commit, hashes)),
@@ -322,7 +342,7 @@ def auxpow_recipes(
         other_txids=draw(_other_txids),
         witness_reserved=draw(st.none() | hashes),
         header_slot=draw(st.sampled_from([2, 3])) if the_layout == "output-script" else 2,
-        root_order=draw(_as_strategy(root_order, st.just("internal"))),
+        root_order=draw(_supported(root_order, ("internal",), "root_orders")),
         required_height=draw(st.integers(1, 2**32)),
     )
     # Random bytes around the header could spell the magic a second time (vin: MultipleHeaders).

@@ -36,7 +36,6 @@ def test_the_port_and_the_registry_list_the_same_quirks() -> None:
         ("alys-fixed+no-such-bug", "names unknown deviations ['no-such-bug']"),
         ("no_such_module:target", "cannot import 'no_such_module'"),
         ("tests.fixtures.foreign_targets:nothing", "has no 'nothing'"),
-        ("tests.fixtures.foreign_targets:partial", "lacks: chain (the whole component)"),
         # issue 14, item 10: each of these ended in an untyped exception (an INTERNALERROR)
         (":obj", "target ':obj': expected package.module:object, with one ':' and both parts"),
         ("tests.fixtures.foreign_targets:", "expected package.module:object"),
@@ -75,6 +74,15 @@ def test_an_incomplete_target_names_every_missing_method() -> None:
     for component, protocol in COMPONENTS.items():
         for method in required_methods(protocol):
             assert f"{component}.{method}" in str(err.value)
+
+
+def test_a_target_may_offer_any_subset_of_the_components() -> None:
+    """issue 12, item 1: a target with `auxpow` alone loads; what it lacks is known, not refused."""
+    target = targets.prepare(targets.load("tests.fixtures.foreign_targets:partial"))
+    assert target.coverage.offered == ("auxpow",)
+    assert target.coverage.absent_components == ("chain", "approvals", "actors", "sync")
+    assert target.coverage.lacks("chain.node") == "chain (the whole component)"
+    assert target.coverage.lacks("auxpow.check") is None
 
 
 def test_a_foreign_target_is_loaded_from_a_factory_or_an_object() -> None:
