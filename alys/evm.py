@@ -202,7 +202,7 @@ def recover_sender(raw: bytes, variant: Variant) -> bytes:
         key = coincurve.PublicKey.from_signature_and_message(
             r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([parity]), _digest(tx, variant), hasher=None
         )
-    except Exception as err:  # libsecp256k1 refuses
+    except Exception as err:  # noqa: BLE001 - libsecp256k1 refuses in its own words
         raise BadSignature(str(err)) from None
     return keccak(key.format(compressed=False)[1:])[12:]
 

@@ -11,6 +11,7 @@ not unpickle is rebuilt, never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -83,10 +84,8 @@ def _prune(name: str) -> None:
     """Remove all but the KEEP newest entries of `name` (another worker may remove them first)."""
     entries = []
     for p in CACHE_DIR.glob(f"{name}-*.pickle"):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             entries.append((p.stat().st_mtime, p))
-        except FileNotFoundError:
-            pass
     for _, p in sorted(entries, reverse=True)[KEEP:]:
         p.unlink(missing_ok=True)
 

@@ -71,7 +71,7 @@ def _pyproject(root: Path = ROOT) -> dict[str, Any]:
     return tomllib.loads((root / "pyproject.toml").read_text())
 
 
-def tests_for(module: str, root: Path = ROOT) -> list[str]:
+def tests_for(module: str, root: Path = ROOT) -> list[str]:  # noqa: PT028 - not a test: it names them
     """The tests that answer `module`: the first matching glob of [tool.alys-pbt.mutation.tests]."""
     table: dict[str, list[str]] = _pyproject(root)["tool"]["alys-pbt"]["mutation"]["tests"]
     for pattern, tests in table.items():

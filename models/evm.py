@@ -22,7 +22,7 @@ transaction's schema, so nesting never goes deeper than the schema and nothing r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import rlp
 from attrs import field, frozen
@@ -140,7 +140,7 @@ class DynamicFeeTransaction:
         return bytes([self.TYPE]) + rlp.encode([*self._payload(), self.y_parity, self.r, self.s], sedes=sedes)
 
 
-EvmTransaction = Union[LegacyTransaction, DynamicFeeTransaction]
+EvmTransaction = LegacyTransaction | DynamicFeeTransaction
 
 
 class _Fields:
@@ -302,7 +302,7 @@ def sender(tx: EvmTransaction) -> bytes:
     try:
         signature = keys.Signature(vrs=(tx.y_parity, tx.r, tx.s))
         public = signature.recover_public_key_from_msg_hash(tx.signing_hash())
-    except Exception as err:  # eth-keys raises BadSignature/ValidationError variants
+    except Exception as err:  # noqa: BLE001 - eth-keys raises BadSignature/ValidationError variants
         raise BadSignature(f"no public key recovers: {err}") from None
     return public.to_canonical_address()
 

@@ -209,7 +209,7 @@ def _namecoin_proof(aux_hash: bytes, h: int, nonce: int, parent_chain_id: int) -
 @pytest.mark.parametrize("h", [1, 3, 30])
 def test_a_namecoin_built_proof_is_accepted_under_namecoins_convention(h: int) -> None:
     aux_hash = (12345).to_bytes(32, "little")  # the unit test's hashAux, uint256(12345)
-    auxpow, root = _namecoin_proof(aux_hash, h, nonce=7, parent_chain_id=42)
+    auxpow, _root = _namecoin_proof(aux_hash, h, nonce=7, parent_chain_id=42)
     assert auxpow.coinbase_txn.inputs[0].script_sig[8:12] == ref.MERGED_MINING_MAGIC
     ref.check(auxpow, aux_hash, NAMECOIN_CHAIN_ID, *ref.NAMECOIN)
     for name in BUILDS:

@@ -62,7 +62,7 @@ def test_every_quirk_pattern_names_an_existing_property() -> None:
 def test_a_mutant_that_survives_fails_the_kill_matrix() -> None:
     weak = declared_pairs(discover(ROOT / "tests" / "fixtures" / "weak"))
     (pair,) = (p for p in weak if p.deviation == "auxpow-pow-strict-less")
-    with pytest.raises(MutantSurvived, match="survived .*test_zero_hash_meets_an_easy_target"):
+    with pytest.raises(MutantSurvived, match=r"survived .*test_zero_hash_meets_an_easy_target"):
         assert_killed(pair)
 
 
@@ -70,7 +70,7 @@ def test_a_matrix_item_fails_when_its_mutant_survives_and_records_why() -> None:
     weak = declared_pairs(discover(ROOT / "tests" / "fixtures" / "weak"))
     (param,) = matrix([p for p in weak if p.deviation == "auxpow-pow-strict-less"], seeds=1)
     recorded: list[tuple[str, object]] = []
-    with pytest.raises(MutantSurvived, match="survived .*test_zero_hash_meets_an_easy_target"):
+    with pytest.raises(MutantSurvived, match=r"survived .*test_zero_hash_meets_an_easy_target"):
         check(param.values[0], lambda key, value: recorded.append((key, value)))
     ((_, outcome),) = recorded
     assert outcome["killed"] is False and outcome["examples"] > 0 and not outcome["error"]  # type: ignore[index]

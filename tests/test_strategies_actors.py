@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from alys_pbt.models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
 from alys_pbt.strategies.actors import (
@@ -36,7 +35,7 @@ def test_single_messages_and_policies(message, policy) -> None:  # type: ignore[
 @given(topology=topologies())
 def test_topologies_are_dags_or_the_v2_graph(topology) -> None:  # type: ignore[no-untyped-def]
     names = list(topology)
-    for name, deps in topology.items():
+    for deps in topology.values():
         assert all(d in topology for d in deps)
     if topology != V2_TOPOLOGY:
         assert all(names.index(d) < names.index(n) for n, deps in topology.items() for d in deps)
