@@ -108,7 +108,7 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(
         node.process_block(target.chain.decode_block(raw))
     before = (node.head_height, node.finalized_height)
     network = target.sync.network()
-    bad = canonical.wire[: held + 1] + [unapproved(canonical.wire[-1])]
+    bad = [*canonical.wire[: held + 1], unapproved(canonical.wire[-1])]
     network.peers["byzantine"] = target.sync.peer(
         "byzantine", bad if behaviour == "fork" else list(canonical.wire)
     )
@@ -171,7 +171,7 @@ def test_sync_reaches_the_tip_whatever_peers_claim(
     b = canonical.builder
     network = target.sync.network()
     names = [f"p{i}-{kind}" for i, kind in enumerate(behaviours)] + ["z-honest"]
-    for name, kind in zip(names, behaviours + ["honest"], strict=True):
+    for name, kind in zip(names, [*behaviours, "honest"], strict=True):
         chain = ForkView(canonical.wire, 1) if kind == "fork" else canonical.wire
         network.peers[name] = target.sync.peer(
             name, chain, kind, lag=1, claimed=0 if kind == "lying" else None

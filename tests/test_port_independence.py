@@ -25,12 +25,14 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
             if node.level:  # a relative import stays inside alys/
                 continue
             found.append((node.lineno, node.module or ""))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-            "import_module",
-            "__import__",
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
         ):
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                found.append((node.lineno, node.args[0].value))
+            found.append((node.lineno, node.args[0].value))
     return found
 
 
