@@ -26,11 +26,12 @@ import inspect
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from enum import IntEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
-from attrs import frozen
+from attrs import define, field, frozen
 
 from alys_pbt.models import approvals as approvals_ref
 from alys_pbt.models import auxpow as auxpow_ref
@@ -115,21 +116,106 @@ class Scheduler(Protocol):
     def call_later(self, delay: float, task: Callable[[], object]) -> None: ...
 
 
-class Behaviour(Protocol):
-    """An actor, as the suite writes one: called back by the target's runtime."""
+class Behaviour:
+    """An actor, as the suite writes one (a subclass): the target's runtime calls `started(ctx)` once
+    it runs and `handle(message, ctx)` for each message, returning the answer to an ask; raising is
+    a panic. `ctx` is the runtime's (`system`, `name`, `sender`)."""
 
-    def started(self, ctx: Any) -> None: ...
-    def handle(self, message: Any, ctx: Any) -> Any: ...
+    def started(self, ctx: Any) -> None:
+        """Called when the actor starts (and after each restart)."""
+
+    def handle(self, message: Any, ctx: Any) -> Any:
+        """The answer to `message` (None for a tell)."""
+        return None
 
 
-class Message(Protocol):
-    """A message as it crosses into a mailbox (the mailbox stamps `queued_at`)."""
+class Priority(IntEnum):
+    """A message's priority (crates/actor_system mailbox.rs): higher is served first."""
+
+    BACKGROUND = 0
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    CRITICAL = 4
+    EMERGENCY = 5
+
+
+@define
+class Envelope:
+    """A message as it crosses into a mailbox: the mailbox stamps `queued_at` (its arrival counter)."""
 
     sender: str
-    seq: int
-    priority: int  # 0 Background .. 5 Emergency
-    payload: Any
-    queued_at: int
+    seq: int  # per-sender sequence number
+    priority: int  # a Priority
+    payload: Any = None
+    queued_at: int = 0
+
+
+Message = Envelope  # the name the docs use
+
+
+# Restart strategies and the supervision policy (crates/actor_system supervisor.rs), as plain data:
+# a target reads them by class name and attribute (as models/actors.py restart_delay does).
+@frozen
+class Never:
+    """Never restart: the failure escalates."""
+
+
+@frozen
+class Immediate:
+    """Restart at once."""
+
+
+@frozen
+class Delayed:
+    """Restart after `delay` seconds."""
+
+    delay: float
+
+
+@frozen
+class ExponentialBackoff:
+    """Restart after initial * multiplier^attempt seconds, capped at `maximum`."""
+
+    initial: float = 0.1
+    maximum: float = 30.0
+    multiplier: float = 2.0
+
+
+@frozen
+class Progressive:
+    """Restart after initial * multiplier^attempt seconds, for `max_attempts` attempts, then give up."""
+
+    initial: float
+    max_attempts: int
+    multiplier: float
+
+
+RestartStrategy = Never | Immediate | Delayed | ExponentialBackoff | Progressive
+
+
+@frozen
+class SupervisionPolicy:
+    """How a supervisor treats a failing child: its restart strategy, at most `max_restarts` restarts
+    within `window` seconds, then "escalate" (to its parent) or "stop"."""
+
+    strategy: RestartStrategy = field(factory=ExponentialBackoff)
+    max_restarts: int = 5
+    window: float = 60.0
+    escalation: str = "escalate"
+
+
+ACTOR_TYPES: tuple[type, ...] = (
+    Behaviour,
+    Envelope,
+    Priority,
+    Never,
+    Immediate,
+    Delayed,
+    ExponentialBackoff,
+    Progressive,
+    SupervisionPolicy,
+)
 
 
 # --- The components ----------------------------------------------------------------------------------
@@ -307,7 +393,7 @@ class ActorsComponent(Protocol):
     @op(errors={"ValueError": "an unknown overflow policy or a capacity below 1"})
     def mailbox(self, capacity: int, policy: str) -> Any:
         """A mailbox ("reject" | "drop-lowest" | "block" when full): send(message) -> verdict, pop(),
-        backpressure(); messages are `Message` objects."""
+        backpressure(); messages are `Envelope` objects."""
 
     @op()
     def system(self, scheduler: Scheduler) -> Any:
@@ -315,8 +401,9 @@ class ActorsComponent(Protocol):
         fail, lookup, shutdown."""
 
     @op()
-    def restart_delay(self, strategy: Any, attempt: int) -> float | None:
-        """The delay before restart number `attempt` under a restart strategy (None: never)."""
+    def restart_delay(self, strategy: RestartStrategy, attempt: int) -> float | None:
+        """The delay before restart number `attempt` (0-based) under a restart strategy (None: it
+        gives up)."""
 
     @op(optional=True)
     def scheduler(self) -> Any:
@@ -411,6 +498,12 @@ OBJECT_ERRORS: dict[str, dict[str, str]] = {
         **_refs(approvals_ref.UnknownAuthority, approvals_ref.InvalidSignature)
     },
     "sync.store(...) methods, sync.engine(...).import_block": STORE,
+    "actors.mailbox(...).send": {"MailboxFull": "the mailbox is full and its policy is to refuse"},
+    "actors.system(...).tell, ask and route": {
+        "ActorNotFound": "no actor of that name is running",
+        "AskTimeout": "no answer within the ask's timeout (simulated time), or the mailbox refused it",
+        "MailboxFull": "the actor's mailbox is full and its policy is to refuse",
+    },
 }
 
 
@@ -763,7 +856,7 @@ def docs() -> str:
         "an implementation:",
         "",
     ]
-    for proto in (Scheduler, Behaviour, Message, CandidateCacheLike):
+    for proto in (Scheduler, CandidateCacheLike, *ACTOR_TYPES):
         out.append(f"- `{proto.__name__}`: {' '.join((proto.__doc__ or '').split())}")
     out += [
         "- `AuxPowHeader`, `PowContext` (models/auxpow.py), `RetargetParams` (models/retarget.py), "

@@ -293,6 +293,30 @@ def test_a_target_may_declare_its_own_ids_among_its_quirks(monkeypatch: pytest.M
         targets.load(f"{__name__}:own")
 
 
+def test_the_actor_types_the_interface_defines_drive_the_port() -> None:
+    """A Behaviour, an Envelope and a SupervisionPolicy of the interface's own, not the port's."""
+    port = targets.prepare(alys.build("alys-fixed")).actors
+    mailbox = port.mailbox(3, "reject")
+    assert [
+        mailbox.send(interface.Envelope("a", n, p)) for n, p in ((1, 1), (2, interface.Priority.HIGH))
+    ] == [
+        "accepted",
+        "accepted",
+    ]
+    assert [mailbox.pop().seq, mailbox.pop().seq] == [2, 1]
+
+    class Echo(interface.Behaviour):
+        def handle(self, message: Any, ctx: Any) -> Any:
+            return ("echo", message)
+
+    scheduler = port.scheduler()
+    system = port.system(scheduler)
+    system.spawn("echo", Echo, supervision=interface.SupervisionPolicy(interface.Immediate()))
+    reply = system.ask("echo", 5, timeout=1.0)
+    scheduler.run_until_idle()
+    assert reply.value == ("echo", 5)
+
+
 # --- The Target protocol ---------------------------------------------------------------------------------
 
 
