@@ -438,7 +438,7 @@ def cases_of(rule: Rule, sweeps: Sequence[Any] = deviations.SWEEPS) -> tuple[Inv
     """The invalid cases the rule's properties run (each catalogue record once)."""
     found: dict[tuple[str, str], InvalidCase] = {}
     for sweep in sweeps:
-        if sweep.property.removesuffix("::runTest") in rule.properties:
+        if sweep.nodeid.removesuffix("::runTest") in rule.properties:
             for case in sweep.cases:
                 found.setdefault((case.area, case.name), case)
     return tuple(found.values())

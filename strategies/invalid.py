@@ -97,7 +97,7 @@ class Sweep:
     A property that judges something other than the verdict (what a refusal leaves behind, two
     roles agreeing) is not broken by a deviation that lets a case through: `checks_verdict` False."""
 
-    property: str  # its node id without parameters: properties/test_x.py::test_y
+    nodeid: str  # the property's node id without parameters: properties/test_x.py::test_y
     cases: tuple[InvalidCase, ...]
     entry: str = ""
     parametrized: bool = True
@@ -111,8 +111,8 @@ class Sweep:
         """The node-id patterns (fnmatch) of the items `deviation` breaks: each case it lets through."""
         hit = [c for c in self.cases if self.checks_verdict and c.exposed_by(deviation, self.entry)]
         if not self.parametrized:
-            return (self.property,) if hit else ()
-        return tuple(f"{self.property}[[]{c.name}[]]" for c in hit)  # fnmatch-escaped brackets
+            return (self.nodeid,) if hit else ()
+        return tuple(f"{self.nodeid}[[]{c.name}[]]" for c in hit)  # fnmatch-escaped brackets
 
 
 def by_name(cases: Sequence[InvalidCase]) -> dict[str, InvalidCase]:

@@ -26,7 +26,8 @@ def _form(name: str, rule: str, origin: Origin, *, exposes: tuple[str, ...] = ()
     """A wire-form corruption (its `apply()` is the strategy of such blocks): DecodeError."""
 
     def apply() -> st.SearchStrategy[tuple[bytes, str]]:
-        return malformed_wire_blocks(ways=(name,))
+        strategy: st.SearchStrategy[tuple[bytes, str]] = malformed_wire_blocks(ways=(name,))
+        return strategy
 
     return InvalidCase(name, "DecodeError", rule, (origin,), apply, "chain", exposes=exposes)
 

@@ -62,14 +62,14 @@ def test_the_byzantine_verdicts_come_from_the_records() -> None:
     assert set(approvals.EXPECTED) == set(approvals.BYZANTINE_KINDS)
 
 
-@pytest.mark.parametrize("sweep", deviations.SWEEPS, ids=lambda s: s.property.split("::", 1)[1])
+@pytest.mark.parametrize("sweep", deviations.SWEEPS, ids=lambda s: s.nodeid.split("::", 1)[1])
 def test_each_sweep_is_a_property_run_over_exactly_its_cases(sweep: Sweep) -> None:
-    mine = [c for c in CASES if sweep.property in (c.function, c.nodeid)]
-    assert mine, f"no property {sweep.property}"
+    mine = [c for c in CASES if sweep.nodeid in (c.function, c.nodeid)]
+    assert mine, f"no property {sweep.nodeid}"
     if sweep.parametrized:
-        assert [c.nodeid for c in mine] == [f"{sweep.property}[{name}]" for name in sweep.names]
+        assert [c.nodeid for c in mine] == [f"{sweep.nodeid}[{name}]" for name in sweep.names]
     else:
-        assert [c.nodeid for c in mine] in ([sweep.property], [f"{sweep.property}::runTest"])
+        assert [c.nodeid for c in mine] in ([sweep.nodeid], [f"{sweep.nodeid}::runTest"])
 
 
 def test_a_quirk_s_breaks_are_derived_from_the_records_that_expose_it() -> None:
