@@ -377,6 +377,8 @@ RULES: tuple[Rule, ...] = (
             "test_a_thousand_concurrent_senders_deliver_exactly_once_in_order",
             "test_an_ask_the_mailbox_refuses_fails_at_once_and_a_late_one_times_out_naming_itself",
             "test_tell_ask_broadcast_and_route_deliver_sender_priority_and_payload",
+            "test_a_mailbox_spawned_with_the_defaults_holds_1000_and_rejects_the_next",
+            "test_an_unknown_actor_or_a_taken_name_is_refused_naming_it",
         ),
     ),
     Rule(
@@ -399,6 +401,8 @@ RULES: tuple[Rule, ...] = (
             "test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_after_restart",
             "test_panics_at_chosen_messages_lose_nothing_else",
             "test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered",
+            "test_a_behaviour_sees_its_own_context_starting_then_running",
+            "test_the_lifecycle_history_records_each_failure_and_what_the_supervisor_decided",
         ),
     ),
     Rule(
@@ -415,6 +419,7 @@ RULES: tuple[Rule, ...] = (
             "test_run_until_idle_stops_a_runaway_task_at_its_default_limit",
             "test_shutdown_stops_dependents_before_their_dependencies",
             "test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle",
+            "test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a_failed_one",
         ),
     ),
 )
