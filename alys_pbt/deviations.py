@@ -28,7 +28,7 @@ import attrs
 from attrs import frozen
 
 from alys_pbt.strategies import approvals, blocks, corruptions, wire_forms
-from alys_pbt.strategies.invalid import AREAS, Sweep
+from alys_pbt.strategies.invalid import Sweep, item_pattern
 
 Kind = Literal["quirk", "mutant", "library"]
 
@@ -1020,7 +1020,7 @@ def _library(id: str, summary: str, family: str) -> Deviation:
         component="approvals",
         summary=summary,
         source="bls-edge-cases.md (measured)",
-        breaks=(f"{BLS_PROPS}::test_backends_agree_on_edge_inputs[[]{family}[]]",),
+        breaks=(item_pattern(f"{BLS_PROPS}::test_backends_agree_on_edge_inputs", family),),
     )
 
 

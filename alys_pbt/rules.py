@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import inspect
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path

@@ -112,7 +112,12 @@ class Sweep:
         hit = [c for c in self.cases if self.checks_verdict and c.exposed_by(deviation, self.entry)]
         if not self.parametrized:
             return (self.nodeid,) if hit else ()
-        return tuple(f"{self.nodeid}[[]{c.name}[]]" for c in hit)  # fnmatch-escaped brackets
+        return tuple(item_pattern(self.nodeid, c.name) for c in hit)
+
+
+def item_pattern(nodeid: str, param: str) -> str:
+    """The fnmatch pattern of one parametrization of a property (its brackets escaped)."""
+    return f"{nodeid}[[]{param}[]]"
 
 
 def by_name(cases: Sequence[InvalidCase]) -> dict[str, InvalidCase]:
@@ -123,4 +128,4 @@ def by_name(cases: Sequence[InvalidCase]) -> dict[str, InvalidCase]:
     return table
 
 
-__all__ = ["AREAS", "Area", "Exposure", "InvalidCase", "Sweep", "by_name"]
+__all__ = ["AREAS", "Area", "Exposure", "InvalidCase", "Sweep", "by_name", "item_pattern"]

@@ -58,7 +58,7 @@ def test_the_wire_form_records_are_the_generator_s_ways() -> None:
 
 
 def test_the_byzantine_verdicts_come_from_the_records() -> None:
-    assert approvals.EXPECTED == {c.name: c.expected for c in approvals.BYZANTINE}
+    assert {c.name: c.expected for c in approvals.BYZANTINE} == approvals.EXPECTED
     assert set(approvals.EXPECTED) == set(approvals.BYZANTINE_KINDS)
 
 
