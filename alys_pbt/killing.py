@@ -1,7 +1,9 @@
 """Seeded bugs and the kill matrix: which property kills which mutant (and catches which quirk).
 
 A property or state machine declares the mutants it must kill with `@kills("mutant-id", ...)`; the
-quirks a property catches come from the registry (`Deviation.breaks`). `run(pair, seed)` runs one
+quirks a property catches come from the registry (`Deviation.breaks`, derived from the invalid-case
+records that expose each quirk; a property a quirk breaks only by chance, `may_break`, is no pair:
+it cannot be relied on to fail). `run(pair, seed)` runs one
 pair in-process on target `alys-fixed+<deviation>` under the `ci` budget (no database, a fixed
 seed, shrinking off) and reports whether it failed, after how many examples and seconds. A pair is
 killed only by the property's own failure, the one the registry names (`Deviation.fails_with`, an
@@ -34,7 +36,10 @@ def kills(*mutant_ids: str) -> Callable[[T], T]:
     """Declare the seeded mutants this property or state machine must kill."""
     for m in mutant_ids:
         if deviations.get(m).kind != "mutant":
-            raise ValueError(f"{m!r} is a quirk; quirks list the properties they break themselves")
+            raise ValueError(
+                f"{m!r} is a quirk; the registry lists the properties it breaks (from the invalid-case "
+                "records that expose it, alys_pbt/deviations.py)"
+            )
 
     def mark(obj: T) -> T:
         obj.__alys_kills__ = tuple(mutant_ids)  # type: ignore[attr-defined]
