@@ -17,10 +17,12 @@ from typing import Any
 import attrs
 import msgpack
 import rlp
+from attrs import field, frozen
 from hypothesis import strategies as st
 
 from alys_pbt.models import evm
 from alys_pbt.models.blocks import block_to_bytes
+from alys_pbt.models.reprs import pretty_as_repr, short_bytes
 from alys_pbt.strategies.evm import evm_transactions
 
 # --- RLP ---------------------------------------------------------------------------------------------
@@ -316,6 +318,44 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
         candidates = [i for i, (_, x) in enumerate(nodes) if want(x)]
         return pack(tree, frozenset([draw(st.sampled_from(candidates), label="node")])), way
     return raw + draw(st.binary(min_size=1, max_size=4)), way  # trailing-bytes
+
+
+# --- a valid block's wire bytes mangled as bytes (flip, cut, append, or arbitrary) ------------------
+
+
+MANGLINGS = ("arbitrary", "truncate", "append", "flip")
+
+
+@frozen
+class MangledBlock:
+    """A valid block's wire bytes (`raw`) and, mangled `how`, the bytes a decoder is given (`bad`)."""
+
+    raw: bytes = field(repr=short_bytes)
+    how: str
+    bad: bytes = field(repr=short_bytes)
+
+    _repr_pretty_ = pretty_as_repr
+
+
+@st.composite
+def mangled_wire_blocks(draw: st.DrawFn, *, hows: tuple[str, ...] = MANGLINGS) -> MangledBlock:
+    """A generated block's wire bytes, and the same bytes truncated, extended, with one byte
+    flipped, or arbitrary bytes instead (the byte-level classes; `malformed_wire_blocks` breaks the
+    tree)."""
+    from alys_pbt.strategies.blocks import signed_blocks
+
+    raw = block_to_bytes(draw(signed_blocks(), label="block"))
+    how = draw(st.sampled_from(hows), label="mangling")
+    if how == "arbitrary":
+        bad = draw(st.binary(max_size=300))
+    elif how == "truncate":
+        bad = raw[: draw(st.integers(0, len(raw) - 1), label="cut at")]
+    elif how == "append":
+        bad = raw + draw(st.binary(min_size=1, max_size=4), label="appended")
+    else:
+        at = draw(st.integers(0, len(raw) - 1), label="flip at")
+        bad = raw[:at] + bytes([raw[at] ^ draw(st.integers(1, 255), label="xor")]) + raw[at + 1 :]
+    return MangledBlock(raw, how, bad)
 
 
 # --- a valid block's tree edited at one place (limits probed at, below and past them) --------------

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgpack
 import pytest
+import rlp
 
 import alys
 from alys import evm as port_evm
@@ -350,3 +351,103 @@ def test_the_ports_codec_and_signing_root_are_the_references(case: Any) -> None:
         decoded = FIXED.chain.decode_block(raw)
         assert wire.encode_block(decoded) == raw and wire.block_root(decoded.message) == signed.block_hash
         assert block_from_bytes(wire.encode_block(decoded)) == signed
+
+
+# --- the sender memo against its unmemoized path ---------------------------------------------------
+
+import attrs  # noqa: E402
+
+from alys.variant import Variant  # noqa: E402
+from alys_pbt.strategies.evm import CHAIN_ID_EDGES  # noqa: E402
+
+
+def _signed_by(secret: int, chain_id: int, legacy: bool) -> bytes:
+    if legacy:
+        tx: evm.EvmTransaction = evm.with_chain_id(
+            evm.LegacyTransaction(5, 10**9, 21_000, b"\x0a" * 20, 1, b"", 0, 0, 0), chain_id
+        )
+    else:
+        tx = evm.DynamicFeeTransaction(chain_id, 5, 1, 10**9, 21_000, b"\x0a" * 20, 1, b"", (), 0, 0, 0)
+    return evm.sign(tx, secret).to_bytes()
+
+
+@pytest.mark.parametrize("legacy", [True, False], ids=["legacy", "type-2"])
+@pytest.mark.parametrize("chain_id", CHAIN_ID_EDGES)
+def test_the_port_recovers_the_signer_at_every_chain_id_width(chain_id: int, legacy: bool) -> None:
+    """EIP-155 re-encodes the chain id into the signed digest: at each RLP width edge (empty, one
+    byte, a header, each byte boundary) the port's unmemoized recovery names the signer."""
+    for secret in (1, 2):
+        raw = _signed_by(secret, chain_id, legacy)
+        assert port_evm.transaction_sender(raw, Variant()) == evm.address_of(secret)
+        assert port_evm.recover_sender(raw, Variant()) == evm.address_of(secret)
+
+
+def test_a_fresh_sender_memo_answers_as_unmemoized_recovery_when_keys_repeat() -> None:
+    """One payload signed by three keys, a high-s copy (EIP-2) and repeats: a memo built here (not
+    the target's, built before any test) names, every time, the signer recovery names afresh."""
+    raws = [_signed_by(secret, 121212, legacy) for secret in (1, 2, 3) for legacy in (True, False)]
+    signed = evm.decode(_signed_by(4, 121212, False))
+    assert isinstance(signed, evm.DynamicFeeTransaction)
+    malleated = attrs.evolve(signed, s=evm.SECP256K1_N - signed.s, y_parity=1 - signed.y_parity).to_bytes()
+    memo = port_evm.SenderCache(Variant())
+    for raw in [*raws, *raws[::-1], malleated, raws[0], malleated]:
+        expected = verdict(lambda: port_evm.transaction_sender(raw, Variant()))
+        assert verdict(lambda: memo.sender(raw)) == expected
+        if expected == "ok":
+            assert memo.sender(raw) == port_evm.transaction_sender(raw, Variant())
+    assert verdict(lambda: memo.sender(malleated)) == "BadSignature"
+    assert [memo.sender(r) for r in raws] == [evm.address_of(s) for s in (1, 2, 3) for _ in (0, 1)]
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_the_sender_memo_holds_at_most_its_size_and_keeps_the_most_recent(delta: int) -> None:
+    """The memo's bound (SENDER_CACHE_SIZE, here 3) probed below, at and past it: it holds
+    min(distinct, size) entries, evicts the least recently used, and answers rightly throughout."""
+    size = 3
+    raws = [_signed_by(secret, 121212, False) for secret in range(1, size + delta + 1)]
+    memo = port_evm.SenderCache(Variant(), size=size)
+    for raw in raws:
+        memo.sender(raw)
+    memo.sender(raws[0])  # used again: the most recent now
+    assert len(memo.entries) == min(len(raws), size)
+    newest = raws[0]
+    extra = _signed_by(50, 121212, False)
+    memo.sender(extra)
+    assert len(memo.entries) == min(len(raws) + 1, size)
+    held = list(memo.entries.values())
+    assert held[-1] == evm.address_of(50) and evm.address_of(1) in held  # raws[0] was used recently
+    assert memo.sender(newest) == evm.address_of(1)
+    if len(raws) + 1 > size:
+        assert evm.address_of(2) not in held  # the least recently used went first
+
+
+def _with_signed_payload_of(size: int, legacy: bool) -> bytes | None:
+    """A transaction whose signed fields (the list the digest's RLP header covers) are exactly
+    `size` bytes, through its calldata length, or None when no calldata length gives that size."""
+    for data_len in range(max(0, size - 80), size + 1):
+        unsigned: evm.EvmTransaction
+        if legacy:
+            unsigned = evm.with_chain_id(
+                evm.LegacyTransaction(5, 10**9, 21_000, b"\x0a" * 20, 1, b"\xee" * data_len, 0, 0, 0), 1
+            )
+            fields = [5, 10**9, 21_000, b"\x0a" * 20, 1, b"\xee" * data_len]
+        else:
+            unsigned = evm.DynamicFeeTransaction(
+                1, 5, 1, 10**9, 21_000, b"\x0a" * 20, 1, b"\xee" * data_len, (), 0, 0, 0
+            )
+            fields = [1, 5, 1, 10**9, 21_000, b"\x0a" * 20, 1, b"\xee" * data_len, []]
+        if sum(len(rlp.encode(f)) for f in fields) == size:
+            return evm.sign(unsigned, 3).to_bytes()
+    return None
+
+
+@pytest.mark.parametrize("legacy", [True, False], ids=["legacy", "type-2"])
+@pytest.mark.parametrize("size", [55, 56, 255, 256, 65_535, 65_536])
+def test_the_port_recovers_the_signer_at_every_length_header_width(size: int, legacy: bool) -> None:
+    """The signed digest re-encodes the signed fields' list header: at the short/long edge (55/56)
+    and each length-of-length boundary (255/256, 65,535/65,536) the port names the signer."""
+    raw = _with_signed_payload_of(size, legacy)
+    if raw is None:  # the legacy fields may skip one size; the neighbour covers the edge
+        raw = _with_signed_payload_of(size + 1, legacy)
+    assert raw is not None
+    assert port_evm.transaction_sender(raw, Variant()) == evm.address_of(3)
