@@ -83,7 +83,8 @@ def _wrapped(fn: Any) -> Iterator[Any]:
 
 def _ours(value: Any, module: str) -> bool:
     """Code of the test's own module or of the suite (strategies, machines), never a library's."""
-    return value.__module__ == module or value.__module__.startswith(("alys_pbt.", "properties."))
+    name = str(value.__module__)
+    return name == module or name.startswith(("alys_pbt.", "properties."))
 
 
 def _test_object(item: pytest.Item) -> Any:

@@ -629,7 +629,9 @@ def inspect_target(target: object, spec: str) -> Coverage:
     """What `target` offers, or TargetError naming every required part it lacks (a component it
     offers must have each method not marked optional) and every capability it declares wrongly."""
     missing = [attr for attr in ("name", "quirks") if not hasattr(target, attr)]
-    offered, absent, problems = [], [], []
+    offered: list[str] = []
+    absent: list[str] = []
+    problems: list[str] = []
     capabilities: dict[str, dict[str, tuple[str, ...]]] = {}
     for component in COMPONENTS:
         part = getattr(target, component, None)
@@ -692,7 +694,7 @@ def validate(target: object, spec: str) -> None:
 Missing = pytest.skip.Exception  # what a property that reaches a part the target lacks is skipped with
 
 
-def missing(target: str, part: str) -> pytest.skip.Exception:
+def missing(target: str, part: str) -> BaseException:
     """The skip of a property that reached `part`, which the target lacks (`missing_part` names it)."""
     skip = Missing(f"target {target!r} lacks {part}", _use_item_location=True)
     skip.missing_part = part  # type: ignore[attr-defined]
@@ -760,6 +762,12 @@ class TargetView:
     lacks as AbsentComponent; everything else is the target's own."""
 
     foreign: tuple[Any, ...] = ()  # the target's own deviations (alys_pbt/foreign.py), set on loading
+    # Each a ComponentView, or an AbsentComponent whose every use skips the property.
+    auxpow: AuxPowComponent
+    chain: ChainComponent
+    approvals: ApprovalsComponent
+    actors: ActorsComponent
+    sync: SyncComponent
 
     def __init__(self, target: Any, coverage: Coverage) -> None:
         self.target = target
@@ -785,7 +793,7 @@ def view(target: Any, spec: str | None = None) -> TargetView:
     """The view of a target (validated)."""
     if isinstance(target, TargetView):
         return target
-    return TargetView(target, inspect_target(target, spec or getattr(target, "name", "?")))
+    return TargetView(target, inspect_target(target, spec or str(getattr(target, "name", "?"))))
 
 
 # --- docs/target-interface.md ---------------------------------------------------------------------------

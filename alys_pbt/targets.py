@@ -16,7 +16,7 @@ from typing import Any
 
 import alys
 from alys_pbt import deviations, foreign
-from alys_pbt.interface import COMPONENTS, TargetError, TargetView, validate, view
+from alys_pbt.interface import COMPONENTS, Target, TargetError, TargetView, validate, view
 
 DEFAULT = "alys"
 BUILTIN = ("alys", "alys-fixed")
@@ -126,11 +126,12 @@ def _short(obj: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def current() -> Any:
+def current() -> Target:
     """The target chosen for this run (`alys` if none was chosen)."""
     if not _current:
         _current.append(prepare(load(DEFAULT), DEFAULT))
-    return _current[-1]
+    current: Target = _current[-1]
+    return current
 
 
 def select(target: Any) -> None:

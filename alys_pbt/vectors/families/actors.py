@@ -28,6 +28,7 @@ from typing import Any
 from attrs import define
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import actors as ref
 from alys_pbt.strategies.actors import PRIORITIES, SENDERS, restart_strategies
 from alys_pbt.vectors.families.bls import obj
@@ -255,7 +256,7 @@ def _level(mailbox: Any) -> str:
     return str(getattr(level, "name", level))
 
 
-def replay_mailbox(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_mailbox(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     mailbox = target.actors.mailbox(inputs["capacity"], inputs["policy"])
     initial = _level(mailbox)
     out: list[dict[str, Json]] = []
@@ -334,7 +335,7 @@ def gen_restart_delay(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_restart_delay(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_restart_delay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     delay = target.actors.restart_delay(strategy_from_json(inputs["strategy"]), inputs["attempt"])
     return {"delay": None if delay is None else seconds(delay)}
 
@@ -402,7 +403,7 @@ def gen_shutdown_order(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_shutdown_order(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_shutdown_order(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     system = target.actors.system(_Clock())
     for actor in inputs["actors"]:
         system.spawn(actor["name"], _Idle, depends_on=tuple(actor["depends_on"]))
@@ -666,7 +667,7 @@ def gen_supervision(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_supervision(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_supervision(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     clock = SimClock()
     system = target.actors.system(clock)
     system.spawn("root", _Idle)
