@@ -291,7 +291,12 @@ RULES: tuple[Rule, ...] = (
         "DecodeError",
         (blocks.block_from_bytes, blocks.block_to_bytes),
         (alys.wire.decode_block, alys.wire.encode_block),
-        (block_strategies.signed_blocks, malformed_blocks.malformed_wire_blocks, malformed_blocks.with_value),
+        (
+            block_strategies.signed_blocks,
+            malformed_blocks.malformed_wire_blocks,
+            malformed_blocks.mangled_wire_blocks,
+            malformed_blocks.with_value,
+        ),
         _props(
             "test_block_decoders.py",
             "test_block_decoders_give_their_typed_error_on_structure_aware_bad_input",
