@@ -121,3 +121,20 @@ def test_the_markers_are_the_areas_and_every_property_file_carries_one() -> None
         module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
         marks = getattr(module, "pytestmark", None)
         assert marks is not None and marks.name in AREAS, (path, marks)
+
+
+def test_the_findings_are_grouped_by_area(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    carried = (
+        "sync-serve-loop-index",
+        "auxpow-any-tx-commitment",
+        "retarget-zero-bits",
+        "chain-wire-form-lenient",
+    )
+    target = SimpleNamespace(quirks=frozenset(carried), foreign=(), name="t")
+    monkeypatch.setitem(plugin._state, "target", target)
+    monkeypatch.setitem(plugin._state, "results", {})
+    areas = [d.component for d, _, _ in plugin.findings()]
+    assert areas == sorted(areas, key=list(AREAS).index)
+    assert list(dict.fromkeys(areas)) == ["auxpow", "retarget", "chain", "approvals", "sync"]
