@@ -317,6 +317,41 @@ def test_the_actor_types_the_interface_defines_drive_the_port() -> None:
     assert reply.value == ("echo", 5)
 
 
+class _SpyAuxPow:
+    """Our port's AuxPoW behind the interface alone: its decodings are opaque (a dict), and every
+    interface call is recorded."""
+
+    def __init__(self) -> None:
+        self.port, self.calls = alys.build("x").auxpow, []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            result = getattr(self.port, name)(*args, **kwargs)
+            return {"opaque": result} if name.startswith("decode_") else result
+
+        return call
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AttributeError,
+    reason="alys/chain.py check_pow reads the port's private decoded shape (.parent.raw): owner H2",
+)
+def test_a_borrowed_chain_judges_proofs_with_the_auxpow_it_is_given_through_the_interface() -> None:
+    """issue 12: a wrapper borrowing our chain with its own auxpow had check_pow test *our* AuxPoW.
+    The chain must reach the auxpow component only through interface methods (the parent header is
+    an AuxPoW's last 80 bytes), so the foreign one is what gets judged."""
+    from alys.chain import ChainPort
+
+    port = alys.build("alys-fixed")
+    spy = _SpyAuxPow()
+    chain = ChainPort(port.variant, spy, port.approvals)  # type: ignore[arg-type]
+    header, ctx = find(auxpow_cases(layout="output-script", max_height=2), lambda _: True).pow_header()
+    chain.check_pow(header, ctx)
+    assert "check" in spy.calls and "check_proof_of_work" in spy.calls
+
+
 # --- The Target protocol ---------------------------------------------------------------------------------
 
 
