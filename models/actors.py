@@ -6,7 +6,7 @@ the supervisor replays a failure history against the policy. Neither imports the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, cast
 
 from attrs import frozen
 
@@ -88,21 +88,22 @@ class MailboxModel:
         return due[1]
 
 
-def restart_delay(strategy: object, attempt: int) -> float | None:
+def restart_delay(strategy: Any, attempt: int) -> float | None:
     """The delay before restart `attempt` (0-based); None when the strategy gives up."""
+    # `strategy` is one of the node's RestartStrategy variants, read by its name and fields.
     kind = type(strategy).__name__
     if kind == "Never":
         return None
     if kind == "Immediate":
         return 0.0
     if kind == "Delayed":
-        return strategy.delay  # type: ignore[attr-defined]
+        return cast(float, strategy.delay)
     if kind == "ExponentialBackoff":
-        return min(strategy.initial * strategy.multiplier**attempt, strategy.maximum)  # type: ignore[attr-defined]
+        return cast(float, min(strategy.initial * strategy.multiplier**attempt, strategy.maximum))
     if kind == "Progressive":
-        if attempt >= strategy.max_attempts:  # type: ignore[attr-defined]
+        if attempt >= strategy.max_attempts:
             return None
-        return strategy.initial * strategy.multiplier**attempt  # type: ignore[attr-defined]
+        return cast(float, strategy.initial * strategy.multiplier**attempt)
     raise ValueError(f"unknown restart strategy {strategy!r}")
 
 

@@ -27,6 +27,7 @@ from alys_pbt.models.bitcoin import (
     DecodeError,
     MerkleBranch,
     Origin,
+    OriginKind,
     Reader,
     Transaction,
     origins_text,
@@ -52,7 +53,7 @@ def layout_of(name: str) -> Layout:
     layout = LAYOUT_ALIASES.get(name, name)
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {name!r}; expected one of {LAYOUTS} (or {tuple(LAYOUT_ALIASES)})")
-    return layout  # type: ignore[return-value]
+    return layout
 
 
 _NODE = "app/src/auxpow.rs"
@@ -60,7 +61,7 @@ _NMC = "namecoin-core src/auxpow.cpp CAuxPow::check"
 NODE_CHECK = Origin("node", f"{_NODE} AuxPow::check")
 NODE_VOUT = Origin("node", f"{_NODE} CoinbaseVout parser (production)")
 NODE_VIN = Origin("node", f"{_NODE} CoinbaseVin parser (tests only)")
-SUITE = "suite-hardening"
+SUITE: OriginKind = "suite-hardening"
 
 
 class AuxPowError(Exception):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
 
-from attrs import field, frozen
+from attrs import Attribute, field, frozen
 
 from alys_pbt.models.reprs import pretty_as_repr, short_bytes, short_bytes_seq
 
@@ -213,17 +213,36 @@ def _hash32(value: bytes) -> bytes:
     return bytes(value)
 
 
-def _uint(bits: int):  # attrs validator for unsigned fixed-width integers
-    def check(_instance: object, attribute: object, value: int) -> None:
+def _uint(bits: int) -> Callable[[object, Attribute[Any], int], None]:
+    """An attrs validator for unsigned fixed-width integers."""
+
+    def check(_instance: object, attribute: Attribute[Any], value: int) -> None:
         if not 0 <= value < 1 << bits:
-            raise ValueError(f"{attribute.name} must fit in u{bits}, got {value}")  # type: ignore[attr-defined]
+            raise ValueError(f"{attribute.name} must fit in u{bits}, got {value}")
 
     return check
 
 
-def _int32(_instance: object, attribute: object, value: int) -> None:
+def _int32(_instance: object, attribute: Attribute[Any], value: int) -> None:
     if not -(1 << 31) <= value < 1 << 31:
-        raise ValueError(f"{attribute.name} must fit in i32, got {value}")  # type: ignore[attr-defined]
+        raise ValueError(f"{attribute.name} must fit in i32, got {value}")
+
+
+# attrs converters, one per field type (mypy reads a converter's argument type as the field's input).
+def _byte_strings(items: Iterable[bytes]) -> tuple[bytes, ...]:
+    return tuple(map(bytes, items))
+
+
+def _hashes32(items: Iterable[bytes]) -> tuple[bytes, ...]:
+    return tuple(_hash32(h) for h in items)
+
+
+def _inputs(items: Iterable[TxIn]) -> tuple[TxIn, ...]:
+    return tuple(items)
+
+
+def _outputs(items: Iterable[TxOut]) -> tuple[TxOut, ...]:
+    return tuple(items)
 
 
 @frozen
@@ -290,9 +309,7 @@ class TxIn:
     prevout: OutPoint
     script_sig: bytes = field(converter=bytes, repr=short_bytes)
     sequence: int = field(validator=_uint(32))
-    witness: tuple[bytes, ...] = field(
-        default=(), converter=lambda w: tuple(map(bytes, w)), repr=short_bytes_seq
-    )
+    witness: tuple[bytes, ...] = field(default=(), converter=_byte_strings, repr=short_bytes_seq)
 
     _repr_pretty_ = pretty_as_repr
 
@@ -321,8 +338,8 @@ class Transaction:
     """A Bitcoin transaction; `txid` hashes the non-witness serialization."""
 
     version: int = field(validator=_int32)
-    inputs: tuple[TxIn, ...] = field(converter=tuple)
-    outputs: tuple[TxOut, ...] = field(converter=tuple)
+    inputs: tuple[TxIn, ...] = field(converter=_inputs)
+    outputs: tuple[TxOut, ...] = field(converter=_outputs)
     lock_time: int = field(validator=_uint(32))
 
     _repr_pretty_ = pretty_as_repr
@@ -418,9 +435,7 @@ def hash_pair(left: bytes, right: bytes) -> bytes:
 class MerkleBranch:
     """A merkle path: sibling hashes leaf-upwards; bit n of side_mask set = sibling n is on the LEFT."""
 
-    hashes: tuple[bytes, ...] = field(
-        converter=lambda hs: tuple(_hash32(h) for h in hs), repr=short_bytes_seq
-    )
+    hashes: tuple[bytes, ...] = field(converter=_hashes32, repr=short_bytes_seq)
     side_mask: int = field(validator=_uint(32))
 
     _repr_pretty_ = pretty_as_repr

@@ -11,8 +11,8 @@ one-chunk cases) and treats absolute roots as best effort.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import msgpack
 from attrs import field, frozen
@@ -23,6 +23,23 @@ from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
 from alys_pbt.models.hexrepr import short_hex, short_hex_items
 
 ZERO_HASH = bytes(32)
+
+
+# attrs converters, one per field type (mypy reads a converter's argument type as the field's input).
+def _byte_strings(items: Iterable[bytes]) -> tuple[bytes, ...]:
+    return tuple(items)
+
+
+def _withdrawals(items: Iterable[Withdrawal]) -> tuple[Withdrawal, ...]:
+    return tuple(items)
+
+
+def _pairs(items: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(items)
+
+
+def _transactions(items: Iterable[Transaction]) -> tuple[Transaction, ...]:
+    return tuple(items)
 
 
 @frozen
@@ -52,8 +69,8 @@ class ExecutionPayload:
     extra_data: bytes = field(repr=short_hex)
     base_fee_per_gas: int
     block_hash: bytes = field(repr=short_hex)
-    transactions: tuple[bytes, ...] = field(default=(), converter=tuple, repr=short_hex_items)
-    withdrawals: tuple[Withdrawal, ...] = field(default=(), converter=tuple)
+    transactions: tuple[bytes, ...] = field(default=(), converter=_byte_strings, repr=short_hex_items)
+    withdrawals: tuple[Withdrawal, ...] = field(default=(), converter=_withdrawals)
 
 
 @frozen
@@ -63,10 +80,10 @@ class ConsensusBlock:
     auxpow_header: AuxPowHeader | None
     execution_payload: ExecutionPayload
     pegins: tuple[tuple[bytes, bytes], ...] = field(
-        default=(), converter=tuple, repr=short_hex_items
+        default=(), converter=_pairs, repr=short_hex_items
     )  # (txid, bitcoin block hash)
     pegout_payment_proposal: Transaction | None = None
-    finalized_pegouts: tuple[Transaction, ...] = field(default=(), converter=tuple)
+    finalized_pegouts: tuple[Transaction, ...] = field(default=(), converter=_transactions)
 
     @property
     def height(self) -> int:
@@ -173,7 +190,8 @@ def serde_value(block: ConsensusBlock) -> list[Any]:
 
 
 def to_msgpack(block: ConsensusBlock) -> bytes:
-    return msgpack.packb(serde_value(block), use_bin_type=True)
+    packed: bytes = msgpack.packb(serde_value(block), use_bin_type=True)
+    return packed
 
 
 def merkle_root(data: bytes) -> bytes:
@@ -246,7 +264,10 @@ def approval_serde(a: AggregateApproval) -> list[Any]:
 
 
 def block_to_bytes(signed: SignedConsensusBlock) -> bytes:
-    return msgpack.packb([serde_value(signed.message), approval_serde(signed.signature)], use_bin_type=True)
+    packed: bytes = msgpack.packb(
+        [serde_value(signed.message), approval_serde(signed.signature)], use_bin_type=True
+    )
+    return packed
 
 
 def _need(cond: bool, what: str) -> None:
@@ -291,13 +312,13 @@ def _uint(value: Any, what: str, bits: int = 64) -> int:
         isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << bits,
         f"{what}: expected a u{bits}",
     )
-    return value
+    return cast(int, value)
 
 
 def _arr(value: Any, what: str, size: int | None = None) -> list[Any]:
     _need(isinstance(value, list), f"{what}: expected an array")
     _need(size is None or len(value) == size, f"{what}: {len(value)} items, expected {size}")
-    return value
+    return cast(list[Any], value)
 
 
 def _bin(value: Any, what: str, size: int | None = None) -> bytes:
@@ -305,7 +326,7 @@ def _bin(value: Any, what: str, size: int | None = None) -> bytes:
         isinstance(value, bytes) and (size is None or len(value) == size),
         f"{what}: expected {size or 'some'} raw bytes",
     )
-    return value
+    return cast(bytes, value)
 
 
 def _witness_item(value: Any) -> bytes:
@@ -411,7 +432,10 @@ def _block_from(v: Any) -> ConsensusBlock:
         withdrawals,
     )
     _need(len(body.extra_data) <= MAX_EXTRA_DATA, f"extra_data: more than {MAX_EXTRA_DATA} bytes")
-    ins = [tuple(_bin(x, "pegin", 32) for x in _arr(pair, "pegin", 2)) for pair in _arr(pegins, "pegins")]
+    ins = [
+        (_bin(txid, "pegin", 32), _bin(block, "pegin", 32))
+        for txid, block in (_arr(pair, "pegin", 2) for pair in _arr(pegins, "pegins"))
+    ]
     return ConsensusBlock(
         _hex(parent, "parent_hash", 32),
         _uint(slot, "slot"),

@@ -23,6 +23,8 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from eth_typing import BLSPubkey, BLSSignature
+
 R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001  # the group order
 DST = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 POP_DST = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
@@ -65,8 +67,8 @@ class Backend:
     offers: frozenset[str] = frozenset(OPERATIONS)
 
     def __init__(self) -> None:
-        self.Sign = functools.lru_cache(maxsize=65536)(self._sign)  # type: ignore[method-assign]
-        self.SkToPk = functools.lru_cache(maxsize=4096)(self._sk_to_pk)  # type: ignore[method-assign]
+        self.Sign = functools.lru_cache(maxsize=65536)(self._sign)
+        self.SkToPk = functools.lru_cache(maxsize=4096)(self._sk_to_pk)
 
     def __repr__(self) -> str:
         return f"<bls backend {self.name}>"
@@ -134,10 +136,10 @@ class Blst(Backend):
         return bool(b.final_verify(b.miller_loop(pk, self._hash(message, dst)), b.miller_loop(self._g1, sig)))
 
     def _sk_to_pk(self, sk: int) -> bytes:
-        return self._g1.scalar_mul(_check_sk(sk)).compress()
+        return bytes(self._g1.scalar_mul(_check_sk(sk)).compress())
 
     def _sign(self, sk: int, message: bytes) -> bytes:
-        return self._hash(message).scalar_mul(_check_sk(sk)).compress()
+        return bytes(self._hash(message).scalar_mul(_check_sk(sk)).compress())
 
     def KeyValidate(self, pk: bytes) -> bool:
         return self._pk_point(pk) is not None
@@ -149,13 +151,13 @@ class Blst(Backend):
     def Aggregate(self, signatures: Sequence[bytes]) -> bytes:
         if not signatures:
             raise BlsError("Aggregate needs at least one signature")
-        total = None
+        total: Any = None
         for sig in signatures:
             point = self._sig_point(sig)
             if point is None:
                 raise BlsError(f"not a valid G2 signature: {bytes(sig)[:8].hex()}...")
             total = point if total is None else total + point
-        return total.compress()  # type: ignore[union-attr]
+        return bytes(total.compress())
 
     def _aggregate_pk(self, pks: Sequence[bytes]) -> Any | None:
         # FastAggregateVerify sums the keys and hands the sum to CoreVerify, whose first check is
@@ -193,7 +195,7 @@ class Blst(Backend):
         return bool(self._b.final_verify(product, self._b.miller_loop(self._g1, sig)))
 
     def PopProve(self, sk: int) -> bytes:
-        return self._hash(self.SkToPk(sk), POP_DST).scalar_mul(_check_sk(sk)).compress()
+        return bytes(self._hash(self.SkToPk(sk), POP_DST).scalar_mul(_check_sk(sk)).compress())
 
     def PopVerify(self, pk: bytes, proof: bytes) -> bool:
         p, s = self._pk_point(pk), self._sig_point(proof)
@@ -207,7 +209,7 @@ class PyEcc(Backend):
 
     def __init__(self) -> None:
         super().__init__()
-        from py_ecc.bls import G2ProofOfPossession
+        from py_ecc.bls.ciphersuites import G2ProofOfPossession
 
         self._s = G2ProofOfPossession
 
@@ -217,26 +219,29 @@ class PyEcc(Backend):
     def _sign(self, sk: int, message: bytes) -> bytes:
         return bytes(self._s.Sign(sk, message))
 
+    # py_ecc types keys and signatures as eth_typing's NewTypes over bytes.
     def KeyValidate(self, pk: bytes) -> bool:
-        return bool(self._s.KeyValidate(pk))
+        return bool(self._s.KeyValidate(BLSPubkey(pk)))
 
     def Verify(self, pk: bytes, message: bytes, signature: bytes) -> bool:
-        return bool(self._s.Verify(pk, message, signature))
+        return bool(self._s.Verify(BLSPubkey(pk), message, BLSSignature(signature)))
 
     def Aggregate(self, signatures: Sequence[bytes]) -> bytes:
-        return bytes(self._s.Aggregate(list(signatures)))
+        return bytes(self._s.Aggregate([BLSSignature(s) for s in signatures]))
 
     def FastAggregateVerify(self, pks: Sequence[bytes], message: bytes, signature: bytes) -> bool:
-        return bool(self._s.FastAggregateVerify(list(pks), message, signature))
+        keys = [BLSPubkey(k) for k in pks]
+        return bool(self._s.FastAggregateVerify(keys, message, BLSSignature(signature)))
 
     def AggregateVerify(self, pks: Sequence[bytes], messages: Sequence[bytes], signature: bytes) -> bool:
-        return bool(self._s.AggregateVerify(list(pks), list(messages), signature))
+        keys = [BLSPubkey(k) for k in pks]
+        return bool(self._s.AggregateVerify(keys, list(messages), BLSSignature(signature)))
 
     def PopProve(self, sk: int) -> bytes:
         return bytes(self._s.PopProve(sk))
 
     def PopVerify(self, pk: bytes, proof: bytes) -> bool:
-        return bool(self._s.PopVerify(pk, proof))
+        return bool(self._s.PopVerify(BLSPubkey(pk), BLSSignature(proof)))
 
 
 class Milagro(Backend):

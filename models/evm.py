@@ -29,7 +29,7 @@ from attrs import field, frozen
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from eth_hash.auto import keccak
-from eth_keys import keys
+from eth_keys.main import lazy_key_api as keys  # what `from eth_keys import keys` gives
 from rlp.sedes import Binary, CountableList, List, big_endian_int, binary
 
 from alys_pbt.models.hexrepr import short_hex, short_hex_items
@@ -98,7 +98,10 @@ class LegacyTransaction:
             self.r,
             self.s,
         ]
-        return rlp.encode(fields, sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int]))
+        encoded: bytes = rlp.encode(
+            fields, sedes=List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int])
+        )
+        return encoded
 
 
 @frozen
@@ -137,7 +140,8 @@ class DynamicFeeTransaction:
 
     def to_bytes(self) -> bytes:
         sedes = List([*self.FIELDS, big_endian_int, big_endian_int, big_endian_int])
-        return bytes([self.TYPE]) + rlp.encode([*self._payload(), self.y_parity, self.r, self.s], sedes=sedes)
+        encoded: bytes = rlp.encode([*self._payload(), self.y_parity, self.r, self.s], sedes=sedes)
+        return bytes([self.TYPE]) + encoded
 
 
 EvmTransaction = LegacyTransaction | DynamicFeeTransaction

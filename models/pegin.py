@@ -121,7 +121,8 @@ def pegin_info(tx: Transaction, federation_spk: bytes) -> PegIn:
 def merge_pegins(pegins: Iterable[tuple[bytes, PegIn]]) -> tuple[list[bytes], dict[bytes, int]]:
     """fill_pegins: the txids a block includes and the sats per address, at most 16 addresses
     (later peg-ins to an address already included still merge)."""
-    included, per_address = [], {}
+    included: list[bytes] = []
+    per_address: dict[bytes, int] = {}
     for txid, pegin in pegins:
         if pegin.evm_address not in per_address and len(per_address) == MAX_PEGIN_ADDRESSES:
             continue

@@ -105,7 +105,7 @@ class RetryClock:
         if self.in_a_row == BREAKER_FAILURES:  # the breaker opens; when it closes, counting starts again
             self.in_a_row = 0
             return ended + BREAKER_OPEN
-        return ended + min(BACKOFF_FIRST * 2 ** (self.in_a_row - 1), BACKOFF_CAP)
+        return ended + min(BACKOFF_FIRST * 2.0 ** (self.in_a_row - 1), BACKOFF_CAP)
 
 
 class RetryReference:
