@@ -124,3 +124,26 @@ def test_a_half_implemented_component_stops_the_run_at_start_up(tmp_path: Path) 
     result = run_pytest(ROOT, AUXPOW, "--target", "tests.fixtures.foreign_auxpow:half_done")
     assert result.returncode == pytest.ExitCode.USAGE_ERROR
     assert "lacks: auxpow.expected_index, auxpow.check" in result.stderr
+
+
+def test_machines_and_properties_of_components_it_lacks_are_skipped_naming_them(tmp_path: Path) -> None:
+    report = tmp_path / "findings.md"
+    result = run_pytest(
+        ROOT,
+        "properties/test_approvals.py",
+        "properties/test_chain.py",
+        "--target",
+        TARGET,
+        "--findings",
+        str(report),
+        HYPOTHESIS_PROFILE="dev",
+        ALYS_PBT_LOCAL_DB=str(tmp_path / "db"),
+        ALYS_PBT_KNOWN_FAILURES="off",
+    )
+    assert result.returncode == 0, result.stdout
+    assert set(_counts(result.stdout)) == {"skipped"}, result.stdout
+    text = report.read_text()
+    approvals = text.split("- approvals (the whole component)")[1].split("\n- ")[0]
+    chain = text.split("- chain (the whole component)")[1].split("\n- ")[0]
+    assert "`properties/test_approvals.py::TestFederation::runTest`" in approvals, text
+    assert "`properties/test_chain.py::TestChain::runTest`" in chain, text
