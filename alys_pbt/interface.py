@@ -818,11 +818,10 @@ def docs() -> str:
         "",
         " ".join(line.strip() for line in (__doc__ or "").split("\n\n")[1].splitlines()),
         "",
-        "A target: `name`, `quirks` (ids of the deviations it carries), optional `deviations` (its own "
-        "registry: records with `id`, `summary`, `breaks` (pytest node-id patterns, fnmatch), and "
-        "optionally `requires`, `jointly`, `fails_with`, `source`; each is held as a strict expected "
-        "failure, see alys_pbt/foreign.py), and any of the components below. `--target "
-        "package.module:object` plugs one in.",
+        "A target's own `deviations` are records with `id`, `summary` and `breaks` (pytest node-id "
+        "patterns, fnmatch), and optionally `requires`, `jointly`, `fails_with` and `source`; each is held "
+        "as a strict expected failure (alys_pbt/foreign.py). `--target package.module:object` plugs a "
+        "Python target in; `exec:` and `tcp:` reach a server of the same interface (docs/protocol.md).",
         "",
         "A component present but lacking a method not marked optional is refused, naming every missing "
         "method. An exception whose class name (or a base class's) is not among a method's errors is "
