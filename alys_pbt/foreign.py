@@ -8,7 +8,8 @@ where it knowingly departs from the secure rule:
   properties it breaks;
 * optionally `requires` (deviation ids without which it cannot show), `jointly` ((pattern, other
   ids) pairs: properties it breaks only together with those), `fails_with` (the failures that count
-  as catching it, by class name; default AssertionError) and `source` (where it lives).
+  as catching it, by class name; default AssertionError), `source` (where it lives) and
+  `component` (the area the findings list it under).
 
 Each one is carried (the target need not repeat it in `quirks`); the properties it breaks run as
 strict expected failures, and the findings list it with its counterexamples, as for our quirks.
@@ -37,6 +38,7 @@ class ForeignDeviation:
     requires: tuple[str, ...] = ()
     jointly: tuple[tuple[str, tuple[str, ...]], ...] = ()
     fails_with: tuple[str, ...] = ("AssertionError",)
+    component: str = ""  # the area the findings group it under (auxpow, chain, ...), if it says
     kind: str = "foreign"
 
     def breaks_item(self, nodeid: str, carried: Iterable[str]) -> bool:
@@ -119,6 +121,7 @@ def load(target: Any, spec: str) -> tuple[ForeignDeviation, ...]:
                 requires=_strings(_field(record, "requires"), f"{where}: requires", problems),
                 jointly=tuple(jointly),
                 fails_with=fails_with,
+                component=str(_field(record, "component") or ""),
             )
         )
     known = seen | set(deviations.ALL)

@@ -819,8 +819,8 @@ def docs() -> str:
         " ".join(line.strip() for line in (__doc__ or "").split("\n\n")[1].splitlines()),
         "",
         "A target's own `deviations` are records with `id`, `summary` and `breaks` (pytest node-id "
-        "patterns, fnmatch), and optionally `requires`, `jointly`, `fails_with` and `source`; each is held "
-        "as a strict expected failure (alys_pbt/foreign.py). `--target package.module:object` plugs a "
+        "patterns, fnmatch), and optionally `requires`, `jointly`, `fails_with`, `source` and "
+        "`component`; each is held as a strict expected failure (alys_pbt/foreign.py). `--target package.module:object` plugs a "
         "Python target in; `exec:` and `tcp:` reach a server of the same interface (docs/protocol.md).",
         "",
         "A component present but lacking a method not marked optional is refused, naming every missing "

@@ -100,6 +100,7 @@ def test_a_foreign_deviation_is_a_strict_expected_failure_listed_with_its_counte
     )
     assert "caught  namecoin-style-pow-strict  (2 properties)" in stdout
     assert "## `namecoin-style-pow-strict`: caught" in report
+    assert "| auxpow | `namecoin-style-pow-strict` | caught | 2 |" in report
     assert "a hash equal to the target does not meet it" in report
     section = report.split("## `namecoin-style-pow-strict`: caught")[1]
     assert "### caught by" in section and "Failing test case" in section
