@@ -107,6 +107,20 @@ def restart_delay(strategy: Any, attempt: int) -> float | None:
     raise ValueError(f"unknown restart strategy {strategy!r}")
 
 
+def shutdown_order(depends_on: dict[str, tuple[str, ...]]) -> list[str]:
+    """The stop order: one actor at a time, the first in name order of those nothing still running
+    depends on; on a cycle, the first remaining in name order. Dependents stop before what they
+    depend on (V2 design, alys-rules.md §6.1); the tie-break by name is suite hardening: one
+    deterministic order, so that a shutdown replays the same way."""
+    remaining, order = set(depends_on), []
+    while remaining:
+        free = [n for n in remaining if not any(n in depends_on[m] for m in remaining if m != n)]
+        name = min(free or remaining)
+        order.append(name)
+        remaining.discard(name)
+    return order
+
+
 class SupervisorModel:
     """Replays failures against a policy: when each restart is due, and when to escalate."""
 

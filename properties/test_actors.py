@@ -17,7 +17,7 @@ from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
 from alys_pbt.models import actors as ref
 from alys_pbt.models.machines.actors import FlowsMachine, MailboxMachine, SchedulerMachine, SupervisionMachine
-from alys_pbt.strategies.actors import failure_schedules, message_sequences, restart_strategies, topologies
+from alys_pbt.strategies.actors import PanicCase, panic_cases, restart_strategies, topologies
 
 pytestmark = pytest.mark.actors
 
@@ -57,6 +57,7 @@ def test_shutdown_stops_dependents_before_their_dependencies(
     for name, deps in topology.items():
         for dep in deps:
             assert order.index(name) < order.index(dep), f"{dep} stopped before its dependent {name}"
+    assert order == ref.shutdown_order(topology), "among actors free to stop, the first in name order stops"
 
 
 @kills("actors-normal-lifo")
@@ -132,17 +133,17 @@ def test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_af
 
 
 @kills("actors-restart-loses-mailbox", "actors-normal-lifo")
-@given(data=st.data())
-def test_panics_at_chosen_messages_lose_nothing_else(target: Any, data: st.DataObject) -> None:
+@given(case=panic_cases(max_size=40))
+def test_panics_at_chosen_messages_lose_nothing_else(target: Any, case: PanicCase) -> None:
     """A worker that panics on chosen messages and restarts immediately still handles every other
-    message, once, in per-sender order within each priority; the panicking ones are recorded."""
+    message, once, in per-sender order within each priority; the panicking ones are recorded. The
+    runtime numbers each sender's envelopes to the worker 1, 2, 3... (its `seq`), and the recorded
+    envelopes are exactly the handled and the panicking messages."""
     from alys.actors.mailbox import Priority
     from alys.actors.supervision import Immediate, SupervisionPolicy
     from alys.actors.system import Behaviour
-    from alys_pbt.strategies.actors import failure_schedules, message_sequences
 
-    messages = data.draw(message_sequences(min_size=1, max_size=40), label="messages")
-    poison = data.draw(failure_schedules(messages=len(messages)), label="panics at")
+    messages, poison = case.messages, case.poison
     handled: list[tuple[str, int, int]] = []
 
     class Worker(Behaviour):
@@ -159,7 +160,7 @@ def test_panics_at_chosen_messages_lose_nothing_else(target: Any, data: st.DataO
     )
     for index, m in enumerate(messages):
         assert system.tell("worker", (index, m), sender=m.sender, priority=Priority(m.priority)) == "accepted"
-        if data.draw(st.booleans(), label="let the worker run"):
+        if index in case.runs_after:
             scheduler.run_until_idle()
     scheduler.run_until_idle()
     worker = system.lookup("worker")
@@ -170,6 +171,10 @@ def test_panics_at_chosen_messages_lose_nothing_else(target: Any, data: st.DataO
     for sender, priority, seq in handled:
         assert seq > last.get((sender, priority), 0), f"{sender}#{seq} (p{priority}) out of order"
         last[(sender, priority)] = seq
+    # The envelopes: the strategy numbers each sender's messages from 1, as the runtime must.
+    stamped = [(e.sender, e.seq, e.payload[0]) for e in worker.processed + worker.failed]
+    assert sorted(stamped) == sorted((m.sender, m.seq, i) for i, m in enumerate(messages)), "envelope seq"
+    assert sorted(e.payload[0] for e in worker.failed) == sorted(poison), "the failed envelopes"
 
 
 @kills("actors-idle-runs-past-limit")
@@ -198,9 +203,9 @@ def _idle(system: Any) -> bool:
 
 
 @kills("actors-restart-loses-mailbox", "actors-normal-lifo")
-@given(data=st.data())
+@given(case=panic_cases(max_size=30))
 def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
-    target: Any, data: st.DataObject
+    target: Any, case: PanicCase
 ) -> None:
     """On the production scheduler (a real asyncio loop, only zero delays, so nothing waits on the
     wall clock): a worker that panics at chosen messages and restarts immediately handles every
@@ -210,8 +215,7 @@ def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
     from alys.actors.supervision import Immediate, SupervisionPolicy
     from alys.actors.system import Behaviour
 
-    messages = data.draw(message_sequences(min_size=1, max_size=30), label="messages")
-    poison = data.draw(failure_schedules(messages=len(messages)), label="panics at")
+    messages, poison = case.messages, case.poison  # the worker runs only when the loop turns
     handled: list[tuple[str, int, int]] = []
 
     class Worker(Behaviour):
@@ -392,3 +396,184 @@ def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(
     note(f"stop order {order}")
     assert sorted(order) == sorted(topology), f"stopped {order}"
     assert all(system.lookup(name).state.name == "STOPPED" for name in topology), "an actor is not stopped"
+    assert order == ref.shutdown_order(topology), "one at a time, in name order among those free to stop"
+
+
+# --- the runtime's own contracts: contexts, lifecycle history, scheduling, names, defaults ---------
+
+
+@given(
+    names=st.lists(
+        st.sampled_from(["chain", "engine", "sync", "bridge"]), min_size=1, max_size=3, unique=True
+    ),
+    sender=st.sampled_from(["outside", "network", "chain"]),
+    panics=st.integers(0, 2),
+)
+def test_a_behaviour_sees_its_own_context_starting_then_running(
+    target: Any, names: list[str], sender: str, panics: int
+) -> None:
+    """started() runs with the actor Starting, in a context naming the system, the actor and the
+    actor itself as sender, on every (re)start; handle() runs with it Running, in a context naming
+    the message's sender, and can answer through the context's system."""
+    from alys.actors.supervision import Immediate, SupervisionPolicy
+    from alys.actors.system import Behaviour
+
+    seen: list[tuple[str, Any, str, str, str]] = []  # (hook, system, name, sender, lifecycle state)
+
+    class Probe(Behaviour):
+        def started(self, ctx: Any) -> None:
+            seen.append(("started", ctx.system, ctx.name, ctx.sender, ctx.system.lookup(ctx.name).state.name))
+
+        def handle(self, message: Any, ctx: Any) -> None:
+            seen.append(("handle", ctx.system, ctx.name, ctx.sender, ctx.system.lookup(ctx.name).state.name))
+            if message == "panic":
+                raise RuntimeError("panic")
+            if message == "ping" and ctx.sender in ctx.system.cells:
+                ctx.system.tell(ctx.sender, "pong", sender=ctx.name)
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    for name in names:
+        system.spawn(name, Probe, supervision=SupervisionPolicy(Immediate(), 10, 60.0))
+    assert seen == [("started", system, name, name, "STARTING") for name in names]
+    seen.clear()
+    first = names[0]
+    for _ in range(panics):
+        system.tell(first, "panic", sender=sender)
+        scheduler.run_until_idle()
+    assert seen == [
+        x
+        for _ in range(panics)
+        for x in (("handle", system, first, sender, "RUNNING"), ("started", system, first, first, "STARTING"))
+    ]
+    seen.clear()
+    system.tell(first, "ping", sender=names[-1])
+    scheduler.run_until_idle()
+    expected = [
+        ("handle", system, first, names[-1], "RUNNING"),
+        ("handle", system, names[-1], first, "RUNNING"),
+    ]
+    assert seen == expected, "a ping is handled, and its pong comes back through ctx.system"
+
+
+@given(
+    strategy=st.sampled_from(["Immediate", "Never"]),
+    failures=st.integers(0, 5),
+    parent=st.sampled_from([None, "supervisor", "absent"]),
+)
+def test_the_lifecycle_history_records_each_failure_and_what_the_supervisor_decided(
+    target: Any, strategy: str, failures: int, parent: str | None
+) -> None:
+    """An actor's history: running when spawned; then, per failure, failed and either its restart
+    (restart in 0.0, then running again) or its escalation with the reason, as the reference
+    supervisor decides (three restarts in the window, so the node's hard-coded limit agrees). An
+    escalation reaches a parent that is an actor, and one whose parent is not an actor is no error."""
+    from alys.actors import supervision
+    from alys.actors.system import Behaviour
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    if parent == "supervisor":
+        system.spawn("supervisor", Behaviour)
+    policy = supervision.SupervisionPolicy(getattr(supervision, strategy)(), 3, 60.0)
+    system.spawn("child", Behaviour, supervision=policy, parent=parent)
+    model = ref.SupervisorModel(getattr(supervision, strategy)(), 3, 60.0)
+    expected: list[tuple[float, str]] = [(0.0, "running")]
+    for i in range(failures):
+        scheduler.advance(0.5)
+        now = scheduler.now()
+        system.fail("child")
+        scheduler.run_until_idle()
+        if system.lookup("child").state.name == "FAILED" and expected[-1][1].startswith("escalated"):
+            break  # down for good: a later panic has nothing to fail
+        expected.append((now, "failed"))
+        due = model.on_failure(now)
+        if due is None:
+            expected.append((now, f"escalated: {model.reasons[-1]}"))
+        else:
+            expected += [(now, "restart in 0.0"), (now, "running")]
+        note(f"failure {i + 1} at {now}: {expected[-1]}")
+    child = system.lookup("child")
+    assert child.history == expected, f"history {child.history}"
+    escalated = model.escalations > 0
+    assert child.state.name == ("FAILED" if escalated else "RUNNING")
+    if parent == "supervisor":
+        assert system.lookup("supervisor").escalations == (["child"] if escalated else [])
+
+
+@given(
+    plan=st.lists(st.tuples(st.booleans(), st.integers(0, 3)), min_size=1, max_size=5),
+)
+def test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a_failed_one(
+    target: Any, plan: list[tuple[bool, int]]
+) -> None:
+    """Messages told to actors that have not run yet: exactly one task is ready per Running actor
+    with mail, none for an actor with an empty mailbox, none for a failed one (its supervisor
+    never restarts it)."""
+    from alys.actors.supervision import Never, SupervisionPolicy
+    from alys.actors.system import Behaviour
+
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    for i, (failed, _) in enumerate(plan):
+        system.spawn(f"a{i}", Behaviour, supervision=SupervisionPolicy(Never()))
+        if failed:
+            system.fail(f"a{i}")
+    for i, (_, count) in enumerate(plan):
+        for k in range(count):
+            system.tell(f"a{i}", k)
+    expected = sum(1 for failed, count in plan if not failed and count)
+    assert len(scheduler.ready) == expected, f"{len(scheduler.ready)} tasks ready, {expected} actors to run"
+    scheduler.run_until_idle()
+    for i, (failed, count) in enumerate(plan):
+        cell = system.lookup(f"a{i}")
+        assert (len(cell.processed), len(cell.mailbox)) == ((0, count) if failed else (count, 0)), f"a{i}"
+
+
+@given(
+    name=st.text(st.characters(codec="ascii"), min_size=1, max_size=8),
+    way=st.sampled_from(["lookup", "tell", "ask", "spawn twice"]),
+)
+def test_an_unknown_actor_or_a_taken_name_is_refused_naming_it(target: Any, name: str, way: str) -> None:
+    """Looking up, telling or asking an actor that does not exist raises ActorNotFound naming it;
+    spawning a name that is taken raises ValueError naming it and leaves the first actor as it was."""
+    from alys.actors.system import Behaviour
+
+    system = target.actors.system(DeterministicScheduler())
+    system.spawn("first", Behaviour)
+    if way == "spawn twice":
+        if name != "first":
+            system.spawn(name, Behaviour)
+        before = system.lookup(name)
+        with pytest.raises(ValueError, match="already exists") as refused:
+            system.spawn(name, Behaviour, capacity=1)
+        assert repr(name) in str(refused.value), str(refused.value)
+        assert system.lookup(name) is before and before.mailbox.capacity == 1000
+        return
+    if name == "first":
+        return
+    ways = {
+        "lookup": lambda: system.lookup(name),
+        "tell": lambda: system.tell(name, "hello"),
+        "ask": lambda: system.ask(name, "hello", timeout=1.0),
+    }
+    with pytest.raises(LookupError) as refused:
+        ways[way]()
+    assert type(refused.value).__name__ == "ActorNotFound" and refused.value.args == (name,), repr(
+        refused.value
+    )
+
+
+@given(offset=st.sampled_from([-1, 0, 1]))
+def test_a_mailbox_spawned_with_the_defaults_holds_1000_and_rejects_the_next(
+    target: Any, offset: int
+) -> None:
+    """An actor spawned with the defaults has a mailbox of 1,000 (MailboxConfig::default) that
+    rejects on full: 999, 1,000 and 1,001 messages, the last refused only past the capacity."""
+    from alys.actors.system import Behaviour
+
+    system = target.actors.system(DeterministicScheduler())  # never stepped: nothing is processed
+    system.spawn("actor", Behaviour)
+    verdicts = [system.tell("actor", i) for i in range(1000 + offset)]
+    assert verdicts == ["accepted"] * min(1000, 1000 + offset) + ["rejected"] * max(0, offset)
+    assert len(system.lookup("actor").mailbox) == min(1000, 1000 + offset)

@@ -110,3 +110,32 @@ def supervision_policies() -> st.SearchStrategy[SupervisionPolicy]:
         max_restarts=st.integers(1, 6),
         window=st.sampled_from([1.0, 5.0, 60.0]),
     )
+
+
+@frozen
+class PanicCase:
+    """A worker's inbox: the messages in sending order, which of them panic, and after which the
+    worker gets to run (the rest pile up)."""
+
+    messages: tuple[ActorMessage, ...]
+    poison: frozenset[int]  # indexes of the messages whose handling panics
+    runs_after: frozenset[int]  # indexes after whose send the worker runs until idle
+
+    def __repr__(self) -> str:
+        shown = " ".join(
+            f"{i}:{m.sender}#{m.seq}/p{m.priority}{'?' if m.ask else ''}{'!' if i in self.poison else ''}"
+            for i, m in enumerate(self.messages)
+        )
+        return f"PanicCase({shown}; runs after {sorted(self.runs_after)})"
+
+
+@st.composite
+def panic_cases(draw: st.DrawFn, *, min_size: int = 1, max_size: int = 40) -> PanicCase:
+    """Messages from several senders, the ones that panic (as often past 3 as not: the node's
+    hard-coded restart limit), and when the worker runs between sends."""
+    messages = draw(message_sequences(min_size=min_size, max_size=max_size), label="messages")
+    poison = draw(failure_schedules(messages=len(messages)), label="panics at")
+    runs = draw(
+        st.sets(st.integers(0, max(len(messages) - 1, 0)), max_size=len(messages)), label="runs after"
+    )
+    return PanicCase(tuple(messages), poison, frozenset(runs))

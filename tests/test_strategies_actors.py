@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import alys
+from alys.actors.scheduler import DeterministicScheduler
+from alys.actors.supervision import Immediate, SupervisionPolicy
+from alys.actors.system import Behaviour
+from alys_pbt.models import actors as ref
 from alys_pbt.models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
 from alys_pbt.strategies.actors import (
     V2_TOPOLOGY,
@@ -66,3 +74,70 @@ def test_model_drop_lowest_evicts_the_newest_lowest() -> None:
     box.send(Msg("a", 1, LOW)), box.send(Msg("a", 2, LOW))
     assert box.send(Msg("b", 1, LOW)) == "dropped"  # not higher than the lowest: the newcomer goes
     assert box.send(Msg("b", 2, HIGH)) == "accepted" and box.dropped[-1] == Msg("a", 2, LOW)
+
+
+# --- the port's supervisor at its limits, on explicit builds ---------------------------------------------
+# The secure rule (alys-fixed) against the reference supervisor, with failures exactly at, just
+# before and just after the restart window's edge; and the node's rule as coded (quirk
+# actors-restart-limit-hardcoded on its own), which no secure-rule property can pin down: on target
+# `alys` those properties fail either way.
+
+
+def _failures(target: Any, policy: SupervisionPolicy, gaps: list[float]) -> list[str]:
+    """Fail a worker after each gap (it restarts at once or escalates); what each failure led to."""
+    scheduler = DeterministicScheduler()
+    system = target.actors.system(scheduler)
+    system.spawn("worker", Behaviour, supervision=policy)
+    outcomes = []
+    for gap in gaps:
+        scheduler.advance(gap)
+        if system.lookup("worker").state.name != "RUNNING":
+            break
+        system.fail("worker")
+        scheduler.run_until_idle()
+        events = [event for _, event in system.lookup("worker").history]
+        outcomes.append(events[len(events) - 1 - events[::-1].index("failed") + 1])  # what followed it
+    return outcomes
+
+
+@quick
+@given(
+    max_restarts=st.integers(1, 3),
+    window=st.sampled_from([1.0, 5.0, 60.0]),
+    edge=st.sampled_from([-0.5, 0.0, 0.5]),  # just before, exactly at, just after the window's edge
+    extra=st.lists(st.sampled_from([0.0, 0.5, 1.0]), max_size=3),
+)
+def test_a_restart_exactly_a_window_ago_still_counts(
+    max_restarts: int, window: float, edge: float, extra: list[float]
+) -> None:
+    """SupervisionPolicy: at most `max_restarts` restarts within `window` seconds, the window's
+    edge included (supervisor.rs should_restart_child: now - t <= window): the failure after
+    `max_restarts` quick ones, exactly a window later, escalates; just after, it restarts."""
+    gaps = [0.0] * max_restarts + [window + edge, *extra]
+    model = ref.SupervisorModel(Immediate(), max_restarts, window)
+    expected, now = [], 0.0
+    for gap in gaps:
+        now += gap
+        due = model.on_failure(now)
+        expected.append("restart in 0.0" if due is not None else "escalated: too many restarts")
+        if due is None:
+            break
+    fixed = alys.build("alys-fixed")
+    assert _failures(fixed, SupervisionPolicy(Immediate(), max_restarts, window), gaps) == expected
+
+
+@quick
+@given(
+    max_restarts=st.integers(1, 8),
+    window=st.sampled_from([0.5, 60.0]),
+    gap=st.sampled_from([0.0, 1.0]),
+)
+def test_the_node_as_coded_escalates_at_the_fourth_failure_whatever_the_policy(
+    max_restarts: int, window: float, gap: float
+) -> None:
+    """Quirk actors-restart-limit-hardcoded, as the node codes it (handle_child_failure's
+    `restart_count < 3`): three restarts, then escalation at the fourth failure, whatever the
+    policy's maximum and window."""
+    quirk = alys.build("alys-fixed+actors-restart-limit-hardcoded", ["actors-restart-limit-hardcoded"])
+    outcomes = _failures(quirk, SupervisionPolicy(Immediate(), max_restarts, window), [gap] * 6)
+    assert outcomes == ["restart in 0.0"] * 3 + ["escalated: too many restarts"]

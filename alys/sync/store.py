@@ -283,8 +283,9 @@ class Store:
         try:
             yield
         except sqlite3.Error as err:
-            if self.db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
+            # A closed connection raises even on `in_transaction`: the error stays this one, typed.
+            with contextlib.suppress(sqlite3.Error):
+                if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
             if self.variant.on("store-errors-untyped"):
                 raise
