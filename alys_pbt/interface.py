@@ -820,8 +820,9 @@ def docs() -> str:
         "",
         "A target's own `deviations` are records with `id`, `summary` and `breaks` (pytest node-id "
         "patterns, fnmatch), and optionally `requires`, `jointly`, `fails_with`, `source` and "
-        "`component`; each is held as a strict expected failure (alys_pbt/foreign.py). `--target package.module:object` plugs a "
-        "Python target in; `exec:` and `tcp:` reach a server of the same interface (docs/protocol.md).",
+        "`component`; each is held as a strict expected failure (alys_pbt/foreign.py). "
+        "`--target package.module:object` plugs a Python target in; `exec:` and `tcp:` reach a server "
+        "of the same interface (docs/protocol.md).",
         "",
         "A component present but lacking a method not marked optional is refused, naming every missing "
         "method. An exception whose class name (or a base class's) is not among a method's errors is "
