@@ -19,6 +19,7 @@ import math
 import os
 import statistics
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ ITEMS = ROOT / "killmatrix" / "test_matrix.py"
 
 
 def pytest_args(
-    *, seeds: int, only: str, workers: str, shrink: bool = True, extra: list[str] = ()
+    *, seeds: int, only: str, workers: str, shrink: bool = True, extra: Sequence[str] = ()
 ) -> list[str]:
     """The pytest command line that runs the selected matrix items (rootdir: the project)."""
     # The items by testpaths, not by a path argument: xdist refuses an absolute path that is not under

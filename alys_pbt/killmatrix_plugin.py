@@ -19,7 +19,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from attrs import frozen
@@ -126,7 +126,8 @@ class Timings:
     """On the controller: which worker ran each matrix item, and for how long (benchmarks/bench_xdist.py)."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.items = path, []
+        self.path = path
+        self.items: list[dict[str, Any]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -150,4 +151,5 @@ class Results:
             return
         for key, value in report.user_properties:
             if key == KEY:
-                self.runs.setdefault(value["label"], []).append(value)
+                record = cast(dict[str, Any], value)  # what the matrix item recorded under KEY
+                self.runs.setdefault(record["label"], []).append(record)

@@ -62,7 +62,8 @@ def database_key(item: pytest.Item) -> bytes | None:
     if machine is not None:
         from hypothesis.stateful import get_state_machine_test
 
-        return function_digest(get_state_machine_test(machine).hypothesis.inner_test)
+        test: Any = get_state_machine_test(machine)  # a @given test: it carries .hypothesis
+        return function_digest(test.hypothesis.inner_test)
     inner = getattr(getattr(obj, "hypothesis", None), "inner_test", None)
     if inner is None:
         return None

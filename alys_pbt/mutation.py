@@ -396,10 +396,10 @@ def problems(
             found.append(f"{account.mutant}: {account.kind} without {what}")
     for module, record in results.items():
         for mutant, diff in record["survivors"].items():
-            account = by_key.get((module, mutant))
-            if account is None:
+            accounted = by_key.get((module, mutant))
+            if accounted is None:
                 found.append(f"{mutant} ({module}) survived and is neither shown equivalent nor open")
-            elif list(account.diff) != changed_lines("\n".join(diff)):
+            elif list(accounted.diff) != changed_lines("\n".join(diff)):
                 found.append(f"{mutant}: the account's diff is not the survivor's (the module changed?)")
     for (module, mutant), account in by_key.items():
         if mutant not in results.get(module, {}).get("survivors", {}):

@@ -9,20 +9,22 @@ names another store, or `off`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import pluggy
 import pytest
 from hypothesis import is_hypothesis_test, settings
 
 from alys_pbt import coverage, database, deviations, foreign, profiles, targets
 from alys_pbt.interface import TargetError
-from alys_pbt.verdict import ASSERTION, describe, is_registered, strays
 from alys_pbt.models import bls
 from alys_pbt.strategies.invalid import AREAS
+from alys_pbt.verdict import ASSERTION, describe, is_registered, strays
 
 MARKERS = {
     **AREAS,  # one marker per area, named as the area's files and deviations (strategies/invalid.py)
@@ -137,9 +139,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"alys-pbt: profile {_state['profile']!r}, target {target.name!r} "
         f"({len(target.quirks)} known quirks held as strict xfails), BLS backend {_state['bls'].name!r}"
         + (f", replaying {replay}" if replay else ""),
-        f"alys-pbt: {settings.default.max_examples} examples per property"
+        f"alys-pbt: {settings().max_examples} examples per property"
         + (f" (--examples, {_state['ratio']:g}x the profile's)" if _state["examples"] else "")
-        + f", state machines of {settings.default.stateful_step_count} steps; known failures "
+        + f", state machines of {settings().stateful_step_count} steps; known failures "
         + (f"replay first from {_state['known']}" if _state["known"] else "off"),
         *_coverage_header(target),
     ]
@@ -186,7 +188,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             ids = ", ".join(q.id for q in breaking)
             allowed = tuple(dict.fromkeys(name for q in breaking for name in q.fails_with))
             # pytest's xfail(raises=...) turns any other exception into a failure of the run.
-            registered = pytest.RaisesExc(check=lambda err, allowed=allowed: is_registered(err, allowed))
+            registered = pytest.RaisesExc(check=functools.partial(is_registered, allowed=allowed))
             item.add_marker(
                 pytest.mark.xfail(
                     strict=True,
@@ -201,7 +203,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if chance:  # a non-strict xfail: a pass is fine, a failure must still be the registered one
             ids = ", ".join(q.id for q in chance)
             allowed = tuple(dict.fromkeys(name for q in chance for name in q.fails_with))
-            registered = pytest.RaisesExc(check=lambda err, allowed=allowed: is_registered(err, allowed))
+            registered = pytest.RaisesExc(check=functools.partial(is_registered, allowed=allowed))
             item.add_marker(
                 pytest.mark.xfail(
                     strict=False,
@@ -220,10 +222,10 @@ def _scale_own_budgets(items: list[pytest.Item]) -> None:
     ratio = _state["ratio"]
     if ratio == 1.0:
         return
-    budget = settings.default.max_examples
+    budget = settings().max_examples
     done: set[int] = set()
     for item in items:
-        fn = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        fn: Any = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
         own = getattr(fn, "_hypothesis_internal_use_settings", None)
         if own is None or id(fn) in done or not is_hypothesis_test(fn):
             continue
@@ -240,10 +242,11 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
     except Exception as err:  # pytest's own outcomes (skip, fail, exit) are BaseExceptions: they pass
-        quirks = item.stash.get(_QUIRKS, None)
-        stray = strays(err, item.stash[_ALLOWED]) if quirks else []
+        quirks = item.stash.get(_QUIRKS, [])
+        allowed = item.stash.get(_ALLOWED, ())
+        stray = strays(err, allowed) if quirks else []
         if stray:  # name what went wrong instead of letting it pass for the deviation
-            raise UnregisteredFailure(quirks, item.stash[_ALLOWED], stray) from err
+            raise UnregisteredFailure(quirks, allowed, stray) from err
         raise
 
 
@@ -260,7 +263,9 @@ def _fix_seed(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     outcome = yield
     missing = item.stash.get(_MISSING, None) if call.when == "setup" else None
     if call.when == "call" and call.excinfo is not None:
@@ -275,7 +280,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # Caught means the property failed as registered, on this run (an xfail, or a plain failure
     # under --runxfail); anything else it raised is an error, named in the findings.
     err = call.excinfo.value if call.excinfo is not None else None
-    caught = is_registered(err, item.stash[_ALLOWED])
+    allowed: tuple[str, ...] = item.stash[_ALLOWED]
+    caught = is_registered(err, allowed)
     example = f"{describe(err)}\n{_notes(err)}".strip() if caught and err is not None else ""
     error = ""
     if isinstance(err, UnregisteredFailure):
@@ -300,6 +306,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if key == UNCOVERED_KEY and report.skipped:
             _state["uncovered"].setdefault(value, []).append(report.nodeid)
         if key == QUIRK_KEY:
+            value = cast(dict[str, Any], value)  # what pytest_runtest_makereport recorded
             for quirk in value["quirks"]:
                 _state["results"].setdefault(quirk, []).append((report.nodeid, value))
 

@@ -81,14 +81,14 @@ def register(database: ExampleDatabase | None) -> None:
     """Register every profile over `database` (parent: Hypothesis's defaults, never its `ci`)."""
     base = settings.get_profile("default")
     common = {"database": database, "deadline": None, "print_blob": True}
-    settings.register_profile("dev", base, max_examples=BUDGETS["dev"], **common)  # type: ignore[arg-type]
+    settings.register_profile("dev", base, max_examples=BUDGETS["dev"], **common)
     settings.register_profile(
         "ci",
         base,
         max_examples=BUDGETS["ci"],
         derandomize=False,
         suppress_health_check=[HealthCheck.too_slow],
-        **common,  # type: ignore[arg-type]
+        **common,
     )
     settings.register_profile(
         "nightly",
@@ -96,14 +96,14 @@ def register(database: ExampleDatabase | None) -> None:
         max_examples=BUDGETS["nightly"],
         stateful_step_count=200,
         suppress_health_check=[HealthCheck.too_slow],
-        **common,  # type: ignore[arg-type]
+        **common,
     )
     settings.register_profile(
         "debug",
         base,
         max_examples=BUDGETS["debug"],
         verbosity=Verbosity.verbose,
-        **common,  # type: ignore[arg-type]
+        **common,
     )
 
 
