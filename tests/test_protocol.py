@@ -182,7 +182,7 @@ def test_a_handle_from_a_dead_server_is_a_failure(tmp_path: Path, monkeypatch: p
 def test_a_server_that_cannot_start_is_refused_at_start_up() -> None:
     with pytest.raises(TargetFailure, match="cannot start"):
         connect("exec:/nonexistent/server --flag")
-    with pytest.raises(TargetFailure, match="closed its output|exited"):
+    with pytest.raises(TargetFailure, match=r"closed its output|exited"):
         connect(f"exec:{sys.executable} -c pass")
 
 
