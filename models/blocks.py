@@ -20,7 +20,7 @@ from attrs import field, frozen
 from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.models.auxpow import AuxPow, AuxPowHeader
 from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
-from alys_pbt.models.hexrepr import short_hex, short_hex_items
+from alys_pbt.models.hexrepr import pretty_as_repr, short_hex, short_hex_items
 
 ZERO_HASH = bytes(32)
 
@@ -50,6 +50,7 @@ class Withdrawal:
     validator_index: int
     address: bytes = field(repr=short_hex)
     amount: int
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
 
 @frozen
@@ -71,6 +72,7 @@ class ExecutionPayload:
     block_hash: bytes = field(repr=short_hex)
     transactions: tuple[bytes, ...] = field(default=(), converter=_byte_strings, repr=short_hex_items)
     withdrawals: tuple[Withdrawal, ...] = field(default=(), converter=_withdrawals)
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
 
 @frozen
@@ -84,6 +86,7 @@ class ConsensusBlock:
     )  # (txid, bitcoin block hash)
     pegout_payment_proposal: Transaction | None = None
     finalized_pegouts: tuple[Transaction, ...] = field(default=(), converter=_transactions)
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
     @property
     def height(self) -> int:
@@ -97,6 +100,7 @@ class ConsensusBlock:
 class SignedConsensusBlock:
     message: ConsensusBlock
     signature: AggregateApproval
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
     @property
     def block_hash(self) -> bytes:

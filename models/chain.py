@@ -23,7 +23,7 @@ from alys_pbt.models.blocks import (
     slot_is_in_future,
 )
 from alys_pbt.models.bls import Backend
-from alys_pbt.models.hexrepr import short_hex, short_hex_items
+from alys_pbt.models.hexrepr import pretty_as_repr, short_hex, short_hex_items
 
 
 class ChainError(Exception):
@@ -117,6 +117,7 @@ class ChainSpec:
     max_blocks_without_pow: int = 20
     retarget: retarget.RetargetParams = field(factory=lambda: retarget.RetargetParams(12000, 1000, 20, True))
     required_confirmations: int = pegin.REQUIRED_CONFIRMATIONS
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
 
 class Chain:

@@ -32,7 +32,7 @@ from eth_hash.auto import keccak
 from eth_keys.main import lazy_key_api as keys  # what `from eth_keys import keys` gives
 from rlp.sedes import Binary, CountableList, List, big_endian_int, binary
 
-from alys_pbt.models.hexrepr import short_hex, short_hex_items
+from alys_pbt.models.hexrepr import pretty_as_repr, short_hex, short_hex_items
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize: bounds what we even try to decode
@@ -64,6 +64,7 @@ class LegacyTransaction:
     v: int
     r: int
     s: int
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
     FIELDS = (big_endian_int, big_endian_int, big_endian_int, address, big_endian_int, binary)
 
@@ -118,6 +119,7 @@ class DynamicFeeTransaction:
     y_parity: int
     r: int
     s: int
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints the short repr
 
     TYPE = 2
     FIELDS = (big_endian_int,) * 5 + (address, big_endian_int, binary, ACCESS_LIST)

@@ -25,6 +25,7 @@ from alys_pbt.models.bitcoin import NULL_OUTPOINT, Origin, OutPoint, Transaction
 from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal
 from alys_pbt.models.bls import Backend
 from alys_pbt.models.chain import BitcoinView, Chain, ChainSpec, genesis_block
+from alys_pbt.models.reprs import pretty_as_repr, short_bytes_seq
 from alys_pbt.strategies.auxpow import AuxPowRecipe, EASY_BITS, build
 from alys_pbt.strategies.approvals import Keyring
 from alys_pbt.strategies.invalid import InvalidCase, by_name
@@ -557,6 +558,69 @@ def chains(
         )
         fork_blocks.append(builder.sign(block))
     return ChainCase(builder, tuple(made), tuple(fork_blocks))
+
+
+@frozen
+class GrowthPlan:
+    """How a property's chain grows before it is probed: its authorities, its federation (fee
+    addresses), and per block whether it should carry PoW (the chain forces PoW once the
+    unfinalized run reaches `force_pow_at`, and none can finalize an empty run)."""
+
+    keyring: Keyring = attrs.field(repr=lambda k: f"<keyring of secret keys {k.secret_keys}>")
+    federation: tuple[bytes, ...] = attrs.field(repr=short_bytes_seq)
+    pows: tuple[bool, ...]
+    max_blocks_without_pow: int = 5
+    force_pow_at: int = 5
+
+    _repr_pretty_ = pretty_as_repr
+
+    def grow(self, target: Any, *, validator: bool = True) -> tuple[ChainBuilder, Any]:
+        """A builder and a node of `target` that both imported the plan's blocks."""
+        from alys_pbt.models import bls as bls_models
+        from alys_pbt.models.pegin import FEDERATION_SPK
+
+        b = bls_models.backend()
+        spec = ChainSpec(
+            self.keyring.public_keys,
+            self.federation,
+            FEDERATION_SPK,
+            max_blocks_without_pow=self.max_blocks_without_pow,
+        )
+        builder = ChainBuilder(spec, self.keyring, b)
+        node = target.chain.node(spec, builder.genesis, builder.bitcoin, validator=validator)
+        for want in self.pows:
+            c = builder.chain
+            unfinalized = c.head_height - c.finalized_height
+            signed = builder.next_block(pow=unfinalized > 0 and (want or unfinalized >= self.force_pow_at))
+            builder.accept(signed)
+            node.process_block(signed)
+        return builder, node
+
+
+FEE_ADDRESS_LISTS = st.lists(st.binary(min_size=20, max_size=20), min_size=1, max_size=3)
+POW_PLANS = st.lists(st.booleans(), min_size=1, max_size=6)  # per block: with PoW?
+
+
+@st.composite
+def growth_plans(
+    draw: st.DrawFn,
+    *,
+    authorities: st.SearchStrategy[int] = st.integers(1, 5),
+    federation: st.SearchStrategy[list[bytes]] = FEE_ADDRESS_LISTS,
+    blocks: st.SearchStrategy[list[bool]] = POW_PLANS,
+    force_pow_at: int = 5,
+) -> GrowthPlan:
+    """Plans for a few valid blocks (some with PoW) over 1-5 authorities and 1-3 fee addresses."""
+    from alys_pbt.models import bls as bls_models
+    from alys_pbt.strategies.approvals import keyrings
+
+    keyring = draw(keyrings(bls_models.backend(), n=authorities), label="authorities")
+    return GrowthPlan(
+        keyring,
+        tuple(draw(federation, label="federation")),
+        tuple(draw(blocks, label="blocks (True: with PoW)")),
+        force_pow_at=force_pow_at,
+    )
 
 
 def signed_blocks(**knobs: Any) -> st.SearchStrategy[SignedConsensusBlock]:
