@@ -58,7 +58,9 @@ class Aggregate:
         if self.bits[index]:
             if not self.port.v.on("approvals-duplicate-counted"):
                 return  # a duplicate is a silent no-op
-            self.duplicates += 1
+            # Seeded mutants' own code is kept out of mutation: no shipped target runs what a
+            # mutation changes there (docs/mutation.md).
+            self.duplicates += 1  # pragma: no mutate
         self.bits[index] = True
         point = self.port.bls.signature(signature)
         self.signature = point if self.signature is None else self.signature + point
@@ -67,10 +69,9 @@ class Aggregate:
         return sum(self.bits) + self.duplicates
 
     def verify(self, authorities: Sequence[bytes], message: bytes) -> bool:
-        if self.port.v.on("approvals-verify-all-authorities"):
+        pks = [pk for bit, pk in zip(self.bits, authorities, strict=False) if bit]  # bits >= n fall away
+        if self.port.v.on("approvals-verify-all-authorities"):  # pragma: no mutate block
             pks = list(authorities)
-        else:
-            pks = [pk for bit, pk in zip(self.bits, authorities, strict=False) if bit]  # bits >= n fall away
         return self.port.bls.fast_aggregate_verify(pks, message, self.signature)
 
 
@@ -92,10 +93,14 @@ class ApprovalsPort:
         return self.bls.fast_aggregate_verify(pks, message, point)
 
     def required_approvals(self, n: int) -> int:
-        return 2 * n // 3 if self.v.on("approvals-floor-threshold") else (2 * n + 2) // 3
+        if self.v.on("approvals-floor-threshold"):  # pragma: no mutate block
+            return 2 * n // 3
+        return (2 * n + 2) // 3
 
     def check_individual(self, approval: Any, authorities: Sequence[bytes], message: bytes) -> None:
-        last = len(authorities) if self.v.on("approvals-unknown-index-off-by-one") else len(authorities) - 1
+        last = len(authorities) - 1
+        if self.v.on("approvals-unknown-index-off-by-one"):  # pragma: no mutate block
+            last = len(authorities)
         if approval.authority_index > last:
             raise UnknownAuthority(approval.authority_index)
         if not self.bls.verify(authorities[approval.authority_index], message, approval.signature):
@@ -115,19 +120,26 @@ class ApprovalsPort:
     def _check_size(self, n: int) -> None:
         # Quirk approvals-authorities-beyond-bitlist: nothing bounds the federation, but
         # AggregateApproval::add_approval refuses index >= 15, so authorities 15.. never count.
-        limit = MAX_VALIDATORS - 1 if self.v.on("approvals-max-authorities-off-by-one") else MAX_VALIDATORS
+        limit = MAX_VALIDATORS
+        if self.v.on("approvals-max-authorities-off-by-one"):  # pragma: no mutate block
+            limit = MAX_VALIDATORS - 1
         if n > limit and not self.v.on("approvals-authorities-beyond-bitlist"):
             raise TooManyAuthorities(f"{n} authorities; BitList<U15> holds {MAX_VALIDATORS}")
 
     def _majority(self, aggregate: Aggregate, authorities: Sequence[bytes], message: bytes) -> bool:
         n = len(authorities)
         self._check_size(n)
-        first_unknown = n + 1 if self.v.on("approvals-bits-beyond-n-off-by-one") else n
+        first_unknown = n
+        if self.v.on("approvals-bits-beyond-n-off-by-one"):  # pragma: no mutate block
+            first_unknown = n + 1
         if not self.v.on("approvals-padded-bits-count") and any(aggregate.bits[first_unknown:]):
             raise UnknownAuthority(f"bits set beyond the {n} authorities")
         required = self.required_approvals(n)
         num = aggregate.num_approvals()
-        if num <= required if self.v.on("approvals-strict-threshold") else num < required:
+        short = num < required
+        if self.v.on("approvals-strict-threshold"):  # pragma: no mutate block
+            short = num <= required
+        if short:
             return False
         if not aggregate.verify(authorities, message):
             raise BadSignature("aggregate approval does not verify")

@@ -74,7 +74,9 @@ class Cursor:
 
     def take(self, n: int) -> bytes:
         if self.at + n > len(self.buf):
-            if self.v.on("codec-panics-on-truncation"):
+            # Seeded mutants sit in `if` blocks of their own, kept out of mutation: no shipped target
+            # runs what a mutation changes inside them (docs/mutation.md).
+            if self.v.on("codec-panics-on-truncation"):  # pragma: no mutate block
                 self.buf[self.at + n - 1]  # a slice index panic, as unchecked Rust indexing would
             raise DecodeError(f"unexpected end of data at byte {self.at} (wanted {n})")
         self.at += n
@@ -90,13 +92,17 @@ class Cursor:
         width = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
         value = self.uint(width)
         minimal = value >= {2: 0xFD, 4: 0x10000, 8: 0x1_0000_0000}[width]
-        if not minimal and not self.v.on("codec-accepts-non-minimal-varint"):
+        if self.v.on("codec-accepts-non-minimal-varint"):  # pragma: no mutate block
+            minimal = True
+        if not minimal:
             raise DecodeError(f"non-minimal varint at byte {self.at}")
         return value
 
     def count(self, min_item: int) -> int:
         n = self.varint()
-        cap = _MAX_VEC - 1 if self.v.on("codec-max-vec-off-by-one") else _MAX_VEC
+        cap = _MAX_VEC
+        if self.v.on("codec-max-vec-off-by-one"):  # pragma: no mutate block
+            cap = _MAX_VEC - 1
         if n * min_item > min(len(self.buf) - self.at, cap):
             raise DecodeError(f"vector of {n} items cannot fit the {len(self.buf) - self.at} bytes left")
         return n
@@ -109,7 +115,9 @@ class Cursor:
         return self.take(self.count(1))
 
     def finish(self) -> None:
-        if self.at != len(self.buf) and not self.v.on("codec-accepts-trailing-bytes"):
+        if self.at != len(self.buf):
+            if self.v.on("codec-accepts-trailing-bytes"):  # pragma: no mutate block
+                return
             raise DecodeError(f"data not consumed entirely: {len(self.buf) - self.at} bytes left")
 
 
@@ -123,7 +131,10 @@ def read_tx(c: Cursor) -> Tx:
     segwit = not inputs
     if segwit:
         flag = c.uint(1)
-        if flag != 1 and not (flag and c.v.on("codec-any-segwit-flag")):
+        accepted = flag == 1
+        if c.v.on("codec-any-segwit-flag"):  # pragma: no mutate block
+            accepted = flag != 0
+        if not accepted:
             raise DecodeError(f"unsupported segwit flag {flag}")
         inputs = _inputs(c)
     outputs = tuple(TxOutput(c.uint(8), c.var_bytes()) for _ in range(c.count(9)))
@@ -131,7 +142,10 @@ def read_tx(c: Cursor) -> Tx:
         inputs = [i._replace(witness=tuple(c.var_bytes() for _ in range(c.count(1)))) for i in inputs]
         # rust-bitcoin: `!input.is_empty() && all empty`; with no inputs the flag passes (Bitcoin
         # Core refuses that too, "Superfluous witness record": the reference's CORE_ONLY_RULES).
-        if inputs and all(not i.witness for i in inputs) and not c.v.on("codec-accepts-superfluous-witness"):
+        superfluous = bool(inputs) and all(not i.witness for i in inputs)
+        if c.v.on("codec-accepts-superfluous-witness"):  # pragma: no mutate block
+            superfluous = False
+        if superfluous:
             raise DecodeError("witness flag set but no witnesses present")
     return Tx(version, tuple(inputs), outputs, c.uint(4))
 
@@ -147,7 +161,7 @@ def _vi(n: int) -> bytes:
 
 def encode_tx(tx: Tx, variant: Variant, *, witness: bool = True) -> bytes:
     extended = witness and (not tx.inputs or any(i.witness for i in tx.inputs))
-    if variant.on("codec-drops-witness"):
+    if variant.on("codec-drops-witness"):  # pragma: no mutate block
         extended = extended and not tx.inputs
     parts = [tx.version.to_bytes(4, "little", signed=True), b"\x00\x01" if extended else b""]
     parts.append(_vi(len(tx.inputs)))
@@ -204,12 +218,11 @@ def merkle_root(txids: list[bytes], variant: Variant) -> bytes:
         raise ValueError("no transactions")
     level = list(txids)
     while len(level) > 1:
-        if len(level) % 2 and variant.on("bitcoin-merkle-odd-promotes"):
-            carry = [level.pop()]
-        elif len(level) % 2:
+        carry: list[bytes] = []
+        if variant.on("bitcoin-merkle-odd-promotes"):  # noqa: SIM102  # pragma: no mutate block
+            if len(level) % 2:
+                carry = [level.pop()]
+        if len(level) % 2:
             level.append(level[-1])
-            carry = []
-        else:
-            carry = []
         level = [dsha(level[i] + level[i + 1]) for i in range(0, len(level), 2)] + carry
     return level[0]

@@ -100,14 +100,17 @@ def _scratch(module: str, tests: Sequence[str], work: Path, root: Path) -> Path:
     return scratch
 
 
-def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path) -> None:
+def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path, examples: int | None = None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_", "ALYS_"))}
     # ci profile: each test seeded from its node id, so a run repeats; the database lives in the
     # scratch copy (alys_pbt is copied into mutants/), never in the project's own.
     env.update(ALYS_TARGET=target, HYPOTHESIS_PROFILE="ci", PYTHONHASHSEED="0")
+    if examples is not None:  # a smaller (or larger) budget per property: ALYS_PBT_EXAMPLES, the plugin's
+        env["ALYS_PBT_EXAMPLES"] = str(examples)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     # `mutmut run`, as its console script starts it (python -m would import mutmut twice).
-    code = "import sys; from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()"
+    # The scratch project's name ends the command line, so `ps` tells concurrent runs apart.
+    code = f"import sys; from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()  # {scratch.name}"
     with log.open("a") as out:
         out.write(f"\n=== mutmut {' '.join(args)} on target {target}\n")
         out.flush()
@@ -172,21 +175,27 @@ def _snapshot(scratch: Path, root: Path, names: Iterable[str]) -> None:
 
 
 def _passes(
-    scratch: Path, module: str, passes: Sequence[str], max_children: int, *, only: list[str] | None
+    scratch: Path,
+    module: str,
+    passes: Sequence[str],
+    max_children: int,
+    *,
+    only: list[str] | None,
+    examples: int | None = None,
 ) -> dict[str, str]:
     """Run the passes (all mutants, or only the named ones, on the first); where each was killed."""
     log = scratch / "mutmut.log"
     killed_on: dict[str, str] = {}
     for number, target in enumerate(passes):
         if number == 0 and only is None:
-            _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log)
+            _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log, examples)
         else:
             alive = (
                 only if number == 0 else [n for n, s in _statuses(scratch, module).items() if s == "survived"]
             )
             if not alive:
                 break
-            _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log)
+            _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log, examples)
             if number > 0:
                 _timeouts_survive(scratch, module, alive)
         for name, status in _statuses(scratch, module).items():
@@ -246,14 +255,16 @@ def run_module(
     passes: Sequence[str] = PASSES,
     work: Path = WORK,
     root: Path = ROOT,
+    examples: int | None = None,
 ) -> dict[str, Any]:
     """Mutate one module, pass by pass; the record that goes to docs/mutation-results.json."""
     if module not in modules(root):
         raise MutationError(f"{module} is not a module of alys/ (one of: {', '.join(modules(root))})")
     tests = list(tests) if tests else tests_for(module, root)
     scratch = _scratch(module, tests, work, root)
-    killed_on = _passes(scratch, module, passes, max_children, only=None)
-    return _record(scratch, module, root, tests, passes, killed_on)
+    killed_on = _passes(scratch, module, passes, max_children, only=None, examples=examples)
+    extra = {} if examples is None else {"examples": examples}
+    return _record(scratch, module, root, tests, passes, killed_on, **extra)
 
 
 def rerun_module(
@@ -283,11 +294,22 @@ def rerun_module(
     alive = [n for n, status in _statuses(scratch, module).items() if status in SURVIVED]
     killed_on = dict(previous["killed_on"])
     if alive:
-        for name, target in _passes(scratch, module, previous["passes"], max_children, only=alive).items():
+        ran = _passes(
+            scratch, module, previous["passes"], max_children, only=alive, examples=previous.get("examples")
+        )
+        for name, target in ran.items():
             killed_on.setdefault(name, target)
     reruns = [*previous.get("survivors_rechecked", []), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")]
+    extra = {"examples": previous["examples"]} if "examples" in previous else {}
     return _record(
-        scratch, module, root, previous["tests"], previous["passes"], killed_on, survivors_rechecked=reruns
+        scratch,
+        module,
+        root,
+        previous["tests"],
+        previous["passes"],
+        killed_on,
+        survivors_rechecked=reruns,
+        **extra,
     )
 
 
@@ -429,6 +451,12 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
         'selected test covers (mutmut\'s "no tests") too. Figures are a snapshot at the commit named:',
         "modules under active change are measured again with `run`.",
         "",
+        "Seeded mutants (alys_pbt/deviations.py MUTANTS, off in every shipped target) sit in `if",
+        "self.v.on(...)` blocks of their own marked `# pragma: no mutate block`: mutmut makes no mutant",
+        "inside them, since no shipped target runs that code (a mutant there is equivalent by",
+        "construction); the seeded bugs themselves are killed by the properties that declare them",
+        "(tests/test_kill_matrix.py). Quirks' branches are mutated: pass 2 runs them.",
+        "",
         "| module | measured at | mutants | killed | killed on `alys` | survived | equivalent | open "
         "| score |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -460,7 +488,8 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
     for module, record in sorted(results.items()):
         targets = " then ".join(f"`{t}`" for t in record["passes"])
         tests = ", ".join(f"`{t}`" for t in record["tests"])
-        out.append(f"* `{module}` ({record['measured']}, on {targets}): {tests}")
+        budget = f", {record['examples']} examples per property" if "examples" in record else ""
+        out.append(f"* `{module}` ({record['measured']}, on {targets}{budget}): {tests}")
     for kind, title, label in (
         ("open", "Open survivors: the property or generator that should kill each", "answer"),
         ("equivalent", "Equivalent mutants (excluded from the score)", "why"),
@@ -521,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--tests", nargs="+", help="the tests to run (default: pyproject's table)")
     run_p.add_argument("--max-children", type=int, default=1, help="mutmut worker processes (default 1)")
     run_p.add_argument(
+        "--examples",
+        type=int,
+        help="example budget per property (ALYS_PBT_EXAMPLES; default: the ci profile's, 100)",
+    )
+    run_p.add_argument(
         "--results", type=Path, default=RESULTS, help="results file (default docs/mutation-results.json)"
     )
     rerun_p = sub.add_parser(
@@ -541,7 +575,9 @@ def main(argv: list[str] | None = None) -> int:
         for module in chosen:
             print(f"mutating {module} ...", flush=True)
             if args.command == "run":
-                record = run_module(module, tests=args.tests, max_children=args.max_children)
+                record = run_module(
+                    module, tests=args.tests, max_children=args.max_children, examples=args.examples
+                )
             else:
                 record = rerun_module(
                     module, load_results(args.results)[module], max_children=args.max_children
