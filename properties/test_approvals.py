@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, note
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
@@ -16,14 +16,15 @@ from alys_pbt.models import bls
 from alys_pbt.models.approvals import MAX_VALIDATORS
 from alys_pbt.models.bls import INFINITY_SIG
 from alys_pbt.models.machines.approvals import FederationMachine
-from alys_pbt.strategies.approvals import (
-    Keyring,
-    aggregate_approvals,
-    byzantine_approvals,
-    honest_approval,
-    keyrings,
-    signing_roots,
+from alys_pbt.strategies.approval_cases import (
+    AggregateCase,
+    IndividualCase,
+    SignersCase,
+    aggregate_cases,
+    individual_cases,
+    signers_cases,
 )
+from alys_pbt.strategies.approvals import Keyring, honest_approval, signing_roots
 from alys_pbt.verdict import verdict
 
 pytestmark = pytest.mark.approvals
@@ -70,8 +71,8 @@ def node_verdict(target: Any, approval: ref.AggregateApproval, keyring: Any, mes
     "approvals-floor-threshold",
     "bls-accepts-identity-aggregate-key",
 )
-@given(data=st.data())
-def test_block_approvals_are_judged_like_the_reference(target: Any, data: st.DataObject) -> None:
+@given(case=aggregate_cases())
+def test_block_approvals_are_judged_like_the_reference(target: Any, case: AggregateCase) -> None:
     """A block's aggregate approval is accepted iff ceil(2n/3) known authorities signed it.
 
     Keyrings may hold keys that sum to the identity (sk and r - sk): their joint aggregate is the
@@ -79,54 +80,24 @@ def test_block_approvals_are_judged_like_the_reference(target: Any, data: st.Dat
     a BadSignature for the reference, and must be for the node (whose blst refuses the infinite
     aggregate key)."""
     b = bls.backend()
-    cancelling = data.draw(st.sampled_from(["never", "allowed", "always"]), label="cancelling keys")
-    size = st.integers(2, 7) if cancelling == "always" else st.integers(1, 7)
-    keyring = data.draw(keyrings(b, n=size, cancelling=cancelling), label="keyring")
-    message = data.draw(signing_roots, label="signing root")
-    kind, approval = data.draw(aggregate_approvals(keyring, message, b), label="approval")
+    keyring, message, kind, approval = case.keyring, case.message, case.kind, case.approval
     note(f"{kind}: signers {approval.signers} of {keyring.n}")
     expected = verdict(lambda: ref.check_aggregate(approval, keyring.public_keys, message, b))
     assert node_verdict(target, approval, keyring, message) == expected
 
 
 @kills("bls-accepts-infinity-key")
-@given(data=st.data())
-def test_individual_approvals_are_judged_like_the_reference(target: Any, data: st.DataObject) -> None:
+@given(case=individual_cases())
+def test_individual_approvals_are_judged_like_the_reference(target: Any, case: IndividualCase) -> None:
     """Honest approvals pass; each Byzantine kind gets the reference's verdict (and its own)."""
     b = bls.backend()
-    keyring = data.draw(keyrings(b, n=st.integers(1, 7)), label="keyring")
-    if data.draw(st.booleans(), label="identity key in the keyring"):
-        from alys_pbt.strategies.approvals import with_infinity_key
-
-        keyring = with_infinity_key(keyring, 0)
-    message = data.draw(signing_roots, label="signing root")
-    honest = [i for i, sk in enumerate(keyring.secret_keys) if sk is not None]
-    if honest:
-        ok = honest_approval(keyring, data.draw(st.sampled_from(honest)), message, b)
+    keyring, message = case.keyring, case.message
+    if case.honest is not None:
+        ok = honest_approval(keyring, case.honest, message, b)
         assert (
             verdict(lambda: target.approvals.check_individual(ok, list(keyring.public_keys), message)) == "ok"
         )
-    kind, approval = data.draw(
-        byzantine_approvals(
-            keyring,
-            message,
-            b,
-            kind=data.draw(
-                st.sampled_from(
-                    [
-                        "forged",
-                        "other-message",
-                        "unknown-index",
-                        "index-over-15",
-                        "malformed",
-                        "infinity-signature",
-                    ]
-                )
-            ),
-        ),
-        label="byzantine",
-    )
-    asked = [(kind, approval)]
+    asked = [(case.kind, case.approval)]
     if keyring.secret_keys[0] is None:
         # The identity signature for the identity-key authority: the pairing equation holds (both
         # sides are 1), so only key validation refuses it.
@@ -139,17 +110,13 @@ def test_individual_approvals_are_judged_like_the_reference(target: Any, data: s
 
 
 @kills("approvals-strict-threshold", "approvals-floor-threshold")
-@given(n=st.integers(1, MAX_VALIDATORS), offset=st.sampled_from((-1, 0, 1)), data=st.data())
-def test_block_approvals_just_below_at_and_just_above_the_threshold(
-    target: Any, n: int, offset: int, data: st.DataObject
-) -> None:
+@given(case=signers_cases(offsets=st.sampled_from((-1, 0, 1))))
+def test_block_approvals_just_below_at_and_just_above_the_threshold(target: Any, case: SignersCase) -> None:
     """ceil(2n/3) - 1 honest signers are not yet a majority; ceil(2n/3) and one more are, at every n."""
     b = bls.backend()
-    keyring = data.draw(keyrings(b, n=n), label="keyring")
-    message = data.draw(signing_roots, label="signing root")
-    count = ref.required_approvals(n) + offset
-    assume(0 <= count <= n)
-    signers = data.draw(st.permutations(range(n)), label="signers")[:count]
+    keyring, message, signers, n = case.keyring, case.message, case.signers, case.n
+    count = len(signers)
+    offset = count - ref.required_approvals(n)
     approval = ref.AggregateApproval.of([honest_approval(keyring, i, message, b) for i in signers], b)
     expected = verdict(lambda: ref.check_aggregate(approval, keyring.public_keys, message, b))
     assert expected == ("ok" if offset >= 0 else "NotEnoughApprovals"), f"reference said {expected}"
@@ -159,14 +126,11 @@ def test_block_approvals_just_below_at_and_just_above_the_threshold(
 
 
 @kills("approvals-unknown-index-off-by-one")
-@given(n=st.integers(1, MAX_VALIDATORS), data=st.data())
-def test_individual_approvals_at_and_past_the_last_authority(
-    target: Any, n: int, data: st.DataObject
-) -> None:
+@given(case=signers_cases())
+def test_individual_approvals_at_and_past_the_last_authority(target: Any, case: SignersCase) -> None:
     """Index n - 1 is the last authority; n, the last bit (14), 15 and 255 are unknown, at every n."""
     b = bls.backend()
-    keyring = data.draw(keyrings(b, n=n), label="keyring")
-    message = data.draw(signing_roots, label="signing root")
+    keyring, message, n = case.keyring, case.message, case.n
     signature = honest_approval(keyring, n - 1, message, b).signature  # a valid signature, whoever claims it
     for index in sorted({n - 1, n, MAX_VALIDATORS - 1, MAX_VALIDATORS, 255}):
         approval = ref.IndividualApproval(signature, index)
@@ -178,17 +142,13 @@ def test_individual_approvals_at_and_past_the_last_authority(
 
 
 @kills("approvals-bits-beyond-n-off-by-one")
-@given(n=st.integers(1, MAX_VALIDATORS - 1), extra=st.sampled_from((0, 1)), data=st.data())
-def test_aggregate_bits_at_and_past_the_last_authority(
-    target: Any, n: int, extra: int, data: st.DataObject
-) -> None:
+@given(case=signers_cases(n=st.integers(1, MAX_VALIDATORS - 1)), extra=st.sampled_from((0, 1)))
+def test_aggregate_bits_at_and_past_the_last_authority(target: Any, case: SignersCase, extra: int) -> None:
     """With a majority of honest signers, one more bit set at index n (the first past the
     federation) or n + 1 makes the aggregate UnknownAuthority, at every n below the 15-bit limit."""
     b = bls.backend()
-    keyring = data.draw(keyrings(b, n=n), label="keyring")
-    message = data.draw(signing_roots, label="signing root")
-    count = data.draw(st.integers(max(ref.required_approvals(n) - 1, 0), n), label="honest signers")
-    signers = data.draw(st.permutations(range(n)), label="signers")[:count]
+    keyring, message, signers, n = case.keyring, case.message, case.signers, case.n
+    count = len(signers)
     honest = ref.AggregateApproval.of([honest_approval(keyring, i, message, b) for i in signers], b)
     beyond = min(n + extra, MAX_VALIDATORS - 1)
     bits = list(honest.bits)
@@ -205,15 +165,17 @@ def test_aggregate_bits_at_and_past_the_last_authority(
 @given(
     n=st.sampled_from((MAX_VALIDATORS - 1, MAX_VALIDATORS, MAX_VALIDATORS + 1))
     | st.integers(1, MAX_VALIDATORS + 2),
-    data=st.data(),
+    message=signing_roots,
+    order=st.permutations(range(MAX_VALIDATORS + 2)),
 )
-def test_federation_size_just_below_at_and_past_the_bitlist(target: Any, n: int, data: st.DataObject) -> None:
+def test_federation_size_just_below_at_and_past_the_bitlist(
+    target: Any, n: int, message: bytes, order: list[int]
+) -> None:
     """Up to 15 authorities (BitList<U15>), every authority's approval counts and a block is accepted;
     a larger federation is refused when configured, as the reference refuses it, not half-served."""
     b = bls.backend()
     # The size is what is probed: keys 1..n (no subset cancels) keep each example, and shrinking, cheap.
     keyring = Keyring(tuple(range(1, n + 1)), tuple(b.SkToPk(sk) for sk in range(1, n + 1)))
-    message = data.draw(signing_roots, label="signing root")
     pks = list(keyring.public_keys)
     expected = verdict(lambda: ref.Federation(keyring.public_keys, b))
     got = verdict(lambda: target.approvals.candidate_cache(pks))
@@ -228,7 +190,7 @@ def test_federation_size_just_below_at_and_past_the_bitlist(target: Any, n: int,
     model, cache = ref.Federation(keyring.public_keys, b), target.approvals.candidate_cache(pks)
     model.propose(message, 1)
     cache.insert_block(message, 1, 1)
-    for i in data.draw(st.permutations(range(n)), label="approval order"):
+    for i in (i for i in order if i < n):  # the approval order, as the authorities of n take it
         approval = honest_approval(keyring, i, message, b)
         want = verdict(lambda: model.approve(message, approval))
         got = verdict(lambda: cache.add_approval(message, approval))

@@ -13,9 +13,10 @@ from alys_pbt.killing import kills
 from alys_pbt.models import retarget as ref
 from alys_pbt.models.auxpow import compact_from_target, target_from_compact
 from alys_pbt.strategies.retarget import (
+    GapCase,
     RetargetSituation,
-    block_gaps,
     canonical_bits,
+    gap_cases,
     retarget_params,
     retarget_situations,
 )
@@ -41,12 +42,10 @@ def test_retarget_matches_reference(target: Any, situation: RetargetSituation) -
 
 
 @kills("retarget-half-up-rounding", "retarget-no-upper-clamp")
-@given(params=retarget_params(), last_bits=canonical_bits(), data=st.data())
-def test_retarget_formula_matches_reference(
-    target: Any, params: ref.RetargetParams, last_bits: int, data: st.DataObject
-) -> None:
+@given(case=gap_cases())
+def test_retarget_formula_matches_reference(target: Any, case: GapCase) -> None:
     """calculate_next_work_required rounds, clamps and scales as the reference does."""
-    gap = data.draw(block_gaps(params), label="gap")
+    params, last_bits, (gap,) = case.params, case.last_bits, case.gaps
     note(f"ratio {ref.block_gap_ratio(max(gap, 1), params.pow_target_spacing)}")
     expected = ref.calculate_next_work_required(gap, last_bits, params)
     got = target.chain.calculate_next_work_required(gap, last_bits, params)
@@ -73,12 +72,10 @@ def test_retarget_is_bounded_by_max_adjustment(target: Any, situation: RetargetS
 
 
 @kills("retarget-product-wraps")
-@given(params=retarget_params(), last_bits=canonical_bits(), data=st.data())
-def test_retarget_is_monotone_in_block_gap(
-    target: Any, params: ref.RetargetParams, last_bits: int, data: st.DataObject
-) -> None:
+@given(case=gap_cases(count=2))
+def test_retarget_is_monotone_in_block_gap(target: Any, case: GapCase) -> None:
     """A longer wait for PoW never makes the next target harder."""
-    gaps = sorted(data.draw(st.tuples(block_gaps(params), block_gaps(params)), label="gaps"))
+    params, last_bits, gaps = case.params, case.last_bits, case.gaps
     shorter, longer = (decoded(target.chain.calculate_next_work_required(g, last_bits, params)) for g in gaps)
     note(f"targets {shorter:#x} (gap {gaps[0]}) vs {longer:#x} (gap {gaps[1]})")
     assert shorter <= longer, f"a longer gap gave a harder target [{ref.origin_of('scale-saturates')}]"

@@ -44,10 +44,39 @@ def canonical_bits(*, min_target: int = 2**16) -> st.SearchStrategy[int]:
     return targets(min_target=min_target).map(compact_from_target)
 
 
+def rounding_midpoints(spacing: int) -> list[int]:
+    """Gaps up to 3 spacings whose ratio is exactly x.xx5 with an even hundredths digit: where
+    rounding half to even (rust_decimal) and half up disagree (ratio = j/200, j = 1 mod 4)."""
+    return [spacing * j // 200 for j in range(1, 601, 4) if spacing * j % 200 == 0]
+
+
 def block_gaps(params: RetargetParams) -> st.SearchStrategy[int]:
-    """Blocks since the last PoW block: ratios 0..3 of the spacing, weighted to ratios near 1."""
-    s = params.pow_target_spacing
-    return st.integers(0, 3 * s) | st.integers(max(s - s // 4, 0), s + s // 4 + 1)
+    """Blocks since the last PoW block: ratios 0..3 of the spacing, weighted to ratios near 1 and to
+    the rounding midpoints of the spacing (if it has any)."""
+    s, adjustment = params.pow_target_spacing, params.max_pow_adjustment
+    gaps = st.integers(0, 3 * s) | st.integers(max(s - s // 4, 0), s + s // 4 + 1)
+    # Only a midpoint inside the clamp [adjustment%, 100% + adjustment%] shows its rounding.
+    midpoints = [g for g in rounding_midpoints(s) if adjustment * s <= 100 * g <= (100 + adjustment) * s]
+    return st.sampled_from(midpoints) | gaps if midpoints else gaps
+
+
+@frozen
+class GapCase:
+    """calculate_next_work_required's inputs: the parameters, the last bits, and the block gaps (one
+    per call: a property comparing two gaps draws both here, sorted)."""
+
+    params: RetargetParams
+    last_bits: int
+    gaps: tuple[int, ...]
+
+
+@st.composite
+def gap_cases(draw: st.DrawFn, *, count: int = 1, min_target: int = 2**16) -> GapCase:
+    """Parameters, canonical bits and `count` block gaps for those parameters (`block_gaps`), sorted."""
+    params = draw(retarget_params())
+    last_bits = draw(canonical_bits(min_target=min_target))
+    gaps = draw(st.lists(block_gaps(params), min_size=count, max_size=count))
+    return GapCase(params, last_bits, tuple(sorted(gaps)))
 
 
 @frozen
