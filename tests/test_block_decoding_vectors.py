@@ -451,3 +451,32 @@ def test_the_port_recovers_the_signer_at_every_length_header_width(size: int, le
         raw = _with_signed_payload_of(size + 1, legacy)
     assert raw is not None
     assert port_evm.transaction_sender(raw, Variant()) == evm.address_of(3)
+
+
+def test_the_port_recovers_the_signer_of_a_transaction_without_a_chain_id() -> None:
+    """A pre-EIP-155 legacy transaction (v 27 or 28) signs its six fields alone: no chain-id suffix
+    is appended to what the port hashes."""
+    for secret in (1, 2, 3):
+        tx = evm.sign(evm.LegacyTransaction(5, 10**9, 21_000, b"\x0a" * 20, 1, b"", 0, 0, 0), secret)
+        assert isinstance(tx, evm.LegacyTransaction) and tx.v in (27, 28)
+        raw = tx.to_bytes()
+        assert port_evm.transaction_sender(raw, Variant()) == evm.sender(tx) == evm.address_of(secret)
+
+
+N = evm.SECP256K1_N
+SCALAR_EDGES = (0, 1, 2, N // 2, N // 2 + 1, N - 1, N)
+
+
+@pytest.mark.parametrize("parity", [0, 1])
+@pytest.mark.parametrize("r", SCALAR_EDGES, ids=lambda x: f"r={x if x < 3 else hex(x)}")
+@pytest.mark.parametrize("s", SCALAR_EDGES, ids=lambda x: f"s={x if x < 3 else hex(x)}")
+def test_signature_scalars_at_their_limits_get_the_references_verdict(r: int, s: int, parity: int) -> None:
+    """r and s at 0, 1, 2, n/2, n/2 + 1, n - 1 and n (each range's limits, EIP-2's included): the
+    port recovers the sender the reference recovers, or refuses as it does (BadSignature)."""
+    tx = evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, b"\x0a" * 20, 1, b"", (), parity, r, s)
+    raw = tx.to_bytes()
+    expected = verdict(lambda: evm.sender(evm.decode(raw)))
+    assert expected in ("ok", "BadSignature")
+    assert verdict(lambda: port_evm.transaction_sender(raw, Variant())) == expected
+    if expected == "ok":
+        assert port_evm.transaction_sender(raw, Variant()) == evm.sender(evm.decode(raw))
