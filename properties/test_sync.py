@@ -14,13 +14,20 @@ from hypothesis import strategies as st
 from alys_pbt import targets
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
-from alys_pbt.models import bls
 from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
 from alys_pbt.models.machines.sync import CheckpointMachine, SyncMachine
-from alys_pbt.models.sync import RetryReference, expected_checkpoints, fair_rounds
-from alys_pbt.strategies.approvals import keyrings
+from alys_pbt.models.sync import Canonical, RetryReference, expected_checkpoints, fair_rounds
 from alys_pbt.strategies.blocks import relink
-from alys_pbt.strategies.sync import ForkView, canonical_chains, peer_behaviours, unapproved
+from alys_pbt.strategies.sync import (
+    ForkView,
+    MemoCase,
+    RetryCase,
+    canonical_chains,
+    memo_cases,
+    peer_behaviours,
+    retry_cases,
+    unapproved,
+)
 
 pytestmark = pytest.mark.sync
 
@@ -94,12 +101,11 @@ def test_a_response_times_out_only_past_the_request_timeout(
     assert request.outcome == ("timed out" if elapsed > 15.0 else "answered")
 
 
-@given(data=st.data(), behaviour=st.sampled_from(["fork", "corrupt"]))
+@given(canonical=canonical_chains(length=st.integers(1, 12)), behaviour=st.sampled_from(["fork", "corrupt"]))
 def test_a_bad_block_from_a_peer_costs_the_node_nothing(
-    target: Any, data: st.DataObject, behaviour: str
+    target: Any, canonical: Canonical, behaviour: str
 ) -> None:
     """A synced node offered an invalid next block keeps its head and its finalization."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
     held = canonical.tip
     canonical.extend(1)
     b = canonical.builder
@@ -120,16 +126,15 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(
 
 
 @kills("bls-memo-ignores-message", "bls-memo-ignores-keys")
-@given(data=st.data(), reuse=st.sampled_from(["another message", "other keys", "the same block"]))
+@given(case=memo_cases())
 def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reused(
-    target: Any, data: st.DataObject, reuse: str
+    target: Any, case: MemoCase
 ) -> None:
     """Sync checks each block's aggregate signature twice and memoizes the answer. A block that
     reuses a verified block's signature over another message, or its message and signature under
     another federation's keys, gets the verdict of the same target with an empty memo."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 5)), label="canonical chain")
+    canonical, h, reuse = case.canonical, case.height, case.reuse
     b = canonical.builder
-    h = data.draw(st.integers(1, canonical.tip), label="height")
     seen = target.chain.node(b.spec, b.genesis, b.bitcoin)
     for raw in canonical.wire[1:]:
         seen.process_block(target.chain.decode_block(raw))  # the memo learns every canonical block
@@ -141,8 +146,7 @@ def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reuse
             attrs.evolve(signed, message=relink(attrs.evolve(signed.message, execution_payload=payload)))
         )
     elif reuse == "other keys":
-        other = data.draw(keyrings(bls.backend(), n=len(spec.authorities)), label="another federation")
-        spec = attrs.evolve(spec, authorities=other.public_keys)
+        spec = attrs.evolve(spec, authorities=case.other)
 
     def verdict(t: Any) -> str:
         node = t.chain.node(spec, b.genesis, b.bitcoin)
@@ -162,12 +166,15 @@ def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reuse
 
 
 @kills("sync-trusts-claimed-height", "sync-batch-start-off-by-one")
-@given(data=st.data(), behaviours=st.lists(peer_behaviours(), min_size=1, max_size=4))
+@given(
+    canonical=canonical_chains(length=st.integers(1, 12)),
+    behaviours=st.lists(peer_behaviours(), min_size=1, max_size=4),
+    batch=st.integers(1, 4),
+)
 def test_sync_reaches_the_tip_whatever_peers_claim(
-    target: Any, data: st.DataObject, behaviours: list[str]
+    target: Any, canonical: Canonical, behaviours: list[str], batch: int
 ) -> None:
     """With one honest peer among liars, laggards, withholders and forks, sync ends at the tip."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 12)), label="canonical chain")
     b = canonical.builder
     network = target.sync.network()
     names = [f"p{i}-{kind}" for i, kind in enumerate(behaviours)] + ["z-honest"]
@@ -181,7 +188,7 @@ def test_sync_reaches_the_tip_whatever_peers_claim(
         node,
         network,
         target.sync.store(interval=3, retention=2),
-        batch=data.draw(st.integers(1, 4), label="batch"),
+        batch=batch,
     )
     outcome = engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
     note(f"{outcome} at {node.head_height}, tip {canonical.tip}")
@@ -189,42 +196,28 @@ def test_sync_reaches_the_tip_whatever_peers_claim(
 
 
 @kills("sync-retry-without-backoff", "sync-breaker-never-opens", "sync-failures-never-reset")
-@given(
-    data=st.data(),
-    behaviours=st.lists(peer_behaviours(), min_size=1, max_size=3),
-    latency=st.sampled_from([0.05, 1.0, 12.0]),
-)
+@given(case=retry_cases(), latency=st.sampled_from([0.05, 1.0, 12.0]))
 def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(
-    target: Any, data: st.DataObject, behaviours: list[str], latency: float
+    target: Any, case: RetryCase, latency: float
 ) -> None:
     """A peer that failed waits out its backoff (1 s, 2 s, ... 30 s for failures in a row) and,
     after three in a row, its 60 s circuit breaker; a lone peer is asked again as soon as allowed."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 10)), label="canonical chain")
+    canonical = case.canonical
     b = canonical.builder
     network = target.sync.network()
     network.latency = latency  # 12 s: a response delayed by 5 s more misses the 15 s timeout
-    for i, kind in enumerate(behaviours):
-        name = f"p{i}-{kind}"
-        chain = (
-            ForkView(canonical.wire, data.draw(st.integers(1, canonical.tip), label=f"{name} forks at"))
-            if kind == "fork"
-            else canonical.wire
+    for peer in case.peers:
+        chain = ForkView(canonical.wire, peer.fork_at) if peer.behaviour == "fork" else canonical.wire
+        network.peers[peer.name] = target.sync.peer(
+            peer.name, chain, peer.behaviour, lag=2, claimed=0 if peer.behaviour == "lying" else None
         )
-        network.peers[name] = target.sync.peer(
-            name, chain, kind, lag=2, claimed=0 if kind == "lying" else None
-        )
-        # What happens to each of the peer's next responses (None: it gets through). No "duplicate": a
-        # repeated block is harmless, except as the node codes it (sync-error-rolls-back).
-        network.faults[name] = data.draw(
-            st.lists(st.none() | st.sampled_from(["drop", "delay", "corrupt", "reorder"]), max_size=8),
-            label=f"faults of {name}",
-        )
+        network.faults[peer.name] = list(peer.faults)  # each next response: None (it gets through) or a fault
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
     engine = target.sync.engine(
         node,
         network,
         target.sync.store(interval=5, retention=2),
-        batch=data.draw(st.integers(1, 3), label="batch"),
+        batch=case.batch,
     )
     engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch))
     reference = RetryReference(canonical.wire)
@@ -245,13 +238,16 @@ def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(
 
 
 @kills("store-retention-off-by-one")
-@given(data=st.data(), interval=st.integers(1, 5), retention=st.integers(1, 4))
+@given(
+    canonical=canonical_chains(length=st.integers(1, 18)),
+    interval=st.integers(1, 5),
+    retention=st.integers(1, 4),
+)
 def test_checkpoints_follow_the_interval_and_hold_the_reference_state(
-    target: Any, data: st.DataObject, interval: int, retention: int
+    target: Any, canonical: Canonical, interval: int, retention: int
 ) -> None:
     """After importing n blocks: the last `retention` multiples of `interval`, each verifying
     and holding the reference state at its height."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 18)), label="canonical chain")
     b = canonical.builder
     store = target.sync.store(interval=interval, retention=retention)
     node = target.chain.node(b.spec, b.genesis, b.bitcoin)
@@ -266,17 +262,16 @@ def test_checkpoints_follow_the_interval_and_hold_the_reference_state(
 
 @kills("store-checkpoint-before-blocks")
 @given(
-    data=st.data(),
+    canonical=canonical_chains(length=st.integers(1, 14)),
     interval=st.integers(1, 3),
     kind=st.sampled_from(["io-error", "torn"]),
     at_write=st.integers(1, 16),
 )
 def test_a_crash_at_any_write_loses_nothing_acknowledged(
-    target: Any, data: st.DataObject, interval: int, kind: str, at_write: int
+    target: Any, canonical: Canonical, interval: int, kind: str, at_write: int
 ) -> None:
     """A disk fault at any write: no checkpoint without its block, none that verifies but is
     wrong, and recovery holds every block the store acknowledged."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 14)), label="canonical chain")
     b = canonical.builder
     store = target.sync.store(interval=interval, retention=2)
     store.faults.at_write, store.faults.kind = at_write, kind
@@ -302,12 +297,11 @@ def test_a_crash_at_any_write_loses_nothing_acknowledged(
 
 
 @kills("sync-batch-start-off-by-one")
-@given(data=st.data(), peers=st.integers(1, 4))
+@given(canonical=canonical_chains(length=st.integers(1, 14)), peers=st.integers(1, 4))
 def test_parallel_download_from_several_peers_imports_the_canonical_chain(
-    target: Any, data: st.DataObject, peers: int
+    target: Any, canonical: Canonical, peers: int
 ) -> None:
     """Disjoint ranges fetched from several peers at once are imported in order, to the tip."""
-    canonical = data.draw(canonical_chains(length=st.integers(1, 14)), label="canonical chain")
     b = canonical.builder
     network = target.sync.network()
     for i in range(peers):
@@ -324,13 +318,12 @@ def test_parallel_download_from_several_peers_imports_the_canonical_chain(
 @pytest.mark.slow
 @settings(max_examples=1, deadline=None)
 @kills("sync-batch-start-off-by-one")
-@given(data=st.data())
+# Built once and kept on disk (strategies/sync.py `cached`): building 10,000 signed blocks takes ~18 s.
+@given(canonical=canonical_chains(length=10_000, cached=True))
 def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(
-    target: Any, data: st.DataObject
+    target: Any, canonical: Canonical
 ) -> None:
     """10,000 blocks from three peers, one lagging and one dropping responses: the canonical chain."""
-    # Built once and kept on disk (strategies/sync.py `cached`): building 10,000 signed blocks takes ~18 s.
-    canonical = data.draw(canonical_chains(length=10_000, cached=True), label="canonical chain")
     b = canonical.builder
     network = target.sync.network()
     network.peers["honest"] = target.sync.peer("honest", canonical.wire)

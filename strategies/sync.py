@@ -152,3 +152,82 @@ def bit_flips(*, fields: Sequence[str] = ("data", "data", "data", "digest")) -> 
         st.floats(0, 1, exclude_max=True, allow_nan=False) | st.sampled_from([0.0, 0.5, 0.999]),
         st.integers(0, 7),
     )
+
+
+# --- case records: the dependent draws of one property, printed short --------------------------------
+MEMO_REUSES = ("another message", "other keys", "the same block")
+
+
+@attrs.frozen
+class MemoCase:
+    """A block of the canonical chain that reuses what the memo saw: its signature over another
+    message, its message and signature under `other` keys, or itself."""
+
+    canonical: Canonical
+    height: int  # the block reused, 1..tip
+    reuse: str  # one of MEMO_REUSES
+    other: tuple[bytes, ...]  # another federation's public keys, as many as the chain's
+
+    def __repr__(self) -> str:
+        keys = " ".join(k[:4].hex() for k in self.other)
+        return f"MemoCase({self.canonical!r}, block {self.height}, {self.reuse}; other keys {keys})"
+
+
+@st.composite
+def memo_cases(draw: st.DrawFn, *, length: st.SearchStrategy[int] = st.integers(1, 5)) -> MemoCase:
+    """A canonical chain, a block of it, how it is reused, and another federation of its size."""
+    canonical = draw(canonical_chains(length=length), label="canonical chain")
+    height = draw(st.integers(1, canonical.tip), label="height")
+    reuse = draw(st.sampled_from(MEMO_REUSES), label="reuse")
+    other = draw(keyrings(bls.backend(), n=canonical.builder.keyring.n), label="another federation")
+    return MemoCase(canonical, height, reuse, tuple(other.public_keys))
+
+
+@attrs.frozen
+class PeerPlan:
+    """One simulated peer: how it serves, where its fork starts, what happens to its next answers."""
+
+    name: str
+    behaviour: str  # one of BEHAVIOURS
+    fork_at: int  # fork peers: the first unapproved height (1..tip); others: 0
+    faults: tuple[str | None, ...]  # per next answer: None (it gets through) or a network fault
+
+
+@attrs.frozen
+class RetryCase:
+    """A canonical chain, peers that misbehave and fail, and the node's batch size."""
+
+    canonical: Canonical
+    peers: tuple[PeerPlan, ...]
+    batch: int
+
+
+@st.composite
+def retry_cases(
+    draw: st.DrawFn,
+    *,
+    length: st.SearchStrategy[int] = st.integers(1, 10),
+    max_peers: int = 3,
+    faults: Sequence[str] = ("drop", "delay", "corrupt", "reorder"),
+    batch: st.SearchStrategy[int] = st.integers(1, 3),
+) -> RetryCase:
+    """Peers of every behaviour (a fork from any height), each with faults on its next answers.
+    No "duplicate" by default: a repeated block is harmless, except as the node codes it
+    (sync-error-rolls-back)."""
+    canonical = draw(canonical_chains(length=length), label="canonical chain")
+    kinds = draw(st.lists(peer_behaviours(), min_size=1, max_size=max_peers), label="behaviours")
+    peers = tuple(
+        PeerPlan(
+            f"p{i}-{kind}",
+            kind,
+            draw(st.integers(1, canonical.tip), label=f"p{i} forks at") if kind == "fork" else 0,
+            tuple(
+                draw(
+                    st.lists(st.none() | st.sampled_from(tuple(faults)), max_size=8),
+                    label=f"faults of p{i}-{kind}",
+                )
+            ),
+        )
+        for i, kind in enumerate(kinds)
+    )
+    return RetryCase(canonical, peers, draw(batch, label="batch"))
