@@ -206,6 +206,7 @@ class SupervisionMachine(RuleBasedStateMachine):
 
     @rule(dt=st.sampled_from([0.01, 0.1, 0.5, 1.0, 5.0, 30.0, 70.0]))
     def advance_time(self, dt: float) -> None:
+        note(f"advance {dt} s")
         self.scheduler.advance(dt)
         self.scheduler.run_until_idle()
 
@@ -226,6 +227,7 @@ class SupervisionMachine(RuleBasedStateMachine):
 
     @rule(n=st.integers(1, 5))
     def send_work(self, n: int) -> None:
+        note(f"send the worker {n} messages")
         for i in range(n):
             if self.system.tell("worker", i) in ("accepted", "blocked"):
                 self.acknowledged += 1
@@ -375,6 +377,7 @@ class FlowsMachine(RuleBasedStateMachine):
     @rule()
     def run_fairly(self) -> None:
         """A fair schedule: restarts fall due, every ready actor runs, until all is quiet."""
+        note("run fairly until all is quiet")
         self.scheduler.advance(1.0)
         self.scheduler.run_until_idle()
         for name in self.names:
@@ -399,7 +402,11 @@ class FlowsMachine(RuleBasedStateMachine):
         for reply, request_clock in self.asks:
             if reply.done and reply.error is None:
                 response = reply.value
-                assert all(r >= q for r, q in zip(response, request_clock)) and response != request_clock
+                assert len(response) == len(request_clock), f"a reply's clock of {len(response)} actors"
+                assert all(r >= q for r, q in zip(response, request_clock, strict=True)), (
+                    "reply before request"
+                )
+                assert response != request_clock, "the reply's clock did not move past the request's"
 
 
 # What a task does when it runs: nothing, or schedule one more task (soon, or after a delay).

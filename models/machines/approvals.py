@@ -242,7 +242,12 @@ class FederationMachine(RuleBasedStateMachine):
     @invariant()
     def every_accepted_aggregate_verifies(self) -> None:
         # Checked with the suite's backend (--bls-backend; py_ecc is the readable reference).
-        for block_hash, (bits, signature) in zip(self.cache.accepted, self.cache.accepted_approvals):
+        assert len(self.cache.accepted) == len(self.cache.accepted_approvals), (
+            "an accepted block without its approval"
+        )
+        for block_hash, (bits, signature) in zip(
+            self.cache.accepted, self.cache.accepted_approvals, strict=True
+        ):
             signers = [i for i, bit in enumerate(bits) if bit]
             assert signature is not None and all(i < self.keyring.n for i in signers)
             pks = [self.keyring.public_keys[i] for i in signers]

@@ -441,6 +441,7 @@ class CheckpointMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.alive)
     @rule(k=st.integers(1, 3))
     def import_blocks(self, k: int) -> None:
+        note(f"import blocks {self.node.head_height + 1} to {self.node.head_height + k}")
         if self.node.head_height + k > self.canonical.tip:
             self.canonical.extend(self.node.head_height + k - self.canonical.tip)
         for h in range(self.node.head_height + 1, self.node.head_height + k + 1):
@@ -627,6 +628,8 @@ class CheckpointMachine(RuleBasedStateMachine):
                 self.may_refuse = True
                 self.rotted.add(height)
             note(f"block row {height} rotted ({flip.field}, bit {flip.bit})")
+        else:
+            note(f"the rot missed block row {height}: its bytes are not found once in the file")
 
     @rule(below=st.integers(0, 8), flip=bit_flips())
     def a_block_row_rots_in_history(self, below: int, flip: BitFlip) -> None:
@@ -650,14 +653,16 @@ class CheckpointMachine(RuleBasedStateMachine):
         height, fields = rows[max(0, len(rows) - 1 - below)]
         if self.disk.rot(fields[flip.field], flip):
             note(f"checkpoint {height} rotted ({flip.field}, bit {flip.bit})")
+        else:
+            note(f"the rot missed checkpoint {height}: its bytes are not found once in the file")
 
     @rule()
     def the_file_loses_its_last_page(self) -> None:
         self._stop()
         lost = self.disk.lose_the_last_page()
+        note(f"lost {lost}" if lost else "the files are too short to lose a page")
         if lost:
             self.may_refuse = self.tail_lost = True
-            note(f"lost {lost}")
 
     @precondition(lambda self: self.alive and bool(self.store.checkpoints()))
     @rule(below=st.integers(0, 3))
