@@ -128,14 +128,11 @@ def _corruption_layouts(item: pytest.Item) -> tuple[str, ...]:
 
 
 def uncovered(item: pytest.Item, coverage: Coverage) -> str | None:
-    """The missing part that keeps the item from running on the target, or None."""
+    """The missing parts that keep the item from running on the target (all of them), or None."""
     parts = needs(item)
-    for part in parts:
-        if part.partition(".")[0] not in COMPONENTS:
-            continue
-        missing = coverage.lacks(part)
-        if missing:
-            return missing
+    lacking = [coverage.lacks(part) for part in parts if part.partition(".")[0] in COMPONENTS]
+    if any(lacking):
+        return ", ".join(dict.fromkeys(part for part in lacking if part))
     layouts = _corruption_layouts(item)
     checks_layouts = layouts and "auxpow" in {p.partition(".")[0] for p in parts}
     if checks_layouts and not any(coverage.supports("auxpow", "layouts", layout) for layout in layouts):

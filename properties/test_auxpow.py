@@ -45,6 +45,7 @@ def target_round_trip(target: Any, kind: str, data: bytes) -> bytes:
 
 
 @kills("codec-drops-witness")
+@pytest.mark.requires("auxpow.encode_header", "auxpow.encode_transaction", "auxpow.encode_auxpow")
 @given(item=encodable)
 def test_encodings_round_trip(target: Any, item: tuple[str, bytes]) -> None:
     """Consensus bytes decode and re-encode to themselves, in the reference and the target."""
