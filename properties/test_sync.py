@@ -334,3 +334,31 @@ def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(
     engine = target.sync.engine(node, network, target.sync.store(interval=100, retention=10))
     assert engine.sync(max_rounds=fair_rounds(len(network.peers), canonical.tip, engine.batch)) == "synced"
     assert node.head_height == 10_000 and node.head.hex() == canonical.states[-1]["head"]
+
+
+@kills("store-recover-unverified")
+@given(
+    canonical=canonical_chains(length=st.integers(1, 12)),
+    interval=st.integers(1, 3),
+    retention=st.integers(1, 3),
+    older=st.lists(st.integers(1, 2), max_size=2, unique=True),
+)
+def test_recovery_never_trusts_a_rotted_checkpoint(
+    target: Any, canonical: Canonical, interval: int, retention: int, older: list[int]
+) -> None:
+    """The newest checkpoint rots (and maybe older ones: 1 = the one before it): recovery ignores
+    every checkpoint that no longer verifies, replays from the newest that does (or genesis), and
+    the node is back at the acknowledged tip on the canonical chain."""
+    b = canonical.builder
+    store = target.sync.store(interval=interval, retention=retention)
+    engine = target.sync.engine(target.chain.node(b.spec, b.genesis, b.bitcoin), target.sync.network(), store)
+    for raw in canonical.wire[1:]:
+        engine.import_block(raw)
+    kept = [cp.height for cp in store.checkpoints()]
+    rotted = [kept[-1 - i] for i in [0, *older] if i < len(kept)]
+    for height in rotted:
+        store.corrupt_checkpoint(height)
+    note(f"checkpoints {kept}, rotted {rotted}")
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    assert node.head_height == canonical.tip and node.head.hex() == canonical.states[-1]["head"]
+    assert all(node.by_height[h].hex() == canonical.states[h]["head"] for h in range(canonical.tip + 1))
