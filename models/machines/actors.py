@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from attrs import define
 from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -24,8 +25,37 @@ from hypothesis.stateful import (
     rule,
 )
 
+from alys_pbt.interface import Behaviour
 from alys_pbt.models.actors import MailboxModel, Msg, SchedulerModel, SupervisorModel
-from alys_pbt.strategies.actors import PRIORITIES, SENDERS, supervision_policies
+from alys_pbt.strategies.actors import (  # the port's policy classes, until the interface has its own
+    PRIORITIES,
+    SENDERS,
+    Immediate,
+    SupervisionPolicy,
+    supervision_policies,
+)
+
+
+@define
+class Message:
+    """A message as the suite sends it into a mailbox (interface.Message); the mailbox stamps
+    `queued_at`."""
+
+    sender: str
+    seq: int  # per-sender sequence number, from 1
+    priority: int  # 0 Background .. 5 Emergency
+    payload: Any = None
+    queued_at: int = 0
+
+
+class Idle(Behaviour):
+    """An actor that takes its messages and does nothing with them (the port counts them)."""
+
+    def started(self, ctx: Any) -> None:
+        pass
+
+    def handle(self, message: Any, ctx: Any) -> Any:
+        return None
 
 
 class SuiteScheduler:
@@ -91,14 +121,12 @@ class MailboxMachine(RuleBasedStateMachine):
         note(f"mailbox of {capacity}, policy {policy}")
 
     def _send(self, sender: str, priority: int) -> None:
-        from alys.actors.mailbox import Envelope, Priority  # the interface's message types
-
         self.seq[sender] = self.seq.get(sender, 0) + 1
         msg = Msg(sender, self.seq[sender], priority)
         assert self.mailbox.backpressure().name == self.model.backpressure(), "backpressure state"
         expected = self.model.send(msg)
         try:
-            got = self.mailbox.send(Envelope(sender, msg.seq, Priority(priority)))
+            got = self.mailbox.send(Message(sender, msg.seq, priority))
         except Exception as err:  # a typed error that says what is wrong (known by its name)
             if type(err).__name__ != "MailboxFull":
                 raise
@@ -183,11 +211,9 @@ class SupervisionMachine(RuleBasedStateMachine):
 
     @initialize(policy=supervision_policies())
     def start_worker(self, policy: Any) -> None:
-        from alys.actors.system import Behaviour
-
         self.system = self.actors.system(self.scheduler)
-        self.system.spawn("root", Behaviour)
-        self.system.spawn("worker", Behaviour, supervision=policy, parent="root", capacity=1000)
+        self.system.spawn("root", Idle)
+        self.system.spawn("worker", Idle, supervision=policy, parent="root", capacity=1000)
         self.model = SupervisorModel(policy.strategy, policy.max_restarts, policy.window)
         self.policy = policy
         note(f"policy {policy}")
@@ -289,14 +315,11 @@ class FlowsMachine(RuleBasedStateMachine):
 
     @initialize(target=members, n=st.integers(2, 5))
     def start_actors(self, n: int) -> MultipleResults[str]:
-        from alys.actors.supervision import Immediate, SupervisionPolicy
-        from alys.actors.system import Behaviour
-
         machine = self
         self.names = [f"a{i}" for i in range(n)]
         self.clocks = {name: [0] * n for name in self.names}
 
-        class Recorder(Behaviour):
+        class Recorder(Idle):
             def handle(self, message: Any, ctx: Any) -> Any:
                 sender, seq, clock = message
                 me = machine.names.index(ctx.name)
