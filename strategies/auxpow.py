@@ -103,18 +103,29 @@ class AuxPowRecipe:
     required_height: int = 1
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        # Hypothesis prints counterexamples with this: only what differs from a default, and
-        # all-zero byte strings as bytes(n), so a shrunk recipe reads in a few lines.
-        printer.text(repr(self))
+        # Hypothesis prints counterexamples with this: only what differs from a default, all-zero
+        # byte strings as bytes(n), one field a line when the whole does not fit on one.
+        with printer.group(0, "AuxPowRecipe(", ")"):
+            with printer.indent(4):
+                printer.breakable("")
+                for n, part in enumerate(self._parts()):
+                    if n:
+                        printer.text(",")
+                        printer.breakable()
+                    printer.text(part)
+            printer.breakable("")
 
-    def __repr__(self) -> str:
+    def _parts(self) -> list[str]:
         parts = []
         for a in attrs.fields(type(self)):
             value = getattr(self, a.name)
             if a.default is not attrs.NOTHING and value == a.default:
                 continue
             parts.append(f"{a.name}={_short(value)}")
-        return f"AuxPowRecipe({', '.join(parts)})"
+        return parts
+
+    def __repr__(self) -> str:
+        return f"AuxPowRecipe({', '.join(self._parts())})"
 
     @property
     def chain_branch(self) -> MerkleBranch:
@@ -124,10 +135,19 @@ class AuxPowRecipe:
 
 
 def _short(value: object) -> str:
+    """A recipe's value as Python that rebuilds it: the recipe is what a failure is replayed from, so
+    its outputs and inputs print whole (models/reprs.py shortens them in the records' own reprs)."""
     if isinstance(value, bytes) and value and not any(value):
         return f"bytes({len(value)})"
     if isinstance(value, tuple):
         return "(" + ", ".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, TxOut):
+        return f"TxOut({value.value}, {_short(value.script_pubkey)})"
+    if isinstance(value, OutPoint):
+        return f"OutPoint({_short(value.txid)}, {value.vout})"
+    if isinstance(value, TxIn):
+        parts = [_short(value.prevout), _short(value.script_sig), str(value.sequence)]
+        return f"TxIn({', '.join(parts + ([_short(value.witness)] if value.witness else []))})"
     return repr(value)
 
 
@@ -197,7 +217,8 @@ class AuxPowCase:
         return f"case_of({self.recipe!r})"  # the proof is rebuilt from the recipe
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
+        with printer.group(0, "case_of(", ")"):
+            printer.pretty(self.recipe)
 
     @property
     def aux_hash(self) -> bytes:
@@ -244,7 +265,7 @@ def case_of(recipe: AuxPowRecipe) -> AuxPowCase:
     return AuxPowCase(recipe, build(recipe))
 
 
-def _as_strategy(value: object, default: st.SearchStrategy) -> st.SearchStrategy:  # type: ignore[type-arg]
+def _as_strategy(value: object, default: st.SearchStrategy) -> st.SearchStrategy:
     if value is None:
         return default
     return value if isinstance(value, st.SearchStrategy) else st.just(value)
@@ -257,7 +278,7 @@ ALL_SUPPORTED: dict[str, tuple[str, ...]] = {"layouts": LAYOUTS, "root_orders": 
 SUPPORTED: dict[str, tuple[str, ...]] = dict(ALL_SUPPORTED)
 
 
-def _supported(value: object, default: tuple[str, ...], capability: str) -> st.SearchStrategy:  # type: ignore[type-arg]
+def _supported(value: object, default: tuple[str, ...], capability: str) -> st.SearchStrategy:
     """The drawn knob, among the values the target supports, unless pinned to one value (a target
     that supports everything draws exactly as before: the stored failures keep replaying)."""
     allowed = SUPPORTED[capability]
