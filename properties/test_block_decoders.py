@@ -10,18 +10,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import attrs
-import msgpack
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys_pbt.killing import kills
-from alys_pbt.models import blocks, bls, evm
+from alys_pbt.models import blocks, evm
 from alys_pbt.models.approvals import AggregateApproval
-from alys_pbt.models.chain import ChainSpec
-from alys_pbt.models.machines.chain import FEDERATION_SPK
-from alys_pbt.strategies.approvals import keyrings
-from alys_pbt.strategies.blocks import CATALOGUE, ChainBuilder, signed_blocks
+from alys_pbt.strategies.blocks import CATALOGUE, GrowthPlan, growth_plans, signed_blocks
 from alys_pbt.strategies.evm import evm_transactions, secp256k1_secrets
 from alys_pbt.strategies.malformed_blocks import (
     RLP_WAYS,
@@ -113,30 +109,26 @@ def node_state(node: Any) -> dict[str, Any]:
     }
 
 
-@st.composite
-def grown_nodes(draw: st.DrawFn, target: Any) -> tuple[ChainBuilder, Any]:
-    b = bls.backend()
-    keyring = draw(keyrings(b, n=st.integers(2, 4)), label="authorities")
-    spec = ChainSpec(keyring.public_keys, (b"\x0f" * 20,), FEDERATION_SPK, max_blocks_without_pow=5)
-    builder = ChainBuilder(spec, keyring, b)
-    node = target.chain.node(spec, builder.genesis, builder.bitcoin)
-    for pow in draw(st.lists(st.booleans(), min_size=1, max_size=4), label="blocks (True: with PoW)"):
-        c = builder.chain
-        signed = builder.next_block(
-            pow=c.head_height > c.finalized_height and (pow or c.head_height - c.finalized_height >= 4)
-        )
-        builder.accept(signed)
-        node.process_block(signed)
-    return builder, node
+# Chains of 2-4 authorities, one fee address, and PoW forced one block early (at 4 unfinalized
+# blocks of the 5 allowed), so that the next valid block always imports.
+SMALL_CHAINS = growth_plans(
+    authorities=st.integers(2, 4),
+    federation=st.just([b"\x0f" * 20]),
+    blocks=st.lists(st.booleans(), min_size=1, max_size=4),
+    force_pow_at=4,
+)
 
 
 @kills("chain-import-moves-head-early")
 @pytest.mark.parametrize("corruption", [c.name for c in CATALOGUE if c.name != "missing-required-pow"])
-@given(data=st.data())
-def test_a_refused_block_changes_nothing(target: Any, corruption: str, data: st.DataObject) -> None:
+@given(plan=SMALL_CHAINS, data=st.data())
+def test_a_refused_block_changes_nothing(
+    target: Any, corruption: str, plan: GrowthPlan, data: st.DataObject
+) -> None:
     """Whatever process_block raises on, head, finalization, the store, the height index and the
-    latest PoW block are as before, and the next valid block imports as on a node that never saw it."""
-    builder, node = data.draw(grown_nodes(target), label="chain")
+    latest PoW block are as before, and the next valid block imports as on a node that never saw it.
+    (What the corruption draws depends on the chain grown: drawn from `data`.)"""
+    builder, node = plan.grow(target)
     c = next(x for x in CATALOGUE if x.name == corruption)
     if not c.applicable(builder):
         return  # this chain cannot show the corruption alone
@@ -152,28 +144,26 @@ def test_a_refused_block_changes_nothing(target: Any, corruption: str, data: st.
         assert node.head == builder.chain.head
 
 
+EL_REFUSED = ("list-as-integer", "deep-nesting", "integer-with-leading-zero", "huge-count")
+
+
 @kills("chain-import-moves-head-early")
-@given(data=st.data())
-def test_a_block_whose_transactions_the_el_refuses_imports_whole(target: Any, data: st.DataObject) -> None:
+@given(
+    plan=SMALL_CHAINS,
+    transactions=st.lists(malformed_transactions(ways=EL_REFUSED), min_size=2, max_size=2),
+    too_few=st.booleans(),
+)
+def test_a_block_whose_transactions_the_el_refuses_imports_whole(
+    target: Any, plan: GrowthPlan, transactions: list[tuple[bytes, str]], too_few: bool
+) -> None:
     """Structure-aware bad transactions in a valid block: imported (they are opaque to consensus)
-    and earning nothing, or the block refused with nothing changed; never half of it."""
-    builder, node = data.draw(grown_nodes(target), label="chain")
-    txs = [
-        data.draw(
-            malformed_transactions(
-                ways=("list-as-integer", "deep-nesting", "integer-with-leading-zero", "huge-count")
-            )
-        )[0]
-        for _ in range(2)
-    ]
+    and earning nothing, or the block refused with nothing changed; never half of it. `too_few`:
+    the block carries the author's approval alone (n >= 2 needs more)."""
+    builder, node = plan.grow(target)
     before = node_state(node)
-    signed = builder.next_block(transactions=txs)
-    too_few = data.draw(st.booleans(), label="too few approvals")
+    signed = builder.next_block(transactions=[raw for raw, _ in transactions])
     if too_few:
-        n = builder.keyring.n
-        signed = builder.sign(
-            signed.message, [signed.message.slot % n]
-        )  # the author alone: n >= 2 needs more
+        signed = builder.sign(signed.message, [signed.message.slot % builder.keyring.n])
     expected = verdict(lambda: builder.accept(signed))
     with recursion_limit():
         got = verdict(lambda: node.process_block(signed))
@@ -188,20 +178,23 @@ def test_a_block_whose_transactions_the_el_refuses_imports_whole(target: Any, da
 
 
 @kills("evm-sender-cache-key-omits-signature")
-@given(data=st.data())
-def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(target: Any, data: st.DataObject) -> None:
-    """One payload signed by several keys, bad signatures over it, and repeats, in any order: the
-    target (which may memoize) names the sender the reference recovers every time afresh."""
-    tx = data.draw(evm_transactions(signed=False), label="payload")
-    signed = [
-        evm.sign(tx, data.draw(secp256k1_secrets, label="signer"))
-        for _ in range(data.draw(st.integers(2, 3)))
-    ]
+@given(
+    tx=evm_transactions(signed=False),
+    signers=st.lists(secp256k1_secrets, min_size=2, max_size=3),
+    queries=st.lists(st.integers(0, 3), min_size=4, max_size=10),
+)
+def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(
+    target: Any, tx: Any, signers: list[int], queries: list[int]
+) -> None:
+    """One payload signed by several keys, a bad (high-s) signature over it, and repeats, in any
+    order (`queries` index the signed copies, the high-s one last, cyclically): the target (which
+    may memoize) names the sender the reference recovers every time afresh."""
+    signed = [evm.sign(tx, secret) for secret in signers]
     raws = [s.to_bytes() for s in signed]
     first = signed[0]
     high_s = attrs.evolve(first, s=evm.SECP256K1_N - first.s)
     raws.append(high_s.to_bytes())  # the same digest, a signature EIP-2 forbids
-    order = data.draw(st.lists(st.sampled_from(raws), min_size=4, max_size=10), label="queries")
+    order = [raws[i % len(raws)] for i in queries]
     for raw in order:
         expected = verdict(lambda: evm.sender(evm.decode(raw)))
         got = verdict(lambda: target.chain.transaction_sender(raw))
