@@ -137,20 +137,21 @@ def rogue_key(others: Sequence[bytes], attacker_sk: int, bls: Backend) -> bytes:
     total = pyblst.BlstP1Element.uncompress(bls.SkToPk(attacker_sk))
     for pk in others:
         total = total + -pyblst.BlstP1Element.uncompress(pk)
-    return total.compress()
+    return bytes(total.compress())
 
 
 @functools.cache
 def _non_subgroup_g2() -> tuple[bytes, ...]:
     # On-curve G2 points outside the subgroup: x = (1, x0) for small x0 (found with py_ecc).
     from py_ecc.bls.point_compression import decompress_G2
-    from py_ecc.optimized_bls12_381 import curve_order, is_inf, multiply
+    from py_ecc.bls.typing import G2Compressed
+    from py_ecc.optimized_bls12_381.optimized_curve import curve_order, is_inf, multiply
 
     found = []
     z1 = (0x80 << 376) | 1
     for x0 in range(1, 64):
         try:
-            point = decompress_G2((z1, x0))
+            point = decompress_G2(G2Compressed((z1, x0)))
         except (ValueError, AssertionError):
             continue
         if not is_inf(multiply(point, curve_order)):
@@ -512,5 +513,5 @@ def aggregate_approvals(
     than the threshold, `missing-signer` sets a bit whose authority did not sign, `unknown-bit` sets
     a bit >= n with a valid aggregate of the others, `empty` has no signature)."""
     kinds = [c.name for c in AGGREGATES if c.applicable(keyring)]
-    kind: AggregateKind = draw(st.sampled_from(kinds), label="aggregate kind")  # type: ignore[arg-type]
+    kind: AggregateKind = draw(st.sampled_from(kinds), label="aggregate kind")
     return kind, AGGREGATES_BY_KIND[kind].apply(draw, keyring, message, bls)

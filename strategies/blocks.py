@@ -120,7 +120,7 @@ class ChainBuilder:
             author = block.slot % n
             signers = [author] + [i for i in range(n) if i != author][: required_approvals(n) - 1]
         root = block.signing_root()
-        approvals = [IndividualApproval(self.bls.Sign(self.keyring.secret_keys[i], root), i) for i in signers]  # type: ignore[arg-type]
+        approvals = [IndividualApproval(self.bls.Sign(self.keyring.secret_keys[i], root), i) for i in signers]
         return SignedConsensusBlock(block, AggregateApproval.of(approvals, self.bls))
 
     def unsigned_next(

@@ -15,7 +15,7 @@ output 3 so the error is the header's own (the node reports output 3's error).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 from hypothesis import strategies as st
@@ -69,11 +69,11 @@ def _case(
     )
 
 
-def _evolve(**changes: object) -> Apply:
+def _evolve(**changes: Any) -> Apply:
     return lambda _draw, r: attrs.evolve(r, **changes)
 
 
-def _at_output_3(**changes: object) -> Apply:
+def _at_output_3(**changes: Any) -> Apply:
     return lambda _draw, r: attrs.evolve(r, header_slot=3 if r.layout == "output-script" else 2, **changes)
 
 
@@ -328,7 +328,7 @@ STRUCTURAL: tuple[str, ...] = tuple(c.name for c in CATALOGUE if c.level == "str
 
 
 @st.composite
-def corrupted_cases(draw: st.DrawFn, corruption: InvalidCase | str, **knobs: object) -> AuxPowCase:
+def corrupted_cases(draw: st.DrawFn, /, corruption: InvalidCase | str, **knobs: object) -> AuxPowCase:
     """A valid proof with exactly this corruption applied (layout drawn from those it applies to)."""
     c = BY_NAME[corruption] if isinstance(corruption, str) else corruption
     knobs.setdefault("layout", st.sampled_from(c.layouts))

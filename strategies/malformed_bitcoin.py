@@ -153,15 +153,25 @@ def auxpow_fields(a: AuxPow, *, coinbase: list[Field] | None = None) -> list[Fie
     ]
 
 
-def fields_of(kind: Kind, value: object) -> list[Field]:
-    if kind == "header":
-        return header_fields(value)  # type: ignore[arg-type]
-    if kind == "transaction":
-        return tx_fields(value)  # type: ignore[arg-type]
-    return auxpow_fields(value)  # type: ignore[arg-type]
+Value = BlockHeader | Transaction | AuxPow  # what each Kind decodes to
 
 
-_VALID: dict[Kind, st.SearchStrategy[object]] = {
+def fields_of(value: Value) -> list[Field]:
+    if isinstance(value, BlockHeader):
+        return header_fields(value)
+    if isinstance(value, Transaction):
+        return tx_fields(value)
+    return auxpow_fields(value)
+
+
+def _transaction_of(value: Value) -> Transaction:
+    """The transaction a case breaks: the value itself, or an AuxPoW's coinbase."""
+    if isinstance(value, BlockHeader):
+        raise InvalidArgument("a block header holds no transaction")
+    return value if isinstance(value, Transaction) else value.coinbase_txn
+
+
+_VALID: dict[Kind, st.SearchStrategy[Value]] = {
     "header": block_headers(),
     "transaction": transactions(),
     "auxpow": auxpows(max_height=3),
@@ -193,8 +203,8 @@ def _huge_count(draw: st.DrawFn, kind: Kind, fields: list[Field]) -> tuple[list[
     return fields, f"{fields[at].label} {value} -> {n}"
 
 
-def _segwit_flag(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field], str]:
-    tx = value if kind == "transaction" else value.coinbase_txn  # type: ignore[attr-defined]
+def _segwit_flag(draw: st.DrawFn, value: Value) -> tuple[list[Field], str]:
+    tx = _transaction_of(value)
     what = draw(st.sampled_from(["flag", "empty-witnesses", "no-inputs", "witness-dropped"]))
     if what == "flag":
         flag = draw(st.sampled_from([0, 2, 0xFF]) | st.integers(2, 255))
@@ -208,13 +218,13 @@ def _segwit_flag(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field
     else:
         coinbase = [f for f in tx_fields(tx, extended=True) if not f.label.startswith("witness")]
         detail = "flag set, witness section dropped"
-    if kind == "transaction":
+    if not isinstance(value, AuxPow):
         return coinbase, detail
-    return auxpow_fields(value, coinbase=coinbase), detail  # type: ignore[arg-type]
+    return auxpow_fields(value, coinbase=coinbase), detail
 
 
-def _long_script(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field], str]:
-    tx = value if kind == "transaction" else value.coinbase_txn  # type: ignore[attr-defined]
+def _long_script(draw: st.DrawFn, value: Value) -> tuple[list[Field], str]:
+    tx = _transaction_of(value)
     # The CompactSize form boundaries, a script past every standardness limit, and rust-bitcoin's
     # MAX_VEC_SIZE on both sides (4,000,000 bytes decode; one more is OversizedVectorAllocation).
     size = draw(
@@ -223,7 +233,7 @@ def _long_script(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field
         | st.sampled_from([MAX_VEC_SIZE - 1, MAX_VEC_SIZE, MAX_VEC_SIZE + 1])
     )
     script = draw(st.binary(min_size=2, max_size=2)) * (size // 2) + b"\x51" * (size % 2)
-    if tx.outputs and draw(st.booleans()):
+    if bool(tx.outputs) and draw(st.booleans()):
         n = draw(st.integers(0, len(tx.outputs) - 1))
         outputs = list(tx.outputs)
         outputs[n] = attrs.evolve(outputs[n], script_pubkey=script)
@@ -232,9 +242,9 @@ def _long_script(draw: st.DrawFn, kind: Kind, value: object) -> tuple[list[Field
         inputs = list(tx.inputs)
         inputs[0] = attrs.evolve(inputs[0], script_sig=script)
         tx, detail = attrs.evolve(tx, inputs=tuple(inputs)), f"input 0 scriptSig of {size} bytes"
-    if kind == "transaction":
+    if not isinstance(value, AuxPow):
         return tx_fields(tx), detail
-    return auxpow_fields(attrs.evolve(value, coinbase_txn=tx)), detail  # type: ignore[arg-type]
+    return auxpow_fields(attrs.evolve(value, coinbase_txn=tx)), detail
 
 
 @st.composite
@@ -247,15 +257,15 @@ def malformed_bitcoin(
         raise InvalidArgument(f"none of {hows} applies to {kinds}")
     how, kind = draw(st.sampled_from(pairs))
     value = draw(_VALID[kind])
-    fields = fields_of(kind, value)
+    fields = fields_of(value)
     if how == "non-minimal-size":
         fields, detail = _non_minimal(draw, kind, fields)
     elif how == "huge-count":
         fields, detail = _huge_count(draw, kind, fields)
     elif how == "segwit-flag":
-        fields, detail = _segwit_flag(draw, kind, value)
+        fields, detail = _segwit_flag(draw, value)
     elif how == "long-script":
-        fields, detail = _long_script(draw, kind, value)
+        fields, detail = _long_script(draw, value)
     elif how == "truncate":
         at = draw(st.integers(0, len(fields) - 1))
         into = draw(st.sampled_from([0, 1]))  # at the boundary, or one byte into the field

@@ -12,6 +12,7 @@ and whitespace. Every result is something the references must refuse with their 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -155,6 +156,11 @@ WIRE_WAYS = (
 )
 
 
+def _msgpack(value: Any, **options: Any) -> bytes:
+    packed: bytes = msgpack.packb(value, **options)  # msgpack ships no types
+    return packed
+
+
 def pack(value: Any, wide: frozenset[int] = frozenset(), counter: list[int] | None = None) -> bytes:
     """MessagePack of `value`; the nodes numbered in `wide` (pre-order) take their widest form
     (uint64 for a non-negative integer, str32 / bin32 / array32), which rmp-serde never writes."""
@@ -170,9 +176,9 @@ def pack(value: Any, wide: frozenset[int] = frozenset(), counter: list[int] | No
                 else (b"\xdc" + struct.pack(">H", n) if n < 1 << 16 else b"\xdd" + struct.pack(">I", n))
             )
             return head + b"".join(pack(x, wide, counter) for x in value)
-        return msgpack.packb(value, use_bin_type=True)
+        return _msgpack(value, use_bin_type=True)
     if isinstance(value, bool) or value is None:
-        return msgpack.packb(value)
+        return _msgpack(value)
     if isinstance(value, int):
         return b"\xcf" + struct.pack(">Q", value) if value >= 0 else b"\xd3" + struct.pack(">q", value)
     if isinstance(value, str):
@@ -182,12 +188,13 @@ def pack(value: Any, wide: frozenset[int] = frozenset(), counter: list[int] | No
         return b"\xc6" + struct.pack(">I", len(value)) + value
     if isinstance(value, list):
         return b"\xdd" + struct.pack(">I", len(value)) + b"".join(pack(x, wide, counter) for x in value)
-    return msgpack.packb(value, use_bin_type=True)
+    return _msgpack(value, use_bin_type=True)
 
 
 def _paths(tree: Any) -> list[tuple[tuple[int, ...], Any]]:
     """Every node of the tree with its path, pre-order (the order `pack` numbers them in)."""
-    out, stack = [], [((), tree)]
+    out: list[tuple[tuple[int, ...], Any]] = []
+    stack: list[tuple[tuple[int, ...], Any]] = [((), tree)]
     while stack:
         path, node = stack.pop()
         out.append((path, node))
@@ -231,7 +238,10 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
     way = draw(st.sampled_from(ways), label="way")
 
     def pick(cond: Any, label: str) -> tuple[tuple[int, ...], Any]:
-        return draw(st.sampled_from([(p, x) for p, x in nodes if cond(p, x)]), label=label)
+        picked: tuple[tuple[int, ...], Any] = draw(
+            st.sampled_from([(p, x) for p, x in nodes if cond(p, x)]), label=label
+        )
+        return picked
 
     if way == "hex-upper-case":
         path, value = pick(lambda p, x: _is_hex(x) and any(c in "abcdef" for c in x[2:]), "hex field")
@@ -263,7 +273,7 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
         return msgpack.packb(_put(tree, path, "9" + "0" * (digits - 1)), use_bin_type=True), way
     if way == "type-confusion":
         path, value = pick(lambda p, x: len(p) >= 1, "field")
-        kinds = {
+        kinds: dict[type, list[Any]] = {
             list: [[], [value]],
             str: ["", "0x"],
             int: [0, 2**64 - 1, -1],
@@ -310,7 +320,7 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
         count = draw(st.sampled_from([65_537, 200_000]), label="count")
         return msgpack.packb(_put(tree, (0, 6), [[]] * count), use_bin_type=True), way
     if way in ("non-minimal-integer", "non-minimal-string", "non-minimal-array"):
-        want = {
+        want: Callable[[Any], bool] = {
             "non-minimal-integer": lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
             "non-minimal-string": lambda x: isinstance(x, (str, bytes)),
             "non-minimal-array": lambda x: isinstance(x, list),
@@ -368,7 +378,7 @@ def with_value(raw: bytes, path: tuple[int, ...], value: Any) -> bytes:
     for i in path[:-1]:
         node = node[i]
     node[path[-1]] = value
-    return msgpack.packb(tree, use_bin_type=True)
+    return _msgpack(tree, use_bin_type=True)
 
 
 def exactly_sized(raw: bytes, size: int) -> bytes:
@@ -384,7 +394,7 @@ def exactly_sized(raw: bytes, size: int) -> bytes:
             digits = size - fixed - header
             if digits >= 0 and digits % 2 == 0:
                 grown[-1] = "0x" + "00" * (digits // 2)
-                packed = msgpack.packb(tree, use_bin_type=True)
+                packed = _msgpack(tree, use_bin_type=True)
                 if len(packed) == size:
                     return packed
         tree[0][3][13] = txs

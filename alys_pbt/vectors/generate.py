@@ -86,7 +86,7 @@ def rule_files(rule: Rule, seed: int, cases_per_rule: int) -> list[tuple[str, di
         cases = rule.generate(seed, cases_per_rule)
     except VectorError:
         raise
-    except Exception as err:  # noqa: BLE001 - the rule's own failure, named in one line
+    except Exception as err:  # the rule's own failure, named in one line
         raise RuleError(f"rule {rule.id!r}: generate raised {type(err).__name__}: {err}") from err
     if not cases:
         raise RuleError(f"rule {rule.id!r}: generate returned no cases")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import field, frozen
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -125,10 +125,13 @@ def _no_local_constants() -> Iterator[None]:
         cache.clear()
 
 
-def sample(strategy: st.SearchStrategy[Any], *, seed_value: int, n: int) -> list[Any]:
+T = TypeVar("T")
+
+
+def sample(strategy: st.SearchStrategy[T], *, seed_value: int, n: int) -> list[T]:
     """`n` values drawn by Hypothesis from `strategy`, the same for the same seed and version,
     whatever modules the process has loaded."""
-    out: list[Any] = []
+    out: list[T] = []
 
     @seed(seed_value)
     @settings(
@@ -139,7 +142,7 @@ def sample(strategy: st.SearchStrategy[Any], *, seed_value: int, n: int) -> list
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def collect(value: Any) -> None:
+    def collect(value: T) -> None:
         if len(out) < n:
             out.append(value)
 

@@ -24,7 +24,7 @@ MANIFEST_SCHEMA = "manifest.schema.json"
 def load_schema(name: str) -> dict[str, Any]:
     """One of the schemas shipped in the package."""
     text = resources.files("alys_pbt.vectors").joinpath("schemas", name).read_text(encoding="utf-8")
-    schema = json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
     Draft202012Validator.check_schema(schema)
     return schema
 

@@ -120,7 +120,7 @@ def gen_check_individual(seed: int, n: int) -> list[Case]:
             individual_case(f"valid-{i:04d}", keyring, message, sign(keyring, keyring.n - 1, message))
         )
         for kind in ("forged", "other-message", "unknown-index", "index-over-15", "infinity-signature"):
-            (drawn,) = sample(byzantine_approvals(keyring, message, B, kind=kind), seed_value=seed + i, n=1)  # type: ignore[arg-type]
+            (drawn,) = sample(byzantine_approvals(keyring, message, B, kind=kind), seed_value=seed + i, n=1)
             cases.append(individual_case(f"valid-{i:04d}-{kind}", keyring, message, drawn[1]))
     keyring, message = ring(4), message_for("individual")
     good = sign(keyring, 3, message)
@@ -438,10 +438,10 @@ def expected_run(authorities: Sequence[bytes], steps: Sequence[Step]) -> Expecte
     for step in steps:
         if "insert_block" in step:
             s = step["insert_block"]
-            got = verdict(lambda s=s: model.propose(from_hex(s["block_hash"]), s["height"]))
+            got = verdict(lambda: model.propose(from_hex(s["block_hash"]), s["height"]))
         else:
             s = step["add_approval"]
-            got = verdict(lambda s=s: model.approve(from_hex(s["block_hash"]), _approval(s["approval"])))
+            got = verdict(lambda: model.approve(from_hex(s["block_hash"]), _approval(s["approval"])))
         out.append({"result": got, "accepted": [hex_bytes(h) for h in model.accepted]})
     return Expected.ok(steps=out)
 
@@ -669,7 +669,7 @@ def _quirky_run(authorities: Sequence[bytes], steps: Sequence[Step], quirks: set
         else:
             s = step["add_approval"]
             h, approval = from_hex(s["block_hash"]), _approval(s["approval"])
-            result = verdict(lambda a=approval, h=h: ref.check_individual(a, authorities, h, B))
+            result = verdict(lambda: ref.check_individual(approval, authorities, h, B))
             if result == "ok":
                 live = any(h in at for at in by_height.values())
                 if live:
@@ -687,10 +687,10 @@ def replay_candidate_cache(target: Any, inputs: Mapping[str, Json]) -> Outputs:
     for step in inputs["steps"]:
         if "insert_block" in step:
             s = step["insert_block"]
-            got = verdict(lambda s=s: cache.insert_block(from_hex(s["block_hash"]), s["height"], s["slot"]))
+            got = verdict(lambda: cache.insert_block(from_hex(s["block_hash"]), s["height"], s["slot"]))
         else:
             s = step["add_approval"]
-            got = verdict(lambda s=s: cache.add_approval(from_hex(s["block_hash"]), _approval(s["approval"])))
+            got = verdict(lambda: cache.add_approval(from_hex(s["block_hash"]), _approval(s["approval"])))
         out.append({"result": got, "accepted": [hex_bytes(h) for h in cache.accepted]})
     return {"steps": out}
 

@@ -485,7 +485,7 @@ def _generate_check(seed: int, n: int) -> list[Case]:
     per = max((n + 3) // 4, 2)  # the first draw is the simplest proof: at least one more per combination
     for layout in LAYOUTS:
         for order in ROOT_ORDERS:
-            for i, c in enumerate(
+            for i, valid in enumerate(
                 draw(
                     auxpow_cases(layout=layout, root_order=order, max_height=6),
                     seed,
@@ -495,19 +495,19 @@ def _generate_check(seed: int, n: int) -> list[Case]:
                     n=per,
                 )
             ):
-                cases.append(_check_case(f"valid-{layout}-{order}-{i:04d}", c))
+                cases.append(_check_case(f"valid-{layout}-{order}-{i:04d}", valid))
     # One case per catalogue entry AuxPow::check rejects, for each layout it applies to.
     for c in CATALOGUE:
         if c.level != "structure":
             continue
         origin, source = _origin(c.origins)
-        for layout in c.layouts:
+        for where in c.layouts:
             from alys_pbt.strategies.corruptions import corrupted_cases
 
-            got = draw(corrupted_cases(c, layout=layout, max_height=4), seed, "catalogue", c.name, layout)[0]
+            got = draw(corrupted_cases(c, layout=where, max_height=4), seed, "catalogue", c.name, where)[0]
             cases.append(
                 _check_case(
-                    f"corruption-{slug(c.name)}-{layout}", got, origin=origin, source=source, note=c.why
+                    f"corruption-{slug(c.name)}-{where}", got, origin=origin, source=source, note=c.why
                 )
             )
     # Boundaries.
@@ -773,8 +773,8 @@ def _generate_check_pow(seed: int, n: int) -> list[Case]:
     cases: list[Case] = []
     # check_pow runs the production layout (output-script) and Alys's root order.
     drawn = draw(auxpow_cases(layout="output-script", max_height=5), seed, "valid", n=n)
-    for i, c in enumerate(drawn):
-        cases.append(_pow_header_case(f"valid-{i:04d}", *c.pow_header()))
+    for i, valid in enumerate(drawn):
+        cases.append(_pow_header_case(f"valid-{i:04d}", *valid.pow_header()))
     for c in CATALOGUE:
         if "output-script" not in c.layouts:
             continue

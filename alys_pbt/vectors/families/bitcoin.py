@@ -45,7 +45,7 @@ from alys_pbt.strategies.malformed_bitcoin import (
     malformed_bitcoin,
     tx_fields,
 )
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, T, from_hex, hex_bytes, sample
 
 # --- Shared by the Bitcoin, AuxPoW and retarget families ------------------------------------------
 
@@ -87,7 +87,7 @@ def seed_for(seed: int, *parts: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
-def draw(strategy: st.SearchStrategy[Any], seed: int, *label: object, n: int = 1) -> list[Any]:
+def draw(strategy: st.SearchStrategy[T], seed: int, *label: object, n: int = 1) -> list[T]:
     """`n` values of `strategy`, deterministic for (seed, label)."""
     return sample(strategy, seed_value=seed_for(seed, *label), n=n) if n > 0 else []
 

@@ -38,7 +38,7 @@ from alys_pbt.models.retarget import RetargetParams
 from alys_pbt.strategies.approvals import Keyring, keyrings
 from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder, relink
 from alys_pbt.strategies.evm import evm_transactions
-from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
+from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, T, from_hex, hex_bytes, sample
 from alys_pbt.verdict import verdict
 
 # --- JSON Schema fragments ----------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def _generate(seed: int, cases_per_rule: int) -> list[Case]:
 # --- boundaries ---------------------------------------------------------------------------------------
 
 
-def _one(strategy: st.SearchStrategy[Any], seed: int) -> Any:
+def _one(strategy: st.SearchStrategy[T], seed: int) -> T:
     (value,) = sample(strategy, seed_value=seed, n=1)
     return value
 
@@ -657,9 +657,9 @@ def reference_states(inputs: Mapping[str, Json]) -> list[dict[str, Json]]:
     for step in inputs["steps"]:
         if "block" in step:
             signed = block_from_bytes(from_hex(step["block"]))
-            result = verdict(lambda signed=signed: chain.process_block(signed))
+            result = verdict(lambda: chain.process_block(signed))
         else:
-            result = verdict(lambda height=step["rollback"]: chain.rollback(height))
+            result = verdict(lambda: chain.rollback(step["rollback"]))
         states.append(
             {
                 "result": result,

@@ -108,7 +108,8 @@ def _with_signature(tx: Any, *, r: int | None = None, s: int | None = None, flip
             changes["y_parity"] = 1 - tx.y_parity
         else:
             changes["v"] = tx.v + (1 if (tx.v - 35) % 2 == 0 else -1) if tx.v >= 35 else 55 - tx.v
-    return attrs.evolve(tx, **changes).to_bytes()
+    flipped: bytes = attrs.evolve(tx, **changes).to_bytes()
+    return flipped
 
 
 def _gas_with_leading_zero(raw: bytes) -> bytes:
@@ -117,7 +118,8 @@ def _gas_with_leading_zero(raw: bytes) -> bytes:
     fields = rlp.decode(body)
     at = 4 if prefix else 2
     fields[at] = b"\x00" + fields[at]
-    return prefix + rlp.encode(fields)
+    encoded: bytes = rlp.encode(fields)
+    return prefix + encoded
 
 
 def _boundaries(seed: int) -> list[Case]:

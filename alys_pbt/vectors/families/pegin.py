@@ -308,12 +308,12 @@ def _generate_fees(seed: int, cases_per_rule: int) -> list[Case]:
         ),
     ]
     for k, (name, fees, federation, miner, note) in enumerate(shapes):
-        txs = [_fee_transaction(fees, seed + k)] if fees else []
+        signed = [_fee_transaction(fees, seed + k)] if fees else []
         cases.append(
             _fee_case(
                 f"boundary-{name}",
                 seed + 4000 + k,
-                transactions=txs,
+                transactions=signed,
                 federation=federation,
                 miner=miner,
                 note=note,

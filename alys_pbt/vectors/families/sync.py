@@ -163,7 +163,7 @@ def expected_store(interval: int, retention: int, steps: Sequence[Step]) -> Expe
             mine = [writes + 1] + ([writes + 2] if due else [])
             failed = fail_at in mine
             refused = full and len(from_hex(s["data"])) >= BIG  # its first write needs a new page
-            writes = fail_at if failed else mine[0] if refused else mine[-1]
+            writes = fail_at if fail_at is not None and failed else mine[0] if refused else mine[-1]
             if failed or refused:
                 result = STORE_ERROR
             elif height not in stored:
