@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import inspect
 import unittest
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+from alys_pbt.interface import Target
+
 M = TypeVar("M", bound=RuleBasedStateMachine)
 
 
-def wired(machine: type[M], target: Any) -> type[M]:
+def wired(machine: type[M], target: Target) -> type[M]:
     """`machine` on `target`, as a class that takes no arguments."""
 
     def __init__(self: M) -> None:
@@ -44,7 +46,7 @@ def wired(machine: type[M], target: Any) -> type[M]:
 
 
 def run_machine(
-    machine: type[RuleBasedStateMachine], target: Any, *, settings: settings | None = None
+    machine: type[RuleBasedStateMachine], target: Target, *, settings: settings | None = None
 ) -> None:
     """Run `machine` on `target` as a test: nothing, or the shrunk failing program raised."""
     run_state_machine_as_test(wired(machine, target), settings=settings or machine_settings())
@@ -60,10 +62,10 @@ def machine_test(machine: type[RuleBasedStateMachine]) -> type[unittest.TestCase
 
     class MachineTest(unittest.TestCase):
         settings: settings | None = None  # None: machine_settings() when the test runs
-        target: Any
+        target: Target
 
         @pytest.fixture(autouse=True)
-        def _given_target(self, target: Any) -> None:
+        def _given_target(self, target: Target) -> None:
             self.target = target
 
         def runTest(self) -> None:

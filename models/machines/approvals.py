@@ -9,7 +9,7 @@ send. Faults are rules; the guarantees are invariants. The machine is given its 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from attrs import frozen
 from hypothesis import note
@@ -42,6 +42,9 @@ from alys_pbt.strategies.approvals import (
     secret_keys,
 )
 from alys_pbt.verdict import verdict
+
+if TYPE_CHECKING:
+    from alys_pbt.interface import Target
 
 MAX_AUTHORITIES = 7  # enough for two Byzantine authorities (f < n/3), small enough to shrink well
 
@@ -149,7 +152,7 @@ class FederationMachine(RuleBasedStateMachine):
     authorities = Bundle("authority")  # indices of the authorities that hold their secret key
     deliveries = Bundle("delivery")
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
         self.bls = bls.backend()

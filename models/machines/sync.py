@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 from hypothesis import note
@@ -47,6 +47,9 @@ from alys_pbt.strategies.sync import (
     peer_behaviours,
     unapproved,
 )
+
+if TYPE_CHECKING:
+    from alys_pbt.interface import Target
 
 
 @frozen
@@ -81,7 +84,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     peers = Bundle("peer")  # the names of the peers that can leave or fail
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
         self.heads: list[int] = [0]
@@ -171,7 +174,10 @@ class SyncMachine(RuleBasedStateMachine):
     def _round(self) -> str:
         """One round; a store failure (typed) ends it, and the node carries on where the store is."""
         try:
-            return self.engine.round()  # the engine answers every peer's fault; only the store may fail it
+            outcome: str = (
+                self.engine.round()
+            )  # the engine answers every peer's fault; only the store may fail it
+            return outcome
         except Exception as err:  # noqa: BLE001
             assert_typed(err, "a sync round")
             # Every block before the refused one was good: the answer does not count against the
@@ -387,7 +393,7 @@ class CheckpointMachine(RuleBasedStateMachine):
     crashes, bit rot in block and checkpoint rows, a lost file tail, a second writer. Nothing the
     store acknowledged is lost, whatever the fault, or the store says so with a typed error."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
         self.acknowledged = 0
