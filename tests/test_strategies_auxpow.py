@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -22,6 +23,7 @@ from alys_pbt.strategies.auxpow import (
 from alys_pbt.strategies.bitcoin import coinbase_transactions, merkle_proofs, transactions
 from alys_pbt.strategies.corruptions import BY_NAME, CATALOGUE, corrupted_cases
 from alys_pbt.strategies.malformed_bitcoin import APPLIES, HOWS, Malformed, malformed_bitcoin
+from alys_pbt.strategies.retarget import GapCase, gap_cases
 
 quick = settings(max_examples=25, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -244,3 +246,18 @@ def test_every_corruption_names_the_origin_of_its_rule() -> None:
     assert "suite-hardening" in {o.kind for o in BY_NAME["commitment-in-non-coinbase"].origins}
     assert {o.kind for o in BY_NAME["header-bits-mismatch"].origins} == {"suite-hardening"}
     assert {o.kind for o in BY_NAME["wrong-index"].origins} == {"node", "namecoin"}
+
+
+def test_retarget_gaps_reach_a_rounding_midpoint_inside_the_clamp() -> None:
+    """Within one ci run, a block gap lands on a ratio of exactly x.xx5 with an even hundredths
+    digit, inside the clamp: where rounding half to even (the node's rust_decimal) and half up
+    disagree (the class of retarget-half-up-rounding, which the property kills only there)."""
+
+    def disagrees(case: GapCase) -> bool:
+        (gap,) = case.gaps
+        ratio = Decimal(max(gap, 1)) / Decimal(case.params.pow_target_spacing)
+        even, up = (ratio.quantize(Decimal("0.01"), rounding=r) for r in (ROUND_HALF_EVEN, ROUND_HALF_UP))
+        low = Decimal(case.params.max_pow_adjustment) / 100
+        return even != up and low <= even and up <= 1 + low
+
+    find(gap_cases(), disagrees, settings=budget)
