@@ -297,6 +297,53 @@ def test_deeply_nested_arrays_in_a_block_are_decode_errors(depth: int, low_recur
     assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError"
 
 
+U64, U256 = 2**64 - 1, 2**256 - 1
+BASE_FEE, PEGOUTS = (0, 3, 11), (0, 6)
+
+
+def _pegout(version: int = 2, lock_time: int = 0, value: int = 1) -> list[Any]:
+    """A finalized peg-out transaction's wire tree: version (i32), lock time (u32), no inputs, one
+    output (u64 value). The decoders read its types; what it means is the chain's business."""
+    return [[version, lock_time, [], [[value, b"\x51"]]]]
+
+
+# Each integer field type at its largest (or smallest) value, and one past it: (path, value, accepted).
+WIDTHS: dict[str, tuple[tuple[int, ...], Any, bool]] = {
+    "quoted u64 at its maximum (20 digits)": (INDEX, str(U64), True),
+    "quoted u64 one past it (20 digits)": (INDEX, str(U64 + 1), False),
+    "quoted u64 of 21 digits": (INDEX, "1" + "0" * 20, False),
+    "quoted u64 zero": (INDEX, "0", True),
+    "quoted u256 at its maximum (78 digits)": (BASE_FEE, str(U256), True),
+    "quoted u256 one past it (78 digits)": (BASE_FEE, str(U256 + 1), False),
+    "quoted u256 of 79 digits": (BASE_FEE, "1" + "0" * 78, False),
+    "u64 slot at its maximum": (SLOT, U64, True),
+    "u64 slot below zero": (SLOT, -1, False),
+    "i32 version at its minimum": (PEGOUTS, _pegout(version=-(2**31)), True),
+    "i32 version at its maximum": (PEGOUTS, _pegout(version=2**31 - 1), True),
+    "i32 version one past its maximum": (PEGOUTS, _pegout(version=2**31), False),
+    "i32 version one below its minimum": (PEGOUTS, _pegout(version=-(2**31) - 1), False),
+    "u32 lock time at its maximum": (PEGOUTS, _pegout(lock_time=2**32 - 1), True),
+    "u32 lock time one past it": (PEGOUTS, _pegout(lock_time=2**32), False),
+    "u32 lock time below zero": (PEGOUTS, _pegout(lock_time=-1), False),
+    "u64 output value at its maximum": (PEGOUTS, _pegout(value=U64), True),
+    "u64 output value below zero": (PEGOUTS, _pegout(value=-1), False),
+}
+
+
+@pytest.mark.parametrize("name", list(WIDTHS))
+def test_every_integer_field_holds_at_and_past_its_width(name: str) -> None:
+    """Quoted u64 and u256 (digits and value), msgpack u64, u32 and i32: at the type's limit both
+    decoders accept and the port writes the same bytes back; one past it both refuse (DecodeError)."""
+    path, value, accepted = WIDTHS[name]
+    raw = _edit(_set(path, value))
+    expected = "ok" if accepted else "DecodeError"
+    assert verdict(lambda: block_from_bytes(raw)) == expected, f"the reference on {name}"
+    assert verdict(lambda: FIXED.chain.decode_block(raw)) == expected, f"the port on {name}"
+    if accepted:
+        assert wire.encode_block(FIXED.chain.decode_block(raw)) == raw
+        assert block_to_bytes(block_from_bytes(raw)) == raw
+
+
 # --- a block the execution layer refuses a transaction of: imported whole, or not at all -------------
 
 
