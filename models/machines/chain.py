@@ -25,7 +25,7 @@ from alys_pbt.models.evm import EvmTransaction
 from alys_pbt.models.pegin import FEDERATION_SPK as FEDERATION_SPK
 from alys_pbt.models.pegin import FEDERATION_XONLY as FEDERATION_XONLY
 from alys_pbt.strategies.approvals import Keyring, cancelling_subset, secret_keys
-from alys_pbt.strategies.blocks import CATALOGUE, ChainBuilder, relink
+from alys_pbt.strategies.blocks import BY_NAME, CATALOGUE, ChainBuilder, relink
 from alys_pbt.strategies.evm import evm_transactions
 from alys_pbt.verdict import verdict
 
@@ -183,11 +183,11 @@ class ChainMachine(RuleBasedStateMachine):
         )
         # One fault at a time: at the limit, any block without PoW also misses its required PoW.
         usable = [
-            c
+            c.name
             for c in CATALOGUE
             if c.applicable(self.builder) and (c.name == "missing-required-pow") == at_limit
         ]
-        corruption = data.draw(st.sampled_from(usable), label="corruption")
+        corruption = BY_NAME[data.draw(st.sampled_from(usable), label="corruption")]  # prints its name
         signed = corruption.apply(self.builder, data.draw)
         note(f"corrupted block {signed.height}: {corruption.name}")
         self._import(signed, corruption.expected)
