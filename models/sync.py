@@ -6,18 +6,45 @@ sync needs."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from alys_pbt.models.blocks import DecodeError, block_from_bytes, block_to_bytes, signing_root
+from alys_pbt.models.blocks import (
+    DecodeError,
+    SignedConsensusBlock,
+    block_from_bytes,
+    block_to_bytes,
+    signing_root,
+)
+from alys_pbt.models.chain import BitcoinView, Chain, ChainSpec
 
-if TYPE_CHECKING:  # the generator that grows it; a reference never imports strategies at run time
-    from alys_pbt.strategies.blocks import ChainBuilder
+
+class Federation(Protocol):
+    @property
+    def n(self) -> int: ...
+
+
+class ChainGrower(Protocol):
+    """What the canonical chain needs of the generator that grows it (a reference imports no
+    strategy: strategies/blocks.py's ChainBuilder is one)."""
+
+    @property
+    def spec(self) -> ChainSpec: ...
+    @property
+    def keyring(self) -> Federation: ...
+    @property
+    def genesis(self) -> SignedConsensusBlock: ...
+    @property
+    def bitcoin(self) -> BitcoinView: ...
+    @property
+    def chain(self) -> Chain: ...
+    def next_block(self, *, pow: bool) -> SignedConsensusBlock: ...
+    def accept(self, signed: SignedConsensusBlock) -> None: ...
 
 
 class Canonical:
     """The canonical chain, grown by the generator; wire bytes and reference state per height."""
 
-    def __init__(self, builder: ChainBuilder) -> None:
+    def __init__(self, builder: ChainGrower) -> None:
         self.builder = builder
         self.wire: list[bytes] = [block_to_bytes(builder.genesis)]
         self.states: list[dict[str, Any]] = [self._state()]
