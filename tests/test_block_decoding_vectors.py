@@ -631,3 +631,82 @@ def test_signature_scalars_at_their_limits_get_the_references_verdict(r: int, s:
     assert verdict(lambda: port_evm.transaction_sender(raw, Variant())) == expected
     if expected == "ok":
         assert port_evm.transaction_sender(raw, Variant()) == evm.sender(evm.decode(raw))
+
+
+# --- fees at their boundaries, in wei (the chain sees them only in whole gwei) ----------------------
+
+GWEI = 10**9
+
+
+def _type2(tip: int, cap: int, secret: int = 1) -> bytes:
+    tx = evm.DynamicFeeTransaction(121212, 5, tip, cap, 21_000, b"\x0a" * 20, 1, b"", (), 0, 0, 0)
+    return evm.sign(tx, secret).to_bytes()
+
+
+def _legacy(price: int, secret: int = 1) -> bytes:
+    tx = evm.with_chain_id(evm.LegacyTransaction(5, price, 50_000, b"\x0a" * 20, 1, b"", 0, 0, 0), 121212)
+    return evm.sign(tx, secret).to_bytes()
+
+
+BAD_TX = bytes.fromhex("cac1808080808080808080")  # the fuzzer's list-as-nonce
+FEE_CASES: dict[str, tuple[list[bytes], int]] = {
+    "a tip below the cap": ([_type2(2 * GWEI, 10 * GWEI)], 7),
+    "a tip the cap cuts (cap - base fee < tip)": ([_type2(5 * GWEI, 10 * GWEI)], 7 * GWEI),
+    "a cap exactly the base fee (tip 0)": ([_type2(5 * GWEI, 10 * GWEI)], 10 * GWEI),
+    "a cap below the base fee (nothing, never negative)": ([_type2(5 * GWEI, 10 * GWEI)], 11 * GWEI),
+    "a zero tip": ([_type2(0, 10 * GWEI)], 7),
+    "a legacy price above the base fee": ([_legacy(3 * GWEI)], GWEI),
+    "a legacy price exactly the base fee": ([_legacy(3 * GWEI)], 3 * GWEI),
+    "a legacy price below the base fee": ([_legacy(3 * GWEI)], 4 * GWEI),
+    "a malformed transaction before a good one": ([BAD_TX, _type2(GWEI, 3 * GWEI)], 7),
+    "good, malformed, good": ([_legacy(2 * GWEI), BAD_TX, _type2(GWEI, 3 * GWEI, 2)], 7),
+    "an s that recovers no one (fees do not recover senders)": (
+        [_type2(GWEI, 3 * GWEI)[:-1] + b"\x00", _legacy(2 * GWEI)],
+        7,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FEE_CASES))
+def test_the_ports_fees_are_the_references_to_the_wei(name: str) -> None:
+    """The execution layer's fees for a payload (each transaction's gas times its effective tip,
+    never below zero; a transaction the EL refuses earns nothing and stops nothing): the port's,
+    to the wei, at every edge of the tip (cut by the cap, zero, below the base fee)."""
+    transactions, base_fee = FEE_CASES[name]
+    expected = evm.block_fees(transactions, base_fee)
+    assert port_evm.block_fees(transactions, base_fee) == expected
+    assert expected >= 0
+
+
+# --- typed errors that name what is wrong -----------------------------------------------------------
+
+TO = b"\x0a" * 20
+MESSAGES: dict[str, tuple[bytes, str, str]] = {
+    # name: (transaction, the port's error, what its message must name)
+    "a field missing": (rlp.encode([5, 1, 21_000, TO, 1]), "MalformedRlp", "missing"),
+    "a 19-byte `to`": (rlp.encode([5, 1, 21_000, TO[:19], 1, b"", 37, 1, 1]), "MalformedRlp", "`to`"),
+    "a 19-byte access list address": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [[TO[:19], []]], 0, 1, 1]),
+        "MalformedRlp",
+        "access list address",
+    ),
+    "a 31-byte storage key": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [[TO, [b"\x01" * 31]]], 0, 1, 1]),
+        "MalformedRlp",
+        "storage key",
+    ),
+    "an s above n/2": (
+        rlp.encode([5, 1, 21_000, TO, 1, b"", 37, 1, evm.SECP256K1_N - 1]),
+        "BadSignature",
+        "out of range",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MESSAGES))
+def test_the_ports_transaction_errors_name_what_is_wrong(name: str) -> None:
+    """Bad input gets a typed error that names what is wrong: the field, or the range broken."""
+    raw, error, names = MESSAGES[name]
+    with pytest.raises(getattr(port_evm, error)) as caught:
+        port_evm.transaction_sender(raw, Variant())
+    assert names in str(caught.value), f"{name}: {caught.value}"
