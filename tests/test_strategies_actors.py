@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alys
+from alys.actors.mailbox import Envelope, Priority
 from alys.actors.scheduler import DeterministicScheduler
-from alys.actors.supervision import Immediate, SupervisionPolicy
+from alys.actors.supervision import ExponentialBackoff, Immediate, SupervisionPolicy
 from alys.actors.system import Behaviour
 from alys_pbt.models import actors as ref
 from alys_pbt.models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
@@ -141,3 +142,44 @@ def test_the_node_as_coded_escalates_at_the_fourth_failure_whatever_the_policy(
     quirk = alys.build("alys-fixed+actors-restart-limit-hardcoded", ["actors-restart-limit-hardcoded"])
     outcomes = _failures(quirk, SupervisionPolicy(Immediate(), max_restarts, window), [gap] * 6)
     assert outcomes == ["restart in 0.0"] * 3 + ["escalated: too many restarts"]
+
+
+def test_every_actor_deviation_reaches_its_component_through_the_port() -> None:
+    """The actors port hands its variant to every component it builds (alys/actors/__init__.py):
+    each deviation of the area, switched on alone, shows in the component it lives in, and not
+    without it. A port that drops the variant would make a quirk or seeded mutant unreachable."""
+
+    def build(deviation: str | None) -> Any:
+        return alys.build(f"alys-fixed+{deviation}", [deviation]) if deviation else alys.build("alys-fixed")
+
+    def restart_delay(deviation: str | None) -> float | None:  # actors-restart-count-from-1: attempt + 1
+        return build(deviation).actors.restart_delay(ExponentialBackoff(0.1, 30.0, 2.0), 0)
+
+    def over_capacity(deviation: str | None) -> str:  # actors-capacity-unenforced: a full box still takes it
+        box = build(deviation).actors.mailbox(1, "block")
+        box.send(Envelope("a", 1, Priority.NORMAL, "first"))
+        box.send(Envelope("a", 2, Priority.NORMAL, "second"))
+        return f"{len(box)} queued"
+
+    def timer_ties(deviation: str | None) -> list[str]:  # actors-timer-ties-newest-first
+        scheduler, ran = build(deviation).actors.scheduler(), []
+        for name in ("older", "newer"):
+            scheduler.call_later(1.0, lambda name=name: ran.append(name))
+        scheduler.advance(1.0)
+        scheduler.run_until_idle()
+        return ran
+
+    def runaway(deviation: str | None) -> int:  # actors-idle-runs-past-limit: one step past the limit
+        scheduler = build(deviation).actors.scheduler()
+
+        def again() -> None:
+            scheduler.call_soon(again)
+
+        scheduler.call_soon(again)
+        return scheduler.run_until_idle(limit=10)
+
+    assert (restart_delay(None), restart_delay("actors-restart-count-from-1")) == (0.1, 0.2)
+    assert (over_capacity(None), over_capacity("actors-capacity-unenforced")) == ("1 queued", "2 queued")
+    assert timer_ties(None) == ["older", "newer"]
+    assert timer_ties("actors-timer-ties-newest-first") == ["newer", "older"]
+    assert (runaway(None), runaway("actors-idle-runs-past-limit")) == (10, 11)
