@@ -104,6 +104,10 @@ def test_valid_proofs_are_accepted(target: Any, case: AuxPowCase) -> None:
     "auxpow-vin-magic-after-start",
     "auxpow-merkle-size-bit-length",
 )
+# The two corruption properties draw their case with st.data(): it depends on the corruption, a
+# pytest parameter (the node ids the kill matrix and the known failures key on), which a @given
+# argument cannot see. It prints as `Draw 1 (case): case_of(AuxPowRecipe(...))`, one field a line,
+# and replays as printed (tests/test_counterexample_auxpow.py).
 @pytest.mark.parametrize("corruption", STRUCTURAL)
 @given(data=st.data())
 def test_check_rejects_corruption(target: Any, corruption: str, data: st.DataObject) -> None:

@@ -80,6 +80,8 @@ def judge(target: Any, kind: str, data: bytes) -> None:
     "codec-panics-on-truncation",
     "codec-max-vec-off-by-one",
 )
+# Drawn with st.data(): the bad bytes depend on `how`, a pytest parameter (the node ids the kill
+# matrix and the known failures key on), which a @given argument cannot see; `Draw 1 (bad): ...`.
 @pytest.mark.parametrize("how", HOWS)
 @given(data=st.data())
 def test_decoders_answer_structured_corruption_with_typed_errors(

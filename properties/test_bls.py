@@ -191,6 +191,9 @@ TARGET_FAMILIES = tuple(f for f in FAMILIES if f.startswith(("verify-", "fast-ag
     "bls-accepts-identity-aggregate-key",
     "bls-verify-raises-on-malformed",
 )
+# The edge-input properties draw their inputs with st.data(): they depend on the family, a pytest
+# parameter (the node ids the kill matrix and the known failures key on), which a @given argument
+# cannot see; the draw prints labelled (`Draw 1 (inputs): ...`).
 @pytest.mark.parametrize("family", TARGET_FAMILIES)
 @given(data=st.data())
 def test_target_gives_the_ietf_verdict_on_edge_inputs(target: Any, family: str, data: st.DataObject) -> None:

@@ -29,6 +29,7 @@ from hypothesis.errors import InvalidArgument
 
 from alys_pbt.models.auxpow import AuxPow
 from alys_pbt.models.bitcoin import MAX_SIZE, MAX_VEC_SIZE, BlockHeader, MerkleBranch, Transaction, TxIn
+from alys_pbt.models.reprs import pretty_as_repr
 from alys_pbt.strategies.auxpow import auxpows
 from alys_pbt.strategies.bitcoin import block_headers, transactions
 
@@ -74,9 +75,15 @@ class Malformed:
     detail: str
 
     def __repr__(self) -> str:
+        # Up to 200 bytes the data print whole, as Python that rebuilds the record; longer, the first
+        # 100 bytes and the length (a huge count or a long script is what `detail` says it is).
         n = len(self.data)
-        shown = self.data.hex() if n <= 200 else f"{self.data[:100].hex()}... ({n} bytes)"
-        return f"Malformed({self.kind}, {self.how}: {self.detail}, {shown})"
+        data = (
+            f"bytes.fromhex({self.data.hex()!r})" if n <= 200 else f"<{n} bytes {self.data[:100].hex()}...>"
+        )
+        return f"Malformed(kind={self.kind!r}, data={data}, how={self.how!r}, detail={self.detail!r})"
+
+    _repr_pretty_ = pretty_as_repr  # Hypothesis prints attrs records field by field otherwise
 
 
 def compact_size(n: int, prefix: int | None = None) -> bytes:

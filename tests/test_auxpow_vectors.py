@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bitcoin.core as btc
 import pytest
+from hypothesis import find, settings
 
 from alys_pbt import targets
 from alys_pbt.models import auxpow as ref
@@ -21,6 +22,7 @@ from alys_pbt.models.bitcoin import (
     TxOut,
     sha256d,
 )
+from alys_pbt.strategies.auxpow import auxpow_cases
 
 MARATHON = bytes.fromhex(
     "010000000001010000000000000000000000000000000000000000000000000000000000000000ffffffff2f03bd7e0c04721566652f7a7a616d78632f76649b3c094f135bf4b83108c14ea85f12edd2045a0075000000ffffffffffffffff039df4662700000000160014b6f3cfc20084e3b9f0d12b0e6f9da8fcbcf5a2d90000000000000000266a24aa21a9edb211480d24c30a0d4df77d79618af9f03c2bb0dced634e7b152af2247a9ca99c00000000000000002cfabe6d6da62edaca27060f885a1935a8f9f4401e65a6c9d936a5a9fb384a0b9fae07a983010000000000000001200000000000000000000000000000000000000000000000000000000000000000173d850d"
@@ -248,6 +250,21 @@ def test_layouts_keep_their_old_names() -> None:
     assert ref.layout_of("vout") == "output-script" and ref.layout_of("vin") == "script-sig"
     with pytest.raises(ValueError, match="unknown layout"):
         ref.layout_of("namecoin")
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_an_unknown_layout_or_root_order_is_a_value_error_naming_it_and_the_choices(name: str) -> None:
+    """Bad arguments to the check get one clear, typed error that names the bad value and what
+    would be valid (the guide's rule for bad input), whatever the proof."""
+    port = targets.load(name).auxpow
+    case = find(auxpow_cases(max_height=1), lambda c: True, settings=settings(database=None))
+    args = (case.auxpow.to_bytes(), case.aux_hash, case.chain_id)
+    with pytest.raises(
+        ValueError, match=r"unknown coinbase layout 'coinbase'.*'output-script'.*'script-sig'"
+    ):
+        port.check(*args, "coinbase")
+    with pytest.raises(ValueError, match=r"unknown root order 'display'.*'internal'.*'reversed'"):
+        port.check(*args, "output-script", "display")
 
 
 def test_rule_origins_are_recorded_and_said() -> None:
