@@ -17,13 +17,19 @@ CHAIN_ID_EDGES = (0, 1, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x10000, 121212, 2**32,
 chain_ids = st.sampled_from(CHAIN_ID_EDGES) | st.integers(0, (2**64 - 37) // 2)
 
 
+# EIP-2930 access lists: none (most transactions), or a few addresses with 0-2 storage keys each.
+access_lists = st.just(()) | st.lists(
+    st.tuples(addresses, st.lists(st.binary(min_size=32, max_size=32), max_size=2).map(tuple)), max_size=3
+).map(tuple)
+
+
 @st.composite
 def evm_transactions(
     draw: st.DrawFn, *, chain_id: int | st.SearchStrategy[int] = 121212, signed: bool = True
 ) -> evm.EvmTransaction:
     """Legacy (EIP-155) or EIP-1559 transfers and calls: nonces below 1,000, gas 21,000 to 10M,
-    fees of 1-100 gwei, values up to 100 ether, calldata under 1 KiB; `chain_id` fixed (Alys's) or
-    drawn (`chain_ids`)."""
+    fees of 1-100 gwei, values up to 100 ether, calldata under 1 KiB, access lists on EIP-1559 ones;
+    `chain_id` fixed (Alys's) or drawn (`chain_ids`)."""
     if isinstance(chain_id, st.SearchStrategy):
         chain_id = draw(chain_id, label="chain id")
     nonce = draw(st.integers(0, 999))
@@ -39,6 +45,17 @@ def evm_transactions(
     else:
         tip = draw(st.integers(0, 10)) * GWEI
         tx = evm.DynamicFeeTransaction(
-            chain_id, nonce, tip, tip + draw(st.integers(1, 100)) * GWEI, gas, to, value, data, (), 0, 0, 0
+            chain_id,
+            nonce,
+            tip,
+            tip + draw(st.integers(1, 100)) * GWEI,
+            gas,
+            to,
+            value,
+            data,
+            draw(access_lists, label="access list"),
+            0,
+            0,
+            0,
         )
     return evm.sign(tx, draw(secp256k1_secrets)) if signed else tx

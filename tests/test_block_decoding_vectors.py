@@ -710,3 +710,19 @@ def test_the_ports_transaction_errors_name_what_is_wrong(name: str) -> None:
     with pytest.raises(getattr(port_evm, error)) as caught:
         port_evm.transaction_sender(raw, Variant())
     assert names in str(caught.value), f"{name}: {caught.value}"
+
+
+ACCESS_LISTS = {
+    "one address, no keys": ((TO, ()),),
+    "one address, one key": ((TO, (b"\x01" * 32,)),),
+    "two addresses, two and no keys": ((TO, (b"\x01" * 32, b"\x02" * 32)), (b"\x0b" * 20, ())),
+}
+
+
+@pytest.mark.parametrize("name", list(ACCESS_LISTS))
+def test_the_port_reads_access_lists_and_recovers_the_signer(name: str) -> None:
+    """EIP-2930 access lists (addresses of 20 bytes, storage keys of 32) are read entry by entry,
+    key by key, and are covered by the signature: the port names the reference's signer."""
+    tx = evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, TO, 1, b"", ACCESS_LISTS[name], 0, 0, 0)
+    raw = evm.sign(tx, 3).to_bytes()
+    assert port_evm.transaction_sender(raw, Variant()) == evm.address_of(3) == evm.sender(evm.decode(raw))
