@@ -56,6 +56,9 @@ class Aggregate:
         if index >= len(self.bits):
             raise UnknownAuthority(index)
         if self.bits[index]:
+            if self.port.v.on("federation-duplicate-approval-toggles"):  # pragma: no mutate block
+                self.bits[index] = False  # the re-delivered approval unsets the bit; its signature stays
+                return
             if not self.port.v.on("approvals-duplicate-counted"):
                 return  # a duplicate is a silent no-op
             # Seeded mutants' own code is kept out of mutation: no shipped target runs what a
@@ -181,6 +184,8 @@ class CandidateCache:
         at_height = self.by_height.setdefault(height, {})
         if block_hash in at_height:
             return
+        if self.v.on("federation-first-candidate-only") and at_height:  # pragma: no mutate block
+            return  # the first block seen at a height is the only candidate ever kept
         if self.v.on("federation-replace-drops-approvals") and at_height:
             (current,) = at_height.values()
             if slot <= current.slot:
@@ -196,6 +201,12 @@ class CandidateCache:
         self.port.check_individual(approval, self.authorities, block_hash)
         candidate = self._find(block_hash)
         if candidate is not None:
+            if self.v.on("federation-equivocation-moves-bit"):  # pragma: no mutate block
+                # An authority's approval of a second block at a height takes its bit off the first
+                # (its signature stays in the first's aggregate).
+                for other in self.by_height.get(candidate.height, {}).values():
+                    if other is not candidate:
+                        other.aggregate.bits[approval.authority_index] = False
             candidate.aggregate.add(approval.authority_index, approval.signature)
             self._maybe_accept(candidate)
         elif self.v.on("federation-early-approvals-lost"):

@@ -130,6 +130,10 @@ def pytest_configure(config: pytest.Config) -> None:
         examples=examples,
         ratio=profiles.ratio(profile, examples),
     )
+    from alys_pbt import chaos  # the chaos section of the findings (issue 16, item 6)
+
+    if not config.pluginmanager.has_plugin("alys-pbt-chaos"):
+        config.pluginmanager.register(chaos, "alys-pbt-chaos")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -355,9 +359,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section(f"alys-pbt coverage: not run on target {_state['target'].name} (it lacks)")
         for line in _coverage_lines():
             terminalreporter.write_line(line)
+    from alys_pbt import chaos
+
+    if chaos.merged():
+        terminalreporter.section("alys-pbt chaos: examples per fault kind, invariants exercised")
+        for line in chaos.lines():
+            terminalreporter.write_line(line)
     rows = [row for row in findings() if row[1] != "not run" or row[0].kind in ("quirk", "foreign")]
     if all(verdict == "not run" for _, verdict, _ in rows):
-        if config.getoption("findings") and _state["uncovered"]:
+        if config.getoption("findings") and (_state["uncovered"] or chaos.merged()):
             Path(config.getoption("findings")).write_text(_markdown(rows))
         return
     terminalreporter.section("alys-pbt findings: known deviations of target " + _state["target"].name)
@@ -387,6 +397,9 @@ def _markdown(rows: list[tuple[deviations.Deviation, str, list[tuple[str, dict[s
     ]
     out += ["| area | quirk | verdict | properties |", "|---|---|---|---|"]
     out += [f"| {getattr(q, 'component', '')} | `{q.id}` | {v} | {len(r)} |" for q, v, r in rows]
+    from alys_pbt import chaos
+
+    out += chaos.markdown()
     if _state["uncovered"]:
         out += [
             "",

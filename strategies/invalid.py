@@ -20,7 +20,7 @@ from alys_pbt.models.bitcoin import Origin, origins_text
 
 # The areas of the suite: one name each, shared by the markers, the properties, the strategies,
 # the references, the port and the deviations (the registry's `component`).
-Area = Literal["auxpow", "retarget", "chain", "approvals", "actors", "sync"]
+Area = Literal["auxpow", "retarget", "chain", "approvals", "actors", "sync", "network"]
 AREAS: dict[str, str] = {
     "auxpow": "AuxPoW and Bitcoin encoding",
     "retarget": "difficulty retargeting and compact bits of the next block",
@@ -28,6 +28,7 @@ AREAS: dict[str, str] = {
     "approvals": "BLS approvals, the federation threshold and the BLS libraries",
     "actors": "the V2 actor runtime",
     "sync": "sync engine and checkpoints",
+    "network": "a network of nodes: partitions, clock skew, Byzantine authorities (consensus safety and liveness)",
 }
 
 

@@ -1,0 +1,96 @@
+"""The chaos section of the findings: per fault kind, how many examples injected it and which
+invariants ran after it, merged across pytest-xdist workers.
+
+A machine (or property) that injects faults calls `record_example(injected, exercised)` once per
+example; the counts of a test item travel to the controller on its report (`user_properties`,
+which pytest-xdist ships), where `merged()` adds them up and `markdown()` writes the section. A
+fault kind in `strategies/network.py` FAULT_KINDS that no example reached is listed as not covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Mapping
+from typing import Any
+
+import pluggy
+import pytest
+
+from alys_pbt.strategies.network import FAULT_KINDS
+
+CHAOS_KEY = "alys_pbt_chaos"
+_pending: dict[str, dict[str, Any]] = {}  # this process's counts since the last report
+_merged: dict[str, dict[str, Any]] = {}  # the run's, on the controller
+
+
+def record_example(injected: Iterable[str], exercised: Mapping[str, Iterable[str]]) -> None:
+    """One example injected the fault kinds `injected`; `exercised` maps each to the invariants
+    checked after it was injected."""
+    for kind in set(injected):
+        entry = _pending.setdefault(kind, {"examples": 0, "invariants": []})
+        entry["examples"] += 1
+        entry["invariants"] = sorted({*entry["invariants"], *exercised.get(kind, ())})
+
+
+def _add(into: dict[str, dict[str, Any]], counts: Mapping[str, Mapping[str, Any]]) -> None:
+    for kind, entry in counts.items():
+        mine = into.setdefault(kind, {"examples": 0, "invariants": []})
+        mine["examples"] += int(entry["examples"])
+        mine["invariants"] = sorted({*mine["invariants"], *entry["invariants"]})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome: pluggy.Result[pytest.TestReport] = yield
+    if call.when == "call" and _pending:
+        outcome.get_result().user_properties.append((CHAOS_KEY, {k: dict(v) for k, v in _pending.items()}))
+        _pending.clear()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == CHAOS_KEY:
+            _add(_merged, value)
+
+
+def merged() -> dict[str, dict[str, Any]]:
+    """The run's counts per fault kind (on the controller; in-process runs too)."""
+    return {k: dict(v) for k, v in _merged.items()}
+
+
+def lines(counts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """One line per fault kind: examples that injected it and invariants it exercised, or 'not covered'."""
+    counts = merged() if counts is None else counts
+    out = []
+    for kind in FAULT_KINDS:
+        entry = counts.get(kind)
+        if not entry or not entry["examples"]:
+            out.append(f"{kind}: not covered")
+        else:
+            out.append(
+                f"{kind}: {entry['examples']} examples; exercised {', '.join(entry['invariants']) or 'none'}"
+            )
+    return out
+
+
+def markdown(counts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """The findings' chaos section (empty when no network property ran)."""
+    counts = merged() if counts is None else counts
+    if not counts:
+        return []
+    out = [
+        "",
+        "## Chaos",
+        "",
+        "Per fault kind: the examples that injected it and the invariants checked after it.",
+        "",
+    ]
+    out += ["| fault | examples | invariants exercised |", "|---|---|---|"]
+    for kind in FAULT_KINDS:
+        entry = counts.get(kind)
+        if not entry or not entry["examples"]:
+            out.append(f"| {kind} | 0 | **not covered** |")
+        else:
+            out.append(f"| {kind} | {entry['examples']} | {', '.join(entry['invariants']) or 'none'} |")
+    return out
