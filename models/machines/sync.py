@@ -514,6 +514,21 @@ class CheckpointMachine(RuleBasedStateMachine):
         self.import_blocks(1)
 
     @precondition(lambda self: self.alive)
+    @rule(
+        obstacle=st.sampled_from(["disk-full", "locked"]),
+        peers=st.integers(1, 3),
+        more=st.integers(1, 4),
+    )
+    def a_parallel_download_meets_a_store_that_refuses(self, obstacle: str, peers: int, more: int) -> None:
+        """The disk is full, or another connection holds the write lock, as a parallel download
+        begins: it ends in the store's typed error, never in a silent stop."""
+        if obstacle == "disk-full":
+            self.the_disk_fills_up()
+        elif self.disk.locker is None:
+            self.another_connection_takes_the_write_lock()
+        self.download_in_parallel(peers, more)
+
+    @precondition(lambda self: self.alive)
     @rule()
     def the_disk_fills_up(self) -> None:
         fill_the_disk(self.store)
