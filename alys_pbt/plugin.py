@@ -164,14 +164,9 @@ def _coverage_header(target: Any) -> list[str]:
 
 @pytest.fixture(scope="session")
 def target() -> Any:
-    """The implementation under test (see alys_pbt/interface.py)."""
+    """The implementation under test (see alys_pbt/interface.py); a state machine is handed it
+    through its TestCase (alys_pbt/machines.py machine_test)."""
     return targets.current()
-
-
-@pytest.fixture(scope="session")
-def bls_backend() -> Any:
-    """The BLS backend chosen with --bls-backend; a test may ask models.bls.backend(name) itself."""
-    return bls.backend()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
