@@ -12,6 +12,7 @@ from alys.actors import ActorsPort
 from alys.approvals import ApprovalsPort
 from alys.auxpow import AuxPowPort
 from alys.chain import ChainPort
+from alys.governance import GovernancePort
 from alys.sync import SyncPort
 from alys.variant import NodePanic, Variant
 
@@ -39,6 +40,11 @@ QUIRKS: frozenset[str] = frozenset(
         "chain-wire-form-lenient",
         "sync-serve-loop-index",
         "sync-error-rolls-back",
+        "governance-buffer-lost-on-reconnect",
+        "governance-connection-cap-unenforced",
+        "governance-silence-undetected",
+        "governance-signature-status-squashed",
+        "governance-backoff-jitter-past-cap",
     }
 )
 
@@ -55,6 +61,7 @@ class AlysTarget:
         self.chain = ChainPort(self.variant, self.auxpow, self.approvals)
         self.actors = ActorsPort(self.variant)
         self.sync = SyncPort(self.variant, self.chain)
+        self.governance = GovernancePort(self.variant)
 
     def __repr__(self) -> str:
         return f"<target {self.name}>"

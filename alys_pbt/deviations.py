@@ -84,6 +84,7 @@ CHAIN_PROPS = "properties/test_chain.py"
 DECODER_PROPS = "properties/test_block_decoders.py"
 WIRE_PROPS = "properties/test_evm_and_wire.py"
 SYNC_PROPS = "properties/test_sync.py"
+GOVERNANCE_PROPS = "properties/test_governance.py"
 
 # Every property that runs a catalogue of invalid cases: once per case (its parametrization, by
 # case name) or drawing any case in each example. A quirk breaks the items whose case it lets
@@ -378,6 +379,68 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
                 ("sync-serve-loop-index",),
             ),
         ),
+    ),
+    # --- governance (the V2 StreamActor, governance-stream.md) -------------------------------------
+    Deviation(
+        id="governance-buffer-lost-on-reconnect",
+        kind="quirk",
+        component="governance",
+        summary="messages buffered while a stream is down are discarded when it reconnects (the "
+        "connection is removed with its buffer and made anew), against the design's replay",
+        source="app/src/actors/stream_actor.rs:280-282, 409-451; gs/ buffers are never written or "
+        "replayed (governance-stream.md §6); docs/v2/implementation_analysis/stream_actor.knowledge.md:69-73",
+        breaks=(
+            f"{GOVERNANCE_PROPS}::TestGovernance::runTest",
+            f"{GOVERNANCE_PROPS}::test_messages_sent_while_down_are_replayed_in_order_after_reconnect",
+        ),
+    ),
+    Deviation(
+        id="governance-connection-cap-unenforced",
+        kind="quirk",
+        component="governance",
+        summary="max_connections (10) is only checked to be above 0: an eleventh connection is opened",
+        source="app/src/actors/governance_stream/config.rs:1126 (mod.rs:49; the older actor refuses, "
+        "stream_actor.rs:229-231)",
+        breaks=(
+            f"{GOVERNANCE_PROPS}::TestGovernance::runTest",
+            f"{GOVERNANCE_PROPS}::test_the_connection_cap_refuses_the_eleventh",
+        ),
+    ),
+    Deviation(
+        id="governance-silence-undetected",
+        kind="quirk",
+        component="governance",
+        summary="a silent server is never detected: liveness is set only on connect, never on receipt, "
+        "and the monitor that flags an idle connection only logs",
+        source="app/src/actors/governance_stream/actor.rs:804, 864-867 (heartbeat timeout "
+        "protocol.rs:897 never read)",
+        breaks=(
+            f"{GOVERNANCE_PROPS}::TestGovernance::runTest",
+            f"{GOVERNANCE_PROPS}::test_a_silent_server_is_detected_within_the_heartbeat_bound",
+        ),
+    ),
+    Deviation(
+        id="governance-signature-status-squashed",
+        kind="quirk",
+        component="governance",
+        summary="every signature response is handed on as complete, so PENDING, PARTIAL, FAILED "
+        "and TIMEOUT are lost",
+        source="app/src/actors/governance_stream/protocol.rs:548-554",
+        breaks=(
+            f"{GOVERNANCE_PROPS}::TestGovernance::runTest",
+            f"{GOVERNANCE_PROPS}::test_each_signature_response_reaches_its_requester_whatever_the_order",
+        ),
+    ),
+    Deviation(
+        id="governance-backoff-jitter-past-cap",
+        kind="quirk",
+        component="governance",
+        summary="jitter is added after the cap, so a reconnect wait exceeds max_delay (300 s) by up "
+        "to 10 % (measured: 270-330 s)",
+        source="app/src/actors/governance_stream/reconnect.rs:339-356",
+        breaks=(f"{GOVERNANCE_PROPS}::test_reconnect_waits_follow_the_coded_schedule",),
+        # the machine reaches the cap only after eight failures in a row
+        may_break=(f"{GOVERNANCE_PROPS}::TestGovernance::runTest",),
     ),
 )
 QUIRKS: tuple[Deviation, ...] = tuple(_derived(q) for q in _DECLARED_QUIRKS)
@@ -1041,6 +1104,34 @@ MUTANTS: tuple[Deviation, ...] = (
         component="retarget",
         summary="retargeting fires when the gap exceeds the interval by two, not one",
         source="alys/chain.py get_next_work_required",
+    ),
+    Deviation(
+        id="governance-reconnect-drops-buffered",
+        kind="mutant",
+        component="governance",
+        summary="the oldest buffered message is lost when a connection's buffer is replayed",
+        source="alys/governance.py StreamActor._connected",
+    ),
+    Deviation(
+        id="governance-backoff-never-grows",
+        kind="mutant",
+        component="governance",
+        summary="the reconnect wait stays at its first value instead of doubling",
+        source="alys/governance.py StreamActor.backoff",
+    ),
+    Deviation(
+        id="governance-response-wrong-request",
+        kind="mutant",
+        component="governance",
+        summary="a signature response resolves the oldest pending request, not the one it names",
+        source="alys/governance.py StreamActor._signature_response",
+    ),
+    Deviation(
+        id="governance-heartbeat-unchecked",
+        kind="mutant",
+        component="governance",
+        summary="the liveness monitor is never scheduled, so heartbeats are sent but never checked",
+        source="alys/governance.py StreamActor._connected",
     ),
 )
 

@@ -29,6 +29,7 @@ AREAS: dict[str, str] = {
     "actors": "the V2 actor runtime",
     "sync": "sync engine and checkpoints",
     "network": "a network of nodes: partitions, clock skew, Byzantine authorities (consensus safety and liveness)",
+    "governance": "the governance stream (StreamActor over gRPC)",
 }
 
 

@@ -1,0 +1,42 @@
+"""Strategies for the governance stream: stream policies (the coded defaults, with the buffer and the
+connection cap shrunk so a machine reaches their bounds), signature statuses, notifications, and
+the simulated-time steps that matter (each backoff wait, the heartbeat and monitor periods)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from alys_pbt.models.governance import SIGNATURE_STATUSES, StreamPolicy, backoff_delay
+
+DEFAULT = StreamPolicy()
+# SignatureStatus numbers of the proto (1..5), by name
+STATUS_NUMBERS: dict[str, int] = {name: i for i, name in enumerate(SIGNATURE_STATUSES, start=1)}
+NOTIFICATIONS = ("status_update", "pegin_notification")
+
+
+@st.composite
+def stream_policies(
+    draw: st.DrawFn, *, max_buffer: int = 4, max_connections: int = 3, jitter: bool = True
+) -> StreamPolicy:
+    """The coded policy with a small buffer and cap; jitter as coded (0.1) or off."""
+    return StreamPolicy(
+        buffer_size=draw(st.integers(1, max_buffer)),
+        max_connections=draw(st.integers(1, max_connections)),
+        jitter=draw(st.sampled_from([0.1, 0.0])) if jitter else 0.0,
+    )
+
+
+signature_statuses = st.sampled_from(SIGNATURE_STATUSES)
+notification_kinds = st.sampled_from(NOTIFICATIONS)
+
+
+def time_steps(*, policy: StreamPolicy = DEFAULT) -> st.SearchStrategy[float]:
+    """Steps of simulated time: a little, each backoff wait just below and past it, the heartbeat and
+    monitor periods, past the detection bound, and the cap."""
+    waits = [backoff_delay(policy, n) for n in range(1, policy.max_attempts + 1)]
+    edges = sorted({w * f for w in waits for f in (0.89, 1.11)})
+    fixed = [0.5, policy.heartbeat_interval, policy.monitor_interval, 95.0, policy.max_delay * 1.11]
+    return st.sampled_from(sorted({*edges, *fixed}))
+
+
+failure_counts = st.integers(0, 2 * DEFAULT.max_attempts)
