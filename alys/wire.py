@@ -300,7 +300,8 @@ def _seq(item: Schema, limit: int = MAX_ARRAY_LEN, off_by_one: str = "") -> Sche
     def decode(value: Any, path: str, v: Variant) -> tuple[Any, ...]:
         if type(value) is not list:
             raise _fail(path, "expected an array")
-        if len(value) > limit + (1 if off_by_one and v.on(off_by_one) else 0):
+        loose = bool(off_by_one) and v.on(off_by_one)  # pragma: no mutate (a seeded mutant's guard)
+        if len(value) > limit + int(loose):
             raise _fail(path, f"{len(value)} items, at most {limit}")
         return tuple(item.decode(x, f"{path}[{i}]", v) for i, x in enumerate(value))
 
@@ -539,7 +540,7 @@ def _unpack(data: bytes, variant: Variant) -> tuple[Any, int]:
         list_hook=count,
     )
     try:
-        if variant.on("chain-block-decode-ignores-trailing"):
+        if variant.on("chain-block-decode-ignores-trailing"):  # pragma: no mutate block (a seeded mutant)
             unpacker = msgpack.Unpacker(max_buffer_size=MAX_BLOCK_BYTES, **bounds)
             unpacker.feed(data)
             value = unpacker.unpack()
@@ -554,7 +555,8 @@ def _unpack(data: bytes, variant: Variant) -> tuple[Any, int]:
 def decode_block(data: bytes, variant: Variant) -> SignedConsensusBlock:
     """A SignedConsensusBlock from the wire (BlocksByRange chunk, gossip, storage), or DecodeError."""
     data = bytes(data)
-    if len(data) > MAX_BLOCK_BYTES + (1 if variant.on("chain-block-size-limit-off-by-one") else 0):
+    loose = variant.on("chain-block-size-limit-off-by-one")  # pragma: no mutate (a seeded mutant's guard)
+    if len(data) > MAX_BLOCK_BYTES + int(loose):
         raise DecodeError(f"{len(data)} bytes is over the {MAX_BLOCK_BYTES}-byte limit")
     value, used = _unpack(data, variant)
     signed = SIGNED_BLOCK.decode(value, "signed block", variant)
