@@ -1,6 +1,7 @@
 """Hypothesis strategies for alys-pbt. Importing the package registers type strategies, so
 `st.from_type(AuxPow)` and friends draw valid protocol data; each is built, importing its module,
-only when first resolved, so importing one strategy module costs only what that module uses."""
+only when first resolved, so importing one strategy module costs only what that module uses.
+(`Canonical`, whose module costs the EVM libraries, is registered by strategies/sync.py.)"""
 
 from collections.abc import Callable
 from importlib import import_module
@@ -10,7 +11,6 @@ from hypothesis import strategies as st
 
 from alys_pbt.models.auxpow import AuxPow
 from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, Transaction
-from alys_pbt.models.sync import Canonical
 
 
 def _lazily(
@@ -24,4 +24,3 @@ st.register_type_strategy(BlockHeader, _lazily("bitcoin", lambda m: m.block_head
 st.register_type_strategy(Transaction, _lazily("bitcoin", lambda m: m.transactions()))
 st.register_type_strategy(MerkleBranch, _lazily("bitcoin", lambda m: m.merkle_proofs().map(lambda p: p[2])))
 st.register_type_strategy(AuxPow, _lazily("auxpow", lambda m: m.auxpows()))
-st.register_type_strategy(Canonical, _lazily("sync", lambda m: m.canonical_chains()))

@@ -62,6 +62,11 @@ def canonical_chains(
     return cached_fixture("canonical-chain", params, build, code=CHAIN_CODE, shared=(b,))
 
 
+# Registered here, not in the package's __init__: importing models.sync costs the EVM libraries, and
+# importing one strategy module must cost only what it uses.
+st.register_type_strategy(Canonical, canonical_chains())
+
+
 def peer_behaviours() -> st.SearchStrategy[str]:
     """How a simulated peer serves: honestly, behind, from an unapproved fork, withholding, or lying about
     its height."""
