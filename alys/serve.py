@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import socketserver
 import sys
-from collections.abc import Callable
-from typing import IO, Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, Protocol
 
 from tinyrpc.exc import RPCError
 from tinyrpc.protocols.jsonrpc import (
@@ -43,7 +43,7 @@ class Rejection(Exception):
         self.data = {"name": type(err).__name__, "bases": names}
 
 
-class BadParams(JSONRPCInvalidParamsError):
+class BadParams(JSONRPCInvalidParamsError):  # type: ignore[misc]  # tinyrpc has no type hints
     def __init__(self, why: str) -> None:
         super().__init__(why)
         self.data = why
@@ -335,7 +335,7 @@ def answer(session: Session, protocol: JSONRPCProtocol, line: bytes) -> bytes | 
     try:
         request = protocol.parse_request(line)
     except RPCError as err:
-        return err.error_respond().serialize()
+        return bytes(err.error_respond().serialize())
     if not isinstance(request, JSONRPCRequest):  # a batch: not part of this protocol
         return b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "no batches"}}'
     try:
@@ -344,10 +344,15 @@ def answer(session: Session, protocol: JSONRPCProtocol, line: bytes) -> bytes | 
         response = request.error_respond(err)
     else:
         response = request.respond(result)
-    return None if response is None else response.serialize()
+    return None if response is None else bytes(response.serialize())
 
 
-def serve_stream(session: Session, reader: IO[bytes], writer: IO[bytes]) -> None:
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+    def flush(self) -> object: ...
+
+
+def serve_stream(session: Session, reader: Iterable[bytes], writer: Writer) -> None:
     protocol = JSONRPCProtocol()
     for line in reader:
         if not line.strip():

@@ -39,20 +39,9 @@ EXAMPLES = "10"  # the verdicts, not the search, are compared: ci seeds both run
 def outcomes(target: str, nodes: list[str], tmp_path: Path) -> tuple[dict[str, str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALYS_", "PYTEST_"))}
     env.update(HYPOTHESIS_PROFILE="ci", ALYS_PBT_LOCAL_DB=str(tmp_path))
+    options = ["-p", "no:cacheprovider", "-v", "-m", "not slow", "--examples", EXAMPLES, "--target", target]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-v",
-            "-m",
-            "not slow",
-            "--examples",
-            EXAMPLES,
-        ]
-        + ["--target", target, *nodes],
+        [sys.executable, "-m", "pytest", *options, *nodes],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -249,7 +249,8 @@ def replay(command: str = PORT_SERVER, *, cwd: str | None = None, timeout: float
 
 def _ask(channel: ExecChannel, request: Mapping[str, Any], timeout: float) -> dict[str, Any]:
     channel.send(json.dumps(request).encode())
-    return json.loads(channel.readline(timeout))
+    reply: dict[str, Any] = json.loads(channel.readline(timeout))
+    return reply
 
 
 def _offered(method: Method, offered: Mapping[str, list[str]]) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Callable
 from typing import Any
 
 from tinyrpc.exc import RPCError, UnexpectedIDError
@@ -76,7 +75,6 @@ class Connection:
         self._ids = itertools.count(1)
         self._protocol = JSONRPCProtocol(id_generator=self._ids)
         self._released: list[int] = []
-        self.on_start: list[Callable[[dict[str, Any]], None]] = []
 
     # --- lifecycle -----------------------------------------------------------------------------
     def _open(self) -> Channel:
@@ -102,9 +100,7 @@ class Connection:
                 f"its hello is not protocol {PROTOCOL_VERSION}: {_excerpt(json.dumps(hello))}", "hello"
             )
         self.hello = hello
-        for hook in self.on_start:
-            hook(hello)
-        return hello
+        return self.hello
 
     def close(self) -> None:
         if self.channel is not None:
