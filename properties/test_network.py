@@ -23,7 +23,6 @@ TestNetwork = machine_test(
     kills(
         "federation-duplicate-approval-toggles",
         "federation-equivocation-moves-bit",
-        "federation-first-candidate-only",
     )(NetworkMachine)
 )
 # A network example runs n nodes and their BLS: a tenth of the profile's examples, half its steps.
@@ -113,6 +112,26 @@ def test_liveness_is_lost_exactly_when_withholders_exceed_n_minus_q(
         f"with {f} of {n} withholding, finalization {'advanced' if advanced else 'stalled'}; "
         f"the threshold is {liveness_threshold(n)}"
     )
+
+
+@kills("federation-first-candidate-only")
+@settings(max_examples=2, deadline=None)
+@given(n=st.sampled_from([4, 6]), slots=st.integers(1, 2), duplicate=st.booleans())
+def test_after_a_partition_no_half_could_win_a_later_block_is_accepted(
+    target: Any, n: int, slots: int, duplicate: bool
+) -> None:
+    """Liveness (fork choice): the authorities split into halves that cannot reach ceil(2n/3) and
+    each proposes at the next height; after the heal, a later block at that height must win and
+    finalization advance on every node (the machine's heal_and_run)."""
+    machine = NetworkMachine(target)
+    machine.net = Network(target, NetworkSetup(n, 0, (), (0,) * n))
+    machine.n = n
+    half = n // 2
+    machine.net.cut = {frozenset((a, b)) for a in range(half) for b in range(half, n)}
+    _run(machine.net, slots * n, mine=False)
+    machine.net.fault("partition")
+    machine.heal_and_run(duplicate)
+    machine.teardown()
 
 
 @settings(max_examples=3, deadline=None)

@@ -22,8 +22,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, frozen
-from hypothesis import event, note
+from hypothesis import event
+from hypothesis import note as _hypothesis_note
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -56,6 +58,13 @@ from alys_pbt.verdict import verdict
 
 if TYPE_CHECKING:
     from alys_pbt.interface import Target
+
+
+def note(text: str) -> None:
+    """Hypothesis's note inside a test; nothing when a schedule is driven by hand (tests/)."""
+    if currently_in_test_context():
+        _hypothesis_note(text)
+
 
 LATENCY_MS = 100  # one gossip hop
 LIVENESS_SLOTS = 3  # rounds of n slots Liveness allows after a heal (see heal_and_run)
@@ -754,7 +763,8 @@ class NetworkMachine(RuleBasedStateMachine):
 
     @invariant()
     def validity(self) -> None:
-        """Validity: every block an honest node imported is one the reference accepts."""
+        """Validity: every block an honest node imported is one the reference accepts, both as its
+        producer proposed it (the slot author alone signs it) and with the approvals it carries."""
         if not hasattr(self, "net"):
             return
         self._exercise("validity")
@@ -765,6 +775,13 @@ class NetworkMachine(RuleBasedStateMachine):
                 parent = p.imported.get(signed.message.parent_hash)
                 got = "MissingParent" if parent is None else self.net.reference(signed, parent.message)
                 assert got == "ok", f"Validity: node {p.index} imported a block the reference refuses ({got})"
+                proposal = self.net._block(h)  # as its producer gossiped it
+                if proposal is not None and parent is not None:
+                    authorities = self.net.factory.spec.authorities
+                    got = proposal_verdict(proposal, parent.message, authorities, SLOT_MS, self.net.bls)
+                    assert got == "ok", (
+                        f"Validity: node {p.index} imported a block proposed against the rules ({got})"
+                    )
                 self.valid.add((p.index, h))
 
     @invariant()
