@@ -15,6 +15,7 @@ from typing import Any
 import pluggy
 import pytest
 
+from alys_pbt.models.network import agreement_threshold, liveness_threshold
 from alys_pbt.strategies.network import FAULT_KINDS
 
 CHAOS_KEY = "alys_pbt_chaos"
@@ -74,6 +75,61 @@ def lines(counts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     return out
 
 
+def thresholds() -> list[tuple[str, str, str, str]]:
+    """(guarantee, the coalition size at which it breaks, sizes for n = 4, 7, 15, where it is shown)."""
+    sizes = (4, 7, 15)
+
+    def each(f: Any) -> str:
+        return ", ".join(f"{f(n)} of {n}" for n in sizes)
+
+    props = "properties/test_network.py::"
+    tests = "tests/test_network.py::"
+    return [
+        (
+            "Agreement (no two honest nodes finalize different blocks at one height)",
+            "2*ceil(2n/3) - n authorities approving both blocks (quorum intersection), the rest "
+            "approving one block per height, under a partition",
+            each(agreement_threshold),
+            f"{props}test_agreement_is_lost_exactly_at_a_coalition_of_2q_minus_n",
+        ),
+        (
+            "Agreement, as the node codes approvals",
+            "0: a validator approves every valid block above its head (app/src/chain.rs process_block, "
+            "no lock per height, no round change), so message loss alone gives two blocks at one height "
+            "ceil(2n/3) approvals each; the evidence names the honest validators that approved both",
+            each(lambda n: 0),
+            f"{tests}test_as_coded_agreement_is_lost_without_any_byzantine_authority",
+        ),
+        (
+            "Liveness (finalization advances after a heal)",
+            "n - ceil(2n/3) + 1 authorities withholding",
+            each(liveness_threshold),
+            f"{props}test_liveness_is_lost_exactly_when_withholders_exceed_n_minus_q",
+        ),
+        (
+            "Validity (only blocks the reference accepts are imported)",
+            "never on a node that checks every rule on import (alys-fixed); 1 as coded: one authority "
+            "signing for another's slot is approved by honest validators (chain-slot-author-unchecked)",
+            each(lambda n: 1),
+            f"{props}test_a_block_signed_for_another_authoritys_slot_is_never_imported",
+        ),
+        (
+            "Finality (a finalized block is never undone)",
+            "never on alys-fixed; 0 authorities as coded: one lying sync peer walks a node back below "
+            "its finalized height (chain.rs sync rollback, chain-rollback-undoes-finalization)",
+            each(lambda n: 0),
+            f"{props}test_a_long_range_fork_never_undoes_finality",
+        ),
+        (
+            "Accountability (every equivocation seen yields evidence naming its signer)",
+            "never: evidence is two verifying signatures by one key; as coded, honest validators are "
+            "also named for approving two blocks at one height",
+            each(lambda n: "-"),
+            f"{props}TestNetwork (invariant accountability)",
+        ),
+    ]
+
+
 def markdown(counts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """The findings' chaos section (empty when no network property ran)."""
     counts = merged() if counts is None else counts
@@ -93,4 +149,13 @@ def markdown(counts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]
             out.append(f"| {kind} | 0 | **not covered** |")
         else:
             out.append(f"| {kind} | {entry['examples']} | {', '.join(entry['invariants']) or 'none'} |")
+    out += [
+        "",
+        "## Network thresholds",
+        "",
+        "The coalition size at which each guarantee breaks, as coded:",
+        "",
+    ]
+    out += ["| guarantee | breaks at | n = 4, 7, 15 | shown by |", "|---|---|---|---|"]
+    out += [f"| {g} | {at} | {sizes} | `{where}` |" for g, at, sizes, where in thresholds()]
     return out
