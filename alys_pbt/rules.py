@@ -33,6 +33,7 @@ import alys.bls
 import alys.chain
 import alys.codec
 import alys.evm
+import alys.governance
 import alys.node
 import alys.sync.engine
 import alys.sync.store
@@ -40,6 +41,7 @@ import alys.wire
 from alys_pbt import deviations, killing
 from alys_pbt.database import ROOT
 from alys_pbt.models import actors, approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
+from alys_pbt.models import governance as governance_model
 from alys_pbt.strategies import actors as actor_strategies
 from alys_pbt.strategies import approvals as approval_strategies
 from alys_pbt.strategies import auxpow as auxpow_strategies
@@ -47,6 +49,7 @@ from alys_pbt.strategies import bitcoin as bitcoin_strategies
 from alys_pbt.strategies import blocks as block_strategies
 from alys_pbt.strategies import corruptions, malformed_bitcoin, malformed_blocks
 from alys_pbt.strategies import evm as evm_strategies
+from alys_pbt.strategies import governance as governance_strategies
 from alys_pbt.strategies import retarget as retarget_strategies
 from alys_pbt.strategies import sync as sync_strategies
 from alys_pbt.strategies.invalid import AREAS, Area, InvalidCase
@@ -425,6 +428,56 @@ RULES: tuple[Rule, ...] = (
             "test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle",
             "test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a_failed_one",
         ),
+    ),
+    # --- governance (the V2 StreamActor, governance-stream.md) ---------------------------------------
+    Rule(
+        "governance/connection",
+        "governance",
+        "the stream reconnects on the coded backoff schedule and gives up after max_attempts, a "
+        "silent server is found out within heartbeat timeout + one monitor period, at most "
+        "max_connections are live, and nothing is left running when it closes",
+        (
+            governance_model.backoff_delay,
+            governance_model.backoff_bounds,
+            governance_model.gives_up,
+            governance_model.detection_bound,
+            governance_model.refuses_connection,
+        ),
+        (
+            alys.governance.StreamActor.backoff,
+            alys.governance.StreamActor._lost,
+            alys.governance.StreamActor._tick,
+            alys.governance.StreamActor._connect,
+        ),
+        (governance_strategies.stream_policies, governance_strategies.time_steps),
+        _props(
+            "test_governance.py",
+            "TestGovernance",
+            "test_reconnect_waits_follow_the_coded_schedule",
+            "test_a_silent_server_is_detected_within_the_heartbeat_bound",
+            "test_the_connection_cap_refuses_the_eleventh",
+            "test_the_server_leaves_nothing_behind",
+        ),
+    ),
+    Rule(
+        "governance/delivery",
+        "governance",
+        "what the stream takes while down waits in a bounded DropOldest buffer and reaches the server "
+        "after reconnect once each, in order; nothing acknowledged is lost but what the policy drops",
+        (governance_model.OutboundBuffer,),
+        (alys.governance.StreamActor._enqueue, alys.governance.StreamActor._connected),
+        (governance_strategies.stream_policies,),
+        _props("test_governance.py", "test_messages_sent_while_down_are_replayed_in_order_after_reconnect"),
+    ),
+    Rule(
+        "governance/signatures",
+        "governance",
+        "a signature response resolves exactly the pending request its metadata names, once, and is "
+        "handed to the requester with its status and witnesses",
+        (governance_model.Correlation,),
+        (alys.governance.StreamActor._request_signatures, alys.governance.StreamActor._signature_response),
+        (),
+        _props("test_governance.py", "test_each_signature_response_reaches_its_requester_whatever_the_order"),
     ),
 )
 
