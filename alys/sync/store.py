@@ -287,7 +287,7 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
-            if self.variant.on("store-errors-untyped"):
+            if self.variant.on("store-errors-untyped"):  # pragma: no mutate block
                 raise
             error = typed(err, doing)
             if in_use and isinstance(error, StoreLocked):
@@ -364,7 +364,7 @@ class Store:
             raise StoreIOError(f"reading the acknowledgement record {self.ack_path}: {err}") from None
         body, check = raw[: ACK_SIZE - 32], raw[ACK_SIZE - 32 :]
         if len(raw) != ACK_SIZE or not body.startswith(ACK_MAGIC) or hashlib.sha256(body).digest() != check:
-            if self.variant.on("store-tail-loss-unchecked"):
+            if self.variant.on("store-tail-loss-unchecked"):  # pragma: no mutate block
                 return 0
             raise StoreCorrupt(f"the acknowledgement record {self.ack_path} is damaged ({len(raw)} bytes)")
         n = len(ACK_MAGIC)
@@ -383,7 +383,7 @@ class Store:
     def check(self) -> None:
         """Every acknowledged block row is there and matches its digest (and the acknowledgement
         record, for the newest): else LostAcknowledged or CorruptBlock, never a quiet start lower."""
-        if self.variant.on("store-recovery-deletes-acknowledged"):
+        if self.variant.on("store-recovery-deletes-acknowledged"):  # pragma: no mutate block
             return  # before issue 14 nothing was checked: recovery met the damage, and cut it off
         with self._sqlite("checking the acknowledged blocks"):
             rows = list(
