@@ -35,12 +35,16 @@ SLICE = [
 ]
 
 
-def run(nodes: list[str], tmp_path: Path, bug: str = "", *extra: str) -> tuple[dict[str, str], str]:
+def run(
+    nodes: list[str], tmp_path: Path, bug: str = "", *extra: str, declare: bool = False
+) -> tuple[dict[str, str], str]:
     """Run the properties against the JavaScript server: {node id: outcome}, and the output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALYS_", "PYTEST_", "JS_AUXPOW"))}
     env.update(HYPOTHESIS_PROFILE="dev", ALYS_PBT_LOCAL_DB=str(tmp_path / "db"))
     if bug:
         env["JS_AUXPOW_BUG"] = bug
+    if declare:
+        env["JS_AUXPOW_DECLARE"] = "1"
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "--target", TARGET]
     done = subprocess.run(
         [*command, *extra, *nodes], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
@@ -87,6 +91,16 @@ def test_a_bug_seeded_in_it_is_found(tmp_path: Path, bug: str, caught_by: str) -
     outcomes, out = run([caught_by], tmp_path, bug)
     assert outcomes == {caught_by: "FAILED"}, out[-3000:]
     assert "AssertionError" in out and "TargetFailure" not in out, out[-3000:]
+
+
+def test_a_deviation_the_server_registers_in_its_hello_is_a_strict_expected_failure(tmp_path: Path) -> None:
+    """The seeded bug, declared by the server as its own known deviation (hello.deviations), turns
+    the property it breaks into an XFAIL, listed in the findings; undeclared, the same run fails."""
+    caught_by = "properties/test_auxpow.py::test_hash_exactly_at_target_meets_it"
+    findings = tmp_path / "findings.md"
+    outcomes, out = run([caught_by], tmp_path, "pow-strict-less", "--findings", str(findings), declare=True)
+    assert outcomes == {caught_by: "XFAIL"}, out[-3000:]
+    assert "js-auxpow-pow-strict-less" in findings.read_text(), findings.read_text()[-2000:]
 
 
 @pytest.mark.slow

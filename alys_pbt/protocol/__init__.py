@@ -6,6 +6,7 @@ alys_pbt/protocol/methods.py (`python -m alys_pbt.protocol docs`).
 
 from __future__ import annotations
 
+import atexit
 from typing import Any
 
 from alys_pbt.protocol.rpc import Connection, RemoteError, TargetFailure
@@ -21,6 +22,7 @@ def is_protocol_spec(spec: str) -> bool:
 def connect(spec: str, *, timeout: float | None = None, cwd: str | None = None) -> RemoteTarget:
     """Start (exec:) or reach (tcp:) the server and shake hands; TargetFailure if it cannot."""
     connection = Connection(spec.strip(), timeout=timeout, cwd=cwd)
+    atexit.register(connection.close)  # the child ends with the run (it also ends on stdin's EOF)
     hello = connection.start()
     _check_hello(connection, hello)
     return RemoteTarget(connection, hello)

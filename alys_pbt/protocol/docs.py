@@ -109,6 +109,10 @@ def render() -> str:
         "",
         "## Framing",
         "",
+        "* `exec:COMMAND ARGS` is split into words as a POSIX shell would (quotes group; no shell runs "
+        "it), started in the suite's working directory with its environment, and ends when its stdin "
+        "closes (or is killed when the run ends). `tcp:HOST:PORT` opens a connection (a new one after "
+        "a failure).",
         "* [JSON-RPC 2.0](https://www.jsonrpc.org/specification), one message per line: UTF-8 JSON "
         "without a raw newline inside, ended by `\\n`. With `exec:` the server reads requests on its "
         "stdin and writes replies on its stdout; it writes nothing else there (logs go to stderr, "
@@ -141,7 +145,8 @@ def render() -> str:
         "whatever the test expected) when the server:",
         "",
         "* exits or closes its output (a crash);",
-        "* does not answer within the per-call timeout (10 s; `ALYS_PBT_RPC_TIMEOUT=SECONDS`);",
+        "* does not answer within the per-call timeout (10 s; `ALYS_PBT_RPC_TIMEOUT=SECONDS`; its "
+        "`hello` may take 60 s, the time to start);",
         "* writes a line that is not a JSON-RPC 2.0 reply (garbage), or a reply of the wrong type;",
         "* answers another `id` than the one asked (out of order).",
         "",

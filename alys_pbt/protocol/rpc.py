@@ -18,6 +18,7 @@ from alys_pbt.protocol.methods import PROTOCOL_VERSION, REJECTED
 from alys_pbt.protocol.transport import Channel, ChannelBroken, ExecChannel, TcpChannel
 
 DEFAULT_TIMEOUT = 10.0  # seconds per call; ALYS_PBT_RPC_TIMEOUT or connect(timeout=) change it
+START_TIMEOUT = 60.0  # seconds for a server to start and answer its hello (at least the per-call one)
 EXCERPT = 300
 
 
@@ -94,7 +95,9 @@ class Connection:
             raise TargetFailure(f"target {self.spec!r}: {err}") from None
         self._protocol = JSONRPCProtocol(id_generator=self._ids)
         self._released.clear()
-        hello = self.call("hello", {"protocol": PROTOCOL_VERSION, "client": "alys-pbt"})
+        hello = self.call(
+            "hello", {"protocol": PROTOCOL_VERSION, "client": "alys-pbt"}, max(self.timeout, START_TIMEOUT)
+        )
         if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL_VERSION:
             self._fail(
                 f"its hello is not protocol {PROTOCOL_VERSION}: {_excerpt(json.dumps(hello))}", "hello"
@@ -119,7 +122,7 @@ class Connection:
         if generation == self.generation and self.channel is not None:
             self._released.append(handle)
 
-    def call(self, method: str, params: dict[str, Any]) -> Any:
+    def call(self, method: str, params: dict[str, Any], timeout: float | None = None) -> Any:
         if self.channel is None:
             self.ensure()
         assert self.channel is not None
@@ -134,7 +137,7 @@ class Connection:
                 self._released = []
                 channel.send(note.serialize())
             channel.send(request.serialize())
-            line = channel.readline(self.timeout)
+            line = channel.readline(self.timeout if timeout is None else timeout)
         except ChannelBroken as err:
             self._fail(str(err), method, params)
         try:
