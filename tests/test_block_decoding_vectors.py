@@ -695,6 +695,23 @@ MESSAGES: dict[str, tuple[bytes, str, str]] = {
         "MalformedRlp",
         "storage key",
     ),
+    "a list for the nonce": (rlp.encode([[1], 1, 21_000, TO, 1, b"", 37, 1, 1]), "MalformedRlp", "nonce"),
+    "gas with a leading zero": (
+        rlp.encode([5, 1, b"\x00\x52\x08", TO, 1, b"", 37, 1, 1]),
+        "MalformedRlp",
+        "gas",
+    ),
+    "gas of nine bytes": (rlp.encode([5, 1, b"\x01" * 9, TO, 1, b"", 37, 1, 1]), "MalformedRlp", "gas"),
+    "a value of 33 bytes": (
+        rlp.encode([5, 1, 21_000, TO, b"\x01" * 33, b"", 37, 1, 1]),
+        "MalformedRlp",
+        "value",
+    ),
+    "a list for the access list's address": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [[[TO], []]], 0, 1, 1]),
+        "MalformedRlp",
+        "access list address",
+    ),
     "an s above n/2": (
         rlp.encode([5, 1, 21_000, TO, 1, b"", 37, 1, evm.SECP256K1_N - 1]),
         "BadSignature",
