@@ -42,6 +42,7 @@ from alys_pbt import deviations, killing
 from alys_pbt.database import ROOT
 from alys_pbt.models import actors, approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
 from alys_pbt.models import governance as governance_model
+from alys_pbt.models import network as network_model
 from alys_pbt.strategies import actors as actor_strategies
 from alys_pbt.strategies import approvals as approval_strategies
 from alys_pbt.strategies import auxpow as auxpow_strategies
@@ -50,6 +51,7 @@ from alys_pbt.strategies import blocks as block_strategies
 from alys_pbt.strategies import corruptions, malformed_bitcoin, malformed_blocks
 from alys_pbt.strategies import evm as evm_strategies
 from alys_pbt.strategies import governance as governance_strategies
+from alys_pbt.strategies import network as network_strategies
 from alys_pbt.strategies import retarget as retarget_strategies
 from alys_pbt.strategies import sync as sync_strategies
 from alys_pbt.strategies.invalid import AREAS, Area, InvalidCase
@@ -478,6 +480,59 @@ RULES: tuple[Rule, ...] = (
         (alys.governance.StreamActor._request_signatures, alys.governance.StreamActor._signature_response),
         (),
         _props("test_governance.py", "test_each_signature_response_reaches_its_requester_whatever_the_order"),
+    ),
+    # --- network (issue 16) ----------------------------------------------------------------------
+    Rule(
+        "network/agreement",
+        "network",
+        "honest nodes hold different blocks at one height only when at least 2*ceil(2n/3) - n "
+        "authorities approved both (quorum intersection); a coalition of that size, linked to both "
+        "halves of a partition, makes each half finalize its own blocks",
+        (network_model.agreement_threshold, network_model.equivocations, network_model.equivocators),
+        (
+            alys.approvals.CandidateCache.insert_block,
+            alys.approvals.CandidateCache.add_approval,
+            alys.approvals.ApprovalsPort.required_approvals,
+        ),
+        (network_strategies.network_setups,),
+        _props(
+            "test_network.py", "TestNetwork", "test_agreement_is_lost_exactly_at_a_coalition_of_2q_minus_n"
+        ),
+    ),
+    Rule(
+        "network/liveness",
+        "network",
+        "after a heal, with ceil(2n/3) honest authorities connected, finalization advances within a "
+        "few rounds of slots: a later block at a stalled height wins; withholding by n - ceil(2n/3) + 1 "
+        "stops it",
+        (network_model.liveness_threshold,),
+        (alys.approvals.CandidateCache.insert_block, alys.approvals.CandidateCache._maybe_accept),
+        (network_strategies.network_setups,),
+        _props(
+            "test_network.py",
+            "test_liveness_is_lost_exactly_when_withholders_exceed_n_minus_q",
+            "test_after_a_partition_no_half_could_win_a_later_block_is_accepted",
+        ),
+    ),
+    Rule(
+        "network/validity",
+        "network",
+        "only blocks the reference accepts are imported: proposed by the slot's author alone and "
+        "carrying ceil(2n/3) verifying approvals",
+        (network_model.import_verdict, network_model.proposal_verdict),
+        (alys.node.Node.process_block,),
+        (),
+        _props("test_network.py", "test_a_block_signed_for_another_authoritys_slot_is_never_imported"),
+    ),
+    Rule(
+        "network/finality",
+        "network",
+        "a finalized block is never undone, whatever a sync peer answers (chain.rs sync rolls the head "
+        "back on an import error)",
+        (chain.Chain.rollback,),
+        (alys.node.Node.rollback,),
+        (),
+        _props("test_network.py", "test_a_long_range_fork_never_undoes_finality"),
     ),
 )
 
