@@ -2,7 +2,7 @@
 
 A target is any object with `name: str`, `quirks` (a set of ids of the known deviations it carries:
 ours, from alys_pbt.deviations, or its own), and one attribute per component it offers (`auxpow`,
-`chain`, `approvals`, `actors`, `sync`). It may offer any subset of the components; a component it
+`chain`, `approvals`, `actors`, `sync`, `governance`). It may offer any subset of the components; a component it
 offers must have every method not marked optional, or the target is refused naming each one missing.
 Optionally a target has `deviations` (its own registry of known deviations, alys_pbt/foreign.py),
 and a component has `capabilities` (what it supports; strategies draw nothing else, see
@@ -469,12 +469,54 @@ class SyncComponent(Protocol):
         """A node rebuilt from a store after a crash (the last verified checkpoint, then the blocks)."""
 
 
+class GovernanceComponent(Protocol):
+    """The V2 governance StreamActor (app/src/actors/governance_stream/): the node's client of the
+    bi-directional gRPC stream to the governance nodes (governance.proto). The suite plays the
+    governance node (a gRPC server on loopback, alys_pbt/governance.py) and the target's actor is the
+    client, running on the target's actor system on the suite's scheduler (simulated time; its
+    clock is the only one the actor may read).
+
+    stream(): `connect(endpoint)`, `send(connection, kind, request_id, **fields)` (kind
+    "status_update" | "pegin_notification"), `request_signatures(connection, request_id, requester,
+    tx_hex, amounts)`: each a command told to the actor, answered by a Reply once the scheduler runs
+    it (connect -> the connection's id; send -> "sent" | "buffered"); `outcome(reply)` raises the
+    refusal a reply carries; `pump()` hands the actor what the gRPC threads received (as messages),
+    `wait_event(timeout)` blocks until something did; `connections` (id -> connection: `state.value`
+    "connecting" | "connected" | "backoff" | "gave-up" | "closed", `generation` (one per stream),
+    `buffer` (the StreamRequests waiting, each with metadata.request_id), `dropped` (ids the overflow
+    policy dropped), `failures`, `attempts` (when each was made), `waits` ((failures, wait) after
+    each loss), `out_sequence`, `in_sequence`, `connected_at`, `detections`, `transport` (None once
+    closed)); `pending` (request id -> pending request); `backoff(failures)`; `close()`. Each stream
+    opens with a NodeRegistration whose metadata.request_id is "register-<connection>-<generation>"
+    and is Connected once acknowledged; metadata.sequence numbers each stream's requests from 1. It
+    tells the requester actor ApplySignatures(request_id, status, witnesses, connection) or
+    SignatureTimeout(request_id), and routes["federation"] FederationUpdateMessage(effective_height,
+    members, connection, source_sequence).
+    """
+
+    @op(errors={"TypeError": "an unknown configuration field"})
+    def stream(
+        self,
+        system: Any,
+        *,
+        name: str = "governance-stream",
+        routes: Mapping[str, str] | None = None,
+        seed: int = 0,
+        **config: Any,
+    ) -> Any:
+        """A StreamActor spawned in `system` (from the actors component), jitter seeded by `seed`;
+        `config` overrides the coded parameters (max_connections, buffer_size, heartbeat_interval,
+        heartbeat_timeout, monitor_interval, connect_timeout, initial_delay, max_delay, multiplier,
+        max_attempts, jitter, request_timeout, sweep_interval)."""
+
+
 COMPONENTS: dict[str, type] = {
     "auxpow": AuxPowComponent,
     "chain": ChainComponent,
     "approvals": ApprovalsComponent,
     "actors": ActorsComponent,
     "sync": SyncComponent,
+    "governance": GovernanceComponent,
 }
 
 
@@ -489,6 +531,7 @@ class Target(Protocol):
     approvals: ApprovalsComponent
     actors: ActorsComponent
     sync: SyncComponent
+    governance: GovernanceComponent
 
 
 # Errors of the objects the factories return (documented; the properties compare these names).
@@ -503,6 +546,11 @@ OBJECT_ERRORS: dict[str, dict[str, str]] = {
         "ActorNotFound": "no actor of that name is running",
         "AskTimeout": "no answer within the ask's timeout (simulated time), or the mailbox refused it",
         "MailboxFull": "the actor's mailbox is full and its policy is to refuse",
+    },
+    "governance.stream(...).outcome of connect, send and request_signatures": {
+        "TooManyConnections": "max_connections connections are live already",
+        "UnknownConnection": "no connection of that id",
+        "GaveUp": "the connection gave up after max_attempts consecutive failures (or was closed)",
     },
 }
 
@@ -768,6 +816,7 @@ class TargetView:
     approvals: ApprovalsComponent
     actors: ActorsComponent
     sync: SyncComponent
+    governance: GovernanceComponent
 
     def __init__(self, target: Any, coverage: Coverage) -> None:
         self.target = target

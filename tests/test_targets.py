@@ -80,7 +80,7 @@ def test_a_target_may_offer_any_subset_of_the_components() -> None:
     """issue 12, item 1: a target with `auxpow` alone loads; what it lacks is known, not refused."""
     target = targets.prepare(targets.load("tests.fixtures.foreign_targets:partial"))
     assert target.coverage.offered == ("auxpow",)
-    assert target.coverage.absent_components == ("chain", "approvals", "actors", "sync")
+    assert target.coverage.absent_components == ("chain", "approvals", "actors", "sync", "governance")
     assert target.coverage.lacks("chain.node") == "chain (the whole component)"
     assert target.coverage.lacks("auxpow.check") is None
 
