@@ -11,7 +11,7 @@ the chain root's byte order in the coinbase (`root_order`: "internal" as Alys's 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alys import codec
 from alys.codec import AuxPowData, Branch, DecodeError, Header, Tx
@@ -159,7 +159,7 @@ class AuxPowPort:
         return (compact | size << 24) & 0xFFFF_FFFF
 
     def hash_meets_target(self, block_hash: bytes, bits: int) -> bool:
-        order = "little"
+        order: Literal["little", "big"] = "little"
         if self.v.on("auxpow-pow-hash-big-endian"):  # pragma: no mutate block
             order = "big"
         value, target = int.from_bytes(block_hash, order), self.target_from_compact(bits)

@@ -52,12 +52,17 @@ class HeaderLike(Protocol):
     auxpow: Any  # an object with to_bytes(), or None
 
 
-class ContextLike(Protocol):
-    aggregate_hash: bytes
-    bits: int
-    chain_id: int
-    height: int
-    override: bool
+class ContextLike(Protocol):  # read-only: node.py's PowContext is frozen
+    @property
+    def aggregate_hash(self) -> bytes: ...
+    @property
+    def bits(self) -> int: ...
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def override(self) -> bool: ...
 
 
 class ParamsLike(Protocol):

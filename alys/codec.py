@@ -8,7 +8,8 @@ is the segwit marker, "witness flag set but no witnesses" is an error, allocatio
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from alys.variant import Variant
 
@@ -191,7 +192,10 @@ def encode_branch(b: Branch) -> bytes:
     return _vi(len(b.hashes)) + b"".join(b.hashes) + b.mask.to_bytes(4, "little")
 
 
-def decode(data: bytes, variant: Variant, reader):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def decode(data: bytes, variant: Variant, reader: Callable[[Cursor], T]) -> T:
     c = Cursor(data, variant)
     value = reader(c)
     c.finish()

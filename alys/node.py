@@ -332,7 +332,8 @@ class Node:
             ok = ok or header.range_start == self.finalized
         if not ok:
             raise InvalidPowRange()
-        hashes, cursor = [], header.range_end
+        hashes: list[bytes] = []
+        cursor = header.range_end
         stop = start.message.parent_hash
         while cursor != stop:
             if cursor not in self.blocks or len(hashes) > len(self.blocks):

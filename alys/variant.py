@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from attrs import field, frozen
 
 
@@ -13,11 +15,15 @@ class NodePanic(Exception):
     """
 
 
+def _ids(ids: Iterable[str]) -> frozenset[str]:
+    return frozenset(ids)
+
+
 @frozen
 class Variant:
     """A set of switched-on deviation ids; `variant.on(id)` guards each deviating line."""
 
-    enabled: frozenset[str] = field(factory=frozenset, converter=frozenset)
+    enabled: frozenset[str] = field(factory=frozenset, converter=_ids)
 
     def on(self, deviation_id: str) -> bool:
         return deviation_id in self.enabled

@@ -112,14 +112,14 @@ def test_a_sixteenth_authority_can_never_approve_on_the_node_as_coded() -> None:
     node.check_individual(approval, pks, message)
     cache = node.candidate_cache(pks)
     cache.insert_block(message, 1, 1)
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - the class is checked by name
         cache.add_approval(message, approval)
     assert type(raised.value).__name__ == "UnknownAuthority"
     # The secure rule refuses the federation when it is configured, reference and fixed port alike.
     with pytest.raises(ref.TooManyAuthorities):
         ref.Federation(pks, b)
     fixed = targets.load("alys-fixed").approvals
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Exception) as refused:  # noqa: PT011 - the class is checked by name
         fixed.candidate_cache(pks)
     assert type(refused.value).__name__ == "TooManyAuthorities"
     assert targets.load("alys-fixed").approvals.candidate_cache(pks[:15]).accepted == []

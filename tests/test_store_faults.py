@@ -214,7 +214,7 @@ def test_a_lock_held_past_the_busy_timeout_cannot_happen_and_would_be_typed(
     shared.import_to(1)
     assert shared.disk.lock()
     try:
-        with pytest.raises(OSError) as refused:
+        with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
             shared.import_to(2)
         assert type(refused.value).__name__ == "StoreLocked"
         assert shared.node.head_height == 1 == shared.stored()[-1]
@@ -239,7 +239,7 @@ def test_parallel_download_lets_a_store_error_end_the_round(
     parallel(n)
     n.import_to(1)
     fill_the_disk(n.store)
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
         n.engine.sync_parallel(sorted(n.network.peers), canonical.tip)
     assert type(refused.value).__name__ == "StoreFull"
     assert n.node.head_height == n.stored()[-1] < canonical.tip
@@ -306,7 +306,7 @@ def test_a_rotted_block_row_is_named_at_restart(
 ) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     rot_block(n, 6)
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
         n.start()
     assert type(refused.value).__name__ == "CorruptBlock" and refused.value.height == 6
 
@@ -355,7 +355,7 @@ def lose_tail(n: Node) -> None:
 def test_a_lost_tail_is_named_at_open(canonical: Canonical, nodes: list[Node], tmp_path: Path) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     lose_tail(n)
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
         n.start()
     assert type(refused.value).__name__ == "LostAcknowledged" and refused.value.acknowledged == 6
 
@@ -377,7 +377,7 @@ def test_a_second_store_on_one_file_is_refused(
 ) -> None:
     n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
     n.import_to(4)
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
         n.open()
     assert type(refused.value).__name__ == "StoreInUse"
 
@@ -528,7 +528,7 @@ def apply_step(store: Any, ref: StoreReference, step: StoreStep, reopen: Any) ->
             store.faults.at_write, store.faults.kind = store.faults.writes + step.fault_write, step.fault
         with contextlib.ExitStack() as failing:
             if step.fault and (step.fault_write == 1 or due):
-                raised = failing.enter_context(pytest.raises(OSError))
+                raised = failing.enter_context(pytest.raises(OSError))  # noqa: PT011 - the class is checked by name
             store.put_block(height, bh, step.data, state, step.now)
         store.faults.at_write = None
         if step.fault is None or (step.fault_write == 2 and not due):
@@ -557,7 +557,7 @@ def apply_step(store: Any, ref: StoreReference, step: StoreStep, reopen: Any) ->
         ref.acknowledged = min(ref.acknowledged, chosen)
     elif step.action == "discard":
         if chosen < ref.acknowledged:
-            with pytest.raises(OSError) as refused:
+            with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
                 store.discard_unacknowledged_above(chosen)
             assert type(refused.value).__name__ == "CorruptBlock" and refused.value.height == chosen + 1
             assert f"acknowledged up to {ref.acknowledged}" in str(refused.value)
@@ -613,7 +613,7 @@ def test_the_store_holds_exactly_what_it_acknowledged_step_by_step(
                 old.discard_unacknowledged_above(ref.acknowledged)
                 ref.drop_above(ref.acknowledged)
                 return old
-            with pytest.raises(OSError) as second:
+            with pytest.raises(OSError) as second:  # noqa: PT011 - the class is checked by name
                 open_store()
             assert type(second.value).__name__ == "StoreInUse", repr(second.value)
             old.close()
@@ -652,7 +652,7 @@ def test_a_closed_store_refuses_every_operation_with_a_typed_error_naming_it() -
         "reading": lambda: store.row_verifies(1, b"\x01" * 32, b"block"),
     }
     for doing, operation in operations.items():
-        with pytest.raises(OSError) as refused:
+        with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
             operation()
         assert type(refused.value).__name__ == "StoreIOError", f"{doing}: {refused.value!r}"
         assert str(refused.value).startswith(f"{doing}: "), f"{doing}: {refused.value}"

@@ -532,13 +532,13 @@ def _recover_cutting_back(
             if height <= trusted:
                 node.import_trusted(signed)
             else:
-                if not restored:
+                if not restored and checkpoint is not None:  # (not restored: there is a checkpoint)
                     node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
                     restored = True
                 node.process_block(signed)
         except Exception:  # noqa: BLE001 - a torn or invalid stored block ends the replay
             store.truncate_above(node.head_height)
             break
-    if not restored and node.head_height >= trusted:
+    if not restored and checkpoint is not None and node.head_height >= trusted:
         node.restore_pointer(bytes.fromhex(checkpoint.state.get("latest_pow", "")))
     return node
