@@ -173,7 +173,8 @@ class Node:
 
     @property
     def head_height(self) -> int:
-        return self._msg(self.head).execution_payload.block_number
+        number: int = self._msg(self.head).execution_payload.block_number
+        return number
 
     @property
     def finalized(self) -> bytes:
@@ -182,7 +183,8 @@ class Node:
 
     @property
     def finalized_height(self) -> int:
-        return self._msg(self.finalized).execution_payload.block_number
+        number: int = self._msg(self.finalized).execution_payload.block_number
+        return number
 
     @property
     def stored(self) -> set[bytes]:

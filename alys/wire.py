@@ -342,7 +342,10 @@ def _bits() -> Schema:
     hex2 = _hex(2)
 
     def encode(bits: Sequence[bool]) -> str:
-        return hex2.encode((sum(1 << i for i, bit in enumerate(bits) if bit) | 1 << 15).to_bytes(2, "little"))
+        text: str = hex2.encode(
+            (sum(1 << i for i, bit in enumerate(bits) if bit) | 1 << 15).to_bytes(2, "little")
+        )
+        return text
 
     def decode(value: Any, path: str, v: Variant) -> tuple[bool, ...]:
         mask = int.from_bytes(hex2.decode(value, path, v), "little")
@@ -495,7 +498,8 @@ def tree_hash_root(data: bytes) -> bytes:
 
 def to_msgpack(value: Any) -> bytes:
     """rmp_serde::to_vec: minimal integer and length forms, str for strings, bin for bytes."""
-    return msgpack.packb(value, use_bin_type=True)
+    packed: bytes = msgpack.packb(value, use_bin_type=True)  # msgpack ships no types
+    return packed
 
 
 def block_root(block: Any) -> bytes:
@@ -559,7 +563,7 @@ def decode_block(data: bytes, variant: Variant) -> SignedConsensusBlock:
     if len(data) > MAX_BLOCK_BYTES + int(loose):
         raise DecodeError(f"{len(data)} bytes is over the {MAX_BLOCK_BYTES}-byte limit")
     value, used = _unpack(data, variant)
-    signed = SIGNED_BLOCK.decode(value, "signed block", variant)
+    signed: SignedConsensusBlock = SIGNED_BLOCK.decode(value, "signed block", variant)
     if encode_block(signed) != data[:used] and not variant.on("chain-wire-form-lenient"):
         raise DecodeError("not the canonical encoding: rmp_serde writes every block one way")
     return signed

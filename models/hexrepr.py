@@ -19,7 +19,7 @@ def short_hex_items(values: Iterable[Any]) -> str:
 
     def one(value: Any) -> str:
         if isinstance(value, (bytes, bytearray)):
-            return short_bytes(value)
+            return short_bytes(bytes(value))
         if isinstance(value, tuple):
             return short_hex_items(value)
         return repr(value)
