@@ -712,6 +712,16 @@ MESSAGES: dict[str, tuple[bytes, str, str]] = {
         "MalformedRlp",
         "access list address",
     ),
+    "a tenth field": (
+        rlp.encode([5, 1, 21_000, TO, 1, b"", 37, 1, 1, 0]),
+        "MalformedRlp",
+        "legacy transaction",
+    ),
+    "a byte after the transaction": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [], 0, 1, 1]) + b"\x00",
+        "MalformedRlp",
+        "type-2 transaction",
+    ),
     "an s above n/2": (
         rlp.encode([5, 1, 21_000, TO, 1, b"", 37, 1, evm.SECP256K1_N - 1]),
         "BadSignature",
