@@ -13,6 +13,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from alys.actors.scheduler import AsyncioScheduler, DeterministicScheduler
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
 from alys_pbt.models import actors as ref
@@ -35,7 +36,7 @@ TestScheduler = machine_test(
 
 @kills("actors-restart-count-from-1")
 @given(strategy=restart_strategies, attempt=st.integers(0, 12))
-def test_restart_delays_match_the_reference(target: Any, strategy: Any, attempt: int) -> None:
+def test_restart_delays_match_the_reference(target: Target, strategy: Any, attempt: int) -> None:
     """Never, Immediate, Delayed, ExponentialBackoff and Progressive give the designed delays."""
     assert target.actors.restart_delay(strategy, attempt) == ref.restart_delay(strategy, attempt)
 
@@ -43,7 +44,7 @@ def test_restart_delays_match_the_reference(target: Any, strategy: Any, attempt:
 @kills("actors-shutdown-forward-order")
 @given(topology=topologies())
 def test_shutdown_stops_dependents_before_their_dependencies(
-    target: Any, topology: dict[str, tuple[str, ...]]
+    target: Target, topology: dict[str, tuple[str, ...]]
 ) -> None:
     """Ordered shutdown: an actor stops before every actor it depends on."""
     from alys.actors.system import Behaviour
@@ -68,7 +69,7 @@ def test_shutdown_stops_dependents_before_their_dependencies(
     schedule_seed=st.integers(0, 2**32 - 1),
 )
 def test_a_thousand_concurrent_senders_deliver_exactly_once_in_order(
-    target: Any, senders: int, per_sender: int, capacity: int, schedule_seed: int
+    target: Target, senders: int, per_sender: int, capacity: int, schedule_seed: int
 ) -> None:
     """1,000+ senders under a fair, Hypothesis-chosen interleaving: every message arrives once,
     in each sender's order, though the mailbox (block policy) is far smaller than the load."""
@@ -106,7 +107,7 @@ def test_a_thousand_concurrent_senders_deliver_exactly_once_in_order(
 @given(timeout=st.floats(0.01, 100.0))
 @kills("actors-restart-loses-mailbox")
 def test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_after_restart(
-    target: Any, timeout: float
+    target: Target, timeout: float
 ) -> None:
     """An ask queued before a crash is answered once the actor restarts (it was acknowledged);
     an ask nobody can answer times out when simulated time passes its deadline."""
@@ -134,7 +135,7 @@ def test_an_ask_of_a_crashed_actor_times_out_in_simulated_time_or_is_answered_af
 
 @kills("actors-restart-loses-mailbox", "actors-normal-lifo")
 @given(case=panic_cases(max_size=40))
-def test_panics_at_chosen_messages_lose_nothing_else(target: Any, case: PanicCase) -> None:
+def test_panics_at_chosen_messages_lose_nothing_else(target: Target, case: PanicCase) -> None:
     """A worker that panics on chosen messages and restarts immediately still handles every other
     message, once, in per-sender order within each priority; the panicking ones are recorded. The
     runtime numbers each sender's envelopes to the worker 1, 2, 3... (its `seq`), and the recorded
@@ -179,7 +180,7 @@ def test_panics_at_chosen_messages_lose_nothing_else(target: Any, case: PanicCas
 
 @kills("actors-idle-runs-past-limit")
 @given(offset=st.sampled_from([-1, 0, 1]))
-def test_run_until_idle_stops_a_runaway_task_at_its_default_limit(target: Any, offset: int) -> None:
+def test_run_until_idle_stops_a_runaway_task_at_its_default_limit(target: Target, offset: int) -> None:
     """A task that reschedules itself a million times, less one, or plus one: run_until_idle()
     runs it up to the default limit of 1,000,000 steps and no further, and says how many ran."""
     scheduler = target.actors.scheduler()
@@ -205,7 +206,7 @@ def _idle(system: Any) -> bool:
 @kills("actors-restart-loses-mailbox", "actors-normal-lifo")
 @given(case=panic_cases(max_size=30))
 def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
-    target: Any, case: PanicCase
+    target: Target, case: PanicCase
 ) -> None:
     """On the production scheduler (a real asyncio loop, only zero delays, so nothing waits on the
     wall clock): a worker that panics at chosen messages and restarts immediately handles every
@@ -283,7 +284,7 @@ def test_on_the_asyncio_scheduler_panics_lose_nothing_and_every_ask_is_answered(
     sender=st.one_of(st.none(), st.sampled_from(["actor0", "actor1", "bridge"])),
 )
 def test_tell_ask_broadcast_and_route_deliver_sender_priority_and_payload(
-    target: Any, n: int, priority: int, payload: int, sender: str | None
+    target: Target, n: int, priority: int, payload: int, sender: str | None
 ) -> None:
     """Whatever the way in, each recipient handles the payload from the stated sender (from
     "outside" when none is stated) at the stated priority; an ask is answered with the handler's
@@ -336,7 +337,7 @@ def test_tell_ask_broadcast_and_route_deliver_sender_priority_and_payload(
 @kills("actors-ask-refusal-unanswered")
 @given(policy=st.sampled_from(["reject", "drop-lowest"]), timeout=st.sampled_from([0.5, 1.0, 30.0]))
 def test_an_ask_the_mailbox_refuses_fails_at_once_and_a_late_one_times_out_naming_itself(
-    target: Any, policy: str, timeout: float
+    target: Target, policy: str, timeout: float
 ) -> None:
     """An ask that a full mailbox refuses (rejected, or dropped as the lowest priority) is answered
     at once with MailboxFull naming the verdict, and stays so when its deadline passes; an ask
@@ -380,7 +381,7 @@ def cyclic_topologies(draw: st.DrawFn) -> dict[str, tuple[str, ...]]:
 @kills("actors-shutdown-cycle-left-running")
 @given(topology=cyclic_topologies())
 def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(
-    target: Any, topology: dict[str, tuple[str, ...]]
+    target: Target, topology: dict[str, tuple[str, ...]]
 ) -> None:
     """Shutdown ends with every actor stopped exactly once, also when dependencies form a cycle
     (the cycle is broken in name order), and an actor outside every cycle still stops before
@@ -410,7 +411,7 @@ def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(
     panics=st.integers(0, 2),
 )
 def test_a_behaviour_sees_its_own_context_starting_then_running(
-    target: Any, names: list[str], sender: str, panics: int
+    target: Target, names: list[str], sender: str, panics: int
 ) -> None:
     """started() runs with the actor Starting, in a context naming the system, the actor and the
     actor itself as sender, on every (re)start; handle() runs with it Running, in a context naming
@@ -462,7 +463,7 @@ def test_a_behaviour_sees_its_own_context_starting_then_running(
     parent=st.sampled_from([None, "supervisor", "absent"]),
 )
 def test_the_lifecycle_history_records_each_failure_and_what_the_supervisor_decided(
-    target: Any, strategy: str, failures: int, parent: str | None
+    target: Target, strategy: str, failures: int, parent: str | None
 ) -> None:
     """An actor's history: running when spawned; then, per failure, failed and either its restart
     (restart in 0.0, then running again) or its escalation with the reason, as the reference
@@ -505,7 +506,7 @@ def test_the_lifecycle_history_records_each_failure_and_what_the_supervisor_deci
     plan=st.lists(st.tuples(st.booleans(), st.integers(0, 3)), min_size=1, max_size=5),
 )
 def test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a_failed_one(
-    target: Any, plan: list[tuple[bool, int]]
+    target: Target, plan: list[tuple[bool, int]]
 ) -> None:
     """Messages told to actors that have not run yet: exactly one task is ready per Running actor
     with mail, none for an actor with an empty mailbox, none for a failed one (its supervisor
@@ -534,7 +535,7 @@ def test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a
     name=st.text(st.characters(codec="ascii"), min_size=1, max_size=8),
     way=st.sampled_from(["lookup", "tell", "ask", "spawn twice"]),
 )
-def test_an_unknown_actor_or_a_taken_name_is_refused_naming_it(target: Any, name: str, way: str) -> None:
+def test_an_unknown_actor_or_a_taken_name_is_refused_naming_it(target: Target, name: str, way: str) -> None:
     """Looking up, telling or asking an actor that does not exist raises ActorNotFound naming it;
     spawning a name that is taken raises ValueError naming it and leaves the first actor as it was."""
     from alys.actors.system import Behaviour
@@ -566,7 +567,7 @@ def test_an_unknown_actor_or_a_taken_name_is_refused_naming_it(target: Any, name
 
 @given(offset=st.sampled_from([-1, 0, 1]))
 def test_a_mailbox_spawned_with_the_defaults_holds_1000_and_rejects_the_next(
-    target: Any, offset: int
+    target: Target, offset: int
 ) -> None:
     """An actor spawned with the defaults has a mailbox of 1,000 (MailboxConfig::default) that
     rejects on full: 999, 1,000 and 1,001 messages, the last refused only past the capacity."""

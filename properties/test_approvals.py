@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
 from alys_pbt.models import approvals as ref
@@ -51,13 +52,13 @@ THRESHOLDS = {
 
 @kills("approvals-floor-threshold")
 @given(n=st.integers(1, 15))
-def test_threshold_is_ceil_two_thirds(target: Any, n: int) -> None:
+def test_threshold_is_ceil_two_thirds(target: Target, n: int) -> None:
     """A block needs ceil(2n/3) approvals: the node's table for 1..15 authorities."""
     assert ref.required_approvals(n) == THRESHOLDS[n]
     assert target.approvals.required_approvals(n) == THRESHOLDS[n]
 
 
-def node_verdict(target: Any, approval: ref.AggregateApproval, keyring: Any, message: bytes) -> str:
+def node_verdict(target: Target, approval: ref.AggregateApproval, keyring: Any, message: bytes) -> str:
     def judge() -> None:
         if not target.approvals.majority_approved(approval, list(keyring.public_keys), message):
             raise ref.NotEnoughApprovals("not yet")
@@ -72,7 +73,7 @@ def node_verdict(target: Any, approval: ref.AggregateApproval, keyring: Any, mes
     "bls-accepts-identity-aggregate-key",
 )
 @given(case=aggregate_cases())
-def test_block_approvals_are_judged_like_the_reference(target: Any, case: AggregateCase) -> None:
+def test_block_approvals_are_judged_like_the_reference(target: Target, case: AggregateCase) -> None:
     """A block's aggregate approval is accepted iff ceil(2n/3) known authorities signed it.
 
     Keyrings may hold keys that sum to the identity (sk and r - sk): their joint aggregate is the
@@ -88,7 +89,7 @@ def test_block_approvals_are_judged_like_the_reference(target: Any, case: Aggreg
 
 @kills("bls-accepts-infinity-key")
 @given(case=individual_cases())
-def test_individual_approvals_are_judged_like_the_reference(target: Any, case: IndividualCase) -> None:
+def test_individual_approvals_are_judged_like_the_reference(target: Target, case: IndividualCase) -> None:
     """Honest approvals pass; each Byzantine kind gets the reference's verdict (and its own)."""
     b = bls.backend()
     keyring, message = case.keyring, case.message
@@ -111,7 +112,9 @@ def test_individual_approvals_are_judged_like_the_reference(target: Any, case: I
 
 @kills("approvals-strict-threshold", "approvals-floor-threshold")
 @given(case=signers_cases(offsets=st.sampled_from((-1, 0, 1))))
-def test_block_approvals_just_below_at_and_just_above_the_threshold(target: Any, case: SignersCase) -> None:
+def test_block_approvals_just_below_at_and_just_above_the_threshold(
+    target: Target, case: SignersCase
+) -> None:
     """ceil(2n/3) - 1 honest signers are not yet a majority; ceil(2n/3) and one more are, at every n."""
     b = bls.backend()
     keyring, message, signers, n = case.keyring, case.message, case.signers, case.n
@@ -127,7 +130,7 @@ def test_block_approvals_just_below_at_and_just_above_the_threshold(target: Any,
 
 @kills("approvals-unknown-index-off-by-one")
 @given(case=signers_cases())
-def test_individual_approvals_at_and_past_the_last_authority(target: Any, case: SignersCase) -> None:
+def test_individual_approvals_at_and_past_the_last_authority(target: Target, case: SignersCase) -> None:
     """Index n - 1 is the last authority; n, the last bit (14), 15 and 255 are unknown, at every n."""
     b = bls.backend()
     keyring, message, n = case.keyring, case.message, case.n
@@ -143,7 +146,7 @@ def test_individual_approvals_at_and_past_the_last_authority(target: Any, case: 
 
 @kills("approvals-bits-beyond-n-off-by-one")
 @given(case=signers_cases(n=st.integers(1, MAX_VALIDATORS - 1)), extra=st.sampled_from((0, 1)))
-def test_aggregate_bits_at_and_past_the_last_authority(target: Any, case: SignersCase, extra: int) -> None:
+def test_aggregate_bits_at_and_past_the_last_authority(target: Target, case: SignersCase, extra: int) -> None:
     """With a majority of honest signers, one more bit set at index n (the first past the
     federation) or n + 1 makes the aggregate UnknownAuthority, at every n below the 15-bit limit."""
     b = bls.backend()
@@ -169,7 +172,7 @@ def test_aggregate_bits_at_and_past_the_last_authority(target: Any, case: Signer
     order=st.permutations(range(MAX_VALIDATORS + 2)),
 )
 def test_federation_size_just_below_at_and_past_the_bitlist(
-    target: Any, n: int, message: bytes, order: list[int]
+    target: Target, n: int, message: bytes, order: list[int]
 ) -> None:
     """Up to 15 authorities (BitList<U15>), every authority's approval counts and a block is accepted;
     a larger federation is refused when configured, as the reference refuses it, not half-served."""

@@ -9,12 +9,11 @@ to the same bytes. Bounded time and memory are measured in benchmarks/bench_deco
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.models import auxpow as ref
 from alys_pbt.models.bitcoin import CORE_ONLY_RULES, BlockHeader, DecodeError, Transaction, origins_text
@@ -33,7 +32,7 @@ REFERENCE = {
 TYPED = ("ok", "DecodeError")
 
 
-def round_trip(target: Any, kind: str, data: bytes) -> bytes:
+def round_trip(target: Target, kind: str, data: bytes) -> bytes:
     """What the target decodes `data` to, encoded again."""
     a = target.auxpow
     if kind == "header":
@@ -49,13 +48,13 @@ def reference_verdict(kind: str, data: bytes) -> DecodeError | None:
         value = REFERENCE[kind](data)
     except DecodeError as err:
         return err
-    except Exception as err:  # noqa: BLE001 - any other exception is the reference's own crash
+    except Exception as err:  # any other exception is the reference's own crash
         raise AssertionError(f"the reference crashed with {type(err).__name__}: {err}") from err
     assert value.to_bytes() == data, "the reference accepted a second wire form of one value"
     return None
 
 
-def judge(target: Any, kind: str, data: bytes) -> None:
+def judge(target: Target, kind: str, data: bytes) -> None:
     """The target gives its typed error or a correct value, and rejects what the node's library rejects."""
     expected = reference_verdict(kind, data)
     note(f"reference: {'ok' if expected is None else f'{expected} [{expected.rule}]'}")
@@ -85,7 +84,7 @@ def judge(target: Any, kind: str, data: bytes) -> None:
 @pytest.mark.parametrize("how", HOWS)
 @given(data=st.data())
 def test_decoders_answer_structured_corruption_with_typed_errors(
-    target: Any, how: str, data: st.DataObject
+    target: Target, how: str, data: st.DataObject
 ) -> None:
     """Non-minimal sizes, huge counts, segwit flag variants, long scripts, cuts at every field:
     DecodeError or a correct value, from the reference and the target alike."""
@@ -102,7 +101,7 @@ def test_decoders_answer_structured_corruption_with_typed_errors(
     aux_hash=st.binary(min_size=32, max_size=32),
 )
 def test_check_answers_structured_corruption_with_typed_errors(
-    target: Any, bad: Malformed, aux_hash: bytes
+    target: Target, bad: Malformed, aux_hash: bytes
 ) -> None:
     """AuxPow::check on broken bytes rejects with a DecodeError or an AuxPowError, never a crash."""
     event(bad.how)
@@ -147,7 +146,7 @@ def malformed(draw: st.DrawFn) -> tuple[str, bytes]:
 
 @kills("codec-accepts-trailing-bytes", "codec-panics-on-truncation")
 @given(item=malformed())
-def test_decoders_reject_malformed_bytes_with_typed_errors(target: Any, item: tuple[str, bytes]) -> None:
+def test_decoders_reject_malformed_bytes_with_typed_errors(target: Target, item: tuple[str, bytes]) -> None:
     """Bad bytes give a DecodeError in reference and target alike; no crash, no silent accept."""
     kind, data = item
     judge(target, kind, data)

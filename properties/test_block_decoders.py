@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.models import blocks, evm
 from alys_pbt.models.approvals import AggregateApproval
@@ -62,7 +63,7 @@ def reference_bytes(signed: Any) -> bytes:
 @pytest.mark.parametrize("way", WIRE_WAYS)
 @given(data=st.data())
 def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(
-    target: Any, way: str, data: st.DataObject
+    target: Target, way: str, data: st.DataObject
 ) -> None:
     """A valid block's tree broken in one way: DecodeError from the reference and the target, in
     bounded depth (recursion limit 1000), or the same block from both."""
@@ -80,7 +81,7 @@ def test_block_decoders_give_their_typed_error_on_structure_aware_bad_input(
 @pytest.mark.parametrize("way", RLP_WAYS)
 @given(data=st.data())
 def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_input(
-    target: Any, way: str, data: st.DataObject
+    target: Target, way: str, data: st.DataObject
 ) -> None:
     """A signed transaction's tree broken in one way: MalformedRlp (or BadSignature) from both
     stacks, never a crash, whatever the nesting, and no fee for it."""
@@ -123,7 +124,7 @@ SMALL_CHAINS = growth_plans(
 @pytest.mark.parametrize("corruption", [c.name for c in CATALOGUE if c.name != "missing-required-pow"])
 @given(plan=SMALL_CHAINS, data=st.data())
 def test_a_refused_block_changes_nothing(
-    target: Any, corruption: str, plan: GrowthPlan, data: st.DataObject
+    target: Target, corruption: str, plan: GrowthPlan, data: st.DataObject
 ) -> None:
     """Whatever process_block raises on, head, finalization, the store, the height index and the
     latest PoW block are as before, and the next valid block imports as on a node that never saw it.
@@ -154,7 +155,7 @@ EL_REFUSED = ("list-as-integer", "deep-nesting", "integer-with-leading-zero", "h
     too_few=st.booleans(),
 )
 def test_a_block_whose_transactions_the_el_refuses_imports_whole(
-    target: Any, plan: GrowthPlan, transactions: list[tuple[bytes, str]], too_few: bool
+    target: Target, plan: GrowthPlan, transactions: list[tuple[bytes, str]], too_few: bool
 ) -> None:
     """Structure-aware bad transactions in a valid block: imported (they are opaque to consensus)
     and earning nothing, or the block refused with nothing changed; never half of it. `too_few`:
@@ -184,7 +185,7 @@ def test_a_block_whose_transactions_the_el_refuses_imports_whole(
     queries=st.lists(st.integers(0, 3), min_size=4, max_size=10),
 )
 def test_the_sender_memo_answers_as_recovery_does_when_keys_repeat(
-    target: Any, tx: Any, signers: list[int], queries: list[int]
+    target: Target, tx: Any, signers: list[int], queries: list[int]
 ) -> None:
     """One payload signed by several keys, a bad (high-s) signature over it, and repeats, in any
     order (`queries` index the signed copies, the high-s one last, cyclically): the target (which
@@ -221,7 +222,7 @@ LIMITS: dict[str, Callable[[bytes, int], bytes]] = {
 @pytest.mark.parametrize("limit", list(LIMITS))
 @given(block=signed_blocks(length=st.integers(1, 2), forks=st.just(0)), delta=st.sampled_from([-1, 0, 1]))
 def test_every_count_limit_holds_at_below_and_past_it(
-    target: Any, limit: str, block: Any, delta: int
+    target: Target, limit: str, block: Any, delta: int
 ) -> None:
     """One below, at and one past each limit on what the wire form holds: the reference and the
     target agree, and the limit itself decides (at it: accepted unless exact; past it: refused)."""
@@ -234,7 +235,7 @@ def test_every_count_limit_holds_at_below_and_past_it(
 
 @kills("chain-block-size-limit-off-by-one")
 @given(block=signed_blocks(length=st.integers(1, 2), forks=st.just(0)), delta=st.sampled_from([-1, 0, 1]))
-def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any, delta: int) -> None:
+def test_the_block_size_limit_holds_at_below_and_past_it(target: Target, block: Any, delta: int) -> None:
     """Valid blocks of exactly MAX_BLOCK_BYTES - 1, MAX_BLOCK_BYTES and MAX_BLOCK_BYTES + 1 bytes:
     the reference and the target accept the first two and refuse the third."""
     raw = exactly_sized(blocks.block_to_bytes(block), blocks.MAX_BLOCK_BYTES + delta)
@@ -247,7 +248,7 @@ def test_the_block_size_limit_holds_at_below_and_past_it(target: Any, block: Any
 @kills("evm-tx-size-limit-off-by-one")
 @given(tx=evm_transactions(signed=False), secret=secp256k1_secrets, delta=st.sampled_from([-1, 0, 1]))
 def test_the_transaction_size_limit_holds_at_below_and_past_it(
-    target: Any, tx: Any, secret: int, delta: int
+    target: Target, tx: Any, secret: int, delta: int
 ) -> None:
     """Signed transactions of 128 KiB - 1, exactly and + 1 bytes: both stacks recover the signer of
     the first two and refuse the third as MalformedRlp (geth's txMaxSize)."""

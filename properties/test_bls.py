@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.models import bls
 from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG
@@ -65,7 +66,7 @@ def ietf_verdict(op: str, *args: Any) -> object:
     return outcome(lambda: getattr(bls.backend(IETF), op)(*args))
 
 
-def target_verdict(target: Any, op: str, *args: Any) -> object:
+def target_verdict(target: Target, op: str, *args: Any) -> object:
     return outcome(lambda: getattr(target.approvals, NODE_OPERATIONS[op])(*args))
 
 
@@ -196,7 +197,9 @@ TARGET_FAMILIES = tuple(f for f in FAMILIES if f.startswith(("verify-", "fast-ag
 # cannot see; the draw prints labelled (`Draw 1 (inputs): ...`).
 @pytest.mark.parametrize("family", TARGET_FAMILIES)
 @given(data=st.data())
-def test_target_gives_the_ietf_verdict_on_edge_inputs(target: Any, family: str, data: st.DataObject) -> None:
+def test_target_gives_the_ietf_verdict_on_edge_inputs(
+    target: Target, family: str, data: st.DataObject
+) -> None:
     """The node's Verify and FastAggregateVerify answer what the draft answers, whatever the libraries do."""
     op, args = data.draw(edge_inputs(family), label="inputs")
     expected, got = ietf_verdict(op, *args), target_verdict(target, op, *args)
@@ -206,7 +209,7 @@ def test_target_gives_the_ietf_verdict_on_edge_inputs(target: Any, family: str, 
 
 @pytest.mark.parametrize("family", FAMILIES)
 @given(data=st.data())
-def test_backends_agree_on_edge_inputs(target: Any, family: str, data: st.DataObject) -> None:
+def test_backends_agree_on_edge_inputs(target: Target, family: str, data: st.DataObject) -> None:
     """Same inputs, same verdict from every library (the target is judged on its own, above)."""
     del target  # the libraries alone are judged here
     op, args = data.draw(edge_inputs(family), label="inputs")
@@ -233,7 +236,7 @@ questions = st.tuples(st.integers(0, 13), st.sampled_from(REUSES), st.integers(0
     asked=st.lists(questions, min_size=2, max_size=12),
 )
 def test_memoized_verification_answers_like_the_unmemoized_reference(
-    target: Any, sks: list[int], asked: list[tuple[int, str, int]]
+    target: Target, sks: list[int], asked: list[tuple[int, str, int]]
 ) -> None:
     """FastAggregateVerify, asked again with the same signature bytes under another message or key
     set, or the same keys and message with another signature, answers as the reference does each time."""
@@ -264,7 +267,7 @@ def test_memoized_verification_answers_like_the_unmemoized_reference(
 @kills("bls-wrong-dst")
 @given(sks=st.lists(secret_keys, min_size=1, max_size=7, unique=True), message=signing_roots)
 def test_every_library_signs_the_same_bytes_and_the_node_accepts_them(
-    target: Any, sks: list[int], message: bytes
+    target: Target, sks: list[int], message: bytes
 ) -> None:
     """Keys, signatures, proofs and aggregates are byte-identical; the node verifies each library's."""
     for sk in sks:
@@ -284,7 +287,7 @@ def test_every_library_signs_the_same_bytes_and_the_node_accepts_them(
 @kills("bls-wrong-dst")
 @settings(max_examples=3)
 @given(sk=secret_keys, message=signing_roots)
-def test_py_ecc_reference_agrees_with_blst_and_the_node(target: Any, sk: int, message: bytes) -> None:
+def test_py_ecc_reference_agrees_with_blst_and_the_node(target: Target, sk: int, message: bytes) -> None:
     """The readable reference signs the same bytes; its signature verifies everywhere."""
     reference, fast = bls.backend("py_ecc"), bls.backend("blst")
     signature = reference.Sign(sk, message)

@@ -3,12 +3,11 @@ block corruption, peg-in address forms, the fee split, and full nodes against va
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
 from alys_pbt.models.evm import EvmTransaction
@@ -26,7 +25,7 @@ TestChain = machine_test(kills("chain-accepts-unknown-parent", "chain-fee-split-
 @pytest.mark.parametrize("corruption", [c.name for c in CATALOGUE])
 @given(plan=growth_plans(), data=st.data())
 def test_corrupted_blocks_are_rejected(
-    target: Any, corruption: str, plan: GrowthPlan, data: st.DataObject
+    target: Target, corruption: str, plan: GrowthPlan, data: st.DataObject
 ) -> None:
     """A block broken in one rule is refused with that rule's error, by reference and node. (What
     the corruption draws to break the block depends on the chain grown: drawn from `data`.)"""
@@ -66,7 +65,7 @@ def test_corrupted_blocks_are_rejected(
     member=st.integers(0, 2),
 )
 def test_fee_split_pays_a_repeated_address_the_sum(
-    target: Any, plan: GrowthPlan, transactions: list[EvmTransaction], member: int
+    target: Target, plan: GrowthPlan, transactions: list[EvmTransaction], member: int
 ) -> None:
     """When the miner's fee recipient is also a federation address (the `member`-th, cyclically),
     it is owed both shares."""
@@ -96,7 +95,7 @@ RECIPIENTS = st.binary(min_size=20, max_size=20) | st.text(
     sats=st.integers(1, 10**8),
 )
 def test_pegins_mint_for_every_address_form(
-    target: Any, plan: GrowthPlan, form: str, recipient: bytes, sats: int
+    target: Target, plan: GrowthPlan, form: str, recipient: bytes, sats: int
 ) -> None:
     """A peg-in names its recipient as 20 raw bytes (whatever they look like) or as hex text."""
     builder, node = plan.grow(target)
@@ -107,7 +106,7 @@ def test_pegins_mint_for_every_address_form(
 
 
 @given(plan=growth_plans(), data=st.data())
-def test_full_nodes_and_validators_agree(target: Any, plan: GrowthPlan, data: st.DataObject) -> None:
+def test_full_nodes_and_validators_agree(target: Target, plan: GrowthPlan, data: st.DataObject) -> None:
     """A validator and a full node fed the same blocks give the same verdicts. (Which corruptions
     apply, and what each draws, depend on the chain grown: drawn from `data`.)"""
     builder, validator = plan.grow(target)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.models import blocks, evm
 from alys_pbt.models.approvals import AggregateApproval
@@ -25,7 +26,9 @@ pytestmark = pytest.mark.chain
 
 @kills("evm-legacy-ignores-chain-id")
 @given(tx=evm_transactions(signed=False, chain_id=chain_ids), secret=secp256k1_secrets)
-def test_signed_transactions_round_trip_and_recover_their_signer(target: Any, tx: Any, secret: int) -> None:
+def test_signed_transactions_round_trip_and_recover_their_signer(
+    target: Target, tx: Any, secret: int
+) -> None:
     """Sign, encode, decode: the same transaction, and both stacks recover the signer, whatever the
     chain id's width (EIP-155 re-encodes it into the signed digest)."""
     signed = evm.sign(tx, secret)
@@ -57,7 +60,7 @@ def mangled_transactions(draw: st.DrawFn) -> bytes:
 
 @kills("evm-accepts-high-s")
 @given(raw=mangled_transactions())
-def test_bad_transactions_get_typed_errors_from_both_stacks(target: Any, raw: bytes) -> None:
+def test_bad_transactions_get_typed_errors_from_both_stacks(target: Target, raw: bytes) -> None:
     """Bad bytes or signatures: MalformedRlp or BadSignature, the same from reference and node."""
     expected = verdict(lambda: evm.sender(evm.decode(raw)))
     assert expected in ("ok", "MalformedRlp", "BadSignature")
@@ -74,7 +77,9 @@ def reference_bytes(signed: Any) -> bytes:
 
 @kills("chain-block-decode-ignores-trailing")
 @given(case=mangled_wire_blocks())
-def test_block_wire_form_round_trips_and_bad_bytes_get_typed_errors(target: Any, case: MangledBlock) -> None:
+def test_block_wire_form_round_trips_and_bad_bytes_get_typed_errors(
+    target: Target, case: MangledBlock
+) -> None:
     """The target decodes a block's wire bytes to what the reference encodes back to the same bytes;
     mangled bytes give DecodeError from both, never a crash, or the same block from both."""
     assert reference_bytes(target.chain.decode_block(case.raw)) == case.raw

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.models import retarget as ref
 from alys_pbt.models.auxpow import compact_from_target, target_from_compact
@@ -30,7 +29,7 @@ def decoded(bits: int) -> int:
 
 @kills("retarget-fires-one-late", "retarget-no-upper-clamp")
 @given(situation=retarget_situations(params=retarget_params(no_retargeting=None)))
-def test_retarget_matches_reference(target: Any, situation: RetargetSituation) -> None:
+def test_retarget_matches_reference(target: Target, situation: RetargetSituation) -> None:
     """The target computes the bits the (secure) reference computes, in every situation."""
     s = situation
     note(f"gap {s.gap}, interval {s.params.difficulty_adjustment_interval}")
@@ -43,7 +42,7 @@ def test_retarget_matches_reference(target: Any, situation: RetargetSituation) -
 
 @kills("retarget-half-up-rounding", "retarget-no-upper-clamp")
 @given(case=gap_cases())
-def test_retarget_formula_matches_reference(target: Any, case: GapCase) -> None:
+def test_retarget_formula_matches_reference(target: Target, case: GapCase) -> None:
     """calculate_next_work_required rounds, clamps and scales as the reference does."""
     params, last_bits, (gap,) = case.params, case.last_bits, case.gaps
     note(f"ratio {ref.block_gap_ratio(max(gap, 1), params.pow_target_spacing)}")
@@ -56,7 +55,7 @@ def test_retarget_formula_matches_reference(target: Any, case: GapCase) -> None:
 
 @kills("retarget-no-upper-clamp")
 @given(situation=retarget_situations())
-def test_retarget_is_bounded_by_max_adjustment(target: Any, situation: RetargetSituation) -> None:
+def test_retarget_is_bounded_by_max_adjustment(target: Target, situation: RetargetSituation) -> None:
     """One retarget moves the target by at most maxPowAdjustment percent either way."""
     s = situation
     old = decoded(s.last_bits)
@@ -73,7 +72,7 @@ def test_retarget_is_bounded_by_max_adjustment(target: Any, situation: RetargetS
 
 @kills("retarget-product-wraps")
 @given(case=gap_cases(count=2))
-def test_retarget_is_monotone_in_block_gap(target: Any, case: GapCase) -> None:
+def test_retarget_is_monotone_in_block_gap(target: Target, case: GapCase) -> None:
     """A longer wait for PoW never makes the next target harder."""
     params, last_bits, gaps = case.params, case.last_bits, case.gaps
     shorter, longer = (decoded(target.chain.calculate_next_work_required(g, last_bits, params)) for g in gaps)
@@ -82,7 +81,7 @@ def test_retarget_is_monotone_in_block_gap(target: Any, case: GapCase) -> None:
 
 
 @given(situation=retarget_situations())
-def test_retarget_at_ratio_one_keeps_bits(target: Any, situation: RetargetSituation) -> None:
+def test_retarget_at_ratio_one_keeps_bits(target: Target, situation: RetargetSituation) -> None:
     """When the gap is exactly one spacing (ratio 1.00), the bits do not change."""
     s = situation
     interval = s.params.difficulty_adjustment_interval
@@ -97,7 +96,7 @@ def test_retarget_at_ratio_one_keeps_bits(target: Any, situation: RetargetSituat
 
 @given(params=retarget_params(), last_bits=canonical_bits(min_target=100), gap=st.integers(0, 2**32 - 1))
 def test_retarget_never_yields_zero_target(
-    target: Any, params: ref.RetargetParams, last_bits: int, gap: int
+    target: Target, params: ref.RetargetParams, last_bits: int, gap: int
 ) -> None:
     """No block gap turns a usable target into target 0 (bits that no hash can meet)."""
     bits = target.chain.calculate_next_work_required(gap, last_bits, params)

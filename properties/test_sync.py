@@ -12,6 +12,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt import targets
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
 from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
@@ -65,7 +66,7 @@ AT_THE_LIMIT = st.sampled_from([MAX_REQUEST_BLOCKS - 1, MAX_REQUEST_BLOCKS, MAX_
     count=st.integers(0, 2000) | AT_THE_LIMIT,
 )
 def test_range_requests_get_exactly_the_canonical_blocks(
-    target: Any, head: int, start: int, count: int
+    target: Target, head: int, start: int, count: int
 ) -> None:
     """BlocksByRange(start, count) answers blocks start..min(start + min(count, 1024) - 1, head), in
     order: the count limit probed at, just below and just past 1,024, on chains longer than it."""
@@ -81,7 +82,7 @@ def test_range_requests_get_exactly_the_canonical_blocks(
     delayed=st.booleans(),
 )
 def test_a_response_times_out_only_past_the_request_timeout(
-    target: Any, latency: float, delayed: bool
+    target: Target, latency: float, delayed: bool
 ) -> None:
     """A response that takes longer than the 15 s request timeout is lost; one that takes exactly
     15 s arrives (probed at, just below and just past the limit, with and without a 5 s delay)."""
@@ -103,7 +104,7 @@ def test_a_response_times_out_only_past_the_request_timeout(
 
 @given(canonical=canonical_chains(length=st.integers(1, 12)), behaviour=st.sampled_from(["fork", "corrupt"]))
 def test_a_bad_block_from_a_peer_costs_the_node_nothing(
-    target: Any, canonical: Canonical, behaviour: str
+    target: Target, canonical: Canonical, behaviour: str
 ) -> None:
     """A synced node offered an invalid next block keeps its head and its finalization."""
     held = canonical.tip
@@ -128,7 +129,7 @@ def test_a_bad_block_from_a_peer_costs_the_node_nothing(
 @kills("bls-memo-ignores-message", "bls-memo-ignores-keys")
 @given(case=memo_cases())
 def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reused(
-    target: Any, case: MemoCase
+    target: Target, case: MemoCase
 ) -> None:
     """Sync checks each block's aggregate signature twice and memoizes the answer. A block that
     reuses a verified block's signature over another message, or its message and signature under
@@ -172,7 +173,7 @@ def test_the_verification_memo_answers_as_a_fresh_verifier_when_inputs_are_reuse
     batch=st.integers(1, 4),
 )
 def test_sync_reaches_the_tip_whatever_peers_claim(
-    target: Any, canonical: Canonical, behaviours: list[str], batch: int
+    target: Target, canonical: Canonical, behaviours: list[str], batch: int
 ) -> None:
     """With one honest peer among liars, laggards, withholders and forks, sync ends at the tip."""
     b = canonical.builder
@@ -198,7 +199,7 @@ def test_sync_reaches_the_tip_whatever_peers_claim(
 @kills("sync-retry-without-backoff", "sync-breaker-never-opens", "sync-failures-never-reset")
 @given(case=retry_cases(), latency=st.sampled_from([0.05, 1.0, 12.0]))
 def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(
-    target: Any, case: RetryCase, latency: float
+    target: Target, case: RetryCase, latency: float
 ) -> None:
     """A peer that failed waits out its backoff (1 s, 2 s, ... 30 s for failures in a row) and,
     after three in a row, its 60 s circuit breaker; a lone peer is asked again as soon as allowed."""
@@ -244,7 +245,7 @@ def test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows(
     retention=st.integers(1, 4),
 )
 def test_checkpoints_follow_the_interval_and_hold_the_reference_state(
-    target: Any, canonical: Canonical, interval: int, retention: int
+    target: Target, canonical: Canonical, interval: int, retention: int
 ) -> None:
     """After importing n blocks: the last `retention` multiples of `interval`, each verifying
     and holding the reference state at its height."""
@@ -268,7 +269,7 @@ def test_checkpoints_follow_the_interval_and_hold_the_reference_state(
     at_write=st.integers(1, 16),
 )
 def test_a_crash_at_any_write_loses_nothing_acknowledged(
-    target: Any, canonical: Canonical, interval: int, kind: str, at_write: int
+    target: Target, canonical: Canonical, interval: int, kind: str, at_write: int
 ) -> None:
     """A disk fault at any write: no checkpoint without its block, none that verifies but is
     wrong, and recovery holds every block the store acknowledged."""
@@ -299,7 +300,7 @@ def test_a_crash_at_any_write_loses_nothing_acknowledged(
 @kills("sync-batch-start-off-by-one")
 @given(canonical=canonical_chains(length=st.integers(1, 14)), peers=st.integers(1, 4))
 def test_parallel_download_from_several_peers_imports_the_canonical_chain(
-    target: Any, canonical: Canonical, peers: int
+    target: Target, canonical: Canonical, peers: int
 ) -> None:
     """Disjoint ranges fetched from several peers at once are imported in order, to the tip."""
     b = canonical.builder
@@ -321,7 +322,7 @@ def test_parallel_download_from_several_peers_imports_the_canonical_chain(
 # Built once and kept on disk (strategies/sync.py `cached`): building 10,000 signed blocks takes ~18 s.
 @given(canonical=canonical_chains(length=10_000, cached=True))
 def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(
-    target: Any, canonical: Canonical
+    target: Target, canonical: Canonical
 ) -> None:
     """10,000 blocks from three peers, one lagging and one dropping responses: the canonical chain."""
     b = canonical.builder
@@ -344,7 +345,7 @@ def test_full_sync_of_ten_thousand_blocks_from_several_peers_with_faults(
     older=st.lists(st.integers(1, 2), max_size=2, unique=True),
 )
 def test_recovery_never_trusts_a_rotted_checkpoint(
-    target: Any, canonical: Canonical, interval: int, retention: int, older: list[int]
+    target: Target, canonical: Canonical, interval: int, retention: int, older: list[int]
 ) -> None:
     """The newest checkpoint rots (and maybe older ones: 1 = the one before it): recovery ignores
     every checkpoint that no longer verifies, replays from the newest that does (or genesis), and
