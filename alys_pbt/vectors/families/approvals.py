@@ -15,6 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import approvals as ref
 from alys_pbt.models import bls
 from alys_pbt.models.approvals import MAX_VALIDATORS, AggregateApproval, IndividualApproval
@@ -86,7 +87,7 @@ def gen_required_approvals(seed: int, n: int) -> list[Case]:
     ]
 
 
-def replay_required_approvals(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_required_approvals(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"required": int(target.approvals.required_approvals(inputs["n"]))}
 
 
@@ -199,7 +200,7 @@ def _approval(inputs: Mapping[str, Json]) -> IndividualApproval:
     return IndividualApproval(from_hex(inputs["signature"]), inputs["authority_index"])
 
 
-def replay_check_individual(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_check_individual(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     pks = [from_hex(p) for p in inputs["authorities"]]
     target.approvals.check_individual(_approval(inputs["approval"]), pks, from_hex(inputs["message"]))
     return {}
@@ -400,7 +401,7 @@ def gen_majority_approved(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_majority_approved(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_majority_approved(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     signature = inputs["signature"]
     approval = AggregateApproval(tuple(inputs["bits"]), None if signature is None else from_hex(signature))
     pks = [from_hex(p) for p in inputs["authorities"]]
@@ -681,7 +682,7 @@ def _quirky_run(authorities: Sequence[bytes], steps: Sequence[Step], quirks: set
     return {"steps": out}
 
 
-def replay_candidate_cache(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_candidate_cache(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     cache = target.approvals.candidate_cache([from_hex(p) for p in inputs["authorities"]])
     out = []
     for step in inputs["steps"]:

@@ -24,6 +24,7 @@ import attrs
 from hypothesis import strategies as st
 
 from alys_pbt import deviations
+from alys_pbt.interface import Target
 from alys_pbt.models import auxpow as ref
 from alys_pbt.models.auxpow import LAYOUTS, ROOT_ORDERS, AuxPow, AuxPowHeader, PowContext
 from alys_pbt.models.bitcoin import (
@@ -202,11 +203,11 @@ def _generate_compact_from_target(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_target(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_target(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"target": to_json_int(target.auxpow.target_from_compact(inputs["bits"]))}
 
 
-def _replay_compact(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_compact(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"bits": target.auxpow.compact_from_target(from_json_int(inputs["target"]))}
 
 
@@ -289,11 +290,11 @@ def _generate_check_proof_of_work(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_meets(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_meets(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"meets": target.auxpow.hash_meets_target(from_hex(inputs["hash"]), inputs["bits"])}
 
 
-def _replay_pow(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_pow(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"meets": target.auxpow.check_proof_of_work(from_hex(inputs["header"]), inputs["bits"])}
 
 
@@ -320,7 +321,7 @@ def _generate_expected_index(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_index(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_index(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"index": target.auxpow.expected_index(inputs["nonce"], inputs["chain_id"], inputs["h"])}
 
 
@@ -680,7 +681,7 @@ def _generate_check(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_check(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_check(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     target.auxpow.check(
         from_hex(inputs["auxpow"]),
         from_hex(inputs["aux_hash"]),
@@ -832,7 +833,7 @@ def _generate_check_pow(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_check_pow(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_check_pow(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     target.chain.check_pow(*pow_objects(inputs))
     return {}
 
@@ -858,7 +859,7 @@ def _generate_aggregate(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_aggregate(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_aggregate(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"hash": hex_bytes(target.chain.aggregate_hash([from_hex(h) for h in inputs["block_hashes"]]))}
 
 

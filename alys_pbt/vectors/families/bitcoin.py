@@ -22,6 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models.auxpow import AuxPow
 from alys_pbt.models.bitcoin import (
     CORE_ONLY_RULES,
@@ -193,7 +194,7 @@ def _generate_headers(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_header(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_header(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     port = target.auxpow
     header = port.decode_header(from_hex(inputs["header"]))
     return {"hash": hex_bytes(port.header_hash(header)), "encoding": hex_bytes(port.encode_header(header))}
@@ -299,7 +300,7 @@ def _generate_transactions(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_transaction(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_transaction(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     port = target.auxpow
     tx = port.decode_transaction(from_hex(inputs["transaction"]))
     return {"txid": hex_bytes(port.txid(tx)), "encoding": hex_bytes(port.encode_transaction(tx))}
@@ -348,7 +349,7 @@ def _generate_auxpow_bytes(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_auxpow_bytes(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_auxpow_bytes(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     port = target.auxpow
     return {"encoding": hex_bytes(port.encode_auxpow(port.decode_auxpow(from_hex(inputs["auxpow"]))))}
 
@@ -380,7 +381,7 @@ def _generate_merkle(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_merkle(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_merkle(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"root": hex_bytes(target.auxpow.merkle_root([from_hex(t) for t in inputs["txids"]]))}
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import msgpack
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import blocks
 from alys_pbt.models.approvals import AggregateApproval
 from alys_pbt.strategies.blocks import signed_blocks
@@ -280,7 +281,7 @@ def _generate(seed: int, cases_per_rule: int) -> list[Case]:
     return [*cases, quirk]
 
 
-def replay(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return outputs_of(target.chain.decode_block(from_hex(inputs["block"])))
 
 

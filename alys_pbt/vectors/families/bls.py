@@ -22,6 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import bls
 from alys_pbt.models.bls import INFINITY_PK, INFINITY_SIG, R
 from alys_pbt.strategies.approvals import P, keyrings, rogue_key, secret_keys, signing_roots
@@ -396,7 +397,7 @@ def _sign_with_dst(sk: int, message: bytes, dst: bytes) -> bytes:
     return bytes(pyblst.BlstP2Element.hash_to_group(message, dst).scalar_mul(sk).compress())
 
 
-def replay_verify(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_verify(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {
         "valid": bool(
             target.approvals.verify(
@@ -504,7 +505,7 @@ def gen_fast_aggregate_verify(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_fast_aggregate_verify(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_fast_aggregate_verify(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     pks = [from_hex(p) for p in inputs["pks"]]
     return {
         "valid": bool(
@@ -553,7 +554,7 @@ def gen_fast_aggregate_verify_again(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_fast_aggregate_verify_again(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_fast_aggregate_verify_again(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"valid": [replay_fast_aggregate_verify(target, step)["valid"] for step in inputs["steps"]]}
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import bls
 from alys_pbt.models.bitcoin import Transaction
 from alys_pbt.models.blocks import SignedConsensusBlock, block_from_bytes, block_to_bytes
@@ -620,7 +621,7 @@ def _action(node: Any, chain: Any, step: Mapping[str, Json]) -> Callable[[], obj
     return lambda: node.rollback(height)
 
 
-def run_scenario(target: Any, inputs: Mapping[str, Json]) -> list[dict[str, Json]]:
+def run_scenario(target: Target, inputs: Mapping[str, Json]) -> list[dict[str, Json]]:
     """The state after each step of the scenario, as the target's node has it."""
     chain = target.chain
     genesis = chain.decode_block(from_hex(inputs["genesis"]))
@@ -671,7 +672,7 @@ def reference_states(inputs: Mapping[str, Json]) -> list[dict[str, Json]]:
     return states
 
 
-def replay(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"steps": run_scenario(target, inputs)}
 
 

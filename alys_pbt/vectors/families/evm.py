@@ -27,6 +27,7 @@ import attrs
 import rlp
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import evm
 from alys_pbt.strategies.evm import GWEI, evm_transactions, secp256k1_secrets
 from alys_pbt.strategies.malformed_blocks import RLP_WAYS, malformed_transactions, sized_transaction
@@ -239,7 +240,7 @@ def _generate(seed: int, cases_per_rule: int) -> list[Case]:
     return cases + _boundaries(seed)
 
 
-def replay(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {"sender": hex_bytes(target.chain.transaction_sender(from_hex(inputs["transaction"])))}
 
 
@@ -289,7 +290,7 @@ def _generate_memo(seed: int, cases_per_rule: int) -> list[Case]:
     return cases
 
 
-def replay_memo(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_memo(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     return {
         "answers": [_answer(from_hex(raw), target.chain.transaction_sender) for raw in inputs["transactions"]]
     }

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models import evm, pegin
 from alys_pbt.models.bitcoin import OutPoint, Transaction, TxIn, TxOut
 from alys_pbt.models.machines.chain import FEDERATION_SPK
@@ -61,7 +62,7 @@ REPEAT_QUIRK = "chain-withdrawals-extra-accepted"
 __all__ = ["RULES"]
 
 
-def run_to_last_block(target: Any, scenario: Mapping[str, Json]) -> Any:
+def run_to_last_block(target: Target, scenario: Mapping[str, Json]) -> Any:
     """Import the scenario's blocks into a fresh node of the target, the last one included (its
     error, if any, is the target's own); the last block as the target decoded it."""
     from alys_pbt.vectors.families.chain import bitcoin_from_json, spec_from_json
@@ -205,7 +206,7 @@ def _generate_parse(seed: int, cases_per_rule: int) -> list[Case]:
     return cases + _parse_boundaries(seed + 2000)
 
 
-def replay_parse(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_parse(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     block = run_to_last_block(target, inputs["scenario"])
     (minted,) = block.message.execution_payload.withdrawals
     return {
@@ -322,7 +323,7 @@ def _generate_fees(seed: int, cases_per_rule: int) -> list[Case]:
     return cases
 
 
-def replay_fees(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_fees(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     block = run_to_last_block(target, inputs["scenario"])
     paid: dict[bytes, int] = {}
     for w in block.message.execution_payload.withdrawals:

@@ -22,6 +22,7 @@ import attrs
 from hypothesis import strategies as st
 
 from alys_pbt import deviations
+from alys_pbt.interface import Target
 from alys_pbt.models import retarget as ref
 from alys_pbt.models.auxpow import U256_MAX, compact_from_target
 from alys_pbt.models.retarget import TESTNET, RetargetParams
@@ -198,7 +199,7 @@ def _generate_calculate(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_calculate(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_calculate(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     params = params_of(inputs["params"])
     return {"bits": target.chain.calculate_next_work_required(inputs["diff"], inputs["last_bits"], params)}
 
@@ -261,7 +262,7 @@ def _generate_next(seed: int, n: int) -> list[Case]:
     return unique_names(cases)
 
 
-def _replay_next(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def _replay_next(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     params = params_of(inputs["params"])
     bits = target.chain.get_next_work_required(
         inputs["last_pow_height"], inputs["last_bits"], params, inputs["head_height"]

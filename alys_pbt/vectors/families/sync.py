@@ -33,6 +33,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.models.sync import RetryClock, expected_checkpoints
 from alys_pbt.vectors.families.bls import HEX, HEX_LIST, obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, from_hex, hex_bytes, sample
@@ -120,7 +121,7 @@ def gen_serve(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_serve(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_serve(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     blocks = [from_hex(b) for b in inputs["blocks"]]
     return {
         "blocks": [hex_bytes(bytes(b)) for b in target.sync.serve(blocks, inputs["start"], inputs["count"])]
@@ -249,7 +250,7 @@ class _Refused(Exception):
     pass
 
 
-def replay_store(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_store(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     store = target.sync.store(interval=inputs["interval"], retention=inputs["retention"])
     out = []
     try:
@@ -555,7 +556,7 @@ def gen_engine(seed: int, n: int) -> list[Case]:
     return cases
 
 
-def replay_engine(target: Any, inputs: Mapping[str, Json]) -> Outputs:
+def replay_engine(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     from alys_pbt.vectors.families.chain import bitcoin_from_json, spec_from_json
 
     chain = target.chain
