@@ -214,6 +214,10 @@ def render() -> str:
         "register (`deviations`, yours).",
         "5. Write logs to stderr only.",
         "",
+        "What each method must compute (the rules, their order, what each error means) is the target "
+        "interface's: docs/target-interface.md, generated from alys_pbt/interface.py; the error tables "
+        "above are its tables.",
+        "",
         "`python -m alys_pbt.protocol examples 'COMMAND'` replays every example above against your "
         "server (only the methods its hello lists).",
         "",

@@ -218,8 +218,10 @@ METHODS: tuple[Method, ...] = (
         "optional method left out is absent), `capabilities` (component -> what it supports; "
         "for `auxpow`: `layouts`, a subset of `output-script` and `script-sig`, and `root_orders`, "
         "a subset of `internal` and `reversed`), `quirks` (ids of the suite's registry of known "
-        "deviations the implementation carries) and `deviations` (its own known deviations: objects "
-        '`{"id", "summary", "breaks": [node-id patterns]}`, optionally `"jointly"` and `"requires"`).',
+        "deviations the implementation carries) and `deviations` (its own known deviations, held as "
+        'strict expected failures: objects `{"id", "summary", "breaks": [pytest node-id patterns, '
+        'fnmatch]}`, optionally `"requires"`, `"jointly"`, `"fails_with"` and `"source"`, as '
+        "docs/target-interface.md describes them).",
         [S("hello", {"protocol": 1, "client": "alys-pbt"}, HELLO_RESULT)],
     ),
     _m(
