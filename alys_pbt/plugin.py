@@ -64,7 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default=os.environ.get("ALYS_TARGET", targets.DEFAULT),
         help="implementation to drive: alys (default), alys-fixed, "
-        "alys-fixed+ID[+ID], or package.module:object",
+        "alys-fixed+ID[+ID], package.module:object, or a server of the target protocol "
+        "(docs/protocol.md): exec:'COMMAND ARGS' or tcp:HOST:PORT",
     )
     group.addoption(
         "--replay-db",
