@@ -29,7 +29,8 @@ Quirks (the V2 code, alys_pbt/deviations.py): `governance-buffer-lost-on-reconne
 `governance-connection-cap-unenforced`, `governance-silence-undetected`,
 `governance-signature-status-squashed`, `governance-backoff-jitter-past-cap`.
 Seeded mutants: `governance-reconnect-drops-buffered`, `governance-backoff-never-grows`,
-`governance-response-wrong-request`, `governance-heartbeat-unchecked`.
+`governance-response-wrong-request`, `governance-heartbeat-unchecked`, `governance-replay-newest-first`,
+`governance-buffer-bound-off-by-one`.
 
 The wire contract is alys/governance.proto, compiled when first used (grpc_tools' protoc, into a
 private descriptor pool: nothing generated is committed, so the code cannot drift from the .proto).
@@ -278,7 +279,10 @@ class StreamActor:
         self.connections: dict[int, Connection] = {}
         self.pending: dict[str, Pending] = {}
         self.unmatched: list[str] = []  # responses naming no pending request
-        self.rng = random.Random(seed)  # jitter, seeded by whoever builds the stream
+        self.seed = seed  # jitter, seeded by whoever builds the stream
+        self.rng = random.Random(seed)
+        # one generator per connection: its waits do not depend on how other streams' events interleave
+        self.rngs: dict[int, random.Random] = {}
         self.inbox: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self.arrived = threading.Condition()
         self.ctx: Any = None
@@ -381,6 +385,8 @@ class StreamActor:
         conn.buffer.clear()
         if self.v.on("governance-reconnect-drops-buffered") and waiting:
             waiting = waiting[1:]
+        if self.v.on("governance-replay-newest-first"):
+            waiting.reverse()
         for request in waiting:
             self._write(conn, request, request.metadata.request_id)
         self._later(self.config.heartbeat_interval, _Tick(conn.id, conn.generation, "heartbeat"))
@@ -403,17 +409,18 @@ class StreamActor:
             conn.waits.append((0, 0.0))
             self._later(0.0, _Tick(conn.id, conn.generation, "reconnect"))
             return
-        wait = self.backoff(conn.failures)
+        rng = self.rngs.setdefault(conn.id, random.Random(f"{self.seed}/{conn.id}"))
+        wait = self.backoff(conn.failures, rng)
         conn.waits.append((conn.failures, wait))
         self._later(wait, _Tick(conn.id, conn.generation, "reconnect"))
 
-    def backoff(self, failures: int) -> float:
+    def backoff(self, failures: int, rng: random.Random | None = None) -> float:
         """The wait after `failures` consecutive failures (reconnect.rs:314-356)."""
         c = self.config
         n = 1 if self.v.on("governance-backoff-never-grows") else failures
         delay = min(c.initial_delay * c.multiplier**n, c.max_delay)
         if c.jitter:
-            delay = max(0.1, delay + self.rng.uniform(-c.jitter * delay, c.jitter * delay))
+            delay = max(0.1, delay + (rng or self.rng).uniform(-c.jitter * delay, c.jitter * delay))
             if not self.v.on("governance-backoff-jitter-past-cap"):
                 delay = min(delay, c.max_delay)  # the cap holds after jitter too
         return delay
@@ -432,7 +439,8 @@ class StreamActor:
             self._write(conn, request, request_id)
             return "sent"
         request.metadata.request_id = request_id
-        if len(conn.buffer) >= self.config.buffer_size:  # DropOldest (config.rs:1034-1035)
+        bound = self.config.buffer_size + (1 if self.v.on("governance-buffer-bound-off-by-one") else 0)
+        if len(conn.buffer) >= bound:  # DropOldest (config.rs:1034-1035)
             conn.dropped.append(conn.buffer.popleft().metadata.request_id)
         conn.buffer.append(request)
         return "buffered"

@@ -1161,6 +1161,20 @@ MUTANTS: tuple[Deviation, ...] = (
         summary="the liveness monitor is never scheduled, so heartbeats are sent but never checked",
         source="alys/governance.py StreamActor._connected",
     ),
+    Deviation(
+        id="governance-replay-newest-first",
+        kind="mutant",
+        component="governance",
+        summary="a reconnected stream replays its buffer newest first",
+        source="alys/governance.py StreamActor._connected",
+    ),
+    Deviation(
+        id="governance-buffer-bound-off-by-one",
+        kind="mutant",
+        component="governance",
+        summary="the outbound buffer holds one message more than its bound before dropping the oldest",
+        source="alys/governance.py StreamActor._enqueue",
+    ),
 )
 
 

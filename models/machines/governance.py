@@ -185,13 +185,17 @@ class GovernanceMachine(RuleBasedStateMachine):
         h = self.harness
         return [c for c in h.connections() if c.state.value == "connected" and h.session(c)]
 
-    def _unanswered(self) -> list[str]:
-        return sorted(
-            r.metadata.request_id
-            for s in self.server.live()
-            for r in s.of_kind("signature_request")
-            if r.metadata.request_id not in self.answered
-        )
+    def _unanswered(self) -> dict[str, Session]:
+        """Requests on the current stream of a Connected connection the server has not answered,
+        with that stream (not the server's own list: a stream the node closed ends there later)."""
+        out: dict[str, Session] = {}
+        for conn in self._connected():
+            session = self.harness.session(conn)
+            assert session is not None
+            for r in session.of_kind("signature_request"):
+                if r.metadata.request_id not in self.answered:
+                    out[r.metadata.request_id] = session
+        return dict(sorted(out.items()))
 
     # --- setup ----------------------------------------------------------------------------------
     @initialize(policy=stream_policies(), seed=st.integers(0, 2**32 - 1))
@@ -282,9 +286,10 @@ class GovernanceMachine(RuleBasedStateMachine):
     @rule(data=st.data(), status=signature_statuses)
     def answer_signatures(self, data: st.DataObject, status: str) -> None:
         """The server answers one request it holds, in an order Hypothesis picks (late, or never)."""
-        request_id = data.draw(st.sampled_from(self._unanswered()), label="request")
+        held = self._unanswered()
+        request_id = data.draw(st.sampled_from(sorted(held)), label="request")
         self.answered[request_id] = status
-        self.server.answer(request_id, STATUS_NUMBERS[status])
+        self.server.answer(request_id, STATUS_NUMBERS[status], session=held[request_id])
         note(f"server answers {request_id}: {status}")
         self.harness.settle()
 
@@ -303,7 +308,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         note(f"requests {ids} on {conn.id}, answered in order {[ids[i] for i in order]}: {statuses}")
         for i in order:
             self.answered[ids[i]] = statuses[i]
-            self.server.answer(ids[i], STATUS_NUMBERS[statuses[i]])
+            self.server.answer(ids[i], STATUS_NUMBERS[statuses[i]], session=h.session(conn))
         h.settle()
 
     @precondition(lambda self: self.h is not None and self.server.running)
