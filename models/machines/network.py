@@ -67,7 +67,7 @@ def note(text: str) -> None:
 
 
 LATENCY_MS = 100  # one gossip hop
-LIVENESS_SLOTS = 3  # rounds of n slots Liveness allows after a heal (see heal_and_run)
+LIVENESS_SLOTS = 2  # rounds of n slots Liveness allows after a heal (see heal_and_run)
 VALID_BUT_UNAPPROVED = "NotEnoughApprovals"  # process_block passes every check but the majority
 # What a cache may answer a bad approval with (interface: add_approval's errors). Every approval in
 # a cache was checked on its way in, so a correct cache never meets an aggregate that does not
@@ -519,6 +519,7 @@ class NetworkMachine(RuleBasedStateMachine):
         self.finalized: dict[int, dict[int, bytes]] = {}  # node -> every finalized height's block
         self.exercised: dict[str, set[str]] = {}
         self.valid: set[tuple[int, bytes]] = set()  # (node, block) already judged
+        self.ran_liveness = False
 
     @initialize(setup=network_setups())
     def start_network(self, setup: NetworkSetup) -> None:
@@ -679,12 +680,14 @@ class NetworkMachine(RuleBasedStateMachine):
         self.net.fault("eclipse")
 
     # --- Liveness ----------------------------------------------------------------------------------
+    @precondition(lambda self: not self.ran_liveness)  # once an example: it runs 2n slots
     @rule(duplicate=st.booleans())
     def heal_and_run(self, duplicate: bool) -> None:
         """Liveness: heal every partition and stop losing messages (gossip may still duplicate them);
         with at least ceil(2n/3) honest authorities connected, every honest node's finalization
         advances within LIVENESS_SLOTS rounds of n slots, a miner finalizing at each."""
         net = self.net
+        self.ran_liveness = True
         note(f"heal and run {LIVENESS_SLOTS * self.n} slots{' with duplicated gossip' if duplicate else ''}")
         net.cut, net.link_faults, net.duplicate_all = set(), {}, duplicate
         if duplicate:
