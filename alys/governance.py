@@ -57,6 +57,7 @@ from attrs import define, field, frozen
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from grpc_tools import protoc
 
+from alys.actors.system import Reply
 from alys.variant import Variant
 
 PROTO = Path(__file__).with_name("governance.proto")
@@ -189,6 +190,12 @@ class _Tick:
 
 
 @frozen
+class _Call:
+    command: Any
+    reply: Reply
+
+
+@frozen
 class _Sweep:
     pass
 
@@ -314,6 +321,16 @@ class StreamActor:
             return err
 
     def _dispatch(self, message: Any) -> Any:
+        if isinstance(message, _Call):
+            try:
+                value = self._answer(message.command)
+            except (TooManyConnections, UnknownConnection, GaveUp) as err:
+                value = err
+            message.reply.resolve(value=value)
+            return None
+        return self._answer(message)
+
+    def _answer(self, message: Any) -> Any:
         if isinstance(message, _Connect):
             return self._connect(message.endpoint)
         if isinstance(message, _Send):
@@ -570,8 +587,14 @@ class GovernanceStream:
     def __init__(self, system: Any, name: str, actor: StreamActor) -> None:
         self.system, self.name, self.actor = system, name, actor
 
-    def _ask(self, message: Any) -> Any:
-        return self.system.ask(self.name, message, timeout=1e9, sender=self.name)
+    def _ask(self, message: Any) -> Reply:
+        """Tell the actor a command; the Reply is resolved when the actor handles it. (Not the
+        runtime's ask: the actor always answers, so no timeout timer is needed per command.)"""
+        reply = Reply()
+        verdict = self.system.tell(self.name, _Call(message, reply), sender=self.name)
+        if verdict not in ("accepted", "blocked"):
+            reply.resolve(error=RuntimeError(f"the StreamActor's mailbox {verdict} the command"))
+        return reply
 
     def connect(self, endpoint: str) -> Any:
         return self._ask(_Connect(endpoint))
@@ -589,6 +612,8 @@ class GovernanceStream:
         """A command's answer, once the scheduler has run it: its value, or its refusal raised."""
         if not reply.done:
             raise RuntimeError("the actor has not handled the command yet (run the scheduler)")
+        if reply.error is not None:
+            raise reply.error
         if isinstance(reply.value, Exception):
             raise reply.value
         return reply.value
