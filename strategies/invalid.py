@@ -20,7 +20,7 @@ from alys_pbt.models.bitcoin import Origin, origins_text
 
 # The areas of the suite: one name each, shared by the markers, the properties, the strategies,
 # the references, the port and the deviations (the registry's `component`).
-Area = Literal["auxpow", "retarget", "chain", "approvals", "actors", "sync", "network"]
+Area = Literal["auxpow", "retarget", "chain", "approvals", "actors", "sync", "network", "governance"]
 AREAS: dict[str, str] = {
     "auxpow": "AuxPoW and Bitcoin encoding",
     "retarget": "difficulty retargeting and compact bits of the next block",

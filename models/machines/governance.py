@@ -70,7 +70,7 @@ class StreamHarness:
         self.stream = target.governance.stream(system, routes={"federation": "chain"}, seed=seed, **config)
 
     def now(self) -> float:
-        return self.scheduler.now()
+        return float(self.scheduler.now())
 
     def connections(self) -> list[Any]:
         return list(self.stream.connections.values())
@@ -91,7 +91,7 @@ class StreamHarness:
         if session is None or not session.open or not self.server.running:
             return False  # its registration is on the way, or its end is
         with self.server.changed:  # everything written has arrived, and everything the server sent
-            return len(session.received) == conn.out_sequence and session.queued == conn.in_sequence
+            return bool(len(session.received) == conn.out_sequence and session.queued == conn.in_sequence)
 
     def settle(self) -> None:
         """Run the scheduler and hand the actor what gRPC delivered until nothing is in flight."""
