@@ -680,50 +680,95 @@ def test_the_ports_fees_are_the_references_to_the_wei(name: str) -> None:
 
 # --- typed errors that name what is wrong -----------------------------------------------------------
 
-TO = b"\x0a" * 20
+ADDRESS = b"\x0a" * 20
 MESSAGES: dict[str, tuple[bytes, str, str]] = {
     # name: (transaction, the port's error, what its message must name)
-    "a field missing": (rlp.encode([5, 1, 21_000, TO, 1]), "MalformedRlp", "missing"),
-    "a 19-byte `to`": (rlp.encode([5, 1, 21_000, TO[:19], 1, b"", 37, 1, 1]), "MalformedRlp", "`to`"),
+    "a field missing": (rlp.encode([5, 1, 21_000, ADDRESS, 1]), "MalformedRlp", "missing"),
+    "a 19-byte `to`": (rlp.encode([5, 1, 21_000, ADDRESS[:19], 1, b"", 37, 1, 1]), "MalformedRlp", "`to`"),
     "a 19-byte access list address": (
-        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [[TO[:19], []]], 0, 1, 1]),
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [[ADDRESS[:19], []]], 0, 1, 1]),
         "MalformedRlp",
         "access list address",
     ),
     "a 31-byte storage key": (
-        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [[TO, [b"\x01" * 31]]], 0, 1, 1]),
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [[ADDRESS, [b"\x01" * 31]]], 0, 1, 1]),
         "MalformedRlp",
         "storage key",
     ),
-    "a list for the nonce": (rlp.encode([[1], 1, 21_000, TO, 1, b"", 37, 1, 1]), "MalformedRlp", "nonce"),
+    "a list for the nonce": (
+        rlp.encode([[1], 1, 21_000, ADDRESS, 1, b"", 37, 1, 1]),
+        "MalformedRlp",
+        "nonce",
+    ),
     "gas with a leading zero": (
-        rlp.encode([5, 1, b"\x00\x52\x08", TO, 1, b"", 37, 1, 1]),
+        rlp.encode([5, 1, b"\x00\x52\x08", ADDRESS, 1, b"", 37, 1, 1]),
         "MalformedRlp",
         "gas",
     ),
-    "gas of nine bytes": (rlp.encode([5, 1, b"\x01" * 9, TO, 1, b"", 37, 1, 1]), "MalformedRlp", "gas"),
+    "gas of nine bytes": (rlp.encode([5, 1, b"\x01" * 9, ADDRESS, 1, b"", 37, 1, 1]), "MalformedRlp", "gas"),
     "a value of 33 bytes": (
-        rlp.encode([5, 1, 21_000, TO, b"\x01" * 33, b"", 37, 1, 1]),
+        rlp.encode([5, 1, 21_000, ADDRESS, b"\x01" * 33, b"", 37, 1, 1]),
         "MalformedRlp",
         "value",
     ),
     "a list for the access list's address": (
-        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [[[TO], []]], 0, 1, 1]),
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [[[ADDRESS], []]], 0, 1, 1]),
         "MalformedRlp",
         "access list address",
     ),
     "a tenth field": (
-        rlp.encode([5, 1, 21_000, TO, 1, b"", 37, 1, 1, 0]),
+        rlp.encode([5, 1, 21_000, ADDRESS, 1, b"", 37, 1, 1, 0]),
         "MalformedRlp",
         "legacy transaction",
     ),
     "a byte after the transaction": (
-        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, TO, 1, b"", [], 0, 1, 1]) + b"\x00",
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [], 0, 1, 1]) + b"\x00",
         "MalformedRlp",
         "type-2 transaction",
     ),
+    "a tenth field, counted": (
+        rlp.encode([5, 1, 21_000, ADDRESS, 1, b"", 37, 1, 1, 0]),
+        "MalformedRlp",
+        "1 bytes after the last field",
+    ),
+    "a byte after the transaction, counted": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [], 0, 1, 1]) + b"\x00",
+        "MalformedRlp",
+        "1 bytes after the last field",
+    ),
+    "a string for the type-2 fields": (b"\x02" + rlp.encode(b"abc"), "MalformedRlp", "type-2 transaction"),
+    "a string for the access list": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", b"", 0, 1, 1]),
+        "MalformedRlp",
+        "access_list",
+    ),
+    "no bytes at all": (b"", "MalformedRlp", "0 bytes: empty"),
+    "a single byte wrapped": (b"\xc2\x81\x05", "MalformedRlp", "wrapped as a string"),
+    "a one-byte string header at the very end": (b"\xc1\x81", "MalformedRlp", "runs past its list"),
+    "a long-form header whose length is the last byte": (
+        b"\xc2\xb8\x38",
+        "MalformedRlp",
+        "runs past its list",
+    ),
+    "a length of the length past the end": (
+        b"\xc2\xb9\x01",
+        "MalformedRlp",
+        "length of the length runs past",
+    ),
+    "a length with a leading zero byte": (
+        b"\xf8\x3b\xb9\x00\x38" + b"\x01" * 56,
+        "MalformedRlp",
+        "leading zero byte",
+    ),
+    "the long form for a short length": (b"\xc7\xb8\x05" + b"\x01" * 5, "MalformedRlp", "long form"),
+    "an item that runs past its list": (b"\xc2\x85\x01", "MalformedRlp", "runs past its list"),
+    "an r that is no point's x": (
+        evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, ADDRESS, 1, b"", (), 0, N - 1, 1).to_bytes(),
+        "BadSignature",
+        "recover",
+    ),
     "an s above n/2": (
-        rlp.encode([5, 1, 21_000, TO, 1, b"", 37, 1, evm.SECP256K1_N - 1]),
+        rlp.encode([5, 1, 21_000, ADDRESS, 1, b"", 37, 1, evm.SECP256K1_N - 1]),
         "BadSignature",
         "out of range",
     ),
@@ -740,9 +785,9 @@ def test_the_ports_transaction_errors_name_what_is_wrong(name: str) -> None:
 
 
 ACCESS_LISTS = {
-    "one address, no keys": ((TO, ()),),
-    "one address, one key": ((TO, (b"\x01" * 32,)),),
-    "two addresses, two and no keys": ((TO, (b"\x01" * 32, b"\x02" * 32)), (b"\x0b" * 20, ())),
+    "one address, no keys": ((ADDRESS, ()),),
+    "one address, one key": ((ADDRESS, (b"\x01" * 32,)),),
+    "two addresses, two and no keys": ((ADDRESS, (b"\x01" * 32, b"\x02" * 32)), (b"\x0b" * 20, ())),
 }
 
 
@@ -750,6 +795,25 @@ ACCESS_LISTS = {
 def test_the_port_reads_access_lists_and_recovers_the_signer(name: str) -> None:
     """EIP-2930 access lists (addresses of 20 bytes, storage keys of 32) are read entry by entry,
     key by key, and are covered by the signature: the port names the reference's signer."""
-    tx = evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, TO, 1, b"", ACCESS_LISTS[name], 0, 0, 0)
+    tx = evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, ADDRESS, 1, b"", ACCESS_LISTS[name], 0, 0, 0)
     raw = evm.sign(tx, 3).to_bytes()
     assert port_evm.transaction_sender(raw, Variant()) == evm.address_of(3) == evm.sender(evm.decode(raw))
+
+
+def test_contract_creations_and_twenty_byte_recipients_are_read() -> None:
+    """`to` is empty (a contract creation) or 20 bytes: both decode and recover their signer."""
+    for to in (b"", ADDRESS):
+        tx = evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, to, 1, b"\x60", (), 0, 0, 0)
+        raw = evm.sign(tx, 2).to_bytes()
+        assert port_evm.transaction_sender(raw, Variant()) == evm.address_of(2)
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_the_ports_transaction_size_limit_holds_at_below_and_past_it(delta: int) -> None:
+    """128 KiB - 1, exactly, + 1 bytes (geth's txMaxSize): recovered, recovered, MalformedRlp."""
+    from alys_pbt.strategies.malformed_blocks import sized_transaction
+
+    tx = evm.DynamicFeeTransaction(121212, 5, 1, 10**9, 21_000, ADDRESS, 1, b"", (), 0, 0, 0)
+    raw = sized_transaction(port_evm.MAX_TX_BYTES + delta, tx, 5)
+    expected = "ok" if delta <= 0 else "MalformedRlp"
+    assert verdict(lambda: port_evm.transaction_sender(raw, Variant())) == expected
