@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import hypothesis
 
@@ -106,7 +106,7 @@ def cached(
     path = CACHE_DIR / f"{name}-{k[:32]}.pickle"
     data = _memo.get(k)
     if data is not None:
-        return _loads(data, shared)  # type: ignore[no-any-return]
+        return cast(T, _loads(data, shared))
     if path.exists():
         try:
             data = path.read_bytes()
@@ -115,7 +115,7 @@ def cached(
             pass
         else:
             _memo[k] = data
-            return value  # type: ignore[no-any-return]
+            return cast(T, value)
     data = _dumps(builder(), shared)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -124,4 +124,4 @@ def cached(
     os.replace(tmp, path)  # atomic: a racing worker sees the old entry or this one, never half of it
     _prune(name)
     _memo[k] = data
-    return _loads(data, shared)  # type: ignore[no-any-return]
+    return cast(T, _loads(data, shared))

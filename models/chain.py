@@ -18,6 +18,7 @@ from alys_pbt.models.bitcoin import Transaction
 from alys_pbt.models.blocks import (
     ZERO_HASH,
     ConsensusBlock,
+    ExecutionPayload,
     SignedConsensusBlock,
     slot_author,
     slot_is_in_future,
@@ -281,8 +282,8 @@ class Chain:
         self.canonical = {k: v for k, v in self.canonical.items() if k <= height}
 
 
-def genesis_block(spec: ChainSpec, payload: object) -> SignedConsensusBlock:
+def genesis_block(spec: ChainSpec, payload: ExecutionPayload) -> SignedConsensusBlock:
     """SignedConsensusBlock::genesis: parent 0, slot 0, a height-0 AuxPowHeader without proof."""
     header = auxpow.AuxPowHeader(ZERO_HASH, ZERO_HASH, spec.bits, spec.chain_id, 0, None, bytes(20))
-    block = ConsensusBlock(ZERO_HASH, 0, header, payload)  # type: ignore[arg-type]
+    block = ConsensusBlock(ZERO_HASH, 0, header, payload)
     return SignedConsensusBlock(block, approvals.AggregateApproval((False,) * 15, None))

@@ -371,9 +371,9 @@ def auxpow_recipes(
     return recipe
 
 
-def auxpow_cases(**knobs: object) -> st.SearchStrategy[AuxPowCase]:
+def auxpow_cases(**knobs: Any) -> st.SearchStrategy[AuxPowCase]:
     """Valid proofs with what they prove; takes the knobs of `auxpow_recipes`."""
-    return auxpow_recipes(**knobs).map(case_of)  # type: ignore[arg-type]
+    return auxpow_recipes(**knobs).map(case_of)
 
 
 def auxpows(**knobs: object) -> st.SearchStrategy[AuxPow]:

@@ -328,11 +328,11 @@ STRUCTURAL: tuple[str, ...] = tuple(c.name for c in CATALOGUE if c.level == "str
 
 
 @st.composite
-def corrupted_cases(draw: st.DrawFn, /, corruption: InvalidCase | str, **knobs: object) -> AuxPowCase:
+def corrupted_cases(draw: st.DrawFn, /, corruption: InvalidCase | str, **knobs: Any) -> AuxPowCase:
     """A valid proof with exactly this corruption applied (layout drawn from those it applies to)."""
     c = BY_NAME[corruption] if isinstance(corruption, str) else corruption
     knobs.setdefault("layout", st.sampled_from(c.layouts))
-    recipe = draw(auxpow_recipes(**knobs))  # type: ignore[arg-type]
+    recipe = draw(auxpow_recipes(**knobs))
     return case_of(c.apply(draw, recipe))
 
 

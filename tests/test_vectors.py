@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 import alys
 from alys_pbt import deviations, targets
+from alys_pbt.interface import Target
 from alys_pbt.vectors import docs, generate, runner
 from alys_pbt.vectors.__main__ import main
 from alys_pbt.vectors.discovery import Family, discover, family_of
@@ -284,7 +285,7 @@ def test_the_runner_judges_errors_by_class_name_and_outputs_exactly() -> None:
     expects_ok = {"inputs": {}, "expected": {"verdict": "ok", "outputs": {"valid": True, "n": 1}}}
 
     def raise_(err: Exception) -> Any:
-        def replay(target: Any, inputs: Any) -> Any:
+        def replay(target: Target, inputs: Any) -> Any:
             raise err
 
         return replay

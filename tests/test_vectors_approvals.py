@@ -21,6 +21,7 @@ import pytest
 
 import alys
 from alys_pbt import deviations
+from alys_pbt.interface import Target
 from alys_pbt.models import bls as bls_models
 from alys_pbt.models.sync import expected_checkpoints
 from alys_pbt.vectors.format import canonical
@@ -60,7 +61,7 @@ def by_name(cases: dict[str, list[Case]], rule_id: str) -> dict[str, Case]:
     return {c.name: c for c in cases[rule_id]}
 
 
-def answer(target: Any, rule: Rule, case: Case) -> dict[str, Any]:
+def answer(target: Target, rule: Rule, case: Case) -> dict[str, Any]:
     """The target's verdict on a case, as the format writes an expected one."""
     assert rule.replay is not None
     try:
@@ -74,7 +75,7 @@ def expected(case: Case) -> dict[str, Any]:
     return json.loads(canonical(case.expected.to_json()))
 
 
-def failing(target: Any, cases: dict[str, list[Case]], *, first: bool = False) -> list[str]:
+def failing(target: Target, cases: dict[str, list[Case]], *, first: bool = False) -> list[str]:
     """`rule :: case` of every replayed case the target answers wrongly (with `first`, the first)."""
     out = []
     for rule_id, rule_cases in cases.items():

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from alys_pbt import deviations, targets
+from alys_pbt.interface import Target
 from alys_pbt.models import auxpow as ref_auxpow
 from alys_pbt.models import bitcoin as ref_bitcoin
 from alys_pbt.models import retarget as ref_retarget
@@ -53,7 +54,7 @@ def generated() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _failing(target: Any, generated: Mapping[str, list[dict[str, Any]]]) -> set[str]:
+def _failing(target: Target, generated: Mapping[str, list[dict[str, Any]]]) -> set[str]:
     by_id = {rule.id: rule for rule in RULES}
     return {
         f"{rule_id} :: {case['name']}"

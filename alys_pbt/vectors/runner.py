@@ -17,6 +17,7 @@ from typing import Any
 
 from attrs import field, frozen, mutable
 
+from alys_pbt.interface import Target
 from alys_pbt.vectors.discovery import Family, rules_by_id
 from alys_pbt.vectors.format import (
     FORMAT_VERSION,
@@ -208,7 +209,7 @@ def _short(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def judge(rule: Rule, target: Any, case: Mapping[str, Any]) -> str | None:
+def judge(rule: Rule, target: Target, case: Mapping[str, Any]) -> str | None:
     """None when the target answers `case` as expected, else what it answered instead."""
     assert rule.replay is not None
     expected = case["expected"]
@@ -251,7 +252,7 @@ def _difference(want: Any, got: Any, path: str = "$") -> str:
 
 def replay(
     vectors: VectorSet,
-    target: Any,
+    target: Target,
     *,
     name: str | None = None,
     only: str | None = None,
