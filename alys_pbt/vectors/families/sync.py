@@ -246,10 +246,6 @@ def gen_store(seed: int, n: int) -> list[Case]:
     return cases
 
 
-class _Refused(Exception):
-    pass
-
-
 def replay_store(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     store = target.sync.store(interval=inputs["interval"], retention=inputs["retention"])
     out = []
