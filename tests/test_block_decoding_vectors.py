@@ -817,3 +817,81 @@ def test_the_ports_transaction_size_limit_holds_at_below_and_past_it(delta: int)
     raw = sized_transaction(port_evm.MAX_TX_BYTES + delta, tx, 5)
     expected = "ok" if delta <= 0 else "MalformedRlp"
     assert verdict(lambda: port_evm.transaction_sender(raw, Variant())) == expected
+
+
+# Every field of both transaction types broken alone: the error's message starts with the field's
+# name (what the node would log), and each u64 / u256 field one byte past its width is refused.
+TYPE2_FIELDS = (
+    "chain_id",
+    "nonce",
+    "max_priority_fee_per_gas",
+    "max_fee_per_gas",
+    "gas",
+    "to",
+    "value",
+    "data",
+)
+TYPE2_FIELDS += ("access_list", "y_parity", "r", "s")
+TYPE2_VALUES: list[Any] = [1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [], 0, 1, 1]
+LEGACY_FIELDS = ("nonce", "gas_price", "gas", "to", "value", "data", "v", "r", "s")
+LEGACY_VALUES: list[Any] = [5, 1, 21_000, ADDRESS, 1, b"", 37, 1, 1]
+U64_FIELDS = {"nonce", "gas", "v"}
+
+
+def _encoded(legacy: bool, values: list[Any]) -> bytes:
+    return rlp.encode(values) if legacy else b"\x02" + rlp.encode(values)
+
+
+def _field_cases() -> dict[str, tuple[bytes, str]]:
+    cases: dict[str, tuple[bytes, str]] = {}
+    for legacy, names, base in ((True, LEGACY_FIELDS, LEGACY_VALUES), (False, TYPE2_FIELDS, TYPE2_VALUES)):
+        kind = "legacy" if legacy else "type-2"
+        for i, name in enumerate(names):
+            values = list(base)
+            values[i] = b"x" if name == "access_list" else [1]
+            shape = (
+                "a string where a list belongs" if name == "access_list" else "a list where a string belongs"
+            )
+            cases[f"{kind} {name}: wrong shape"] = (_encoded(legacy, values), f"{name}: {shape}")
+            if name in ("to", "data", "access_list"):
+                continue
+            bits = 64 if name in U64_FIELDS else 256
+            values = list(base)
+            values[i] = b"\x01" * (bits // 8 + 1)
+            cases[f"{kind} {name}: one byte too wide"] = (
+                _encoded(legacy, values),
+                f"{name}: {bits // 8 + 1} bytes do not fit a u{bits}",
+            )
+    entry = [ADDRESS, [b"\x01" * 32]]
+    for label, access_list, says in (
+        ("entry", [b"x"], "access list entry: a string where a list belongs"),
+        ("address", [[[1], []]], "access list address: a list where a string belongs"),
+        ("keys", [[ADDRESS, b"x"]], "storage keys: a string where a list belongs"),
+        ("key", [[ADDRESS, [[1]]]], "storage key: a list where a string belongs"),
+        ("entry of three", [[*entry, b""]], "access list entry: 1 bytes after the last field"),
+    ):
+        values = list(TYPE2_VALUES)
+        values[8] = access_list
+        cases[f"access list {label}"] = (_encoded(False, values), says)
+    cases["type-2 fields as a string"] = (b"\x02" + rlp.encode(b"abc"), "type-2 transaction: a string")
+    cases["a byte after a legacy transaction"] = (
+        _encoded(True, LEGACY_VALUES) + b"\x00",
+        "legacy transaction: 1 bytes after the last field",
+    )
+    cases["a byte after a type-2 transaction"] = (
+        _encoded(False, TYPE2_VALUES) + b"\x00",
+        "type-2 transaction: 1 bytes after the last field",
+    )
+    return cases
+
+
+FIELD_CASES = _field_cases()
+
+
+@pytest.mark.parametrize("name", list(FIELD_CASES))
+def test_each_transaction_field_broken_alone_is_named_first_in_the_error(name: str) -> None:
+    raw, says = FIELD_CASES[name]
+    with pytest.raises(port_evm.MalformedRlp) as caught:
+        port_evm.decode(raw)
+    assert str(caught.value).startswith(says), f"{name}: {caught.value}"
+    assert verdict(lambda: evm.sender(evm.decode(raw))) == "MalformedRlp"  # the reference refuses it too
