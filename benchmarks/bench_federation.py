@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import py_ecc.bls  # noqa: E402, F401 - raises the recursion limit on import; before Hypothesis runs
+import py_ecc.bls  # noqa: F401 - raises the recursion limit on import; before Hypothesis runs
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alys_pbt import targets  # noqa: E402
-from alys_pbt.interface import view  # noqa: E402
-from alys_pbt.models.machines.network import Network  # noqa: E402
-from alys_pbt.strategies.network import NetworkSetup  # noqa: E402
+from alys_pbt import targets
+from alys_pbt.interface import view
+from alys_pbt.models.machines.network import Network
+from alys_pbt.strategies.network import NetworkSetup
 
 
 def measure(spec: str, n: int, slots: int) -> tuple[float, float, int, int]:

@@ -496,7 +496,7 @@ def recover(
                 node.process_block(signed)
             if verify_hash and node.head != block_hash:
                 raise CorruptBlock(height, "does not decode to the block its hash names")
-        except Exception as err:  # noqa: BLE001 - a torn, rotted or invalid row
+        except Exception as err:  # a torn, rotted or invalid row
             if height <= store.acknowledged:
                 if isinstance(err, StoreError):
                     raise
