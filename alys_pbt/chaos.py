@@ -10,7 +10,7 @@ fault kind in `strategies/network.py` FAULT_KINDS that no example reached is lis
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 import pytest
@@ -52,7 +52,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     for key, value in report.user_properties:
         if key == CHAOS_KEY:
-            _add(_merged, value)
+            _add(_merged, cast(Mapping[str, Mapping[str, Any]], value))  # what makereport attached
 
 
 def merged() -> dict[str, dict[str, Any]]:

@@ -539,12 +539,11 @@ class NetworkMachine(RuleBasedStateMachine):
         note(f"slot {self.net.now // SLOT_MS + 1}")
         self.net.tick()
 
+    @precondition(lambda self: bool(self.net.due()))
     @rule(choice=st.integers(0, 50))
     def deliver_one(self, choice: int) -> None:
         """Deliver one due message, not necessarily the oldest (reordering)."""
         due = self.net.due()
-        if not due:
-            return
         if choice % len(due):
             self.net.fault("reorder")
         envelope = due[choice % len(due)]
@@ -600,11 +599,14 @@ class NetworkMachine(RuleBasedStateMachine):
         note(f"node {p.index}'s clock moves {skew} ms")
         self.net.fault("clock-skew")
 
+    @precondition(lambda self: any(p.head_height > p.finalized_height for p in self.net.honest))
     @rule(node=st.integers(0, 15))
     def mine_auxpow(self, node: int) -> None:
-        p = self.net.honest[node % len(self.net.honest)]
-        if self.net.mine(p):
-            note(f"miner finalizes node {p.index}'s range up to {p.head_height}")
+        """A merged miner submits an AuxPoW for one honest node's unfinalized range."""
+        ready = [p for p in self.net.honest if p.head_height > p.finalized_height]
+        p = ready[node % len(ready)]
+        self.net.mine(p)
+        note(f"miner finalizes node {p.index}'s range up to {p.head_height}")
 
     # --- the coalition -----------------------------------------------------------------------------
     @precondition(lambda self: bool(self.net.coalition))
@@ -637,13 +639,11 @@ class NetworkMachine(RuleBasedStateMachine):
         note(f"coalition {'withholds' if on else 'resumes'}")
         self.net.withholding = on
 
-    @precondition(lambda self: bool(self.net.coalition) and bool(self.net.seen))
+    @precondition(lambda self: bool(self.net.coalition) and any(m.kind == "approval" for m in self.net.seen))
     @rule(which=st.integers(0, 10**6), to=st.integers(0, 15))
     def replay_approval(self, which: int, to: int) -> None:
         """A coalition member re-sends an approval seen earlier (its own or anyone's)."""
         approvals = [m for m in self.net.seen if m.kind == "approval"]
-        if not approvals:
-            return
         m = approvals[which % len(approvals)]
         src = self.net.coalition[0].index
         dst = to % len(self.net.peers)
