@@ -660,6 +660,10 @@ FEE_CASES: dict[str, tuple[list[bytes], int]] = {
     "a legacy price below the base fee": ([_legacy(3 * GWEI)], 4 * GWEI),
     "a malformed transaction before a good one": ([BAD_TX, _type2(GWEI, 3 * GWEI)], 7),
     "good, malformed, good": ([_legacy(2 * GWEI), BAD_TX, _type2(GWEI, 3 * GWEI, 2)], 7),
+    "a y parity of 2 (the EL refuses it)": (
+        [b"\x02" + rlp.encode([1, 5, GWEI, 3 * GWEI, 21_000, b"\x0a" * 20, 1, b"", [], 2, 1, 1])],
+        7,
+    ),
     "an s that recovers no one (fees do not recover senders)": (
         [_type2(GWEI, 3 * GWEI)[:-1] + b"\x00", _legacy(2 * GWEI)],
         7,
@@ -767,6 +771,13 @@ MESSAGES: dict[str, tuple[bytes, str, str]] = {
         "BadSignature",
         "recover",
     ),
+    "a y parity of 2": (
+        b"\x02" + rlp.encode([1, 5, 1, 9, 21_000, ADDRESS, 1, b"", [], 2, 1, 1]),
+        "BadSignature",
+        "y parity 2",
+    ),
+    "an empty list": (b"\xc0", "MalformedRlp", "missing"),
+    "an unknown type byte": (b"\x01\x02", "MalformedRlp", "unknown transaction type 0x01"),
     "an s above n/2": (
         rlp.encode([5, 1, 21_000, ADDRESS, 1, b"", 37, 1, evm.SECP256K1_N - 1]),
         "BadSignature",
@@ -873,6 +884,12 @@ def _field_cases() -> dict[str, tuple[bytes, str]]:
         values = list(TYPE2_VALUES)
         values[8] = access_list
         cases[f"access list {label}"] = (_encoded(False, values), says)
+    for legacy, base in ((True, LEGACY_VALUES), (False, TYPE2_VALUES)):
+        kind = "legacy" if legacy else "type-2"
+        cases[f"{kind}: a field too many"] = (
+            _encoded(legacy, [*base, 0]),
+            f"{kind} transaction: 1 bytes after the last field",
+        )
     cases["type-2 fields as a string"] = (b"\x02" + rlp.encode(b"abc"), "type-2 transaction: a string")
     cases["a byte after a legacy transaction"] = (
         _encoded(True, LEGACY_VALUES) + b"\x00",
