@@ -507,7 +507,7 @@ def assert_store_matches(store: Any, ref: StoreReference) -> None:
     assert [cp.height for cp in kept] == sorted(ref.checkpoints), "checkpoints kept"
     for cp in kept:
         bh, text, now, verifies = ref.checkpoints[cp.height]
-        assert (cp.block_hash, cp.state_json if verifies else text, cp.created_at) == (bh, text, now)
+        assert (cp.block_hash, cp.state_json, cp.created_at) == (bh, text, now), f"checkpoint {cp.height}"
         assert cp.verifies() == verifies, f"checkpoint {cp.height} verifies: {cp.verifies()}"
         if verifies:
             assert cp.state == json.loads(text) and cp.integrity == integrity_hash(cp.height, bh, now, text)
@@ -656,3 +656,26 @@ def test_a_closed_store_refuses_every_operation_with_a_typed_error_naming_it() -
             operation()
         assert type(refused.value).__name__ == "StoreIOError", f"{doing}: {refused.value!r}"
         assert str(refused.value).startswith(f"{doing}: "), f"{doing}: {refused.value}"
+
+
+@pytest.mark.parametrize("lost", [4, 5, 6])  # the error shows the first five missing heights, then "..."
+def test_lost_acknowledged_heights_are_named_five_at_most(tmp_path: Path, lost: int) -> None:
+    """Acknowledged rows gone from the file (a lost tail, a hole): LostAcknowledged at open names
+    the acknowledged height and the missing heights, the first five of them and "..." past five."""
+    path = str(tmp_path / "s.sqlite")
+    target = targets.load(FIXED)
+    store = target.sync.store(interval=100, retention=1, path=path)
+    for h in range(1, 9):
+        store.put_block(h, block_hash_of(h, b"x"), b"x", {}, 0)
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM blocks WHERE height > ?", (8 - lost,))
+    db.commit()
+    db.close()
+    with pytest.raises(OSError) as refused:
+        target.sync.store(interval=100, retention=1, path=path)
+    missing = list(range(9 - lost, 9))
+    shown = ", ".join(map(str, missing[:5])) + (" ..." if lost > 5 else "")
+    assert type(refused.value).__name__ == "LostAcknowledged", repr(refused.value)
+    assert (refused.value.acknowledged, refused.value.missing) == (8, missing)
+    assert str(refused.value) == f"acknowledged up to 8, but the store lost heights {shown}"
