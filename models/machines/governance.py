@@ -259,8 +259,13 @@ class GovernanceMachine(RuleBasedStateMachine):
         if expected == "buffered":
             self.buffers[conn.id].enqueue(message_id)
 
+    def _draw(self, data: st.DataObject, among: list[Any]) -> Any:
+        """One of `among`, drawn by id (a counterexample reads `connection: 2`, not the object)."""
+        chosen = data.draw(st.sampled_from([c.id for c in among]), label="connection")
+        return self.harness.stream.connection(chosen)
+
     def _conn(self, data: st.DataObject) -> Any:
-        return data.draw(st.sampled_from(self.harness.connections()), label="connection")
+        return self._draw(data, self.harness.connections())
 
     @precondition(lambda self: self.h is not None and self.h.connections())
     @rule(data=st.data(), kind=st.sampled_from(NOTIFICATIONS))
@@ -298,7 +303,7 @@ class GovernanceMachine(RuleBasedStateMachine):
     def request_then_answer_in_any_order(self, data: st.DataObject, statuses: list[str]) -> None:
         """Several requests on one stream, answered in an order Hypothesis picks."""
         h = self.harness
-        conn = data.draw(st.sampled_from(self._connected()), label="connection")
+        conn = self._draw(data, self._connected())
         ids = [self._next_id("sig") for _ in statuses]
         for request_id in ids:
             verdict = h.ask(h.stream.request_signatures(conn.id, request_id, "bridge", "00" * 8, (1,))).value
@@ -330,7 +335,7 @@ class GovernanceMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.h is not None and self._connected() and not self.server.silent)
     @rule(data=st.data(), height=st.integers(0, 2**40))
     def push_federation_update(self, data: st.DataObject, height: int) -> None:
-        conn = data.draw(st.sampled_from(self._connected()), label="connection")
+        conn = self._draw(data, self._connected())
         session = self.harness.session(conn)
         assert session is not None
         self.server.push_update(session, height, (f"m{height % 7}",))
@@ -341,7 +346,7 @@ class GovernanceMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.h is not None and self._connected())
     @rule(data=st.data())
     def drop_stream(self, data: st.DataObject) -> None:
-        conn = data.draw(st.sampled_from(self._connected()), label="connection")
+        conn = self._draw(data, self._connected())
         session = self.harness.session(conn)
         assert session is not None
         note(f"server drops the stream of {conn.id}")
@@ -394,10 +399,7 @@ class GovernanceMachine(RuleBasedStateMachine):
     def fill_the_buffer(self, data: st.DataObject, extra: int, kind: str) -> None:
         """While a connection is down, send its buffer's capacity and `extra` more."""
         h = self.harness
-        conn = data.draw(
-            st.sampled_from([c for c in h.connections() if c.state.value in ("backoff", "connecting")]),
-            label="connection",
-        )
+        conn = self._draw(data, [c for c in h.connections() if c.state.value in ("backoff", "connecting")])
         for _ in range(self.policy.buffer_size + extra):
             message_id = self._next_id(kind)
             self._take(conn, h.ask(h.stream.send(conn.id, kind, message_id)).value, message_id)
