@@ -19,15 +19,15 @@ from attrs import frozen
 from eth_hash.auto import keccak
 from hypothesis import strategies as st
 
-from alys_pbt.models import auxpow, evm, pegin
+from alys_pbt.models import auxpow
 from alys_pbt.models.approvals import AggregateApproval, IndividualApproval, required_approvals
 from alys_pbt.models.bitcoin import NULL_OUTPOINT, Origin, OutPoint, Transaction, TxIn, TxOut
 from alys_pbt.models.blocks import ConsensusBlock, ExecutionPayload, SignedConsensusBlock, Withdrawal
 from alys_pbt.models.bls import Backend
 from alys_pbt.models.chain import BitcoinView, Chain, ChainSpec, genesis_block
 from alys_pbt.models.reprs import pretty_as_repr, short_bytes_seq
-from alys_pbt.strategies.auxpow import AuxPowRecipe, EASY_BITS, build
 from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.auxpow import EASY_BITS, AuxPowRecipe, build
 from alys_pbt.strategies.invalid import InvalidCase, by_name
 
 DEAD = bytes.fromhex("000000000000000000000000000000000000dead")
@@ -118,7 +118,7 @@ class ChainBuilder:
         n = self.keyring.n
         if signers is None:
             author = block.slot % n
-            signers = [author] + [i for i in range(n) if i != author][: required_approvals(n) - 1]
+            signers = [author, *[i for i in range(n) if i != author][: required_approvals(n) - 1]]
         root = block.signing_root()
         approvals = [IndividualApproval(self.bls.Sign(self.keyring.secret_keys[i], root), i) for i in signers]
         return SignedConsensusBlock(block, AggregateApproval.of(approvals, self.bls))
@@ -266,7 +266,7 @@ def _too_few(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
     block = b.unsigned_next()
     n = b.keyring.n
     author = block.slot % n
-    return b.sign(block, [author] + [i for i in range(n) if i != author][: required_approvals(n) - 2])
+    return b.sign(block, [author, *[i for i in range(n) if i != author][: required_approvals(n) - 2]])
 
 
 def _bad_signature(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
@@ -279,7 +279,7 @@ def _bad_signature(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
 def _extra_withdrawal(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
     block = b.unsigned_next()
     extra = Withdrawal(0, 0, draw(st.binary(min_size=20, max_size=20)), draw(st.integers(1, 10**12)))
-    return b.sign(_payload(block, withdrawals=block.execution_payload.withdrawals + (extra,)))
+    return b.sign(_payload(block, withdrawals=(*block.execution_payload.withdrawals, extra)))
 
 
 def _missing_withdrawal(b: ChainBuilder, draw: st.DrawFn) -> SignedConsensusBlock:
@@ -507,8 +507,8 @@ def chains(
     blocks (valid at heights the chain already passed, so a node must refuse them as old)."""
     from alys_pbt.models import bls as bls_models
     from alys_pbt.models.pegin import FEDERATION_SPK
-    from alys_pbt.strategies.evm import evm_transactions
     from alys_pbt.strategies.approvals import keyrings
+    from alys_pbt.strategies.evm import evm_transactions
 
     b = bls or bls_models.backend()
     keyring = draw(keyrings(b, n=authorities), label="authorities")
