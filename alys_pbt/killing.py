@@ -279,7 +279,7 @@ def _run_machine(
             calls[0] += 1
             super().__init__(target)  # a machine is given its target (alys_pbt/machines.py)
 
-    Counting._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    Counting._hypothesis_internal_use_seed = seed
     Counting.__name__ = machine.__name__
     try:
         run_state_machine_as_test(Counting, settings=budget)
