@@ -30,7 +30,7 @@ Quirks (the V2 code, alys_pbt/deviations.py): `governance-buffer-lost-on-reconne
 `governance-signature-status-squashed`, `governance-backoff-jitter-past-cap`.
 Seeded mutants: `governance-reconnect-drops-buffered`, `governance-backoff-never-grows`,
 `governance-response-wrong-request`, `governance-heartbeat-unchecked`, `governance-replay-newest-first`,
-`governance-buffer-bound-off-by-one`.
+`governance-buffer-bound-off-by-one`, `governance-sweep-never-times-out`.
 
 The wire contract is alys/governance.proto, compiled when first used (grpc_tools' protoc, into a
 private descriptor pool: nothing generated is committed, so the code cannot drift from the .proto).
@@ -563,7 +563,7 @@ class StreamActor:
     def _sweep(self) -> None:
         now = self._now()
         for request_id, pending in list(self.pending.items()):
-            if now >= pending.deadline:
+            if now >= pending.deadline and not self.v.on("governance-sweep-never-times-out"):
                 del self.pending[request_id]
                 self._tell(pending.requester, SignatureTimeout(request_id))
         if any(c.state is not State.CLOSED for c in self.connections.values()):

@@ -27,6 +27,7 @@ TestGovernance = machine_test(
         "governance-heartbeat-unchecked",
         "governance-replay-newest-first",
         "governance-buffer-bound-off-by-one",
+        "governance-sweep-never-times-out",
     )(GovernanceMachine)
 )
 

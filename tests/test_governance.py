@@ -43,6 +43,7 @@ ALSO = [
     ("nothing_acknowledged_is_lost_but_what_the_policy_drops", "governance-buffer-lost-on-reconnect"),
     ("backoff_schedule_and_connection_cap_are_obeyed", "governance-connection-cap-unenforced"),
     ("every_signature_response_matches_its_request", "governance-signature-status-squashed"),
+    ("every_signature_response_matches_its_request", "governance-sweep-never-times-out"),
     ("a_silent_server_is_detected_within_the_heartbeat_bound", "governance-silence-undetected"),
 ]
 

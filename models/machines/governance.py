@@ -170,6 +170,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         self.acknowledged: dict[int, list[str]] = {}  # connection -> ids the actor took, in order
         self.buffers: dict[int, OutboundBuffer] = {}  # the model of each connection's buffer
         self.answered: dict[str, str] = {}  # request id -> status the server sent
+        self.requested: dict[str, float] = {}  # request id -> when the actor took it (simulated)
         self.pushed: dict[int, list[int]] = {}  # connection -> effective heights pushed, in order
         self.refused = 0
 
@@ -285,6 +286,8 @@ class GovernanceMachine(RuleBasedStateMachine):
         verdict = h.ask(h.stream.request_signatures(conn.id, request_id, "bridge", "00" * 8, (1000,))).value
         note(f"request signatures {request_id} on {conn.id} ({state}): {verdict}")
         self._take(conn, verdict, request_id)
+        if not isinstance(verdict, Exception):
+            self.requested[request_id] = h.now()
         h.settle()
 
     @precondition(lambda self: self.h is not None and self._unanswered())
@@ -308,6 +311,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         for request_id in ids:
             verdict = h.ask(h.stream.request_signatures(conn.id, request_id, "bridge", "00" * 8, (1,))).value
             self._take(conn, verdict, request_id)
+            self.requested[request_id] = h.now()
         h.settle()
         order = data.draw(st.permutations(range(len(ids))), label="answer order")
         note(f"requests {ids} on {conn.id}, answered in order {[ids[i] for i in order]}: {statuses}")
@@ -442,6 +446,10 @@ class GovernanceMachine(RuleBasedStateMachine):
         if self.h is None:
             return
         for conn in self.h.connections():
+            acks = list(conn.heartbeat_acks)  # each echoes a heartbeat sent, in the order sent
+            assert acks == sorted(set(acks)) and all(0 < a <= conn.heartbeat_sequence for a in acks), (
+                f"connection {conn.id} had heartbeats {acks} acknowledged, of {conn.heartbeat_sequence} sent"
+            )
             delivered = self.h.delivered(conn.id)
             order = [m for m in self.acknowledged[conn.id] if m in delivered]
             assert delivered == order, f"connection {conn.id} delivered {delivered}, taken in order {order}"
@@ -453,8 +461,12 @@ class GovernanceMachine(RuleBasedStateMachine):
         if self.h is None:
             return
         handed = [m for m in self.h.applied if type(m).__name__ == "ApplySignatures"]
-        ids = [m.request_id for m in handed]
+        ids = [m.request_id for m in self.h.applied]  # answers and timeouts
         assert len(ids) == len(set(ids)), f"a request was resolved twice: {ids}"
+        # resolved or timed out within request_timeout + one sweep (actor.rs:629, 891-915)
+        late = self.policy.request_timeout + self.policy.sweep_interval
+        overdue = sorted(r for r, t in self.requested.items() if self.h.now() >= t + late and r not in ids)
+        assert not overdue, f"{overdue} neither answered nor timed out {late:g}s after they were taken"
         for m in handed:
             assert m.request_id in self.answered, f"{m.request_id} resolved, but never answered"
             assert m.witnesses == (f"{m.request_id}/0".encode(),), (
