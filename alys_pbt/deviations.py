@@ -308,6 +308,7 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
             f"{CHAIN_PROPS}::TestChain::runTest",
             f"{NETWORK_PROPS}::test_a_long_range_fork_never_undoes_finality",
         ),
+    ),
     Deviation(
         id="chain-withdrawals-extra-accepted",
         kind="quirk",
@@ -1174,13 +1175,6 @@ MUTANTS: tuple[Deviation, ...] = (
         component="governance",
         summary="the outbound buffer holds one message more than its bound before dropping the oldest",
         source="alys/governance.py StreamActor._enqueue",
-    ),
-    Deviation(
-        id="governance-sweep-never-times-out",
-        kind="mutant",
-        component="governance",
-        summary="the request sweep never times a request out, so an unanswered one stays pending forever",
-        source="alys/governance.py StreamActor._sweep",
     ),
 )
 
