@@ -20,6 +20,7 @@ from alys_pbt.models.bitcoin import (
     Transaction,
     TxIn,
     TxOut,
+    merkle_root,
     sha256d,
 )
 from alys_pbt.strategies.auxpow import auxpow_cases
@@ -265,6 +266,16 @@ def test_an_unknown_layout_or_root_order_is_a_value_error_naming_it_and_the_choi
         port.check(*args, "coinbase")
     with pytest.raises(ValueError, match=r"unknown root order 'display'.*'internal'.*'reversed'"):
         port.check(*args, "output-script", "display")
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_the_merkle_root_of_no_transactions_is_a_value_error_saying_so(name: str) -> None:
+    """A block has at least its coinbase: no txids is bad input, refused with a typed error that says
+    what is missing (rust-bitcoin's bitcoin_merkle_root returns None there), never an IndexError."""
+    with pytest.raises(ValueError, match="no transactions"):
+        targets.load(name).auxpow.merkle_root([])
+    with pytest.raises(ValueError, match="at least one leaf"):
+        merkle_root([])
 
 
 def test_rule_origins_are_recorded_and_said() -> None:
