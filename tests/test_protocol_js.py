@@ -60,7 +60,7 @@ def run(
 def test_the_js_server_offers_auxpow_only_and_its_examples_hold() -> None:
     target = connect(TARGET, cwd=str(ROOT))
     try:
-        assert target.name == "js-auxpow"
+        assert target.name == "js-auxpow (over exec:)"
         assert set(target.components) == {"auxpow"}
         assert not hasattr(target, "chain")
     finally:
@@ -75,9 +75,9 @@ def test_its_auxpow_properties_pass_and_the_rest_is_skipped_with_reasons(tmp_pat
     assert any(n.startswith("properties/test_bitcoin_decoders.py::") for n in passed), out[-3000:]
     assert not [n for n, o in outcomes.items() if o not in ("PASSED", "SKIPPED")], out[-3000:]
     # check_pow is the chain component's: skipped, naming it
-    assert re.search(r"SKIPPED \[\d+\] properties/test_auxpow.py:\d+: target 'js-auxpow' lacks chain", out), (
-        out[-3000:]
-    )
+    assert re.search(
+        r"SKIPPED \[\d+\] properties/test_auxpow.py:\d+: target 'js-auxpow \(over exec:\)' lacks chain", out
+    ), out[-3000:]
 
 
 @pytest.mark.parametrize(

@@ -187,7 +187,8 @@ class RemoteTarget:
     def __init__(self, connection: Connection, hello: dict[str, Any]) -> None:
         self.connection = connection
         self.spec = connection.spec
-        self.name = str(hello.get("name") or connection.spec)
+        # the server's name for itself, and the way in (the run's header and skip reasons show it)
+        self.name = f"{hello.get('name') or '?'} (over {connection.kind}:)"
         self.quirks = frozenset(hello.get("quirks") or ())
         self.deviations = list(hello.get("deviations") or ())
         self.capabilities: dict[str, Any] = dict(hello.get("capabilities") or {})
