@@ -194,7 +194,12 @@ def render() -> str:
         "scheduler: across a process boundary behaviours must become data, and the server must "
         "expose its runnable tasks for the suite to pick) and `sync` (a store whose SQLite "
         "connection the fault model reaches into). A server cannot offer them; their properties "
-        "are skipped, naming the component.",
+        "are skipped, naming the component. The shape they will take: an actor system is a handle; "
+        "`spawn` takes a behaviour as data (a script: what to answer, which messages panic, whom to "
+        "tell), never code; after each call the server lists its runnable tasks and due timers "
+        "(`actor_system.runnable`), and the suite runs the one it picks (`actor_system.step`) on "
+        "its own simulated clock, so an interleaving found over the protocol shrinks and replays "
+        "as in-process. The sync engine's rounds and the network's deliveries go the same way.",
         "",
         "## Methods",
         "",
