@@ -111,6 +111,10 @@ def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path, examples
     # `mutmut run`, as its console script starts it (python -m would import mutmut twice).
     # The scratch project's name ends the command line, so `ps` tells concurrent runs apart.
     code = f"import sys; from mutmut.__main__ import cli; sys.argv[0] = 'mutmut'; cli()  # {scratch.name}"
+    # The whole of a pass (generating mutants takes seconds; running each one against its tests is
+    # the time) goes to the log: say where, or a long pass looks like a hang.
+    named = f"{len(args) - 3} named mutants" if len(args) > 3 else "every mutant"
+    print(f"  pass on {target}, {named}: progress in {log}", flush=True)
     with log.open("a") as out:
         out.write(f"\n=== mutmut {' '.join(args)} on target {target}\n")
         out.flush()
