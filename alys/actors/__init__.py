@@ -28,6 +28,10 @@ class ActorsPort:
         """A deterministic scheduler carrying the variant (its seeded mutants)."""
         return DeterministicScheduler(self.v)
 
+    def asyncio_scheduler(self, loop: object) -> AsyncioScheduler:
+        """The production scheduler on `loop` (an asyncio event loop the caller owns)."""
+        return AsyncioScheduler(loop)  # type: ignore[arg-type]
+
     def system(self, scheduler: object) -> ActorSystem:
         return ActorSystem(scheduler, self.v)  # type: ignore[arg-type]
 

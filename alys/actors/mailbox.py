@@ -7,6 +7,13 @@ policies: reject when full, drop the lowest priority, or block the sender until 
 Quirk `actors-capacity-unenforced` (on in target `alys`): the capacity is enforced only when the
 mailbox rejects on full (`drop_on_full`); under any other policy a Blocked mailbox still enqueues,
 because the semaphore permit is dropped at the end of `send`.
+
+Memory limit (issue 16; the V2 design bounds a mailbox's memory, which the V2 branch only
+scaffolds): a mailbox may also hold at most `max_bytes` bytes of messages, queued and blocked
+senders' alike. A message that would take it past the limit is refused (MailboxFull), whatever the
+overflow policy: waiting for room or evicting by priority would each need memory past the bound.
+Seeded mutants: `actors-memory-not-released` (a delivered message's bytes stay counted) and
+`actors-memory-limit-off-by-one` (a message that exactly fills the limit is refused).
 """
 
 from __future__ import annotations
@@ -50,6 +57,12 @@ class Envelope:
     priority: Priority
     payload: Any = None
     queued_at: int = 0  # the mailbox's arrival counter: older = smaller
+    size: int = 0  # bytes the message takes in memory (the memory limit counts them)
+
+
+def _size(envelope: Any) -> int:
+    """Bytes a message takes; a message that does not say takes none (the capacity bounds it)."""
+    return int(getattr(envelope, "size", 0))
 
 
 @define
@@ -63,6 +76,8 @@ class Mailbox:
     _blocked: deque[Envelope] = field(factory=deque)  # senders waiting for room (policy "block")
     _arrivals: int = 0
     dropped: list[Envelope] = field(factory=list)
+    max_bytes: int | None = None  # the memory limit; None: bounded by the capacity alone
+    held_bytes: int = 0  # bytes of every message queued or waiting
 
     def __len__(self) -> int:
         return len(self._heap) + len(self._normal) + len(self._low)
@@ -86,6 +101,19 @@ class Mailbox:
 
     def send(self, envelope: Envelope) -> str:
         """Offer a message: "accepted", "rejected" (MailboxFull), "blocked" or "dropped"."""
+        if self.max_bytes is not None:
+            past = self.held_bytes + _size(envelope)
+            over = (
+                past >= self.max_bytes  # pragma: no mutate
+                if self.variant.on("actors-memory-limit-off-by-one")
+                else past > self.max_bytes
+            )
+            if over:
+                self.dropped.append(envelope)
+                raise MailboxFull(
+                    f"mailbox memory limit of {self.max_bytes} bytes: {self.held_bytes} held, "
+                    f"{_size(envelope)} more refused"
+                )
         if self.backpressure() is Backpressure.BLOCKED:
             if self.policy == "reject":
                 self.dropped.append(envelope)
@@ -93,14 +121,17 @@ class Mailbox:
             if not self.variant.on("actors-capacity-unenforced"):
                 if self.policy == "block":
                     self._blocked.append(envelope)
+                    self.held_bytes += _size(envelope)
                     return "blocked"
                 victim = self._lowest()
                 if victim is None or envelope.priority <= victim.priority:
                     self.dropped.append(envelope)
                     return "dropped"
                 self._remove(victim)
+                self.held_bytes -= _size(victim)
                 self.dropped.append(victim)
         self._enqueue(envelope)
+        self.held_bytes += _size(envelope)
         return "accepted"
 
     def _enqueue(self, envelope: Envelope) -> None:
@@ -140,8 +171,10 @@ class Mailbox:
             envelope = self._low.popleft()
         else:
             return None
+        if not self.variant.on("actors-memory-not-released"):
+            self.held_bytes -= _size(envelope)
         if self._blocked and len(self) < self.capacity:
-            self._enqueue(self._blocked.popleft())
+            self._enqueue(self._blocked.popleft())  # its bytes were counted while it waited
         return envelope
 
     def drain(self) -> list[Envelope]:

@@ -19,9 +19,24 @@ Task = Callable[[], None]
 
 
 class Scheduler(Protocol):
+    """A scheduler may return a handle with `cancel()` from call_later (asyncio's TimerHandle, the
+    deterministic scheduler's Timer); the runtime cancels a timer it no longer needs (an answered
+    ask's timeout), so that nothing is left pending. One that returns None is never cancelled."""
+
     def now(self) -> float: ...
-    def call_soon(self, task: Task) -> None: ...
-    def call_later(self, delay: float, task: Task) -> None: ...
+    def call_soon(self, task: Task) -> object: ...
+    def call_later(self, delay: float, task: Task) -> object: ...
+
+
+class Timer:
+    """A pending call_later of the deterministic scheduler; `cancel()` before it falls due and it
+    never runs (asyncio.TimerHandle's contract)."""
+
+    def __init__(self, task: Task) -> None:
+        self.task, self.cancelled = task, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 class DeterministicScheduler:
@@ -31,7 +46,7 @@ class DeterministicScheduler:
         self.v = variant or Variant()
         self.time = 0.0
         self.ready: list[Task] = []
-        self._timers: list[tuple[float, int, Task]] = []
+        self._timers: list[tuple[float, int, Timer]] = []
         self._count = 0
 
     def now(self) -> float:
@@ -40,15 +55,23 @@ class DeterministicScheduler:
     def call_soon(self, task: Task) -> None:
         self.ready.append(task)
 
-    def call_later(self, delay: float, task: Task) -> None:
+    def call_later(self, delay: float, task: Task) -> Timer:
         self._count += 1
         order = -self._count if self.v.on("actors-timer-ties-newest-first") else self._count
-        heapq.heappush(self._timers, (self.time + max(delay, 0.0), order, task))
+        timer = Timer(task)
+        heapq.heappush(self._timers, (self.time + max(delay, 0.0), order, timer))
         self._release()
+        return timer
 
     def _release(self) -> None:
         while self._timers and self._timers[0][0] <= self.time:
-            self.ready.append(heapq.heappop(self._timers)[2])
+            timer = heapq.heappop(self._timers)[2]
+            if not timer.cancelled:
+                self.ready.append(timer.task)
+
+    def pending(self) -> int:
+        """Timers not yet due and not cancelled: what a run would leave behind."""
+        return sum(1 for _, _, timer in self._timers if not timer.cancelled)
 
     def step(self, index: int = 0) -> bool:
         """Run the ready task at `index` (mod the number ready); False when nothing is ready."""
@@ -63,6 +86,8 @@ class DeterministicScheduler:
         self._release()
 
     def next_timer(self) -> float | None:
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
         return self._timers[0][0] if self._timers else None
 
     def run_until_idle(self, limit: int = 1_000_000) -> int:
@@ -86,8 +111,8 @@ class AsyncioScheduler:
     def now(self) -> float:
         return self.loop.time()
 
-    def call_soon(self, task: Task) -> None:
-        self.loop.call_soon(task)
+    def call_soon(self, task: Task) -> asyncio.Handle:
+        return self.loop.call_soon(task)
 
-    def call_later(self, delay: float, task: Task) -> None:
-        self.loop.call_later(delay, task)
+    def call_later(self, delay: float, task: Task) -> asyncio.TimerHandle:
+        return self.loop.call_later(delay, task)

@@ -9,6 +9,24 @@ waiting in the mailbox survive a restart (mutant `actors-restart-loses-mailbox` 
 Seeded mutants `actors-broadcast-drops-priority` (broadcast sends at Normal),
 `actors-ask-refusal-unanswered` (an ask the mailbox refuses is left to time out) and
 `actors-shutdown-cycle-left-running` (actors on a dependency cycle are never stopped).
+
+Issue 16 adds what the V2 design has and the port lacked (crates/actor_system: MailboxConfig's
+processing_timeout, SupervisionPolicy's EscalateToParent, supervision trees):
+* slow and stalled handlers: a handler says how long its message takes (`ctx.takes(seconds)`, in
+  simulated time); the actor handles nothing else until then, and a handler that would take longer
+  than the actor's processing timeout (30 s by default) is stalled: at the timeout its message fails
+  (HandlerTimeout, the ask answered with it) and the actor fails, as for a panic;
+* supervision trees of any depth: an actor that fails takes its descendants down with it (they
+  wait, mailboxes kept); its restart brings them back; an escalation fails the parent, whose own
+  supervisor decides, up to the root (`escalated`); escalation "stop" stops the actor and its
+  subtree instead; an actor that escalated stays down;
+* overflow along a route: a forward the next hop refuses (full, over its memory limit, unknown) is
+  a dead letter naming the hop, never silent;
+* nothing left pending: an answered ask cancels its timeout timer; shutdown cancels every timer of
+  an actor and answers every ask still queued (ActorStopped).
+Seeded mutants: `actors-stalled-handler-hangs`, `actors-handler-timeout-inclusive`,
+`actors-slow-handler-overlaps`, `actors-escalation-not-propagated`, `actors-cascade-one-level`,
+`actors-route-overflow-silent`, `actors-ask-timer-left-pending`.
 """
 
 from __future__ import annotations
@@ -43,6 +61,18 @@ class AskTimeout(TimeoutError):
     pass
 
 
+class HandlerTimeout(TimeoutError):
+    """A handler took longer than its actor's processing timeout (a stalled handler)."""
+
+
+class ActorStopped(RuntimeError):
+    """The actor stopped (shutdown, or taken down with its parent) before handling the message."""
+
+
+class Escalated(RuntimeError):
+    """A child's failure handed to its parent (EscalateToParent)."""
+
+
 class Behaviour:
     """What an actor does with a message; override `handle`. Raising is a panic."""
 
@@ -58,6 +88,12 @@ class Context:
     system: ActorSystem
     name: str
     sender: str
+    duration: float = 0.0  # simulated seconds the message takes to handle (ctx.takes)
+
+    def takes(self, seconds: float) -> None:
+        """Handling this message takes `seconds` of simulated time: the actor handles nothing else
+        until then, and past its processing timeout the handler is stalled."""
+        self.duration = max(self.duration, float(seconds))
 
 
 @define
@@ -67,10 +103,31 @@ class Reply:
     done: bool = False
     value: Any = None
     error: BaseException | None = None
+    timer: Any = field(default=None, repr=False, eq=False)  # the timeout's handle, cancelled on answer
+    variant: Variant = field(factory=Variant, repr=False, eq=False)
 
     def resolve(self, value: Any = None, error: BaseException | None = None) -> None:
         if not self.done:
             self.done, self.value, self.error = True, value, error
+            if self.timer is not None and not self.variant.on("actors-ask-timer-left-pending"):
+                _cancel(self.timer)
+                self.timer = None
+
+
+@define
+class DeadLetter:
+    """A message the runtime could not pass on: to whom, what, why (the verdict), and from which hop."""
+
+    to: str
+    payload: Any
+    verdict: str
+    by: str
+
+
+def _cancel(handle: Any) -> None:
+    cancel = getattr(handle, "cancel", None)
+    if cancel is not None:
+        cancel()
 
 
 @define
@@ -95,6 +152,12 @@ class ActorCell:
     failed: list[Envelope] = field(factory=list)
     escalations: list[str] = field(factory=list)
     history: list[tuple[float, str]] = field(factory=list)  # (time, event)
+    processing_timeout: float = 30.0  # MailboxConfig::default processing_timeout
+    in_flight: list[Envelope] = field(factory=list)  # taken by a slow handler, not yet finished
+    timers: dict[int, Any] = field(factory=dict)  # pending timers of this actor (restart, handler)
+    suspended_by: str | None = None  # the ancestor whose failure took this actor down
+    cascades: int = 0  # times started again with an ancestor's restart
+    unhandled: list[Envelope] = field(factory=list)  # still queued when the actor stopped
 
 
 class ActorSystem:
@@ -104,6 +167,9 @@ class ActorSystem:
         self.cells: dict[str, ActorCell] = {}
         self.stop_order: list[str] = []
         self._seq: dict[tuple[str, str], int] = {}
+        self.dead_letters: list[DeadLetter] = []
+        self.escalated: list[str] = []  # failures escalated past the top of a tree
+        self._timer_ids = 0
 
     # --- registry and lifecycle ------------------------------------------------------------------
     def spawn(
@@ -116,16 +182,19 @@ class ActorSystem:
         supervision: SupervisionPolicy | None = None,
         parent: str | None = None,
         depends_on: Sequence[str] = (),
+        max_bytes: int | None = None,
+        processing_timeout: float = 30.0,
     ) -> str:
         if name in self.cells:
             raise ValueError(f"actor {name!r} already exists")
         cell = ActorCell(
             name,
             factory,
-            Mailbox(capacity, policy, self.v),
+            Mailbox(capacity, policy, self.v, max_bytes=max_bytes),
             Supervisor(supervision or SupervisionPolicy(), self.v),
             parent,
             tuple(depends_on),
+            processing_timeout=processing_timeout,
         )
         self.cells[name] = cell
         self._start(cell)
@@ -147,13 +216,20 @@ class ActorSystem:
 
     # --- messaging ---------------------------------------------------------------------------------
     def tell(
-        self, to: str, payload: Any, *, sender: str = "outside", priority: Priority = Priority.NORMAL
+        self,
+        to: str,
+        payload: Any,
+        *,
+        sender: str = "outside",
+        priority: Priority = Priority.NORMAL,
+        size: int = 0,
     ) -> str:
-        """Offer a message; the verdict is "accepted", "blocked", "dropped" or "rejected"."""
+        """Offer a message (of `size` bytes); the verdict is "accepted", "blocked", "dropped" or
+        "rejected"."""
         cell = self.lookup(to)
         key = (sender, to)
         self._seq[key] = self._seq.get(key, 0) + 1
-        envelope = Envelope(sender, self._seq[key], Priority(priority), payload)
+        envelope = Envelope(sender, self._seq[key], Priority(priority), payload, size=size)
         try:
             verdict = cell.mailbox.send(envelope)
         except MailboxFull:
@@ -169,14 +245,16 @@ class ActorSystem:
         timeout: float,
         sender: str = "outside",
         priority: Priority = Priority.NORMAL,
+        size: int = 0,
     ) -> Reply:
-        reply = Reply()
-        verdict = self.tell(to, _Ask(payload, reply), sender=sender, priority=priority)
+        reply = Reply(variant=self.v)
+        verdict = self.tell(to, _Ask(payload, reply), sender=sender, priority=priority, size=size)
         if verdict in ("rejected", "dropped") and not self.v.on("actors-ask-refusal-unanswered"):
             reply.resolve(error=MailboxFull(verdict))
-        self.scheduler.call_later(
-            timeout, lambda: reply.resolve(error=AskTimeout(f"{to} did not answer in {timeout}s"))
-        )
+        if not reply.done:  # an answered ask needs no timer
+            reply.timer = self.scheduler.call_later(
+                timeout, lambda: reply.resolve(error=AskTimeout(f"{to} did not answer in {timeout}s"))
+            )
         return reply
 
     def broadcast(
@@ -190,40 +268,109 @@ class ActorSystem:
             if name != sender
         }
 
-    def route(self, chain: Sequence[str], payload: Any, *, sender: str = "outside") -> str:
-        """Send along `chain`: each hop handles the message, then the runtime forwards it."""
-        return self.tell(chain[0], Routed(payload, tuple(chain[1:])), sender=sender)
+    def route(self, chain: Sequence[str], payload: Any, *, sender: str = "outside", size: int = 0) -> str:
+        """Send along `chain`: each hop handles the message, then the runtime forwards it; a forward
+        the next hop refuses is a dead letter (`dead_letters`)."""
+        return self.tell(chain[0], Routed(payload, tuple(chain[1:])), sender=sender, size=size)
+
+    # --- timers --------------------------------------------------------------------------------------
+    def _later(self, cell: ActorCell, delay: float, task: Callable[[], None]) -> None:
+        """A timer of `cell`'s, kept until it fires so that it can be cancelled."""
+        self._timer_ids += 1
+        key = self._timer_ids
+
+        def fire() -> None:
+            cell.timers.pop(key, None)
+            task()
+
+        cell.timers[key] = self.scheduler.call_later(delay, fire)
+
+    def _cancel_timers(self, cell: ActorCell) -> None:
+        for handle in cell.timers.values():
+            _cancel(handle)
+        cell.timers.clear()
 
     # --- processing --------------------------------------------------------------------------------
+    def _free(self, cell: ActorCell) -> bool:
+        """Whether the actor may take its next message: one at a time, a slow one included."""
+        return not cell.in_flight or self.v.on("actors-slow-handler-overlaps")
+
     def _schedule(self, cell: ActorCell) -> None:
-        if cell.state is Lifecycle.RUNNING and not cell.scheduled and len(cell.mailbox):
+        if cell.state is Lifecycle.RUNNING and not cell.scheduled and len(cell.mailbox) and self._free(cell):
             cell.scheduled = True
             self.scheduler.call_soon(lambda: self._process_one(cell))
 
     def _process_one(self, cell: ActorCell) -> None:
         cell.scheduled = False
-        if cell.state is not Lifecycle.RUNNING:
+        if cell.state is not Lifecycle.RUNNING or not self._free(cell):
             return
         envelope = cell.mailbox.pop()
         if envelope is None:
             return
         message = envelope.payload
         inner = message.payload if isinstance(message, (_Ask, Routed)) else message
+        ctx = Context(self, cell.name, envelope.sender)
         try:
             assert cell.behaviour is not None
-            result = cell.behaviour.handle(inner, Context(self, cell.name, envelope.sender))
+            result = cell.behaviour.handle(inner, ctx)
         except Exception as err:  # noqa: BLE001 - a panic in a handler
             cell.failed.append(envelope)
             if isinstance(message, _Ask):
                 message.reply.resolve(error=err)
             self._fail(cell, err)
             return
+        if ctx.duration > 0:
+            self._handle_slowly(cell, envelope, result, ctx.duration)
+            return
+        self._complete(cell, envelope, result)
+
+    def _handle_slowly(self, cell: ActorCell, envelope: Envelope, result: Any, duration: float) -> None:
+        """A message whose handler takes `duration`: it finishes then, or, past the processing
+        timeout, fails at the timeout (a stalled handler) and the actor with it."""
+        timeout = cell.processing_timeout
+        stalled = (
+            duration >= timeout  # pragma: no mutate
+            if self.v.on("actors-handler-timeout-inclusive")
+            else duration > timeout
+        )
+        cell.in_flight.append(envelope)
+        if self.v.on("actors-slow-handler-overlaps"):
+            self._schedule(cell)
+        if stalled and self.v.on("actors-stalled-handler-hangs"):
+            return  # nothing ever ends it
+
+        def finish() -> None:
+            if envelope not in cell.in_flight:
+                return  # interrupted: the actor failed or stopped meanwhile
+            cell.in_flight.remove(envelope)
+            if stalled:
+                err = HandlerTimeout(f"{cell.name}'s handler took longer than {timeout}s")
+                cell.failed.append(envelope)
+                if isinstance(envelope.payload, _Ask):
+                    envelope.payload.reply.resolve(error=err)
+                self._fail(cell, err)
+                return
+            self._complete(cell, envelope, result)
+
+        self._later(cell, timeout if stalled else duration, finish)
+
+    def _complete(self, cell: ActorCell, envelope: Envelope, result: Any) -> None:
+        message = envelope.payload
         cell.processed.append(envelope)
         if isinstance(message, _Ask):
             message.reply.resolve(value=result)
         if isinstance(message, Routed) and message.remaining:
-            self.route(message.remaining, message.payload, sender=cell.name)
+            self._forward(cell, message, envelope.size)
         self._schedule(cell)
+
+    def _forward(self, cell: ActorCell, message: Routed, size: int) -> None:
+        hop = message.remaining[0]
+        try:
+            verdict = self.route(message.remaining, message.payload, sender=cell.name, size=size)
+        except ActorNotFound:
+            verdict = "not found"
+        if verdict in ("rejected", "dropped", "not found") and not self.v.on("actors-route-overflow-silent"):
+            self.dead_letters.append(DeadLetter(hop, message.payload, verdict, cell.name))
 
     # --- supervision -------------------------------------------------------------------------------
     def fail(self, name: str, reason: str = "injected panic") -> None:
@@ -232,29 +379,76 @@ class ActorSystem:
         if cell.state is Lifecycle.RUNNING:
             self._fail(cell, RuntimeError(reason))
 
+    def _descendants(self, cell: ActorCell) -> list[ActorCell]:
+        """The actors under `cell`, top-down (breadth first, each level in spawn order)."""
+        out, level = [], [cell.name]
+        while level:
+            level = [c.name for c in self.cells.values() if c.parent in level]
+            out += [self.cells[n] for n in level]
+            if self.v.on("actors-cascade-one-level"):
+                break  # only the children go down
+        return out
+
+    def _take_down(self, cell: ActorCell, err: BaseException) -> None:
+        """What an actor was doing ends: a message in flight fails (its ask answered), timers cancelled."""
+        for envelope in cell.in_flight:
+            cell.failed.append(envelope)
+            if isinstance(envelope.payload, _Ask):
+                envelope.payload.reply.resolve(error=err)
+        cell.in_flight.clear()
+        self._cancel_timers(cell)
+
     def _fail(self, cell: ActorCell, err: BaseException) -> None:
         now = self.scheduler.now()
+        self._take_down(cell, err)
         cell.state = Lifecycle.FAILED
         cell.history.append((now, "failed"))
+        for below in self._descendants(cell):  # down with it until it restarts
+            if below.state in (Lifecycle.RUNNING, Lifecycle.RECOVERING):
+                self._take_down(below, ActorStopped(f"{below.name} went down with {cell.name}"))
+                below.state, below.suspended_by = Lifecycle.RECOVERING, cell.name
+                below.history.append((now, f"down with {cell.name}"))
         decision = cell.supervisor.on_failure(now)
         if isinstance(decision, Escalate):
             cell.history.append((now, f"escalated: {decision.reason}"))
-            if cell.parent is not None and cell.parent in self.cells:
-                self.cells[cell.parent].escalations.append(cell.name)
+            self._stop_subtree(cell, now)
+            if cell.supervisor.policy.escalation == "stop":
+                cell.state = Lifecycle.STOPPED
+                return
+            parent = self.cells.get(cell.parent) if cell.parent is not None else None
+            if parent is None:
+                self.escalated.append(cell.name)
+                return
+            parent.escalations.append(cell.name)
+            if parent.state is Lifecycle.RUNNING and not self.v.on("actors-escalation-not-propagated"):
+                self._fail(parent, Escalated(f"{cell.name} escalated: {decision.reason}"))
             return
         assert isinstance(decision, Restart)
         cell.state = Lifecycle.RECOVERING
         cell.history.append((now, f"restart in {decision.delay}"))
         if cell.supervisor.fires(decision):
-            self.scheduler.call_later(decision.delay, lambda: self._restart(cell))
+            self._later(cell, decision.delay, lambda: self._restart(cell))
+
+    def _stop_subtree(self, cell: ActorCell, now: float) -> None:
+        """An actor that escalated stays down, and so does everything under it."""
+        for below in self._descendants(cell):
+            if below.state not in (Lifecycle.FAILED, Lifecycle.STOPPED):
+                self._take_down(below, ActorStopped(f"{below.name} stopped with {cell.name}"))
+                below.state, below.suspended_by = Lifecycle.STOPPED, None
+                below.history.append((now, f"stopped with {cell.name}"))
 
     def _restart(self, cell: ActorCell) -> None:
-        if cell.state is not Lifecycle.RECOVERING:
-            return
+        if cell.state is not Lifecycle.RECOVERING or cell.suspended_by is not None:
+            return  # started already, or down with an ancestor: it comes back with that one
         cell.restarts += 1
         if self.v.on("actors-restart-loses-mailbox"):
             cell.mailbox.drain()
         self._start(cell)
+        for below in self._descendants(cell):  # top-down: a parent runs before its children
+            if below.suspended_by == cell.name and below.state is Lifecycle.RECOVERING:
+                below.suspended_by = None
+                below.cascades += 1
+                self._start(below)
 
     # --- shutdown ----------------------------------------------------------------------------------
     def shutdown(self) -> list[str]:
@@ -272,12 +466,23 @@ class ActorSystem:
             for name in ready[:1]:
                 cell = self.cells[name]
                 cell.state = Lifecycle.STOPPING
+                self._quiet(cell)
                 cell.state = Lifecycle.STOPPED
                 self.stop_order.append(name)
                 remaining.discard(name)
         if self.v.on("actors-shutdown-forward-order"):
             self.stop_order.reverse()  # dependencies first
         return self.stop_order
+
+    def _quiet(self, cell: ActorCell) -> None:
+        """A stopping actor leaves nothing pending: its timers are cancelled, its message in flight
+        and every message still queued are answered (an ask with ActorStopped) and kept as unhandled."""
+        stopped = ActorStopped(f"{cell.name} stopped")
+        self._take_down(cell, stopped)
+        while (envelope := cell.mailbox.pop()) is not None:
+            cell.unhandled.append(envelope)
+            if isinstance(envelope.payload, _Ask):
+                envelope.payload.reply.resolve(error=stopped)
 
 
 @define

@@ -25,7 +25,9 @@ from hypothesis.stateful import (
     rule,
 )
 
+from alys_pbt.aio import OwnedLoop
 from alys_pbt.interface import Behaviour
+from alys_pbt.models.actor_trees import TreeModel, TreePolicy
 from alys_pbt.models.actors import MailboxModel, Msg, SchedulerModel, SupervisorModel
 from alys_pbt.strategies import actors as actor_strategies
 from alys_pbt.strategies.actors import PRIORITIES, SENDERS, supervision_policies
@@ -553,3 +555,512 @@ class SchedulerMachine(RuleBasedStateMachine):
     @invariant()
     def the_next_timer_is_the_earliest_pending(self) -> None:
         assert self.port.next_timer() == self.model.next_timer(), f"next_timer() {self.port.next_timer()}"
+
+
+# --- issue 16: the missing chaos, on both runtimes ---------------------------------------------------
+
+
+class SuiteTimer:
+    """A call_later of the suite's scheduler; `cancel()` and it never runs (asyncio's contract)."""
+
+    def __init__(self, scheduler: SuiteScheduler, task: int) -> None:
+        self.scheduler, self.task = scheduler, task
+
+    def cancel(self) -> None:
+        self.scheduler.cancelled.add(self.task)
+
+
+class CancellingScheduler(SuiteScheduler):
+    """The suite's scheduler with timers that can be cancelled and a count of what is pending, and
+    time that passes timer by timer (each timer runs at its own time, as on asyncio)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancelled: set[int] = set()
+
+    def call_later(self, delay: float, task: Callable[[], object]) -> SuiteTimer:
+        named = self._named(task)
+        self.model.call_later(delay, named)
+        return SuiteTimer(self, named)
+
+    def step(self, index: int = 0) -> bool:
+        task = self.model.take(index)
+        if task is None:
+            return False
+        run = self.tasks.pop(task)
+        if task in self.cancelled:
+            self.cancelled.discard(task)
+        else:
+            run()
+        return True
+
+    def advance_through(self, dt: float) -> None:
+        """`dt` seconds pass: each timer due meanwhile falls due at its time, and what it makes
+        ready runs then."""
+        end = self.model.time + dt
+        while (due := self.model.next_timer()) is not None and due <= end:
+            self.model.time = max(self.model.time, due)
+            self.model.advance(0.0)
+            self.run_until_idle()
+        self.model.time = end
+        self.model.advance(0.0)
+        self.run_until_idle()
+
+    def leftovers(self) -> list[str]:
+        timers = [f"timer due at {due:g}" for due, _, t in self.model.timers if t not in self.cancelled]
+        return timers + [f"ready task {t}" for t in self.model.ready if t not in self.cancelled]
+
+
+class LoopScheduler:
+    """interface.Scheduler over an asyncio loop, for a target whose actors component has no
+    asyncio_scheduler of its own."""
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+
+    def now(self) -> float:
+        return float(self.loop.time())
+
+    def call_soon(self, task: Callable[[], object]) -> Any:
+        return self.loop.call_soon(task)
+
+    def call_later(self, delay: float, task: Callable[[], object]) -> Any:
+        return self.loop.call_later(delay, task)
+
+
+class DeterministicRuntime:
+    """The actor system on the suite's deterministic scheduler: Hypothesis picks every step."""
+
+    name = "deterministic"
+
+    def __init__(self, target: Target) -> None:
+        self.clock = CancellingScheduler()
+        self.scheduler: Any = self.clock
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def step(self, index: int) -> bool:
+        return self.clock.step(min(index, max(len(self.clock.ready) - 1, 0)))
+
+    def settle(self) -> None:
+        self.clock.run_until_idle()
+
+    def advance(self, dt: float) -> None:
+        self.clock.advance_through(dt)
+
+    def close(self, shutdown: Callable[[], object]) -> None:
+        shutdown()
+        self.settle()
+        leaked = self.clock.leftovers()
+        assert not leaked, "left pending at teardown: " + "; ".join(leaked)
+
+
+class AsyncioRuntime:
+    """The actor system on the production scheduler: a real asyncio loop, on simulated time, owned
+    by the test (alys_pbt/aio.py OwnedLoop), which checks at teardown that nothing leaked. The
+    loop's own order decides each turn (Hypothesis chooses only when it turns)."""
+
+    name = "asyncio"
+
+    def __init__(self, target: Target) -> None:
+        self.owned = OwnedLoop()
+        make = getattr(target.actors, "asyncio_scheduler", None)
+        self.scheduler = make(self.owned.loop) if make is not None else LoopScheduler(self.owned.loop)
+
+    def now(self) -> float:
+        return self.owned.now()
+
+    def step(self, index: int) -> bool:
+        return self.owned.turn()
+
+    def settle(self) -> None:
+        self.owned.settle()
+
+    def advance(self, dt: float) -> None:
+        self.owned.advance(dt)
+
+    def close(self, shutdown: Callable[[], object]) -> None:
+        self.owned.close(shutdown)
+
+
+Runtime = DeterministicRuntime | AsyncioRuntime
+DURATIONS = st.sampled_from([0.0, 0.25, 1.0, 1.25, 5.0])  # the processing timeout is 1.0: at, below, past
+TIMEOUT = 1.0
+ACTOR_NAMES = [f"a{i}" for i in range(8)]
+
+
+class _RuntimeMachine(RuleBasedStateMachine):
+    """A machine whose actor system runs on `runtime` ("deterministic" or "asyncio"); at teardown
+    the system shuts down and the runtime asserts that nothing was left pending."""
+
+    runtime = "deterministic"
+
+    def __init__(self, target: Target) -> None:
+        super().__init__()
+        self.actors = target.actors
+        self.rt: Runtime = (AsyncioRuntime if self.runtime == "asyncio" else DeterministicRuntime)(target)
+        self.system: Any = self.actors.system(self.rt.scheduler)
+        self.replies: list[tuple[Any, float, str]] = []  # (reply, deadline, to)
+
+    def teardown(self) -> None:
+        self.rt.close(self.system.shutdown)
+        unanswered = [to for reply, _, to in self.replies if not reply.done]
+        assert not unanswered, f"asks of {unanswered} never answered, not even at shutdown"
+
+    @rule(dt=st.sampled_from([0.25, 0.5, 1.0, 2.5]))
+    def advance_time(self, dt: float) -> None:
+        note(f"advance {dt} s ({self.rt.name})")
+        self.rt.advance(dt)
+
+    @invariant()
+    def every_ask_is_answered_by_its_deadline(self) -> None:
+        now = self.rt.now()
+        late = [to for reply, deadline, to in self.replies if deadline <= now and not reply.done]
+        assert not late, f"asks of {late} past their timeout and unanswered at {now:g}"
+
+
+class SupervisionTreeMachine(_RuntimeMachine):
+    """A supervision tree three or more levels deep: panics and injected faults anywhere, each
+    actor's policy deciding restart or escalation, failures cascading down to descendants and
+    escalations climbing to the root, with work in every mailbox, against the tree reference."""
+
+    @initialize(
+        extra=st.lists(st.integers(-1, 6), max_size=5),
+        policies=st.lists(
+            st.tuples(
+                st.sampled_from(["never", "immediate", "progressive"]),
+                st.integers(0, 3),
+                st.sampled_from(["escalate", "escalate", "stop"]),
+            ),
+            min_size=8,
+            max_size=8,
+        ),
+    )
+    def grow_the_tree(self, extra: list[int], policies: list[tuple[str, int, str]]) -> None:
+        # a0 <- a1 <- a2 always (three levels); each further actor under an earlier one, or a root.
+        parents: dict[str, str | None] = {"a0": None, "a1": "a0", "a2": "a1"}
+        for i, p in enumerate(extra, start=3):
+            parents[f"a{i}"] = None if p < 0 else f"a{p % i}"
+        made = {}
+        for name, (strategy, attempts, escalation) in zip(parents, policies, strict=False):
+            made[name] = TreePolicy(strategy, attempts, 3, escalation)
+            # Three restarts in a window longer than any run: the node's hard-coded limit agrees.
+            port_strategy = {
+                "never": actor_strategies.Never(),
+                "immediate": actor_strategies.Immediate(),
+                "progressive": actor_strategies.Progressive(0.0, attempts, 1.0),
+            }[strategy]
+            self.system.spawn(
+                name,
+                PanicsOnCue,
+                supervision=actor_strategies.SupervisionPolicy(port_strategy, 3, 1e9, escalation),
+                parent=parents[name],
+                capacity=50,
+            )
+        self.model = TreeModel(parents, made)
+        self.names = list(parents)
+        self.acknowledged = dict.fromkeys(self.names, 0)
+        note(f"tree {parents} ({self.rt.name}); policies {made}")
+
+    def _cell(self, name: str) -> Any:
+        return self.system.lookup(name)
+
+    def _settled(self) -> None:
+        self.rt.settle()
+        self.model.settle()
+
+    @precondition(lambda self: any(self._cell(n).state.name == "RUNNING" for n in self.names))
+    @rule(data=st.data())
+    def inject_panic(self, data: st.DataObject) -> None:
+        running = [n for n in self.names if self._cell(n).state.name == "RUNNING"]
+        name = data.draw(st.sampled_from(running), label="actor")
+        note(f"{name} panics")
+        self.system.fail(name)
+        self.model.fail(name)
+        self._settled()
+
+    @precondition(lambda self: any(self._cell(n).state.name == "RUNNING" for n in self.names))
+    @rule(data=st.data())
+    def a_handler_panics(self, data: st.DataObject) -> None:
+        """A message whose handler panics, behind whatever the actor has queued."""
+        running = [n for n in self.names if self._cell(n).state.name == "RUNNING"]
+        name = data.draw(st.sampled_from(running), label="actor")
+        note(f"{name} is sent a message that panics")
+        if self.system.tell(name, _Panic()) in ("accepted", "blocked"):
+            self.acknowledged[name] += 1
+            self.model.fail(name)
+        self._settled()
+
+    @rule(name=st.sampled_from(ACTOR_NAMES), n=st.integers(1, 4))
+    def send_work(self, name: str, n: int) -> None:
+        if name not in self.names:
+            return
+        verdicts = [self.system.tell(name, i) for i in range(n)]
+        self.acknowledged[name] += sum(v in ("accepted", "blocked") for v in verdicts)
+        note(f"{n} messages to {name}: {verdicts}")
+        self._settled()
+
+    @rule(name=st.sampled_from(ACTOR_NAMES))
+    def ask(self, name: str) -> None:
+        if name not in self.names:
+            return
+        reply = self.system.ask(name, "ping", timeout=2.0)
+        self.replies.append((reply, self.rt.now() + 2.0, name))
+        if not reply.done or reply.error is None:
+            self.acknowledged[name] += 1
+        note(f"ask {name}")
+        self._settled()
+
+    @invariant()
+    def every_actor_is_in_the_state_its_policies_say(self) -> None:
+        got = {n: self._cell(n).state.name for n in self.names}
+        assert got == self.model.state, f"states {got}, the tree's policies say {self.model.state}"
+
+    @invariant()
+    def escalations_climb_one_level_at_a_time(self) -> None:
+        got = {n: list(self._cell(n).escalations) for n in self.names}
+        assert got == self.model.escalations, f"escalations {got}, expected {self.model.escalations}"
+        assert list(self.system.escalated) == self.model.top, (
+            f"escalated past the top: {self.system.escalated}, expected {self.model.top}"
+        )
+
+    @invariant()
+    def restarts_bring_back_exactly_the_subtree_that_went_down(self) -> None:
+        got = {n: (self._cell(n).restarts, self._cell(n).cascades) for n in self.names}
+        expected = {n: (self.model.restarts[n], self.model.cascades[n]) for n in self.names}
+        assert got == expected, f"(restarts, cascades) {got}, expected {expected}"
+
+    @invariant()
+    def no_actor_runs_while_an_ancestor_is_down(self) -> None:
+        for name in self.names:
+            if self._cell(name).state.name == "RUNNING":
+                down = [a for a in self.model.ancestors(name) if self._cell(a).state.name != "RUNNING"]
+                assert not down, f"{name} runs while its ancestors {down} are down"
+
+    @invariant()
+    def no_acknowledged_message_is_lost_in_a_cascade(self) -> None:
+        for name in self.names:
+            c = self._cell(name)
+            held = (
+                len(c.processed) + len(c.failed) + len(c.mailbox) + len(c.mailbox.waiting) + len(c.in_flight)
+            )
+            assert held == self.acknowledged[name], (
+                f"{name} accounts for {held}, {self.acknowledged[name]} acked"
+            )
+
+    @invariant()
+    def a_running_actor_has_handled_its_mail(self) -> None:
+        for name in self.names:
+            c = self._cell(name)
+            if c.state.name == "RUNNING":
+                assert len(c.mailbox) == 0, f"{name} runs with {len(c.mailbox)} messages unhandled"
+
+
+class _Panic:
+    """A message whose handler panics (Idle's subclass below raises on it)."""
+
+
+class PanicsOnCue(Idle):
+    def handle(self, message: Any, ctx: Any) -> Any:
+        if isinstance(message, _Panic):
+            raise RuntimeError("panic on cue")
+        return message
+
+
+class PressureMachine(_RuntimeMachine):
+    """Resource pressure along a routing chain: mailboxes bounded in messages and in bytes, slow
+    handlers and stalled ones (past the processing timeout), messages routed hop to hop so that an
+    overflow downstream meets traffic from upstream; nothing held past a bound, nothing lost."""
+
+    @initialize(
+        hops=st.integers(2, 4),
+        capacities=st.lists(st.integers(1, 4), min_size=4, max_size=4),
+        limits=st.lists(st.one_of(st.none(), st.integers(2, 12)), min_size=4, max_size=4),
+    )
+    def build_the_chain(self, hops: int, capacities: list[int], limits: list[int | None]) -> None:
+        machine = self
+        self.hops = [f"h{i}" for i in range(hops)]
+        self.limits = dict(zip(self.hops, limits, strict=False))
+        self.sizes: dict[int, int] = {}  # message id -> bytes
+        self.durations: dict[int, float] = {}
+        self.started: dict[str, list[tuple[int, float]]] = {h: [] for h in self.hops}  # (id, at)
+        self.overlaps: list[str] = []
+        self.acked: dict[str, set[int]] = {h: set() for h in self.hops}
+        self.routed: set[int] = set()
+        self.next_id = 0
+
+        class Worker(Idle):
+            def handle(self, message: Any, ctx: Any) -> Any:
+                ident = message
+                cell = ctx.system.lookup(ctx.name)
+                done = {machine._id(e) for e in cell.processed + cell.failed}
+                busy = [i for i, _ in machine.started[ctx.name] if i not in done]
+                if busy:
+                    machine.overlaps.append(f"{ctx.name} took {ident} while {busy} were in flight")
+                machine.started[ctx.name].append((ident, ctx.system.scheduler.now()))
+                ctx.takes(machine.durations[ident])
+                return ident
+
+        policy = actor_strategies.SupervisionPolicy(actor_strategies.Immediate(), 3, 1e9)
+        for hop, capacity in zip(self.hops, capacities, strict=False):
+            self.system.spawn(
+                hop,
+                Worker,
+                capacity=capacity,
+                max_bytes=self.limits[hop],
+                processing_timeout=TIMEOUT,
+                supervision=policy,
+            )
+        note(f"chain {self.hops} ({self.rt.name}): capacities {capacities}, byte limits {limits}")
+
+    @staticmethod
+    def _id(envelope: Any) -> int:
+        payload = envelope.payload
+        while hasattr(payload, "payload"):  # an ask's or a route's wrapper
+            payload = payload.payload
+        return int(payload)
+
+    def _new(self, size: int, duration: float) -> int:
+        self.next_id += 1
+        self.sizes[self.next_id], self.durations[self.next_id] = size, duration
+        return self.next_id
+
+    def _queued(self, hop: str) -> list[int]:
+        c = self.system.lookup(hop)
+        gone = {self._id(e) for e in c.processed + c.failed + c.in_flight + c.unhandled}
+        return [i for i in self.acked[hop] if i not in gone]
+
+    def _expected(self, hop: str, size: int) -> str:
+        c, limit = self.system.lookup(hop), self.limits[hop]
+        held = sum(self.sizes[i] for i in self._queued(hop))
+        if limit is not None and held + size > limit:
+            return "rejected"
+        return "rejected" if len(c.mailbox) >= c.mailbox.capacity else "accepted"
+
+    def _send(self, hop: str, size: int, duration: float) -> str:
+        ident = self._new(size, duration)
+        expected = self._expected(hop, size)
+        got = self.system.tell(hop, ident, size=size)
+        note(f"send #{ident} ({size} B, {duration} s) to {hop}: {got}")
+        assert got == expected, f"{hop} answered {got} to {size} bytes, a correct mailbox {expected}"
+        if got == "accepted":
+            self.acked[hop].add(ident)
+        return got
+
+    @rule(hop=st.integers(0, 3), size=st.integers(0, 6), duration=DURATIONS)
+    def send(self, hop: int, size: int, duration: float) -> None:
+        self._send(self.hops[hop % len(self.hops)], size, duration)
+
+    @rule(hop=st.integers(0, 3), offset=st.sampled_from([-1, 0, 1]), duration=DURATIONS)
+    def fill_memory_to_the_limit(self, hop: int, offset: int, duration: float) -> None:
+        """A message just below, exactly at and just past what the memory limit leaves free."""
+        name = self.hops[hop % len(self.hops)]
+        limit = self.limits[name]
+        if limit is None:
+            return
+        room = limit - sum(self.sizes[i] for i in self._queued(name))
+        self._send(name, max(room + offset, 0), duration)
+
+    @rule(size=st.integers(0, 4), duration=DURATIONS)
+    def route_along_the_chain(self, size: int, duration: float) -> None:
+        ident = self._new(size, duration)
+        expected = self._expected(self.hops[0], size)
+        got = self.system.route(self.hops, ident, size=size)
+        note(f"route #{ident} ({size} B, {duration} s) along {self.hops}: {got}")
+        assert got == expected, f"{self.hops[0]} answered {got}, a correct mailbox {expected}"
+        if got == "accepted":
+            self.acked[self.hops[0]].add(ident)
+            self.routed.add(ident)
+
+    @rule(hop=st.integers(0, 3), duration=DURATIONS)
+    def ask(self, hop: int, duration: float) -> None:
+        name = self.hops[hop % len(self.hops)]
+        ident = self._new(0, duration)
+        reply = self.system.ask(name, ident, timeout=3.0)
+        self.replies.append((reply, self.rt.now() + 3.0, name))
+        if not reply.done:
+            self.acked[name].add(ident)
+        note(f"ask #{ident} ({duration} s) of {name}")
+
+    @rule(index=st.integers(0, 9))
+    def step(self, index: int) -> None:
+        note(f"step {index}" if self.rt.step(index) else "nothing ready")
+
+    @rule()
+    def settle(self) -> None:
+        self.rt.settle()
+
+    def _forwarded(self) -> None:
+        """Each hop's forward of a routed message is owed to the next hop, or is a dead letter."""
+        dead = {(d.to, int(d.payload)) for d in self.system.dead_letters}
+        for i, hop in enumerate(self.hops[:-1]):
+            nxt = self.hops[i + 1]
+            for e in self.system.lookup(hop).processed:
+                ident = self._id(e)
+                if ident in self.routed and (nxt, ident) not in dead:
+                    self.acked[nxt].add(ident)
+
+    @invariant()
+    def handles_one_message_at_a_time(self) -> None:
+        assert not self.overlaps, self.overlaps[0]
+
+    @invariant()
+    def every_handler_ends_by_its_deadline_or_its_timeout(self) -> None:
+        now = self.rt.now()
+        for hop in self.hops:
+            c = self.system.lookup(hop)
+            done = {self._id(e) for e in c.processed + c.failed}
+            for ident, at in self.started[hop]:
+                if at + min(self.durations[ident], TIMEOUT) <= now:
+                    assert ident in done, f"{hop} still handling #{ident} at {now:g} (from {at:g})"
+
+    @invariant()
+    def a_stalled_handler_fails_at_its_timeout_and_a_slow_one_completes(self) -> None:
+        for hop in self.hops:
+            c = self.system.lookup(hop)
+            for e in c.processed:
+                assert self.durations[self._id(e)] <= TIMEOUT, f"{hop} completed a stalled #{self._id(e)}"
+            for e in c.failed:
+                assert self.durations[self._id(e)] > TIMEOUT, (
+                    f"{hop} failed #{self._id(e)} within its timeout"
+                )
+
+    @invariant()
+    def memory_held_is_what_is_queued_and_never_past_the_limit(self) -> None:
+        for hop in self.hops:
+            c, limit = self.system.lookup(hop), self.limits[hop]
+            queued = sum(self.sizes[self._id(e)] for e in self._mail(c))
+            assert c.mailbox.held_bytes == queued, (
+                f"{hop} counts {c.mailbox.held_bytes} bytes, holds {queued}"
+            )
+            assert limit is None or queued <= limit, f"{hop} holds {queued} bytes, limit {limit}"
+
+    @staticmethod
+    def _mail(cell: Any) -> list[Any]:
+        mailbox = cell.mailbox
+        queued = [e for _, _, e in mailbox._heap] + list(mailbox._normal) + list(mailbox._low)
+        return queued + list(mailbox.waiting)
+
+    @invariant()
+    def no_message_is_lost_along_the_route(self) -> None:
+        """Every message a hop acknowledged (sent to it, or forwarded by the hop before) is queued,
+        in flight, handled or failed there; a forward the next hop refused is a dead letter."""
+        self._forwarded()
+        for hop in self.hops:
+            c = self.system.lookup(hop)
+            there = {self._id(e) for e in c.processed + c.failed + c.in_flight + c.unhandled + self._mail(c)}
+            lost = sorted(self.acked[hop] - there)
+            assert not lost, f"{hop} lost {lost}: neither queued, handled nor a dead letter"
+
+
+class SupervisionTreeOnAsyncio(SupervisionTreeMachine):
+    """The same tree, on the production (asyncio) runtime."""
+
+    runtime = "asyncio"
+
+
+class PressureOnAsyncio(PressureMachine):
+    """The same pressure, on the production (asyncio) runtime."""
+
+    runtime = "asyncio"
