@@ -67,7 +67,7 @@ def note(text: str) -> None:
 
 
 LATENCY_MS = 100  # one gossip hop
-LIVENESS_SLOTS = 2  # rounds of n slots Liveness allows after a heal (see heal_and_run)
+LIVENESS_SLOTS = 4  # rounds of n slots Liveness allows after a heal (see heal_and_run)
 VALID_BUT_UNAPPROVED = "NotEnoughApprovals"  # process_block passes every check but the majority
 # What a cache may answer a bad approval with (interface: add_approval's errors). Every approval in
 # a cache was checked on its way in, so a correct cache never meets an aggregate that does not
@@ -680,7 +680,7 @@ class NetworkMachine(RuleBasedStateMachine):
         self.net.fault("eclipse")
 
     # --- Liveness ----------------------------------------------------------------------------------
-    @precondition(lambda self: not self.ran_liveness)  # once an example: it runs 2n slots
+    @precondition(lambda self: not self.ran_liveness)  # once an example: it runs 4n slots
     @rule(duplicate=st.booleans())
     def heal_and_run(self, duplicate: bool) -> None:
         """Liveness: heal every partition and stop losing messages (gossip may still duplicate them);
