@@ -85,6 +85,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--findings", default=None, help="write a Markdown findings report here")
     group.addoption("--run-slow", action="store_true", help="run tests marked slow")
+    # Measure and show (issue 15): alys_pbt/metrics.py, report.py, history.py, bench.py.
+    group.addoption("--metrics", default=None, help="write per-property metrics (JSON lines) into DIR")
+    group.addoption("--report", default=None, help="write one self-contained HTML report here")
+    group.addoption("--history", default=None, help="append the run's figures to this SQLite file")
+    group.addoption(
+        "--profile", default=None, help="benchmarks: write a pyinstrument profile per benchmark into DIR"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -135,6 +142,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not config.pluginmanager.has_plugin("alys-pbt-chaos"):
         config.pluginmanager.register(chaos, "alys-pbt-chaos")
+    from alys_pbt import metrics, report  # issue 15: observations, the HTML report, the history
+
+    for name, module in (("alys-pbt-metrics", metrics), ("alys-pbt-report", report)):
+        if not config.pluginmanager.has_plugin(name):
+            config.pluginmanager.register(module, name)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
