@@ -81,6 +81,7 @@ RETARGET_PROPS = "properties/test_retarget.py"
 ACTORS_PROPS = "properties/test_actors.py"
 NETWORK_PROPS = "properties/test_network.py"
 NETWORK_PROPS = "properties/test_network.py"
+NETWORK_PROPS = "properties/test_network.py"
 CHAIN_PROPS = "properties/test_chain.py"
 DECODER_PROPS = "properties/test_block_decoders.py"
 WIRE_PROPS = "properties/test_evm_and_wire.py"
@@ -293,8 +294,6 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
         source="app/src/aura.rs check_signed_by_author",
         # In a network, honest validators approve a block signed for another authority's slot.
         breaks=(f"{NETWORK_PROPS}::test_a_block_signed_for_another_authoritys_slot_is_never_imported",),
-        # the machine's coalition signs for another's slot only when it equivocates out of turn
-        may_break=(f"{NETWORK_PROPS}::TestNetwork::runTest",),
     ),
     Deviation(
         id="chain-rollback-undoes-finalization",
@@ -454,6 +453,31 @@ QUIRKS: tuple[Deviation, ...] = tuple(_derived(q) for q in _DECLARED_QUIRKS)
 _VALID_PROOF_REJECTED = ("AssertionError", "AuxPowError")
 
 MUTANTS: tuple[Deviation, ...] = (
+    # --- network (issue 16): gossip, equivocation handling and fork choice in the candidate cache ---
+    Deviation(
+        id="federation-duplicate-approval-toggles",
+        kind="mutant",
+        component="network",
+        summary="an approval delivered twice (gossip by a second path) unsets its authority's bit, its "
+        "signature staying in the aggregate, so the block's aggregate no longer verifies",
+        source="alys/approvals.py Aggregate.add",
+    ),
+    Deviation(
+        id="federation-equivocation-moves-bit",
+        kind="mutant",
+        component="network",
+        summary="an authority's approval of a second block at a height takes its bit off the first "
+        "candidate (the signature stays there), so the first can no longer be accepted",
+        source="alys/approvals.py CandidateCache.add_approval",
+    ),
+    Deviation(
+        id="federation-first-candidate-only",
+        kind="mutant",
+        component="network",
+        summary="fork choice keeps the first block seen at a height as its only candidate: after a "
+        "partition in which no side reached a majority, no later block at that height is accepted",
+        source="alys/approvals.py CandidateCache.insert_block",
+    ),
     # --- network (issue 16): gossip, equivocation handling and fork choice in the candidate cache ---
     Deviation(
         id="federation-duplicate-approval-toggles",
