@@ -38,6 +38,7 @@ import hashlib
 import re
 import struct
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import msgpack
@@ -223,147 +224,182 @@ class Schema:
     decode: Callable[[Any, str, Variant], Any]
 
 
-def _hex(size: int | None = None, limit: int | None = None) -> Schema:
-    def decode(value: Any, path: str, v: Variant) -> bytes:
-        if not isinstance(value, str) or not value.startswith("0x"):
-            raise _fail(path, "expected a 0x-prefixed hex string")
-        digits = value[2:]
-        if v.on("chain-wire-form-lenient") and _ANY_HEX.fullmatch(digits):
-            digits = re.sub(r"[ \t\r\n]", "", digits).lower()  # impl-serde from_hex_raw, as coded
-        if size is not None and len(digits) != 2 * size:
-            raise _fail(path, f"{len(digits)} hex digits, expected {2 * size}")
-        if limit is not None and len(digits) > 2 * limit:
-            raise _fail(path, f"{len(digits)} hex digits, at most {2 * limit}")
-        if len(digits) % 2 or not _LOWER_HEX.fullmatch(digits):
-            raise _fail(path, "not an even number of lowercase hex digits (the node writes 0x + lowercase)")
-        return bytes.fromhex(digits)
+# Each codec's reading and writing are top-level functions, given their parameters through
+# functools.partial: the schema below is built once at import, and a function made inside a factory
+# would be fixed then (mutation testing switches behaviour per call of a top-level function).
 
-    return Schema(lambda b: "0x" + bytes(b).hex(), decode)
+
+def _hex_encode(b: bytes) -> str:
+    return "0x" + bytes(b).hex()
+
+
+def _hex_decode(size: int | None, limit: int | None, value: Any, path: str, v: Variant) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise _fail(path, "expected a 0x-prefixed hex string")
+    digits = value[2:]
+    if v.on("chain-wire-form-lenient") and _ANY_HEX.fullmatch(digits):
+        digits = re.sub(r"[ \t\r\n]", "", digits).lower()  # impl-serde from_hex_raw, as coded
+    if size is not None and len(digits) != 2 * size:
+        raise _fail(path, f"{len(digits)} hex digits, expected {2 * size}")
+    if limit is not None and len(digits) > 2 * limit:
+        raise _fail(path, f"{len(digits)} hex digits, at most {2 * limit}")
+    if len(digits) % 2 or not _LOWER_HEX.fullmatch(digits):
+        raise _fail(path, "not an even number of lowercase hex digits (the node writes 0x + lowercase)")
+    return bytes.fromhex(digits)
+
+
+def _hex(size: int | None = None, limit: int | None = None) -> Schema:
+    return Schema(_hex_encode, partial(_hex_decode, size, limit))
+
+
+def _quoted_decode(bits: int, value: Any, path: str, v: Variant) -> int:
+    digits = len(str((1 << bits) - 1))
+    if not isinstance(value, str):
+        raise _fail(path, "expected a quoted decimal")
+    if v.on("chain-wire-form-lenient") and value[1 if value[:1] == "+" else 0 :]:
+        value = value.removeprefix("+").lstrip("0") or "0"  # u64::from_str, as coded: "+", zeros
+    if len(value) > digits:  # checked before int(): no 4,301-digit conversions
+        raise _fail(path, f"{len(value)} digits, a u{bits} has at most {digits}")
+    if not (value == "0" or (value[:1] in "123456789" and value.isascii() and value.isdigit())):
+        raise _fail(path, f"{value[:24]!r} is not a canonical decimal")
+    number = int(value)
+    if number >> bits:
+        raise _fail(path, f"does not fit a u{bits}")
+    return number
 
 
 def _quoted(bits: int) -> Schema:
     """serde_utils quoted_u64 / quoted_u256: a decimal string, read only in its canonical form."""
-    digits = len(str((1 << bits) - 1))
+    return Schema(str, partial(_quoted_decode, bits))
 
-    def decode(value: Any, path: str, v: Variant) -> int:
-        if not isinstance(value, str):
-            raise _fail(path, "expected a quoted decimal")
-        if v.on("chain-wire-form-lenient") and value[1 if value[:1] == "+" else 0 :]:
-            value = value.removeprefix("+").lstrip("0") or "0"  # u64::from_str, as coded: "+", zeros
-        if len(value) > digits:  # checked before int(): no 4,301-digit conversions
-            raise _fail(path, f"{len(value)} digits, a u{bits} has at most {digits}")
-        if not (value == "0" or (value[:1] in "123456789" and value.isascii() and value.isdigit())):
-            raise _fail(path, f"{value[:24]!r} is not a canonical decimal")
-        number = int(value)
-        if number >> bits:
-            raise _fail(path, f"does not fit a u{bits}")
-        return number
 
-    return Schema(str, decode)
+def _uint_decode(bits: int, signed: bool, value: Any, path: str, v: Variant) -> int:
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+    if type(value) is not int or not low <= value < high:
+        raise _fail(path, f"expected an {'i' if signed else 'u'}{bits}")
+    return value
 
 
 def _uint(bits: int, signed: bool = False) -> Schema:
-    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+    return Schema(int, partial(_uint_decode, bits, signed))
 
-    def decode(value: Any, path: str, v: Variant) -> int:
-        if type(value) is not int or not low <= value < high:
-            raise _fail(path, f"expected an {'i' if signed else 'u'}{bits}")
-        return value
 
-    return Schema(int, decode)
+def _bin_decode(size: int | None, value: Any, path: str, v: Variant) -> bytes:
+    if type(value) is not bytes or (size is not None and len(value) != size):
+        raise _fail(path, f"expected {size or 'some'} raw bytes (bin)")
+    return value
 
 
 def _bin(size: int | None = None) -> Schema:
-    def decode(value: Any, path: str, v: Variant) -> bytes:
-        if type(value) is not bytes or (size is not None and len(value) != size):
-            raise _fail(path, f"expected {size or 'some'} raw bytes (bin)")
-        return value
+    return Schema(bytes, partial(_bin_decode, size))
 
-    return Schema(bytes, decode)
+
+def _u8_seq_decode(value: Any, path: str, v: Variant) -> bytes:
+    if type(value) is not list or any(type(b) is not int for b in value):
+        raise _fail(path, "expected an array of u8")
+    try:
+        return bytes(value)
+    except ValueError:
+        raise _fail(path, "an item is not a u8") from None
 
 
 def _u8_seq() -> Schema:
     """A witness element: rust-bitcoin writes `&[u8]` as a seq of u8 integers, not bin."""
+    return Schema(list, _u8_seq_decode)
 
-    def decode(value: Any, path: str, v: Variant) -> bytes:
-        if type(value) is not list or any(type(b) is not int for b in value):
-            raise _fail(path, "expected an array of u8")
-        try:
-            return bytes(value)
-        except ValueError:
-            raise _fail(path, "an item is not a u8") from None
 
-    return Schema(list, decode)
+def _seq_encode(item: Schema, xs: Sequence[Any]) -> list[Any]:
+    return [item.encode(x) for x in xs]
+
+
+def _seq_decode(
+    item: Schema, limit: int, off_by_one: str, value: Any, path: str, v: Variant
+) -> tuple[Any, ...]:
+    if type(value) is not list:
+        raise _fail(path, "expected an array")
+    loose = bool(off_by_one) and v.on(off_by_one)  # pragma: no mutate (a seeded mutant's guard)
+    if len(value) > limit + int(loose):
+        raise _fail(path, f"{len(value)} items, at most {limit}")
+    return tuple(item.decode(x, f"{path}[{i}]", v) for i, x in enumerate(value))
 
 
 def _seq(item: Schema, limit: int = MAX_ARRAY_LEN, off_by_one: str = "") -> Schema:
-    def decode(value: Any, path: str, v: Variant) -> tuple[Any, ...]:
-        if type(value) is not list:
-            raise _fail(path, "expected an array")
-        loose = bool(off_by_one) and v.on(off_by_one)  # pragma: no mutate (a seeded mutant's guard)
-        if len(value) > limit + int(loose):
-            raise _fail(path, f"{len(value)} items, at most {limit}")
-        return tuple(item.decode(x, f"{path}[{i}]", v) for i, x in enumerate(value))
+    return Schema(partial(_seq_encode, item), partial(_seq_decode, item, limit, off_by_one))
 
-    return Schema(lambda xs: [item.encode(x) for x in xs], decode)
+
+def _option_encode(inner: Schema, x: Any) -> Any:
+    return None if x is None else inner.encode(x)
+
+
+def _option_decode(inner: Schema, value: Any, path: str, v: Variant) -> Any:
+    return None if value is None else inner.decode(value, path, v)
 
 
 def _option(inner: Schema) -> Schema:
-    return Schema(
-        lambda x: None if x is None else inner.encode(x),
-        lambda value, path, v: None if value is None else inner.decode(value, path, v),
+    return Schema(partial(_option_encode, inner), partial(_option_decode, inner))
+
+
+Fields = Sequence[tuple[str, Schema]]
+
+
+def _struct_encode(fields: Fields, obj: Any) -> list[Any]:
+    return [schema.encode(getattr(obj, name)) for name, schema in fields]
+
+
+def _struct_decode(cls: Callable[..., Any], fields: Fields, value: Any, path: str, v: Variant) -> Any:
+    if type(value) is not list or len(value) != len(fields):
+        raise _fail(path, f"expected an array of {len(fields)} fields")
+    return cls(
+        *(schema.decode(x, f"{path}.{name}", v) for (name, schema), x in zip(fields, value, strict=True))
     )
 
 
-def _struct(cls: Callable[..., Any], fields: Sequence[tuple[str, Schema]]) -> Schema:
+def _struct(cls: Callable[..., Any], fields: Fields) -> Schema:
     """serde's derived struct: an array of the fields in declaration order."""
+    return Schema(partial(_struct_encode, fields), partial(_struct_decode, cls, fields))
 
-    def decode(value: Any, path: str, v: Variant) -> Any:
-        if type(value) is not list or len(value) != len(fields):
-            raise _fail(path, f"expected an array of {len(fields)} fields")
-        return cls(
-            *(schema.decode(x, f"{path}.{name}", v) for (name, schema), x in zip(fields, value, strict=True))
-        )
 
-    return Schema(lambda obj: [schema.encode(getattr(obj, name)) for name, schema in fields], decode)
+def _pair_encode(a: Schema, b: Schema, p: tuple[Any, Any]) -> list[Any]:
+    return [a.encode(p[0]), b.encode(p[1])]
+
+
+def _pair_decode(a: Schema, b: Schema, value: Any, path: str, v: Variant) -> tuple[Any, Any]:
+    if type(value) is not list or len(value) != 2:
+        raise _fail(path, "expected a pair")
+    return a.decode(value[0], f"{path}.0", v), b.decode(value[1], f"{path}.1", v)
 
 
 def _pair(a: Schema, b: Schema) -> Schema:
-    def decode(value: Any, path: str, v: Variant) -> tuple[Any, Any]:
-        if type(value) is not list or len(value) != 2:
-            raise _fail(path, "expected a pair")
-        return a.decode(value[0], f"{path}.0", v), b.decode(value[1], f"{path}.1", v)
+    return Schema(partial(_pair_encode, a, b), partial(_pair_decode, a, b))
 
-    return Schema(lambda p: [a.encode(p[0]), b.encode(p[1])], decode)
+
+def _bits_encode(bits: Sequence[bool]) -> str:
+    return _hex_encode((sum(1 << i for i, bit in enumerate(bits) if bit) | 1 << 15).to_bytes(2, "little"))
+
+
+def _bits_decode(value: Any, path: str, v: Variant) -> tuple[bool, ...]:
+    mask = int.from_bytes(_hex_decode(2, None, value, path, v), "little")
+    if mask >> 15 != 1:
+        raise _fail(path, "the length delimiter must be bit 15")
+    return tuple(bool(mask >> i & 1) for i in range(15))
 
 
 def _bits() -> Schema:
     """SSZ BitList<15>: 15 bits little-endian, then the length delimiter at bit 15 (0x prefixed hex)."""
-    hex2 = _hex(2)
+    return Schema(_bits_encode, _bits_decode)
 
-    def encode(bits: Sequence[bool]) -> str:
-        text: str = hex2.encode(
-            (sum(1 << i for i, bit in enumerate(bits) if bit) | 1 << 15).to_bytes(2, "little")
-        )
-        return text
 
-    def decode(value: Any, path: str, v: Variant) -> tuple[bool, ...]:
-        mask = int.from_bytes(hex2.decode(value, path, v), "little")
-        if mask >> 15 != 1:
-            raise _fail(path, "the length delimiter must be bit 15")
-        return tuple(bool(mask >> i & 1) for i in range(15))
+def _aggregate_signature_encode(s: bytes | None) -> str:
+    return _hex_encode(s if s is not None else bytes(96))
 
-    return Schema(encode, decode)
+
+def _aggregate_signature_decode(value: Any, path: str, v: Variant) -> bytes | None:
+    raw = _hex_decode(96, None, value, path, v)
+    return raw if any(raw) else None
 
 
 def _aggregate_signature() -> Schema:
-    hex96 = _hex(96)
-
-    def decode(value: Any, path: str, v: Variant) -> bytes | None:
-        raw = hex96.decode(value, path, v)
-        return raw if any(raw) else None
-
-    return Schema(lambda s: hex96.encode(s if s is not None else bytes(96)), decode)
+    return Schema(_aggregate_signature_encode, _aggregate_signature_decode)
 
 
 H256, H160, U32, U64 = _hex(32), _hex(20), _uint(32), _uint(64)
