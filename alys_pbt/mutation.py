@@ -554,6 +554,14 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--tests", nargs="+", help="the tests to run (default: pyproject's table)")
     run_p.add_argument("--max-children", type=int, default=1, help="mutmut worker processes (default 1)")
     run_p.add_argument(
+        "--passes",
+        nargs="+",
+        choices=PASSES,
+        default=list(PASSES),
+        help="the targets to run, in order (default: alys-fixed then alys; a module whose code no quirk"
+        " guards can stop after alys-fixed)",
+    )
+    run_p.add_argument(
         "--examples",
         type=int,
         help="example budget per property (ALYS_PBT_EXAMPLES; default: the ci profile's, 100)",
@@ -580,7 +588,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mutating {module} ...", flush=True)
             if args.command == "run":
                 record = run_module(
-                    module, tests=args.tests, max_children=args.max_children, examples=args.examples
+                    module,
+                    tests=args.tests,
+                    max_children=args.max_children,
+                    examples=args.examples,
+                    passes=args.passes,
                 )
             else:
                 record = rerun_module(
