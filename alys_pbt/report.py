@@ -402,9 +402,7 @@ def plot_killmatrix(matrix: Mapping[str, Any]) -> str:
 
     arr = np.ma.masked_invalid(np.array(grid, dtype=float))
     fig, ax = plt.subplots(figsize=(max(6, 0.16 * len(props) + 3), max(3, 0.16 * len(devs) + 2)))
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_under("#bdbdbd")
-    cmap.set_bad("white")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(under="#bdbdbd", bad="white")
     image = ax.imshow(arr, aspect="auto", cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_yticks(range(len(devs)), devs, fontsize=5)
     ax.set_xticks(range(len(props)), [_short(p, 40) for p in props], fontsize=4, rotation=90)
