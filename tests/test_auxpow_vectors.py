@@ -231,11 +231,40 @@ def test_every_cut_of_a_real_encoding_is_a_decode_error_naming_what_is_missing(n
 
 
 def decode_error(decode: Callable[[bytes], object], data: bytes) -> str:
-    """The message of the port's DecodeError on `data` (any other outcome fails the test)."""
+    """The message of the port's DecodeError on `data` (any other outcome fails the test); where it
+    says decoding stopped (`at byte N`) and how much was left, it says so within the data."""
     with pytest.raises(Exception) as caught:  # noqa: PT011 - the class is checked by name below
         decode(data)
     assert type(caught.value).__name__ == "DecodeError", f"{type(caught.value).__name__}: {caught.value}"
-    return str(caught.value)
+    message = str(caught.value)
+    for at in re.findall(r"at byte (-?\d+)", message):
+        assert 0 <= int(at) <= len(data), f"{message!r}: past the end of {len(data)} bytes"
+    for left in re.findall(r"(-?\d+) bytes left", message):
+        assert 0 <= int(left) <= len(data), f"{message!r}: {len(data)} bytes in all"
+    return message
+
+
+# A count of inputs in each CompactSize width: one below the width's smallest value (non-minimal, as
+# rust-bitcoin and Bitcoin Core refuse it) and the smallest value itself (minimal, then too many
+# inputs for the bytes left).
+VERSION = (1).to_bytes(4, "little")
+COMPACT_SIZE_EDGES = [
+    (b"\xfd" + (0xFC).to_bytes(2, "little"), "non-minimal varint"),
+    (b"\xfd" + (0xFD).to_bytes(2, "little"), "vector of 253 items cannot fit"),
+    (b"\xfe" + (0xFFFF).to_bytes(4, "little"), "non-minimal varint"),
+    (b"\xfe" + (0x10000).to_bytes(4, "little"), "vector of 65536 items cannot fit"),
+    (b"\xff" + (0xFFFF_FFFF).to_bytes(8, "little"), "non-minimal varint"),
+    (b"\xff" + (1 << 32).to_bytes(8, "little"), "vector of 4294967296 items cannot fit"),
+]
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_compact_sizes_at_and_just_below_each_width_s_smallest_value(name: str) -> None:
+    """Each CompactSize width at its smallest value is minimal (and then read as a count), one below it
+    is non-minimal: the limit probed on both sides in all three widths, in the node's decoder."""
+    port = targets.load(name).auxpow
+    for size, says in COMPACT_SIZE_EDGES:
+        assert decode_error(port.decode_transaction, VERSION + size + bytes(8)).startswith(says), size.hex()
 
 
 @pytest.mark.parametrize("name", BUILDS)
