@@ -655,7 +655,8 @@ def test_a_closed_store_refuses_every_operation_with_a_typed_error_naming_it() -
         with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
             operation()
         assert type(refused.value).__name__ == "StoreIOError", f"{doing}: {refused.value!r}"
-        assert str(refused.value).startswith(f"{doing}: "), f"{doing}: {refused.value}"
+        # What was done, SQLite's message, and the error's name (SQLite's, or the class when it has none).
+        assert str(refused.value) == f"{doing}: Cannot operate on a closed database. (ProgrammingError)"
 
 
 @pytest.mark.parametrize("lost", [4, 5, 6])  # the error shows the first five missing heights, then "..."
@@ -679,3 +680,32 @@ def test_lost_acknowledged_heights_are_named_five_at_most(tmp_path: Path, lost: 
     assert type(refused.value).__name__ == "LostAcknowledged", repr(refused.value)
     assert (refused.value.acknowledged, refused.value.missing) == (8, missing)
     assert str(refused.value) == f"acknowledged up to 8, but the store lost heights {shown}"
+
+
+def test_a_real_sqlite_error_is_named_by_its_sqlite_code(
+    canonical: Canonical, nodes: list[Node], tmp_path: Path
+) -> None:
+    """A full disk is StoreFull whose message ends with SQLite's own code (SQLITE_FULL)."""
+    n = start(nodes, FIXED, canonical, tmp_path / "s.sqlite")
+    err = fill_until_refused(n)
+    assert type(err).__name__ == "StoreFull" and str(err).endswith("(SQLITE_FULL)"), str(err)
+
+
+@pytest.mark.parametrize(
+    "state", ['{"height": 1}', '{"height": ', b'{"h\xff'.decode("utf-8", "surrogateescape")]
+)
+def test_a_rotted_checkpoint_no_longer_verifies_whatever_its_state(state: str) -> None:
+    """The fault injector: a checkpoint whose state is an object gets a latest-PoW block no store
+    holds; one whose state is already not JSON (even invalid UTF-8) gets one more byte. Either way
+    the bytes change behind the integrity hash, so it no longer verifies."""
+    store = targets.load(FIXED).sync.store(interval=1, retention=1)
+    store.put_block(1, b"\x01" * 32, b"block", {"height": 1}, 0)
+    store.db.execute(
+        "UPDATE checkpoints SET state = CAST(? AS TEXT) WHERE height = 1",
+        (state.encode("utf-8", "surrogateescape"),),
+    )
+    store.corrupt_checkpoint(1)
+    (cp,) = store.checkpoints()
+    expected = '{"height": 1, "latest_pow": "' + "00" * 32 + '"}' if state == '{"height": 1}' else state + "x"
+    assert (cp.state_json, cp.verifies()) == (expected, False)
+    store.close()

@@ -98,3 +98,19 @@ def test_a_damaged_acknowledgement_record_is_a_typed_error_at_open(tmp_path: Pat
     with pytest.raises(OSError, match="acknowledgement record") as err:
         sync.store(interval=3, retention=2, path=str(path), busy_timeout=0.0)
     assert type(err.value).__name__ == "StoreCorrupt"
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1])  # the size bound probed below, at and past it
+def test_a_state_at_the_size_bound_parses_and_one_past_it_is_named(extra: int) -> None:
+    from alys.sync.store import MAX_STATE_BYTES, parse_state
+
+    padding = MAX_STATE_BYTES + extra - len('{"pad": ""}')
+    text = '{"pad": "' + "x" * padding + '"}'
+    assert len(text) == MAX_STATE_BYTES + extra
+    if extra <= 0:
+        assert parse_state(text) == {"pad": "x" * padding}
+        return
+    with pytest.raises(ValueError) as refused:
+        parse_state(text)
+    assert type(refused.value).__name__ == "MalformedCheckpointState"
+    assert str(refused.value) == f"checkpoint state of {len(text)} characters (at most {MAX_STATE_BYTES})"
