@@ -912,3 +912,82 @@ def test_each_transaction_field_broken_alone_is_named_first_in_the_error(name: s
         port_evm.decode(raw)
     assert str(caught.value).startswith(says), f"{name}: {caught.value}"
     assert verdict(lambda: evm.sender(evm.decode(raw))) == "MalformedRlp"  # the reference refuses it too
+
+
+# --- the port's block codec: errors that say where and why, the signing root's leaf counts, the
+# AuxPoW bytes check_pow hashes --------------------------------------------------------------------
+
+WIRE_MESSAGES = {
+    "a Hash256 without 0x": (
+        "signed block.message.execution_payload.state_root: expected a 0x-prefixed hex string"
+    ),
+    "a map for a struct": "a map: the block's structs are arrays",
+    "an extension type": "an extension type 1: the block has none",
+    "a witness byte of 256": (
+        "signed block.message.finalized_pegouts[0].inputs[0].witness[0]: an item is not a u8"
+    ),
+    "a witness element as bin": (
+        "signed block.message.finalized_pegouts[0].inputs[0].witness[0]: expected an array of u8"
+    ),
+    "a bool where a u64 belongs": "signed block.message.slot: expected an u64",
+    "approval bits without the length delimiter": (
+        "signed block.signature.bits: the length delimiter must be bit 15"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WIRE_MESSAGES))
+def test_the_ports_block_errors_say_where_and_why(name: str) -> None:
+    """A DecodeError names the field's path from the signed block down, and what is wrong there."""
+    with pytest.raises(wire.DecodeError) as caught:
+        FIXED.chain.decode_block(WIRE_VECTORS[name][0])
+    assert str(caught.value) == WIRE_MESSAGES[name]
+
+
+@pytest.mark.parametrize("size", [0, 1, 31, 32, 33, 64, 65, 96, 128, 129, 1000])
+def test_the_ports_tree_hash_root_is_the_references_at_every_leaf_count(size: int) -> None:
+    """tree_hash::merkle_root at no, one, two, three, four and five leaves (padding to a power of
+    two, the single leaf left unhashed): the port's function, independent of the reference's."""
+    from alys_pbt.models.blocks import merkle_root
+
+    data = bytes(range(256)) * 4
+    assert wire.tree_hash_root(data[:size]) == merkle_root(data[:size])
+
+
+def _aux_block(version: int, time: int, bits: int, nonce: int, witness: tuple[bytes, ...]) -> Any:
+    from alys_pbt.models.auxpow import AuxPow, AuxPowHeader
+    from alys_pbt.models.bitcoin import BlockHeader, MerkleBranch, OutPoint, Transaction, TxIn, TxOut
+    from alys_pbt.models.blocks import SignedConsensusBlock
+
+    coinbase = Transaction(
+        1,
+        (TxIn(OutPoint(bytes(32), 0xFFFFFFFF), b"\x03\x01\x00\x00", 0xFFFFFFFF, witness),),
+        (TxOut(0, b"\x51"),),
+        0,
+    )
+    aux = AuxPow(
+        coinbase,
+        b"\x07" * 32,
+        MerkleBranch((), 0),
+        MerkleBranch((b"\x01" * 32,), 1),
+        BlockHeader(version, bytes(32), b"\x02" * 32, time, bits, nonce),
+    )
+    signed = _signed()
+    header = AuxPowHeader(b"\x07" * 32, b"\x08" * 32, 0x207FFFFF, 121212, 1, aux, b"\x11" * 20)
+    return SignedConsensusBlock(attrs.evolve(signed.message, auxpow_header=header), signed.signature)
+
+
+AUX_EDGES = {
+    "all ones": (-1, 2**32 - 1, 2**32 - 1, 2**32 - 1, (b"\x01\x02",)),
+    "signed edges": (-(2**31), 2**31, 2**31, 2**31, (b"", b"\xff")),
+    "largest version, zeros": (2**31 - 1, 0, 0, 0, ()),
+}
+
+
+@pytest.mark.parametrize("name", list(AUX_EDGES))
+def test_the_auxpow_bytes_the_port_hashes_are_the_references(name: str) -> None:
+    """The AuxPoW of a decoded block re-serialized for check_pow (AuxPow::check hashes these bytes):
+    the reference's bytes, with a negative version, u32 fields past 2^31 and coinbase witnesses."""
+    block = _aux_block(*AUX_EDGES[name])
+    decoded = FIXED.chain.decode_block(block_to_bytes(block))
+    assert decoded.message.auxpow_header.auxpow.to_bytes() == block.message.auxpow_header.auxpow.to_bytes()
