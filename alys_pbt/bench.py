@@ -145,7 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = {
             "note": "ratios of ops/s to the calibration workload (alys_pbt/bench.py); refresh with "
             "`python -m alys_pbt.bench baseline RESULT.json`",
-            "machine": {k: machine.get(k) for k in ("node", "processor", "python_version", "cpu")},
+            "machine": {
+                "python": machine.get("python_version"),
+                "cpu": machine.get("cpu", {}).get("brand_raw"),
+                "cores": machine.get("cpu", {}).get("count"),
+            },
             "ratios": dict(sorted(current.items())),
         }
         args.out.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")

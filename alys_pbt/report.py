@@ -591,6 +591,16 @@ def _properties(data: Mapping[str, Any]) -> str:
     if with_events:
         out.append("<h3>Event distributions (event())</h3>")
         out += [plot_events(r) for r in with_events]
+    shrunk = [r for r in records if r.get("counterexample")]
+    if shrunk:
+        out.append(f"<h3>Shrunk counterexamples ({len(shrunk)})</h3>")
+        for r in shrunk:
+            ce = r["counterexample"]
+            out.append(
+                f"<details><summary><code>{_e(r['property'])}</code>: {ce['chars']} characters, "
+                f"{r['shrink']['steps']} shrink steps</summary>"
+                f'<pre class="counterexample">{_e(ce["representation"])}</pre></details>'
+            )
     out.append("<details open><summary>All properties</summary>")
     out.append(
         _table(

@@ -26,11 +26,11 @@ MACHINES = {"mailbox": MailboxMachine, "federation": FederationMachine, "chain":
 def test_property_examples(measure: Callable[..., Any], name: str) -> None:
     test, examples = PROPERTIES[name]
     run, n = workloads.property_examples(test, examples)
-    assert measure(run, ops=n, rounds=3) == n
+    assert measure(run, ops=n, rounds=5) == n
 
 
 @pytest.mark.parametrize("name", sorted(MACHINES))
 def test_machine_steps(measure: Callable[..., Any], name: str) -> None:
     run, n = workloads.machine_steps(MACHINES[name])
     assert n > 0
-    assert measure(run, ops=n, rounds=3) == n
+    assert measure(run, ops=n, rounds=5) == n

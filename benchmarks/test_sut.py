@@ -14,13 +14,13 @@ from benchmarks import workloads
 @pytest.mark.parametrize("actors", [1, 2, 4, 8, 16])
 def test_actor_messages(measure: Callable[..., Any], actors: int) -> None:
     run, n = workloads.actor_messages(2_000, actors)
-    assert measure(run, ops=n) == n
+    assert measure(run, ops=n, rounds=15) == n
 
 
 @pytest.mark.parametrize("bls", ["real-bls", "no-bls"])
 def test_sync_blocks(measure: Callable[..., Any], bls: str) -> None:
     run, n = workloads.sync_blocks(24, signatures=bls == "real-bls")
-    assert measure(run, ops=n, rounds=3) == n
+    assert measure(run, ops=n, rounds=5) == n
 
 
 def test_auxpow_checks(measure: Callable[..., Any]) -> None:
@@ -30,4 +30,4 @@ def test_auxpow_checks(measure: Callable[..., Any]) -> None:
 
 def test_blocks_validated(measure: Callable[..., Any]) -> None:
     run, n = workloads.blocks_validated(24)
-    assert measure(run, ops=n, rounds=3) == n
+    assert measure(run, ops=n, rounds=5) == n
