@@ -101,7 +101,7 @@ def thresholds() -> list[tuple[str, str, str, str]]:
             f"{tests}test_as_coded_agreement_is_lost_without_any_byzantine_authority",
         ),
         (
-            "Liveness (finalization advances after a heal)",
+            "Liveness (finalization advances within 4n slots of a heal)",
             "n - ceil(2n/3) + 1 authorities withholding",
             each(liveness_threshold),
             f"{props}test_liveness_is_lost_exactly_when_withholders_exceed_n_minus_q",
@@ -124,7 +124,7 @@ def thresholds() -> list[tuple[str, str, str, str]]:
             "Accountability (every equivocation seen yields evidence naming its signer)",
             "never: evidence is two verifying signatures by one key; as coded, honest validators are "
             "also named for approving two blocks at one height",
-            each(lambda n: "-"),
+            "never",
             f"{props}TestNetwork (invariant accountability)",
         ),
     ]

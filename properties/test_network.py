@@ -20,10 +20,7 @@ from alys_pbt.strategies.network import SLOT_MS, NetworkSetup
 pytestmark = pytest.mark.network
 
 TestNetwork = machine_test(
-    kills(
-        "federation-duplicate-approval-toggles",
-        "federation-equivocation-moves-bit",
-    )(NetworkMachine)
+    kills("federation-duplicate-approval-toggles", "federation-equivocation-moves-bit")(NetworkMachine)
 )
 # A network example runs n nodes and their BLS: a sixteenth of the profile's examples, half its steps.
 TestNetwork.settings = settings(
@@ -80,10 +77,7 @@ def test_agreement_is_lost_exactly_at_a_coalition_of_2q_minus_n(
         for height, blocks in net.conflicts()
         if all(net.peers[i].finalized_height >= height for i in (*left, *right))
     ]
-    chaos.record_example(
-        {"coalition-at-threshold", "partition"},
-        {"coalition-at-threshold": {"agreement"}},
-    )
+    chaos.record_example({"coalition-at-threshold", "partition"}, {"coalition-at-threshold": {"agreement"}})
     assert bool(conflicting) == (f >= agreement_threshold(n)), (
         f"with a coalition of {f} of {n}, honest nodes {'did' if conflicting else 'did not'} finalize "
         f"conflicting blocks; the threshold is {agreement_threshold(n)}"
@@ -179,10 +173,7 @@ def test_a_long_range_fork_never_undoes_finality(target: Any, n: int, attempts: 
     kept = {height: chain[height] for height in range(fin + 1)}
     f = net.factory
     fork_parent = p.imported[chain[fin - 1]].message
-    fork = f.proposal(
-        f.block(fork_parent, fork_parent.slot + 1, variant=9),
-        (fork_parent.slot + 1) % n,
-    )
+    fork = f.proposal(f.block(fork_parent, fork_parent.slot + 1, variant=9), (fork_parent.slot + 1) % n)
     note(f"node {p.index} finalized {fin} (head {p.head_height}); fork at height {fin}, {attempts} attempts")
     for _ in range(attempts):
         p.on_sync_response((fork,))

@@ -26,13 +26,7 @@ from hypothesis import event
 from hypothesis import note as _hypothesis_note
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-)
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt import chaos
 from alys_pbt.models import bls
@@ -48,12 +42,7 @@ from alys_pbt.models.network import (
     import_verdict,
     proposal_verdict,
 )
-from alys_pbt.strategies.network import (
-    SLOT_MS,
-    BlockFactory,
-    NetworkSetup,
-    network_setups,
-)
+from alys_pbt.strategies.network import SLOT_MS, BlockFactory, NetworkSetup, network_setups
 from alys_pbt.verdict import verdict
 
 if TYPE_CHECKING:
@@ -127,14 +116,7 @@ class Envelope:
 class Peer:
     """One node: the target's chain node and candidate cache, and the gossip loop around them."""
 
-    def __init__(
-        self,
-        net: Network,
-        index: int,
-        authority: int | None,
-        byzantine: bool,
-        skew: int,
-    ) -> None:
+    def __init__(self, net: Network, index: int, authority: int | None, byzantine: bool, skew: int) -> None:
         self.net, self.index, self.authority, self.byzantine, self.skew = (
             net,
             index,
@@ -326,13 +308,7 @@ class Network:
         self.withholding = False
         self.steps = 0
         self.peers = [
-            Peer(
-                self,
-                i,
-                i if i < setup.authorities else None,
-                i in setup.coalition,
-                setup.skews[i],
-            )
+            Peer(self, i, i if i < setup.authorities else None, i in setup.coalition, setup.skews[i])
             for i in range(setup.authorities + setup.full_nodes)
         ]
 
@@ -520,6 +496,7 @@ class NetworkMachine(RuleBasedStateMachine):
         self.exercised: dict[str, set[str]] = {}
         self.valid: set[tuple[int, bytes]] = set()  # (node, block) already judged
         self.ran_liveness = False
+        self.evidence_checked = 0
 
     @initialize(setup=network_setups())
     def start_network(self, setup: NetworkSetup) -> None:
@@ -562,11 +539,7 @@ class NetworkMachine(RuleBasedStateMachine):
         honest = [p.index for p in self.net.honest]
         side = set(
             data.draw(
-                st.sets(
-                    st.sampled_from(honest),
-                    min_size=1,
-                    max_size=max(1, len(honest) - 1),
-                ),
+                st.sets(st.sampled_from(honest), min_size=1, max_size=max(1, len(honest) - 1)),
                 label="one side",
             )
         )
@@ -648,17 +621,9 @@ class NetworkMachine(RuleBasedStateMachine):
         dst = to % len(self.net.peers)
         note(f"replay authority {m.authority}'s approval of height {m.height} to node {dst}")
         self.net.fault("replay-approval")
-        self.net.send(
-            src,
-            dst,
-            Approval(m.block_hash, IndividualApproval(m.signature, m.authority)),
-        )
+        self.net.send(src, dst, Approval(m.block_hash, IndividualApproval(m.signature, m.authority)))
 
-    @rule(
-        victim=st.integers(0, 15),
-        count=st.integers(1, 4),
-        garbage=st.binary(min_size=96, max_size=96),
-    )
+    @rule(victim=st.integers(0, 15), count=st.integers(1, 4), garbage=st.binary(min_size=96, max_size=96))
     def sybil_flood(self, victim: int, count: int, garbage: bytes) -> None:
         """Lying peers without keys send a node approvals from unknown authorities and bad signatures."""
         p = self.net.honest[victim % len(self.net.honest)]
@@ -804,7 +769,8 @@ class NetworkMachine(RuleBasedStateMachine):
                     f"Accountability: authority {authority}'s two blocks went unnoticed"
                 )
         pks = self.net.factory.spec.authorities
-        for e in evidence[-20:]:
+        new, self.evidence_checked = evidence[self.evidence_checked :], len(evidence)  # seen is append-only
+        for e in new:
             for m in (e.first, e.second):
                 assert self.target.approvals.verify(pks[e.authority], m.block_hash, m.signature), (
                     f"Accountability: evidence against authority {e.authority} does not verify on the node"
