@@ -80,8 +80,6 @@ BLS_PROPS = "properties/test_bls.py"
 RETARGET_PROPS = "properties/test_retarget.py"
 ACTORS_PROPS = "properties/test_actors.py"
 NETWORK_PROPS = "properties/test_network.py"
-NETWORK_PROPS = "properties/test_network.py"
-NETWORK_PROPS = "properties/test_network.py"
 CHAIN_PROPS = "properties/test_chain.py"
 DECODER_PROPS = "properties/test_block_decoders.py"
 WIRE_PROPS = "properties/test_evm_and_wire.py"
@@ -307,6 +305,8 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
             f"{CHAIN_PROPS}::TestChain::runTest",
             f"{NETWORK_PROPS}::test_a_long_range_fork_never_undoes_finality",
         ),
+        # the machine's sync meets an import error only when a drawn schedule forks the chain
+        may_break=(f"{NETWORK_PROPS}::TestNetwork::runTest",),
     ),
     Deviation(
         id="chain-withdrawals-extra-accepted",
@@ -453,56 +453,6 @@ QUIRKS: tuple[Deviation, ...] = tuple(_derived(q) for q in _DECLARED_QUIRKS)
 _VALID_PROOF_REJECTED = ("AssertionError", "AuxPowError")
 
 MUTANTS: tuple[Deviation, ...] = (
-    # --- network (issue 16): gossip, equivocation handling and fork choice in the candidate cache ---
-    Deviation(
-        id="federation-duplicate-approval-toggles",
-        kind="mutant",
-        component="network",
-        summary="an approval delivered twice (gossip by a second path) unsets its authority's bit, its "
-        "signature staying in the aggregate, so the block's aggregate no longer verifies",
-        source="alys/approvals.py Aggregate.add",
-    ),
-    Deviation(
-        id="federation-equivocation-moves-bit",
-        kind="mutant",
-        component="network",
-        summary="an authority's approval of a second block at a height takes its bit off the first "
-        "candidate (the signature stays there), so the first can no longer be accepted",
-        source="alys/approvals.py CandidateCache.add_approval",
-    ),
-    Deviation(
-        id="federation-first-candidate-only",
-        kind="mutant",
-        component="network",
-        summary="fork choice keeps the first block seen at a height as its only candidate: after a "
-        "partition in which no side reached a majority, no later block at that height is accepted",
-        source="alys/approvals.py CandidateCache.insert_block",
-    ),
-    # --- network (issue 16): gossip, equivocation handling and fork choice in the candidate cache ---
-    Deviation(
-        id="federation-duplicate-approval-toggles",
-        kind="mutant",
-        component="network",
-        summary="an approval delivered twice (gossip by a second path) unsets its authority's bit, its "
-        "signature staying in the aggregate, so the block's aggregate no longer verifies",
-        source="alys/approvals.py Aggregate.add",
-    ),
-    Deviation(
-        id="federation-equivocation-moves-bit",
-        kind="mutant",
-        component="network",
-        summary="an authority's approval of a second block at a height takes its bit off the first "
-        "candidate (the signature stays there), so the first can no longer be accepted",
-        source="alys/approvals.py CandidateCache.add_approval",
-    ),
-    Deviation(
-        id="federation-first-candidate-only",
-        kind="mutant",
-        component="network",
-        summary="fork choice keeps the first block seen at a height as its only candidate: after a "
-        "partition in which no side reached a majority, no later block at that height is accepted",
-        source="alys/approvals.py CandidateCache.insert_block",
-    ),
     # --- network (issue 16): gossip, equivocation handling and fork choice in the candidate cache ---
     Deviation(
         id="federation-duplicate-approval-toggles",
