@@ -28,7 +28,7 @@ AREAS: dict[str, str] = {
     "approvals": "BLS approvals, the federation threshold and the BLS libraries",
     "actors": "the V2 actor runtime",
     "sync": "sync engine and checkpoints",
-    "network": "a network of nodes: partitions, clock skew, Byzantine authorities (consensus safety and liveness)",
+    "network": "a network of nodes: partitions, clock skew, Byzantine authorities (safety and liveness)",
     "governance": "the governance stream (StreamActor over gRPC)",
 }
 
