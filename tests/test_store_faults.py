@@ -709,3 +709,23 @@ def test_a_rotted_checkpoint_no_longer_verifies_whatever_its_state(state: str) -
     expected = '{"height": 1, "latest_pow": "' + "00" * 32 + '"}' if state == '{"height": 1}' else state + "x"
     assert (cp.state_json, cp.verifies()) == (expected, False)
     store.close()
+
+
+def test_the_sync_port_builds_peers_and_stores_as_told(canonical: Canonical) -> None:
+    """The sync component's factories pass every setting through and keep the designed defaults:
+    a peer is honest and serves its whole chain unless told to lag or lie (then it claims what it
+    is told); a store waits `busy_timeout` seconds for another connection's lock (5 s by default)."""
+    sync = targets.load(FIXED).sync
+    tip = len(canonical.wire) - 1
+    assert sync.peer("p", canonical.wire).status() == tip
+    assert sync.peer("p", canonical.wire, "lagging").status() == tip  # lag 0 by default: not behind
+    assert sync.peer("p", canonical.wire, "lagging", lag=2).status() == tip - 2
+    assert sync.peer("p", canonical.wire, "lying", claimed=0).status() == 0
+    for told, waits_ms in ((None, 5000), (0.0, 0), (0.25, 250)):
+        store = (
+            sync.store(interval=1, retention=1)
+            if told is None
+            else sync.store(interval=1, retention=1, busy_timeout=told)
+        )
+        assert store.db.execute("PRAGMA busy_timeout").fetchone() == (waits_ms,)
+        store.close()
