@@ -917,23 +917,104 @@ def test_each_transaction_field_broken_alone_is_named_first_in_the_error(name: s
 # --- the port's block codec: errors that say where and why, the signing root's leaf counts, the
 # AuxPoW bytes check_pow hashes --------------------------------------------------------------------
 
+# What the port says about each refused wire form: where (the field's path from the signed block
+# down, with [i] for items and .0/.1 for a pair's halves) and why. Messages are part of the contract:
+# bad input gets an error that names what is wrong.
 WIRE_MESSAGES = {
+    "upper-case hex in a Hash256": (
+        "signed block.message.execution_payload.state_root: not an even number of lowercase hex "
+        "digits (the node writes 0x + lowercase)"
+    ),
+    "a space in a Hash256": "signed block.message.execution_payload.state_root: 65 hex digits, expected 64",
+    "a tab in a transaction": (
+        "signed block.message.execution_payload.transactions[0]: not an even number of lowercase "
+        "hex digits (the node writes 0x + lowercase)"
+    ),
     "a Hash256 without 0x": (
         "signed block.message.execution_payload.state_root: expected a 0x-prefixed hex string"
     ),
+    "an odd number of hex digits": (
+        "signed block.message.execution_payload.transactions[0]: not an even number of lowercase "
+        "hex digits (the node writes 0x + lowercase)"
+    ),
+    "a decimal with leading zeros": (
+        "signed block.message.execution_payload.withdrawals[0].index: '0003' is not a canonical decimal"
+    ),
+    "a decimal with a plus sign": (
+        "signed block.message.execution_payload.withdrawals[0].index: '+3' is not a canonical decimal"
+    ),
+    "fuzzer: a withdrawal index of 4,301 digits": (
+        "signed block.message.execution_payload.withdrawals[0].index: 4301 digits, a u64 has at most 20"
+    ),
+    "a decimal over u64": "signed block.message.execution_payload.withdrawals[0].index: does not fit a u64",
     "a map for a struct": "a map: the block's structs are arrays",
+    "17 withdrawals": "signed block.message.execution_payload.withdrawals: 17 items, at most 16",
+    "33 bytes of extra_data": "signed block.message.execution_payload.extra_data: 66 hex digits, at most 64",
+    "16,385 transactions": "signed block.message.execution_payload.transactions: 16385 items, at most 16384",
+    "one byte after the block": "not one MessagePack value: ExtraData",
+    "a bool where a u64 belongs": "signed block.message.slot: expected an u64",
+    "the slot as a uint64 (non-minimal integer)": (
+        "not the canonical encoding: rmp_serde writes every block one way"
+    ),
+    "a str8 header for a short string": "not the canonical encoding: rmp_serde writes every block one way",
+    "one byte over the 1 MiB limit": "1048577 bytes is over the 1048576-byte limit",
     "an extension type": "an extension type 1: the block has none",
+    "a withdrawal of five fields": (
+        "signed block.message.execution_payload.withdrawals[0]: expected an array of 4 fields"
+    ),
+    "a withdrawal of three fields": (
+        "signed block.message.execution_payload.withdrawals[0]: expected an array of 4 fields"
+    ),
+    "a peg-in txid of 31 bytes": "signed block.message.pegins[0].0: expected 32 raw bytes (bin)",
+    "a peg-in of three hashes": "signed block.message.pegins[0]: expected a pair",
+    "a peg-in txid as a hex string": "signed block.message.pegins[0].0: expected 32 raw bytes (bin)",
+    "approval bits without the length delimiter": (
+        "signed block.signature.bits: the length delimiter must be bit 15"
+    ),
+    "approval bits of three bytes": "signed block.signature.bits: 6 hex digits, expected 4",
+    "a 97-byte aggregate signature": "signed block.signature.signature: 194 hex digits, expected 192",
     "a witness byte of 256": (
         "signed block.message.finalized_pegouts[0].inputs[0].witness[0]: an item is not a u8"
+    ),
+    "a witness byte that is a bool": (
+        "signed block.message.finalized_pegouts[0].inputs[0].witness[0]: expected an array of u8"
     ),
     "a witness element as bin": (
         "signed block.message.finalized_pegouts[0].inputs[0].witness[0]: expected an array of u8"
     ),
-    "a bool where a u64 belongs": "signed block.message.slot: expected an u64",
-    "approval bits without the length delimiter": (
-        "signed block.signature.bits: the length delimiter must be bit 15"
+    "a prevout txid of 33 bytes": (
+        "signed block.message.finalized_pegouts[0].inputs[0].prevout.txid: expected 32 raw bytes (bin)"
     ),
+    "an empty array for the block": "signed block: expected an array of 2 fields",
+    "nothing at all": "not one MessagePack value: ValueError",
 }
+WIRE_VECTORS.update(
+    {
+        "a number where a quoted decimal belongs": (_edit(_set(INDEX, 3)), "node: quoted_u64 reads a string"),
+        "a string where an array belongs": (_edit(_set(PEGINS, "0x")), "node: a Vec is a seq"),
+        "a peg-in block hash of 31 bytes": (
+            _edit(_set(PEGINS, [[b"\x00" * 32, b"\x00" * 31]])),
+            "node: BlockHash is 32",
+        ),
+        "an output script as a string": (
+            _edit(_set(PEGOUTS, [[2, 0, [], [[1, "0x51"]]]])),
+            "node: ScriptBuf serializes as bytes in rmp",
+        ),
+    }
+)
+WIRE_MESSAGES.update(
+    {
+        "a number where a quoted decimal belongs": (
+            "signed block.message.execution_payload.withdrawals[0].index: expected a quoted decimal"
+        ),
+        "a string where an array belongs": "signed block.message.pegins: expected an array",
+        "a peg-in block hash of 31 bytes": "signed block.message.pegins[0].1: expected 32 raw bytes (bin)",
+        "an output script as a string": (
+            "signed block.message.finalized_pegouts[0].outputs[0].script_pubkey: "
+            "expected some raw bytes (bin)"
+        ),
+    }
+)
 
 
 @pytest.mark.parametrize("name", list(WIRE_MESSAGES))
