@@ -1072,3 +1072,11 @@ def test_the_auxpow_bytes_the_port_hashes_are_the_references(name: str) -> None:
     block = _aux_block(*AUX_EDGES[name])
     decoded = FIXED.chain.decode_block(block_to_bytes(block))
     assert decoded.message.auxpow_header.auxpow.to_bytes() == block.message.auxpow_header.auxpow.to_bytes()
+
+
+def test_the_empty_aggregate_decodes_as_no_signature() -> None:
+    """96 zero bytes on the wire are the empty aggregate: the port reads them as None (the node's
+    Option), a non-zero signature as its bytes, and writes each back as it came."""
+    assert FIXED.chain.decode_block(CANONICAL).signature.signature is None
+    signed = FIXED.chain.decode_block(ACCEPTED["a non-zero aggregate signature"])
+    assert signed.signature.signature == b"\x5a" * 96
