@@ -22,6 +22,7 @@ from alys_pbt.models.bitcoin import (
     BlockHeader,
     DecodeError,
     MerkleBranch,
+    OutPoint,
     Transaction,
     TxIn,
     TxOut,
@@ -256,6 +257,43 @@ COMPACT_SIZE_EDGES = [
     (b"\xff" + (0xFFFF_FFFF).to_bytes(8, "little"), "non-minimal varint"),
     (b"\xff" + (1 << 32).to_bytes(8, "little"), "vector of 4294967296 items cannot fit"),
 ]
+
+
+# Transactions whose vectors fill the bytes left as tightly as each item's smallest size allows:
+# inputs with empty scripts (41 bytes each), outputs with empty scripts (9), witness items empty (1).
+TIGHT = {
+    "20 inputs, empty scriptSigs": Transaction(
+        1, tuple(TxIn(OutPoint(bytes(32), i), b"", 0) for i in range(20)), (TxOut(0, b""),), 0
+    ),
+    "10 outputs, empty scripts": Transaction(
+        1, (TxIn(OutPoint(bytes(32), 0), b"", 0),), tuple(TxOut(i, b"") for i in range(10)), 0
+    ),
+    "a witness of 10 empty items": Transaction(
+        2, (TxIn(OutPoint(bytes(32), 0), b"", 0, (b"",) * 10),), (TxOut(0, b""),), 0
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BUILDS)
+@pytest.mark.parametrize("what", TIGHT)
+def test_counts_as_tight_as_the_smallest_items_allow_decode(name: str, what: str) -> None:
+    """A count is refused only when its items cannot fit the bytes left at their smallest size: vectors
+    of the smallest items, as many as fit, decode and encode back, in the port and the reference."""
+    data = TIGHT[what].to_bytes()
+    port = targets.load(name).auxpow
+    assert port.encode_transaction(port.decode_transaction(data)) == data
+    assert Transaction.from_bytes(data).to_bytes() == data
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_segwit_flag_errors_say_which_rule(name: str) -> None:
+    """An unknown segwit flag names the flag; a flag with no witnesses says so (rust-bitcoin's words)."""
+    port = targets.load(name).auxpow
+    flag_2 = VERSION + b"\x00\x02" + bytes(8)
+    assert decode_error(port.decode_transaction, flag_2) == "unsupported segwit flag 2"
+    empty = Transaction(1, (TxIn(OutPoint(bytes(32), 0), b"", 0, (b"x",)),), (TxOut(0, b""),), 0).to_bytes()
+    no_witness = empty[:-7] + b"\x00" + empty[-4:]  # the one witness stack (01 01 78) emptied
+    assert decode_error(port.decode_transaction, no_witness) == "witness flag set but no witnesses present"
 
 
 @pytest.mark.parametrize("name", BUILDS)
