@@ -2,8 +2,9 @@
 
 A target is any object with `name: str`, `quirks` (a set of ids of the known deviations it carries:
 ours, from alys_pbt.deviations, or its own), and one attribute per component it offers (`auxpow`,
-`chain`, `approvals`, `actors`, `sync`, `governance`). It may offer any subset of the components; a component it
-offers must have every method not marked optional, or the target is refused naming each one missing.
+`chain`, `approvals`, `actors`, `sync`, `governance`). It may offer any subset of the components; a
+component it offers must have every method not marked optional, or the target is refused naming each
+one missing.
 Optionally a target has `deviations` (its own registry of known deviations, alys_pbt/foreign.py),
 and a component has `capabilities` (what it supports; strategies draw nothing else, see
 `CAPABILITIES`). A property or machine needing a component or optional method the target lacks is

@@ -673,7 +673,7 @@ def test_lost_acknowledged_heights_are_named_five_at_most(tmp_path: Path, lost: 
     db.execute("DELETE FROM blocks WHERE height > ?", (8 - lost,))
     db.commit()
     db.close()
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
         target.sync.store(interval=100, retention=1, path=path)
     missing = list(range(9 - lost, 9))
     shown = ", ".join(map(str, missing[:5])) + (" ..." if lost > 5 else "")

@@ -110,7 +110,7 @@ def test_a_state_at_the_size_bound_parses_and_one_past_it_is_named(extra: int) -
     if extra <= 0:
         assert parse_state(text) == {"pad": "x" * padding}
         return
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError) as refused:  # noqa: PT011 - the class is checked by name
         parse_state(text)
     assert type(refused.value).__name__ == "MalformedCheckpointState"
     assert str(refused.value) == f"checkpoint state of {len(text)} characters (at most {MAX_STATE_BYTES})"

@@ -61,16 +61,19 @@ def failing(rule_id: str, spec: str) -> set[str]:
 
 
 def test_the_area_is_what_the_registry_says() -> None:
-    assert sorted(
-        [
-            "chain-full-nodes-skip-withdrawals",
-            "chain-pegin-utf8-address-rejected",
-            "chain-rollback-undoes-finalization",
-            "chain-slot-author-unchecked",
-            "chain-withdrawals-extra-accepted",
-            "chain-wire-form-lenient",
-        ]
-    ) == AREA_QUIRKS
+    assert (
+        sorted(
+            [
+                "chain-full-nodes-skip-withdrawals",
+                "chain-pegin-utf8-address-rejected",
+                "chain-rollback-undoes-finalization",
+                "chain-slot-author-unchecked",
+                "chain-withdrawals-extra-accepted",
+                "chain-wire-form-lenient",
+            ]
+        )
+        == AREA_QUIRKS
+    )
     assert len(AREA_MUTANTS) == 12
 
 
