@@ -366,6 +366,7 @@ LENIENT = {
     "a decimal with a plus sign",
     "the slot as a uint64 (non-minimal integer)",
     "a str8 header for a short string",
+    "a u256 with a leading zero",
 }
 AS_CODED = alys.build("alys", alys.QUIRKS)
 
@@ -1002,6 +1003,41 @@ WIRE_VECTORS.update(
         ),
     }
 )
+WIRE_VECTORS.update(
+    {
+        "a number where a Hash256 belongs": (_edit(_set(STATE_ROOT, 5)), "node: impl-serde reads a string"),
+        "an i32 version past its width": (_edit(_set(PEGOUTS, _pegout(version=2**31))), "node: i32"),
+        "a u256 with a leading zero": (
+            _edit(_set(BASE_FEE, "0" + "1" * 77)),
+            "hardening: quoted_u256 writes no leading zero",
+        ),
+        "a lone plus sign": (_edit(_set(INDEX, "+")), "node: u64::from_str refuses a sign without digits"),
+        "a decimal with a letter": (_edit(_set(INDEX, "1a")), "node: u64::from_str refuses it"),
+        "a map with an integer key": (
+            _edit(_set((0, 3, 14, 0), {3: "3"})),
+            "hardening: no maps, and no non-string keys",
+        ),
+    }
+)
+WIRE_MESSAGES.update(
+    {
+        "a number where a Hash256 belongs": (
+            "signed block.message.execution_payload.state_root: expected a 0x-prefixed hex string"
+        ),
+        "an i32 version past its width": "signed block.message.finalized_pegouts[0].version: expected an i32",
+        "a u256 with a leading zero": (
+            "signed block.message.execution_payload.base_fee_per_gas: "
+            "'011111111111111111111111' is not a canonical decimal"
+        ),
+        "a lone plus sign": (
+            "signed block.message.execution_payload.withdrawals[0].index: '+' is not a canonical decimal"
+        ),
+        "a decimal with a letter": (
+            "signed block.message.execution_payload.withdrawals[0].index: '1a' is not a canonical decimal"
+        ),
+        "a map with an integer key": "not one MessagePack value: ValueError",
+    }
+)
 WIRE_MESSAGES.update(
     {
         "a number where a quoted decimal belongs": (
@@ -1080,3 +1116,23 @@ def test_the_empty_aggregate_decodes_as_no_signature() -> None:
     assert FIXED.chain.decode_block(CANONICAL).signature.signature is None
     signed = FIXED.chain.decode_block(ACCEPTED["a non-zero aggregate signature"])
     assert signed.signature.signature == b"\x5a" * 96
+
+
+def _arrays(tree: Any) -> int:
+    return 1 + sum(_arrays(x) for x in tree) if isinstance(tree, list) else 0
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_the_count_of_arrays_holds_at_below_and_past_its_limit(delta: int) -> None:
+    """MAX_ARRAYS arrays in all (each list within msgpack's own item limit), one fewer, one more:
+    only the one more is refused for its count, before the schema reads anything."""
+    tree = _tree()
+    extra = wire.MAX_ARRAYS - _arrays(tree) + delta  # empty arrays, split over two lists
+    tree[0][4] = [[]] * (extra // 2)
+    tree[0][6] = [[]] * (extra - extra // 2)
+    assert _arrays(tree) == wire.MAX_ARRAYS + delta
+    raw = msgpack.packb(tree, use_bin_type=True)
+    with pytest.raises(wire.DecodeError) as caught:
+        FIXED.chain.decode_block(raw)
+    counted = str(caught.value) == f"more than {wire.MAX_ARRAYS} arrays"
+    assert counted == (delta > 0), str(caught.value)
