@@ -377,6 +377,8 @@ _DECLARED_QUIRKS: tuple[Deviation, ...] = (
         # the honest peer that sent it, so the peer is backed off for a block the node already has.
         jointly=(
             (f"{SYNC_PROPS}::TestCheckpoints::runTest", ("sync-serve-loop-index",)),
+            # issue 16: the same copies undo what the other of two syncs running at once imported
+            ("properties/test_sync_chaos.py::TestSyncUnderFaults::runTest", ("sync-serve-loop-index",)),
             (
                 f"{SYNC_PROPS}::test_a_failing_peer_is_asked_again_only_when_the_retry_policy_allows",
                 ("sync-serve-loop-index",),
@@ -588,6 +590,31 @@ MUTANTS: tuple[Deviation, ...] = (
         kind="mutant",
         component="sync",
         summary="parallel download takes a store error for a bad block and returns as if done",
+        source="alys/sync/engine.py SyncEngine.sync_parallel",
+    ),
+    # Two syncs at once and faults during parallel download (issue 16, item 4).
+    Deviation(
+        id="sync-health-per-engine",
+        kind="mutant",
+        component="sync",
+        summary="each sync keeps its own peer standing, so a second sync asks a peer the first just "
+        "found failing (the port before issue 16)",
+        source="alys/sync/engine.py SyncEngine.__init__",
+    ),
+    Deviation(
+        id="sync-parallel-bad-block-uncharged",
+        kind="mutant",
+        component="sync",
+        summary="a parallel download stops at a bad block without charging the peer that served it "
+        "(the port before issue 16)",
+        source="alys/sync/engine.py SyncEngine.sync_parallel",
+    ),
+    Deviation(
+        id="sync-parallel-ignores-backoff",
+        kind="mutant",
+        component="sync",
+        summary="a parallel download asks every peer it is given, one in backoff or behind an open "
+        "breaker too (the port before issue 16)",
         source="alys/sync/engine.py SyncEngine.sync_parallel",
     ),
     # Limits probed at, below and past them (issue 14, item 7).

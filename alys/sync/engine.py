@@ -19,6 +19,15 @@ moved when the store refuses the block: a hole), `sync-parallel-swallows-store-e
 download takes a store error for a bad block), `store-recovery-deletes-acknowledged` (recovery cuts
 the store back at the first row that does not validate, acknowledged or not).
 
+Issue 16 (the V2 design's SyncActor keeps one peer manager): every engine syncing through one
+network shares the peers' standing (backoff, breaker), so two syncs running at once (the start-up
+sync and one a gossiped block's missing parent triggers) never ask a peer the other just found
+failing; and a parallel download charges the peer that served the first bad block of its range.
+A parallel download asks only peers the retry policy allows now. Seeded mutants
+`sync-health-per-engine` (each engine its own table), `sync-parallel-bad-block-uncharged` (the bad
+block's peer goes free) and `sync-parallel-ignores-backoff` (any peer given is asked): each the
+port before issue 16.
+
 A store failure (a StoreError) is fatal to the round: the node's head goes back to where it was
 (the store did not acknowledge the block) and the error propagates to whoever drives the engine.
 """
@@ -134,6 +143,7 @@ class SimNetwork:
     latency: float = 0.05
     links: set[frozenset[str]] | None = None  # None: a full mesh; else the undirected links, ME included
     log: list[Request] = field(factory=list)  # every BlocksByRange request, in the order sent
+    health: dict[str, PeerHealth] = field(factory=dict)  # the peers' standing, shared by every sync
 
     def reachable(self) -> list[str]:
         """Peers the node has a live direct link to (BlocksByRange is a direct request)."""
@@ -248,7 +258,8 @@ class SyncEngine:
                 f"batch must be 1..{MAX_REQUEST_BLOCKS} blocks (MAX_REQUEST_BLOCKS), got {batch}"
             )
         self.batch = batch
-        self.health: dict[str, PeerHealth] = {}
+        # One peer manager per node: every sync through this network sees the same standing.
+        self.health: dict[str, PeerHealth] = {} if variant.on("sync-health-per-engine") else network.health
         self.turn = 0
         self.acknowledged = 0  # the highest height the store confirmed
         self.short: set[str] = set()  # peers that answered short in this sync
@@ -422,11 +433,15 @@ class SyncEngine:
         """Download heights head+1..target from several peers at once (disjoint ranges of at most
         one batch, dealt round-robin, all in flight together), then import them in order."""
         head, first = self.node.head_height, self._start()
+        if not self.v.on("sync-parallel-ignores-backoff"):
+            available = set(self._available())  # the retry policy holds for every request (§5.1)
+            peers = [p for p in peers if p in available]
         if not peers or target < first:
             return 0
         size = min(self.batch, -(-(target - first + 1) // len(peers)))
         t0, finished = self.network.time, self.network.time
         fetched: dict[int, bytes] = {}
+        served_by: dict[int, str] = {}
         for i, start in enumerate(range(first, target + 1, size)):
             peer = peers[i % len(peers)]
             self.network.time = t0  # requests go out together; the slowest answer sets the clock
@@ -435,6 +450,7 @@ class SyncEngine:
                     self.network.blocks_by_range(peer, start, min(size, target - start + 1))
                 ):
                     fetched[start + offset] = raw
+                    served_by[start + offset] = peer
             except PeerUnreachable:
                 self._fail(peer)
             finished = max(finished, self.network.time)
@@ -453,6 +469,8 @@ class SyncEngine:
                     raise  # the store's failure, not the block's: fatal to the round
                 break
             except Exception:  # noqa: BLE001 - stop at the first bad block; sync() finishes the rest
+                if not self.v.on("sync-parallel-bad-block-uncharged"):
+                    self._fail(served_by[height])  # the peer that served it, as a round would
                 break
         return imported
 

@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from alys_pbt.models import bls
+from alys_pbt.models.blocks import DecodeError, block_from_bytes, signing_root
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.pegin import FEDERATION_SPK
 from alys_pbt.models.sync import Canonical, RetryReference, fair_rounds
@@ -748,3 +749,215 @@ class CheckpointMachine(RuleBasedStateMachine):
                 assert data == self.canonical.wire[height], (
                     f"acknowledged block {height} differs from what was stored"
                 )
+
+
+def _root(raw: bytes) -> bytes | None:
+    """The block root of a wire block, by the reference; None if it does not decode."""
+    try:
+        return signing_root(block_from_bytes(raw).message)
+    except DecodeError:
+        return None
+
+
+class SyncUnderFaultsMachine(RuleBasedStateMachine):
+    """Two syncs running at once on one node and one store (the start-up sync and the one a gossiped
+    block's missing parent triggers), their rounds interleaved as Hypothesis chooses, with parallel
+    downloads from peers that fail, lie and fork, over a disk that runs full and stays full until
+    space is freed (a running condition, not one failed write). The node holds only the canonical
+    chain, gives up nothing it imported, never runs ahead of its store; peers are judged once, by
+    one standing, whichever sync met them; and once the faults stop, both syncs reach the tip."""
+
+    peers = Bundle("peer")
+
+    def __init__(self, target: Target) -> None:
+        super().__init__()
+        self.target = target
+        self.heads: list[int] = [0]
+        self.finalized: list[int] = [0]
+        self.peer_count = 0
+        self.full = False
+        self.sent: list[Any] = []  # every request either sync sent, in order
+
+    @initialize(target=peers, chain=chain_setups, more=st.lists(peer_behaviours(), max_size=2))
+    def start(self, chain: ChainSetup, more: list[str]) -> MultipleResults[str]:
+        self.canonical = canonical_chain(chain)
+        b = self.canonical.builder
+        self.network = self.target.sync.network()
+        self.store = self.target.sync.store(interval=3, retention=2)
+        self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
+        # Two syncs of one node: each its own rounds and rotation, one node, store and network.
+        self.engines = [self.target.sync.engine(self.node, self.network, self.store) for _ in range(2)]
+        note(f"canonical chain of {chain.length} blocks; two syncs")
+        return multiple(*(self._add(behaviour) for behaviour in ["honest", *more]))
+
+    def _add(self, behaviour: str) -> str:
+        self.peer_count += 1
+        name = f"p{self.peer_count}"
+        chain: Sequence[bytes] = self.canonical.wire
+        if behaviour == "fork":
+            chain = ForkView(self.canonical.wire, max(1, self.canonical.tip - 1))
+        self.network.add(
+            self.target.sync.peer(name, chain, behaviour, lag=1, claimed=0 if behaviour == "lying" else None)
+        )
+        note(f"peer {name}: {behaviour}")
+        return name
+
+    @rule(target=peers, behaviour=peer_behaviours())
+    def add_peer(self, behaviour: str) -> str:
+        return self._add(behaviour)
+
+    @rule(k=st.integers(1, 4))
+    def extend_canonical_chain(self, k: int) -> None:
+        self.canonical.extend(k)
+        note(f"canonical tip {self.canonical.tip}")
+
+    @rule(peer=peers, fault=network_faults())
+    def inject_network_fault(self, peer: str, fault: str) -> None:
+        note(f"{fault} {peer}")
+        if fault == "disconnect":
+            self.network.disconnected.add(peer)
+        elif fault == "partition":
+            self.network.partitioned.add(peer)
+        else:
+            self.network.faults.setdefault(peer, []).append(fault)
+
+    @rule(dt=st.sampled_from([0.5, 2.0, 30.0, 61.0]))
+    def advance_time(self, dt: float) -> None:
+        self.network.time += dt
+        note(f"time {self.network.time:.2f} s")
+
+    @rule()
+    def the_disk_fills_up(self) -> None:
+        """Full from now on: every write needing a page fails, round after round, until freed."""
+        fill_the_disk(self.store)
+        self.full = True
+        note("disk full")
+
+    @rule()
+    def space_is_freed(self) -> None:
+        free_the_disk(self.store)
+        self.full = False
+        note("disk space freed")
+
+    def _judged(self, doing: str, act: Any, *, one_step: bool = True) -> Any:
+        """Run one step of a sync (or a whole sync: not `one_step`, so a peer's standing may have
+        recovered since a failure); only the store may fail it, with its typed error."""
+        before = len(self.network.log)
+        try:
+            return act()
+        except Exception as err:  # noqa: BLE001
+            assert_typed(err, doing)
+            assert self.full, (
+                f"{doing}: the store refused ({type(err).__name__}: {err}) with room on the disk"
+            )
+            return f"store refused: {type(err).__name__}"
+        finally:
+            self._charged(self.network.log[before:], one_step)
+
+    @rule(which=st.integers(0, 1))
+    def a_sync_takes_a_round(self, which: int) -> None:
+        """Either sync takes its next round: the two interleave as Hypothesis chooses."""
+        note(f"sync {which} round: {self._judged(f'sync {which} round', self.engines[which].round)}")
+
+    @rule(
+        which=st.integers(0, 1),
+        peers=st.lists(peers, min_size=1, max_size=3, unique=True),
+        more=st.integers(0, 3),
+    )
+    def a_sync_downloads_in_parallel(self, which: int, peers: list[str], more: int) -> None:
+        """Disjoint ranges from several peers at once (whatever their faults), imported in order."""
+        self.canonical.extend(more)
+        reachable = [p for p in peers if p in self.network.reachable()]
+        got = self._judged(
+            f"sync {which} parallel download",
+            lambda: self.engines[which].sync_parallel(reachable, self.canonical.tip),
+        )
+        note(f"sync {which} parallel download from {reachable}: {got}, head {self.node.head_height}")
+
+    @rule(
+        peer=peers, fault=st.sampled_from(["drop", "corrupt", "disconnect", "delay"]), first=st.integers(0, 1)
+    )
+    def both_syncs_meet_a_failing_peer(self, peer: str, fault: str, first: int) -> None:
+        """One sync's parallel download meets a peer failing; the other sync, running at the same
+        time, downloads from the same peer right after."""
+        self.inject_network_fault(peer, fault)
+        for which in (first, 1 - first):
+            got = self._judged(
+                f"sync {which} parallel download",
+                lambda which=which: self.engines[which].sync_parallel([peer], self.canonical.tip),
+            )
+            note(f"sync {which} parallel download from {peer}: {got}, head {self.node.head_height}")
+
+    def _charged(self, requests: Sequence[Any], one_step: bool = True) -> None:
+        """Whichever sync sent it, a failed request (no answer in time) charges its peer at once: the
+        peer is not asked again, by either sync, within the first backoff (1 s); and a peer whose
+        answer held the block the node stopped at, not the canonical one, is charged too."""
+        for r in requests:
+            self.sent.append(r)
+        for i, r in enumerate(self.sent):
+            if r.outcome == "answered":
+                continue
+            later = [q for q in self.sent[i + 1 :] if q.peer == r.peer]
+            assert all(q.sent >= r.ended + 1.0 for q in later), (
+                f"{r.peer} failed at {r.ended:g} s and was asked again at {min(q.sent for q in later):g} s"
+            )
+        if not one_step:
+            return
+        head = self.node.head_height
+        height_of = {_root(raw): h for h, raw in enumerate(self.canonical.wire)}
+        for r in requests:
+            if r.outcome != "answered" or r.start > head + 1:
+                continue  # a range above where the node stopped: it never reached it
+            for raw in r.blocks:  # the node imports in order: what it reached, it judged
+                root = _root(raw)
+                if height_of.get(root, head + 1) <= head:
+                    continue  # a block the node holds (the same block root): a harmless repeat
+                if root not in height_of:  # a forked or undecodable block the node reached
+                    standing = [e.health.get(r.peer) for e in self.engines]
+                    assert any(
+                        s is not None and (s.failures or s.breaker_until > r.ended) for s in standing
+                    ), f"{r.peer} served a block that is not canonical and was not charged"
+                break
+
+    def _canonical(self, height: int) -> bytes | None:
+        return self.canonical.wire[height] if height <= self.canonical.tip else None
+
+    @rule()
+    def heal_and_sync_fully(self) -> None:
+        """After the faults stop and the disk has room, either sync reaches the tip."""
+        self.network.disconnected.clear()
+        self.network.partitioned.clear()
+        for faults in self.network.faults.values():
+            faults.clear()
+        self.space_is_freed()
+        if not any(self.network.peers[p].behaviour in ("honest", "lying") for p in self.network.reachable()):
+            self._add("honest")
+        self.network.time += 120.0
+        self._judged(
+            "a full sync",
+            lambda: self.engines[1].sync(max_rounds=fair_rounds(len(self.network.peers), self.canonical.tip)),
+            one_step=False,
+        )
+        assert self.node.head_height == self.canonical.tip, (
+            f"synced to {self.node.head_height}, tip {self.canonical.tip}"
+        )
+
+    @invariant()
+    def holds_a_prefix_of_the_canonical_chain(self) -> None:
+        for h in range(self.node.head_height + 1):
+            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], (
+                f"height {h} is not canonical"
+            )
+
+    @invariant()
+    def neither_sync_undoes_what_the_node_imported(self) -> None:
+        head, fin = self.node.head_height, self.node.finalized_height
+        assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
+        assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
+        self.heads.append(head)
+        self.finalized.append(fin)
+
+    @invariant()
+    def the_head_never_runs_ahead_of_the_store(self) -> None:
+        missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
+        assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
