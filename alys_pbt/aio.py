@@ -106,7 +106,7 @@ class OwnedLoop:
         out += [f"task {t!r}" for t in asyncio.all_tasks(self.loop) if not t.done()]
         return out
 
-    def close(self, before: Callable[[], None] | None = None) -> None:
+    def close(self, before: Callable[[], object] | None = None) -> None:
         """Teardown: run `before` (the system's shutdown), let what is ready run, then assert that
         nothing is left pending and close the loop and its resources."""
         if self.closed:

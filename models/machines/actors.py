@@ -9,7 +9,7 @@ simulated time, so an interleaving that breaks a guarantee shrinks and replays.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from attrs import define
 from hypothesis import note
@@ -79,8 +79,9 @@ class SuiteScheduler:
     def call_soon(self, task: Callable[[], object]) -> None:
         self.model.call_soon(self._named(task))
 
-    def call_later(self, delay: float, task: Callable[[], object]) -> None:
+    def call_later(self, delay: float, task: Callable[[], object]) -> object:
         self.model.call_later(delay, self._named(task))
+        return None
 
     @property
     def ready(self) -> list[int]:
@@ -437,6 +438,8 @@ class FlowsMachine(RuleBasedStateMachine):
 
 # What a task does when it runs: nothing, or schedule one more task (soon, or after a delay).
 Then = tuple[str, float] | None
+# The port's restart strategies a tree draws (through the strategies: issue 18.2's known entry).
+PortStrategy = actor_strategies.Never | actor_strategies.Immediate | actor_strategies.Progressive
 THEN: st.SearchStrategy[Then] = st.one_of(
     st.none(),
     st.tuples(st.just("soon"), st.just(0.0)),
@@ -563,7 +566,7 @@ class SchedulerMachine(RuleBasedStateMachine):
 class SuiteTimer:
     """A call_later of the suite's scheduler; `cancel()` and it never runs (asyncio's contract)."""
 
-    def __init__(self, scheduler: SuiteScheduler, task: int) -> None:
+    def __init__(self, scheduler: CancellingScheduler, task: int) -> None:
         self.scheduler, self.task = scheduler, task
 
     def cancel(self) -> None:
@@ -737,7 +740,9 @@ class SupervisionTreeMachine(_RuntimeMachine):
             max_size=8,
         ),
     )
-    def grow_the_tree(self, extra: list[int], policies: list[tuple[str, int, str]]) -> None:
+    def grow_the_tree(
+        self, extra: list[int], policies: list[tuple[str, int, Literal["escalate", "stop"]]]
+    ) -> None:
         # a0 <- a1 <- a2 always (three levels); each further actor under an earlier one, or a root.
         parents: dict[str, str | None] = {"a0": None, "a1": "a0", "a2": "a1"}
         for i, p in enumerate(extra, start=3):
@@ -746,11 +751,12 @@ class SupervisionTreeMachine(_RuntimeMachine):
         for name, (strategy, attempts, escalation) in zip(parents, policies, strict=False):
             made[name] = TreePolicy(strategy, attempts, 3, escalation)
             # Three restarts in a window longer than any run: the node's hard-coded limit agrees.
-            port_strategy = {
+            by_name: dict[str, PortStrategy] = {
                 "never": actor_strategies.Never(),
                 "immediate": actor_strategies.Immediate(),
                 "progressive": actor_strategies.Progressive(0.0, attempts, 1.0),
-            }[strategy]
+            }
+            port_strategy = by_name[strategy]
             self.system.spawn(
                 name,
                 PanicsOnCue,
@@ -941,7 +947,7 @@ class PressureMachine(_RuntimeMachine):
     def _send(self, hop: str, size: int, duration: float) -> str:
         ident = self._new(size, duration)
         expected = self._expected(hop, size)
-        got = self.system.tell(hop, ident, size=size)
+        got: str = self.system.tell(hop, ident, size=size)
         note(f"send #{ident} ({size} B, {duration} s) to {hop}: {got}")
         assert got == expected, f"{hop} answered {got} to {size} bytes, a correct mailbox {expected}"
         if got == "accepted":
