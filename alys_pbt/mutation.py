@@ -272,7 +272,13 @@ def run_module(
 
 
 def rerun_module(
-    module: str, previous: dict[str, Any], *, max_children: int = 1, work: Path = WORK, root: Path = ROOT
+    module: str,
+    previous: dict[str, Any],
+    *,
+    max_children: int = 1,
+    work: Path = WORK,
+    root: Path = ROOT,
+    passes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Check a module's survivors again against the suite as it is now (stronger properties), in
     the scratch project of its last run: the module itself must be unchanged since (its SHA-256),
@@ -298,8 +304,14 @@ def rerun_module(
     alive = [n for n, status in _statuses(scratch, module).items() if status in SURVIVED]
     killed_on = dict(previous["killed_on"])
     if alive:
+        # `passes`: a subset when a pass already ran on these survivors and only tests changed since.
         ran = _passes(
-            scratch, module, previous["passes"], max_children, only=alive, examples=previous.get("examples")
+            scratch,
+            module,
+            passes or previous["passes"],
+            max_children,
+            only=alive,
+            examples=previous.get("examples"),
         )
         for name, target in ran.items():
             killed_on.setdefault(name, target)
@@ -574,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     rerun_p.add_argument("modules", nargs="+")
     rerun_p.add_argument("--max-children", type=int, default=1)
+    rerun_p.add_argument(
+        "--passes", nargs="+", choices=PASSES, help="the targets to run again (default: the run's own)"
+    )
     rerun_p.add_argument("--results", type=Path, default=RESULTS)
     sub.add_parser("report", help="write docs/mutation.md")
     sub.add_parser("check", help="list what keeps the report from being complete")
@@ -596,7 +611,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 record = rerun_module(
-                    module, load_results(args.results)[module], max_children=args.max_children
+                    module,
+                    load_results(args.results)[module],
+                    max_children=args.max_children,
+                    passes=args.passes,
                 )
             results = load_results(args.results)
             results[module] = record
