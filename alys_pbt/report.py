@@ -196,7 +196,9 @@ def collect(config: pytest.Config, directory: Path) -> dict[str, Any]:
         "findings": _findings_data(),
         "metrics": list(metrics.merged().values()),
         "coverage": cov,
-        "killmatrix": json.loads(killmatrix.read_text()) if killmatrix.exists() else declared_matrix(),
+        "killmatrix": with_declared(json.loads(killmatrix.read_text()))
+        if killmatrix.exists()
+        else declared_matrix(),
         "benchmarks": _benchmarks_beside(directory),
     }
 
@@ -268,6 +270,13 @@ def declared_matrix() -> dict[str, Any]:
 
     pairs = [{"deviation": p.deviation, "property": p.function, "kills": 0, "seeds": 0} for p in selected()]
     return {"seeds": 0, "pairs": pairs}
+
+
+def with_declared(matrix: Mapping[str, Any]) -> dict[str, Any]:
+    """`matrix` (a run of some pairs) with every other declared pair added as not run (grey)."""
+    seen = {(p["deviation"], p["property"]) for p in matrix["pairs"]}
+    rest = [p for p in declared_matrix()["pairs"] if (p["deviation"], p["property"]) not in seen]
+    return {**matrix, "pairs": [*matrix["pairs"], *rest]}
 
 
 def run_killmatrix(*, seeds: int, only: str, workers: str) -> dict[str, Any]:
@@ -532,14 +541,14 @@ def _killmatrix(data: Mapping[str, Any]) -> str:
     matrix = data.get("killmatrix")
     if not matrix or not matrix.get("pairs"):
         return "<p>No kill matrix pairs.</p>"
-    if matrix.get("seeds"):
-        note = f"{len(matrix['pairs'])} pairs, {matrix['seeds']} seeds each" + (
-            f" (only pairs matching {matrix['only']!r})" if matrix.get("only") else ""
-        )
-    else:
-        note = (
-            f"{len(matrix['pairs'])} declared pairs; none run here: "
-            "`python -m alys_pbt.report killmatrix --seeds N --out DIR/killmatrix.json` fills it"
+    ran = sum(1 for p in matrix["pairs"] if p["seeds"])
+    note = f"{len(matrix['pairs'])} declared pairs, {ran} run here" + (
+        f" ({matrix['seeds']} seeds each, pairs matching {matrix.get('only') or 'anything'!r})" if ran else ""
+    )
+    if ran < len(matrix["pairs"]):
+        note += (
+            "; grey: not run here (`python -m alys_pbt.report killmatrix --seeds N --out "
+            "DIR/killmatrix.json` beside the report runs them)"
         )
     rows = [
         [
