@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_test
 from alys_pbt.models import governance as ref
@@ -43,7 +44,7 @@ def _connected(h: Any, **config: Any) -> Any:
 @kills("governance-backoff-never-grows")
 @given(failures=failure_counts, seed=st.integers(0, 2**32 - 1), jitter=st.sampled_from([0.1, 0.0]))
 def test_reconnect_waits_follow_the_coded_schedule(
-    target: Any, failures: int, seed: int, jitter: float
+    target: Target, failures: int, seed: int, jitter: float
 ) -> None:
     """After n consecutive failures the wait is min(1 s * 2^n, 300 s) (+-10 % jitter, never past
     300 s and never under 0.1 s): every step of the schedule, to the cap and past it."""
@@ -76,7 +77,7 @@ def test_reconnect_waits_follow_the_coded_schedule(
     outage=st.sampled_from(["partition", "drop", "restart"]),
 )
 def test_messages_sent_while_down_are_replayed_in_order_after_reconnect(
-    target: Any, buffer_size: int, sent: int, outage: str
+    target: Target, buffer_size: int, sent: int, outage: str
 ) -> None:
     """Messages taken while the stream is down reach the server once it is back, once each, in the
     order taken, except the oldest ones the DropOldest policy drops past the buffer's bound."""
@@ -108,7 +109,7 @@ def test_messages_sent_while_down_are_replayed_in_order_after_reconnect(
 @settings(max_examples=20)
 @given(data=st.data(), statuses=st.lists(signature_statuses, min_size=1, max_size=5))
 def test_each_signature_response_reaches_its_requester_whatever_the_order(
-    target: Any, data: st.DataObject, statuses: list[str]
+    target: Target, data: st.DataObject, statuses: list[str]
 ) -> None:
     """Signature requests answered in any order (some never): each ApplySignatures handed to the
     bridge is the answer to the request it names, with its status and witnesses, once."""
@@ -132,7 +133,7 @@ def test_each_signature_response_reaches_its_requester_whatever_the_order(
 @settings(max_examples=20)
 @given(mode=st.sampled_from(["never", "late", "silent"]), quiet_after=st.integers(0, 3))
 def test_a_silent_server_is_detected_within_the_heartbeat_bound(
-    target: Any, mode: str, quiet_after: int
+    target: Target, mode: str, quiet_after: int
 ) -> None:
     """A server that answers heartbeats for a while, then never (or late, or nothing at all), is
     found out within heartbeat timeout + one monitor period, and the stream is closed for a reconnect."""
@@ -158,7 +159,7 @@ def test_a_silent_server_is_detected_within_the_heartbeat_bound(
 
 @given(extra=st.integers(1, 2))
 @settings(max_examples=5)
-def test_the_connection_cap_refuses_the_eleventh(target: Any, extra: int) -> None:
+def test_the_connection_cap_refuses_the_eleventh(target: Target, extra: int) -> None:
     """With the coded cap (10), ten connections open and each one past them is refused with
     TooManyConnections; the live connections never exceed the cap."""
     cap = StreamPolicy().max_connections
@@ -179,7 +180,7 @@ def test_the_connection_cap_refuses_the_eleventh(target: Any, extra: int) -> Non
         assert len(live) == cap, f"{len(live)} connections live, the cap is {cap}"
 
 
-def test_the_server_leaves_nothing_behind(target: Any) -> None:
+def test_the_server_leaves_nothing_behind(target: Target) -> None:
     """The leak check itself: a stream that connected, sent and was dropped, then closed; the
     server's context finds no thread, stream, channel or bound port left."""
     with harnessed(target) as h:

@@ -4,13 +4,12 @@ which its guarantee is lost (models/network.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from alys_pbt import chaos
+from alys_pbt.interface import Target
 from alys_pbt.killing import kills
 from alys_pbt.machines import machine_settings, machine_test
 from alys_pbt.models.machines.network import Network, NetworkMachine
@@ -59,7 +58,7 @@ THRESHOLD_CASES = [
 @settings(max_examples=2, deadline=None)
 @given(order=st.permutations(range(7)))
 def test_agreement_is_lost_exactly_at_a_coalition_of_2q_minus_n(
-    target: Any, case: tuple[int, int], order: list[int]
+    target: Target, case: tuple[int, int], order: list[int]
 ) -> None:
     """Threshold (Agreement): the honest authorities split in two halves that cannot hear each other,
     and a coalition of f approving every block it sees, linked to both. Each half imports and
@@ -92,7 +91,7 @@ LIVENESS_CASES = [(n, f) for n in (4, 7) for f in (liveness_threshold(n) - 1, li
 @settings(max_examples=2, deadline=None)
 @given(order=st.permutations(range(7)))
 def test_liveness_is_lost_exactly_when_withholders_exceed_n_minus_q(
-    target: Any, case: tuple[int, int], order: list[int]
+    target: Target, case: tuple[int, int], order: list[int]
 ) -> None:
     """Threshold (Liveness): a coalition that neither proposes nor approves stops finalization
     exactly when the honest authorities left are fewer than ceil(2n/3): f >= n - ceil(2n/3) + 1."""
@@ -114,7 +113,7 @@ def test_liveness_is_lost_exactly_when_withholders_exceed_n_minus_q(
 @settings(max_examples=2, deadline=None)
 @given(n=st.sampled_from([4, 6]), slots=st.integers(1, 2), duplicate=st.booleans())
 def test_after_a_partition_no_half_could_win_a_later_block_is_accepted(
-    target: Any, n: int, slots: int, duplicate: bool
+    target: Target, n: int, slots: int, duplicate: bool
 ) -> None:
     """Liveness (fork choice): the authorities split into halves that cannot reach ceil(2n/3) and
     each proposes at the next height; after the heal, a later block at that height must win and
@@ -133,7 +132,7 @@ def test_after_a_partition_no_half_could_win_a_later_block_is_accepted(
 @settings(max_examples=3, deadline=None)
 @given(n=st.integers(3, 5), byzantine=st.integers(0, 4), slot_offset=st.integers(1, 4))
 def test_a_block_signed_for_another_authoritys_slot_is_never_imported(
-    target: Any, n: int, byzantine: int, slot_offset: int
+    target: Target, n: int, byzantine: int, slot_offset: int
 ) -> None:
     """Validity: one authority proposes a block in a slot that is another's (signing it itself, the
     slot author's bit unset); honest nodes never approve it into a majority, and never import it."""
@@ -160,7 +159,7 @@ def test_a_block_signed_for_another_authoritys_slot_is_never_imported(
 
 @settings(max_examples=2, deadline=None)
 @given(n=st.integers(3, 4), attempts=st.integers(1, 3), victim=st.integers(0, 3))
-def test_a_long_range_fork_never_undoes_finality(target: Any, n: int, attempts: int, victim: int) -> None:
+def test_a_long_range_fork_never_undoes_finality(target: Target, n: int, attempts: int, victim: int) -> None:
     """Finality: a peer answers a node's sync with a fork that branches below its finalized height
     (blocks at heights it already holds); the node's sync, which rolls the head back one block on an
     import error (chain.rs sync), must never undo what the node finalized."""

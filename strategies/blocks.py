@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import rlp
@@ -29,6 +29,9 @@ from alys_pbt.models.reprs import pretty_as_repr, short_bytes_seq
 from alys_pbt.strategies.approvals import Keyring
 from alys_pbt.strategies.auxpow import EASY_BITS, AuxPowRecipe, build
 from alys_pbt.strategies.invalid import InvalidCase, by_name
+
+if TYPE_CHECKING:  # an annotation only: importing a strategy costs no harness
+    from alys_pbt.interface import Target
 
 DEAD = bytes.fromhex("000000000000000000000000000000000000dead")
 
@@ -574,7 +577,7 @@ class GrowthPlan:
 
     _repr_pretty_ = pretty_as_repr
 
-    def grow(self, target: Any, *, validator: bool = True) -> tuple[ChainBuilder, Any]:
+    def grow(self, target: Target, *, validator: bool = True) -> tuple[ChainBuilder, Any]:
         """A builder and a node of `target` that both imported the plan's blocks."""
         from alys_pbt.models import bls as bls_models
         from alys_pbt.models.pegin import FEDERATION_SPK

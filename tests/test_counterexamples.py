@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from alys_pbt import targets
+from alys_pbt.interface import Target
 from alys_pbt.machines import wired
 from alys_pbt.models.machines import approvals, sync
 
@@ -42,7 +43,7 @@ DETERMINISTIC = settings(
 CODE = re.compile(r"^(state = \w+\(\)|(\(?[\w, ]+\)? = )?state\.\w+\(.*\))$")
 
 
-def failure(machine: type[RuleBasedStateMachine], target: Any) -> tuple[AssertionError, str]:
+def failure(machine: type[RuleBasedStateMachine], target: Target) -> tuple[AssertionError, str]:
     """The machine's failure on `target` and the text printed from `state = ...` to teardown."""
     factory = wired(machine, target)
     # A fixed seed, as @seed(SEED) on the machine: unlike derandomize, which seeds from the source
@@ -61,7 +62,7 @@ def program(printed: str) -> str:
     return "\n".join(line for line in printed.splitlines() if CODE.match(line))
 
 
-def replay(code: str, machine: type[RuleBasedStateMachine], target: Any, **names: Any) -> None:
+def replay(code: str, machine: type[RuleBasedStateMachine], target: Target, **names: Any) -> None:
     """Run the printed program as it stands, its machine given `target`, in a test of one example
     (the rules write notes, which Hypothesis takes only inside a test)."""
 

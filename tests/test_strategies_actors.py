@@ -12,6 +12,7 @@ from alys.actors.mailbox import Envelope, Priority
 from alys.actors.scheduler import DeterministicScheduler
 from alys.actors.supervision import ExponentialBackoff, Immediate, SupervisionPolicy
 from alys.actors.system import Behaviour
+from alys_pbt.interface import Target
 from alys_pbt.models import actors as ref
 from alys_pbt.models.actors import CRITICAL, HIGH, LOW, NORMAL, MailboxModel, Msg
 from alys_pbt.strategies.actors import (
@@ -84,7 +85,7 @@ def test_model_drop_lowest_evicts_the_newest_lowest() -> None:
 # `alys` those properties fail either way.
 
 
-def _failures(target: Any, policy: SupervisionPolicy, gaps: list[float]) -> list[str]:
+def _failures(target: Target, policy: SupervisionPolicy, gaps: list[float]) -> list[str]:
     """Fail a worker after each gap (it restarts at once or escalates); what each failure led to."""
     scheduler = DeterministicScheduler()
     system = target.actors.system(scheduler)

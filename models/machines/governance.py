@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt.governance import GovernanceServer, Session, port_is_free, running_server
-from alys_pbt.interface import Behaviour
+from alys_pbt.interface import Behaviour, Target
 from alys_pbt.models.governance import (
     OutboundBuffer,
     StreamPolicy,
@@ -57,7 +57,7 @@ class Recorder(Behaviour):
 class StreamHarness:
     """A target's StreamActor on the suite's scheduler, against a GovernanceServer: settle and advance."""
 
-    def __init__(self, target: Any, server: GovernanceServer, *, seed: int = 0, **config: Any) -> None:
+    def __init__(self, target: Target, server: GovernanceServer, *, seed: int = 0, **config: Any) -> None:
         self.scheduler = SuiteScheduler()
         self.server = server
         self.applied: list[Any] = []  # what the bridge was handed (ApplySignatures, SignatureTimeout)
@@ -147,7 +147,7 @@ class StreamHarness:
 
 @contextlib.contextmanager
 def harnessed(
-    target: Any, *, seed: int = 0, script: dict[str, Any] | None = None, **config: Any
+    target: Target, *, seed: int = 0, script: dict[str, Any] | None = None, **config: Any
 ) -> Iterator[StreamHarness]:
     """A StreamHarness against a fresh server; on leaving, everything closed and checked for leaks."""
     with running_server(**(script or {})) as server:
@@ -161,7 +161,7 @@ def harnessed(
 class GovernanceMachine(RuleBasedStateMachine):
     """One StreamActor against one scripted governance server."""
 
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
         self.server = GovernanceServer()
