@@ -787,14 +787,16 @@ class SupervisionTreeMachine(_RuntimeMachine):
         self._settled()
 
     @precondition(lambda self: any(self._cell(n).state.name == "RUNNING" for n in self.names))
-    @rule(data=st.data())
-    def a_handler_panics(self, data: st.DataObject) -> None:
-        """A message whose handler panics, behind whatever the actor has queued."""
+    @rule(data=st.data(), after=st.integers(0, 3))
+    def a_handler_panics(self, data: st.DataObject, after: int) -> None:
+        """A message whose handler panics, with `after` messages queued behind it: they wait
+        through the restart (or the cascade) and are handled once the actor runs again."""
         running = [n for n in self.names if self._cell(n).state.name == "RUNNING"]
         name = data.draw(st.sampled_from(running), label="actor")
-        note(f"{name} is sent a message that panics")
-        if self.system.tell(name, _Panic()) in ("accepted", "blocked"):
-            self.acknowledged[name] += 1
+        note(f"{name} is sent a message that panics, then {after} more")
+        verdicts = [self.system.tell(name, _Panic()), *(self.system.tell(name, i) for i in range(after))]
+        self.acknowledged[name] += sum(v in ("accepted", "blocked") for v in verdicts)
+        if verdicts[0] in ("accepted", "blocked"):
             self.model.fail(name)
         self._settled()
 
