@@ -40,7 +40,20 @@ import alys.sync.store
 import alys.wire
 from alys_pbt import deviations, killing
 from alys_pbt.database import ROOT
-from alys_pbt.models import actors, approvals, auxpow, bitcoin, blocks, bls, chain, evm, pegin, retarget, sync
+from alys_pbt.models import (
+    actor_trees,
+    actors,
+    approvals,
+    auxpow,
+    bitcoin,
+    blocks,
+    bls,
+    chain,
+    evm,
+    pegin,
+    retarget,
+    sync,
+)
 from alys_pbt.models import governance as governance_model
 from alys_pbt.models import network as network_model
 from alys_pbt.strategies import actors as actor_strategies
@@ -371,6 +384,17 @@ RULES: tuple[Rule, ...] = (
             "test_a_crash_at_any_write_loses_nothing_acknowledged",
         ),
     ),
+    Rule(
+        "sync/concurrent-syncs-and-parallel-download",
+        "sync",
+        "two syncs of one node at once, parallel downloads through failing peers and a disk that "
+        "stays full: the node holds the canonical chain, gives up nothing, never runs ahead of its "
+        "store, and judges each peer by one standing",
+        (sync.RetryReference, sync.fair_rounds),
+        (alys.sync.engine.SyncEngine.sync_parallel, alys.sync.engine.SyncEngine.round),
+        (sync_strategies.peer_behaviours, sync_strategies.network_faults),
+        _props("test_sync_chaos.py", "TestSyncUnderFaults"),
+    ),
     # --- actors -----------------------------------------------------------------------------------
     Rule(
         "actors/mailbox",
@@ -430,6 +454,29 @@ RULES: tuple[Rule, ...] = (
             "test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle",
             "test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a_failed_one",
         ),
+    ),
+    Rule(
+        "actors/supervision-trees",
+        "actors",
+        "in a tree of any depth a failure takes its subtree down, a restart brings it back, an "
+        "escalation fails the parent up to the root; no actor runs under a parent that is down, no "
+        "acknowledged message is lost; on the deterministic and the asyncio runtime alike, leaving "
+        "nothing pending",
+        (actor_trees.TreeModel,),
+        (alys.actors.system.ActorSystem._fail, alys.actors.system.ActorSystem._restart),
+        (actor_strategies.supervision_policies,),
+        _props("test_actors_chaos.py", "TestSupervisionTree", "TestSupervisionTreeOnAsyncio"),
+    ),
+    Rule(
+        "actors/resource-pressure",
+        "actors",
+        "a mailbox never holds past its memory limit; a slow handler holds its actor, a stalled one "
+        "fails at the processing timeout; a forward refused along a route is a dead letter; on both "
+        "runtimes, leaving nothing pending",
+        (actors.MailboxModel,),
+        (alys.actors.mailbox.Mailbox.send, alys.actors.system.ActorSystem._handle_slowly),
+        (actor_strategies.actor_messages,),
+        _props("test_actors_chaos.py", "TestPressure", "TestPressureOnAsyncio"),
     ),
     # --- governance (the V2 StreamActor, governance-stream.md) ---------------------------------------
     Rule(
