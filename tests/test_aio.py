@@ -94,7 +94,12 @@ def _run(machine: type, target: str) -> None:
 
 @pytest.mark.parametrize("machine", [SupervisionTreeOnAsyncio, PressureOnAsyncio], ids=lambda m: m.__name__)
 def test_an_answered_asks_timer_left_pending_fails_the_asyncio_machine_at_teardown(machine: type) -> None:
-    """The same derandomized run: clean on alys-fixed; with the seeded leak, teardown names the timer."""
+    """The same derandomized run: clean on alys-fixed; with the seeded leak, teardown names the
+    timer, and a second run fails alike, program and all (the asyncio run replays)."""
     _run(machine, "alys-fixed")
-    with pytest.raises(AssertionError, match="left pending at teardown: timer due at"):
-        _run(machine, "alys-fixed+actors-ask-timer-left-pending")
+    failures = []
+    for _ in range(2):  # and it replays: simulated time, the same program, the same leak
+        with pytest.raises(AssertionError, match="left pending at teardown: timer due at") as leaked:
+            _run(machine, "alys-fixed+actors-ask-timer-left-pending")
+        failures.append(str(leaked.value) + "".join(getattr(leaked.value, "__notes__", [])))
+    assert failures[0] == failures[1], "the asyncio run did not replay"
