@@ -1136,3 +1136,37 @@ def test_the_count_of_arrays_holds_at_below_and_past_its_limit(delta: int) -> No
         FIXED.chain.decode_block(raw)
     counted = str(caught.value) == f"more than {wire.MAX_ARRAYS} arrays"
     assert counted == (delta > 0), str(caught.value)
+
+
+LATE_MESSAGES = {
+    "a decimal starting with X": (
+        _edit(_set(INDEX, "X5")),
+        "signed block.message.execution_payload.withdrawals[0].index: 'X5' is not a canonical decimal",
+    ),
+    "a short AuxPoW header": (
+        _edit(_set((0, 2), ["0x" + "00" * 32])),
+        "signed block.message.auxpow_header: expected an array of 7 fields",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LATE_MESSAGES))
+def test_inside_options_and_the_lenient_branch_errors_say_where_and_why(name: str) -> None:
+    """An error inside an optional field names its path through the option; a non-digit is refused
+    by the node as coded too (its leniency strips only a sign and zeros)."""
+    raw, message = LATE_MESSAGES[name]
+    assert verdict(lambda: block_from_bytes(raw)) == "DecodeError"
+    with pytest.raises(wire.DecodeError) as caught:
+        FIXED.chain.decode_block(raw)
+    assert str(caught.value) == message
+    assert verdict(lambda: AS_CODED.chain.decode_block(raw)) == "DecodeError"
+
+
+def test_every_wire_form_added_since_gets_its_verdict_from_both_targets() -> None:
+    """The forms added to WIRE_VECTORS after the parametrized tests were collected: the reference and
+    the port refuse each, and the node as coded refuses all but the lenient ones."""
+    for name, (raw, origin) in WIRE_VECTORS.items():
+        assert verdict(lambda: block_from_bytes(raw)) == "DecodeError", f"reference: {name} ({origin})"
+        assert verdict(lambda: FIXED.chain.decode_block(raw)) == "DecodeError", f"port: {name}"
+        expected = "ok" if name in LENIENT else "DecodeError"
+        assert verdict(lambda: AS_CODED.chain.decode_block(raw)) == expected, f"as coded: {name}"
