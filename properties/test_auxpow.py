@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bitcoin.core as btc
 import pytest
-from hypothesis import given, note
+from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from alys_pbt.interface import Target
@@ -87,6 +87,8 @@ def test_hashes_match_python_bitcoinlib(
 def test_valid_proofs_are_accepted(target: Target, case: AuxPowCase) -> None:
     """Every proof built by the rules is accepted by the reference and by the target."""
     note(f"layout {case.layout}, chain branch of {len(case.auxpow.blockchain_branch.hashes)}")
+    event("layout", case.layout)  # the distributions the report plots (alys_pbt/metrics.py)
+    event("chain branch height", str(len(case.auxpow.blockchain_branch.hashes)))
     ref.check(case.auxpow, case.aux_hash, case.chain_id, **case.check_args())
     got = verdict(
         lambda: target.auxpow.check(case.auxpow.to_bytes(), case.aux_hash, case.chain_id, **case.check_args())
