@@ -84,7 +84,7 @@ def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_inpu
     target: Target, way: str, data: st.DataObject
 ) -> None:
     """A signed transaction's tree broken in one way: MalformedRlp (or BadSignature) from both
-    stacks, never a crash, whatever the nesting, and no fee for it."""
+    stacks, never a crash, whatever the nesting, and no fee for a malformed one."""
     raw, way = data.draw(malformed_transactions(ways=(way,)), label="bad transaction")
     note(f"{way}: {len(raw)} bytes")
     expected = judged(lambda: evm.sender(evm.decode(raw)))
@@ -92,7 +92,9 @@ def test_transaction_decoders_give_their_typed_error_on_structure_aware_bad_inpu
     assert judged(lambda: target.chain.transaction_sender(raw)) == expected
     with recursion_limit():
         fee = evm.block_fees([raw], 7)
-    assert fee == 0 or expected == "ok"
+    # The simulated EL earns fees from what it can decode (it checks no signature): a transaction
+    # refused as malformed earns nothing; one whose signature recovers no one still decodes.
+    assert fee == 0 or expected != "MalformedRlp"
 
 
 # --- imports are all or nothing -------------------------------------------------------------------
