@@ -6,7 +6,8 @@
 The variant names are the suite's target names (`alys` carries every quirk). Over TCP each
 connection is a session of its own (its own handles). Like the rest of the port, this imports
 nothing of the suite: the JSON forms are read here from the protocol document's definitions.
-Offered: the `auxpow` and `approvals` components (with the candidate cache as a handle).
+Offered: the `auxpow`, `approvals` (with the candidate cache as a handle) and `chain` components
+(nodes as handles; blocks in their wire form, decoded by the port's own decoder).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tinyrpc.protocols.jsonrpc import (
 )
 
 import alys
+from alys.wire import encode_block
 
 PROTOCOL_VERSION = 1
 REJECTED = -32000
@@ -111,6 +113,131 @@ def _list(of: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
     return read
 
 
+def _object(v: Any, what: str, keys: Iterable[str]) -> dict[str, Any]:
+    keys = tuple(keys)
+    if not isinstance(v, dict) or set(v) != set(keys):
+        raise BadParams(f"{what} is an object with exactly {', '.join(keys)}")
+    return v
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise BadParams(f"expected true or false, got {v!r:.40}")
+    return v
+
+
+class Retarget(NamedTuple):
+    pow_target_timespan: int
+    pow_target_spacing: int
+    max_pow_adjustment: int
+    pow_no_retargeting: bool
+
+
+class Spec(NamedTuple):
+    authorities: tuple[bytes, ...]
+    federation: tuple[bytes, ...]
+    federation_spk: bytes
+    chain_id: int
+    bits: int
+    slot_duration_ms: int
+    max_blocks_without_pow: int
+    retarget: Retarget
+    required_confirmations: int
+
+
+class RawAuxPow(NamedTuple):
+    raw: bytes
+
+    def to_bytes(self) -> bytes:
+        return self.raw
+
+
+class PowHeader(NamedTuple):
+    range_start: bytes
+    range_end: bytes
+    bits: int
+    chain_id: int
+    height: int
+    auxpow: RawAuxPow | None
+    fee_recipient: bytes
+
+
+class PowCtx(NamedTuple):
+    aggregate_hash: bytes
+    bits: int
+    chain_id: int
+    height: int
+    override: bool
+
+
+def _retarget(v: Any) -> Retarget:
+    d = _object(v, "retarget-params", Retarget._fields)
+    return Retarget(
+        _int(d["pow_target_timespan"]),
+        _int(d["pow_target_spacing"]),
+        _int(d["max_pow_adjustment"]),
+        _bool(d["pow_no_retargeting"]),
+    )
+
+
+def _spec(v: Any) -> Spec:
+    d = _object(v, "a chain spec", Spec._fields)
+    return Spec(
+        tuple(_list(_hex)(d["authorities"])),
+        tuple(_list(_hex)(d["federation"])),
+        _hex(d["federation_spk"]),
+        _int(d["chain_id"]),
+        _int(d["bits"]),
+        _int(d["slot_duration_ms"]),
+        _int(d["max_blocks_without_pow"]),
+        _retarget(d["retarget"]),
+        _int(d["required_confirmations"]),
+    )
+
+
+def _pow_header(v: Any) -> PowHeader:
+    d = _object(v, "an auxpow header", PowHeader._fields)
+    raw = d["auxpow"]
+    return PowHeader(
+        _hex(d["range_start"]),
+        _hex(d["range_end"]),
+        _int(d["bits"]),
+        _int(d["chain_id"]),
+        _int(d["height"]),
+        None if raw is None else RawAuxPow(_hex(raw)),
+        _hex(d["fee_recipient"]),
+    )
+
+
+def _pow_ctx(v: Any) -> PowCtx:
+    d = _object(v, "a pow context", PowCtx._fields)
+    return PowCtx(
+        _hex(d["aggregate_hash"]),
+        _int(d["bits"]),
+        _int(d["chain_id"]),
+        _int(d["height"]),
+        _bool(d["override"]),
+    )
+
+
+def _pairs(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], list[Any]]:
+    def read(v: Any) -> list[Any]:
+        if not isinstance(v, list) or not all(isinstance(p, list) and len(p) == 2 for p in v):
+            raise BadParams("expected an array of pairs")
+        return [(first(a), second(b)) for a, b in v]
+
+    return read
+
+
+class BitcoinView:
+    """What the node's Bitcoin RPC answers; changed in place (node.set_bitcoin), so a node restarted
+    from another sees the same view."""
+
+    def __init__(self) -> None:
+        self.confirmations: dict[bytes, int] = {}
+        self.transactions: dict[bytes, Any] = {}
+
+
 READ: dict[str, Callable[[Any], Any]] = {
     "bytes": _hex,
     "bytes[]": _list(_hex),
@@ -120,6 +247,11 @@ READ: dict[str, Callable[[Any], Any]] = {
     "approval": _approval,
     "aggregate": _aggregate,
     "handle": _int,
+    "bool": _bool,
+    "retarget-params": _retarget,
+    "chain-spec": _spec,
+    "auxpow-header": _pow_header,
+    "pow-context": _pow_ctx,
 }
 WRITE: dict[str, Callable[[Any], Any]] = {
     "bytes": lambda b: bytes(b).hex(),
@@ -131,6 +263,9 @@ WRITE: dict[str, Callable[[Any], Any]] = {
     "accepted": lambda rows: [
         [list(map(bool, bits)), None if s is None else bytes(s).hex()] for bits, s in rows
     ],
+    "block": lambda signed: encode_block(signed).hex(),
+    "bytes-set": lambda bs: sorted(bytes(b).hex() for b in bs),
+    "height-map": lambda index: [[int(h), bytes(b).hex()] for h, b in sorted(index.items())],
 }
 
 
@@ -244,6 +379,105 @@ class Session:
             "accepted",
             lambda c: list(c.accepted_approvals),
         )
+        self._chain(need)
+
+    def _chain(self, need: Any) -> None:
+        """The chain component: a block crosses as its wire form, read with the port's own decoder
+        (a block it cannot decode is its DecodeError); a node is a handle."""
+        c = self.target.chain
+        self.read: dict[str, Callable[[Any], Any]] = {
+            **READ,
+            "block": lambda v: c.decode_block(_hex(v)),
+            "bitcoin-view": self._bitcoin,
+        }
+        self._add("chain.aggregate_hash", [("block_hashes", "bytes[]", need)], "bytes", c.aggregate_hash)
+        self._add(
+            "chain.check_pow",
+            [("header", "auxpow-header", need), ("ctx", "pow-context", need)],
+            "null",
+            c.check_pow,
+        )
+        retarget = ("params", "retarget-params", need)
+        self._add(
+            "chain.get_next_work_required",
+            [
+                ("last_pow_height", "int", need),
+                ("last_bits", "int", need),
+                retarget,
+                ("head_height", "int", need),
+            ],
+            "int",
+            c.get_next_work_required,
+        )
+        self._add(
+            "chain.calculate_next_work_required",
+            [("diff", "int", need), ("last_bits", "int", need), retarget],
+            "int",
+            c.calculate_next_work_required,
+        )
+        self._add(
+            "chain.node",
+            [
+                ("spec", "chain-spec", need),
+                ("genesis", "block", need),
+                ("bitcoin", "bitcoin-view", need),
+                ("validator", "bool", True),
+            ],
+            "handle:node",
+            lambda spec, genesis, bitcoin, validator: c.node(spec, genesis, bitcoin, validator=validator),
+        )
+        self._add("chain.decode_block", [("data", "block", need)], "block", lambda block: block)
+        self._add("chain.transaction_sender", [("raw", "bytes", need)], "bytes", c.transaction_sender)
+        node = ("node", "handle:node", need)
+        self._add(
+            "node.process_block", [node, ("block", "block", need)], "null", lambda n, b: n.process_block(b)
+        )
+        self._add("node.set_bitcoin", [node, ("bitcoin", "bitcoin-view", need)], "null", self._set_bitcoin)
+        self._add("node.rollback", [node, ("height", "int", need)], "null", lambda n, h: n.rollback(h))
+        self._add("node.restart", [node], "handle:node", lambda n: n.restart())
+        for attr, kind in (
+            ("head", "bytes"),
+            ("head_height", "int"),
+            ("finalized_height", "int"),
+            ("latest_pow", "bytes"),
+            ("stored", "bytes-set"),
+            ("by_height", "height-map"),
+        ):
+            self._add(f"node.{attr}", [node], kind, lambda n, _attr=attr: getattr(n, _attr))
+        self._add("node.holds", [node, ("signed", "block", need)], "bool", lambda n, b: n.holds(b))
+        self._add(
+            "node.rollback_head", [node, ("height", "int", need)], "null", lambda n, h: n.rollback_head(h)
+        )
+        self._add(
+            "node.import_trusted", [node, ("signed", "block", need)], "null", lambda n, b: n.import_trusted(b)
+        )
+        self._add(
+            "node.restore_pointer",
+            [node, ("latest_pow", "bytes", need)],
+            "null",
+            lambda n, h: n.restore_pointer(h),
+        )
+
+    def _bitcoin(self, v: Any, into: BitcoinView | None = None) -> BitcoinView:
+        d = _object(v, "a bitcoin view", ("confirmations", "transactions"))
+        view = into if into is not None else BitcoinView()
+        confirmations = dict(_pairs(_hex, _int)(d["confirmations"]))
+        transactions = {
+            txid: self.target.auxpow.decode_transaction(raw)
+            for txid, raw in _pairs(_hex, _hex)(d["transactions"])
+        }
+        view.confirmations.clear()
+        view.confirmations.update(confirmations)
+        view.transactions.clear()
+        view.transactions.update(transactions)
+        return view
+
+    def _set_bitcoin(self, node: Any, view: BitcoinView) -> None:
+        current = node.bitcoin
+        if isinstance(current, BitcoinView):  # in place: the nodes restarted from this one share it
+            current.confirmations, current.transactions = view.confirmations, view.transactions
+        else:
+            node.bitcoin = view
 
     def _add(
         self, name: str, params: list[tuple[str, str, Any]], result: str, fn: Callable[..., Any]
@@ -287,17 +521,17 @@ class Session:
         unknown = set(args) - {name for name, _, _ in params}
         if unknown:
             raise BadParams(f"unknown parameters {sorted(unknown)}")
-        values = []
-        for name, kind, default in params:
-            if name not in args:
-                if default is ...:
-                    raise BadParams(f"missing parameter {name!r}")
-                values.append(default)
-            elif kind.startswith("handle:"):
-                values.append(self._get(args[name], kind.removeprefix("handle:")))
-            else:
-                values.append(READ[kind](args[name]))
         try:
+            values = []
+            for name, kind, default in params:
+                if name not in args:
+                    if default is ...:
+                        raise BadParams(f"missing parameter {name!r}")
+                    values.append(default)
+                elif kind.startswith("handle:"):
+                    values.append(self._get(args[name], kind.removeprefix("handle:")))
+                else:  # a block the port cannot decode is its answer (DecodeError), not a bad request
+                    values.append(self.read[kind](args[name]))
             value = fn(*values)
         except RPCError:
             raise

@@ -14,8 +14,15 @@ from pathlib import Path
 import pytest
 
 import alys
+from alys_pbt.models import blocks
+from alys_pbt.models import bls as bls_models
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.pegin import FEDERATION_SPK
+from alys_pbt.models.retarget import RetargetParams
 from alys_pbt.protocol import RemoteTarget, TargetFailure, connect
 from alys_pbt.protocol.rpc import RemoteError
+from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.blocks import ChainBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = f"exec:{sys.executable} -m alys.serve"
@@ -102,6 +109,67 @@ def test_a_candidate_cache_is_a_handle_driven_by_calls(served: RemoteTarget) -> 
     cache = served.approvals.candidate_cache([bytes.fromhex("c0" + "00" * 47)])
     cache.insert_block(bytes(32), 1, 1)
     assert cache.accepted == [] and cache.accepted_approvals == []
+
+
+def test_a_rejection_of_no_broader_kind_arrives_by_name(served: RemoteTarget) -> None:
+    """An error whose `bases` is the empty list (NodePanic derives from nothing named) is the
+    implementation's rejection, not a malformed reply (the client took `[]` for a missing list)."""
+    with pytest.raises(RemoteError) as caught:
+        served.chain.get_next_work_required(5, 0x1D00FFFF, RetargetParams(12000, 0, 20), 7)
+    assert type(caught.value).__name__ == "NodePanic"
+
+
+def _chain(n: int = 2) -> ChainBuilder:
+    bls = bls_models.backend()
+    keys = tuple(range(1, n + 1))
+    keyring = Keyring(keys, tuple(bls.SkToPk(k) for k in keys))
+    spec = ChainSpec(keyring.public_keys, (b"\x22" * 20,), FEDERATION_SPK, max_blocks_without_pow=3)
+    return ChainBuilder(spec, keyring, bls)
+
+
+def test_a_node_is_a_handle_and_keeps_its_bitcoin_view_in_step(served: RemoteTarget) -> None:
+    """A served node imports what the port's own node imports, block by block (blocks as wire
+    bytes), minting peg-ins the suite adds to the Bitcoin view after the node was made; a restarted
+    node is a new handle over the same store and view; what it exposes has the in-process types."""
+    builder = _chain()
+    local = alys.build("alys-fixed").chain.node(builder.spec, builder.genesis, builder.bitcoin)
+    node = served.chain.node(builder.spec, builder.genesis, builder.bitcoin, validator=True)
+    for i in range(4):
+        if i % 2:
+            builder.add_pegin(10_000 + i, bytes([i]) * 20)  # the view changes under the node
+        signed = builder.next_block(pow=i == 2)
+        builder.accept(signed)
+        local.process_block(signed)
+        node.process_block(signed)
+        assert node.head == local.head == builder.chain.head
+    assert builder.chain.wallet and node.finalized_height == local.finalized_height >= 1
+    restarted = node.restart()
+    assert restarted._id() != node._id() and restarted.head == node.head
+    assert isinstance(node.stored, set) and node.stored == local.stored
+    assert node.by_height == local.by_height and node.latest_pow == local.latest_pow
+    assert node.holds(signed) and restarted.holds(signed)
+    builder.add_pegin(1, b"\x09" * 20)  # a restarted node reads the same, updated view
+    pegged = builder.next_block()
+    builder.accept(pegged)
+    restarted.process_block(pegged)
+    assert restarted.head == builder.chain.head
+    with pytest.raises(RemoteError) as caught:
+        restarted.process_block(pegged)
+    assert type(caught.value).__name__ == "InvalidBlock"
+
+
+def test_a_block_crosses_by_its_wire_form(served: RemoteTarget) -> None:
+    """decode_block answers the server's own encoding of what it decoded, read back by the
+    reference; non-canonical bytes are the server's DecodeError, as in-process."""
+    builder = _chain(1)
+    raw = blocks.block_to_bytes(builder.next_block(transactions=[b"\x01\x02"]))
+    assert blocks.block_to_bytes(served.chain.decode_block(raw)) == raw
+    with pytest.raises(RemoteError) as caught:
+        served.chain.decode_block(raw + b"\x00")
+    assert type(caught.value).__name__ == "DecodeError"
+    with pytest.raises(RemoteError) as refused:  # a node's genesis is read with the same decoder
+        served.chain.node(builder.spec, raw[:-1], builder.bitcoin)
+    assert type(refused.value).__name__ == "DecodeError"
 
 
 def test_tcp_reaches_a_running_server() -> None:

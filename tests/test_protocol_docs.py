@@ -35,7 +35,7 @@ def test_protocol_methods_are_the_interface_methods() -> None:
     """For each component the protocol carries: the same methods, parameter names (so keyword calls
     marshal), defaults and optional flags as alys_pbt/interface.py."""
     carried = {m.component for m in METHODS if m.component in interface.COMPONENTS}
-    assert carried == {"auxpow", "approvals"}
+    assert carried == {"auxpow", "approvals", "chain"}
     for component in carried:
         ours = {m.short: m for m in METHODS if m.component == component}
         theirs = interface.METHODS[component]
@@ -50,6 +50,15 @@ def test_protocol_methods_are_the_interface_methods() -> None:
                 else:
                     assert ours_p.required, f"{method.name}({ours_p.name})"
             assert method.optional == theirs[name].optional, method.name
+
+
+def test_every_handle_kind_has_a_maker() -> None:
+    """Each `KIND.name` method acts on a handle some method makes (chain.node and node.restart make
+    nodes), so the client builds its proxy with every call of that kind."""
+    made = {m.made for m in METHODS if m.result == "handle"}
+    kinds = {m.component for m in METHODS if "." in m.name and m.component not in interface.COMPONENTS}
+    assert kinds == {"candidate_cache", "node"} and kinds <= made, (kinds, made)
+    assert next(m for m in METHODS if m.name == "node.restart").made == "node"
 
 
 def test_every_type_used_is_defined_and_every_method_has_an_example() -> None:

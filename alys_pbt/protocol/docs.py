@@ -156,7 +156,8 @@ def render() -> str:
         "",
         "## Handles",
         "",
-        "A decoded value (a transaction, a header, an AuxPow) or a stateful object (a candidate cache) "
+        "A decoded value (a transaction, a header, an AuxPow) or a stateful object (a candidate cache, "
+        "a node) "
         "stays in the server; the client gets a **handle**, a positive integer, and passes it back. "
         "Methods named `KIND.name` act on a handle of that kind (their first parameter). The client "
         "sends `release` for handles it dropped; a server may ignore it. The suite creates, drives and "
@@ -189,10 +190,14 @@ def render() -> str:
         out.append(f"| `{component}` | {names} |")
     out += [
         "",
-        "Not yet over the protocol: `chain` (its node takes model objects: blocks, specs, a Bitcoin "
-        "view), `actors` (its actors are the suite's callables and its tasks run on the suite's "
-        "scheduler: across a process boundary behaviours must become data, and the server must "
-        "expose its runnable tasks for the suite to pick) and `sync` (a store whose SQLite "
+        "`chain` crosses with blocks in their wire form (the server decodes them with its own "
+        "decoder, and answers `decode_block` with its own encoding of what it decoded) and nodes as "
+        "handles; the suite mines peg-ins into a node's Bitcoin view as it goes and sends the view "
+        "again (`node.set_bitcoin`) before a call that reads it.",
+        "",
+        "Not yet over the protocol: `actors` (its actors are the suite's callables and its tasks run "
+        "on the suite's scheduler: across a process boundary behaviours must become data, and the "
+        "server must expose its runnable tasks for the suite to pick) and `sync` (a store whose SQLite "
         "connection the fault model reaches into). A server cannot offer them; their properties "
         "are skipped, naming the component. The shape they will take: an actor system is a handle; "
         "`spawn` takes a behaviour as data (a script: what to answer, which messages panic, whom to "

@@ -13,6 +13,8 @@ from typing import Any
 
 from attrs import frozen
 
+from alys_pbt.interface import CHAIN_ERRORS, CHECK_POW, NODE_PANIC
+
 PROTOCOL_VERSION = 1
 REJECTED = -32000  # JSON-RPC error code of a typed rejection (the name is in error.data.name)
 
@@ -62,6 +64,13 @@ class Method:
     errors: tuple[str, ...] = ()
     optional: bool = False  # the server may leave it out of `hello` (the interface's optional methods)
     attribute: bool = False  # the suite reads it as an attribute of the handle's object, not a call
+    kind: str = ""  # the kind of handle a `handle` result names (default: the method's short name)
+    reads_view: bool = False  # the server reads the node's Bitcoin view: the client sends it first if changed
+
+    @property
+    def made(self) -> str:
+        """The kind of handle this method's result names."""
+        return self.kind or self.short
 
     @property
     def component(self) -> str:
@@ -113,6 +122,82 @@ TYPES: dict[str, Type] = {
         Type("handle[]", "an array of `handle`", [1, 2]),
         Type("accepted-approval[]", "an array of `accepted-approval`", []),
         Type("hello", "an object: see the method `hello`", {}),
+        Type(
+            "block",
+            "a signed consensus block in its wire form (what BlocksByRange, gossip and storage carry: "
+            "rmp_serde's MessagePack of SignedConsensusBlock, docs/target-interface.md and "
+            "models/blocks.py), as `bytes`. A server decodes it with its own decoder; a block the "
+            "server cannot decode is its rejection `DecodeError`",
+            "9297d942...",
+        ),
+        Type(
+            "bytes-set",
+            "an array of distinct `bytes`, in any order (a set)",
+            ["00ff"],
+        ),
+        Type(
+            "height-map",
+            "the node's height index: an array of `[int, bytes]` pairs (height, block hash), one per height",
+            [[0, "00" * 32]],
+        ),
+        Type(
+            "retarget-params",
+            'Bitcoin consensus parameters (chain.json): `{"pow_target_timespan": int, '
+            '"pow_target_spacing": int, "max_pow_adjustment": int (percent), "pow_no_retargeting": bool}`',
+            {
+                "pow_target_timespan": 12000,
+                "pow_target_spacing": 1000,
+                "max_pow_adjustment": 20,
+                "pow_no_retargeting": True,
+            },
+        ),
+        Type(
+            "chain-spec",
+            'a chain\'s parameters: `{"authorities": bytes[] (48-byte BLS keys, in index order), '
+            '"federation": bytes[] (20-byte EVM fee addresses), "federation_spk": bytes (the peg-in '
+            'scriptPubKey), "chain_id": int, "bits": int, "slot_duration_ms": int, '
+            '"max_blocks_without_pow": int, "retarget": retarget-params, "required_confirmations": int}`',
+            {
+                "authorities": ["97f1..."],
+                "federation": ["22" * 20],
+                "federation_spk": "5120...",
+                "...": "...",
+            },
+        ),
+        Type(
+            "bitcoin-view",
+            "what the node's Bitcoin RPC answers: "
+            '`{"confirmations": [[bytes (block hash), int], ...], "transactions": [[bytes (txid), '
+            "bytes (the transaction, consensus encoding)], ...]}`",
+            {"confirmations": [], "transactions": []},
+        ),
+        Type(
+            "auxpow-header",
+            "what a block carries to finalize a range (block.rs AuxPowHeader): "
+            '`{"range_start": bytes, "range_end": bytes, "bits": int, "chain_id": int, "height": int, '
+            '"auxpow": bytes (an AuxPow, consensus encoding) or null, "fee_recipient": bytes (20)}`',
+            {
+                "range_start": "00" * 32,
+                "range_end": "00" * 32,
+                "bits": 545259519,
+                "chain_id": 121212,
+                "height": 1,
+                "auxpow": None,
+                "fee_recipient": "00" * 20,
+            },
+        ),
+        Type(
+            "pow-context",
+            "what the chain requires of an AuxPowHeader when check_pow runs: "
+            '`{"aggregate_hash": bytes (32), "bits": int, "chain_id": int, "height": int, "override": bool}`',
+            {
+                "aggregate_hash": "00" * 32,
+                "bits": 545259519,
+                "chain_id": 121212,
+                "height": 1,
+                "override": False,
+            },
+        ),
     )
 }
 
@@ -156,7 +241,11 @@ ERRORS: dict[str, str] = {
     "InvalidSignature": "an individual approval's signature does not verify",
     "BadSignature": "an aggregate signature that does not decode or does not verify",
     "TooManyAuthorities": "a federation larger than the 15-bit approval list",
+    **CHAIN_ERRORS,
+    **NODE_PANIC,
 }
+NODE_ERRORS = ("DecodeError", *CHAIN_ERRORS, *NODE_PANIC)
+CHECK_POW_ERRORS = {**CHECK_POW, **NODE_PANIC}
 
 # --- Methods -------------------------------------------------------------------------------------
 
@@ -178,6 +267,62 @@ AUXPOW_EXAMPLE = (  # a proof for aux hash 00..00 and chain id 727272, output-sc
 CHAIN_ID = 727272
 
 
+# --- chain examples (checked by the replay, tests/test_protocol_docs.py) ---
+GENESIS = (  # the wire form of a genesis block (slot 0, parent 0, no proof)
+    "9297d9423078"
+    + "30" * 64
+    + "0097d9423078"
+    + "30" * 64
+    + "d9423078"
+    + "30" * 64
+    + "ce207fffffce0001d97c00c0d92a3078"
+    + "30" * 40
+    + "9fd9423078"
+    + "30" * 64
+    + "d92a3078"
+    + "30" * 36
+    + "64656164d9423078"
+    + "30" * 64
+    + "d9423078"
+    + "30" * 64
+    + "da02023078"
+    + "30" * 512
+    + "d9423078"
+    + "30" * 64
+    + "a130a83330303030303030a130a130a23078a137d9423078373637653431326630323038316361373237613235"
+    + "36356663353632373339356364643765373763346462343363353661366365366266666531333136633938909090"
+    + "c09092a6307830303830d9c23078"
+    + "30" * 192
+)
+GENESIS_HASH = "b8b586df939c060d3b55b6581b2f30846c1d8e2ebf8ffe945029ee05f34802a8"
+AUTHORITY = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
+FEDERATION_SPK = "51202486b11832f304190b5660614c2bb2bdb8159c1652a78685a2545cdfd25e684e"
+EVM_TX = (  # an EIP-1559 transaction signed by the key of address ba2e40...
+    "02f8718301d97c568502540be40085199c82cc0083054b0494f6041d3c687e4a34fa2f093f57efbfc4e6e2456b818480c0"
+    "01a098682685a2eed8421e53a1b3b459dd5efb6d78bdd45915ba8e841ce7f238012aa065fd70a437e454c17deb49b3a9b9"
+    "3153d9398e797664600bb9e131a27c999493"
+)
+RETARGET = {
+    "pow_target_timespan": 12000,
+    "pow_target_spacing": 1000,
+    "max_pow_adjustment": 20,
+    "pow_no_retargeting": False,
+}
+SPEC = {
+    "authorities": [AUTHORITY],
+    "federation": ["22" * 20],
+    "federation_spk": FEDERATION_SPK,
+    "chain_id": 121212,
+    "bits": 0x207FFFFF,
+    "slot_duration_ms": 5000,
+    "max_blocks_without_pow": 3,
+    "retarget": {**RETARGET, "pow_no_retargeting": True},
+    "required_confirmations": 144,
+}
+NO_BITCOIN: dict[str, list[Any]] = {"confirmations": [], "transactions": []}
+NEW_NODE = Step("chain.node", {"spec": SPEC, "genesis": GENESIS, "bitcoin": NO_BITCOIN}, 1)
+
+
 def _m(
     name: str,
     params: list[tuple[str, str, str] | tuple[str, str, str, Any]],
@@ -187,9 +332,20 @@ def _m(
     errors: tuple[str, ...] = (),
     optional: bool = False,
     attribute: bool = False,
+    kind: str = "",
+    reads_view: bool = False,
 ) -> Method:
     return Method(
-        name, tuple(Param(*p) for p in params), result, doc, tuple(example), errors, optional, attribute
+        name,
+        tuple(Param(*p) for p in params),
+        result,
+        doc,
+        tuple(example),
+        errors,
+        optional,
+        attribute,
+        kind,
+        reads_view,
     )
 
 
@@ -549,6 +705,256 @@ METHODS: tuple[Method, ...] = (
             S("candidate_cache.accepted_approvals", {"cache": 1}, []),
         ],
         attribute=True,
+    ),
+    # --- chain ---
+    _m(
+        "chain.aggregate_hash",
+        [("block_hashes", "bytes[]", "the range's block hashes, oldest first")],
+        "bytes",
+        "What a miner commits to: sha256d over the concatenated block hashes.",
+        [
+            S(
+                "chain.aggregate_hash",
+                {"block_hashes": [H]},
+                "2b32db6c2c0a6235fb1397e8225ea85e0f0e6e8c7b126d0016ccbde0e667151e",
+            )
+        ],
+    ),
+    _m(
+        "chain.check_pow",
+        [
+            ("header", "auxpow-header", "the AuxPowHeader a block carries"),
+            ("ctx", "pow-context", "what the chain requires of it"),
+        ],
+        "null",
+        "chain.rs check_pow: `null` if the header finalizes its range under `ctx`; else MissingAuxPow, "
+        "the header's fields against `ctx` (WrongChainId, WrongBits, WrongHeight), InvalidPow (the "
+        "parent header misses `bits`, unless `override`), then AuxPow::check's errors.",
+        [
+            S(
+                "chain.check_pow",
+                {
+                    "header": TYPES["auxpow-header"].example,
+                    "ctx": TYPES["pow-context"].example,
+                },
+                error="MissingAuxPow",
+            )
+        ],
+        tuple(CHECK_POW_ERRORS),
+    ),
+    _m(
+        "chain.get_next_work_required",
+        [
+            ("last_pow_height", "int", "the height of the latest PoW block"),
+            ("last_bits", "int", "its bits"),
+            ("params", "retarget-params", "the chain's consensus parameters"),
+            ("head_height", "int", "the head's height"),
+        ],
+        "int",
+        "auxpow_miner.rs get_next_work_required: the bits the next AuxPoW must meet.",
+        [
+            S(
+                "chain.get_next_work_required",
+                {"last_pow_height": 5, "last_bits": 0x1D00FFFF, "params": RETARGET, "head_height": 7},
+                0x1D00FFFF,
+            ),
+            S(
+                "chain.get_next_work_required",
+                {
+                    "last_pow_height": 5,
+                    "last_bits": 0x1D00FFFF,
+                    "params": {**RETARGET, "pow_target_spacing": 0},
+                    "head_height": 7,
+                },
+                error="NodePanic",
+            ),
+        ],
+        ("NodePanic",),
+    ),
+    _m(
+        "chain.calculate_next_work_required",
+        [
+            ("diff", "int", "the gap in blocks since the latest PoW block"),
+            ("last_bits", "int", "its bits"),
+            ("params", "retarget-params", "the chain's consensus parameters"),
+        ],
+        "int",
+        "auxpow_miner.rs calculate_next_work_required: retargeting for a gap of `diff` blocks.",
+        [
+            S(
+                "chain.calculate_next_work_required",
+                {"diff": 1000, "last_bits": 0x1D00FFFF, "params": RETARGET},
+                0x1D00FFFF,
+            )
+        ],
+        ("NodePanic",),
+    ),
+    _m(
+        "chain.node",
+        [
+            ("spec", "chain-spec", "the chain's parameters"),
+            ("genesis", "block", "the genesis block"),
+            ("bitcoin", "bitcoin-view", "what the node's Bitcoin RPC answers, for now"),
+            ("validator", "bool", "a validator (else a full node)", True),
+        ],
+        "handle",
+        "A new node over the genesis block (its methods: `node.*`). The Bitcoin view changes as the "
+        "suite mines peg-ins: before a call that reads it the client sends the new one "
+        "(`node.set_bitcoin`).",
+        [
+            NEW_NODE,
+            S("chain.node", {"spec": SPEC, "genesis": "00", "bitcoin": NO_BITCOIN}, error="DecodeError"),
+        ],
+        ("DecodeError",),
+    ),
+    _m(
+        "chain.decode_block",
+        [("data", "block", "a block's wire bytes, canonical or not (sent as given)")],
+        "block",
+        "The server's own decoding of the wire form, answered as the server's own encoding of what it "
+        "decoded (the suite reads that back with the reference's decoder and compares it with what "
+        "it sent): only the one canonical form of a block decodes.",
+        [
+            S("chain.decode_block", {"data": GENESIS}, GENESIS),
+            S("chain.decode_block", {"data": GENESIS + "00"}, error="DecodeError"),
+        ],
+        ("DecodeError",),
+    ),
+    _m(
+        "chain.transaction_sender",
+        [("raw", "bytes", "an EVM transaction (legacy RLP or EIP-2718 typed)")],
+        "bytes",
+        "The 20-byte address its signature recovers to.",
+        [
+            S("chain.transaction_sender", {"raw": EVM_TX}, "ba2e4022aa3f5239847639c69aee909eb56f7b43"),
+            S("chain.transaction_sender", {"raw": "c0"}, error="MalformedRlp"),
+        ],
+        ("MalformedRlp", "BadSignature"),
+    ),
+    _m(
+        "node.process_block",
+        [("node", "handle", "a node"), ("block", "block", "the block")],
+        "null",
+        "process_block: import the block as the new head, or reject it with the first rule it breaks "
+        "(all or nothing: a rejected block changes nothing the node exposes).",
+        [NEW_NODE, S("node.process_block", {"node": 1, "block": GENESIS}, error="ProcessGenesis")],
+        NODE_ERRORS,
+        reads_view=True,
+    ),
+    _m(
+        "node.set_bitcoin",
+        [("node", "handle", "a node"), ("bitcoin", "bitcoin-view", "the view from now on")],
+        "null",
+        "The node's Bitcoin RPC answers this view from now on (shared with the nodes restarted from it).",
+        [
+            NEW_NODE,
+            S(
+                "node.set_bitcoin",
+                {"node": 1, "bitcoin": {"confirmations": [["11" * 32, 144]], "transactions": []}},
+                None,
+            ),
+        ],
+    ),
+    _m(
+        "node.rollback",
+        [("node", "handle", "a node"), ("height", "int", "the height to roll the head back to")],
+        "null",
+        "Roll the head back to `height` (a no-op at or above the head); IllegalRollback below the "
+        "latest PoW block.",
+        [NEW_NODE, S("node.rollback", {"node": 1, "height": 0}, None)],
+        ("IllegalRollback", "NodePanic"),
+    ),
+    _m(
+        "node.restart",
+        [("node", "handle", "a node")],
+        "handle",
+        "A new node process over the same store (what the node persisted); the old handle stays valid.",
+        [NEW_NODE, S("node.restart", {"node": 1}, 2)],
+        kind="node",
+    ),
+    _m(
+        "node.head",
+        [("node", "handle", "a node")],
+        "bytes",
+        "The head's block hash.",
+        [NEW_NODE, S("node.head", {"node": 1}, GENESIS_HASH)],
+        attribute=True,
+    ),
+    _m(
+        "node.head_height",
+        [("node", "handle", "a node")],
+        "int",
+        "The head's height.",
+        [NEW_NODE, S("node.head_height", {"node": 1}, 0)],
+        attribute=True,
+    ),
+    _m(
+        "node.finalized_height",
+        [("node", "handle", "a node")],
+        "int",
+        "The height of the last block finalized by AuxPoW.",
+        [NEW_NODE, S("node.finalized_height", {"node": 1}, 0)],
+        attribute=True,
+    ),
+    _m(
+        "node.latest_pow",
+        [("node", "handle", "a node")],
+        "bytes",
+        "The hash of the latest block carrying an AuxPoW header (genesis at first).",
+        [NEW_NODE, S("node.latest_pow", {"node": 1}, GENESIS_HASH)],
+        attribute=True,
+    ),
+    _m(
+        "node.stored",
+        [("node", "handle", "a node")],
+        "bytes-set",
+        "The hashes of every block the node stores.",
+        [NEW_NODE, S("node.stored", {"node": 1}, [GENESIS_HASH])],
+        attribute=True,
+    ),
+    _m(
+        "node.by_height",
+        [("node", "handle", "a node")],
+        "height-map",
+        "The canonical chain's height index.",
+        [NEW_NODE, S("node.by_height", {"node": 1}, [[0, GENESIS_HASH]])],
+        attribute=True,
+    ),
+    _m(
+        "node.holds",
+        [("node", "handle", "a node"), ("signed", "block", "a block")],
+        "bool",
+        "Whether this very block is on the node's canonical chain.",
+        [NEW_NODE, S("node.holds", {"node": 1, "signed": GENESIS}, True)],
+        ("DecodeError",),
+    ),
+    _m(
+        "node.rollback_head",
+        [("node", "handle", "a node"), ("height", "int", "the height")],
+        "null",
+        "rollback_head as coded: the head back to `height`, with no finality check (for sync).",
+        [NEW_NODE, S("node.rollback_head", {"node": 1, "height": 0}, None)],
+    ),
+    _m(
+        "node.import_trusted",
+        [("node", "handle", "a node"), ("signed", "block", "a block a verified checkpoint vouches for")],
+        "null",
+        "Recovery: import the block without validating it.",
+        [NEW_NODE, S("node.import_trusted", {"node": 1, "signed": GENESIS}, None)],
+        ("DecodeError",),
+        reads_view=True,
+    ),
+    _m(
+        "node.restore_pointer",
+        [("node", "handle", "a node"), ("latest_pow", "bytes", "a block hash the store holds")],
+        "null",
+        "Recovery: set the latest-PoW pointer as the checkpoint recorded it.",
+        [
+            NEW_NODE,
+            S("node.restore_pointer", {"node": 1, "latest_pow": GENESIS_HASH}, None),
+            S("node.restore_pointer", {"node": 1, "latest_pow": H}, error="ValueError"),
+        ],
+        ("ValueError",),
     ),
 )
 

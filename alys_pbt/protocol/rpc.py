@@ -164,7 +164,7 @@ class Connection:
             and isinstance(data, dict)
             and isinstance(data.get("name"), str)
         ):
-            bases = data.get("bases") or ()
+            bases = data.get("bases", [])  # optional; [] when the error is of no broader kind
             if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
                 self._fail(f"its error.data.bases is not a list of names: {_excerpt(line)}", method, params)
             raise error_class(data["name"], tuple(bases))(reply.error)

@@ -1,10 +1,12 @@
 """A target object over the protocol: the interface of alys_pbt/interface.py, each method a call.
 
 Arguments and results are marshalled by the types of alys_pbt/protocol/methods.py: bytes as hex,
-big integers as decimal strings, model objects (approvals) by their
-JSON forms, read by attribute as the interface allows. A stateful or decoded object is a handle on
-the server, held here by a proxy whose methods are the calls on that kind of handle; when the proxy
-is dropped its handle is released.
+big integers as decimal strings, model objects (approvals, specs, AuxPoW headers) by their JSON
+forms, read by attribute as the interface allows; blocks by their wire form (the reference's encoder
+and decoder, models/blocks.py), Bitcoin transactions by their consensus bytes. A stateful or decoded
+object is a handle on the server, held here by a proxy whose methods are the calls on that kind of
+handle; when the proxy is dropped its handle is released. A node keeps the Bitcoin view it was made
+with in step: the suite mines peg-ins into that object, and the client sends it again when it changed.
 """
 
 from __future__ import annotations
@@ -14,13 +16,80 @@ from collections.abc import Callable
 from typing import Any
 
 from alys_pbt.interface import COMPONENTS
+from alys_pbt.models import blocks
 from alys_pbt.protocol.methods import METHODS, Method
 from alys_pbt.protocol.rpc import Connection, TargetFailure
 
 # --- marshalling ---------------------------------------------------------------------------------
 
 
+def _block(signed: Any) -> str:
+    """The wire form of a block: given as its bytes (sent as they are, canonical or not), or a model
+    object or one the target decoded (read by attribute, encoded by the reference)."""
+    if isinstance(signed, (bytes, bytearray, memoryview)):
+        return bytes(signed).hex()
+    return blocks.block_to_bytes(signed).hex()
+
+
+def _retarget(p: Any) -> dict[str, Any]:
+    return {
+        "pow_target_timespan": int(p.pow_target_timespan),
+        "pow_target_spacing": int(p.pow_target_spacing),
+        "max_pow_adjustment": int(p.max_pow_adjustment),
+        "pow_no_retargeting": bool(p.pow_no_retargeting),
+    }
+
+
+def _spec(spec: Any) -> dict[str, Any]:
+    return {
+        "authorities": [bytes(pk).hex() for pk in spec.authorities],
+        "federation": [bytes(a).hex() for a in spec.federation],
+        "federation_spk": bytes(spec.federation_spk).hex(),
+        "chain_id": int(spec.chain_id),
+        "bits": int(spec.bits),
+        "slot_duration_ms": int(spec.slot_duration_ms),
+        "max_blocks_without_pow": int(spec.max_blocks_without_pow),
+        "retarget": _retarget(spec.retarget),
+        "required_confirmations": int(spec.required_confirmations),
+    }
+
+
+def _bitcoin(view: Any) -> dict[str, Any]:
+    return {
+        "confirmations": [[bytes(h).hex(), int(n)] for h, n in view.confirmations.items()],
+        "transactions": [[bytes(txid).hex(), tx.to_bytes().hex()] for txid, tx in view.transactions.items()],
+    }
+
+
+def _auxpow_header(h: Any) -> dict[str, Any]:
+    return {
+        "range_start": bytes(h.range_start).hex(),
+        "range_end": bytes(h.range_end).hex(),
+        "bits": int(h.bits),
+        "chain_id": int(h.chain_id),
+        "height": int(h.height),
+        "auxpow": None if h.auxpow is None else h.auxpow.to_bytes().hex(),
+        "fee_recipient": bytes(h.fee_recipient).hex(),
+    }
+
+
+def _pow_context(c: Any) -> dict[str, Any]:
+    return {
+        "aggregate_hash": bytes(c.aggregate_hash).hex(),
+        "bits": int(c.bits),
+        "chain_id": int(c.chain_id),
+        "height": int(c.height),
+        "override": bool(c.override),
+    }
+
+
 ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "block": _block,
+    "chain-spec": _spec,
+    "bitcoin-view": _bitcoin,
+    "auxpow-header": _auxpow_header,
+    "pow-context": _pow_context,
+    "retarget-params": _retarget,
     "bytes": lambda v: bytes(v).hex(),
     "bytes[]": lambda v: [bytes(b).hex() for b in v],
     "int": int,
@@ -71,7 +140,21 @@ def _accepted(v: Any) -> list[tuple[list[bool], bytes | None]]:
     return [([_bool(b) for b in bits], None if sig is None else _bytes(sig)) for bits, sig in v]
 
 
+def _decoded_block(v: Any) -> Any:
+    """What the server decoded, from its own encoding (read back by the reference's decoder)."""
+    return blocks.block_from_bytes(_bytes(v))
+
+
+def _height_map(v: Any) -> dict[int, bytes]:
+    if not isinstance(v, list) or not all(isinstance(p, list) and len(p) == 2 for p in v):
+        raise TypeError("expected an array of [height, hash] pairs")
+    return {_int(h): _bytes(b) for h, b in v}
+
+
 DECODERS: dict[str, Callable[[Any], Any]] = {
+    "block": _decoded_block,
+    "bytes-set": lambda v: {_bytes(b) for b in v},
+    "height-map": _height_map,
     "bytes": _bytes,
     "bytes[]": lambda v: [_bytes(b) for b in v],
     "int": _int,
@@ -89,6 +172,7 @@ class Handle:
     """An object the server keeps; released when this proxy is dropped."""
 
     kind = "value"
+    _view: tuple[Any, Any] | None = None  # a node's Bitcoin view (the object, and its form last sent)
 
     def __init__(self, connection: Connection, handle: int) -> None:
         self._connection, self._handle, self._generation = connection, handle, connection.generation
@@ -104,6 +188,18 @@ class Handle:
 
     def __repr__(self) -> str:
         return f"<{self.kind} handle {self._handle} on {self._connection.spec}>"
+
+
+def _sync_view(connection: Connection, handle: Handle) -> None:
+    """Send the node's Bitcoin view again if the suite changed it since it was last sent (the suite
+    mines peg-ins into the same view object the node was made with)."""
+    view = getattr(handle, "_view", None)
+    if view is None:
+        return
+    sent = _bitcoin(view[0])
+    if sent != view[1]:
+        connection.call("node.set_bitcoin", {"node": handle._id(), "bitcoin": sent})
+        handle._view = (view[0], sent)
 
 
 def _invoke(connection: Connection, method: Method, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -123,13 +219,21 @@ def _invoke(connection: Connection, method: Method, args: tuple[Any, ...], kwarg
             continue
         value = given[p.name]
         params[p.name] = value._id() if p.type == "handle" else ENCODERS[p.type](value)
+    if method.reads_view and args and isinstance(args[0], Handle):
+        _sync_view(connection, args[0])
     result = connection.call(method.name, params)
     if method.result == "handle":
         if not isinstance(result, int) or isinstance(result, bool) or result <= 0:
             connection._fail(
                 f"{method.name} answered {result!r:.60} where a handle was due", method.name, params
             )
-        return _proxy_class(method.short)(connection, result)
+        proxy = _proxy_class(method.made)(connection, result)
+        views = [(given[p.name], params[p.name]) for p in method.params if p.type == "bitcoin-view"]
+        if views:  # a node made with a view: kept in step with it
+            proxy._view = views[0]
+        elif args and getattr(args[0], "_view", None) is not None:  # a restarted node shares its view
+            proxy._view = args[0]._view
+        return proxy
     try:
         return DECODERS[method.result](result)
     except (TypeError, ValueError) as err:
