@@ -425,8 +425,9 @@ class SyncComponent(Protocol):
     (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),
     `checkpoints()` (each with height, state, verifies()), `stored_heights()`,
     `blocks_from(height, up_to=None)` ((height, hash, data) rows), `corrupt_checkpoint(height)`,
-    `put_block(height, hash, data, state, now)`, `close()`, and `db`, its sqlite3 connection (the
-    fault model sets its page limit to fill the disk). A file store holds its file exclusively and
+    `put_block(height, hash, data, state, now)`, `close()`, and the fault model's hooks
+    `inject_fault(name)` and `clear_fault(name)` (name "disk-full": the next write needing a new page
+    fails as on a full disk, a typed StoreFull, until cleared). A file store holds its file exclusively and
     keeps whatever else it needs beside it (`<path>-*`); `busy_timeout` is SQLite's, in seconds.
     Every store failure is a typed OSError; a row that rotted is reported when the store opens,
     with its `height`. engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",

@@ -327,6 +327,24 @@ class Store:
         """Release the file (and its lock), as a process that exits or dies does."""
         self.db.close()
 
+    # --- the fault model's hooks (the suite's disk, simulated; the store's own code is unchanged) ------
+    FAULTS = ("disk-full",)
+
+    def inject_fault(self, name: str) -> None:
+        """Fault "disk-full": SQLite's page limit set to the pages in use, so the next write needing a
+        new page fails with a real SQLITE_FULL (what the suite reached `db` for; now a call, so a store
+        behind the target protocol can be driven the same way)."""
+        if name not in self.FAULTS:
+            raise ValueError(f"unknown fault {name!r} (known: {', '.join(self.FAULTS)})")
+        (pages,) = self.db.execute("PRAGMA page_count").fetchone()
+        self.db.execute(f"PRAGMA max_page_count = {pages}")
+
+    def clear_fault(self, name: str) -> None:
+        """The disk has room again (SQLite's default page limit)."""
+        if name not in self.FAULTS:
+            raise ValueError(f"unknown fault {name!r} (known: {', '.join(self.FAULTS)})")
+        self.db.execute("PRAGMA max_page_count = 1073741823")
+
     # --- the acknowledgement record ---------------------------------------------------------------------
     @property
     def ack_path(self) -> str:

@@ -370,14 +370,13 @@ class Disk:
 
 
 def fill_the_disk(store: Any) -> None:
-    """The disk is full: SQLite's page limit set to the pages in use, so the next write that needs
-    a new page fails with a real SQLITE_FULL (the store's `db`, its sqlite3 connection)."""
-    (pages,) = store.db.execute("PRAGMA page_count").fetchone()
-    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    """The disk is full: the next write that needs a new page fails with a real SQLITE_FULL (the
+    store's fault hook, an interface method: a store behind the target protocol is driven alike)."""
+    store.inject_fault("disk-full")
 
 
 def free_the_disk(store: Any) -> None:
-    store.db.execute("PRAGMA max_page_count = 1073741823")
+    store.clear_fault("disk-full")
 
 
 def assert_typed(err: BaseException, doing: str) -> None:
