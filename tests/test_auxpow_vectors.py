@@ -286,6 +286,20 @@ def test_counts_as_tight_as_the_smallest_items_allow_decode(name: str, what: str
 
 
 @pytest.mark.parametrize("name", BUILDS)
+def test_a_count_one_past_what_fits_is_refused_before_any_item_is_read(name: str) -> None:
+    """Just past the limit: one more input or output than the bytes left can hold at their smallest
+    size is refused by the count itself (rust-bitcoin's allocation bound), naming the count."""
+    port = targets.load(name).auxpow
+    for what, at in (("20 inputs, empty scriptSigs", 4), ("10 outputs, empty scripts", 4 + 1 + 41)):
+        data = bytearray(TIGHT[what].to_bytes())
+        data[at] += 1
+        n = data[at]
+        assert decode_error(port.decode_transaction, bytes(data)).startswith(
+            f"vector of {n} items cannot fit"
+        )
+
+
+@pytest.mark.parametrize("name", BUILDS)
 def test_segwit_flag_errors_say_which_rule(name: str) -> None:
     """An unknown segwit flag names the flag; a flag with no witnesses says so (rust-bitcoin's words)."""
     port = targets.load(name).auxpow
