@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -102,6 +103,15 @@ def figures(results: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     }
 
 
+def median_ratios(runs: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Per benchmark, the median of its ratios over several runs (a shared machine's runs differ)."""
+    each: dict[str, list[float]] = {}
+    for results in runs:
+        for name, ratio in ratios(results).items():
+            each.setdefault(name, []).append(ratio)
+    return {name: statistics.median(values) for name, values in sorted(each.items())}
+
+
 def compare(
     current: Mapping[str, float], baseline: Mapping[str, float], *, tolerance: float = TOLERANCE
 ) -> list[str]:
@@ -135,16 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     cmp.add_argument("--baseline", type=Path, default=BASELINE)
     cmp.add_argument("--tolerance", type=float, default=TOLERANCE)
     cmp.add_argument("--only", default="", help="compare only the benchmarks whose name contains this")
-    base = sub.add_parser("baseline", help="write the run's ratios as the baseline")
-    base.add_argument("results", type=Path)
+    base = sub.add_parser("baseline", help="write the median ratio of one or more runs as the baseline")
+    base.add_argument("results", type=Path, nargs="+", help="pytest-benchmark JSON of each run")
     base.add_argument("--out", type=Path, default=BASELINE)
     args = parser.parse_args(argv)
-    current = ratios(json.loads(args.results.read_text()))
     if args.command == "baseline":
-        machine = json.loads(args.results.read_text()).get("machine_info", {})
+        runs = [json.loads(path.read_text()) for path in args.results]
+        current = median_ratios(runs)
+        machine = runs[-1].get("machine_info", {})
         payload = {
-            "note": "ratios of ops/s to the calibration workload (alys_pbt/bench.py); refresh with "
-            "`python -m alys_pbt.bench baseline RESULT.json`",
+            "note": "median ratios of ops/s to the calibration workload over runs (alys_pbt/bench.py); "
+            "refresh with `python -m alys_pbt.bench baseline RESULT.json [RESULT.json ...]`",
             "machine": {
                 "python": machine.get("python_version"),
                 "cpu": machine.get("cpu", {}).get("brand_raw"),
@@ -153,8 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ratios": dict(sorted(current.items())),
         }
         args.out.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
-        print(f"baseline of {len(current)} benchmarks written to {args.out}")
+        print(f"baseline of {len(current)} benchmarks ({len(runs)} runs) written to {args.out}")
         return 0
+    current = ratios(json.loads(args.results.read_text()))
     baseline = {k: v for k, v in load_baseline(args.baseline).items() if args.only in k}
     problems = compare(
         {k: v for k, v in current.items() if args.only in k}, baseline, tolerance=args.tolerance
