@@ -81,6 +81,62 @@ class Method:
         return self.name.rpartition(".")[2]
 
 
+# --- chain examples (checked by the replay, tests/test_protocol_docs.py) ---
+GENESIS = (  # the wire form of a genesis block (slot 0, parent 0, no proof)
+    "9297d9423078"
+    + "30" * 64
+    + "0097d9423078"
+    + "30" * 64
+    + "d9423078"
+    + "30" * 64
+    + "ce207fffffce0001d97c00c0d92a3078"
+    + "30" * 40
+    + "9fd9423078"
+    + "30" * 64
+    + "d92a3078"
+    + "30" * 36
+    + "64656164d9423078"
+    + "30" * 64
+    + "d9423078"
+    + "30" * 64
+    + "da02023078"
+    + "30" * 512
+    + "d9423078"
+    + "30" * 64
+    + "a130a83330303030303030a130a130a23078a137d9423078373637653431326630323038316361373237613235"
+    + "36356663353632373339356364643765373763346462343363353661366365366266666531333136633938909090"
+    + "c09092a6307830303830d9c23078"
+    + "30" * 192
+)
+GENESIS_HASH = "b8b586df939c060d3b55b6581b2f30846c1d8e2ebf8ffe945029ee05f34802a8"
+AUTHORITY = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
+FEDERATION_SPK = "51202486b11832f304190b5660614c2bb2bdb8159c1652a78685a2545cdfd25e684e"
+EVM_TX = (  # an EIP-1559 transaction signed by the key of address ba2e40...
+    "02f8718301d97c568502540be40085199c82cc0083054b0494f6041d3c687e4a34fa2f093f57efbfc4e6e2456b818480c0"
+    "01a098682685a2eed8421e53a1b3b459dd5efb6d78bdd45915ba8e841ce7f238012aa065fd70a437e454c17deb49b3a9b9"
+    "3153d9398e797664600bb9e131a27c999493"
+)
+RETARGET = {
+    "pow_target_timespan": 12000,
+    "pow_target_spacing": 1000,
+    "max_pow_adjustment": 20,
+    "pow_no_retargeting": False,
+}
+SPEC = {
+    "authorities": [AUTHORITY],
+    "federation": ["22" * 20],
+    "federation_spk": FEDERATION_SPK,
+    "chain_id": 121212,
+    "bits": 0x207FFFFF,
+    "slot_duration_ms": 5000,
+    "max_blocks_without_pow": 3,
+    "retarget": {**RETARGET, "pow_no_retargeting": True},
+    "required_confirmations": 144,
+}
+NO_BITCOIN: dict[str, list[Any]] = {"confirmations": [], "transactions": []}
+NEW_NODE = Step("chain.node", {"spec": SPEC, "genesis": GENESIS, "bitcoin": NO_BITCOIN}, 1)
+
+
 # --- Types --------------------------------------------------------------------------------------
 
 TYPES: dict[str, Type] = {
@@ -128,7 +184,7 @@ TYPES: dict[str, Type] = {
             "rmp_serde's MessagePack of SignedConsensusBlock, docs/target-interface.md and "
             "models/blocks.py), as `bytes`. A server decodes it with its own decoder; a block the "
             "server cannot decode is its rejection `DecodeError`",
-            "9297d942...",
+            GENESIS[:24] + "...",
         ),
         Type(
             "bytes-set",
@@ -157,12 +213,7 @@ TYPES: dict[str, Type] = {
             '"federation": bytes[] (20-byte EVM fee addresses), "federation_spk": bytes (the peg-in '
             'scriptPubKey), "chain_id": int, "bits": int, "slot_duration_ms": int, '
             '"max_blocks_without_pow": int, "retarget": retarget-params, "required_confirmations": int}`',
-            {
-                "authorities": ["97f1..."],
-                "federation": ["22" * 20],
-                "federation_spk": "5120...",
-                "...": "...",
-            },
+            SPEC,
         ),
         Type(
             "bitcoin-view",
@@ -265,62 +316,6 @@ AUXPOW_EXAMPLE = (  # a proof for aux hash 00..00 and chain id 727272, output-sc
     "ffff7f2002000000"
 )
 CHAIN_ID = 727272
-
-
-# --- chain examples (checked by the replay, tests/test_protocol_docs.py) ---
-GENESIS = (  # the wire form of a genesis block (slot 0, parent 0, no proof)
-    "9297d9423078"
-    + "30" * 64
-    + "0097d9423078"
-    + "30" * 64
-    + "d9423078"
-    + "30" * 64
-    + "ce207fffffce0001d97c00c0d92a3078"
-    + "30" * 40
-    + "9fd9423078"
-    + "30" * 64
-    + "d92a3078"
-    + "30" * 36
-    + "64656164d9423078"
-    + "30" * 64
-    + "d9423078"
-    + "30" * 64
-    + "da02023078"
-    + "30" * 512
-    + "d9423078"
-    + "30" * 64
-    + "a130a83330303030303030a130a130a23078a137d9423078373637653431326630323038316361373237613235"
-    + "36356663353632373339356364643765373763346462343363353661366365366266666531333136633938909090"
-    + "c09092a6307830303830d9c23078"
-    + "30" * 192
-)
-GENESIS_HASH = "b8b586df939c060d3b55b6581b2f30846c1d8e2ebf8ffe945029ee05f34802a8"
-AUTHORITY = "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
-FEDERATION_SPK = "51202486b11832f304190b5660614c2bb2bdb8159c1652a78685a2545cdfd25e684e"
-EVM_TX = (  # an EIP-1559 transaction signed by the key of address ba2e40...
-    "02f8718301d97c568502540be40085199c82cc0083054b0494f6041d3c687e4a34fa2f093f57efbfc4e6e2456b818480c0"
-    "01a098682685a2eed8421e53a1b3b459dd5efb6d78bdd45915ba8e841ce7f238012aa065fd70a437e454c17deb49b3a9b9"
-    "3153d9398e797664600bb9e131a27c999493"
-)
-RETARGET = {
-    "pow_target_timespan": 12000,
-    "pow_target_spacing": 1000,
-    "max_pow_adjustment": 20,
-    "pow_no_retargeting": False,
-}
-SPEC = {
-    "authorities": [AUTHORITY],
-    "federation": ["22" * 20],
-    "federation_spk": FEDERATION_SPK,
-    "chain_id": 121212,
-    "bits": 0x207FFFFF,
-    "slot_duration_ms": 5000,
-    "max_blocks_without_pow": 3,
-    "retarget": {**RETARGET, "pow_no_retargeting": True},
-    "required_confirmations": 144,
-}
-NO_BITCOIN: dict[str, list[Any]] = {"confirmations": [], "transactions": []}
-NEW_NODE = Step("chain.node", {"spec": SPEC, "genesis": GENESIS, "bitcoin": NO_BITCOIN}, 1)
 
 
 def _m(
