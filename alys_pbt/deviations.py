@@ -860,6 +860,42 @@ MUTANTS: tuple[Deviation, ...] = (
         source="alys/actors/system.py Reply.resolve",
     ),
     Deviation(
+        id="actors-started-sees-running",
+        kind="mutant",
+        component="actors",
+        summary="an actor is marked Running before its started() hook runs, so the hook sees it Running",
+        source="alys/actors/system.py ActorSystem._start",
+    ),
+    Deviation(
+        id="actors-escalation-unrecorded",
+        kind="mutant",
+        component="actors",
+        summary="an escalation leaves no entry in the actor's lifecycle history (failed, then nothing)",
+        source="alys/actors/system.py ActorSystem._fail",
+    ),
+    Deviation(
+        id="actors-failed-actor-scheduled",
+        kind="mutant",
+        component="actors",
+        summary="a message told to a failed actor still schedules a task for it (a wasted wake-up)",
+        source="alys/actors/system.py ActorSystem._schedule",
+    ),
+    Deviation(
+        id="actors-spawn-replaces-taken-name",
+        kind="mutant",
+        component="actors",
+        summary="a spawn of a taken name is refused only after its new actor replaced the one "
+        "registered under it (a half-applied change)",
+        source="alys/actors/system.py ActorSystem.spawn",
+    ),
+    Deviation(
+        id="actors-capacity-off-by-one",
+        kind="mutant",
+        component="actors",
+        summary="a mailbox is full only past its capacity, so it holds one message more than its bound",
+        source="alys/actors/mailbox.py Mailbox.send",
+    ),
+    Deviation(
         id="approvals-strict-threshold",
         kind="mutant",
         component="approvals",

@@ -403,6 +403,7 @@ def test_shutdown_stops_every_actor_once_even_on_a_dependency_cycle(
 # --- the runtime's own contracts: contexts, lifecycle history, scheduling, names, defaults ---------
 
 
+@kills("actors-started-sees-running")
 @given(
     names=st.lists(
         st.sampled_from(["chain", "engine", "sync", "bridge"]), min_size=1, max_size=3, unique=True
@@ -457,6 +458,7 @@ def test_a_behaviour_sees_its_own_context_starting_then_running(
     assert seen == expected, "a ping is handled, and its pong comes back through ctx.system"
 
 
+@kills("actors-escalation-unrecorded")
 @given(
     strategy=st.sampled_from(["Immediate", "Never"]),
     failures=st.integers(0, 5),
@@ -502,6 +504,7 @@ def test_the_lifecycle_history_records_each_failure_and_what_the_supervisor_deci
         assert system.lookup("supervisor").escalations == (["child"] if escalated else [])
 
 
+@kills("actors-failed-actor-scheduled")
 @given(
     plan=st.lists(st.tuples(st.booleans(), st.integers(0, 3)), min_size=1, max_size=5),
 )
@@ -531,6 +534,7 @@ def test_the_scheduler_holds_one_task_per_running_actor_with_mail_and_none_for_a
         assert (len(cell.processed), len(cell.mailbox)) == ((0, count) if failed else (count, 0)), f"a{i}"
 
 
+@kills("actors-spawn-replaces-taken-name")
 @given(
     name=st.text(st.characters(codec="ascii"), min_size=1, max_size=8),
     way=st.sampled_from(["lookup", "tell", "ask", "spawn twice"]),
@@ -565,6 +569,7 @@ def test_an_unknown_actor_or_a_taken_name_is_refused_naming_it(target: Target, n
     )
 
 
+@kills("actors-capacity-off-by-one")
 @given(offset=st.sampled_from([-1, 0, 1]))
 def test_a_mailbox_spawned_with_the_defaults_holds_1000_and_rejects_the_next(
     target: Target, offset: int

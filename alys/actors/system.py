@@ -185,8 +185,6 @@ class ActorSystem:
         max_bytes: int | None = None,
         processing_timeout: float = 30.0,
     ) -> str:
-        if name in self.cells:
-            raise ValueError(f"actor {name!r} already exists")
         cell = ActorCell(
             name,
             factory,
@@ -196,6 +194,10 @@ class ActorSystem:
             tuple(depends_on),
             processing_timeout=processing_timeout,
         )
+        if name in self.cells:
+            if self.v.on("actors-spawn-replaces-taken-name"):  # pragma: no mutate block
+                self.cells[name] = cell  # registered before the check: the refusal comes half-applied
+            raise ValueError(f"actor {name!r} already exists")
         self.cells[name] = cell
         self._start(cell)
         return name
@@ -208,6 +210,8 @@ class ActorSystem:
 
     def _start(self, cell: ActorCell) -> None:
         cell.state = Lifecycle.STARTING
+        if self.v.on("actors-started-sees-running"):  # pragma: no mutate block
+            cell.state = Lifecycle.RUNNING  # marked running before its started() hook has run
         cell.behaviour = cell.factory()
         cell.behaviour.started(Context(self, cell.name, cell.name))
         cell.state = Lifecycle.RUNNING
@@ -296,6 +300,11 @@ class ActorSystem:
         return not cell.in_flight or self.v.on("actors-slow-handler-overlaps")
 
     def _schedule(self, cell: ActorCell) -> None:
+        if self.v.on("actors-failed-actor-scheduled"):  # pragma: no mutate block
+            if not cell.scheduled and len(cell.mailbox) and self._free(cell):  # any state: a wasted task
+                cell.scheduled = True
+                self.scheduler.call_soon(lambda: self._process_one(cell))
+            return
         if cell.state is Lifecycle.RUNNING and not cell.scheduled and len(cell.mailbox) and self._free(cell):
             cell.scheduled = True
             self.scheduler.call_soon(lambda: self._process_one(cell))
@@ -410,7 +419,8 @@ class ActorSystem:
                 below.history.append((now, f"down with {cell.name}"))
         decision = cell.supervisor.on_failure(now)
         if isinstance(decision, Escalate):
-            cell.history.append((now, f"escalated: {decision.reason}"))
+            if not self.v.on("actors-escalation-unrecorded"):  # pragma: no mutate block
+                cell.history.append((now, f"escalated: {decision.reason}"))
             self._stop_subtree(cell, now)
             if cell.supervisor.policy.escalation == "stop":
                 cell.state = Lifecycle.STOPPED
