@@ -382,6 +382,7 @@ RULES: tuple[Rule, ...] = (
             "TestCheckpoints",
             "test_checkpoints_follow_the_interval_and_hold_the_reference_state",
             "test_a_crash_at_any_write_loses_nothing_acknowledged",
+            "test_recovery_never_trusts_a_rotted_checkpoint",
         ),
     ),
     Rule(
@@ -505,7 +506,6 @@ RULES: tuple[Rule, ...] = (
             "test_reconnect_waits_follow_the_coded_schedule",
             "test_a_silent_server_is_detected_within_the_heartbeat_bound",
             "test_the_connection_cap_refuses_the_eleventh",
-            "test_the_server_leaves_nothing_behind",
         ),
     ),
     Rule(
