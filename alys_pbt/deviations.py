@@ -1277,6 +1277,13 @@ MUTANTS: tuple[Deviation, ...] = (
         summary="the outbound buffer holds one message more than its bound before dropping the oldest",
         source="alys/governance.py StreamActor._enqueue",
     ),
+    Deviation(
+        id="governance-sweep-never-times-out",
+        kind="mutant",
+        component="governance",
+        summary="the request sweep never times a request out, so an unanswered one stays pending forever",
+        source="alys/governance.py StreamActor._sweep",
+    ),
 )
 
 
