@@ -572,6 +572,33 @@ def gen_candidate_cache(seed: int, n: int) -> list[Case]:
             ],
         ),
     ]
+    # The network's gossip, seen by one cache (issue 16): an approval delivered twice by two paths, an
+    # authority approving both blocks at a height, and a second candidate winning its height.
+    network_runs = {
+        "boundary-duplicate-gossip-then-threshold": [
+            insert(a, 1, 1),
+            approve(a, sign(k4, 0, a)),
+            approve(a, sign(k4, 0, a)),
+            approve(a, sign(k4, 1, a)),
+            approve(a, sign(k4, 2, a)),
+        ],
+        "boundary-equivocating-authority": [
+            insert(a, 1, 1),
+            insert(b, 1, 2),
+            approve(a, sign(k4, 0, a)),
+            approve(a, sign(k4, 1, a)),
+            approve(b, sign(k4, 0, b)),
+            approve(a, sign(k4, 2, a)),
+        ],
+        "boundary-second-candidate-reaches-threshold": [
+            insert(a, 1, 1),
+            insert(b, 1, 2),
+            approve(a, sign(k4, 0, a)),
+            *[approve(b, sign(k4, j, b)) for j in (1, 2, 3)],
+        ],
+    }
+    for name, events in network_runs.items():
+        cases.append(cache_case(name, k4, events, quirks=_cache_quirks(k4, events)))
     # Beyond the bitlist: the cache for 16 authorities is refused.
     sixteen = ring(16)
     cases.append(
