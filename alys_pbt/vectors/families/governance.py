@@ -152,8 +152,10 @@ def replay_replay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     with harnessed(target, buffer_size=inputs["buffer_size"]) as h:
         conn = _connected(h)
         if inputs["outage"] == "drop":
-            h.server.drop(h.session(conn))
-            h.server.wait(lambda: not h.session(conn).open)
+            session = h.session(conn)
+            assert session is not None, "a connected client has its stream on the server"
+            h.server.drop(session)
+            h.server.wait(lambda: not session.open)
         h.server.stop()
         h.settle()
         down = conn.state.value
