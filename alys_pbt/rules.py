@@ -425,7 +425,6 @@ RULES: tuple[Rule, ...] = (
         (
             actor_strategies.failure_schedules,
             actor_strategies.supervision_policies,
-            actor_strategies.restart_strategies,
         ),
         _props(
             "test_actors.py",
