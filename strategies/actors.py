@@ -5,14 +5,14 @@ from __future__ import annotations
 from attrs import frozen
 from hypothesis import strategies as st
 
-# KNOWN violation of the import contract (pyproject [tool.importlinter], issue 18.2): the port's policy
-# classes, drawn here and re-exported for the actor machines until the interface builds policies.
-from alys.actors.supervision import Delayed as Delayed
-from alys.actors.supervision import ExponentialBackoff as ExponentialBackoff
-from alys.actors.supervision import Immediate as Immediate
-from alys.actors.supervision import Never as Never
-from alys.actors.supervision import Progressive as Progressive
-from alys.actors.supervision import SupervisionPolicy as SupervisionPolicy
+# The supervision policies are the interface's plain data (a target reads them by variant name and
+# fields), re-exported for the actor machines.
+from alys_pbt.interface import Delayed as Delayed
+from alys_pbt.interface import ExponentialBackoff as ExponentialBackoff
+from alys_pbt.interface import Immediate as Immediate
+from alys_pbt.interface import Never as Never
+from alys_pbt.interface import Progressive as Progressive
+from alys_pbt.interface import SupervisionPolicy as SupervisionPolicy
 
 PRIORITIES = st.integers(0, 5)  # Background .. Emergency
 SENDERS = ("chain", "engine", "bridge", "sync", "network")

@@ -9,7 +9,7 @@ Quirks (on in target `alys`):
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import field, frozen
 
@@ -61,17 +61,23 @@ def restart_delay(strategy: RestartStrategy, attempt: int, variant: Variant) -> 
     """Seconds before restart number `attempt` (0-based), or None: this strategy gives up."""
     if variant.on("actors-restart-count-from-1"):
         attempt += 1
-    if isinstance(strategy, Never):
+    # The node's RestartStrategy is an enum read by its variant: any object named as a variant, with
+    # that variant's fields, is one (so a caller's own plain-data classes work as the port's do).
+    kind = type(strategy).__name__
+    s: Any = strategy
+    if kind == "Never":
         return None
-    if isinstance(strategy, Immediate):
+    if kind == "Immediate":
         return 0.0
-    if isinstance(strategy, Delayed):
-        return strategy.delay
-    if isinstance(strategy, ExponentialBackoff):
-        return min(strategy.initial * strategy.multiplier**attempt, strategy.maximum)
-    if attempt >= strategy.max_attempts:
+    if kind == "Delayed":
+        return float(s.delay)
+    if kind == "ExponentialBackoff":
+        return float(min(s.initial * s.multiplier**attempt, s.maximum))
+    if kind != "Progressive":
+        raise TypeError(f"not a restart strategy: {kind}")
+    if attempt >= s.max_attempts:
         return None
-    return strategy.initial * strategy.multiplier**attempt
+    return float(s.initial * s.multiplier**attempt)
 
 
 @frozen
