@@ -10,7 +10,7 @@ untouched: the short form is for reading, the recipe in `strategies/` is for rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 WHOLE_UP_TO = 12  # bytes printed in full: magic, short scripts, a nonce
@@ -36,9 +36,22 @@ def short_bytes_seq(values: Sequence[bytes]) -> str:
     return f"({inner},)" if len(values) == 1 else f"({inner})"
 
 
-def pretty_as_repr(self: Any, printer: Any, cycle: bool) -> None:
-    """Hypothesis's pretty printer hook: print the record as its (short) repr."""
-    printer.text(repr(self))
+class _PrettyAsRepr:
+    """Hypothesis's pretty printer hook: a record prints as its (short) repr. Looked up on the class
+    itself (a test parametrized by a record type prints the type) it is absent, so the class prints
+    as a class: the printer calls any callable `_repr_pretty_` it finds on the object, bound or not."""
+
+    def __get__(self, record: object, owner: type | None = None) -> Callable[[Any, bool], None] | None:
+        if record is None:
+            return None
+
+        def pretty(printer: Any, cycle: bool) -> None:
+            printer.text(repr(record))
+
+        return pretty
+
+
+pretty_as_repr = _PrettyAsRepr()
 
 
 __all__ = ["pretty_as_repr", "short_bytes", "short_bytes_seq"]

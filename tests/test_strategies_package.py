@@ -46,3 +46,15 @@ def test_the_registered_type_strategies_draw_their_type(cls: type, data: st.Data
     import alys_pbt.strategies.sync  # noqa: F401 - registers Canonical's
 
     assert isinstance(data.draw(st.from_type(cls)), cls)
+
+
+def test_a_record_type_prints_as_a_type_and_a_record_as_its_short_form() -> None:
+    """Hypothesis calls any callable `_repr_pretty_` it finds on what it prints, a class too (a test
+    parametrized by a record type prints the type, as observability does for every example)."""
+    from hypothesis.vendor.pretty import pretty
+
+    from alys_pbt.models.bitcoin import BlockHeader
+
+    assert pretty(BlockHeader) == "alys_pbt.models.bitcoin.BlockHeader"
+    header = BlockHeader.from_bytes(bytes(80))
+    assert pretty(header) == repr(header)
