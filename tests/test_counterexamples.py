@@ -91,21 +91,21 @@ state.every_accepted_aggregate_verifies()"""
 FEDERATION_FAILURE = "\n".join(
     [
         "state = FederationMachine()",
-        "n=1, Byzantine [], threshold 1",
-        "(authority_0,) = state.form_federation("
-        "setup=FederationSetup(secret_keys=(1,), byzantine=0, identity_key=False))",
+        "n=2, Byzantine [], threshold 2",
+        "authority_0, authority_1 = state.form_federation("
+        "setup=FederationSetup(secret_keys=(1, 2), byzantine=0, identity_key=False))",
         APPROVALS_INVARIANTS,
         "block fea1d7ff at height 1, slot 1",
         "blocks_0 = state.produce_block(nonce=0)",
         APPROVALS_INVARIANTS,
-        "honest authority 0 approves fea1d7ff",
-        "delivery_0 = state.deliver_approval(authority=authority_0, block=blocks_0)",
-        APPROVALS_INVARIANTS,
-        "approval of 0 for fea1d7ff again",
-        "state.deliver_again(delivery=delivery_0)",
-        APPROVALS_INVARIANTS,
         "propose fea1d7ff (height 1, slot 1)",
         "state.propose_block(block=blocks_0)",
+        APPROVALS_INVARIANTS,
+        "honest authority 1 approves fea1d7ff",
+        "delivery_0 = state.deliver_approval(authority=authority_1, block=blocks_0)",
+        APPROVALS_INVARIANTS,
+        "approval of 1 for fea1d7ff again",
+        "state.deliver_again(delivery=delivery_0)",
         "state.teardown()",
     ]
 )
@@ -120,7 +120,7 @@ def test_a_federation_machine_failure_prints_a_short_program_that_replays() -> N
     names = {"FederationSetup": approvals.FederationSetup}
     with pytest.raises(AssertionError) as replayed:
         replay(program(printed), approvals.FederationMachine, mutant, **names)
-    assert str(replayed.value) == str(err) == "proposing fea1d7ff: the node raised BadSignature"
+    assert str(replayed.value) == str(err) == "node answered BadSignature, a correct node ok"
     replay(program(printed), approvals.FederationMachine, targets.load("alys-fixed"), **names)
 
 
