@@ -24,7 +24,13 @@ PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", 
 
 def _run_tiny(tmp_path: Path, *, slow: int | None = None) -> Path:
     out = tmp_path / f"tiny-{slow or 1}.json"
-    env = {k: v for k, v in os.environ.items() if k != bench.SLOW_ENV}
+    # Not this run's worker or coverage settings: pytest-benchmark switches itself off under an
+    # xdist worker's environment (and writes no JSON), and the child is no part of this run.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != bench.SLOW_ENV and not k.startswith(("PYTEST_", "COV_CORE_"))
+    }
     if slow is not None:
         env[bench.SLOW_ENV] = str(slow)
     subprocess.run(
