@@ -13,9 +13,10 @@ Offered: the `auxpow`, `approvals` (with the candidate cache as a handle) and `c
 from __future__ import annotations
 
 import argparse
+import re
 import socketserver
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple, Protocol
 
 from tinyrpc.exc import RPCError
@@ -566,10 +567,14 @@ def build(variant: str) -> alys.AlysTarget:
 
 def answer(session: Session, protocol: JSONRPCProtocol, line: bytes) -> bytes | None:
     """The reply line to one request line (None for a notification)."""
+    if nesting(line) > MAX_NESTING:  # json's C parser recurses: past the recursion limit it crashes
+        return PARSE_ERROR
     try:
         request = protocol.parse_request(line)
     except RPCError as err:
         return bytes(err.error_respond().serialize())
+    except (UnicodeDecodeError, RecursionError):  # not UTF-8, or nested past any request's depth
+        return PARSE_ERROR
     if not isinstance(request, JSONRPCRequest):  # a batch: not part of this protocol
         return b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "no batches"}}'
     try:
@@ -586,12 +591,46 @@ class Writer(Protocol):
     def flush(self) -> object: ...
 
 
-def serve_stream(session: Session, reader: Iterable[bytes], writer: Writer) -> None:
-    protocol = JSONRPCProtocol()
-    for line in reader:
-        if not line.strip():
+MAX_NESTING = 64  # no request of the protocol nests deeper than a few levels
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting(line: bytes) -> int:
+    """How deep the line's arrays and objects nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _STRINGS.sub(b"", line).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+class Reader(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+# A request longer than this is refused whole (a Parse error) without being held in memory.
+MAX_REQUEST = 64 << 20
+PARSE_ERROR = b'{"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error"}}'
+
+
+def request_lines(reader: Reader, limit: int = MAX_REQUEST) -> Iterator[bytes | None]:
+    """Each request line, or None for one longer than `limit` (read past in bounded pieces)."""
+    while line := reader.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
             continue
-        reply = answer(session, protocol, line)
+        while (rest := reader.readline(limit + 1)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def serve_stream(session: Session, reader: Reader, writer: Writer) -> None:
+    protocol = JSONRPCProtocol()
+    for line in request_lines(reader):
+        if line is not None and not line.strip():
+            continue
+        reply = PARSE_ERROR if line is None else answer(session, protocol, line)
         if reply is not None:
             writer.write(reply + b"\n")
             writer.flush()

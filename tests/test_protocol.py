@@ -4,6 +4,7 @@ the target (TargetFailure, quoting its stderr), after which the next call meets 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -306,3 +307,27 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith(("ALYS_", "PYTEST_"))}
+
+
+def test_the_server_answers_malformed_request_lines_with_a_parse_error_in_bounded_memory() -> None:
+    """Bytes that are not UTF-8, nesting past any request's depth, and a line past the size bound
+    each get JSON-RPC's Parse error, and the next request is answered: never a crash of the server."""
+    import io
+
+    from alys.serve import PARSE_ERROR, Session, request_lines, serve_stream
+
+    good = (
+        b'{"jsonrpc": "2.0", "id": 7, "method": "auxpow.merkle_root", "params": {"txids": ["'
+        + b"00" * 32
+        + b'"]}}'
+    )
+    lines = [b"\xff\xfe\n", b"[" * 200_000 + b"\n", b"1" * 100 + b"\n", good + b"\n"]
+    out = io.BytesIO()
+    serve_stream(Session("alys-fixed"), io.BytesIO(b"".join(lines)), out)
+    replies = out.getvalue().splitlines()
+    assert replies[:2] == [PARSE_ERROR, PARSE_ERROR]
+    assert json.loads(replies[-1])["id"] == 7 and "result" in json.loads(replies[-1])
+    # A line past the bound is never held whole: it is read in pieces of the bound and refused.
+    assert len(good) < 200
+    long = io.BytesIO(b"x" * 5000 + b"\n" + good + b"\n")
+    assert list(request_lines(long, limit=200)) == [None, good + b"\n"]
