@@ -50,6 +50,10 @@ FAKE = textwrap.dedent(
                 time.sleep(3600)
             if mode == "garbage":
                 out.write(b"this is not json\\n"); out.flush(); continue
+            if mode == "deep":
+                out.write(b"[" * 200000 + b"\\n"); out.flush(); continue
+            if mode == "not-utf8":
+                out.write(b"\\xff\\xfe\\n"); out.flush(); continue
             if mode == "out-of-order":
                 reply = {"jsonrpc": "2.0", "id": request["id"] + 1, "result": None}
                 out.write(json.dumps(reply).encode() + b"\\n"); out.flush(); continue
@@ -205,6 +209,8 @@ TXID = "75f41780e60f0d01f8dd68150bc703f32a3005bc3a283faffc14be6a70b6ff8a"
     [
         ("crash", "exited with status 3"),
         ("garbage", "not a JSON-RPC 2.0 reply"),
+        ("deep", "nested past 64 levels"),
+        ("not-utf8", "not a JSON-RPC 2.0 reply"),
         ("out-of-order", "out of order"),
         ("protocol-error", "protocol error -32603"),
         ("wrong-type", "where a handle was due"),

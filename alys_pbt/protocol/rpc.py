@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from typing import Any
 
 from tinyrpc.exc import RPCError, UnexpectedIDError
@@ -20,6 +21,22 @@ from alys_pbt.protocol.transport import Channel, ChannelBroken, ExecChannel, Tcp
 DEFAULT_TIMEOUT = 10.0  # seconds per call; ALYS_PBT_RPC_TIMEOUT or connect(timeout=) change it
 START_TIMEOUT = 60.0  # seconds for a server to start and answer its hello (at least the per-call one)
 EXCERPT = 300
+
+
+# No reply of the protocol nests deeper than a few levels; a deeper one is garbage, judged before
+# json parses it (its C parser recurses, and py_ecc raises the recursion limit past the C stack).
+MAX_NESTING = 64
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _nesting(line: bytes) -> int:
+    """How deep the line's arrays and objects nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _STRINGS.sub(b"", line).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class TargetFailure(BaseException):
@@ -140,6 +157,10 @@ class Connection:
             line = channel.readline(self.timeout if timeout is None else timeout)
         except ChannelBroken as err:
             self._fail(str(err), method, params)
+        if _nesting(line) > MAX_NESTING:  # json's C parser would recurse past the recursion limit
+            self._fail(
+                f"it answered with JSON nested past {MAX_NESTING} levels: {_excerpt(line)}", method, params
+            )
         try:
             reply = self._protocol.parse_reply(line)
         except UnexpectedIDError:
