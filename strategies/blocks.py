@@ -54,11 +54,11 @@ def payload_hash(p: ExecutionPayload) -> bytes:
 
 
 def minimal_recipe(commit: bytes, chain_id: int, bits: int = EASY_BITS) -> AuxPowRecipe:
-    """The smallest valid proof a pool could submit for `commit` (vout layout, chain branch of 0)."""
+    """The smallest valid proof a pool could submit for `commit` (output-script layout, chain branch of 0)."""
     return AuxPowRecipe(
         aux_hash=commit,
         chain_id=chain_id,
-        layout="vout",
+        layout="output-script",
         chain_siblings=(),
         merkle_nonce=0,
         bits=bits,
