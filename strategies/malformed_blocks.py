@@ -83,6 +83,21 @@ def nested_rlp(depth: int, core: bytes = b"\xc0") -> bytes:
     return item
 
 
+def _nodes(item: Any) -> int:
+    """How many nodes `item` is in pre-order (itself and everything inside it)."""
+    return 1 + sum(_nodes(x) for x in item) if isinstance(item, list) else 1
+
+
+def _preorder(fields: list[Any]) -> list[int]:
+    """The pre-order index (rlp_encode's `forms` key) of each top-level field; the list is node 0.
+    A field after a nested list (an access list) is not at its position plus one."""
+    at, indices = 1, []
+    for item in fields:
+        indices.append(at)
+        at += _nodes(item)
+    return indices
+
+
 @st.composite
 def malformed_transactions(draw: st.DrawFn, *, ways: tuple[str, ...] = RLP_WAYS) -> tuple[bytes, str]:
     """A signed transaction broken in one structural way: (bytes, the way)."""
@@ -96,8 +111,8 @@ def malformed_transactions(draw: st.DrawFn, *, ways: tuple[str, ...] = RLP_WAYS)
     at = draw(st.sampled_from(ints), label="field")
     if way == "long-length-form":
         short = [
-            i + 1
-            for i, f in enumerate(fields)
+            node
+            for node, f in zip(_preorder(fields), fields, strict=True)
             if not isinstance(f, list) and len(f) < 56 and not (len(f) == 1 and f[0] < 0x80)
         ]
         node = draw(st.sampled_from(short), label="node")  # the transaction's own list is never short
@@ -106,7 +121,7 @@ def malformed_transactions(draw: st.DrawFn, *, ways: tuple[str, ...] = RLP_WAYS)
         return prefix + rlp_encode(fields, {0: "zero"}), way
     if way == "wrapped-single-byte":
         fields[at] = bytes([draw(st.integers(0, 0x7F))])
-        return prefix + rlp_encode(fields, {at + 1: "wrapped"}), way
+        return prefix + rlp_encode(fields, {_preorder(fields)[at]: "wrapped"}), way
     if way == "integer-with-leading-zero":
         fields[at] = b"\x00" * draw(st.integers(1, 3)) + fields[at]
     elif way == "list-as-integer":
@@ -269,7 +284,10 @@ def malformed_wire_blocks(draw: st.DrawFn, *, ways: tuple[str, ...] = WIRE_WAYS)
         ), way
     if way == "long-digits":
         path, _ = pick(lambda p, x: _is_decimal(x), "decimal field")
-        digits = draw(st.sampled_from([21, 79, 4300, 4301, 5000]) | st.integers(21, 6000), label="digits")
+        # Past the widest integer field (a u256 has at most 78 digits), so every field refuses it;
+        # each field just past its own width is tests/test_block_decoding_vectors.py's
+        # test_every_integer_field_holds_at_and_past_its_width.
+        digits = draw(st.sampled_from([79, 4300, 4301, 5000]) | st.integers(79, 6000), label="digits")
         return msgpack.packb(_put(tree, path, "9" + "0" * (digits - 1)), use_bin_type=True), way
     if way == "type-confusion":
         path, value = pick(lambda p, x: len(p) >= 1, "field")
