@@ -108,7 +108,11 @@ class ChainPort:
             if header.height != ctx.height:
                 raise WrongHeight()
         raw = header.auxpow.to_bytes()
-        parent = self.auxpow.decode_auxpow(raw).parent.raw
+        # The node decodes the proof first (a malformed one fails here), then hashes its parent
+        # header, an AuxPoW's last 80 bytes: read from the bytes, not from the component's own
+        # decoded shape, so a borrowed chain judges whatever auxpow component it is given.
+        self.auxpow.decode_auxpow(raw)
+        parent = raw[-80:]
         if not (ctx.override or self.auxpow.check_proof_of_work(parent, ctx.bits)):
             raise InvalidPow()
         try:

@@ -333,11 +333,6 @@ class _SpyAuxPow:
         return call
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="alys/chain.py check_pow reads the port's private decoded shape (.parent.raw): owner H2",
-)
 def test_a_borrowed_chain_judges_proofs_with_the_auxpow_it_is_given_through_the_interface() -> None:
     """issue 12: a wrapper borrowing our chain with its own auxpow had check_pow test *our* AuxPoW.
     The chain must reach the auxpow component only through interface methods (the parent header is
