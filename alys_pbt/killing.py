@@ -156,21 +156,22 @@ class NotTheRegisteredFailure(MutantSurvived):
     """The property raised something other than its registered failure: that is not a kill."""
 
 
-def assert_killed(pair: Pair, *, seed: int = 0) -> Outcome:
+def assert_killed(pair: Pair, *, seed: int = 0, serve: str = "") -> Outcome:
     """Run the pair under the ci budget; raise MutantSurvived unless the property failed as registered."""
-    return require_kill(pair, run(pair, seed=seed), seed=seed)
+    return require_kill(pair, run(pair, seed=seed, serve=serve), seed=seed, serve=serve)
 
 
-def require_kill(pair: Pair, outcome: Outcome, *, seed: int) -> Outcome:
+def require_kill(pair: Pair, outcome: Outcome, *, seed: int, serve: str = "") -> Outcome:
     """`outcome` if it is a kill by the registered failure; else MutantSurvived, naming what happened."""
+    spec = served(pair.target_spec, serve)
     if outcome.error:
         raise NotTheRegisteredFailure(
-            f"{pair.deviation} was not killed by {pair.function} on {pair.target_spec}: it raised "
+            f"{pair.deviation} was not killed by {pair.function} on {spec}: it raised "
             f"{outcome.error}, not the registered failure ({' or '.join(pair.fails_with)}) (seed {seed})"
         )
     if not outcome.killed:
         raise MutantSurvived(
-            f"{pair.deviation} survived {pair.function} on {pair.target_spec} "
+            f"{pair.deviation} survived {pair.function} on {spec} "
             f"after {outcome.examples} examples (seed {seed})"
         )
     return outcome
@@ -296,19 +297,31 @@ def _run_machine(
 WIDENING = (8, 4, 2, 1)
 
 
-def run(pair: Pair, *, seed: int = 0, shrink: bool = False) -> Outcome:
-    """Run the pair's cases on its target, on widening budgets, until one kills; sum what was spent."""
-    target = targets.load(pair.target_spec)
-    spent, seconds = 0, 0.0
-    for share in WIDENING if len(pair.cases) > 1 else (1,):
-        for case in pair.cases:
-            outcome = run_case(
-                case, target, seed=seed, shrink=shrink, fails_with=pair.fails_with, share=share
-            )
-            spent, seconds = spent + outcome.examples, seconds + outcome.seconds
-            if outcome.killed or outcome.error:
-                return evolve(outcome, examples=spent, seconds=seconds)
-    return Outcome(False, spent, seconds)
+def served(spec: str, serve: str = "") -> str:
+    """The target spec a pair runs on: `spec` in-process, or `exec:SERVE spec` when `serve` names a
+    server command of the target protocol (`python -m alys.serve`, which takes the same variants)."""
+    return f"exec:{serve} {spec}" if serve else spec
+
+
+def run(pair: Pair, *, seed: int = 0, shrink: bool = False, serve: str = "") -> Outcome:
+    """Run the pair's cases on its target, on widening budgets, until one kills; sum what was spent.
+    With `serve`, the target is that server command's child process, driven over the protocol."""
+    target = targets.load(served(pair.target_spec, serve))
+    try:
+        spent, seconds = 0, 0.0
+        for share in WIDENING if len(pair.cases) > 1 else (1,):
+            for case in pair.cases:
+                outcome = run_case(
+                    case, target, seed=seed, shrink=shrink, fails_with=pair.fails_with, share=share
+                )
+                spent, seconds = spent + outcome.examples, seconds + outcome.seconds
+                if outcome.killed or outcome.error:
+                    return evolve(outcome, examples=spent, seconds=seconds)
+        return Outcome(False, spent, seconds)
+    finally:
+        close = getattr(target, "close", None)
+        if callable(close):  # a served target: its child process ends with the pair
+            close()
 
 
 @frozen

@@ -1,5 +1,9 @@
 """Print the kill matrix, ETNA-style: `python -m alys_pbt.killmatrix [--seeds 10] [--only TEXT] [-n N]`.
 
+With `--serve CMD` every pair runs through the target protocol instead: its variant
+(`alys-fixed+<deviation>`) served by `CMD VARIANT` as a child process (`--serve '.venv/bin/python -m
+alys.serve'`), so the matrix judges the served port, or any server that takes our variant names.
+
 For each declared (deviation, property) pair: how many of the seeds killed it within the ci budget,
 the median number of test cases and seconds to the first failure, and the size (lines) of the
 shrunk counterexample. Mutants come from `@kills`, quirks from the registry's `breaks`. Only the
@@ -33,7 +37,13 @@ ITEMS = ROOT / "killmatrix" / "test_matrix.py"
 
 
 def pytest_args(
-    *, seeds: int, only: str, workers: str, shrink: bool = True, extra: Sequence[str] = ()
+    *,
+    seeds: int,
+    only: str,
+    workers: str,
+    shrink: bool = True,
+    serve: str = "",
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """The pytest command line that runs the selected matrix items (rootdir: the project)."""
     # The items by testpaths, not by a path argument: xdist refuses an absolute path that is not under
@@ -44,6 +54,7 @@ def pytest_args(
     args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     args += ["-o", "addopts=", "-q", "--tb=line", "--target", "alys-fixed", "-n", workers]
     args += ["--kill-seeds", str(seeds), "--kill-only", only] + (["--kill-shrink"] if shrink else [])
+    args += ["--kill-serve", serve] if serve else []
     return args + list(extra)
 
 
@@ -113,11 +124,24 @@ def main(argv: list[str] | None = None) -> int:
         "-n", dest="workers", default="0", help="pytest-xdist workers (default 0: in process)"
     )
     parser.add_argument(
+        "--serve",
+        default="",
+        metavar="COMMAND",
+        help="run every pair through the target protocol: a server command given the pair's variant, "
+        "e.g. '.venv/bin/python -m alys.serve' (default: in-process)",
+    )
+    parser.add_argument(
         "pytest_args", nargs="*", help="after --: more pytest options (--dist worksteal, --tx ...)"
     )
     args = parser.parse_args(argv)
     code, results = run_items(
-        pytest_args(seeds=args.seeds, only=args.only, workers=args.workers, extra=args.pytest_args)
+        pytest_args(
+            seeds=args.seeds,
+            only=args.only,
+            workers=args.workers,
+            serve=args.serve,
+            extra=args.pytest_args,
+        )
     )
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):  # no table without the items run
         print(f"pytest stopped before the matrix ran (exit code {code})", file=sys.stderr)

@@ -76,9 +76,9 @@ def matrix(pairs: list[Pair], *, seeds: int, shrink: bool = False) -> list[Any]:
     return [pytest.param(r, id=r.id) for r in runs]
 
 
-def check(run: MatrixItem, record_property: Callable[[str, object], None]) -> Outcome:
+def check(run: MatrixItem, record_property: Callable[[str, object], None], *, serve: str = "") -> Outcome:
     """The body of a matrix item: run it, record the outcome, fail unless it is a kill."""
-    outcome = killing.run(run.pair, seed=run.seed, shrink=run.shrink)
+    outcome = killing.run(run.pair, seed=run.seed, shrink=run.shrink, serve=serve)
     record_property(
         KEY,
         {
@@ -92,7 +92,7 @@ def check(run: MatrixItem, record_property: Callable[[str, object], None]) -> Ou
             "error": outcome.error,
         },
     )
-    return killing.require_kill(run.pair, outcome, seed=run.seed)
+    return killing.require_kill(run.pair, outcome, seed=run.seed, serve=serve)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -101,6 +101,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--kill-seeds", type=int, default=1, help="seeds per (deviation, property) pair (default 1)"
     )
     group.addoption("--kill-only", default="", help="only pairs whose deviation or property contains this")
+    group.addoption(
+        "--kill-serve",
+        default="",
+        help="run each pair through the target protocol: this server command, given the pair's variant "
+        "(e.g. 'python -m alys.serve'; default: in-process)",
+    )
     group.addoption("--kill-timings", default=None, help="write each item's worker and seconds here (JSON)")
     group.addoption(
         "--kill-shrink",

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from alys_pbt.killmatrix_plugin import MatrixItem, check
 
 
 def test_killed_by_the_registered_failure(
-    kill_run: MatrixItem, record_property: Callable[[str, object], None]
+    kill_run: MatrixItem, record_property: Callable[[str, object], None], pytestconfig: pytest.Config
 ) -> None:
-    assert check(kill_run, record_property).killed
+    assert check(kill_run, record_property, serve=pytestconfig.getoption("kill_serve")).killed
