@@ -96,6 +96,14 @@ class GaveUp(ConnectionError):
     """The connection gave up after max_attempts consecutive failures (reconnect.rs next_attempt)."""
 
 
+class UnknownReply(LookupError):
+    """No command of that reply id was told to this stream."""
+
+
+class Unanswered(RuntimeError):
+    """The actor has not handled the command yet (the scheduler has not run it)."""
+
+
 # --- configuration (gs/mod.rs, config.rs, actor.rs:700-709) ----------------------------------------
 
 
@@ -400,15 +408,16 @@ class StreamActor:
         conn.last_received = conn.connected_at = self._now()
         waiting = list(conn.buffer)
         conn.buffer.clear()
-        if self.v.on("governance-reconnect-drops-buffered") and waiting:
+        if self.v.on("governance-reconnect-drops-buffered"):  # pragma: no mutate block
             waiting = waiting[1:]
-        if self.v.on("governance-replay-newest-first"):
+        if self.v.on("governance-replay-newest-first"):  # pragma: no mutate block
             waiting.reverse()
         for request in waiting:
             self._write(conn, request, request.metadata.request_id)
         self._later(self.config.heartbeat_interval, _Tick(conn.id, conn.generation, "heartbeat"))
-        if not self.v.on("governance-heartbeat-unchecked"):
-            self._later(self.config.monitor_interval, _Tick(conn.id, conn.generation, "monitor"))
+        if self.v.on("governance-heartbeat-unchecked"):  # pragma: no mutate block
+            return
+        self._later(self.config.monitor_interval, _Tick(conn.id, conn.generation, "monitor"))
 
     def _lost(self, conn: Connection, *, established: bool) -> None:
         """The stream ended (dropped, refused, timed out, or found silent): schedule the next attempt."""
@@ -434,7 +443,9 @@ class StreamActor:
     def backoff(self, failures: int, rng: random.Random | None = None) -> float:
         """The wait after `failures` consecutive failures (reconnect.rs:314-356)."""
         c = self.config
-        n = 1 if self.v.on("governance-backoff-never-grows") else failures
+        n = failures
+        if self.v.on("governance-backoff-never-grows"):  # pragma: no mutate block
+            n = 1
         delay = min(c.initial_delay * c.multiplier**n, c.max_delay)
         if c.jitter:
             delay = max(0.1, delay + (rng or self.rng).uniform(-c.jitter * delay, c.jitter * delay))
@@ -456,7 +467,9 @@ class StreamActor:
             self._write(conn, request, request_id)
             return "sent"
         request.metadata.request_id = request_id
-        bound = self.config.buffer_size + (1 if self.v.on("governance-buffer-bound-off-by-one") else 0)
+        bound = self.config.buffer_size
+        if self.v.on("governance-buffer-bound-off-by-one"):  # pragma: no mutate block
+            bound += 1
         if len(conn.buffer) >= bound:  # DropOldest (config.rs:1034-1035)
             conn.dropped.append(conn.buffer.popleft().metadata.request_id)
         conn.buffer.append(request)
@@ -516,8 +529,8 @@ class StreamActor:
 
     def _signature_response(self, conn: Connection, response: Any) -> None:
         request_id = response.metadata.request_id
-        if self.v.on("governance-response-wrong-request") and self.pending:
-            request_id = next(iter(self.pending))  # the oldest pending, not the one named
+        if self.v.on("governance-response-wrong-request"):  # pragma: no mutate block
+            request_id = next(iter(self.pending), request_id)  # the oldest pending, not the one named
         pending = self.pending.pop(request_id, None)
         if pending is None:
             self.unmatched.append(request_id)
@@ -563,9 +576,12 @@ class StreamActor:
     def _sweep(self) -> None:
         now = self._now()
         for request_id, pending in list(self.pending.items()):
-            if now >= pending.deadline and not self.v.on("governance-sweep-never-times-out"):
-                del self.pending[request_id]
-                self._tell(pending.requester, SignatureTimeout(request_id))
+            if now < pending.deadline:
+                continue
+            if self.v.on("governance-sweep-never-times-out"):  # pragma: no mutate block
+                continue
+            del self.pending[request_id]
+            self._tell(pending.requester, SignatureTimeout(request_id))
         if any(c.state is not State.CLOSED for c in self.connections.values()):
             self._later(self.config.sweep_interval, _Sweep())
 
@@ -578,45 +594,75 @@ class StreamActor:
             conn.generation += 1
 
 
+def connection_view(conn: Connection) -> dict[str, Any]:
+    """A connection as plain data (JSON's types): what the suite reads of it, in process or over the
+    target protocol."""
+    return {
+        "id": conn.id,
+        "endpoint": conn.endpoint,
+        "state": conn.state.value,
+        "generation": conn.generation,
+        "buffer": [r.metadata.request_id for r in conn.buffer],
+        "dropped": list(conn.dropped),
+        "failures": conn.failures,
+        "attempts": list(conn.attempts),
+        "waits": [[failures, wait] for failures, wait in conn.waits],
+        "out_sequence": conn.out_sequence,
+        "in_sequence": conn.in_sequence,
+        "heartbeat_sequence": conn.heartbeat_sequence,
+        "heartbeat_acks": list(conn.heartbeat_acks),
+        "last_received": conn.last_received,
+        "connected_at": conn.connected_at,
+        "detections": list(conn.detections),
+        "open": conn.transport is not None,
+    }
+
+
 class GovernanceStream:
     """A StreamActor running in an actor system, and the commands the node's other actors send it.
 
-    Each command is told to the actor through the runtime and answered when the scheduler runs it (a
-    Reply). `pump()` hands what the gRPC reader threads received to the actor, as messages."""
+    Each command is told to the actor through the runtime and answered when the scheduler runs it: a
+    command returns the id of its reply, and `outcome(reply)` reads the answer once it is there.
+    `pump()` hands what the gRPC reader threads received to the actor, as messages. What the suite
+    reads of the actor's state comes as plain data (`connections()`, `connection(id)`, `pending()`)."""
 
     def __init__(self, system: Any, name: str, actor: StreamActor) -> None:
         self.system, self.name, self.actor = system, name, actor
+        self.replies: dict[int, Reply] = {}
 
-    def _ask(self, message: Any) -> Reply:
-        """Tell the actor a command; the Reply is resolved when the actor handles it. (Not the
+    def _ask(self, message: Any) -> int:
+        """Tell the actor a command; its Reply is resolved when the actor handles it. (Not the
         runtime's ask: the actor always answers, so no timeout timer is needed per command.)"""
         reply = Reply()
+        self.replies[len(self.replies) + 1] = reply
         verdict = self.system.tell(self.name, _Call(message, reply), sender=self.name)
         if verdict not in ("accepted", "blocked"):
             reply.resolve(error=RuntimeError(f"the StreamActor's mailbox {verdict} the command"))
-        return reply
+        return len(self.replies)
 
-    def connect(self, endpoint: str) -> Any:
+    def connect(self, endpoint: str) -> int:
         return self._ask(_Connect(endpoint))
 
-    def send(self, connection: int, kind: str, request_id: str, **fields: Any) -> Any:
+    def send(self, connection: int, kind: str, request_id: str, **fields: Any) -> int:
         return self._ask(_Send(connection, kind, request_id, tuple(sorted(fields.items()))))
 
     def request_signatures(
         self, connection: int, request_id: str, requester: str, tx_hex: str, amounts: tuple[int, ...] = ()
-    ) -> Any:
+    ) -> int:
         return self._ask(_RequestSignatures(connection, request_id, requester, tx_hex, tuple(amounts)))
 
-    @staticmethod
-    def outcome(reply: Any) -> Any:
+    def outcome(self, reply: int) -> Any:
         """A command's answer, once the scheduler has run it: its value, or its refusal raised."""
-        if not reply.done:
-            raise RuntimeError("the actor has not handled the command yet (run the scheduler)")
-        if reply.error is not None:
-            raise reply.error
-        if isinstance(reply.value, Exception):
-            raise reply.value
-        return reply.value
+        found = self.replies.get(reply)
+        if found is None:
+            raise UnknownReply(f"no command with reply {reply}")
+        if not found.done:
+            raise Unanswered(f"the actor has not handled command {reply} yet (run the scheduler)")
+        if found.error is not None:
+            raise found.error
+        if isinstance(found.value, Exception):
+            raise found.value
+        return found.value
 
     def pump(self) -> int:
         """Tell the actor every transport event received so far; how many."""
@@ -634,16 +680,16 @@ class GovernanceStream:
         with self.actor.arrived:
             return self.actor.arrived.wait_for(lambda: not self.actor.inbox.empty(), timeout)
 
-    def connection(self, connection: int) -> Connection:
-        return self.actor._conn(connection)
+    def connection(self, connection: int) -> dict[str, Any]:
+        return connection_view(self.actor._conn(connection))
 
-    @property
-    def connections(self) -> dict[int, Connection]:
-        return self.actor.connections
+    def connections(self) -> list[dict[str, Any]]:
+        """Every connection, by id."""
+        return [connection_view(c) for _, c in sorted(self.actor.connections.items())]
 
-    @property
-    def pending(self) -> dict[str, Pending]:
-        return self.actor.pending
+    def pending(self) -> list[str]:
+        """The request ids of the signature requests awaiting an answer, oldest first."""
+        return list(self.actor.pending)
 
     def backoff(self, failures: int) -> float:
         return self.actor.backoff(failures)

@@ -6,6 +6,8 @@ states them (each rule names its source; where the code is a stub, the design's 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
+from typing import Any
 
 from attrs import define, field, frozen
 
@@ -111,3 +113,115 @@ class Correlation:
         if requester is not None:
             self.resolved[request_id] = status
         return requester
+
+
+# --- what the suite reads of a target's StreamActor (plain data: in process, or over the protocol) ---
+
+
+@frozen
+class StreamConnection:
+    """One connection of the target's StreamActor, as the interface's `connection(id)` gives it
+    (docs/target-interface.md, governance): its state, stream generation, buffer and schedule."""
+
+    id: int
+    endpoint: str
+    state: str  # "connecting" | "connected" | "backoff" | "gave-up" | "closed"
+    generation: int  # one per stream
+    buffer: tuple[str, ...]  # request ids of the messages waiting for a Connected stream, oldest first
+    dropped: tuple[str, ...]  # request ids the overflow policy dropped
+    failures: int  # consecutive failed attempts
+    attempts: tuple[float, ...]  # when each connection attempt was made (simulated time)
+    waits: tuple[tuple[int, float], ...]  # (failures, wait) scheduled after each loss
+    out_sequence: int  # requests written on the current stream
+    in_sequence: int  # responses received on the current stream
+    heartbeat_sequence: int
+    heartbeat_acks: tuple[int, ...]
+    last_received: float
+    connected_at: float
+    detections: tuple[float, ...]  # when silence was detected
+    open: bool  # the connection holds a gRPC channel
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> StreamConnection:
+        """Read the interface's mapping (every key present, nothing else)."""
+        fields = [a.name for a in cls.__attrs_attrs__]
+        if set(data) != set(fields):
+            raise ValueError(f"a connection has exactly the keys {fields}, got {sorted(data)}")
+        return cls(
+            id=int(data["id"]),
+            endpoint=str(data["endpoint"]),
+            state=str(data["state"]),
+            generation=int(data["generation"]),
+            buffer=tuple(map(str, data["buffer"])),
+            dropped=tuple(map(str, data["dropped"])),
+            failures=int(data["failures"]),
+            attempts=tuple(map(float, data["attempts"])),
+            waits=tuple((int(f), float(w)) for f, w in data["waits"]),
+            out_sequence=int(data["out_sequence"]),
+            in_sequence=int(data["in_sequence"]),
+            heartbeat_sequence=int(data["heartbeat_sequence"]),
+            heartbeat_acks=tuple(map(int, data["heartbeat_acks"])),
+            last_received=float(data["last_received"]),
+            connected_at=float(data["connected_at"]),
+            detections=tuple(map(float, data["detections"])),
+            open=bool(data["open"]),
+        )
+
+
+@frozen
+class ApplySignatures:
+    """What the stream tells the requesting actor for a signature response (bridge/messages.rs:31-36)."""
+
+    request_id: str
+    status: str  # a SIGNATURE_STATUSES name
+    witnesses: tuple[bytes, ...]
+    connection: int
+
+
+@frozen
+class SignatureTimeout:
+    """What the stream tells the requesting actor for a request unanswered past its timeout."""
+
+    request_id: str
+
+
+@frozen
+class FederationUpdate:
+    """What the stream forwards to routes["federation"] (governance-stream.md §8)."""
+
+    effective_height: int
+    members: tuple[str, ...]
+    connection: int
+    source_sequence: int  # its place in the stream's inbound order (1, 2, ...)
+
+
+Handed = ApplySignatures | SignatureTimeout | FederationUpdate
+HANDED: dict[str, type] = {c.__name__: c for c in (ApplySignatures, SignatureTimeout, FederationUpdate)}
+# The type name a target may use for a federation update (the port's, the design's UpdateFederation).
+HANDED_ALIASES = {"FederationUpdateMessage": "FederationUpdate", "UpdateFederation": "FederationUpdate"}
+
+
+def handed(message: Any) -> Handed:
+    """A message the stream told an actor, read as the interface describes it: a JSON object with
+    its "type" and fields (over the protocol; witnesses as hex), or an object of a class of that
+    name with those attributes (in process)."""
+    if isinstance(message, Mapping):
+        kind, read = str(message.get("type")), message.get
+    else:
+        kind, read = type(message).__name__, lambda name: getattr(message, name, None)
+    kind = HANDED_ALIASES.get(kind, kind)
+    if kind == "ApplySignatures":
+        witnesses = tuple(bytes.fromhex(w) if isinstance(w, str) else bytes(w) for w in read("witnesses"))
+        return ApplySignatures(
+            str(read("request_id")), str(read("status")), witnesses, int(read("connection"))
+        )
+    if kind == "SignatureTimeout":
+        return SignatureTimeout(str(read("request_id")))
+    if kind == "FederationUpdate":
+        return FederationUpdate(
+            int(read("effective_height")),
+            tuple(map(str, read("members"))),
+            int(read("connection")),
+            int(read("source_sequence")),
+        )
+    raise ValueError(f"not a message the governance stream tells: {message!r:.120}")

@@ -99,9 +99,7 @@ def test_the_leak_check_fails_on_a_client_left_open() -> None:
     leak = r"leaked: threads left running: \[.*\(_run\)"  # the open channel's polling thread
     with pytest.raises(AssertionError, match=leak), running_server() as server:  # noqa: PT012
         h = StreamHarness(target, server)
-        conn = h.stream.outcome(h.ask(h.stream.connect(server.endpoint)))
-        h.settle()
-        assert h.stream.connection(conn).state.value == "connected"
+        h.connect()
         left.append(h)
     left[0].stream.close()  # now nothing is left
     assert not [t for t in threading.enumerate() if t.name.startswith("governance-")]
@@ -110,10 +108,25 @@ def test_the_leak_check_fails_on_a_client_left_open() -> None:
 def test_the_leak_check_passes_once_everything_is_closed() -> None:
     before = {t.ident for t in threading.enumerate() if t.ident is not None}
     with harnessed(targets.load("alys-fixed")) as h:
-        conn = h.stream.outcome(h.ask(h.stream.connect(h.server.endpoint)))
-        h.settle()
+        h.connect()
         port = h.server.port
-        assert h.stream.connection(conn).state.value == "connected"
+    assert port_is_free(port)
+    assert leaked_threads(before) == []
+
+
+@pytest.mark.parametrize("spec", ["alys-fixed", "alys"])
+def test_the_server_leaves_nothing_behind(spec: str) -> None:
+    """The leak check itself, on a stream that connected, sent and was closed: the server's context
+    finds no thread, stream, channel or bound port left (it raises on leaving otherwise), and the
+    stream holds no channel."""
+    before = {t.ident for t in threading.enumerate() if t.ident is not None}
+    with harnessed(targets.load(spec)) as h:
+        conn = h.connect()
+        assert h.result(h.stream.send(conn, "status_update", "m0")) == "sent"
+        h.settle()
+        assert h.delivered(conn) == ["m0"]
+        port = h.server.port
+    assert [c.open for c in h.connections()] == [False], "the closed stream holds no channel"
     assert port_is_free(port)
     assert leaked_threads(before) == []
 

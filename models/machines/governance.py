@@ -24,11 +24,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from alys_pbt.governance import GovernanceServer, Session, port_is_free, running_server
 from alys_pbt.interface import Behaviour, Target
 from alys_pbt.models.governance import (
+    ApplySignatures,
+    FederationUpdate,
     OutboundBuffer,
+    SignatureTimeout,
+    StreamConnection,
     StreamPolicy,
     backoff_bounds,
     detection_bound,
     gives_up,
+    handed,
     refuses_connection,
 )
 from alys_pbt.models.machines.actors import SuiteScheduler
@@ -42,6 +47,7 @@ from alys_pbt.strategies.governance import (
 
 SETTLE_TIMEOUT = 5.0  # seconds of wall clock before a hung stream is reported (a guard only)
 CONTROL = ("node_registration", "heartbeat")  # what the actor writes on its own
+REFUSALS = ("TooManyConnections", "UnknownConnection", "GaveUp")  # a command's refusals, by name
 
 
 class Recorder(Behaviour):
@@ -55,27 +61,73 @@ class Recorder(Behaviour):
 
 
 class StreamHarness:
-    """A target's StreamActor on the suite's scheduler, against a GovernanceServer: settle and advance."""
+    """A target's StreamActor on the suite's scheduler, against a GovernanceServer: settle and advance.
+
+    Everything it reads of the actor is the interface's plain data (connections, pending requests,
+    what the bridge and the chain actors were told), the same in process and over the protocol."""
 
     def __init__(self, target: Target, server: GovernanceServer, *, seed: int = 0, **config: Any) -> None:
         self.scheduler = SuiteScheduler()
         self.server = server
-        self.applied: list[Any] = []  # what the bridge was handed (ApplySignatures, SignatureTimeout)
-        self.updates: list[Any] = []  # what the chain was handed (federation updates)
         self.heard: dict[tuple[int, int], float] = {}  # (connection, generation) -> last inbound, sim time
         self._seen: dict[tuple[int, int], int] = {}
-        system = target.actors.system(self.scheduler)
-        system.spawn("bridge", lambda: Recorder(self.applied))
-        system.spawn("chain", lambda: Recorder(self.updates))
-        self.stream = target.governance.stream(system, routes={"federation": "chain"}, seed=seed, **config)
+        self.system = target.actors.system(self.scheduler)
+        self._applied: list[Any] = []
+        self._updates: list[Any] = []
+        self.system.spawn("bridge", lambda: Recorder(self._applied))
+        self.system.spawn("chain", lambda: Recorder(self._updates))
+        self.stream = target.governance.stream(
+            self.system, routes={"federation": "chain"}, seed=seed, **config
+        )
 
     def now(self) -> float:
         return float(self.scheduler.now())
 
-    def connections(self) -> list[Any]:
-        return list(self.stream.connections.values())
+    # --- what the suite reads ---------------------------------------------------------------------
+    def connections(self) -> list[StreamConnection]:
+        return [StreamConnection.of(c) for c in self.stream.connections()]
 
-    def session(self, conn: Any) -> Session | None:
+    def connection(self, conn_id: int) -> StreamConnection:
+        return StreamConnection.of(self.stream.connection(conn_id))
+
+    def pending(self) -> list[str]:
+        return list(self.stream.pending())
+
+    def applied(self) -> list[ApplySignatures | SignatureTimeout]:
+        """What the bridge (the requester) was told: ApplySignatures and SignatureTimeout, in order."""
+        return [m for m in map(handed, self._applied) if not isinstance(m, FederationUpdate)]
+
+    def updates(self) -> list[FederationUpdate]:
+        """What the chain (routes["federation"]) was told, in order."""
+        return [m for m in map(handed, self._updates) if isinstance(m, FederationUpdate)]
+
+    # --- commands ---------------------------------------------------------------------------------
+    def result(self, reply: Any) -> Any:
+        """A command's answer once the scheduler has run it: its value, or the refusal it carries
+        (an exception, known by its name)."""
+        self.scheduler.run_until_idle()
+        try:
+            return self.stream.outcome(reply)
+        except Exception as err:  # a refusal is known by its name (a target's class)
+            if type(err).__name__ not in REFUSALS:
+                raise
+            return err
+
+    def connect(self) -> int:
+        """A connection to the server, once the server has acknowledged it (its id)."""
+        conn = self.stream.outcome(self.ask(self.stream.connect(self.server.endpoint)))
+        self.settle()
+        state = self.connection(conn).state
+        assert state == "connected", f"the server acknowledged the registration, yet {conn} is {state}"
+        return int(conn)
+
+    def ask(self, reply: Any) -> Any:
+        """A command's reply, once the scheduler has run it."""
+        self.scheduler.run_until_idle()
+        return reply
+
+    # --- time and the network ---------------------------------------------------------------------
+    def session(self, conn: StreamConnection) -> Session | None:
         """The server's side of the connection's current stream (its registration names it)."""
         name = f"register-{conn.id}-{conn.generation}"
         for session in self.server.sessions:
@@ -83,9 +135,9 @@ class StreamHarness:
                 return session
         return None
 
-    def _quiet(self, conn: Any) -> bool:
+    def _quiet(self, conn: StreamConnection) -> bool:
         """Nothing of the connection is in flight: its events are handled, or only time can move it."""
-        if conn.state.value in ("backoff", "gave-up", "closed"):
+        if conn.state in ("backoff", "gave-up", "closed"):
             return True
         session = self.session(conn)
         if session is None or not session.open or not self.server.running:
@@ -99,22 +151,18 @@ class StreamHarness:
         while True:
             self.stream.pump()
             self.scheduler.run_until_idle()
-            for conn in self.connections():
+            conns = self.connections()
+            for conn in conns:
                 key = (conn.id, conn.generation)
                 if self._seen.get(key, 0) < conn.in_sequence:
                     self._seen[key] = conn.in_sequence
                     self.heard[key] = self.now()
-            if all(self._quiet(c) for c in self.connections()) and not self.scheduler.ready:
+            if all(self._quiet(c) for c in conns) and not self.scheduler.ready:
                 return
             if time.monotonic() > deadline:
-                states = {c.id: (c.state.value, c.out_sequence, c.in_sequence) for c in self.connections()}
+                states = {c.id: (c.state, c.out_sequence, c.in_sequence) for c in conns}
                 raise AssertionError(f"the stream did not settle in {SETTLE_TIMEOUT}s: {states}")
             self.stream.wait_event(0.002)
-
-    def ask(self, reply: Any) -> Any:
-        """A command's reply, once the scheduler has run it."""
-        self.scheduler.run_until_idle()
-        return reply
 
     def advance(self, dt: float) -> None:
         """Simulated time moves on, timer by timer (each fires at its own time), settling between."""
@@ -140,7 +188,7 @@ class StreamHarness:
     def close(self) -> None:
         self.stream.close()
         self.server.stop()
-        held = [c.id for c in self.connections() if c.transport is not None]
+        held = [c.id for c in self.connections() if c.open]
         assert not held, f"connections still holding a channel: {held}"
         assert port_is_free(self.server.port), f"port {self.server.port} still bound"
 
@@ -180,11 +228,11 @@ class GovernanceMachine(RuleBasedStateMachine):
         return self.h
 
     def live(self) -> int:
-        return sum(c.state.value not in ("gave-up", "closed") for c in self.harness.connections())
+        return sum(c.state not in ("gave-up", "closed") for c in self.harness.connections())
 
-    def _connected(self) -> list[Any]:
+    def _connected(self) -> list[StreamConnection]:
         h = self.harness
-        return [c for c in h.connections() if c.state.value == "connected" and h.session(c)]
+        return [c for c in h.connections() if c.state == "connected" and h.session(c)]
 
     def _unanswered(self) -> dict[str, Session]:
         """Requests on the current stream of a Connected connection the server has not answered,
@@ -217,16 +265,14 @@ class GovernanceMachine(RuleBasedStateMachine):
     def _connect(self) -> None:
         h = self.harness
         must_refuse = refuses_connection(self.policy, self.live())
-        reply = h.ask(h.stream.connect(self.server.endpoint))
-        try:
-            conn = h.stream.outcome(reply)
-        except Exception as err:  # noqa: BLE001 - a refusal is known by its name (a foreign class)
-            assert type(err).__name__ == "TooManyConnections", f"connect raised {err!r}"
+        conn = h.result(h.stream.connect(self.server.endpoint))
+        if isinstance(conn, Exception):
+            assert type(conn).__name__ == "TooManyConnections", f"connect raised {conn!r}"
             assert must_refuse, (
                 f"refused a connection with {self.live()} of {self.policy.max_connections} live"
             )
             self.refused += 1
-            note(f"connect: refused ({err})")
+            note(f"connect: refused ({conn})")
             return
         note(f"connect: connection {conn}")
         self.acknowledged[conn] = []
@@ -247,47 +293,55 @@ class GovernanceMachine(RuleBasedStateMachine):
         self.ids += 1
         return f"{prefix}-{self.ids}"
 
-    def _take(self, conn: Any, verdict: Any, message_id: str) -> None:
+    def _take(self, conn_id: int, verdict: Any, message_id: str) -> None:
         """What the actor answered a send: sent (Connected), buffered (not yet), refused (gave up)."""
-        if conn.state.value in ("gave-up", "closed"):
-            assert type(verdict).__name__ == "GaveUp", (
-                f"a connection that {conn.state.value} took {message_id}"
-            )
+        state = self.harness.connection(conn_id).state  # a send changes no state
+        if state in ("gave-up", "closed"):
+            assert type(verdict).__name__ == "GaveUp", f"a connection that {state} took {message_id}"
             return
-        expected = "sent" if conn.state.value == "connected" else "buffered"
+        expected = "sent" if state == "connected" else "buffered"
         assert verdict == expected, f"{message_id}: the actor said {verdict!r}, expected {expected}"
-        self.acknowledged[conn.id].append(message_id)
+        self.acknowledged[conn_id].append(message_id)
         if expected == "buffered":
-            self.buffers[conn.id].enqueue(message_id)
+            self.buffers[conn_id].enqueue(message_id)
 
-    def _draw(self, data: st.DataObject, among: list[Any]) -> Any:
-        """One of `among`, drawn by id (a counterexample reads `connection: 2`, not the object)."""
-        chosen = data.draw(st.sampled_from([c.id for c in among]), label="connection")
-        return self.harness.stream.connection(chosen)
+    def _draw(self, data: st.DataObject, among: list[StreamConnection]) -> int:
+        """One of `among`, drawn by id (a counterexample reads `connection: 2`)."""
+        return data.draw(st.sampled_from([c.id for c in among]), label="connection")
 
-    def _conn(self, data: st.DataObject) -> Any:
+    def _conn(self, data: st.DataObject) -> int:
         return self._draw(data, self.harness.connections())
+
+    def _send(self, conn_id: int, kind: str, message_id: str) -> Any:
+        h = self.harness
+        verdict = h.result(h.stream.send(conn_id, kind, message_id))
+        self._take(conn_id, verdict, message_id)
+        return verdict
 
     @precondition(lambda self: self.h is not None and self.h.connections())
     @rule(data=st.data(), kind=st.sampled_from(NOTIFICATIONS))
     def send(self, data: st.DataObject, kind: str) -> None:
-        h, conn = self.harness, self._conn(data)
-        message_id, state = self._next_id(kind), conn.state.value
-        verdict = h.ask(h.stream.send(conn.id, kind, message_id)).value
-        note(f"send {message_id} on {conn.id} ({state}): {verdict}")
-        self._take(conn, verdict, message_id)
+        h, conn_id = self.harness, self._conn(data)
+        message_id, state = self._next_id(kind), h.connection(conn_id).state
+        verdict = self._send(conn_id, kind, message_id)
+        note(f"send {message_id} on {conn_id} ({state}): {verdict}")
         h.settle()
+
+    def _request(self, conn_id: int, request_id: str, amounts: tuple[int, ...]) -> Any:
+        h = self.harness
+        verdict = h.result(h.stream.request_signatures(conn_id, request_id, "bridge", "00" * 8, amounts))
+        self._take(conn_id, verdict, request_id)
+        if not isinstance(verdict, Exception):
+            self.requested[request_id] = h.now()
+        return verdict
 
     @precondition(lambda self: self.h is not None and self.h.connections())
     @rule(data=st.data())
     def request_signatures(self, data: st.DataObject) -> None:
-        h, conn = self.harness, self._conn(data)
-        request_id, state = self._next_id("sig"), conn.state.value
-        verdict = h.ask(h.stream.request_signatures(conn.id, request_id, "bridge", "00" * 8, (1000,))).value
-        note(f"request signatures {request_id} on {conn.id} ({state}): {verdict}")
-        self._take(conn, verdict, request_id)
-        if not isinstance(verdict, Exception):
-            self.requested[request_id] = h.now()
+        h, conn_id = self.harness, self._conn(data)
+        request_id, state = self._next_id("sig"), h.connection(conn_id).state
+        verdict = self._request(conn_id, request_id, (1000,))
+        note(f"request signatures {request_id} on {conn_id} ({state}): {verdict}")
         h.settle()
 
     @precondition(lambda self: self.h is not None and self._unanswered())
@@ -306,18 +360,17 @@ class GovernanceMachine(RuleBasedStateMachine):
     def request_then_answer_in_any_order(self, data: st.DataObject, statuses: list[str]) -> None:
         """Several requests on one stream, answered in an order Hypothesis picks."""
         h = self.harness
-        conn = self._draw(data, self._connected())
+        conn_id = self._draw(data, self._connected())
         ids = [self._next_id("sig") for _ in statuses]
         for request_id in ids:
-            verdict = h.ask(h.stream.request_signatures(conn.id, request_id, "bridge", "00" * 8, (1,))).value
-            self._take(conn, verdict, request_id)
-            self.requested[request_id] = h.now()
+            self._request(conn_id, request_id, (1,))
         h.settle()
         order = data.draw(st.permutations(range(len(ids))), label="answer order")
-        note(f"requests {ids} on {conn.id}, answered in order {[ids[i] for i in order]}: {statuses}")
+        note(f"requests {ids} on {conn_id}, answered in order {[ids[i] for i in order]}: {statuses}")
+        session = h.session(h.connection(conn_id))
         for i in order:
             self.answered[ids[i]] = statuses[i]
-            self.server.answer(ids[i], STATUS_NUMBERS[statuses[i]], session=h.session(conn))
+            self.server.answer(ids[i], STATUS_NUMBERS[statuses[i]], session=session)
         h.settle()
 
     @precondition(lambda self: self.h is not None and self.server.running)
@@ -327,36 +380,37 @@ class GovernanceMachine(RuleBasedStateMachine):
         h = self.harness
         self.server.stop()
         h.settle()
-        conn = self._conn(data)
+        conn_id = self._conn(data)
         for _ in range(count):
-            message_id = self._next_id("status_update")
-            self._take(conn, h.ask(h.stream.send(conn.id, "status_update", message_id)).value, message_id)
+            self._send(conn_id, "status_update", self._next_id("status_update"))
         self.server.start()
-        wait = max([w for _, w in conn.waits[-1:]] or [0.0])
-        note(f"outage: {count} sent on {conn.id} while partitioned; healed; time +{wait:g}")
+        wait = max([w for _, w in h.connection(conn_id).waits[-1:]] or [0.0])
+        note(f"outage: {count} sent on {conn_id} while partitioned; healed; time +{wait:g}")
         h.advance(wait)
 
     @precondition(lambda self: self.h is not None and self._connected() and not self.server.silent)
     @rule(data=st.data(), height=st.integers(0, 2**40))
     def push_federation_update(self, data: st.DataObject, height: int) -> None:
-        conn = self._draw(data, self._connected())
-        session = self.harness.session(conn)
+        h = self.harness
+        conn_id = self._draw(data, self._connected())
+        session = h.session(h.connection(conn_id))
         assert session is not None
         self.server.push_update(session, height, (f"m{height % 7}",))
-        self.pushed[conn.id].append(height)
-        note(f"server pushes federation update @{height} on {conn.id}")
-        self.harness.settle()
+        self.pushed[conn_id].append(height)
+        note(f"server pushes federation update @{height} on {conn_id}")
+        h.settle()
 
     @precondition(lambda self: self.h is not None and self._connected())
     @rule(data=st.data())
     def drop_stream(self, data: st.DataObject) -> None:
-        conn = self._draw(data, self._connected())
-        session = self.harness.session(conn)
+        h = self.harness
+        conn_id = self._draw(data, self._connected())
+        session = h.session(h.connection(conn_id))
         assert session is not None
-        note(f"server drops the stream of {conn.id}")
+        note(f"server drops the stream of {conn_id}")
         self.server.drop(session)
         self.server.wait(lambda: not session.open)
-        self.harness.settle()
+        h.settle()
 
     @precondition(lambda self: self.h is not None and self.server.running)
     @rule()
@@ -395,19 +449,17 @@ class GovernanceMachine(RuleBasedStateMachine):
 
     @precondition(
         lambda self: (
-            self.h is not None
-            and any(c.state.value in ("backoff", "connecting") for c in self.h.connections())
+            self.h is not None and any(c.state in ("backoff", "connecting") for c in self.h.connections())
         )
     )
     @rule(data=st.data(), extra=st.integers(1, 3), kind=st.sampled_from(NOTIFICATIONS))
     def fill_the_buffer(self, data: st.DataObject, extra: int, kind: str) -> None:
         """While a connection is down, send its buffer's capacity and `extra` more."""
         h = self.harness
-        conn = self._draw(data, [c for c in h.connections() if c.state.value in ("backoff", "connecting")])
+        conn_id = self._draw(data, [c for c in h.connections() if c.state in ("backoff", "connecting")])
         for _ in range(self.policy.buffer_size + extra):
-            message_id = self._next_id(kind)
-            self._take(conn, h.ask(h.stream.send(conn.id, kind, message_id)).value, message_id)
-        note(f"filled the buffer of {conn.id} with {self.policy.buffer_size + extra}")
+            self._send(conn_id, kind, self._next_id(kind))
+        note(f"filled the buffer of {conn_id} with {self.policy.buffer_size + extra}")
         h.settle()
 
     @precondition(lambda self: self.h is not None)
@@ -426,16 +478,16 @@ class GovernanceMachine(RuleBasedStateMachine):
             dupes = sorted({m for m in delivered if delivered.count(m) > 1})
             assert not dupes, f"connection {conn.id} delivered {dupes} more than once"
             model = self.buffers[conn.id]
-            if conn.state.value == "connected":  # its buffer has been replayed
+            if conn.state == "connected":  # its buffer has been replayed
                 model.flush()
             owed = [m for m in self.acknowledged[conn.id] if m not in model.dropped and m not in delivered]
-            waiting = [r.metadata.request_id for r in conn.buffer]
+            waiting = list(conn.buffer)
             assert owed == waiting, (
-                f"connection {conn.id} ({conn.state.value}) holds {waiting}, but owes {owed} "
+                f"connection {conn.id} ({conn.state}) holds {waiting}, but owes {owed} "
                 f"(the policy dropped {model.dropped})"
             )
             assert list(conn.dropped) == model.dropped, (
-                f"dropped {conn.dropped}, the policy drops {model.dropped}"
+                f"dropped {list(conn.dropped)}, the policy drops {model.dropped}"
             )
 
     @invariant()
@@ -445,6 +497,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             assert seqs == list(range(1, len(seqs) + 1)), f"stream {session.id} carried sequences {seqs}"
         if self.h is None:
             return
+        updates = self.h.updates()
         for conn in self.h.connections():
             acks = list(conn.heartbeat_acks)  # each echoes a heartbeat sent, in the order sent
             assert acks == sorted(set(acks)) and all(0 < a <= conn.heartbeat_sequence for a in acks), (
@@ -453,21 +506,22 @@ class GovernanceMachine(RuleBasedStateMachine):
             delivered = self.h.delivered(conn.id)
             order = [m for m in self.acknowledged[conn.id] if m in delivered]
             assert delivered == order, f"connection {conn.id} delivered {delivered}, taken in order {order}"
-            heights = [u.effective_height for u in self.h.updates if u.connection == conn.id]
+            heights = [u.effective_height for u in updates if u.connection == conn.id]
             assert heights == self.pushed[conn.id], f"pushed {self.pushed[conn.id]}, forwarded {heights}"
 
     @invariant()
     def every_signature_response_matches_its_request(self) -> None:
         if self.h is None:
             return
-        handed = [m for m in self.h.applied if type(m).__name__ == "ApplySignatures"]
-        ids = [m.request_id for m in self.h.applied]  # answers and timeouts
+        applied = self.h.applied()
+        handed_on = [m for m in applied if isinstance(m, ApplySignatures)]
+        ids = [m.request_id for m in applied]  # answers and timeouts
         assert len(ids) == len(set(ids)), f"a request was resolved twice: {ids}"
         # resolved or timed out within request_timeout + one sweep (actor.rs:629, 891-915)
         late = self.policy.request_timeout + self.policy.sweep_interval
         overdue = sorted(r for r, t in self.requested.items() if self.h.now() >= t + late and r not in ids)
         assert not overdue, f"{overdue} neither answered nor timed out {late:g}s after they were taken"
-        for m in handed:
+        for m in handed_on:
             assert m.request_id in self.answered, f"{m.request_id} resolved, but never answered"
             assert m.witnesses == (f"{m.request_id}/0".encode(),), (
                 f"{m.request_id} was handed the witnesses {m.witnesses}"
@@ -480,10 +534,12 @@ class GovernanceMachine(RuleBasedStateMachine):
     def backoff_schedule_and_connection_cap_are_obeyed(self) -> None:
         if self.h is None:
             return
-        assert self.live() <= self.policy.max_connections, (
-            f"{self.live()} live connections, the cap is {self.policy.max_connections}"
+        conns = self.h.connections()
+        live = sum(c.state not in ("gave-up", "closed") for c in conns)
+        assert live <= self.policy.max_connections, (
+            f"{live} live connections, the cap is {self.policy.max_connections}"
         )
-        for conn in self.h.connections():
+        for conn in conns:
             for failures, wait in conn.waits:
                 low, high = backoff_bounds(self.policy, failures)
                 assert low - 1e-9 <= wait <= high + 1e-9, (
@@ -493,7 +549,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             gaps = [b - a for a, b in zip(conn.attempts, conn.attempts[1:], strict=False)]
             for gap, (_, wait) in zip(gaps, conn.waits, strict=False):
                 assert gap >= wait - 1e-9, f"connection {conn.id} tried again after {gap:g}s, not {wait:g}s"
-            if conn.state.value == "gave-up":
+            if conn.state == "gave-up":
                 assert gives_up(self.policy, conn.failures), f"gave up after {conn.failures} failures"
 
     @invariant()
@@ -510,7 +566,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         if self.h is None:
             return
         for conn in self.h.connections():
-            if conn.state.value != "connected":
+            if conn.state != "connected":
                 continue
             heard = self.h.heard.get((conn.id, conn.generation), conn.connected_at)
             silent_for = self.h.now() - max(heard, conn.connected_at)

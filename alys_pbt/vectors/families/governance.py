@@ -27,7 +27,6 @@ interface only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from hypothesis import strategies as st
 
@@ -49,12 +48,6 @@ MODES = ("never", "late", "silent")
 # Seeds whose first draw of the port's jitter RNG (random.Random(seed); measured) puts a capped 300 s
 # wait above the cap when jitter is added after it (reconnect.rs:339-356): the quirk's vectors need one.
 JITTER_PAST_CAP_SEEDS = (0, 2)
-
-
-def _connected(h: Any) -> Any:
-    conn = h.stream.outcome(h.ask(h.stream.connect(h.server.endpoint)))
-    h.settle()
-    return h.stream.connection(conn)
 
 
 # --- backoff ---------------------------------------------------------------------------------------
@@ -150,27 +143,26 @@ def replay_replay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     from alys_pbt.models.machines.governance import harnessed
 
     with harnessed(target, buffer_size=inputs["buffer_size"]) as h:
-        conn = _connected(h)
+        conn = h.connect()
         if inputs["outage"] == "drop":
-            session = h.session(conn)
+            session = h.session(h.connection(conn))
             assert session is not None, "a connected client has its stream on the server"
             h.server.drop(session)
             h.server.wait(lambda: not session.open)
         h.server.stop()
         h.settle()
-        down = conn.state.value
-        sends = [
-            str(h.ask(h.stream.send(conn.id, "status_update", f"m{i}")).value) for i in range(inputs["sent"])
-        ]
+        down = h.connection(conn).state
+        sends = [str(h.result(h.stream.send(conn, "status_update", f"m{i}"))) for i in range(inputs["sent"])]
         h.server.start()
         wait = ref.backoff_bounds(POLICY, 1)[1]
         h.advance(wait)
+        after = h.connection(conn)
         return {
             "state_while_down": down,
             "sends": sends,
-            "state_after": conn.state.value,
-            "delivered": h.delivered(conn.id),
-            "dropped": list(conn.dropped),
+            "state_after": after.state,
+            "delivered": h.delivered(conn),
+            "dropped": list(after.dropped),
             "reconnect_after": wait,
         }
 
@@ -233,18 +225,18 @@ def replay_signatures(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     statuses = list(inputs["statuses"])
     ids = [f"sig-{i}" for i in range(len(statuses))]
     with harnessed(target) as h:
-        conn = _connected(h)
+        conn = h.connect()
         for request_id in ids:
-            h.ask(h.stream.request_signatures(conn.id, request_id, "bridge", "00", (1,)))
+            h.ask(h.stream.request_signatures(conn, request_id, "bridge", "00", (1,)))
         h.settle()
         for k in inputs["answered"]:
             h.server.answer(ids[k], STATUS_NUMBERS[statuses[k]])
         h.settle()
-        applied = [[m.request_id, m.status] for m in h.applied if type(m).__name__ == "ApplySignatures"]
-        pending = sorted(h.stream.pending)
+        applied = [[m.request_id, m.status] for m in h.applied() if isinstance(m, ref.ApplySignatures)]
+        pending = sorted(h.pending())
         wait = POLICY.request_timeout + POLICY.sweep_interval
         h.advance(wait)
-        timed_out = sorted(m.request_id for m in h.applied if type(m).__name__ == "SignatureTimeout")
+        timed_out = sorted(m.request_id for m in h.applied() if isinstance(m, ref.SignatureTimeout))
         return {"applied": applied, "pending": pending, "timed_out": timed_out, "wait": wait}
 
 
@@ -279,20 +271,21 @@ def replay_liveness(target: Target, inputs: Mapping[str, Json]) -> Outputs:
 
     bound = ref.detection_bound(POLICY)
     with harnessed(target) as h:
-        conn = _connected(h)
+        conn = h.connect()
         h.advance(inputs["quiet_after"] * POLICY.heartbeat_interval)
-        answered = conn.state.value == "connected"
+        answered = h.connection(conn).state == "connected"
         went_quiet = h.now()
         if inputs["mode"] == "silent":
             h.server.silent = True
         else:
             h.server.heartbeats = inputs["mode"]
-        generation = conn.generation
+        generation = h.connection(conn).generation
         h.advance(bound)
+        after = h.connection(conn)
         detected = (
-            conn.generation != generation
-            and bool(conn.detections)
-            and conn.detections[0] - went_quiet <= bound
+            after.generation != generation
+            and bool(after.detections)
+            and after.detections[0] - went_quiet <= bound
         )
         h.server.release_held()
         return {"connected_while_answered": answered, "detected_within_bound": detected, "bound": bound}
@@ -325,14 +318,10 @@ def replay_cap(target: Target, inputs: Mapping[str, Json]) -> Outputs:
     results = []
     with harnessed(target) as h:
         for _ in range(inputs["connections"]):
-            reply = h.ask(h.stream.connect(h.server.endpoint))
+            opened = h.result(h.stream.connect(h.server.endpoint))
             h.settle()
-            try:
-                h.stream.outcome(reply)
-                results.append("ok")
-            except Exception as err:  # noqa: BLE001 - a refusal is known by its class name
-                results.append(type(err).__name__)
-        live = sum(c.state.value == "connected" for c in h.connections())
+            results.append(type(opened).__name__ if isinstance(opened, Exception) else "ok")
+        live = sum(c.state == "connected" for c in h.connections())
     return {"results": results, "live": live}
 
 
