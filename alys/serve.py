@@ -28,6 +28,7 @@ from tinyrpc.protocols.jsonrpc import (
 )
 
 import alys
+from alys import serve_actors
 from alys.wire import encode_block
 
 PROTOCOL_VERSION = 1
@@ -381,6 +382,7 @@ class Session:
             lambda c: list(c.accepted_approvals),
         )
         self._chain(need)
+        serve_actors.register(self)  # the actors component (alys/serve_actors.py)
 
     def _chain(self, need: Any) -> None:
         """The chain component: a block crosses as its wire form, read with the port's own decoder

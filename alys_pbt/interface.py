@@ -206,7 +206,53 @@ class SupervisionPolicy:
     escalation: str = "escalate"
 
 
+@frozen
+class Role:
+    """What an actor does, as data (a target implements it; no suite code runs inside the target).
+
+    Every start and every message is recorded (`system.received(name)`, as `Received` records).
+    On a message the actor: panics (an error named RuntimeError, text "panic") if the message is
+    one of `panics_on`; takes `message[takes_item]` seconds of simulated time (a list message) if
+    `takes_item` is set; tells the sender `answer` if the message equals `on` for a pair of
+    `answers_sender` and the sender is an actor; and answers an ask with `reply`: "none" (null),
+    "echo" (the message itself) or "count" (how many messages it has handled, this one included,
+    across restarts)."""
+
+    reply: str = "none"
+    panics_on: tuple[Any, ...] = ()
+    takes_item: int | None = None
+    answers_sender: tuple[tuple[Any, Any], ...] = ()
+
+
+@frozen
+class Received:
+    """One entry of an actor's log: `hook` "started" (sender: the actor itself, message None) or
+    "handle"; its lifecycle state's name when the hook ran; the simulated time; and how many of its
+    messages were in flight (taken by a slow handler, not yet finished) at that moment."""
+
+    hook: str
+    sender: str
+    message: Any
+    state: str
+    at: float
+    in_flight: int
+
+
+@frozen
+class Task:
+    """A task for the runtime's own scheduler (`actors.scheduler()`), as data: when it runs the
+    scheduler records `id` (its `ran`), then schedules `then` = (how "soon" | "later", delay, the
+    follow-up's id) if set, or runs again soon `repeat` more times."""
+
+    id: int
+    then: tuple[str, float, int] | None = None
+    repeat: int = 0
+
+
 ACTOR_TYPES: tuple[type, ...] = (
+    Role,
+    Received,
+    Task,
     Behaviour,
     Envelope,
     Priority,
@@ -388,8 +434,23 @@ class ApprovalsComponent(Protocol):
 
 
 class ActorsComponent(Protocol):
-    """The V2 actor runtime (crates/actor_system). Actors are the suite's `Behaviour` objects; every
-    task runs through the suite's `Scheduler`, so the suite chooses the interleaving."""
+    """The V2 actor runtime (crates/actor_system). Actors are `Role`s (data: no suite code runs in
+    the target); every task runs through the suite's `Scheduler`, so the suite chooses the
+    interleaving. Messages are JSON values (numbers, strings, lists, objects, null).
+
+    system(): `spawn(name, role, *, capacity=1000, policy="reject", supervision=None, parent=None,
+    depends_on=(), max_bytes=None, processing_timeout=30.0)` (depends_on may name actors spawned
+    later, so cycles can be built), `tell(to, message, *, sender="outside", priority=2, size=0)` ->
+    "accepted" | "rejected" | "blocked" | "dropped", `ask(to, message, *, timeout, sender, priority,
+    size)` -> a reply (`done`, `value`, `error`: an exception named for the refusal), `broadcast(
+    message, *, sender, priority)` -> {name: verdict}, `route(hops, message, *, sender, size)`,
+    `fail(name)` (an injected panic), `lookup(name)` -> the actor as it is now (`state.name`, the
+    lifecycle's upper-case name; `restarts`, `cascades`, `escalations`, `history` ((time, event)
+    pairs), `processed`, `failed`, `in_flight`, `unhandled` (Envelopes; an ask's or a route's
+    `payload` is the message itself or an object whose `payload` is), `scheduled`, `depends_on`,
+    `mailbox` (`len()`, `capacity`, `held_bytes`, `queued` in delivery order, `waiting`)),
+    `received(name)` (its `Received` log), `escalated` (failures escalated past the top of a tree),
+    `dead_letters` (each with `to`, `payload`, `verdict`, `by`), `shutdown()` -> the stop order."""
 
     @op(errors={"ValueError": "an unknown overflow policy or a capacity below 1"})
     def mailbox(self, capacity: int, policy: str) -> Any:
@@ -398,8 +459,7 @@ class ActorsComponent(Protocol):
 
     @op()
     def system(self, scheduler: Scheduler) -> Any:
-        """An actor system running every task through `scheduler`: spawn, tell, ask, broadcast, route,
-        fail, lookup, shutdown."""
+        """An actor system running every task through `scheduler` (see the component's description)."""
 
     @op()
     def restart_delay(self, strategy: RestartStrategy, attempt: int) -> float | None:
@@ -409,7 +469,9 @@ class ActorsComponent(Protocol):
     @op(optional=True)
     def scheduler(self) -> Any:
         """The runtime's own deterministic scheduler, for the properties of the scheduler itself
-        (its runaway guard); everything else runs on the suite's."""
+        (its runaway guard): `call_soon(task)`, `call_later(delay, task)` (`Task` data), `step(index)`,
+        `advance(dt)`, `run_until_idle(limit)`, `now()`, `next_timer()`, `ready` (ids), `ran` (ids
+        in the order they ran)."""
 
 
 class SyncComponent(Protocol):

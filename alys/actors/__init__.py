@@ -1,7 +1,7 @@
 """The V2 actor runtime, as the V2 design describes it (the V2 branch only scaffolds it)."""
 
 from alys.actors.mailbox import Backpressure, Envelope, Mailbox, MailboxFull, Priority
-from alys.actors.scheduler import AsyncioScheduler, DeterministicScheduler
+from alys.actors.scheduler import AsyncioScheduler, DeterministicScheduler, TaskScheduler
 from alys.actors.supervision import (
     Delayed,
     ExponentialBackoff,
@@ -24,9 +24,9 @@ class ActorsPort:
     def mailbox(self, capacity: int, policy: str) -> Mailbox:
         return Mailbox(capacity, policy, self.v)  # type: ignore[arg-type]
 
-    def scheduler(self) -> DeterministicScheduler:
-        """A deterministic scheduler carrying the variant (its seeded mutants)."""
-        return DeterministicScheduler(self.v)
+    def scheduler(self) -> TaskScheduler:
+        """A deterministic scheduler carrying the variant (its seeded mutants), taking tasks as data."""
+        return TaskScheduler(self.v)
 
     def asyncio_scheduler(self, loop: object) -> AsyncioScheduler:
         """The production scheduler on `loop` (an asyncio event loop the caller owns)."""
@@ -59,5 +59,6 @@ __all__ = [
     "Progressive",
     "Reply",
     "SupervisionPolicy",
+    "TaskScheduler",
     "restart_delay",
 ]

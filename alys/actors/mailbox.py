@@ -86,6 +86,13 @@ class Mailbox:
     def waiting(self) -> list[Envelope]:
         return list(self._blocked)
 
+    @property
+    def queued(self) -> list[Envelope]:
+        """The messages queued, in the order they would be delivered."""
+        heap = [e for _, _, e in sorted(self._heap, key=lambda item: item[:2])]
+        normal = list(reversed(self._normal)) if self.variant.on("actors-normal-lifo") else list(self._normal)
+        return heap + normal + list(self._low)
+
     def backpressure(self) -> Backpressure:
         size = len(self)
         if size >= self.capacity:

@@ -116,3 +116,53 @@ class AsyncioScheduler:
 
     def call_later(self, delay: float, task: Task) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, task)
+
+
+class _Run:
+    """A task given as data (id, then, repeat, read by attribute), as the scheduler runs it."""
+
+    def __init__(self, owner: TaskScheduler, task: object) -> None:
+        self.owner, self.task = owner, task
+        self.id: int | None = getattr(task, "id", None)
+
+    def __call__(self) -> None:
+        task: object = self.task
+        if self.id is None:  # a plain callable
+            task()  # type: ignore[operator]
+            return
+        self.owner.ran.append(self.id)
+        then = getattr(task, "then", None)
+        repeat = int(getattr(task, "repeat", 0))
+        if then is not None:
+            how, delay, follow = then
+            nxt = _Task(int(follow), None, 0)
+            if how == "soon":
+                self.owner.call_soon(nxt)
+            else:
+                self.owner.call_later(float(delay), nxt)
+        elif repeat > 0:
+            self.owner.call_soon(_Task(self.id, None, repeat - 1))
+
+
+class _Task:
+    def __init__(self, id: int, then: object, repeat: int) -> None:
+        self.id, self.then, self.repeat = id, then, repeat
+
+
+class TaskScheduler(DeterministicScheduler):
+    """The deterministic scheduler taking tasks as data (a caller in another process cannot hand it
+    code): each records its id in `ran` when it runs, then schedules its follow-up or runs again."""
+
+    def __init__(self, variant: Variant | None = None) -> None:
+        super().__init__(variant)
+        self.ran: list[int] = []
+
+    def call_soon(self, task: object) -> None:  # type: ignore[override]
+        super().call_soon(_Run(self, task))
+
+    def call_later(self, delay: float, task: object) -> Timer:  # type: ignore[override]
+        return super().call_later(delay, _Run(self, task))
+
+    @property
+    def ready_ids(self) -> list[int | None]:
+        return [getattr(t, "id", None) for t in self.ready]

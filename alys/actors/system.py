@@ -84,6 +84,59 @@ class Behaviour:
 
 
 @define
+class Received:
+    """One entry of an actor's log: the hook that ran, for whom, on what, in which lifecycle state,
+    when, and how many of its messages were in flight then."""
+
+    hook: str
+    sender: str
+    message: Any
+    state: str
+    at: float
+    in_flight: int
+
+
+class Scripted(Behaviour):
+    """A behaviour given as data (a role, read by attribute: reply, panics_on, takes_item,
+    answers_sender), so that a caller in another process can say what its actors do."""
+
+    def __init__(self, role: Any) -> None:
+        self.role = role
+
+    def _log(self, hook: str, message: Any, ctx: Context) -> ActorCell:
+        cell = ctx.system.lookup(ctx.name)
+        now = ctx.system.scheduler.now()
+        cell.received.append(Received(hook, ctx.sender, message, cell.state.name, now, len(cell.in_flight)))
+        return cell
+
+    def started(self, ctx: Context) -> None:
+        self._log("started", None, ctx)
+
+    def handle(self, message: Any, ctx: Context) -> Any:
+        cell = self._log("handle", message, ctx)
+        role = self.role
+        if any(message == p for p in role.panics_on):
+            raise RuntimeError("panic")
+        for on, answer in role.answers_sender:
+            if message == on and ctx.sender in ctx.system.cells:
+                ctx.system.tell(ctx.sender, answer, sender=ctx.name)
+        if role.takes_item is not None and isinstance(message, (list, tuple)):
+            ctx.takes(float(message[role.takes_item]))
+        if role.reply == "echo":
+            return message
+        if role.reply == "count":
+            return sum(1 for r in cell.received if r.hook == "handle")
+        return None
+
+
+def _factory(behaviour: Any) -> Callable[[], Behaviour]:
+    """A behaviour class or factory as it is, a role (data) as a Scripted behaviour."""
+    if hasattr(behaviour, "panics_on") and hasattr(behaviour, "reply"):
+        return lambda: Scripted(behaviour)
+    return behaviour  # type: ignore[no-any-return]
+
+
+@define
 class Context:
     system: ActorSystem
     name: str
@@ -158,6 +211,7 @@ class ActorCell:
     suspended_by: str | None = None  # the ancestor whose failure took this actor down
     cascades: int = 0  # times started again with an ancestor's restart
     unhandled: list[Envelope] = field(factory=list)  # still queued when the actor stopped
+    received: list[Received] = field(factory=list)  # a scripted actor's log (its role's record)
 
 
 class ActorSystem:
@@ -187,7 +241,7 @@ class ActorSystem:
     ) -> str:
         cell = ActorCell(
             name,
-            factory,
+            _factory(factory),
             Mailbox(capacity, policy, self.v, max_bytes=max_bytes),
             Supervisor(supervision or SupervisionPolicy(), self.v),
             parent,
@@ -207,6 +261,10 @@ class ActorSystem:
             return self.cells[name]
         except KeyError:
             raise ActorNotFound(name) from None
+
+    def received(self, name: str) -> list[Received]:
+        """What a scripted actor was started with and handled (its role's log)."""
+        return list(self.lookup(name).received)
 
     def _start(self, cell: ActorCell) -> None:
         cell.state = Lifecycle.STARTING

@@ -964,3 +964,13 @@ def component_methods(component: str) -> list[Method]:
 def for_docs() -> dict[str, Any]:
     """The tables as plain data (for tests that compare against the interface)."""
     return {m.name: {"params": [p.name for p in m.params], "result": m.result} for m in METHODS}
+
+
+# --- components whose tables live in modules of their own (CROSSING.md): one import line each, and
+# the component's names added to the tuples below.
+from alys_pbt.protocol.methods_actors import ERRORS_ACTORS, METHODS_ACTORS, TYPES_ACTORS  # noqa: E402
+
+METHODS = (*METHODS, *METHODS_ACTORS)
+TYPES.update({t.name: t for t in (*TYPES_ACTORS,)})
+ERRORS.update({**ERRORS_ACTORS})
+BY_NAME.update({m.name: m for m in METHODS})

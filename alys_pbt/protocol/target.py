@@ -228,6 +228,8 @@ def _invoke(connection: Connection, method: Method, args: tuple[Any, ...], kwarg
                 f"{method.name} answered {result!r:.60} where a handle was due", method.name, params
             )
         proxy = _proxy_class(method.made)(connection, result)
+        if hasattr(proxy, "_adopt"):  # a proxy that keeps what it was made with (an actor system: its relay)
+            proxy._adopt(given)
         views = [(given[p.name], params[p.name]) for p in method.params if p.type == "bitcoin-view"]
         if views:  # a node made with a view: kept in step with it
             proxy._view = views[0]
@@ -307,3 +309,9 @@ class RemoteTarget:
 
     def __repr__(self) -> str:
         return f"<target {self.name} over {self.spec}>"
+
+
+# Components whose client side lives in modules of their own (CROSSING.md): one line each.
+from alys_pbt.protocol import client_actors  # noqa: E402
+
+client_actors.install()

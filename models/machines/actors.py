@@ -577,6 +577,8 @@ class CancellingScheduler(SuiteScheduler):
     """The suite's scheduler with timers that can be cancelled and a count of what is pending, and
     time that passes timer by timer (each timer runs at its own time, as on asyncio)."""
 
+    cancellable = True  # its timers can be cancelled (a remote runtime is told so: the relay)
+
     def __init__(self) -> None:
         super().__init__()
         self.cancelled: set[int] = set()
@@ -617,6 +619,8 @@ class CancellingScheduler(SuiteScheduler):
 class LoopScheduler:
     """interface.Scheduler over an asyncio loop, for a target whose actors component has no
     asyncio_scheduler of its own."""
+
+    cancellable = True  # asyncio's timer handles can be cancelled
 
     def __init__(self, loop: Any) -> None:
         self.loop = loop
