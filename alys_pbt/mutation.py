@@ -29,10 +29,12 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,9 +54,21 @@ COPIED = ("alys", "alys_pbt", "models", "strategies", "properties", "tests", "co
 PASSES = ("alys-fixed", "alys")
 
 # mutmut's exit codes (mutmut/stats.py status_by_exit_code), folded into what the report counts.
-KILLED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
+# "killed by signal": the test child died of a signal a crash raises (SIGABRT from a failed C assertion
+# or abort(), SIGSEGV, SIGBUS, SIGFPE, SIGILL): the mutant broke the run as surely as a failing test.
+# mutmut itself calls only SIGSEGV and SIGKILL a "segfault" and files the others as "suspicious".
+KILLED = frozenset({"killed", "timeout", "segfault", "killed by signal", "caught by type check"})
 SURVIVED = frozenset({"survived", "no tests", "suspicious"})
 EXCLUDED = frozenset({"skipped"})
+# The signals a crashing child dies of (as waitstatus_to_exitcode gives them: minus the signal number).
+CRASH_SIGNALS = frozenset(
+    -s for s in (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL)
+)
+# Each mutant's test run gets an example database of its own (this module, loaded as a pytest plugin
+# in the mutmut child through PYTEST_PLUGINS, names a fresh directory in ALYS_PBT_LOCAL_DB): a
+# failure one mutant saved is never replayed for the next, which would change what the next one's
+# properties generate (replayed examples take the place of generated ones) and so which it kills.
+ISOLATION_PLUGIN = "alys_pbt.mutation"
 
 
 class MutationError(RuntimeError):
@@ -105,6 +119,7 @@ def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path, examples
     # ci profile: each test seeded from its node id, so a run repeats; the database lives in the
     # scratch copy (alys_pbt is copied into mutants/), never in the project's own.
     env.update(ALYS_TARGET=target, HYPOTHESIS_PROFILE="ci", PYTHONHASHSEED="0")
+    env["PYTEST_PLUGINS"] = ISOLATION_PLUGIN  # a fresh example database per mutant (pytest_cmdline_main)
     if examples is not None:  # a smaller (or larger) budget per property: ALYS_PBT_EXAMPLES, the plugin's
         env["ALYS_PBT_EXAMPLES"] = str(examples)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -125,11 +140,37 @@ def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path, examples
         raise MutationError(f"mutmut {' '.join(args)} failed (exit {done.returncode}); see {log}")
 
 
-def _statuses(scratch: Path, module: str) -> dict[str, str]:
-    meta = json.loads((scratch / "mutants" / f"{module}.meta").read_text())
+def status(exit_code: int | None) -> str:
+    """What a mutant's test run ended in: mutmut's reading of its exit code, except that a child
+    that died of a crash signal (SIGABRT, SIGSEGV, ...) killed the mutant ("killed by signal")."""
     from mutmut.stats import status_by_exit_code
 
-    return {name: status_by_exit_code[code] for name, code in sorted(meta["exit_code_by_key"].items())}
+    if exit_code in CRASH_SIGNALS:
+        return "killed by signal"
+    return status_by_exit_code[exit_code]
+
+
+def _statuses(scratch: Path, module: str) -> dict[str, str]:
+    meta = json.loads((scratch / "mutants" / f"{module}.meta").read_text())
+    return {name: status(code) for name, code in sorted(meta["exit_code_by_key"].items())}
+
+
+def isolate_example_database(cleanup: Callable[[Callable[[], None]], None], base: Path) -> Path:
+    """A fresh, empty example database for one test run, under `base` (ALYS_PBT_LOCAL_DB, read by
+    the alys_pbt plugin when pytest configures), removed when the run ends; its path. (A child
+    killed for time never cleans up: `base` goes with the scratch copy.)"""
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="examples-", dir=base))
+    os.environ["ALYS_PBT_LOCAL_DB"] = str(path)
+    cleanup(lambda: shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
+def pytest_cmdline_main(config: Any) -> None:
+    """pytest hook, when PYTEST_PLUGINS names this module (only in mutmut's children, see _mutmut):
+    each pytest run, that is each mutant's, starts from an empty example database. It runs before
+    pytest configures, so before the alys_pbt plugin builds the database from ALYS_PBT_LOCAL_DB."""
+    isolate_example_database(config.add_cleanup, Path(config.rootpath) / ".hypothesis" / "per-mutant")
 
 
 def diffs(scratch: Path, module: str, names: Iterable[str]) -> dict[str, list[str]]:
@@ -464,7 +505,10 @@ def render(results: dict[str, dict[str, Any]], accounts: Sequence[Account], not_
         "(pyproject.toml `[tool.alys-pbt.mutation.tests]`): on target `alys-fixed` first (every quirk",
         "off, so no strict xfail hides a mutant), then the survivors again on target `alys` (the quirks'",
         'own branches). Score = killed / (mutants - equivalent - skipped). "Survived" counts mutants no',
-        'selected test covers (mutmut\'s "no tests") too. Figures are a snapshot at the commit named:',
+        'selected test covers (mutmut\'s "no tests") too. A mutant whose test child dies of a signal a',
+        "crash raises (SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL) counts as killed, like a failing test.",
+        "Each mutant's tests start from an empty example database of their own, so a failure saved for",
+        "one mutant is never replayed for the next. Figures are a snapshot at the commit named:",
         "modules under active change are measured again with `run`.",
         "",
         "Seeded mutants (alys_pbt/deviations.py MUTANTS, off in every shipped target) sit in `if",

@@ -30,6 +30,20 @@ def test_the_port_and_the_registry_list_the_same_quirks() -> None:
 
 
 @pytest.mark.parametrize(
+    "spec", ["alys", "alys-fixed", "alys-fixed+auxpow-pow-strict-less+retarget-zero-bits"]
+)
+def test_a_built_target_answers_to_the_spec_it_was_built_from(spec: str) -> None:
+    """The name is what builds a fresh copy of a target (`targets.load(target.name)`, e.g. the sync
+    memo property) and what findings print: a target built under one spec answers to it (mutation
+    survivors of alys/__init__.py: `AlysTarget(None, ...)`, `self.name = None`)."""
+    target = targets.load(spec)
+    assert target.name == spec and repr(target) == f"<target {spec}>"
+    assert targets.load(target.name).quirks == target.quirks
+    built = alys.build("a-name", ["retarget-zero-bits"])
+    assert (built.name, repr(built), built.quirks) == ("a-name", "<target a-name>", {"retarget-zero-bits"})
+
+
+@pytest.mark.parametrize(
     ("spec", "message"),
     [
         ("alys-broken", "unknown target 'alys-broken': expected one of alys, alys-fixed"),
