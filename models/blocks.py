@@ -319,6 +319,15 @@ def _uint(value: Any, what: str, bits: int = 64) -> int:
     return cast(int, value)
 
 
+def _i32(value: Any, what: str) -> int:
+    # rmp-serde reads an i32 from a MessagePack integer only: a bool (Python's int subclass) is a type error
+    _need(
+        isinstance(value, int) and not isinstance(value, bool) and -(1 << 31) <= value < 1 << 31,
+        f"{what}: expected an i32",
+    )
+    return cast(int, value)
+
+
 def _arr(value: Any, what: str, size: int | None = None) -> list[Any]:
     _need(isinstance(value, list), f"{what}: expected an array")
     _need(size is None or len(value) == size, f"{what}: {len(value)} items, expected {size}")
@@ -344,7 +353,7 @@ def _tx_from(v: Any, what: str) -> Transaction:
     from alys_pbt.models.bitcoin import OutPoint, TxIn, TxOut
 
     version, lock, ins, outs = _arr(v, what, 4)
-    _need(isinstance(version, int) and -(1 << 31) <= version < 1 << 31, f"{what}.version")
+    version = _i32(version, f"{what}.version")
     inputs = []
     for i, raw in enumerate(_arr(ins, f"{what}.input")):
         (prev, script, seq, witness) = _arr(raw, f"{what}.input[{i}]", 4)
@@ -375,7 +384,7 @@ def _auxpow_from(v: Any) -> AuxPow:
         )
 
     version, prev, root, time, bits, nonce = _arr(header, "parent_block", 6)
-    _need(isinstance(version, int) and -(1 << 31) <= version < 1 << 31, "parent_block.version")
+    version = _i32(version, "parent_block.version")
     parent = BlockHeader(
         version,
         _bin(prev, "prev", 32),

@@ -1,0 +1,49 @@
+"""The block reference is as strict as rmp-serde on integer fields: a MessagePack bool where an
+integer belongs is a type error, never the integer 0 or 1 (Python's bool is an int). Found by
+properties/test_block_decoders.py (type-confusion): the reference accepted `true` as the AuxPoW
+coinbase's version, which the node's decoder (and the port's) refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alys_pbt.models import blocks
+from alys_pbt.models.blocks import DecodeError, block_to_bytes
+from alys_pbt.strategies.blocks import signed_blocks
+
+
+def _int_leaves(tree: Any, path: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+    if isinstance(tree, list):
+        return [p for i, x in enumerate(tree) for p in _int_leaves(x, (*path, i))]
+    return [path] if type(tree) is int else []
+
+
+def _with(tree: Any, path: tuple[int, ...], value: Any) -> bytes:
+    copy = msgpack.unpackb(msgpack.packb(tree, use_bin_type=True), raw=False)
+    node = copy
+    for i in path[:-1]:
+        node = node[i]
+    node[path[-1]] = value
+    return bytes(msgpack.packb(copy, use_bin_type=True))
+
+
+def _refused(raw: bytes) -> str:
+    try:
+        blocks.block_from_bytes(raw)
+    except DecodeError as err:
+        return str(err)
+    return ""
+
+
+@settings(max_examples=10, deadline=None)
+@given(signed=signed_blocks(length=st.integers(1, 4), pow_every=1, forks=st.just(0)))
+def test_a_bool_in_any_integer_field_is_a_decode_error(signed: Any) -> None:
+    tree = msgpack.unpackb(block_to_bytes(signed), raw=False)
+    leaves = _int_leaves(tree)
+    assert leaves, "a block has integer fields"
+    accepted = [(path, b) for path in leaves for b in (True, False) if not _refused(_with(tree, path, b))]
+    assert accepted == [], f"a bool accepted as an integer at {accepted[:5]}"
