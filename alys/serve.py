@@ -28,7 +28,7 @@ from tinyrpc.protocols.jsonrpc import (
 )
 
 import alys
-from alys import serve_actors
+from alys import serve_actors, serve_sync
 from alys.wire import encode_block
 
 PROTOCOL_VERSION = 1
@@ -383,6 +383,7 @@ class Session:
         )
         self._chain(need)
         serve_actors.register(self)  # the actors component (alys/serve_actors.py)
+        serve_sync.register(self)  # the sync component (alys/serve_sync.py)
 
     def _chain(self, need: Any) -> None:
         """The chain component: a block crosses as its wire form, read with the port's own decoder

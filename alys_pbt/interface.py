@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from enum import IntEnum
 from pathlib import Path
@@ -474,28 +474,78 @@ class ActorsComponent(Protocol):
         in the order they ran)."""
 
 
+@frozen
+class SyncRequest:
+    """One BlocksByRange request as the simulated wire saw it (`network.requests()`): when it went
+    out, to whom, for what, when and how it ended ("answered" | "timed out" | "unreachable"), and
+    the blocks that came back."""
+
+    sent: float
+    peer: str
+    start: int
+    count: int
+    ended: float
+    outcome: str
+    blocks: tuple[bytes, ...] = ()
+
+
+@frozen
+class CheckpointRecord:
+    """A stored checkpoint (`store.checkpoints()`): its height, its state (the JSON object it
+    records: height, head, latest_pow; None if what is stored is not an object) and whether its
+    integrity hash verifies."""
+
+    height: int
+    state: dict[str, Any] | None
+    verified: bool
+
+
+@frozen
+class PeerStanding:
+    """A peer's standing with the engine (§5.1 retry policy): consecutive failures, and the
+    simulated times its backoff and its circuit breaker run until."""
+
+    failures: int
+    backoff_until: float
+    breaker_until: float
+
+
 class SyncComponent(Protocol):
     """Sync and checkpoints (app/src/chain.rs sync/get_blocks, v2 checkpoints): a simulated
     network, a SQLite store with checkpoints and disk faults, the engine, crash recovery.
 
-    network(): `peers` (name -> peer), the sets `disconnected` and `partitioned`, `faults` (name ->
-    the faults its next responses meet, in order: "drop" | "duplicate" | "reorder" | "corrupt" |
-    "delay" | None for none), simulated `time`, `reachable()`, `log` (every BlocksByRange request:
-    sent, peer, start, count, ended, outcome "answered" | "timed out" | "unreachable", blocks),
-    `add(peer)` and `wire(topology, extra)` for a "mesh" | "ring" | "star" | "random" topology.
-    peer(): behaviour "honest" | "lagging" (lag blocks behind) | "fork" | "withholding" | "lying"
-    (claims `claimed`). store(): `faults` (`at_write`, `kind` "io-error" | "torn", `writes`),
-    `checkpoints()` (each with height, state, verifies()), `stored_heights()`,
+    Everything the suite does to these objects and reads from them is a method taking and giving
+    JSON-able values (bytes, numbers, strings, lists, the records above), so the component crosses
+    the target protocol as it is (docs/protocol.md: `network.*`, `store.*`, `engine.*` handles).
+
+    network(): a deterministic, discrete-event network of peers and the node, in simulated time.
+    `add_peer(name, chain, behaviour, lag, claimed)` (behaviour "honest" | "lagging" (serves `lag`
+    blocks behind) | "fork" | "withholding" | "lying" (claims `claimed`)), `grow(peer, blocks)` (the
+    peer's chain grows), `remove_peer(peer)`, `peer_names()`, `queue_faults(peer, faults)` (the
+    peer's next responses meet these, in order: "drop" | "duplicate" | "reorder" | "corrupt" |
+    "delay" | None for none), `clear_faults()`, `disconnect(peer)`, `partition(peer)`, `heal()`
+    (every peer back), `set_latency(seconds)`, `advance(seconds)`, `time` (read-only),
+    `reachable()`, `wire(topology, extra)` for a "mesh" | "ring" | "star" | "random" topology,
+    `blocks_by_range(peer, start, count)` (the node's request), `requests(since)` (every
+    BlocksByRange request from number `since` on, as SyncRequest records).
+    store(): `set_fault(at_write, kind)` (write number `at_write` of this store fails: "io-error" |
+    "torn"), `writes` (how many it made), `checkpoints()` (CheckpointRecord each), `stored_heights()`,
     `blocks_from(height, up_to=None)` ((height, hash, data) rows), `corrupt_checkpoint(height)`,
     `put_block(height, hash, data, state, now)`, `close()`, and the fault model's hooks
     `inject_fault(name)` and `clear_fault(name)` (name "disk-full": the next write needing a new page
-    fails as on a full disk, a typed StoreFull, until cleared). A file store holds its file exclusively and
-    keeps whatever else it needs beside it (`<path>-*`); `busy_timeout` is SQLite's, in seconds.
+    fails as on a full disk, a typed StoreFull, until cleared). A file store holds its file
+    exclusively and keeps whatever else it needs beside it (`<path>-*`); `busy_timeout` is SQLite's,
+    in seconds. The path of a file store is the suite's: the suite acts on the file itself (a crash's
+    leftovers, bit rot, a lost tail, another connection's lock) while the store is closed or through
+    SQLite's own locking, which works the same over `exec:` (the server runs on the suite's machine).
     Every store failure is a typed OSError; a row that rotted is reported when the store opens,
-    with its `height`. engine(): `round()`, `sync(max_rounds=)` -> "synced" | "stalled",
+    as a CorruptBlock whose message begins "acknowledged block <height>:" (with its `height`).
+    engine(): `round()` -> "synced" | "progress" | "failed" | "idle", `sync(max_rounds=)` ->
+    "synced" | "stalled", `sync_rounds()` ((outcome, head height, finalized height) after each round
+    of the last sync: the suite checks its invariants between the rounds from it),
     `sync_parallel(peers, target)`, `import_block(raw)` (a store failure is an OSError, and the
-    node's head stays where the store is), `acknowledged` (the highest height the store
-    confirmed), and `observers`, callables that `sync` calls after every round.
+    node's head stays where the store is), `acknowledged` (the highest height the store confirmed),
+    `batch`, and `standing(peer)` (a PeerStanding, or None for a peer never judged).
     """
 
     @op()
@@ -506,27 +556,16 @@ class SyncComponent(Protocol):
     def network(self) -> Any:
         """An empty simulated network (see the component's description)."""
 
-    @op()
-    def peer(
-        self,
-        name: str,
-        chain: Sequence[bytes],
-        behaviour: str = "honest",
-        *,
-        lag: int = 0,
-        claimed: int | None = None,
-    ) -> Any:
-        """A simulated peer serving `chain` (wire-form blocks) with a behaviour."""
-
     @op(errors=STORE)
     def store(
         self, *, interval: int, retention: int, path: str = ":memory:", busy_timeout: float = 5.0
     ) -> Any:
         """A block and checkpoint store (a checkpoint every `interval` blocks, `retention` kept)."""
 
-    @op()
+    @op(errors={"ValueError": "a batch outside 1..1024 blocks"})
     def engine(self, node: Any, network: Any, store: Any, *, batch: int = 1024) -> Any:
-        """A sync engine importing into `node` from `network`, persisting to `store`."""
+        """A sync engine importing into `node` (a chain component's node) from `network`,
+        persisting to `store`."""
 
     @op(errors=STORE)
     def recover(self, store: Any, spec: Any, genesis: Any, bitcoin: Any) -> Any:

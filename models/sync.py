@@ -165,3 +165,9 @@ def fair_rounds(peers: int, blocks: int, batch: int = 1) -> int:
     """Enough rounds to reach the tip once faults stop: every peer may fail a breaker's worth of
     times, and every other round may be an honest peer's full batch."""
     return 8 * (peers + 1) + 2 * -(-blocks // batch)
+
+
+def is_a(err: BaseException, name: str) -> bool:
+    """Whether `err` is a `name` by its class's name or a base's: a target's rejections are judged
+    by name (alys_pbt/interface.py), whether raised in-process or re-raised from the protocol."""
+    return any(cls.__name__ == name for cls in type(err).__mro__)

@@ -34,7 +34,7 @@ A store failure (a StoreError) is fatal to the round: the node's head goes back 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from attrs import define, field, frozen, validators
@@ -178,6 +178,68 @@ class SimNetwork:
             raise ValueError(f"unknown topology {topology!r}: mesh, ring, star or random")
         self.links = {frozenset((names[a], names[b])) for a, b in pairs if a != b}
 
+    # --- what the suite does to the network (the interface's methods: JSON-able in and out) -------------
+    def add_peer(
+        self,
+        name: str,
+        chain: Sequence[bytes],
+        behaviour: str = "honest",
+        lag: int = 0,
+        claimed: int | None = None,
+    ) -> None:
+        """A new peer serving a copy of `chain` (wire blocks by height), linked to the node."""
+        self.add(SimPeer(name, [bytes(b) for b in chain], behaviour, lag, claimed))
+
+    def grow(self, peer: str, blocks: Sequence[bytes]) -> None:
+        """The peer's chain grows by `blocks` (the heights after its last)."""
+        p = self._peer(peer)
+        p.chain = [*p.chain, *(bytes(b) for b in blocks)]
+
+    def remove_peer(self, peer: str) -> None:
+        self._peer(peer)
+        del self.peers[peer]
+
+    def peer_names(self) -> list[str]:
+        return sorted(self.peers)
+
+    def _peer(self, peer: str) -> SimPeer:
+        if peer not in self.peers:
+            raise ValueError(f"no peer named {peer!r}")
+        return self.peers[peer]
+
+    def queue_faults(self, peer: str, faults: Sequence[str | None]) -> None:
+        """The peer's next responses meet these faults, in order, after those already queued."""
+        for fault in faults:
+            if fault is not None and fault not in FAULTS:
+                raise ValueError(f"unknown network fault {fault!r}: one of {', '.join(FAULTS)}")
+        self.faults.setdefault(peer, []).extend(faults)
+
+    def clear_faults(self) -> None:
+        for pending in self.faults.values():
+            pending.clear()
+
+    def disconnect(self, peer: str) -> None:
+        self.disconnected.add(peer)
+
+    def partition(self, peer: str) -> None:
+        self.partitioned.add(peer)
+
+    def heal(self) -> None:
+        """Every peer reconnected and back on the node's side of every partition."""
+        self.disconnected.clear()
+        self.partitioned.clear()
+
+    def set_latency(self, seconds: float) -> None:
+        self.latency = float(seconds)
+
+    def advance(self, seconds: float) -> None:
+        """Simulated time moves on."""
+        self.time += float(seconds)
+
+    def requests(self, since: int = 0) -> list[Request]:
+        """The BlocksByRange requests from number `since` on (0: all), in the order sent."""
+        return self.log[since:]
+
     def status(self, peer: str) -> int:
         if peer not in self.reachable():
             raise PeerUnreachable(peer)
@@ -264,7 +326,17 @@ class SyncEngine:
         self.acknowledged = 0  # the highest height the store confirmed
         self.short: set[str] = set()  # peers that answered short in this sync
         self.failed: set[str] = set()  # peers that failed in this sync
-        self.observers: list[Callable[[], None]] = []  # called after every round (tests watch the head)
+        # (outcome, head height, finalized height) after each round of the last sync(): the suite
+        # checks its invariants between the rounds of a full sync from this trace.
+        self.rounds: list[tuple[str, int, int]] = []
+
+    def standing(self, peer: str) -> PeerHealth | None:
+        """The peer's standing as this engine judges it (None: never judged)."""
+        return self.health.get(peer)
+
+    def sync_rounds(self) -> list[tuple[str, int, int]]:
+        """(outcome, head height, finalized height) after each round of the last `sync`."""
+        return list(self.rounds)
 
     def _available(self) -> list[str]:
         """Reachable peers whose backoff has run out and whose circuit breaker is closed."""
@@ -412,10 +484,10 @@ class SyncEngine:
             set(),
             set(),
         )  # the rotation carries on across syncs: "each known peer in turn"
+        self.rounds = []
         for _ in range(max_rounds):
             outcome = self.round()
-            for observe in self.observers:
-                observe()
+            self.rounds.append((outcome, self.node.head_height, self.node.finalized_height))
             if outcome == "synced":
                 return "synced"
             if outcome == "idle":

@@ -160,6 +160,10 @@ class Checkpoint:
     created_at: int
     integrity: bytes
 
+    @property
+    def verified(self) -> bool:
+        return self.verifies()
+
     def verifies(self) -> bool:
         return self.integrity == integrity_hash(
             self.height, self.block_hash, self.created_at, self.state_json
@@ -344,6 +348,18 @@ class Store:
         if name not in self.FAULTS:
             raise ValueError(f"unknown fault {name!r} (known: {', '.join(self.FAULTS)})")
         self.db.execute("PRAGMA max_page_count = 1073741823")
+
+    def set_fault(self, at_write: int | None, kind: str = "io-error") -> None:
+        """Write number `at_write` (counting this store's writes from 1; None: none) fails as `kind`:
+        "io-error" (nothing reaches the disk) or "torn" (what reached it is committed, then the
+        process dies)."""
+        self.faults.kind = kind
+        self.faults.at_write = at_write
+
+    @property
+    def writes(self) -> int:
+        """How many writes this store has made."""
+        return self.faults.writes
 
     # --- the acknowledgement record ---------------------------------------------------------------------
     @property

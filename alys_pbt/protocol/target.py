@@ -315,3 +315,6 @@ class RemoteTarget:
 from alys_pbt.protocol import client_actors  # noqa: E402
 
 client_actors.install()
+from alys_pbt.protocol import client_sync  # noqa: E402
+
+client_sync.install()

@@ -9,6 +9,7 @@ strategies/sync.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -35,7 +36,7 @@ from alys_pbt.models import bls
 from alys_pbt.models.blocks import DecodeError, block_from_bytes, signing_root
 from alys_pbt.models.chain import ChainSpec
 from alys_pbt.models.pegin import FEDERATION_SPK
-from alys_pbt.models.sync import Canonical, RetryReference, fair_rounds
+from alys_pbt.models.sync import Canonical, RetryReference, fair_rounds, is_a
 from alys_pbt.strategies.approvals import Keyring, cancelling_subset, secret_keys
 from alys_pbt.strategies.blocks import ChainBuilder
 from alys_pbt.strategies.sync import (
@@ -80,6 +81,68 @@ def canonical_chain(setup: ChainSetup) -> Canonical:
     return canonical
 
 
+class PeerChains:
+    """The peers of one network as the suite set them up: each one's behaviour, and the chain it
+    serves as a view of the canonical chain (which grows). The network holds data, not the views:
+    what a view gained since it was last sent is sent (`network.grow`) whenever the chain grows."""
+
+    def __init__(self, network: Any) -> None:
+        self.network = network
+        self.behaviours: dict[str, str] = {}
+        self.views: dict[str, tuple[Sequence[bytes], int]] = {}  # name -> (view, blocks sent)
+
+    def add(
+        self,
+        name: str,
+        chain: Sequence[bytes],
+        behaviour: str = "honest",
+        *,
+        lag: int = 0,
+        claimed: int | None = None,
+    ) -> None:
+        """A peer (a new one, or one of that name replaced) serving `chain` as it grows."""
+        blocks = list(chain)
+        self.network.add_peer(name, blocks, behaviour, lag=lag, claimed=claimed)
+        self.behaviours[name] = behaviour
+        self.views[name] = (chain, len(blocks))
+
+    def remove(self, name: str) -> None:
+        self.network.remove_peer(name)
+        del self.behaviours[name], self.views[name]
+
+    def publish(self) -> None:
+        """Each peer's chain grows as its view of the canonical chain did."""
+        for name, (view, sent) in self.views.items():
+            if len(view) > sent:
+                self.network.grow(name, view[sent:])
+                self.views[name] = (view, len(view))
+
+    def an_honest_one_is_reachable(self) -> bool:
+        return any(self.behaviours.get(p) in ("honest", "lying") for p in self.network.reachable())
+
+
+def inject(network: Any, peer: str, fault: str) -> None:
+    """A network fault: the peer's link goes, or its next response meets `fault`."""
+    if fault == "disconnect":
+        network.disconnect(peer)
+    elif fault == "partition":
+        network.partition(peer)
+    else:
+        network.queue_faults(peer, [fault])
+
+
+def blamed_row(err: BaseException) -> int | None:
+    """The block row a CorruptBlock names: its `height` in-process, or over the protocol the one
+    its message names ("acknowledged block <height>: ...", docs/target-interface.md)."""
+    if type(err).__name__ != "CorruptBlock":
+        return None
+    height = getattr(err, "height", None)
+    if isinstance(height, int):
+        return height
+    found = re.match(r"acknowledged block (\d+):", str(err))
+    return int(found.group(1)) if found else None
+
+
 class SyncMachine(RuleBasedStateMachine):
     """A node syncing from peers with faults; the chain it holds must be canonical."""
 
@@ -99,9 +162,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.store = self.target.sync.store(interval=3, retention=3)
         self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
-        self.engine.observers.append(
-            self.nothing_imported_is_given_up
-        )  # also between the rounds of a full sync
+        self.peers_on = PeerChains(self.network)
         self.retry = RetryReference(self.canonical.wire)  # fed the wire's log as it grows
         self.requests_checked = 0
         self.peer_count = 0
@@ -111,40 +172,33 @@ class SyncMachine(RuleBasedStateMachine):
     def _add(self, behaviour: str, lag: int) -> str:
         self.peer_count += 1
         name = f"p{self.peer_count}"
-        chain: Sequence[bytes] = self.canonical.wire  # shared: honest peers see the chain grow
+        chain: Sequence[bytes] = self.canonical.wire  # honest peers see the chain grow
         if behaviour == "fork":
             chain = ForkView(self.canonical.wire, max(1, self.canonical.tip - lag))
-        peer = self.target.sync.peer(
-            name, chain, behaviour, lag=lag, claimed=0 if behaviour == "lying" else None
-        )
-        self.network.add(peer)
+        self.peers_on.add(name, chain, behaviour, lag=lag, claimed=0 if behaviour == "lying" else None)
         note(f"peer {name}: {behaviour}")
         return name
 
     @rule(k=st.integers(1, 4))
     def extend_canonical_chain(self, k: int) -> None:
         self.canonical.extend(k)
+        self.peers_on.publish()
         note(f"canonical tip {self.canonical.tip}")
 
     @rule(target=peers, behaviour=peer_behaviours(), lag=st.integers(1, 3))
     def add_peer(self, behaviour: str, lag: int) -> str:
         return self._add(behaviour, lag)
 
-    @precondition(lambda self: len(self.network.peers) > 1)
+    @precondition(lambda self: len(self.peers_on.behaviours) > 1)
     @rule(peer=consumes(peers))
     def remove_peer(self, peer: str) -> None:
-        del self.network.peers[peer]
+        self.peers_on.remove(peer)
         note(f"peer {peer} leaves")
 
     @rule(peer=peers, fault=network_faults())
     def inject_network_fault(self, peer: str, fault: str) -> None:
         note(f"{fault} {peer}")
-        if fault == "disconnect":
-            self.network.disconnected.add(peer)
-        elif fault == "partition":
-            self.network.partitioned.add(peer)
-        else:
-            self.network.faults.setdefault(peer, []).append(fault)
+        inject(self.network, peer, fault)
 
     @rule(
         topology=network_topologies(),
@@ -157,19 +211,18 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(latency=st.sampled_from([0.05, 1.0, 10.0, 20.0]))
     def change_latency(self, latency: float) -> None:
         """Above the 15 s request timeout, every request times out."""
-        self.network.latency = latency
+        self.network.set_latency(latency)
         note(f"latency {latency} s")
 
     @rule()
     def reconnect_and_heal(self) -> None:
-        self.network.disconnected.clear()
-        self.network.partitioned.clear()
-        self.network.latency = 0.05
+        self.network.heal()
+        self.network.set_latency(0.05)
         note("network healed")
 
     @rule(dt=st.sampled_from([0.5, 2.0, 30.0, 61.0]))
     def advance_time(self, dt: float) -> None:
-        self.network.time += dt
+        self.network.advance(dt)
         note(f"time {self.network.time:.2f} s")
 
     def _round(self) -> str:
@@ -183,7 +236,7 @@ class SyncMachine(RuleBasedStateMachine):
             assert_typed(err, "a sync round")
             # Every block before the refused one was good: the answer does not count against the
             # peer, and the node holds nothing past what the store took.
-            pending = self.network.log[self.requests_checked :]
+            pending = self.network.requests(self.requests_checked)
             assert pending, f"the store refused a block no request brought: {err}"
             *earlier, refused = pending
             self._admit(earlier)
@@ -191,7 +244,7 @@ class SyncMachine(RuleBasedStateMachine):
             assert refused.sent >= earliest, (
                 f"{refused.peer} asked at {refused.sent:g} s, before {earliest:g} s"
             )
-            self.requests_checked = len(self.network.log)
+            self.requests_checked += len(pending)
             return f"store refused: {type(err).__name__}"
 
     @rule()
@@ -222,12 +275,13 @@ class SyncMachine(RuleBasedStateMachine):
         """After the network heals, faults stop and the disk has room, enough fair rounds reach the tip."""
         self.reconnect_and_heal()
         free_the_disk(self.store)
-        for name in self.network.faults:
-            self.network.faults[name].clear()
-        if not any(self.network.peers[p].behaviour in ("honest", "lying") for p in self.network.reachable()):
+        self.network.clear_faults()
+        if not self.peers_on.an_honest_one_is_reachable():
             self._add("honest", 0)  # the guarantee needs one honest neighbour
-        self.network.time += 120.0  # breakers close, backoffs end
-        self.engine.sync(max_rounds=fair_rounds(len(self.network.peers), self.canonical.tip))
+        self.network.advance(120.0)  # breakers close, backoffs end
+        self.engine.sync(max_rounds=fair_rounds(len(self.peers_on.behaviours), self.canonical.tip))
+        for _, head, fin in self.engine.sync_rounds():  # also between the rounds of the full sync
+            self._rises(head, fin)
         assert self.node.head_height == self.canonical.tip, (
             f"synced to {self.node.head_height}, tip {self.canonical.tip}"
         )
@@ -243,7 +297,9 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def nothing_imported_is_given_up(self) -> None:
         """A bad block from a peer costs the node nothing it held: head and finalization only rise."""
-        head, fin = self.node.head_height, self.node.finalized_height
+        self._rises(self.node.head_height, self.node.finalized_height)
+
+    def _rises(self, head: int, fin: int) -> None:
         assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
         assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
         self.heads.append(head)
@@ -258,8 +314,9 @@ class SyncMachine(RuleBasedStateMachine):
     @invariant()
     def every_peer_waits_out_its_backoff_and_breaker(self) -> None:
         """No request goes to a peer before the retry policy allows (§5.1), whatever the faults."""
-        self._admit(self.network.log[self.requests_checked :])
-        self.requests_checked = len(self.network.log)
+        pending = self.network.requests(self.requests_checked)
+        self._admit(pending)
+        self.requests_checked += len(pending)
 
     def _admit(self, requests: Sequence[Any]) -> None:
         for r in requests:
@@ -382,7 +439,7 @@ def free_the_disk(store: Any) -> None:
 def assert_typed(err: BaseException, doing: str) -> None:
     """A store failure must be a typed OSError naming what is wrong (interface: StoreError), not
     SQLite's own exception or any other crash."""
-    assert isinstance(err, OSError) and type(err) is not OSError, (
+    assert is_a(err, "OSError") and type(err).__name__ != "OSError", (
         f"{doing}: untyped {type(err).__module__}.{type(err).__name__}: {err}"
     )
 
@@ -432,14 +489,15 @@ class CheckpointMachine(RuleBasedStateMachine):
         self.node = self.target.sync.recover(self.store, b.spec, b.genesis, b.bitcoin)
         self.network = self.target.sync.network()
         self.engine = self.target.sync.engine(self.node, self.network, self.store)
+        self.peers_on = PeerChains(self.network)
+        self.fault_at: int | None = None  # the write of this store an injected fault strikes
         self.alive = True
 
     def _refused(self, err: BaseException, doing: str) -> None:
         """The store refused a write: an injected fault kills the process; a real one (locked,
         full) is the round's end, and the node goes on with its head where the store left it."""
         assert_typed(err, doing)
-        faults = self.store.faults
-        injected = faults.at_write is not None and faults.writes >= faults.at_write
+        injected = self.fault_at is not None and self.store.writes >= self.fault_at
         note(f"{doing}: {type(err).__name__}: {err}" + (" (the process dies)" if injected else ""))
         if injected:
             self._crash()
@@ -463,8 +521,9 @@ class CheckpointMachine(RuleBasedStateMachine):
     def resume_sync_from_an_honest_peer(self, more: int) -> None:
         """Recovery ends in sync: the rest of the chain comes from the network."""
         self.canonical.extend(more)
-        if not self.network.peers:
-            self.network.add(self.target.sync.peer("honest", self.canonical.wire))
+        self.peers_on.publish()
+        if not self.peers_on.behaviours:
+            self.peers_on.add("honest", self.canonical.wire)
         try:
             outcome = self.engine.sync(max_rounds=fair_rounds(1, self.canonical.tip))
         except Exception as err:  # noqa: BLE001 - an honest peer: only the store may fail the sync
@@ -481,9 +540,10 @@ class CheckpointMachine(RuleBasedStateMachine):
         """Disjoint ranges from several honest peers at once, imported in order: every block is
         imported, or the store's failure (typed) ends the round; never taken for a bad block."""
         self.canonical.extend(more)
+        self.peers_on.publish()
         names = [f"parallel-{i}" for i in range(peers)]
         for name in names:
-            self.network.add(self.target.sync.peer(name, self.canonical.wire))
+            self.peers_on.add(name, self.canonical.wire)
         before = self.node.head_height
         try:
             imported = self.engine.sync_parallel(names, self.canonical.tip)
@@ -502,9 +562,9 @@ class CheckpointMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.alive)
     @rule(kind=disk_faults(), after=st.integers(1, 4))
     def inject_disk_fault(self, kind: str, after: int) -> None:
-        faults = self.store.faults
-        faults.at_write, faults.kind = faults.writes + after, kind
-        note(f"{kind} on disk write {faults.at_write}")
+        self.fault_at = self.store.writes + after
+        self.store.set_fault(self.fault_at, kind)
+        note(f"{kind} on disk write {self.fault_at}")
 
     @precondition(lambda self: self.alive)
     @rule(kind=disk_faults(), write=st.integers(1, 2))
@@ -601,14 +661,15 @@ class CheckpointMachine(RuleBasedStateMachine):
             assert self.may_refuse, (
                 f"restart refused though no fault destroyed an acknowledged byte: {type(err).__name__}: {err}"
             )
-            if not self.tail_lost and hasattr(err, "height"):  # CorruptBlock names the row
-                assert err.height in self.rotted, (
-                    f"the store blames block {err.height}; the rot hit {sorted(self.rotted)}: {err}"
+            blamed = blamed_row(err)
+            if not self.tail_lost and blamed is not None:  # CorruptBlock names the row
+                assert blamed in self.rotted, (
+                    f"the store blames block {blamed}; the rot hit {sorted(self.rotted)}: {err}"
                 )
                 # Each row carries its digest, so the store knows at open; found only by replaying
                 # the row, the rot had been accepted (and a row under a checkpoint is not replayed).
                 assert self.store is None, (
-                    f"the store opened with rotted row {err.height}; only the replay noticed: {err}"
+                    f"the store opened with rotted row {blamed}; only the replay noticed: {err}"
                 )
             note(
                 f"the store reports the damage: {type(err).__name__}: {err}; the operator starts a new store"
@@ -703,7 +764,7 @@ class CheckpointMachine(RuleBasedStateMachine):
     def kept_checkpoints_that_verify_equal_the_reference_state(self) -> None:
         if self.alive:
             for cp in self.store.checkpoints():
-                if cp.verifies():
+                if cp.verified:
                     assert cp.state == self.canonical.states[cp.height], (
                         f"checkpoint {cp.height} verifies but is wrong"
                     )
@@ -786,6 +847,8 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
         self.node = self.target.chain.node(b.spec, b.genesis, b.bitcoin)
         # Two syncs of one node: each its own rounds and rotation, one node, store and network.
         self.engines = [self.target.sync.engine(self.node, self.network, self.store) for _ in range(2)]
+        self.peers_on = PeerChains(self.network)
+        self.requests_seen = 0
         note(f"canonical chain of {chain.length} blocks; two syncs")
         return multiple(*(self._add(behaviour) for behaviour in ["honest", *more]))
 
@@ -795,9 +858,7 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
         chain: Sequence[bytes] = self.canonical.wire
         if behaviour == "fork":
             chain = ForkView(self.canonical.wire, max(1, self.canonical.tip - 1))
-        self.network.add(
-            self.target.sync.peer(name, chain, behaviour, lag=1, claimed=0 if behaviour == "lying" else None)
-        )
+        self.peers_on.add(name, chain, behaviour, lag=1, claimed=0 if behaviour == "lying" else None)
         note(f"peer {name}: {behaviour}")
         return name
 
@@ -808,21 +869,17 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
     @rule(k=st.integers(1, 4))
     def extend_canonical_chain(self, k: int) -> None:
         self.canonical.extend(k)
+        self.peers_on.publish()
         note(f"canonical tip {self.canonical.tip}")
 
     @rule(peer=peers, fault=network_faults())
     def inject_network_fault(self, peer: str, fault: str) -> None:
         note(f"{fault} {peer}")
-        if fault == "disconnect":
-            self.network.disconnected.add(peer)
-        elif fault == "partition":
-            self.network.partitioned.add(peer)
-        else:
-            self.network.faults.setdefault(peer, []).append(fault)
+        inject(self.network, peer, fault)
 
     @rule(dt=st.sampled_from([0.5, 2.0, 30.0, 61.0]))
     def advance_time(self, dt: float) -> None:
-        self.network.time += dt
+        self.network.advance(dt)
         note(f"time {self.network.time:.2f} s")
 
     @rule()
@@ -841,7 +898,6 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
     def _judged(self, doing: str, act: Any, *, one_step: bool = True) -> Any:
         """Run one step of a sync (or a whole sync: not `one_step`, so a peer's standing may have
         recovered since a failure); only the store may fail it, with its typed error."""
-        before = len(self.network.log)
         try:
             return act()
         except Exception as err:  # noqa: BLE001
@@ -851,7 +907,9 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
             )
             return f"store refused: {type(err).__name__}"
         finally:
-            self._charged(self.network.log[before:], one_step)
+            sent = self.network.requests(self.requests_seen)
+            self.requests_seen += len(sent)
+            self._charged(sent, one_step)
 
     @rule(which=st.integers(0, 1))
     def a_sync_takes_a_round(self, which: int) -> None:
@@ -866,6 +924,7 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
     def a_sync_downloads_in_parallel(self, which: int, peers: list[str], more: int) -> None:
         """Disjoint ranges from several peers at once (whatever their faults), imported in order."""
         self.canonical.extend(more)
+        self.peers_on.publish()
         reachable = [p for p in peers if p in self.network.reachable()]
         got = self._judged(
             f"sync {which} parallel download",
@@ -912,7 +971,7 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
                 if height_of.get(root, head + 1) <= head:
                     continue  # a block the node holds (the same block root): a harmless repeat
                 if root not in height_of:  # a forked or undecodable block the node reached
-                    standing = [e.health.get(r.peer) for e in self.engines]
+                    standing = [e.standing(r.peer) for e in self.engines]
                     assert any(
                         s is not None and (s.failures or s.breaker_until > r.ended) for s in standing
                     ), f"{r.peer} served a block that is not canonical and was not charged"
@@ -924,17 +983,17 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
     @rule()
     def heal_and_sync_fully(self) -> None:
         """After the faults stop and the disk has room, either sync reaches the tip."""
-        self.network.disconnected.clear()
-        self.network.partitioned.clear()
-        for faults in self.network.faults.values():
-            faults.clear()
+        self.network.heal()
+        self.network.clear_faults()
         self.space_is_freed()
-        if not any(self.network.peers[p].behaviour in ("honest", "lying") for p in self.network.reachable()):
+        if not self.peers_on.an_honest_one_is_reachable():
             self._add("honest")
-        self.network.time += 120.0
+        self.network.advance(120.0)
         self._judged(
             "a full sync",
-            lambda: self.engines[1].sync(max_rounds=fair_rounds(len(self.network.peers), self.canonical.tip)),
+            lambda: self.engines[1].sync(
+                max_rounds=fair_rounds(len(self.peers_on.behaviours), self.canonical.tip)
+            ),
             one_step=False,
         )
         assert self.node.head_height == self.canonical.tip, (
