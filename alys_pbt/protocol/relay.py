@@ -44,9 +44,13 @@ class Relay:
 
     def drain(self) -> None:
         """Put every task the runtime scheduled since the last drain on the suite's scheduler."""
-        got = self.connection.call("system.scheduled", {"system": self._system()})
+        self._schedule(
+            self.connection.call("system.scheduled", {"system": self._system()}), "system.scheduled"
+        )
+
+    def _schedule(self, got: Any, method: str) -> None:
         if not isinstance(got, dict) or not isinstance(got.get("tasks"), list):
-            self.connection._fail(f"system.scheduled answered {got!r:.80}", "system.scheduled")
+            self.connection._fail(f"{method} answered {got!r:.80}", method)
         for task, delay in got["tasks"]:
             run = self._runner(int(task))
             if delay is None:

@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 )
 
 from alys_pbt.aio import OwnedLoop
-from alys_pbt.interface import Behaviour
+from alys_pbt.interface import Role, Task
 from alys_pbt.models.actor_trees import TreeModel, TreePolicy
 from alys_pbt.models.actors import MailboxModel, Msg, SchedulerModel, SupervisorModel
 from alys_pbt.strategies import actors as actor_strategies
@@ -48,14 +48,8 @@ class Message:
     queued_at: int = 0
 
 
-class Idle(Behaviour):
-    """An actor that takes its messages and does nothing with them (the port counts them)."""
-
-    def started(self, ctx: Any) -> None:
-        pass
-
-    def handle(self, message: Any, ctx: Any) -> Any:
-        return None
+# An actor that takes its messages and does nothing with them (the runtime counts them).
+Idle = Role()
 
 
 class SuiteScheduler:
@@ -310,50 +304,59 @@ class FlowsMachine(RuleBasedStateMachine):
         self.actors = target.actors
         self.scheduler = SuiteScheduler()
         self.received: dict[str, list[tuple[str, int, int, tuple[int, ...]]]] = {}
-        self.asks: list[tuple[Any, tuple[int, ...]]] = []
+        self.asks: list[tuple[Any, tuple[int, ...], str]] = []
         self.accepted = 0
         self.crashes: dict[str, int] = {}
 
     @initialize(target=members, n=st.integers(2, 5))
     def start_actors(self, n: int) -> MultipleResults[str]:
-        machine = self
         self.names = [f"a{i}" for i in range(n)]
         self.clocks = {name: [0] * n for name in self.names}
-
-        class Recorder(Idle):
-            def handle(self, message: Any, ctx: Any) -> Any:
-                sender, seq, clock = message
-                me = machine.names.index(ctx.name)
-                mine = machine.clocks[ctx.name]
-                for i, t in enumerate(clock):
-                    mine[i] = max(mine[i], t)
-                mine[me] += 1
-                machine.received.setdefault(ctx.name, []).append((sender, seq, 0, tuple(clock)))
-                return tuple(mine)
-
+        self.seen = dict.fromkeys(self.names, 0)  # entries of each actor's log merged so far
+        self.after: dict[str, list[tuple[int, ...]]] = {
+            name: [] for name in self.names
+        }  # its clock after each
+        # Each actor records (sender, seq, vector clock) messages and answers an ask with how many it
+        # has handled: its vector clock then is the merge of what its log shows (read back below).
+        recorder = Role(reply="count")
         self.system = self.actors.system(self.scheduler)
         # The port's policy classes, through the strategies, until the interface has its own.
         policy = actor_strategies.SupervisionPolicy(
             actor_strategies.Immediate(), max_restarts=10**6, window=1.0
         )
         for name in self.names:
-            self.system.spawn(name, Recorder, supervision=policy, capacity=10_000)
+            self.system.spawn(name, recorder, supervision=policy, capacity=10_000)
         self.seq: dict[tuple[str, str], int] = {}
         note(f"{n} actors")
         return multiple(*self.names)
 
-    def _stamp(self, sender: str, to: str) -> tuple[str, int, tuple[int, ...]]:
+    def _merge_logs(self) -> None:
+        """Each actor's vector clock: merged with each message it handled, and ticked (in its log's order)."""
+        for name in self.names:
+            log = [r for r in self.system.received(name) if r.hook == "handle"]
+            mine, me = self.clocks[name], self.names.index(name)
+            for entry in log[self.seen[name] :]:
+                sender, seq, clock = entry.message
+                for i, t in enumerate(clock):
+                    mine[i] = max(mine[i], t)
+                mine[me] += 1
+                self.after[name].append(tuple(mine))
+                self.received.setdefault(name, []).append((sender, seq, 0, tuple(clock)))
+            self.seen[name] = len(log)
+
+    def _stamp(self, sender: str, to: str) -> tuple[str, int, list[int]]:
+        self._merge_logs()
         key = (sender, to)
         self.seq[key] = self.seq.get(key, 0) + 1
         if sender in self.clocks:
             self.clocks[sender][self.names.index(sender)] += 1
-            clock = tuple(self.clocks[sender])
+            clock = list(self.clocks[sender])
         else:
-            clock = tuple([0] * len(self.names))
+            clock = [0] * len(self.names)
         return sender, self.seq[key], clock
 
     def _tell(self, sender: str, to: str) -> None:
-        if self.system.tell(to, self._stamp(sender, to), sender=sender) == "accepted":
+        if self.system.tell(to, list(self._stamp(sender, to)), sender=sender) == "accepted":
             self.accepted += 1
 
     @rule(sender=members, to=members)
@@ -364,22 +367,22 @@ class FlowsMachine(RuleBasedStateMachine):
     @rule(sender=members, to=members)
     def ask(self, sender: str, to: str) -> None:
         stamp = self._stamp(sender, to)
-        reply = self.system.ask(to, stamp, timeout=1e9, sender=sender)
+        reply = self.system.ask(to, list(stamp), timeout=1e9, sender=sender)
         self.accepted += 1
-        self.asks.append((reply, stamp[2]))
+        self.asks.append((reply, tuple(stamp[2]), to))
         note(f"{sender} asks {to}")
 
     @rule(sender=members)
     def broadcast(self, sender: str) -> None:
         _, seq, clock = self._stamp(sender, "*")  # one stream per broadcaster, FIFO at every receiver
-        verdicts = self.system.broadcast((f"{sender}*", seq, clock), sender=sender)
+        verdicts = self.system.broadcast([f"{sender}*", seq, clock], sender=sender)
         self.accepted += sum(v == "accepted" for v in verdicts.values())
         note(f"{sender} broadcasts #{seq}")
 
     @rule(hops=st.lists(members, min_size=2, max_size=5, unique=True))
     def route(self, hops: list[str]) -> None:
         _, seq, clock = self._stamp("route", "*")
-        if self.system.route(hops, (f"route{seq}", 1, clock), sender="outside") == "accepted":
+        if self.system.route(hops, [f"route{seq}", 1, clock], sender="outside") == "accepted":
             self.accepted += len(hops)  # every hop handles it once
         note(f"route via {hops}")
 
@@ -418,6 +421,7 @@ class FlowsMachine(RuleBasedStateMachine):
 
     @invariant()
     def fifo_per_sender_receiver_pair(self) -> None:
+        self._merge_logs()
         for name, got in self.received.items():
             last: dict[str, int] = {}
             for sender, seq, _, _ in got:
@@ -426,9 +430,10 @@ class FlowsMachine(RuleBasedStateMachine):
 
     @invariant()
     def responses_happen_after_their_requests(self) -> None:
-        for reply, request_clock in self.asks:
+        self._merge_logs()
+        for reply, request_clock, to in self.asks:
             if reply.done and reply.error is None:
-                response = reply.value
+                response = self.after[to][reply.value - 1]  # its clock once it had handled the ask
                 assert len(response) == len(request_clock), f"a reply's clock of {len(response)} actors"
                 assert all(r >= q for r, q in zip(response, request_clock, strict=True)), (
                     "reply before request"
@@ -456,9 +461,8 @@ class SchedulerMachine(RuleBasedStateMachine):
 
     def __init__(self, target: Target) -> None:
         super().__init__()
-        self.port = target.actors.scheduler()
+        self.port = target.actors.scheduler()  # tasks cross as data (interface.Task); it records `ran`
         self.model = SchedulerModel()
-        self.ran: list[int] = []  # task ids in the order the scheduler ran them
         self.expected: list[int] = []  # in the order the model runs them
         self.then: dict[int, tuple[str, float, int]] = {}  # task id -> (how, delay, follow-up id)
         self.tasks = 0
@@ -471,17 +475,9 @@ class SchedulerMachine(RuleBasedStateMachine):
             self.then[task] = (then[0], then[1], self.tasks)
         return task
 
-    def _port_task(self, task: int) -> Any:
-        def run() -> None:
-            self.ran.append(task)
-            if task in self.then:
-                how, delay, follow = self.then[task]
-                if how == "soon":
-                    self.port.call_soon(self._port_task(follow))
-                else:
-                    self.port.call_later(delay, self._port_task(follow))
-
-        return run
+    def _port_task(self, task: int) -> Task:
+        """The task as data: when it runs, the scheduler records its id and schedules its follow-up."""
+        return Task(task, self.then.get(task))
 
     def _model_runs(self, task: int | None) -> None:
         if task is None:
@@ -541,7 +537,8 @@ class SchedulerMachine(RuleBasedStateMachine):
 
     @invariant()
     def tasks_run_in_the_designed_order(self) -> None:
-        assert self.ran == self.expected, f"ran {self.ran}, the model {self.expected}"
+        ran = list(self.port.ran)
+        assert ran == self.expected, f"ran {ran}, the model {self.expected}"
 
     @invariant()
     def nothing_ready_is_lost_or_invented(self) -> None:
@@ -672,8 +669,7 @@ class AsyncioRuntime:
 
     def __init__(self, target: Target) -> None:
         self.owned = OwnedLoop()
-        make = getattr(target.actors, "asyncio_scheduler", None)
-        self.scheduler = make(self.owned.loop) if make is not None else LoopScheduler(self.owned.loop)
+        self.scheduler = LoopScheduler(self.owned.loop)  # the suite's own asyncio driver, for any target
 
     def now(self) -> float:
         return self.owned.now()
@@ -763,7 +759,7 @@ class SupervisionTreeMachine(_RuntimeMachine):
             port_strategy = by_name[strategy]
             self.system.spawn(
                 name,
-                PanicsOnCue,
+                PANICS_ON_CUE,
                 supervision=actor_strategies.SupervisionPolicy(port_strategy, 3, 1e9, escalation),
                 parent=parents[name],
                 capacity=50,
@@ -798,7 +794,7 @@ class SupervisionTreeMachine(_RuntimeMachine):
         running = [n for n in self.names if self._cell(n).state.name == "RUNNING"]
         name = data.draw(st.sampled_from(running), label="actor")
         note(f"{name} is sent a message that panics, then {after} more")
-        verdicts = [self.system.tell(name, _Panic()), *(self.system.tell(name, i) for i in range(after))]
+        verdicts = [self.system.tell(name, PANIC), *(self.system.tell(name, i) for i in range(after))]
         self.acknowledged[name] += sum(v in ("accepted", "blocked") for v in verdicts)
         if verdicts[0] in ("accepted", "blocked"):
             self.model.fail(name)
@@ -869,15 +865,8 @@ class SupervisionTreeMachine(_RuntimeMachine):
                 assert len(c.mailbox) == 0, f"{name} runs with {len(c.mailbox)} messages unhandled"
 
 
-class _Panic:
-    """A message whose handler panics (Idle's subclass below raises on it)."""
-
-
-class PanicsOnCue(Idle):
-    def handle(self, message: Any, ctx: Any) -> Any:
-        if isinstance(message, _Panic):
-            raise RuntimeError("panic on cue")
-        return message
+PANIC = {"panic": "on cue"}  # a message whose handler panics
+PANICS_ON_CUE = Role(reply="echo", panics_on=(PANIC,))
 
 
 class PressureMachine(_RuntimeMachine):
@@ -891,34 +880,21 @@ class PressureMachine(_RuntimeMachine):
         limits=st.lists(st.one_of(st.none(), st.integers(2, 12)), min_size=4, max_size=4),
     )
     def build_the_chain(self, hops: int, capacities: list[int], limits: list[int | None]) -> None:
-        machine = self
         self.hops = [f"h{i}" for i in range(hops)]
         self.limits = dict(zip(self.hops, limits, strict=False))
         self.sizes: dict[int, int] = {}  # message id -> bytes
         self.durations: dict[int, float] = {}
-        self.started: dict[str, list[tuple[int, float]]] = {h: [] for h in self.hops}  # (id, at)
-        self.overlaps: list[str] = []
         self.acked: dict[str, set[int]] = {h: set() for h in self.hops}
         self.routed: set[int] = set()
         self.next_id = 0
 
-        class Worker(Idle):
-            def handle(self, message: Any, ctx: Any) -> Any:
-                ident = message
-                cell = ctx.system.lookup(ctx.name)
-                done = {machine._id(e) for e in cell.processed + cell.failed}
-                busy = [i for i, _ in machine.started[ctx.name] if i not in done]
-                if busy:
-                    machine.overlaps.append(f"{ctx.name} took {ident} while {busy} were in flight")
-                machine.started[ctx.name].append((ident, ctx.system.scheduler.now()))
-                ctx.takes(machine.durations[ident])
-                return ident
-
+        # Each message is [id, seconds]: the worker takes that long to handle it (simulated time).
+        worker = Role(reply="echo", takes_item=1)
         policy = actor_strategies.SupervisionPolicy(actor_strategies.Immediate(), 3, 1e9)
         for hop, capacity in zip(self.hops, capacities, strict=False):
             self.system.spawn(
                 hop,
-                Worker,
+                worker,
                 capacity=capacity,
                 max_bytes=self.limits[hop],
                 processing_timeout=TIMEOUT,
@@ -931,7 +907,15 @@ class PressureMachine(_RuntimeMachine):
         payload = envelope.payload
         while hasattr(payload, "payload"):  # an ask's or a route's wrapper
             payload = payload.payload
-        return int(payload)
+        return int(payload[0])
+
+    def _started(self, hop: str) -> list[tuple[int, float, int]]:
+        """What the hop took up, from its log: (id, when, how many were in flight then)."""
+        return [
+            (int(r.message[0]), float(r.at), int(r.in_flight))
+            for r in self.system.received(hop)
+            if r.hook == "handle"
+        ]
 
     def _new(self, size: int, duration: float) -> int:
         self.next_id += 1
@@ -953,7 +937,7 @@ class PressureMachine(_RuntimeMachine):
     def _send(self, hop: str, size: int, duration: float) -> str:
         ident = self._new(size, duration)
         expected = self._expected(hop, size)
-        got: str = self.system.tell(hop, ident, size=size)
+        got: str = self.system.tell(hop, [ident, duration], size=size)
         note(f"send #{ident} ({size} B, {duration} s) to {hop}: {got}")
         assert got == expected, f"{hop} answered {got} to {size} bytes, a correct mailbox {expected}"
         if got == "accepted":
@@ -978,7 +962,7 @@ class PressureMachine(_RuntimeMachine):
     def route_along_the_chain(self, size: int, duration: float) -> None:
         ident = self._new(size, duration)
         expected = self._expected(self.hops[0], size)
-        got = self.system.route(self.hops, ident, size=size)
+        got = self.system.route(self.hops, [ident, duration], size=size)
         note(f"route #{ident} ({size} B, {duration} s) along {self.hops}: {got}")
         assert got == expected, f"{self.hops[0]} answered {got}, a correct mailbox {expected}"
         if got == "accepted":
@@ -989,7 +973,7 @@ class PressureMachine(_RuntimeMachine):
     def ask(self, hop: int, duration: float) -> None:
         name = self.hops[hop % len(self.hops)]
         ident = self._new(0, duration)
-        reply = self.system.ask(name, ident, timeout=3.0)
+        reply = self.system.ask(name, [ident, duration], timeout=3.0)
         self.replies.append((reply, self.rt.now() + 3.0, name))
         if not reply.done:
             self.acked[name].add(ident)
@@ -1005,7 +989,7 @@ class PressureMachine(_RuntimeMachine):
 
     def _forwarded(self) -> None:
         """Each hop's forward of a routed message is owed to the next hop, or is a dead letter."""
-        dead = {(d.to, int(d.payload)) for d in self.system.dead_letters}
+        dead = {(d.to, int(d.payload[0])) for d in self.system.dead_letters}
         for i, hop in enumerate(self.hops[:-1]):
             nxt = self.hops[i + 1]
             for e in self.system.lookup(hop).processed:
@@ -1015,7 +999,9 @@ class PressureMachine(_RuntimeMachine):
 
     @invariant()
     def handles_one_message_at_a_time(self) -> None:
-        assert not self.overlaps, self.overlaps[0]
+        for hop in self.hops:
+            for ident, _, in_flight in self._started(hop):
+                assert not in_flight, f"{hop} took {ident} while {in_flight} were in flight"
 
     @invariant()
     def every_handler_ends_by_its_deadline_or_its_timeout(self) -> None:
@@ -1023,7 +1009,7 @@ class PressureMachine(_RuntimeMachine):
         for hop in self.hops:
             c = self.system.lookup(hop)
             done = {self._id(e) for e in c.processed + c.failed}
-            for ident, at in self.started[hop]:
+            for ident, at, _ in self._started(hop):
                 if at + min(self.durations[ident], TIMEOUT) <= now:
                     assert ident in done, f"{hop} still handling #{ident} at {now:g} (from {at:g})"
 
@@ -1051,8 +1037,7 @@ class PressureMachine(_RuntimeMachine):
     @staticmethod
     def _mail(cell: Any) -> list[Any]:
         mailbox = cell.mailbox
-        queued = [e for _, _, e in mailbox._heap] + list(mailbox._normal) + list(mailbox._low)
-        return queued + list(mailbox.waiting)
+        return list(mailbox.queued) + list(mailbox.waiting)
 
     @invariant()
     def no_message_is_lost_along_the_route(self) -> None:

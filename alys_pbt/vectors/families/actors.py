@@ -13,11 +13,11 @@ plain data.
   another (dependents first: the only order a chain allows).
 
 A message crosses as any object with `sender`, `seq`, `priority` (an int, 0..5), `payload` and a
-writable `queued_at` (the mailbox's arrival counter); a restart strategy as the runtime's own
-strategy and policy classes (`alys.actors`, the types the interface's actors component takes: Never,
-Immediate, Delayed, ExponentialBackoff, Progressive, SupervisionPolicy), built from their JSON fields;
-durations as decimal strings (the format has no floats). An actor is any object with `started(ctx)`
-and `handle(message, ctx)`.
+writable `queued_at` (the mailbox's arrival counter); a restart strategy as the interface's plain-data
+strategy and policy classes (alys_pbt/interface.py: Never, Immediate, Delayed, ExponentialBackoff,
+Progressive, SupervisionPolicy; a target reads them by variant name and fields), built from their
+JSON fields; durations as decimal strings (the format has no floats). An actor is a role (interface
+Role: data), here one that does nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 from attrs import define
 from hypothesis import strategies as st
 
-from alys_pbt.interface import Target
+from alys_pbt.interface import Role, Target
 from alys_pbt.models import actors as ref
 from alys_pbt.strategies.actors import PRIORITIES, SENDERS, restart_strategies
 from alys_pbt.vectors.families.bls import obj
@@ -298,7 +298,7 @@ def seconds(value: float) -> str:
 
 
 def strategy_from_json(data: Mapping[str, Json]) -> Any:
-    import alys.actors as runtime  # the strategy types the actors component takes (see the module doc)
+    from alys_pbt import interface as runtime  # the strategy types the actors component takes
 
     kind = data["kind"]
     args = {k: (v if k == "max_attempts" else float(v)) for k, v in data.items() if k != "kind"}
@@ -341,14 +341,7 @@ def replay_restart_delay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
 
 
 # --- shutdown order ---------------------------------------------------------------------------------
-class _Idle:
-    """An actor that does nothing: shutdown order depends only on the dependencies."""
-
-    def started(self, ctx: Any) -> None:
-        del ctx
-
-    def handle(self, message: Any, ctx: Any) -> None:
-        del message, ctx
+_Idle = Role()  # an actor that does nothing: shutdown order depends only on the dependencies
 
 
 class _Clock:
@@ -456,7 +449,7 @@ def policy_json(policy: Any) -> dict[str, Json]:
 
 
 def policy_from_json(data: Mapping[str, Json]) -> Any:
-    import alys.actors as runtime  # the policy type spawn takes (see the module doc)
+    from alys_pbt import interface as runtime  # the policy type spawn takes (see the module doc)
 
     return runtime.SupervisionPolicy(
         strategy=strategy_from_json(data["strategy"]),
