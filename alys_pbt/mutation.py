@@ -97,7 +97,9 @@ def tests_for(module: str, root: Path = ROOT) -> list[str]:  # noqa: PT028 - not
 
 
 # --- running mutmut --------------------------------------------------------------------------------
-def _scratch(module: str, tests: Sequence[str], work: Path, root: Path) -> Path:
+def _scratch(
+    module: str, tests: Sequence[str], work: Path, root: Path, timeout_constant: float | None = None
+) -> Path:
     """A fresh scratch project for one module: a copy of the sources, a pyproject naming the module."""
     scratch = work / module.replace("/", "__").removesuffix(".py")
     if scratch.exists():
@@ -109,9 +111,24 @@ def _scratch(module: str, tests: Sequence[str], work: Path, root: Path) -> Path:
     head, _, _ = text.partition("[tool.mutmut]")
     cfg = _pyproject(root)["tool"]["mutmut"]
     cfg = {**cfg, "only_mutate": [module], "pytest_add_cli_args_test_selection": list(tests)}
+    if timeout_constant is not None:
+        cfg["timeout_constant"] = timeout_constant
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in cfg.items()]
     (scratch / "pyproject.toml").write_text(head + "\n".join(lines) + "\n")
     return scratch
+
+
+def _set_timeout_constant(scratch: Path, seconds: float) -> None:
+    """Give every mutant's tests `seconds` more wall time before mutmut calls it a timeout. mutmut
+    allows timeout_multiplier * (the tests' clean duration + timeout_constant) of wall time: on a
+    loaded machine a short clean run and the default 1 s make timeouts of mutants that merely ran
+    slowly, each counted as a kill. mutmut re-runs exactly the timeouts when this setting changes."""
+    path = scratch / "pyproject.toml"
+    head, _, table = path.read_text().partition("[tool.mutmut]\n")
+    lines = [line for line in table.splitlines() if not line.startswith("timeout_constant = ")]
+    path.write_text(
+        head + "[tool.mutmut]\n" + "\n".join([*lines, f"timeout_constant = {json.dumps(seconds)}"]) + "\n"
+    )
 
 
 def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path, examples: int | None = None) -> None:
@@ -301,12 +318,13 @@ def run_module(
     work: Path = WORK,
     root: Path = ROOT,
     examples: int | None = None,
+    timeout_constant: float | None = None,
 ) -> dict[str, Any]:
     """Mutate one module, pass by pass; the record that goes to docs/mutation-results.json."""
     if module not in modules(root):
         raise MutationError(f"{module} is not a module of alys/ (one of: {', '.join(modules(root))})")
     tests = list(tests) if tests else tests_for(module, root)
-    scratch = _scratch(module, tests, work, root)
+    scratch = _scratch(module, tests, work, root, timeout_constant)
     killed_on = _passes(scratch, module, passes, max_children, only=None, examples=examples)
     extra = {} if examples is None else {"examples": examples}
     return _record(scratch, module, root, tests, passes, killed_on, **extra)
@@ -320,10 +338,14 @@ def rerun_module(
     work: Path = WORK,
     root: Path = ROOT,
     passes: Sequence[str] | None = None,
+    timeouts: bool = False,
+    timeout_constant: float | None = None,
 ) -> dict[str, Any]:
     """Check a module's survivors again against the suite as it is now (stronger properties), in
     the scratch project of its last run: the module itself must be unchanged since (its SHA-256),
-    mutants killed then stay killed, and the tests' coverage is collected afresh."""
+    mutants killed then stay killed, and the tests' coverage is collected afresh. `timeouts`: judge
+    the mutants that timed out again too (with more wall time: `timeout_constant`), since a
+    timeout on a loaded machine may be a mutant that merely ran slowly."""
     scratch = work / module.replace("/", "__").removesuffix(".py")
     if not (scratch / "mutants" / f"{module}.meta").exists():
         raise MutationError(f"{module} has no scratch run in {work} to resume: use `run`")
@@ -342,8 +364,12 @@ def rerun_module(
     (scratch / "mutants" / "mutmut-stats.json").unlink(
         missing_ok=True
     )  # coverage of the tests as they are now
-    alive = [n for n, status in _statuses(scratch, module).items() if status in SURVIVED]
-    killed_on = dict(previous["killed_on"])
+    if timeout_constant is not None:  # mutmut then resets every timeout: they must all run again
+        _set_timeout_constant(scratch, timeout_constant)
+        timeouts = True
+    judged = SURVIVED | ({"timeout"} if timeouts else set())
+    alive = [n for n, status in _statuses(scratch, module).items() if status in judged]
+    killed_on = {n: t for n, t in previous["killed_on"].items() if n not in alive}
     if alive:
         # `passes`: a subset when a pass already ran on these survivors and only tests changed since.
         ran = _passes(
@@ -623,6 +649,12 @@ def main(argv: list[str] | None = None) -> int:
         help="example budget per property (ALYS_PBT_EXAMPLES; default: the ci profile's, 100)",
     )
     run_p.add_argument(
+        "--timeout-constant",
+        type=float,
+        help="seconds of wall time added to each mutant's clean test time before a timeout (mutmut's"
+        " timeout_constant, default 1): raise it on a loaded machine",
+    )
+    run_p.add_argument(
         "--results", type=Path, default=RESULTS, help="results file (default docs/mutation-results.json)"
     )
     rerun_p = sub.add_parser(
@@ -633,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     rerun_p.add_argument(
         "--passes", nargs="+", choices=PASSES, help="the targets to run again (default: the run's own)"
     )
+    rerun_p.add_argument("--timeouts", action="store_true", help="judge the mutants that timed out again too")
+    rerun_p.add_argument("--timeout-constant", type=float, help="as for run")
     rerun_p.add_argument("--results", type=Path, default=RESULTS)
     sub.add_parser("report", help="write docs/mutation.md")
     sub.add_parser("check", help="list what keeps the report from being complete")
@@ -652,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
                     max_children=args.max_children,
                     examples=args.examples,
                     passes=args.passes,
+                    timeout_constant=args.timeout_constant,
                 )
             else:
                 record = rerun_module(
@@ -659,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
                     load_results(args.results)[module],
                     max_children=args.max_children,
                     passes=args.passes,
+                    timeouts=args.timeouts,
+                    timeout_constant=args.timeout_constant,
                 )
             results = load_results(args.results)
             results[module] = record

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -123,3 +124,18 @@ def test_a_failure_saved_in_one_run_is_not_replayed_in_the_next(tmp_path: Path) 
     (project / "first-run").unlink()
     assert run(isolated=True) == 0  # a fresh database: the counterexample is not replayed
     assert run(isolated=False) == 1  # the shared database replays it: the leak the plugin closes
+
+
+def test_more_wall_time_per_mutant_is_one_setting_of_the_scratch_project(tmp_path: Path) -> None:
+    """On a loaded machine a timeout may be a mutant that merely ran slowly (mutmut's wall limit is
+    timeout_multiplier * (clean duration + timeout_constant), and a kill): `run --timeout-constant`
+    writes the constant into the scratch project, and `rerun --timeout-constant` changes it there,
+    which makes mutmut judge exactly the timeouts again. pytest's settings stay as they were."""
+    scratch = mutation._scratch("alys/variant.py", ["tests/test_targets.py"], tmp_path, mutation.ROOT, 30.0)
+    cfg = tomllib.loads((scratch / "pyproject.toml").read_text())
+    assert cfg["tool"]["mutmut"]["timeout_constant"] == 30.0
+    assert cfg["tool"]["mutmut"]["only_mutate"] == ["alys/variant.py"]
+    assert cfg["tool"]["pytest"] == mutation._pyproject()["tool"]["pytest"]
+    mutation._set_timeout_constant(scratch, 90.0)
+    again = tomllib.loads((scratch / "pyproject.toml").read_text())
+    assert again["tool"]["mutmut"] == {**cfg["tool"]["mutmut"], "timeout_constant": 90.0}
