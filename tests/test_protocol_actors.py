@@ -4,17 +4,28 @@ Hypothesis-chosen steps give the same order over `exec:` as in-process."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import InMemoryExampleDatabase
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
-from alys_pbt import targets
+from alys_pbt import interface, targets
 from alys_pbt.interface import Role
-from alys_pbt.models.machines.actors import CancellingScheduler, SuiteScheduler
+from alys_pbt.machines import wired
+from alys_pbt.models.machines.actors import (
+    CancellingScheduler,
+    FlowsMachine,
+    MailboxMachine,
+    PressureMachine,
+    SuiteScheduler,
+    SupervisionMachine,
+)
 
 SERVE = f"exec:{sys.executable} -m alys.serve"
 
@@ -89,3 +100,103 @@ def test_a_task_not_pending_is_a_typed_rejection(remote: Any) -> None:
     with pytest.raises(Exception) as refused:  # noqa: PT011 - the rejection's class is made from its name
         system._connection.call("system.run_task", {"system": system._id(), "task": 10**6})
     assert type(refused.value).__name__ == "UnknownTask"
+
+
+# --- the actor machines over exec: the in-process verdicts, programs and database replays ----------
+
+SEED = 0
+DETERMINISTIC = settings(
+    settings.get_profile("default"),
+    database=None,
+    max_examples=200,
+    stateful_step_count=20,
+    phases=(Phase.explicit, Phase.generate, Phase.shrink),  # no explain phase: it traces, slowly
+    verbosity=Verbosity.normal,
+    deadline=None,
+    print_blob=False,
+    report_multiple_bugs=False,
+    suppress_health_check=list(HealthCheck),
+)
+CODE = re.compile(r"^(state = \w+\(\)|(\(?[\w, ]+\)? = )?state\.\w+\(.*\))$")
+
+
+def _run(machine: type[RuleBasedStateMachine], target: Any, **changes: Any) -> str | None:
+    """The machine on `target` with a fixed seed: None if it passes, else the printed program
+    (from `state = ...` to the teardown) and the failure, as one text."""
+    factory = wired(machine, target)
+    factory._hypothesis_internal_use_seed = SEED  # type: ignore[attr-defined]
+    try:
+        run_state_machine_as_test(factory, settings=settings(DETERMINISTIC, **changes))
+    except AssertionError as err:
+        lines = "\n".join(getattr(err, "__notes__", [])).splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("state = "))
+        end = lines.index("state.teardown()", start)
+        return "\n".join(lines[start : end + 1]) + f"\n{type(err).__name__}: {err}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[dict[str, Any]]:
+    """The port served over exec:, by variant (one server each, for this module)."""
+    made: dict[str, Any] = {}
+
+    def get(variant: str) -> Any:
+        if variant not in made:
+            made[variant] = targets.prepare(targets.load(f"{SERVE} {variant}"))
+        return made[variant]
+
+    yield get  # type: ignore[misc]
+    for target in made.values():
+        close = getattr(getattr(target, "target", target), "close", None)
+        if close is not None:
+            close()
+
+
+CASES = [  # (machine, variant): a quirk of target alys, seeded mutants, and the secure rule
+    (MailboxMachine, "alys", {}),
+    (SupervisionMachine, "alys", {}),
+    (SupervisionMachine, "alys-fixed+actors-restart-loses-mailbox", {}),
+    (PressureMachine, "alys-fixed+actors-slow-handler-overlaps", {}),
+    (FlowsMachine, "alys-fixed", {"max_examples": 10}),
+]
+
+
+@pytest.mark.parametrize(
+    ("machine", "variant", "changes"), CASES, ids=[f"{m.__name__}-{v}" for m, v, _ in CASES]
+)
+def test_the_actor_machines_give_the_in_process_verdict_and_program_over_exec(
+    served: Any, machine: type[RuleBasedStateMachine], variant: str, changes: dict[str, Any]
+) -> None:
+    """The same seed gives, over exec:, the very failure (the printed program, step for step, and
+    the message) it gives in-process, or passes as it does: the schedule is the suite's."""
+    local = _run(machine, targets.prepare(targets.load(variant)), **changes)
+    remote = _run(machine, served(variant), **changes)
+    assert remote == local, f"in-process:\n{local}\n\nover exec:\n{remote}"
+    assert (local is None) == (variant == "alys-fixed"), local
+
+
+def test_a_failure_over_exec_replays_from_its_printed_program_and_from_the_database(served: Any) -> None:
+    """The program printed for a failure over exec:, run as it stands, fails the same way over
+    exec: and passes on alys-fixed served; the saved example replays from the database alone."""
+    mutant = served("alys-fixed+actors-restart-loses-mailbox")
+    printed = _run(SupervisionMachine, mutant)
+    assert printed is not None
+    program, message = printed.rsplit("\n", 1)
+    code = "\n".join(line for line in program.splitlines() if CODE.match(line))
+
+    def replay(target: Any) -> None:
+        @settings(DETERMINISTIC, max_examples=1, phases=[Phase.generate])
+        @given(st.none())
+        def pasted(_: None) -> None:
+            exec(code, {"SupervisionMachine": wired(SupervisionMachine, target), **vars(interface)})
+
+        pasted()
+
+    with pytest.raises(AssertionError) as replayed:
+        replay(mutant)
+    assert f"AssertionError: {replayed.value}" == message
+    replay(served("alys-fixed"))
+    db = InMemoryExampleDatabase()
+    assert _run(SupervisionMachine, mutant, database=db) == printed
+    again = _run(SupervisionMachine, mutant, database=db, phases=(Phase.reuse,))
+    assert again == printed, "the saved example, replayed alone, fails as first found"
