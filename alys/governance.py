@@ -63,6 +63,8 @@ from alys.variant import Variant
 PROTO = Path(__file__).with_name("governance.proto")
 STREAM_METHOD = "/governance.v1.GovernanceStream/Stream"
 PROTOCOL_VERSION = "v1"
+NOTIFICATIONS = ("status_update", "pegin_notification")  # what `send` carries (StreamRequest payloads)
+MAX_WAIT = 60.0  # the longest `wait_event` blocks, in seconds of real time
 
 
 @functools.cache
@@ -644,6 +646,16 @@ class GovernanceStream:
         return self._ask(_Connect(endpoint))
 
     def send(self, connection: int, kind: str, request_id: str, **fields: Any) -> int:
+        """A notification: refused here, before the actor is told, if its kind or a field is not the
+        contract's (ValueError), so the actor never handles a message it cannot build."""
+        if kind not in NOTIFICATIONS:
+            raise ValueError(f"{kind!r} is not a notification ({', '.join(NOTIFICATIONS)})")
+        payload = getattr(messages()["StreamRequest"](), kind)
+        for name, value in fields.items():
+            try:
+                setattr(payload, name, value)
+            except (AttributeError, TypeError, ValueError) as err:
+                raise ValueError(f"{kind}.{name} = {value!r:.40}: {err}") from None
         return self._ask(_Send(connection, kind, request_id, tuple(sorted(fields.items()))))
 
     def request_signatures(
@@ -676,7 +688,10 @@ class GovernanceStream:
             told += 1
 
     def wait_event(self, timeout: float) -> bool:
-        """Block until a transport event is waiting (a guard against a hung stream, not a clock)."""
+        """Block until a transport event is waiting, at most `timeout` seconds of real time, 0 to
+        MAX_WAIT (a guard against a hung stream, not a clock)."""
+        if not 0.0 <= timeout <= MAX_WAIT:
+            raise ValueError(f"a wait of {timeout!r:.20} s is outside 0..{MAX_WAIT:g} s")
         with self.actor.arrived:
             return self.actor.arrived.wait_for(lambda: not self.actor.inbox.empty(), timeout)
 

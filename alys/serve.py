@@ -28,7 +28,7 @@ from tinyrpc.protocols.jsonrpc import (
 )
 
 import alys
-from alys import serve_actors, serve_sync
+from alys import serve_actors, serve_governance, serve_sync
 from alys.wire import encode_block
 
 PROTOCOL_VERSION = 1
@@ -383,6 +383,7 @@ class Session:
         )
         self._chain(need)
         serve_actors.register(self)  # the actors component (alys/serve_actors.py)
+        serve_governance.register(self)  # the governance component (alys/serve_governance.py)
         serve_sync.register(self)  # the sync component (alys/serve_sync.py)
 
     def _chain(self, need: Any) -> None:
@@ -492,7 +493,7 @@ class Session:
         components: dict[str, list[str]] = {}
         for name in self.methods:
             component, _, short = name.partition(".")
-            if component in ("auxpow", "approvals", "chain", "actors", "sync"):
+            if component in ("auxpow", "approvals", "chain", "actors", "sync", "governance"):
                 components.setdefault(component, []).append(short)
         return {
             "protocol": PROTOCOL_VERSION,

@@ -580,21 +580,27 @@ class GovernanceComponent(Protocol):
     clock is the only one the actor may read).
 
     stream(): `connect(endpoint)`, `send(connection, kind, request_id, **fields)` (kind
-    "status_update" | "pegin_notification"), `request_signatures(connection, request_id, requester,
-    tx_hex, amounts)`: each a command told to the actor, answered by a Reply once the scheduler runs
-    it (connect -> the connection's id; send -> "sent" | "buffered"); `outcome(reply)` raises the
-    refusal a reply carries; `pump()` hands the actor what the gRPC threads received (as messages),
-    `wait_event(timeout)` blocks until something did; `connections` (id -> connection: `state.value`
-    "connecting" | "connected" | "backoff" | "gave-up" | "closed", `generation` (one per stream),
-    `buffer` (the StreamRequests waiting, each with metadata.request_id), `dropped` (ids the overflow
-    policy dropped), `failures`, `attempts` (when each was made), `waits` ((failures, wait) after
-    each loss), `out_sequence`, `in_sequence`, `connected_at`, `detections`, `transport` (None once
-    closed)); `pending` (request id -> pending request); `backoff(failures)`; `close()`. Each stream
-    opens with a NodeRegistration whose metadata.request_id is "register-<connection>-<generation>"
-    and is Connected once acknowledged; metadata.sequence numbers each stream's requests from 1. It
-    tells the requester actor ApplySignatures(request_id, status, witnesses, connection) or
-    SignatureTimeout(request_id), and routes["federation"] FederationUpdateMessage(effective_height,
-    members, connection, source_sequence).
+    "status_update" | "pegin_notification"; a kind or field not in the contract is a ValueError at
+    once), `request_signatures(connection, request_id, requester, tx_hex, amounts)`: each a command
+    told to the actor, returning the id of its reply, answered once the scheduler runs it;
+    `outcome(reply)` is the answer (connect: the connection's id; send and request_signatures:
+    "sent" | "buffered") or raises the refusal (errors below; Unanswered before the actor handled
+    it); `pump()` hands the actor what the gRPC threads received (as messages; how many),
+    `wait_event(timeout)` blocks (0 to 60 s of real time) until something did. What the suite reads
+    is plain data (JSON's types): `connections()` (by id) and `connection(id)`, each a mapping with
+    `id`, `endpoint`, `state` ("connecting" | "connected" | "backoff" | "gave-up" | "closed"),
+    `generation` (one per stream), `buffer` (request ids waiting for a Connected stream, oldest
+    first), `dropped` (ids the overflow policy dropped), `failures`, `attempts` (when each was made),
+    `waits` ([failures, wait] after each loss), `out_sequence`, `in_sequence`, `heartbeat_sequence`,
+    `heartbeat_acks`, `last_received`, `connected_at`, `detections` and `open` (it holds a channel);
+    `pending()` (request ids awaiting an answer, oldest first); `backoff(failures)`; `close()`. Each
+    stream opens with a NodeRegistration whose metadata.request_id is
+    "register-<connection>-<generation>" and is Connected once acknowledged; metadata.sequence numbers
+    each stream's requests from 1. It tells the requester actor ApplySignatures(request_id, status,
+    witnesses, connection) or SignatureTimeout(request_id), and routes["federation"]
+    FederationUpdateMessage(effective_height, members, connection, source_sequence); the suite reads
+    them with the actors component's `received(name)` on actors spawned with a `Role` (over the
+    protocol each is a JSON object naming its "type", witnesses as hex).
     """
 
     @op(errors={"TypeError": "an unknown configuration field"})
@@ -654,6 +660,12 @@ OBJECT_ERRORS: dict[str, dict[str, str]] = {
         "TooManyConnections": "max_connections connections are live already",
         "UnknownConnection": "no connection of that id",
         "GaveUp": "the connection gave up after max_attempts consecutive failures (or was closed)",
+        "UnknownReply": "no command of that reply id was told to this stream",
+        "Unanswered": "the actor has not handled the command yet (the scheduler has not run it)",
+    },
+    "governance.stream(...).send, connection and wait_event": {
+        "ValueError": "a notification kind or field not in the contract, or a wait outside 0..60 s",
+        "UnknownConnection": "no connection of that id (connection)",
     },
 }
 

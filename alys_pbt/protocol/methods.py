@@ -969,9 +969,14 @@ def for_docs() -> dict[str, Any]:
 # --- components whose tables live in modules of their own (CROSSING.md): one import line each, and
 # the component's names added to the tuples below.
 from alys_pbt.protocol.methods_actors import ERRORS_ACTORS, METHODS_ACTORS, TYPES_ACTORS  # noqa: E402
+from alys_pbt.protocol.methods_governance import (  # noqa: E402
+    ERRORS_GOVERNANCE,
+    METHODS_GOVERNANCE,
+    TYPES_GOVERNANCE,
+)
 from alys_pbt.protocol.methods_sync import ERRORS_SYNC, METHODS_SYNC, TYPES_SYNC  # noqa: E402
 
-METHODS = (*METHODS, *METHODS_ACTORS, *METHODS_SYNC)
-TYPES.update({t.name: t for t in (*TYPES_ACTORS, *TYPES_SYNC)})
-ERRORS.update({**ERRORS_ACTORS, **ERRORS_SYNC})
+METHODS = (*METHODS, *METHODS_ACTORS, *METHODS_GOVERNANCE, *METHODS_SYNC)
+TYPES.update({t.name: t for t in (*TYPES_ACTORS, *TYPES_GOVERNANCE, *TYPES_SYNC)})
+ERRORS.update({**ERRORS_ACTORS, **ERRORS_GOVERNANCE, **ERRORS_SYNC})
 BY_NAME.update({m.name: m for m in METHODS})

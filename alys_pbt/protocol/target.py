@@ -202,7 +202,14 @@ def _sync_view(connection: Connection, handle: Handle) -> None:
         handle._view = (view[0], sent)
 
 
+# Method name -> how a Python call's arguments become the method's params (`**config` into one object
+# param, say); a client_<component>.py module registers its own.
+ADAPTERS: dict[str, Callable[[tuple[Any, ...], dict[str, Any]], tuple[tuple[Any, ...], dict[str, Any]]]] = {}
+
+
 def _invoke(connection: Connection, method: Method, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if method.name in ADAPTERS:
+        args, kwargs = ADAPTERS[method.name](args, kwargs)
     params: dict[str, Any] = {}
     names = [p.name for p in method.params]
     if len(args) > len(names):
@@ -315,6 +322,9 @@ class RemoteTarget:
 from alys_pbt.protocol import client_actors  # noqa: E402
 
 client_actors.install()
+from alys_pbt.protocol import client_governance  # noqa: E402
+
+client_governance.install()
 from alys_pbt.protocol import client_sync  # noqa: E402
 
 client_sync.install()

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from alys_pbt.governance import GovernanceServer, Session, port_is_free, running_server
-from alys_pbt.interface import Behaviour, Target
+from alys_pbt.interface import Role, Target
 from alys_pbt.models.governance import (
     ApplySignatures,
     FederationUpdate,
@@ -50,16 +50,6 @@ CONTROL = ("node_registration", "heartbeat")  # what the actor writes on its own
 REFUSALS = ("TooManyConnections", "UnknownConnection", "GaveUp")  # a command's refusals, by name
 
 
-class Recorder(Behaviour):
-    """An actor of the node that keeps what it is told (the bridge, the chain)."""
-
-    def __init__(self, log: list[Any]) -> None:
-        self.log = log
-
-    def handle(self, message: Any, ctx: Any) -> None:
-        self.log.append(message)
-
-
 class StreamHarness:
     """A target's StreamActor on the suite's scheduler, against a GovernanceServer: settle and advance.
 
@@ -72,10 +62,10 @@ class StreamHarness:
         self.heard: dict[tuple[int, int], float] = {}  # (connection, generation) -> last inbound, sim time
         self._seen: dict[tuple[int, int], int] = {}
         self.system = target.actors.system(self.scheduler)
-        self._applied: list[Any] = []
-        self._updates: list[Any] = []
-        self.system.spawn("bridge", lambda: Recorder(self._applied))
-        self.system.spawn("chain", lambda: Recorder(self._updates))
+        # The bridge (the requester) and the chain (routes["federation"]): actors of the node that do
+        # nothing but keep what they are told, given as data (the actors component's Role).
+        self.system.spawn("bridge", Role())
+        self.system.spawn("chain", Role())
         self.stream = target.governance.stream(
             self.system, routes={"federation": "chain"}, seed=seed, **config
         )
@@ -93,13 +83,21 @@ class StreamHarness:
     def pending(self) -> list[str]:
         return list(self.stream.pending())
 
+    def _told(self, actor: str) -> list[Any]:
+        """What an actor was told, in order, each read as the interface describes it."""
+        return [handed(r.message) for r in self.system.received(actor) if r.hook == "handle"]
+
     def applied(self) -> list[ApplySignatures | SignatureTimeout]:
         """What the bridge (the requester) was told: ApplySignatures and SignatureTimeout, in order."""
-        return [m for m in map(handed, self._applied) if not isinstance(m, FederationUpdate)]
+        told = self._told("bridge")
+        assert not [m for m in told if isinstance(m, FederationUpdate)], "the bridge was told an update"
+        return told
 
     def updates(self) -> list[FederationUpdate]:
         """What the chain (routes["federation"]) was told, in order."""
-        return [m for m in map(handed, self._updates) if isinstance(m, FederationUpdate)]
+        told = self._told("chain")
+        assert all(isinstance(m, FederationUpdate) for m in told), f"the chain was told {told}"
+        return told
 
     # --- commands ---------------------------------------------------------------------------------
     def result(self, reply: Any) -> Any:
