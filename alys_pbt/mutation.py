@@ -131,6 +131,15 @@ def _set_timeout_constant(scratch: Path, seconds: float) -> None:
     )
 
 
+def _set_test_selection(scratch: Path, tests: Sequence[str]) -> None:
+    """The tests mutmut runs in a scratch project (its pytest_add_cli_args_test_selection)."""
+    path = scratch / "pyproject.toml"
+    head, _, table = path.read_text().partition("[tool.mutmut]\n")
+    key = "pytest_add_cli_args_test_selection = "
+    lines = [line for line in table.splitlines() if not line.startswith(key)]
+    path.write_text(head + "[tool.mutmut]\n" + "\n".join([*lines, key + json.dumps(list(tests))]) + "\n")
+
+
 def _mutmut(scratch: Path, args: Sequence[str], target: str, log: Path, examples: int | None = None) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_", "ALYS_"))}
     # ci profile: each test seeded from its node id, so a run repeats; the database lives in the
@@ -340,12 +349,15 @@ def rerun_module(
     passes: Sequence[str] | None = None,
     timeouts: bool = False,
     timeout_constant: float | None = None,
+    tests: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Check a module's survivors again against the suite as it is now (stronger properties), in
     the scratch project of its last run: the module itself must be unchanged since (its SHA-256),
     mutants killed then stay killed, and the tests' coverage is collected afresh. `timeouts`: judge
     the mutants that timed out again too (with more wall time: `timeout_constant`), since a
-    timeout on a loaded machine may be a mutant that merely ran slowly."""
+    timeout on a loaded machine may be a mutant that merely ran slowly. `tests`: against these
+    tests (e.g. the module's mapping now, with a new file of answers); mutmut forgets every verdict
+    when its test selection changes, so the verdicts of the mutants not judged again are restored."""
     scratch = work / module.replace("/", "__").removesuffix(".py")
     if not (scratch / "mutants" / f"{module}.meta").exists():
         raise MutationError(f"{module} has no scratch run in {work} to resume: use `run`")
@@ -370,6 +382,11 @@ def rerun_module(
     judged = SURVIVED | ({"timeout"} if timeouts else set())
     alive = [n for n, status in _statuses(scratch, module).items() if status in judged]
     killed_on = {n: t for n, t in previous["killed_on"].items() if n not in alive}
+    meta_path = scratch / "mutants" / f"{module}.meta"
+    verdicts = json.loads(meta_path.read_text())["exit_code_by_key"]
+    tests = list(tests) if tests else list(previous["tests"])
+    if tests != previous["tests"]:
+        _set_test_selection(scratch, tests)
     if alive:
         # `passes`: a subset when a pass already ran on these survivors and only tests changed since.
         ran = _passes(
@@ -382,13 +399,18 @@ def rerun_module(
         )
         for name, target in ran.items():
             killed_on.setdefault(name, target)
+    meta = json.loads(meta_path.read_text())
+    for name, code in verdicts.items():  # what was not judged again keeps its verdict
+        if name not in alive:
+            meta["exit_code_by_key"][name] = code
+    meta_path.write_text(json.dumps(meta))
     reruns = [*previous.get("survivors_rechecked", []), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")]
     extra = {"examples": previous["examples"]} if "examples" in previous else {}
     return _record(
         scratch,
         module,
         root,
-        previous["tests"],
+        tests,
         previous["passes"],
         killed_on,
         survivors_rechecked=reruns,
@@ -667,6 +689,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     rerun_p.add_argument("--timeouts", action="store_true", help="judge the mutants that timed out again too")
     rerun_p.add_argument("--timeout-constant", type=float, help="as for run")
+    rerun_p.add_argument(
+        "--mapped-tests",
+        action="store_true",
+        help="run the tests pyproject.toml maps to the module now (default: those of its run)",
+    )
     rerun_p.add_argument("--results", type=Path, default=RESULTS)
     sub.add_parser("report", help="write docs/mutation.md")
     sub.add_parser("check", help="list what keeps the report from being complete")
@@ -696,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
                     passes=args.passes,
                     timeouts=args.timeouts,
                     timeout_constant=args.timeout_constant,
+                    tests=tests_for(module) if args.mapped_tests else None,
                 )
             results = load_results(args.results)
             results[module] = record

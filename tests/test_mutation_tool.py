@@ -126,7 +126,7 @@ def test_a_failure_saved_in_one_run_is_not_replayed_in_the_next(tmp_path: Path) 
     assert run(isolated=False) == 1  # the shared database replays it: the leak the plugin closes
 
 
-def test_more_wall_time_per_mutant_is_one_setting_of_the_scratch_project(tmp_path: Path) -> None:
+def test_more_wall_time_or_other_tests_are_one_setting_of_the_scratch_project(tmp_path: Path) -> None:
     """On a loaded machine a timeout may be a mutant that merely ran slowly (mutmut's wall limit is
     timeout_multiplier * (clean duration + timeout_constant), and a kill): `run --timeout-constant`
     writes the constant into the scratch project, and `rerun --timeout-constant` changes it there,
@@ -139,3 +139,10 @@ def test_more_wall_time_per_mutant_is_one_setting_of_the_scratch_project(tmp_pat
     mutation._set_timeout_constant(scratch, 90.0)
     again = tomllib.loads((scratch / "pyproject.toml").read_text())
     assert again["tool"]["mutmut"] == {**cfg["tool"]["mutmut"], "timeout_constant": 90.0}
+    # `rerun --mapped-tests`: the selection the module's mapping names now, nothing else changed
+    mutation._set_test_selection(scratch, ["tests/test_targets.py", "tests/test_mutation_tool.py"])
+    third = tomllib.loads((scratch / "pyproject.toml").read_text())
+    assert third["tool"]["mutmut"] == {
+        **again["tool"]["mutmut"],
+        "pytest_add_cli_args_test_selection": ["tests/test_targets.py", "tests/test_mutation_tool.py"],
+    }
