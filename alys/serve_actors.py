@@ -13,9 +13,10 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
+from tinyrpc.protocols.jsonrpc import JSONRPCInvalidParamsError
 
 from alys.actors.mailbox import Envelope, Priority
 from alys.actors.supervision import (
@@ -26,9 +27,6 @@ from alys.actors.supervision import (
     Progressive,
     SupervisionPolicy,
 )
-
-if TYPE_CHECKING:
-    from alys.serve import Session
 
 
 class UnknownTask(LookupError):
@@ -78,7 +76,7 @@ class RelayScheduler:
 
     def scheduled(self) -> dict[str, list[Any]]:
         """What was scheduled and cancelled since the last call (and forget it)."""
-        out = {"tasks": self.tasks, "cancelled": self.cancelled}
+        out: dict[str, list[Any]] = {"tasks": self.tasks, "cancelled": self.cancelled}
         self.tasks, self.cancelled = [], []
         return out
 
@@ -133,9 +131,15 @@ def jsonable(v: Any) -> Any:
     return repr(v)
 
 
-def _bad(why: str) -> Exception:
-    from alys.serve import BadParams
+class BadParams(JSONRPCInvalidParamsError):  # type: ignore[misc]  # tinyrpc has no type hints
+    """A parameter that is not of its type's JSON form (as alys.serve's own: Invalid params)."""
 
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.data = why
+
+
+def _bad(why: str) -> Exception:
     return BadParams(why)
 
 
@@ -322,7 +326,7 @@ WRITE: dict[str, Callable[[Any], Any]] = {
 # --- the methods ------------------------------------------------------------------------------------
 
 
-def register(session: Session) -> None:
+def register(session: Any) -> None:
     """Add the actors component's methods to a session."""
     a = session.target.actors
     serve = sys.modules[type(session).__module__]  # alys.serve, or __main__ when run with -m

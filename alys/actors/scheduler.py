@@ -157,10 +157,10 @@ class TaskScheduler(DeterministicScheduler):
         super().__init__(variant)
         self.ran: list[int] = []
 
-    def call_soon(self, task: object) -> None:  # type: ignore[override]
+    def call_soon(self, task: object) -> None:
         super().call_soon(_Run(self, task))
 
-    def call_later(self, delay: float, task: object) -> Timer:  # type: ignore[override]
+    def call_later(self, delay: float, task: object) -> Timer:
         return super().call_later(delay, _Run(self, task))
 
     @property

@@ -133,7 +133,7 @@ def _factory(behaviour: Any) -> Callable[[], Behaviour]:
     """A behaviour class or factory as it is, a role (data) as a Scripted behaviour."""
     if hasattr(behaviour, "panics_on") and hasattr(behaviour, "reply"):
         return lambda: Scripted(behaviour)
-    return behaviour  # type: ignore[no-any-return]
+    return behaviour
 
 
 @define

@@ -4,6 +4,7 @@ replies. Merged into target.py's ENCODERS, DECODERS and proxies by one line ther
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from attrs import frozen
@@ -87,7 +88,7 @@ def _envelope_out(e: Any) -> dict[str, Any]:
     }
 
 
-ENCODERS = {
+ENCODERS: dict[str, Callable[[Any], Any]] = {
     "json": _json,
     "float": float,
     "float?": lambda v: None if v is None else float(v),
@@ -218,7 +219,7 @@ def _error(e: Any) -> BaseException | None:
     return error_class(str(e["name"]), tuple(e.get("bases") or ()))(str(e.get("message", "")))
 
 
-DECODERS = {
+DECODERS: dict[str, Callable[[Any], Any]] = {
     "float": _float,
     "float?": lambda v: None if v is None else _float(v),
     "int[]": lambda v: [t._int(x) for x in v],
@@ -291,7 +292,9 @@ class RemoteSystem(t.Handle):
 
 def _system_member(method: Method) -> Any:
     def call(self: RemoteSystem, *args: Any, **kwargs: Any) -> Any:
-        invoke = lambda: t._invoke(self._connection, method, (self, *args), kwargs)  # noqa: E731
+        def invoke() -> Any:
+            return t._invoke(self._connection, method, (self, *args), kwargs)
+
         return invoke() if method.short in READS else self._relay.call(invoke)
 
     call.__name__ = method.short

@@ -17,7 +17,7 @@ from alys_pbt.protocol.methods import Method, Step, Type, _m
 
 S = Step
 SYS = S("actors.system", {"scheduler": {"cancellable": True}}, 1)
-ROLE_ECHO = {"reply": "echo", "panics_on": [], "takes_item": None, "answers_sender": []}
+ROLE_ECHO: dict[str, Any] = {"reply": "echo", "panics_on": [], "takes_item": None, "answers_sender": []}
 SPAWN = S("system.spawn", {"system": 1, "name": "echo", "role": ROLE_ECHO}, "echo")
 ENVELOPE = {"sender": "a", "seq": 1, "priority": 2, "payload": None, "queued_at": 1, "size": 0}
 NEW_ACTOR = {

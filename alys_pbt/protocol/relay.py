@@ -90,6 +90,6 @@ class Relay:
 def of(handle: Any) -> Relay:
     """The relay of a remote system (or of a handle made from one)."""
     relay = getattr(handle, "_relay", None)
-    if relay is None:
+    if not isinstance(relay, Relay):
         raise TypeError(f"{handle!r} is not a remote actor system's handle")
     return relay
