@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from alys.serve import Session
+from tinyrpc.protocols.jsonrpc import JSONRPCInvalidParamsError
+
+
+class BadParams(JSONRPCInvalidParamsError):  # type: ignore[misc]  # tinyrpc has no type hints
+    """A parameter that is not of its type's JSON form (as alys.serve's own: Invalid params)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.data = why
 
 
 def _bad(why: str) -> Exception:
-    from alys.serve import BadParams
-
     return BadParams(why)
 
 
@@ -79,7 +84,7 @@ WRITE: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def register(session: Session) -> None:
+def register(session: Any) -> None:
     """Add the governance component's methods to a session (after the actors component's)."""
     g = session.target.governance
     serve = sys.modules[type(session).__module__]  # alys.serve, or __main__ when run with -m

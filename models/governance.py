@@ -205,11 +205,15 @@ def handed(message: Any) -> Handed:
     """A message the stream told an actor, read as the interface describes it: a JSON object with
     its "type" and fields (over the protocol; witnesses as hex), or an object of a class of that
     name with those attributes (in process)."""
-    if isinstance(message, Mapping):
-        kind, read = str(message.get("type")), message.get
-    else:
-        kind, read = type(message).__name__, lambda name: getattr(message, name, None)
+    kind = str(message.get("type")) if isinstance(message, Mapping) else type(message).__name__
     kind = HANDED_ALIASES.get(kind, kind)
+
+    def read(name: str) -> Any:
+        try:
+            return message[name] if isinstance(message, Mapping) else getattr(message, name)
+        except (KeyError, AttributeError):
+            raise ValueError(f"a {kind} without its {name}: {message!r:.120}") from None
+
     if kind == "ApplySignatures":
         witnesses = tuple(bytes.fromhex(w) if isinstance(w, str) else bytes(w) for w in read("witnesses"))
         return ApplySignatures(

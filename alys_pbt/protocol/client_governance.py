@@ -161,7 +161,9 @@ class RemoteStream(t.Handle):
 
 def _member(method: Method) -> Any:
     def call(self: RemoteStream, *args: Any, **kwargs: Any) -> Any:
-        invoke = lambda: t._invoke(self._connection, method, (self, *args), kwargs)  # noqa: E731
+        def invoke() -> Any:
+            return t._invoke(self._connection, method, (self, *args), kwargs)
+
         return invoke() if method.short in READS else self._relay.call(invoke)
 
     call.__name__ = method.short
