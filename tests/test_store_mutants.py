@@ -1,0 +1,171 @@
+"""Answers to mutation survivors of the block store (alys/sync/store.py, docs/mutation.md): what the
+store's own fast tests (tests/test_store_faults.py) left unpinned.
+
+* A checkpoint's state is bounded in nesting depth before json parses it (json's recursive parser
+  would exhaust the stack: issue 14, item 5, `Checkpoint.state` of 1,001 `[`). The bound is counted
+  by a scan that must skip what is inside strings, escapes included: a bracket inside a string is
+  no nesting, and nesting after a string (whatever the string holds) is still counted.
+* An unknown fault name is refused with a message naming the known ones; an injected I/O error
+  fails the write it names (by default), and nothing of it is stored.
+* The acknowledgement record: kept in memory too (check() compares the newest row with it, in a
+  store never reopened); an in-memory store writes no record to disk; a record missing beside a
+  store that holds blocks is named at open; a record grown past its size is read no further than
+  one byte past it (bounded memory on a damaged file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from alys.sync.store import (
+    MAX_STATE_DEPTH,
+    CorruptBlock,
+    DiskError,
+    MalformedCheckpointState,
+    StoreCorrupt,
+    parse_state,
+    row_digest,
+)
+from alys_pbt import targets
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+# Strings as JSON writes them: a quote and a backslash come escaped, so the scan meets `\"` and `\\`.
+STRINGS = {
+    "plain": "plain",
+    "escaped-quote": 'say "hi"',
+    "escaped-backslash-last": "ends with a backslash \\",
+    "brackets": "[[{{",
+}
+
+
+@pytest.mark.parametrize("held", STRINGS.values(), ids=STRINGS.keys())
+def test_nesting_after_a_string_is_counted_at_and_past_the_bound(held: str) -> None:
+    """The object is one level, its list MAX_STATE_DEPTH - 1 more: at the bound it parses; one more
+    level is refused by the depth check (json itself would parse it), whatever string comes first."""
+    at_bound = f'{{"s": {json.dumps(held)}, "d": {nested(MAX_STATE_DEPTH - 1)}}}'
+    assert parse_state(at_bound) == json.loads(at_bound)
+    past = f'{{"s": {json.dumps(held)}, "d": {nested(MAX_STATE_DEPTH)}}}'
+    json.loads(past)  # valid JSON: only the bound refuses it
+    with pytest.raises(MalformedCheckpointState, match=f"nested deeper than {MAX_STATE_DEPTH}"):
+        parse_state(past)
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        "[" * (MAX_STATE_DEPTH + 2),
+        '"' + "[" * (MAX_STATE_DEPTH + 2),  # after an escaped quote, still inside the string
+        "\\" + "{" * (MAX_STATE_DEPTH + 2),  # after an escaped backslash
+        '\\"' + "[" * (MAX_STATE_DEPTH + 2),  # a backslash, then a quote: both escaped
+    ],
+    ids=["brackets", "after-escaped-quote", "after-escaped-backslash", "after-backslash-and-quote"],
+)
+def test_brackets_inside_a_string_are_not_nesting(held: str) -> None:
+    text = json.dumps({"s": held, "n": 1})
+    assert parse_state(text) == {"s": held, "n": 1}
+
+
+@pytest.fixture
+def store():  # type: ignore[no-untyped-def]
+    s = targets.load("alys-fixed").sync.store(interval=3, retention=2)
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("action", ["inject_fault", "clear_fault"])
+def test_an_unknown_fault_is_refused_naming_the_known_ones(store, action: str) -> None:  # type: ignore[no-untyped-def]
+    known = ", ".join(store.FAULTS)
+    with pytest.raises(ValueError, match=re.escape(f"unknown fault 'flood' (known: {known})")):
+        getattr(store, action)("flood")
+
+
+def block(height: int) -> tuple[bytes, bytes]:
+    """A stand-in block: its hash and bytes (the store keeps what it is given)."""
+    data = b"block %d" % height
+    return hashlib.sha256(data).digest(), data
+
+
+def put(store, heights: range) -> None:  # type: ignore[no-untyped-def]
+    for h in heights:
+        store.put_block(h, *block(h), {"height": h}, now=h)
+
+
+@pytest.mark.parametrize("at_write", [1, 3])
+def test_an_injected_io_error_fails_exactly_the_write_it_names(store, at_write: int) -> None:  # type: ignore[no-untyped-def]
+    """`set_fault(n)`: write n fails as an I/O error (the default kind) and stores nothing; the
+    writes before it were acknowledged and stay."""
+    store.set_fault(at_write)
+    put(store, range(1, at_write))
+    with pytest.raises(DiskError, match=f"injected I/O error on write {at_write}"):
+        put(store, range(at_write, at_write + 1))
+    assert list(store.stored_heights()) == list(range(1, at_write))
+    assert store.acknowledged == at_write - 1
+
+
+def test_the_newest_row_is_checked_against_the_acknowledgement_record_in_a_live_store(store) -> None:  # type: ignore[no-untyped-def]
+    """A tip row replaced by another, self-consistent row (its own digest matches: a second writer,
+    not rot) is named by check() without a reopen: the record of what was acknowledged is kept in
+    memory, not only read from disk at open."""
+    put(store, range(1, 4))
+    other_hash, other_data = hashlib.sha256(b"another block 3").digest(), b"another block 3"
+    store.db.execute(
+        "UPDATE blocks SET hash = ?, data = ?, digest = ? WHERE height = 3",
+        (other_hash, other_data, row_digest(3, other_hash, other_data)),
+    )
+    with pytest.raises(CorruptBlock, match="acknowledged block 3: differs from the acknowledgement record"):
+        store.check()
+
+
+def test_an_in_memory_store_writes_nothing_to_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = targets.load("alys-fixed").sync.store(interval=2, retention=2)
+    try:
+        put(s, range(1, 4))
+        s.truncate_above(1)
+        assert s.acknowledged == 1
+    finally:
+        s.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def file_store(path: Path):  # type: ignore[no-untyped-def]
+    return targets.load("alys-fixed").sync.store(interval=100, retention=2, path=str(path), busy_timeout=0.0)
+
+
+def test_a_missing_acknowledgement_record_beside_blocks_is_named_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    s = file_store(path)
+    put(s, range(1, 3))
+    s.close()
+    os.remove(f"{path}-ack")
+    with pytest.raises(StoreCorrupt, match=r"holds blocks but its acknowledgement record .* is missing"):
+        file_store(path)
+
+
+def test_a_grown_acknowledgement_record_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    """A record file grown to 64 MiB (a damaged file; sparse, so the test writes nothing) is
+    refused as damaged, reading at most one byte past the record's size: bounded memory."""
+    path = tmp_path / "store.sqlite"
+    s = file_store(path)
+    put(s, range(1, 3))
+    s.close()
+    os.truncate(f"{path}-ack", 64 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(StoreCorrupt, match=r"acknowledgement record .* is damaged"):
+            file_store(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"opening read {peak} bytes"
