@@ -118,9 +118,10 @@ class Scheduler(Protocol):
 
 
 class Behaviour:
-    """An actor, as the suite writes one (a subclass): the target's runtime calls `started(ctx)` once
-    it runs and `handle(message, ctx)` for each message, returning the answer to an ask; raising is
-    a panic. `ctx` is the runtime's (`system`, `name`, `sender`)."""
+    """An actor as a Python object (a subclass), for a target in this process that takes one: its
+    runtime calls `started(ctx)` once it runs and `handle(message, ctx)` for each message, returning
+    the answer to an ask; raising is a panic. `ctx` is the runtime's (`system`, `name`, `sender`).
+    The properties and machines use `Role` (data) instead, which crosses any process boundary."""
 
     def started(self, ctx: Any) -> None:
         """Called when the actor starts (and after each restart)."""
