@@ -59,12 +59,16 @@ class Aggregate:
             if self.port.v.on("federation-duplicate-approval-toggles"):  # pragma: no mutate block
                 self.bits[index] = False  # the re-delivered approval unsets the bit; its signature stays
                 return
-            if not self.port.v.on("approvals-duplicate-counted"):
-                return  # a duplicate is a silent no-op
             # Seeded mutants' own code is kept out of mutation: no shipped target runs what a
             # mutation changes there (docs/mutation.md).
-            self.duplicates += 1  # pragma: no mutate
+            if self.port.v.on("approvals-duplicate-counted"):  # pragma: no mutate block
+                self.duplicates += 1
+                self._aggregate(signature)
+            return  # a duplicate is a silent no-op
         self.bits[index] = True
+        self._aggregate(signature)
+
+    def _aggregate(self, signature: bytes) -> None:
         point = self.port.bls.signature(signature)
         self.signature = point if self.signature is None else self.signature + point
 
@@ -167,8 +171,9 @@ class CandidateCache:
         self.authorities = list(authorities)
         self.final_height = final_height
         self.by_height: dict[int, dict[bytes, Candidate]] = {}
-        self.queued: dict[bytes, list[Any]] = {}  # early approvals, per block hash
-        self.placeholder: tuple[bytes, Any] | None = None  # the node's height-0 entry
+        # Early approvals, per block hash. (Quirk federation-early-approvals-lost: the node parks
+        # each under height 0 instead, overwriting the last, and never reads it again.)
+        self.queued: dict[bytes, list[Any]] = {}
         self.accepted: list[bytes] = []
         self.accepted_approvals: list[tuple[list[bool], bytes | None]] = []  # what each was accepted with
 
@@ -192,9 +197,9 @@ class CandidateCache:
                 return  # only a higher slot replaces the candidate
             at_height.clear()  # ... and the approvals it gathered go with it
         candidate = at_height[block_hash] = Candidate(self.port, block_hash, height, slot)
-        if not self.v.on("federation-early-approvals-lost"):
-            for approval in self.queued.pop(block_hash, []):
-                candidate.aggregate.add(approval.authority_index, approval.signature)
+        # Under federation-early-approvals-lost nothing was queued (add_approval): nothing to merge.
+        for approval in self.queued.pop(block_hash, []):
+            candidate.aggregate.add(approval.authority_index, approval.signature)
         self._maybe_accept(candidate)
 
     def add_approval(self, block_hash: bytes, approval: Any) -> None:
@@ -209,9 +214,7 @@ class CandidateCache:
                         other.aggregate.bits[approval.authority_index] = False
             candidate.aggregate.add(approval.authority_index, approval.signature)
             self._maybe_accept(candidate)
-        elif self.v.on("federation-early-approvals-lost"):
-            self.placeholder = (block_hash, approval)  # each early approval overwrites the last
-        else:
+        elif not self.v.on("federation-early-approvals-lost"):
             self.queued.setdefault(block_hash, []).append(approval)
 
     def _maybe_accept(self, candidate: Candidate) -> None:
@@ -224,4 +227,3 @@ class CandidateCache:
             self.accepted_approvals.append((list(aggregate.bits), signature))
             self.final_height = candidate.height
             self.by_height.clear()  # the node clears the whole cache on import
-            self.placeholder = None

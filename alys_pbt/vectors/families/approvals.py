@@ -494,6 +494,7 @@ def gen_candidate_cache(seed: int, n: int) -> list[Case]:
         cases.append(cache_case(f"valid-{i:04d}", keyring, events, quirks=_cache_quirks(keyring, events)))
     k4 = ring(4)
     a, b, c = block(1, 1), block(1, 2), block(2, 3)
+    equal_slot = block(1, 1, "equivocation")
     cases += [
         cache_case(
             "boundary-block-then-threshold",
@@ -595,6 +596,13 @@ def gen_candidate_cache(seed: int, n: int) -> list[Case]:
             insert(b, 1, 2),
             approve(a, sign(k4, 0, a)),
             *[approve(b, sign(k4, j, b)) for j in (1, 2, 3)],
+        ],
+        # A competitor at the same height and the same slot (an equivocating slot author): only a
+        # higher slot replaces a candidate on the node, so an equal one is refused at the boundary.
+        "boundary-equal-slot-competitor-reaches-threshold": [
+            insert(a, 1, 1),
+            insert(equal_slot, 1, 1),
+            *[approve(equal_slot, sign(k4, j, equal_slot)) for j in (0, 1, 2)],
         ],
     }
     for name, events in network_runs.items():

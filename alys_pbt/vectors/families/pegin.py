@@ -182,6 +182,23 @@ def _parse_boundaries(seed: int) -> list[Case]:
             [TxOut(0, _op_return(address)), TxOut(7, fed), TxOut(9, fed)],
             "the amount of the first output paying the federation",
         ),
+        ("pushdata2", [pay, TxOut(0, b"\x6a\x4d\x28\x00" + hex40)], "the hex pushed with OP_PUSHDATA2"),
+        # The direct pushes at their bounds (opcodes 1 and 75), before the push that names it.
+        (
+            "one-byte-push-first",
+            [pay, TxOut(0, b"\x6a\x01\x07" + _op_return(address)[1:])],
+            "a push of 1 byte, then the address: the last push counts",
+        ),
+        (
+            "75-byte-push-first",
+            [pay, TxOut(0, b"\x6a\x4b" + bytes(75) + _op_return(address)[1:])],
+            "a push of 75 bytes, then the address: the last push counts",
+        ),
+        (
+            "push-past-the-end",
+            [pay, TxOut(0, b"\x6a\x15" + address)],
+            "a push of 21 bytes with 20 left names nothing",
+        ),
     ]
     cases = [
         _parse_case(f"boundary-{name}", _tx(outputs, seed + i), seed + i, note=note)

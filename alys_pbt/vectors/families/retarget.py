@@ -170,6 +170,9 @@ def _generate_calculate(seed: int, n: int) -> list[Case]:
     # Targets that decode to 0 (negative mantissa; a shift of 256 or more) stay 0.
     for bits in (0x04800000, 0x22000001, 0x00000000):
         cases.append(_calc_case(f"boundary-zero-target-{bits:08x}", 150, bits, PERCENT))
+    # Exponents of 3 and below: the mantissa shifted right by 8 * (3 - exponent), to a tiny target.
+    for bits in (0x01123456, 0x02123456, 0x02008000, 0x03123456, 0x04123456):
+        cases.append(_calc_case(f"boundary-small-exponent-{bits:08x}", 150, bits, PERCENT))
     # The adjustment at its limits: 1% and 100% (a low ratio raised to 1, then truncated by /100*100).
     for adj in (1, 100):
         p = RetargetParams(100, 100, adj)
