@@ -169,3 +169,14 @@ def test_a_grown_acknowledgement_record_is_refused_without_reading_it_all(tmp_pa
     finally:
         tracemalloc.stop()
     assert peak < 8 << 20, f"opening read {peak} bytes"
+
+
+def test_height_zero_never_gets_a_checkpoint(store) -> None:  # type: ignore[no-untyped-def]
+    """Checkpoints fall every `interval` heights from the first block: 0 is a multiple of every
+    interval, yet the genesis state is no checkpoint (a store given height 0, e.g. over the target
+    protocol, keeps the row and nothing else)."""
+    put(store, range(0, 3))
+    assert list(store.stored_heights()) == [0, 1, 2]
+    assert store.newest_valid_checkpoint() is None
+    put(store, range(3, 4))
+    assert store.newest_valid_checkpoint().height == 3
