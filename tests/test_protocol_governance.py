@@ -99,7 +99,7 @@ def test_the_seeded_governance_mutants_are_all_compared() -> None:
 @pytest.mark.parametrize(
     "label",
     [
-        pytest.param(label, marks=() if label in FAST_PAIRS else (pytest.mark.slow,))
+        pytest.param(label, marks=() if label in FAST_PAIRS else (pytest.mark.slow,), id=label)
         for label in sorted(GOVERNANCE_PAIRS)
     ],
 )
@@ -198,7 +198,7 @@ def test_every_governance_vector_replays_to_the_same_outputs_served(served: Any,
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v"]
 
 
-def _pytest(target: str, tmp: Path) -> dict[str, str]:
+def _pytest(target: str, tmp: Path) -> tuple[dict[str, str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ALYS_", "PYTEST_"))}
     env.update(HYPOTHESIS_PROFILE="ci", ALYS_PBT_LOCAL_DB=str(tmp))
     done = subprocess.run(
@@ -211,7 +211,7 @@ def _pytest(target: str, tmp: Path) -> dict[str, str]:
     )
     found = dict(re.findall(r"^(\S+::\S+) (PASSED|FAILED|SKIPPED|XFAIL|XPASS|ERROR)\b", done.stdout, re.M))
     assert found, done.stdout[-3000:]
-    return found
+    return found, done.stdout
 
 
 @pytest.mark.slow
@@ -221,7 +221,7 @@ def test_the_governance_properties_run_served_with_the_in_process_verdicts(
 ) -> None:
     """The whole file through pytest (strict xfails from the registry, the known-failures store):
     every verdict served is the in-process one; on alys-fixed all pass."""
-    here = _pytest(variant, tmp_path / "local")
-    there = _pytest(f"exec:{SERVE} {variant}", tmp_path / "remote")
-    assert there == here
+    here, _ = _pytest(variant, tmp_path / "local")
+    there, out = _pytest(f"exec:{SERVE} {variant}", tmp_path / "remote")
+    assert there == here, out[-6000:]
     assert set(here.values()) == ({"XFAIL"} if variant == "alys" else {"PASSED"}), here
