@@ -30,6 +30,8 @@ from alys.sync.store import (
     DiskError,
     MalformedCheckpointState,
     StoreCorrupt,
+    StoreError,
+    StoreIOError,
     parse_state,
     row_digest,
 )
@@ -180,3 +182,119 @@ def test_height_zero_never_gets_a_checkpoint(store) -> None:  # type: ignore[no-
     assert store.newest_valid_checkpoint() is None
     put(store, range(3, 4))
     assert store.newest_valid_checkpoint().height == 3
+
+
+# --- the depth scan's arithmetic, and what each refusal says --------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a list closed at depth 8, then two opened: 9 at the second (the count goes down by one per close)
+        '{"a": ' + "[" * 7 + "1], [[1]]" + "]" * 6 + "}",
+        # a list closed, then the deepest: a close takes one level off, not two
+        '{"a": [1], "b": [[[[[[[[1]]]]]]]]}',
+        # the empty string first: the scan starts outside any escape
+        '{"": [[[[[[[[1]]]]]]]]}',
+    ],
+    ids=["reopened-after-a-close", "after-a-sibling", "after-an-empty-key"],
+)
+def test_nesting_past_the_bound_is_refused_wherever_it_follows(text: str) -> None:
+    json.loads(text)
+    with pytest.raises(MalformedCheckpointState, match=f"nested deeper than {MAX_STATE_DEPTH}"):
+        parse_state(text)
+
+
+def test_sibling_lists_are_not_nesting() -> None:
+    """Closes take the depth back down: a flat object of many lists is one level deep."""
+    text = json.dumps({k: [1] for k in "abcdefghijkl"})
+    assert parse_state(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("XXXXXXXXXXXX", "checkpoint state is not JSON: "),  # letters are not nesting
+        ("XXX" + "[" * (MAX_STATE_DEPTH + 1), f"nested deeper than {MAX_STATE_DEPTH}"),  # nor closes
+        ('{"a": ', "checkpoint state is not JSON: Expecting value"),
+        ("[1, 2]", "checkpoint state is a JSON list, not an object"),
+        ('"text"', "checkpoint state is a JSON str, not an object"),
+    ],
+)
+def test_each_refusal_of_a_state_says_why(text: str, message: str) -> None:
+    with pytest.raises(MalformedCheckpointState) as err:
+        parse_state(text)
+    assert message in str(err.value)
+
+
+# --- the store's errors and its acknowledgement -----------------------------------------------------------
+def test_a_store_that_cannot_be_opened_is_a_typed_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "no such directory" / "store.sqlite"
+    with pytest.raises(StoreError, match=re.escape(f"opening {path}")):
+        file_store(path)
+
+
+def test_a_failed_write_of_the_acknowledgement_record_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    s = file_store(path)
+    try:
+        put(s, range(1, 2))
+        os.remove(f"{path}-ack")
+        os.mkdir(f"{path}-ack")  # the record cannot be written: its name is a directory now
+        with pytest.raises(StoreIOError, match=re.escape(f"writing the acknowledgement record {path}-ack: ")):
+            put(s, range(2, 3))
+    finally:
+        s.close()
+
+
+def test_a_file_store_writes_with_full_sync(tmp_path: Path) -> None:
+    """synchronous=FULL: a commit is on disk before put_block returns (NORMAL may lose the last ones)."""
+    s = file_store(tmp_path / "store.sqlite")
+    try:
+        assert s.db.execute("PRAGMA synchronous").fetchone() == (2,)
+    finally:
+        s.close()
+
+
+def test_a_rotted_row_is_named_by_check(store) -> None:  # type: ignore[no-untyped-def]
+    put(store, range(1, 4))
+    store.db.execute("UPDATE blocks SET data = ? WHERE height = 2", (b"block 2, rotted",))
+    with pytest.raises(
+        CorruptBlock, match=re.escape("acknowledged block 2: does not match its digest (bit rot)")
+    ):
+        store.check()
+
+
+def test_rows_that_validated_at_recovery_are_acknowledged(store) -> None:  # type: ignore[no-untyped-def]
+    """A row committed but never acknowledged (the process died between the two) that validates
+    again at recovery is acknowledged up to its height, with its own hash in the record."""
+    put(store, range(1, 3))
+    h, data = block(3)
+    store.db.execute("INSERT INTO blocks VALUES (3, ?, ?, ?)", (h, data, row_digest(3, h, data)))
+    assert store.acknowledged == 2
+    store.acknowledge_up_to(3)
+    assert store.acknowledged == 3
+    store.check()
+
+
+@pytest.mark.parametrize("to", [1, 2])
+def test_after_a_rollback_the_store_checks_clean(store, to: int) -> None:  # type: ignore[no-untyped-def]
+    """truncate_above(h): the new tip is acknowledged with its own hash, so check() (which compares
+    the newest row with the record) passes, and rows above h are gone."""
+    put(store, range(1, 5))
+    store.truncate_above(to)
+    assert store.acknowledged == to and list(store.stored_heights()) == list(range(1, to + 1))
+    store.check()
+
+
+def test_a_torn_checkpoint_write_leaves_no_valid_checkpoint(store) -> None:  # type: ignore[no-untyped-def]
+    """Writes are counted from 1: block 1, block 2, then checkpoint 2 (interval 2). Torn there,
+    what reached the disk is committed, cut short: the checkpoint never verifies."""
+    s = targets.load("alys-fixed").sync.store(interval=2, retention=2)
+    try:
+        s.set_fault(3, "torn")
+        put(s, range(1, 2))
+        with pytest.raises(DiskError, match="torn"):
+            put(s, range(2, 3))
+        assert [c.height for c in s.checkpoints()] == [2]
+        assert s.newest_valid_checkpoint() is None
+    finally:
+        s.close()
