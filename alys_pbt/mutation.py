@@ -384,9 +384,11 @@ def rerun_module(
     killed_on = {n: t for n, t in previous["killed_on"].items() if n not in alive}
     meta_path = scratch / "mutants" / f"{module}.meta"
     verdicts = json.loads(meta_path.read_text())["exit_code_by_key"]
-    tests = list(tests) if tests else list(previous["tests"])
-    if tests != previous["tests"]:
-        _set_test_selection(scratch, tests)
+    selection = list(tests) if tests else list(previous["tests"])
+    if selection != previous["tests"]:
+        _set_test_selection(scratch, selection)
+    # The kills of the earlier runs stand: the module is answered by their tests and these.
+    tests = [*previous["tests"], *(t for t in selection if t not in previous["tests"])]
     if alive:
         # `passes`: a subset when a pass already ran on these survivors and only tests changed since.
         ran = _passes(
@@ -697,6 +699,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the tests pyproject.toml maps to the module now (default: those of its run)",
     )
+    rerun_p.add_argument(
+        "--tests",
+        nargs="+",
+        help="run only these (e.g. a new file of answers: a survivor the earlier tests spared needs"
+        " only the new ones; do not combine with --timeouts)",
+    )
     rerun_p.add_argument("--results", type=Path, default=RESULTS)
     sub.add_parser("report", help="write docs/mutation.md")
     sub.add_parser("check", help="list what keeps the report from being complete")
@@ -726,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
                     passes=args.passes,
                     timeouts=args.timeouts,
                     timeout_constant=args.timeout_constant,
-                    tests=tests_for(module) if args.mapped_tests else None,
+                    tests=args.tests or (tests_for(module) if args.mapped_tests else None),
                 )
             results = load_results(args.results)
             results[module] = record
