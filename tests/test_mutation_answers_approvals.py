@@ -1,6 +1,7 @@
 """What mutation testing of alys/approvals.py found unanswered (issue 14, docs/mutation.md), answered.
 
 * an approval the BitList<U15> cannot hold is refused with an error naming its index;
+* every refusal names what is wrong (the index, the undecodable or unverified aggregate, the size);
 * the candidate cache keeps candidates by height and none at or below the final height (an old
   block is ignored, block_candidate_cache.rs), so its memory is bounded by the heights in play.
 """
@@ -12,9 +13,16 @@ import hashlib
 import pytest
 
 import alys
-from alys.approvals import MAX_VALIDATORS, Aggregate, UnknownAuthority
+from alys.approvals import (
+    MAX_VALIDATORS,
+    Aggregate,
+    BadSignature,
+    InvalidSignature,
+    TooManyAuthorities,
+    UnknownAuthority,
+)
 from alys_pbt.models import bls
-from alys_pbt.models.approvals import IndividualApproval
+from alys_pbt.models.approvals import AggregateApproval, IndividualApproval
 
 B = bls.backend("blst")
 SKS = (1, 2, 3, 4)
@@ -57,3 +65,25 @@ def test_candidates_are_kept_by_height_and_none_at_or_below_the_final_height(tar
     cache.insert_block(old, 1, 5)
     cache.add_approval(old, approval(3, old))
     assert cache.by_height == {} and cache.accepted == [a]
+
+
+def test_every_refusal_names_what_is_wrong() -> None:
+    port = alys.build("alys-fixed").approvals
+    message = block(1, 1)
+    with pytest.raises(InvalidSignature) as bad_individual:
+        port.check_individual(IndividualApproval(B.Sign(SKS[1], message), 0), PKS, message)
+    assert bad_individual.value.args == (0,)  # the index whose signature failed
+    undecodable = AggregateApproval((True,) * 3 + (False,) * 12, b"\xff" * 96)
+    with pytest.raises(BadSignature) as bad_encoding:
+        port.majority_approved(undecodable, PKS, message)
+    assert str(bad_encoding.value) == "undecodable aggregate signature"
+    wrong = AggregateApproval(
+        (True,) * 3 + (False,) * 12, B.Aggregate([B.Sign(sk, message) for sk in (1, 2, 4)])
+    )
+    with pytest.raises(BadSignature) as bad_aggregate:
+        port.majority_approved(wrong, PKS, message)
+    assert str(bad_aggregate.value) == "aggregate approval does not verify"
+    sixteen = [B.SkToPk(sk) for sk in range(1, 17)]
+    with pytest.raises(TooManyAuthorities) as too_many:
+        port.candidate_cache(sixteen)
+    assert str(too_many.value) == "16 authorities; BitList<U15> holds 15"

@@ -3,16 +3,24 @@
 * the retarget's `ratio*100 as u8` (auxpow_miner.rs): a percent of 255 fits, 256 panics, probed
   with adjustments past the suite's 1..100 (the node's u8 takes up to 255; the reference refuses
   such parameters, so no vector can carry them);
-* every panic of the retarget names what the node's would (`attempt to divide by zero`, ...).
+* every panic of the retarget names what the node's would (`attempt to divide by zero`, ...);
+* each quirk carrier's retarget gives exactly the bits the family's account of the node's code
+  (alys_pbt/vectors/families/retarget.py `as_coded`) gives, not only a wrong answer where tagged:
+  with retarget-caps-low-ratio alone a ratio of 0.00 still becomes 1%, with retarget-zero-bits 0%;
+* a chain component built afresh derives transaction senders through its own memo.
 """
 
 from __future__ import annotations
 
 import pytest
 from attrs import frozen
+from hypothesis import given
 
 import alys
 from alys.variant import NodePanic
+from alys_pbt.models.retarget import RetargetParams
+from alys_pbt.strategies.sync import Canonical, canonical_chains
+from alys_pbt.vectors.families import retarget as family
 
 BITS = 0x1D00FFFF
 U8_PANIC = "called `Option::unwrap()` on a `None` value (ratio*100 as u8)"
@@ -62,3 +70,55 @@ def test_a_degenerate_interval_panics_as_the_node_does(params: Params, message: 
     with pytest.raises(NodePanic) as panic:
         chain.get_next_work_required(1, BITS, params, 10)
     assert str(panic.value) == message
+
+
+CALCULATE = next(r for r in family.RULES if r.id == "retarget/calculate-next-work-required")
+CARRIED = [(), (family.CAPS,), (family.ONE,), (family.CAPS, family.ZERO), family.AREA_QUIRKS]
+
+
+@pytest.mark.parametrize("carried", CARRIED, ids=lambda c: "+".join(c) or "none")
+def test_each_carrier_retargets_exactly_as_the_node_codes_it(carried: tuple[str, ...]) -> None:
+    chain = alys.build("alys-fixed+" + "+".join(carried), carried).chain
+    checked = 0
+    for case in CALCULATE.generate(0, 2):
+        if case.expected.verdict != "ok":
+            continue  # parameters the reference refuses
+        diff, bits = case.inputs["diff"], case.inputs["last_bits"]
+        params = RetargetParams(**case.inputs["params"])
+        want = family.as_coded(diff, bits, params, frozenset(carried))
+        assert chain.calculate_next_work_required(diff, bits, params) == want, case.name
+        checked += 1
+    assert checked > 50
+
+
+def test_a_fresh_chain_component_derives_senders() -> None:
+    raw = bytes.fromhex(
+        "02f8718301d97c568502540be40085199c82cc0083054b0494f6041d3c687e4a34fa2f093f57efbfc4e6e2456b818480c0"
+        "01a098682685a2eed8421e53a1b3b459dd5efb6d78bdd45915ba8e841ce7f238012aa065fd70a437e454c17deb49b3a9b9"
+        "3153d9398e797664600bb9e131a27c999493"
+    )
+    chain = alys.build("alys-fixed").chain
+    assert chain.transaction_sender(raw) == bytes.fromhex("ba2e4022aa3f5239847639c69aee909eb56f7b43")
+    assert chain.transaction_sender(raw) == chain.transaction_sender(raw)
+
+
+@pytest.mark.parametrize(
+    ("gap", "seen"), [(2**32 + 5, 5), (2**32, 1), (2**32 - 1, 2**32 - 1), (2**33 + 7, 7)]
+)
+def test_the_gap_is_truncated_to_u32_as_the_node_casts_it(gap: int, seen: int) -> None:
+    # auxpow_miner.rs: `(head_height + 1 - last_pow_height) as u32`; a gap of 0 counts as 1.
+    chain = alys.build("alys-fixed").chain
+    params = Params(100, 100, 20)  # an interval of 1: every head retargets
+    bits = chain.get_next_work_required(0, BITS, params, gap - 1)
+    assert bits == chain.calculate_next_work_required(seen, BITS, params)
+    assert (seen < 100) == (bits < BITS)  # 5 and 1 raise the difficulty, the long gaps lower it
+
+
+@pytest.mark.parametrize("name", ["alys-fixed", "alys"])
+@given(canonical=canonical_chains(length=0, authorities=1))
+def test_a_node_is_a_validator_unless_told_otherwise(name: str, canonical: Canonical) -> None:
+    # chain.node(spec, genesis, bitcoin) is what every property builds; on `alys` a full node
+    # (validator=False) skips the withdrawal checks (quirk chain-full-nodes-skip-withdrawals).
+    b = canonical.builder
+    node = alys.build(name, alys.QUIRKS if name == "alys" else ()).chain.node(b.spec, b.genesis, b.bitcoin)
+    assert node.validator is True

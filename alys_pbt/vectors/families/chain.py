@@ -532,12 +532,57 @@ def boundary_pegin_addresses_17(seed: int) -> Case:
     )
 
 
+@st.composite
+def _slots_at_the_drift_limit(draw: st.DrawFn, slot_ms: int, timestamp: int | None = None) -> Scenario:
+    """Slots one past and at the drift limit; `timestamp`: the last two blocks' (then the last)."""
+    drawn = draw(builders(n=st.integers(1, 3)), label="chain")
+    b = ChainBuilder(attrs.evolve(drawn.spec, slot_duration_ms=slot_ms), drawn.keyring, drawn.bls)
+    s = Scenario(b)
+    s.next()
+    for past, expect in ((1, "SlotIsInFuture"), (0, "ok")):
+        block = b.unsigned_next()
+        if timestamp is not None:
+            payload = attrs.evolve(block.execution_payload, timestamp=timestamp)
+            block = attrs.evolve(block, execution_payload=payload)
+        ts = block.execution_payload.timestamp
+        limit = max(ts * 1000 // slot_ms, ts * 1000 // 3000) + 1  # the larger of the two drift bounds
+        s.block(b.sign(attrs.evolve(block, slot=limit + past)), expect)
+    if timestamp is None:
+        s.next()
+    return s
+
+
+def boundary_slot_drift_2000(seed: int) -> Case:
+    return _one(_slots_at_the_drift_limit(2000), seed).case(
+        "boundary-slot-drift-2000ms",
+        note="2 s slots: a slot one past now + 1 is refused, now + 1 itself is taken",
+    )
+
+
+def boundary_slot_drift_5000(seed: int) -> Case:
+    return _one(_slots_at_the_drift_limit(5000), seed).case(
+        "boundary-slot-drift-5000ms",
+        note="5 s slots: the 3 s bound is the larger; a slot past its + 1 is refused, at it taken",
+    )
+
+
+def boundary_slot_drift_far_timestamp(seed: int) -> Case:
+    # ts * 1000 past 2^53: the bound is exact integer arithmetic (a float division rounds it).
+    return _one(_slots_at_the_drift_limit(2000, timestamp=9_805_429_753_300_564_932), seed).case(
+        "boundary-slot-drift-far-timestamp",
+        note="a timestamp near 2^63: the drift bound in integers, a slot at it taken, one past refused",
+    )
+
+
 BOUNDARIES: tuple[Callable[[int], Case], ...] = (
     boundary_rollback_to_the_finalizing_block,
     boundary_blocks_without_pow,
     boundary_confirmations,
     boundary_pegin_addresses_16,
     boundary_pegin_addresses_17,
+    boundary_slot_drift_2000,
+    boundary_slot_drift_5000,
+    boundary_slot_drift_far_timestamp,
 )
 
 

@@ -199,6 +199,43 @@ def _parse_boundaries(seed: int) -> list[Case]:
             [pay, TxOut(0, b"\x6a\x15" + address)],
             "a push of 21 bytes with 20 left names nothing",
         ),
+        (
+            "op-0-first",
+            [pay, TxOut(0, b"\x6a\x00" + _op_return(address)[1:])],
+            "OP_0, then the address",
+        ),
+        ("pushdata1-cut", [pay, TxOut(0, b"\x6a\x4c")], "OP_PUSHDATA1 without its length names nothing"),
+        (
+            "pushdata2-cut",
+            [pay, TxOut(0, b"\x6a\x4d\x28")],
+            "OP_PUSHDATA2 with half its length names nothing",
+        ),
+        (
+            "op-1-then-pushes",
+            [pay, TxOut(0, b"\x6a\x51\x00\x00" + _op_return(address)[1:])],
+            "OP_1 is no push, whatever bytes follow it",
+        ),
+        # Outputs before the OP_RETURN that names it: none of them may end the search or name it.
+        (
+            "p2wpkh-output-first",
+            [pay, TxOut(1_000, b"\x00\x14" + bytes(range(20))), TxOut(0, _op_return(address))],
+            "a P2WPKH output's 20-byte push is no OP_RETURN",
+        ),
+        (
+            "empty-script-first",
+            [pay, TxOut(0, b""), TxOut(0, _op_return(address))],
+            "an empty script is skipped",
+        ),
+        (
+            "op-return-ending-in-no-push-first",
+            [pay, TxOut(0, b"\x6a\x51"), TxOut(0, _op_return(address))],
+            "an OP_RETURN whose last element is no push is skipped",
+        ),
+        (
+            "op-return-not-utf8-first",
+            [pay, TxOut(0, _op_return(b"\xff\xfe\xfd")), TxOut(0, _op_return(address))],
+            "an OP_RETURN of 3 bytes that are not UTF-8 is skipped",
+        ),
     ]
     cases = [
         _parse_case(f"boundary-{name}", _tx(outputs, seed + i), seed + i, note=note)
