@@ -58,7 +58,7 @@ def sync(
         target.approvals.bls.check_signatures = False
     network = target.sync.network()
     for i in range(peers):
-        network.peers[f"p{i}"] = target.sync.peer(f"p{i}", wire)
+        network.add_peer(f"p{i}", wire)
     store = target.sync.store(
         interval=100, retention=10, path=str(Path(directory) / f"sync-{cache}-{signatures}.sqlite")
     )

@@ -115,7 +115,7 @@ def sync_blocks(blocks: int, *, signatures: bool) -> tuple[Callable[[], int], in
             target.approvals.bls.check_signatures = False
         network = target.sync.network()
         for i in range(2):
-            network.peers[f"p{i}"] = target.sync.peer(f"p{i}", list(wire))
+            network.add_peer(f"p{i}", list(wire))
         store = target.sync.store(interval=100, retention=10, path=str(directory / f"{next(counter)}.sqlite"))
         node = target.chain.node(builder.spec, builder.genesis, builder.bitcoin)
         outcome = target.sync.engine(node, network, store).sync()
