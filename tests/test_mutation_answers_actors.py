@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from alys_pbt import targets
-from alys_pbt.interface import Envelope, Never, Priority, Role, SupervisionPolicy, Task
+from alys_pbt.interface import Delayed, Envelope, Never, Priority, Role, SupervisionPolicy, Task
 from alys_pbt.models.machines.actors import CancellingScheduler, SuiteScheduler
 
 pytestmark = pytest.mark.actors
@@ -91,14 +91,17 @@ def test_takes_item_reads_the_duration_only_from_a_list_message(actors: Any) -> 
     clock = CancellingScheduler()
     system = actors.system(clock)
     system.spawn("a", Role(reply="echo", takes_item=1))
-    replies = [system.ask("a", m, timeout=50.0) for m in ("x2", ["x", 0], ["y", 4])]
+    replies = [system.ask("a", m, timeout=50.0) for m in ("x2", ["x", 0], ["y", 4], ["z", 0.5])]
     clock.run_until_idle()
-    assert [r.done for r in replies] == [True, True, False]
+    assert [r.done for r in replies] == [True, True, False, False]
     assert [r.value for r in replies[:2]] == ["x2", ["x", 0]]
     assert len(system.lookup("a").in_flight) == 1
     clock.advance(4.0)
     clock.run_until_idle()
-    assert replies[2].value == ["y", 4] and not system.lookup("a").in_flight
+    assert replies[2].value == ["y", 4] and not replies[3].done  # half a second is time taken too
+    clock.advance(0.5)
+    clock.run_until_idle()
+    assert replies[3].value == ["z", 0.5] and not system.lookup("a").in_flight
     assert system.lookup("a").state.name == "RUNNING"
 
 
@@ -108,7 +111,7 @@ def test_the_runtimes_scheduler_runs_tasks_given_as_data(actors: Any) -> None:
     s = actors.scheduler()
     s.call_soon(Task(1, then=("later", 2.0, 7)))
     s.call_soon(Task(2, repeat=2))
-    s.call_soon(Task(3, then=("soon", 0.0, 4)))
+    s.call_soon(Task(3, then=("soon", 3.0, 4)))  # "soon": the delay given is not waited for
     assert len(s.ready) == 3
     assert s.run_until_idle() == 6
     assert s.ran == [1, 2, 3, 2, 4, 2]
@@ -239,16 +242,19 @@ def test_a_cancelled_timer_of_the_runtimes_scheduler_never_runs_nor_counts(actor
 
 
 def test_a_message_routed_or_told_without_a_size_takes_no_bytes(actors: Any) -> None:
-    """tell, ask and route default to a size of 0 bytes: under a memory limit they hold nothing, and
-    a message of the limit's whole size still fits beside them."""
+    """tell, ask and route default to a size of 0 bytes: under a memory limit they hold nothing; an
+    ask of a given size holds it, as a tell does, up to the limit and not past it."""
     system = actors.system(CancellingScheduler())  # never stepped: everything stays queued
     system.spawn("a", Role(), max_bytes=10)
     assert system.route(["a"], "routed") == "accepted"
     assert system.tell("a", "told") == "accepted"
     system.ask("a", "asked", timeout=1.0)
     assert system.lookup("a").mailbox.held_bytes == 0
-    assert system.tell("a", "whole", size=10) == "accepted"
+    system.ask("a", "sized", timeout=1.0, size=3)
+    assert system.lookup("a").mailbox.held_bytes == 3
+    assert system.tell("a", "rest", size=7) == "accepted"
     assert system.lookup("a").mailbox.held_bytes == 10
+    assert system.tell("a", "over", size=1) == "rejected"
 
 
 def test_a_forward_the_next_hop_refuses_is_a_dead_letter_naming_hop_message_verdict_and_forwarder(
@@ -337,7 +343,12 @@ def test_on_a_scheduler_whose_timers_cannot_be_cancelled_shutdown_still_stops_ev
     assert system.lookup("down").state.name == "RECOVERING"
     assert sorted(system.shutdown()) == ["down", "slow"]
     assert type(reply.error).__name__ == "ActorStopped" and str(reply.error) == "slow stopped"
+    # The timers could not be cancelled: they fire, and find nothing to finish and nothing to restart.
+    clock.advance(100.0)
+    clock.run_until_idle()
     assert [system.lookup(n).state.name for n in ("down", "slow")] == ["STOPPED", "STOPPED"]
+    assert [r.hook for r in system.received("down")] == ["started"]
+    assert reply.error is not None and str(reply.error) == "slow stopped"
 
 
 def test_run_until_idle_stops_at_the_limit_it_is_given_and_says_how_many_ran(actors: Any) -> None:
@@ -351,3 +362,82 @@ def test_run_until_idle_stops_at_the_limit_it_is_given_and_says_how_many_ran(act
     assert s.run_until_idle(5) == 5 and not s.ready
     assert s.ran == [1] * 11 + [2] * 5
     assert s.run_until_idle(5) == 0
+
+
+def test_a_step_of_the_runtimes_scheduler_runs_the_oldest_ready_task_unless_told_which(actors: Any) -> None:
+    """step() runs the oldest ready task; step(i) the i-th (modulo how many are ready)."""
+    s = actors.scheduler()
+    for ident in (10, 11, 12):
+        s.call_soon(Task(ident))
+    assert s.step() and s.ran == [10]
+    assert s.step(3) and s.ran == [10, 12]  # 3 mod the 2 ready: the second
+    assert s.step() and s.ran == [10, 12, 11]
+    assert not s.step()
+
+
+def test_an_actor_keeps_only_its_pending_timers_even_when_a_stale_one_fires(actors: Any) -> None:
+    """An actor's timers are kept until they fire, so that failing or stopping cancels them: one that
+    fired is forgotten; and on a scheduler that cannot cancel, a timer the actor dropped (a slow
+    handler's, when the actor failed) still fires, and takes nothing of the actor's current timers
+    with it (its restart timer stays, and the restart comes)."""
+    clock = SuiteScheduler()  # call_later returns None: nothing is ever cancelled
+    system = actors.system(clock)
+    system.spawn("a", Role(reply="echo", takes_item=0), supervision=SupervisionPolicy(strategy=Delayed(50.0)))
+    done = system.ask("a", [1.0], timeout=100.0)
+    clock.run_until_idle()
+    assert len(system.lookup("a").timers) == 1
+    clock.advance(1.0)
+    clock.run_until_idle()
+    assert done.value == [1.0] and system.lookup("a").timers == {}
+    dropped = system.ask("a", [10.0], timeout=100.0)
+    clock.run_until_idle()
+    system.fail("a")  # at 1.0: the handler's timer (due at 11.0) is dropped, a restart timer (51.0) kept
+    assert type(dropped.error).__name__ == "RuntimeError"
+    assert len(system.lookup("a").timers) == 1
+    clock.advance(10.0)
+    clock.run_until_idle()  # the dropped timer fires
+    assert len(system.lookup("a").timers) == 1 and system.lookup("a").state.name == "RECOVERING"
+    clock.advance(40.0)
+    clock.run_until_idle()
+    assert system.lookup("a").state.name == "RUNNING" and system.lookup("a").timers == {}
+    assert [r.hook for r in system.received("a")] == ["started", "handle", "handle", "started"]
+
+
+def test_a_restart_brings_back_the_children_it_took_down_and_no_other(actors: Any) -> None:
+    """A parent's restart starts again the children that went down with it; a child spawned while
+    the parent was down, that then failed on its own, waits for its own restart."""
+    clock = CancellingScheduler()
+    system = actors.system(clock)
+    system.spawn("p", Role(), supervision=SupervisionPolicy(strategy=Delayed(5.0)))
+    system.spawn("old", Role(), parent="p")
+    system.fail("p")
+    assert system.lookup("old").state.name == "RECOVERING"
+    system.spawn("new", Role(), parent="p", supervision=SupervisionPolicy(strategy=Delayed(50.0)))
+    system.fail("new")
+    clock.advance(5.0)
+    clock.run_until_idle()
+    assert system.lookup("p").state.name == "RUNNING"
+    assert (system.lookup("old").state.name, system.lookup("old").cascades) == ("RUNNING", 1)
+    assert (system.lookup("new").state.name, system.lookup("new").cascades) == ("RECOVERING", 0)
+    clock.advance(50.0)
+    clock.run_until_idle()
+    assert (system.lookup("new").state.name, system.lookup("new").restarts) == ("RUNNING", 1)
+
+
+def test_a_task_scheduled_before_its_actor_failed_handles_nothing_until_the_restart(actors: Any) -> None:
+    """The task that would have handled a message runs after its actor failed: it handles nothing;
+    the message waits in the mailbox and is handled, by the restarted actor, after the restart."""
+    clock = CancellingScheduler()
+    system = actors.system(clock)
+    system.spawn("a", Role(), supervision=SupervisionPolicy(strategy=Delayed(5.0)))
+    system.tell("a", "m")
+    system.fail("a")
+    clock.run_until_idle()
+    assert [r.hook for r in system.received("a")] == ["started"]
+    assert len(system.lookup("a").mailbox) == 1
+    clock.advance(5.0)
+    clock.run_until_idle()
+    assert [(r.hook, r.message, r.state, r.at) for r in system.received("a")][1:] == [
+        ("started", None, "STARTING", 5.0),
+        ("handle", "m", "RUNNING", 5.0),
+    ]
