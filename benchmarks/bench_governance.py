@@ -25,11 +25,9 @@ def run(target_spec: str, messages: int) -> dict[str, float]:
     target = targets.load(target_spec)
     out: dict[str, float] = {}
     with harnessed(target, buffer_size=messages) as h:
-        conn_id = h.stream.outcome(h.ask(h.stream.connect(h.server.endpoint)))
-        h.settle()
-        conn = h.stream.connection(conn_id)
-        session = h.session(conn)
-        assert session is not None and conn.state.value == "connected"
+        conn_id = h.connect()
+        session = h.session(h.connection(conn_id))
+        assert session is not None
 
         start = time.perf_counter()
         for i in range(messages):
@@ -37,19 +35,20 @@ def run(target_spec: str, messages: int) -> dict[str, float]:
             if i % 1000 == 999:  # within the actor's mailbox (5000, foundation/config.rs)
                 h.scheduler.run_until_idle()
         h.scheduler.run_until_idle()
-        h.server.wait(lambda: len(session.received) >= conn.out_sequence, timeout=600)
+        sent = h.connection(conn_id).out_sequence
+        h.server.wait(lambda: len(session.received) >= sent, timeout=600)
         out["node -> server, messages/s"] = messages / (time.perf_counter() - start)
         assert h.delivered(conn_id) == [f"m{i}" for i in range(messages)]
 
         start = time.perf_counter()
         for i in range(messages):
             h.server.push_update(session, i, ("m0",))
-        while len(h.updates) < messages:
+        while len(h.updates()) < messages:
             h.stream.wait_event(1.0)
             h.stream.pump()
             h.scheduler.run_until_idle()
         out["server -> node, messages/s"] = messages / (time.perf_counter() - start)
-        assert [u.effective_height for u in h.updates] == list(range(messages))
+        assert [u.effective_height for u in h.updates()] == list(range(messages))
 
         rounds = max(1, messages // 10)
         start = time.perf_counter()
@@ -59,7 +58,7 @@ def run(target_spec: str, messages: int) -> dict[str, float]:
             h.scheduler.run_until_idle()
             h.server.wait(lambda: any(r.metadata.request_id == request_id for r in session.received[-2:]))
             h.server.answer(request_id, 3, session=session)
-            while len(h.applied) <= i:
+            while len(h.applied()) <= i:
                 h.stream.wait_event(1.0)
                 h.stream.pump()
                 h.scheduler.run_until_idle()
