@@ -195,16 +195,14 @@ def render() -> str:
         "handles; the suite mines peg-ins into a node's Bitcoin view as it goes and sends the view "
         "again (`node.set_bitcoin`) before a call that reads it.",
         "",
-        "Not yet over the protocol: `actors` (its actors are the suite's callables and its tasks run "
-        "on the suite's scheduler: across a process boundary behaviours must become data, and the "
-        "server must expose its runnable tasks for the suite to pick) and `sync` (a store whose SQLite "
-        "connection the fault model reaches into). A server cannot offer them; their properties "
-        "are skipped, naming the component. The shape they will take: an actor system is a handle; "
-        "`spawn` takes a behaviour as data (a script: what to answer, which messages panic, whom to "
-        "tell), never code; after each call the server lists its runnable tasks and due timers "
-        "(`actor_system.runnable`), and the suite runs the one it picks (`actor_system.step`) on "
-        "its own simulated clock, so an interleaving found over the protocol shrinks and replays "
-        "as in-process. The sync engine's rounds and the network's deliveries go the same way.",
+        "`actors` and `governance` cross with behaviours as data (a `role`: what an actor answers, "
+        "which messages make it panic; what it received is read back with `system.received`) and "
+        "with the suite's scheduler kept as the only one: the server's actor system runs on a relay "
+        "that records every task the runtime schedules; `system.scheduled` hands them to the suite, "
+        "which runs the one it picks with `system.run_task` on its own simulated clock "
+        "(`system.set_time`), so an interleaving found over the protocol shrinks and replays as "
+        "in-process. `sync` crosses with a network, store and engine as handles whose every fault "
+        "and reading is a call (`network.queue_faults`, `store.set_fault`, `engine.sync_rounds`).",
         "",
         "## Methods",
         "",
