@@ -441,3 +441,52 @@ def test_a_task_scheduled_before_its_actor_failed_handles_nothing_until_the_rest
         ("started", None, "STARTING", 5.0),
         ("handle", "m", "RUNNING", 5.0),
     ]
+
+
+def test_the_default_processing_timeout_is_30_seconds(actors: Any) -> None:
+    """An actor spawned without a processing timeout has MailboxConfig::default's 30 s: a handler of
+    30.5 s stalls and fails at 30 s, one of exactly 30 s finishes."""
+    clock = CancellingScheduler()
+    system = actors.system(clock)
+    system.spawn("a", Role(reply="echo", takes_item=0))
+    system.spawn("b", Role(reply="echo", takes_item=0))
+    stalled, exact = system.ask("a", [30.5], timeout=100.0), system.ask("b", [30.0], timeout=100.0)
+    clock.run_until_idle()
+    clock.advance(30.0)
+    clock.run_until_idle()
+    assert str(stalled.error) == "a's handler took longer than 30.0s"
+    assert exact.value == [30.0] and exact.error is None
+
+
+def test_an_escalation_fails_a_running_parent_with_the_childs_reason_and_leaves_a_down_one_be(
+    actors: Any,
+) -> None:
+    """A child whose strategy gives up escalates to its parent: a running parent fails with
+    Escalated("<child> escalated: <reason>"), which answers the parent's own message in flight; a
+    parent that is down already (waiting for its restart) records the escalation and is not failed
+    again."""
+    clock = CancellingScheduler()
+    system = actors.system(clock)
+    system.spawn("p", Role(reply="echo", takes_item=0), supervision=SupervisionPolicy(strategy=Delayed(5.0)))
+    system.spawn("c", Role(), parent="p", supervision=SupervisionPolicy(strategy=Never()))
+    busy = system.ask("p", [10.0], timeout=100.0)
+    clock.run_until_idle()
+    system.fail("c")
+    assert (
+        type(busy.error).__name__ == "Escalated" and str(busy.error) == "c escalated: the strategy gives up"
+    )
+    assert system.lookup("p").escalations == ["c"]
+    assert [event for _, event in system.lookup("p").history] == ["running", "failed", "restart in 5.0"]
+    system.spawn("late", Role(), parent="p", supervision=SupervisionPolicy(strategy=Never()))
+    system.fail("late")  # p is down, waiting for its restart
+    assert system.lookup("p").escalations == ["c", "late"]
+    assert [event for _, event in system.lookup("p").history] == ["running", "failed", "restart in 5.0"]
+    assert system.lookup("p").state.name == "RECOVERING"
+
+
+def test_a_message_that_does_not_say_its_size_takes_no_bytes(actors: Any) -> None:
+    """A mailbox counts the bytes a message says it takes; an Envelope that says nothing takes none."""
+    mailbox = actors.mailbox(4, "reject")
+    assert mailbox.send(_env("a", 1, Priority.NORMAL)) == "accepted"
+    assert mailbox.held_bytes == 0
+    assert mailbox.pop() is not None and mailbox.held_bytes == 0
