@@ -7,18 +7,23 @@
 * each quirk carrier's retarget gives exactly the bits the family's account of the node's code
   (alys_pbt/vectors/families/retarget.py `as_coded`) gives, not only a wrong answer where tagged:
   with retarget-caps-low-ratio alone a ratio of 0.00 still becomes 1%, with retarget-zero-bits 0%;
+* on `alys`, a proof check()ing wrong panics with Rust's unwrap message naming the error;
 * a chain component built afresh derives transaction senders through its own memo.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from attrs import frozen
 from hypothesis import given
 
 import alys
+from alys.auxpow import AuxPowError
 from alys.variant import NodePanic
 from alys_pbt.models.retarget import RetargetParams
+from alys_pbt.strategies.auxpow import EASY_BITS, build
 from alys_pbt.strategies.sync import Canonical, canonical_chains
 from alys_pbt.vectors.families import retarget as family
 
@@ -122,3 +127,33 @@ def test_a_node_is_a_validator_unless_told_otherwise(name: str, canonical: Canon
     b = canonical.builder
     node = alys.build(name, alys.QUIRKS if name == "alys" else ()).chain.node(b.spec, b.genesis, b.bitcoin)
     assert node.validator is True
+
+
+@frozen
+class Header:
+    """The AuxPowHeader fields check_pow reads (alys/chain.py HeaderLike)."""
+
+    bits: int
+    chain_id: int
+    height: int
+    auxpow: Any
+
+
+def test_on_alys_a_failing_proof_panics_naming_its_error() -> None:
+    # Quirk auxpow-check-pow-aborts: chain.rs unwraps check()'s Result, so the process panics with
+    # Rust's unwrap message naming the error; alys-fixed raises the error itself.
+    from alys.node import PowContext
+    from alys_pbt.strategies.blocks import minimal_recipe
+
+    committed, other, chain_id = bytes(32), b"\x01" * 32, 7
+    header = Header(EASY_BITS, chain_id, 1, build(minimal_recipe(committed, chain_id, EASY_BITS)))
+    ctx = PowContext(other, EASY_BITS, chain_id, 1, override=True)  # a valid proof of another range
+    fixed = alys.build("alys-fixed").chain
+    with pytest.raises(AuxPowError) as refused:
+        fixed.check_pow(header, ctx)
+    with pytest.raises(NodePanic) as panic:
+        alys.build("alys", alys.QUIRKS).chain.check_pow(header, ctx)
+    assert str(panic.value) == f"called `Result::unwrap()` on an `Err` value: {type(refused.value).__name__}"
+    fixed.check_pow(
+        header, PowContext(committed, EASY_BITS, chain_id, 1, override=True)
+    )  # the proof is valid

@@ -574,6 +574,60 @@ def boundary_slot_drift_far_timestamp(seed: int) -> Case:
     )
 
 
+@st.composite
+def _two_faults(draw: st.DrawFn) -> Scenario:
+    """A block that misses a withdrawal and carries an aggregate over another message: the signature
+    is checked first (the slot-author check verifies the aggregate before withdrawals are looked at)."""
+    s = Scenario(draw(builders(n=st.integers(3, 5), max_without_pow=5), label="chain"))
+    _prepare(draw, s, "missing-withdrawal")
+    b = s.builder
+    other = b.sign(b.unsigned_next())  # the valid next block: same slot and signers, another root
+    bad = BY_NAME["missing-withdrawal"].apply(b, draw)
+    s.block(attrs.evolve(bad, signature=other.signature), "BadSignature")
+    s.next()
+    return s
+
+
+@st.composite
+def _padded_and_unverified(draw: st.DrawFn) -> Scenario:
+    """A block approved by enough authorities, plus a bit past the federation, with an aggregate over
+    another message: the bit past the federation is the verdict (UnknownAuthority), not the aggregate."""
+    s = Scenario(draw(builders(n=st.integers(1, 5)), label="chain"))
+    s.next()
+    b = s.builder
+    block = b.unsigned_next()
+    valid = b.sign(block)
+    n = b.keyring.n
+    bits = tuple(True if i == n else bit for i, bit in enumerate(valid.signature.bits))
+    other = b.sign(attrs.evolve(block, slot=block.slot + n)).signature.signature  # the same author
+    s.block(attrs.evolve(valid, signature=attrs.evolve(valid.signature, bits=bits, signature=other)))
+    s.next()
+    return s
+
+
+def corruption_padded_bit_and_bad_aggregate(seed: int) -> Case:
+    return _one(_padded_and_unverified(), seed).case(
+        "corruption-padded-bit-and-bad-aggregate",
+        quirks=("approvals-padded-bits-count",),
+        note="a bit past the federation is refused before the aggregate is judged",
+    )
+
+
+def corruption_bad_signature_before_withdrawals(seed: int) -> Case:
+    return _one(_two_faults(), seed).case(
+        "corruption-bad-aggregate-and-missing-withdrawal",
+        note="two faults in one block: the aggregate's, found first, is the verdict",
+    )
+
+
+def boundary_slot_drift_far_timestamp_5000(seed: int) -> Case:
+    # The 3 s bound decides with 5 s slots: past 2^53 it too is exact integer arithmetic.
+    return _one(_slots_at_the_drift_limit(5000, timestamp=15_957_585_649_591_036_275), seed).case(
+        "boundary-slot-drift-far-timestamp-5000ms",
+        note="a timestamp near 2^64 with 5 s slots: the 3 s drift bound in integers",
+    )
+
+
 BOUNDARIES: tuple[Callable[[int], Case], ...] = (
     boundary_rollback_to_the_finalizing_block,
     boundary_blocks_without_pow,
@@ -583,6 +637,9 @@ BOUNDARIES: tuple[Callable[[int], Case], ...] = (
     boundary_slot_drift_2000,
     boundary_slot_drift_5000,
     boundary_slot_drift_far_timestamp,
+    boundary_slot_drift_far_timestamp_5000,
+    corruption_bad_signature_before_withdrawals,
+    corruption_padded_bit_and_bad_aggregate,
 )
 
 
