@@ -25,9 +25,12 @@ from pathlib import Path
 import pytest
 
 from alys.sync.store import (
+    ACK_MAGIC,
+    ACK_SIZE,
     MAX_STATE_DEPTH,
     CorruptBlock,
     DiskError,
+    LostAcknowledged,
     MalformedCheckpointState,
     StoreCorrupt,
     StoreError,
@@ -267,8 +270,11 @@ def test_rows_that_validated_at_recovery_are_acknowledged(store) -> None:  # typ
     """A row committed but never acknowledged (the process died between the two) that validates
     again at recovery is acknowledged up to its height, with its own hash in the record."""
     put(store, range(1, 3))
-    h, data = block(3)
-    store.db.execute("INSERT INTO blocks VALUES (3, ?, ?, ?)", (h, data, row_digest(3, h, data)))
+    for height in (3, 4):  # two rows past the acknowledged height; the first validated again
+        h, data = block(height)
+        store.db.execute(
+            "INSERT INTO blocks VALUES (?, ?, ?, ?)", (height, h, data, row_digest(height, h, data))
+        )
     assert store.acknowledged == 2
     store.acknowledge_up_to(3)
     assert store.acknowledged == 3
@@ -298,3 +304,56 @@ def test_a_torn_checkpoint_write_leaves_no_valid_checkpoint(store) -> None:  # t
         assert s.newest_valid_checkpoint() is None
     finally:
         s.close()
+
+
+def test_the_acknowledgement_record_is_a_plain_file(tmp_path: Path) -> None:
+    """Mode 0o644 (less the umask): readable, never executable."""
+    path = tmp_path / "store.sqlite"
+    file_store(path).close()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(f"{path}-ack").st_mode & 0o777 == 0o644 & ~umask
+
+
+def test_an_unreadable_acknowledgement_record_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    s = file_store(path)
+    put(s, range(1, 2))
+    s.close()
+    os.remove(f"{path}-ack")
+    os.mkdir(f"{path}-ack")
+    with pytest.raises(StoreIOError, match=re.escape(f"reading the acknowledgement record {path}-ack: ")):
+        file_store(path)
+
+
+@pytest.mark.parametrize("damage", ["checksum", "magic-with-a-valid-checksum"])
+def test_a_damaged_acknowledgement_record_is_refused(tmp_path: Path, damage: str) -> None:
+    """Each of the record's guards alone refuses it: its checksum, and its magic (a record of the
+    right size whose checksum is right for a body without the magic is still no record)."""
+    path = tmp_path / "store.sqlite"
+    s = file_store(path)
+    put(s, range(1, 3))
+    s.close()
+    raw = Path(f"{path}-ack").read_bytes()
+    assert len(raw) == ACK_SIZE and raw.startswith(ACK_MAGIC)
+    if damage == "checksum":
+        raw = raw[:-1] + bytes([raw[-1] ^ 1])
+    else:
+        body = bytes([raw[0] ^ 1]) + raw[1 : ACK_SIZE - 32]
+        raw = body + hashlib.sha256(body).digest()
+    Path(f"{path}-ack").write_bytes(raw)
+    with pytest.raises(StoreCorrupt, match=r"acknowledgement record .* is damaged"):
+        file_store(path)
+
+
+def test_every_height_is_read_back_however_tall_the_store(store) -> None:  # type: ignore[no-untyped-def]
+    put(store, range(1, 131))
+    assert [h for h, _, _ in store.blocks_from(1)] == list(range(1, 131))
+    assert [h for h, _, _ in store.blocks_from(125)] == list(range(125, 131))
+
+
+def test_a_lost_first_block_is_named(store) -> None:  # type: ignore[no-untyped-def]
+    put(store, range(1, 4))
+    store.db.execute("DELETE FROM blocks WHERE height = 1")
+    with pytest.raises(LostAcknowledged, match=r"acknowledged up to 3, but the store lost heights 1$"):
+        store.check()
