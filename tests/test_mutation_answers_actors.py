@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from alys_pbt import targets
-from alys_pbt.interface import Delayed, Envelope, Never, Priority, Role, SupervisionPolicy, Task
+from alys_pbt.interface import Delayed, Envelope, Never, Priority, Progressive, Role, SupervisionPolicy, Task
 from alys_pbt.models.machines.actors import CancellingScheduler, SuiteScheduler
 
 pytestmark = pytest.mark.actors
@@ -490,3 +490,30 @@ def test_a_message_that_does_not_say_its_size_takes_no_bytes(actors: Any) -> Non
     assert mailbox.send(_env("a", 1, Priority.NORMAL)) == "accepted"
     assert mailbox.held_bytes == 0
     assert mailbox.pop() is not None and mailbox.held_bytes == 0
+
+
+def test_progressive_restart_delays_grow_by_the_multiplier_until_the_attempts_run_out(actors: Any) -> None:
+    """Progressive: initial * multiplier ** attempt for each attempt below max_attempts, then None."""
+    strategy = Progressive(initial=0.5, max_attempts=4, multiplier=3.0)
+    assert [actors.restart_delay(strategy, a) for a in range(5)] == [0.5, 1.5, 4.5, 13.5, None]
+
+
+def test_a_restart_strategy_of_no_known_kind_is_a_type_error_naming_it(actors: Any) -> None:
+    """restart_delay of something that is no restart strategy raises TypeError naming its kind."""
+
+    class Sometimes:
+        pass
+
+    with pytest.raises(TypeError, match="^not a restart strategy: Sometimes$"):
+        actors.restart_delay(Sometimes(), 0)
+
+
+def test_a_message_over_the_memory_limit_is_refused_and_recorded_as_dropped(actors: Any) -> None:
+    """A message that would take a mailbox past its memory limit is refused ("rejected") and kept in
+    the mailbox's record of what it dropped; one that exactly fills the limit is accepted."""
+    system = actors.system(CancellingScheduler())
+    system.spawn("a", Role(), max_bytes=5)
+    assert system.tell("a", "big", size=6) == "rejected"
+    assert system.tell("a", "fits", size=5) == "accepted"
+    assert [e.payload for e in system.lookup("a").mailbox.dropped] == ["big"]
+    assert system.lookup("a").mailbox.held_bytes == 5
