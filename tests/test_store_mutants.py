@@ -231,8 +231,24 @@ def test_each_refusal_of_a_state_says_why(text: str, message: str) -> None:
 # --- the store's errors and its acknowledgement -----------------------------------------------------------
 def test_a_store_that_cannot_be_opened_is_a_typed_error_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "no such directory" / "store.sqlite"
-    with pytest.raises(StoreError, match=re.escape(f"opening {path}")):
+    with pytest.raises(StoreError, match=re.escape(f"opening {path}")) as err:
         file_store(path)
+    assert "unable to open database file" in str(err.value)  # SQLite's own reason, kept
+
+
+def test_a_file_that_is_no_database_is_refused_at_open_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    path.write_bytes(b"not a database, " * 512)
+    with pytest.raises(StoreError, match=re.escape(f"opening {path}")) as err:
+        file_store(path)
+    assert "file is not a database" in str(err.value)
+
+
+def test_a_row_digest_is_the_documented_sha256_of_height_hash_and_data() -> None:
+    """The digest is stored in the file: its formula is the store's on-disk format
+    (SHA-256 of the height as 8 big-endian bytes, the block hash, the data)."""
+    h, data = block(300)
+    assert row_digest(300, h, data) == hashlib.sha256((300).to_bytes(8, "big") + h + data).digest()
 
 
 def test_a_failed_write_of_the_acknowledgement_record_is_a_typed_error(tmp_path: Path) -> None:
