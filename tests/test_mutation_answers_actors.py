@@ -517,3 +517,13 @@ def test_a_message_over_the_memory_limit_is_refused_and_recorded_as_dropped(acto
     assert system.tell("a", "fits", size=5) == "accepted"
     assert [e.payload for e in system.lookup("a").mailbox.dropped] == ["big"]
     assert system.lookup("a").mailbox.held_bytes == 5
+
+
+@pytest.mark.parametrize(("spec", "second"), [("alys", "accepted"), ("alys-fixed", "blocked")])
+def test_the_targets_variant_reaches_the_mailboxes_its_system_spawns(spec: str, second: str) -> None:
+    """An actor's mailbox carries its system's variant: on target alys the quirk
+    actors-capacity-unenforced lets a full blocking mailbox enqueue all the same; on alys-fixed the
+    sender waits."""
+    system = targets.load(spec).actors.system(CancellingScheduler())
+    system.spawn("a", Role(), capacity=1, policy="block")
+    assert [system.tell("a", "first"), system.tell("a", "second")] == ["accepted", second]
