@@ -13,13 +13,16 @@ from typing import Any
 
 import attrs
 import pytest
+from attrs import frozen
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alys.node import NodeError
 from alys_pbt import targets
-from alys_pbt.models import bls
-from alys_pbt.models.blocks import block_from_bytes, block_to_bytes
-from alys_pbt.models.chain import Chain
+from alys_pbt.models import bls, pegin
+from alys_pbt.models.blocks import Withdrawal, block_from_bytes, block_to_bytes
+from alys_pbt.models.chain import BitcoinView, Chain
+from alys_pbt.strategies.blocks import pegin_transaction
 from alys_pbt.strategies.sync import Canonical, canonical_chains
 from alys_pbt.verdict import verdict
 
@@ -120,4 +123,118 @@ def test_a_range_that_leaves_the_store_is_refused_whole(canonical: Canonical) ->
     assert verdict(lambda: reference.process_block(bad)) == "InvalidBlockRange"
     before = state(node)
     assert verdict(lambda: node.process_block(chain.decode_block(block_to_bytes(bad)))) == "InvalidBlockRange"
+    assert state(node) == before
+
+
+@given(canonical=canonical_chains(length=st.integers(2, 5)), data=st.data())
+def test_a_restarted_node_goes_on_from_the_same_store(canonical: Canonical, data: st.DataObject) -> None:
+    # Node.restart: a new process over the same persisted state (the sync machines restart nodes).
+    b = canonical.builder
+    chain = targets.load("alys-fixed").chain
+    blocks = [chain.decode_block(raw) for raw in canonical.wire[1:]]
+    cut = data.draw(st.integers(1, len(blocks) - 1), label="blocks before the restart")
+    node = chain.node(b.spec, b.genesis, b.bitcoin)
+    for signed in blocks[:cut]:
+        node.process_block(signed)
+    restarted = node.restart()
+    assert restarted is not node and type(restarted) is type(node)
+    assert state(restarted) == state(node)
+    for signed in blocks[cut:]:
+        restarted.process_block(signed)
+    assert restarted.head_height == len(blocks)
+
+
+@frozen
+class _Block:
+    """The attributes of a block _check_withdrawals reads (a SignedConsensusBlock's message)."""
+
+    parent_hash: bytes
+    auxpow_header: Any
+    pegins: tuple[tuple[bytes, bytes], ...]
+    execution_payload: Any
+
+
+@frozen
+class _Payload:
+    withdrawals: tuple[Withdrawal, ...]
+
+
+@frozen
+class _Header:
+    fee_recipient: bytes
+
+
+MINER, FED = b"\x0b" * 20, (b"\x0a" * 20, b"\x0c" * 20, b"\x0d" * 20)
+
+
+def _node_over(canonical: Canonical) -> Any:
+    b = canonical.builder
+    spec = attrs.evolve(b.spec, federation=FED)
+    return targets.load("alys-fixed").chain.node(spec, b.genesis, BitcoinView())
+
+
+def _owed_block(
+    node: Any, owed: dict[bytes, int], pegins: tuple[tuple[bytes, bytes], ...], pow: bool
+) -> _Block:
+    withdrawals = tuple(Withdrawal(i, 0, a, v) for i, (a, v) in enumerate(owed.items()) if v)
+    return _Block(node.head, _Header(MINER) if pow else None, pegins, _Payload(withdrawals))
+
+
+@given(canonical=canonical_chains(length=0, authorities=1), fees=st.integers(2**53, 2**200))
+def test_fee_shares_are_owed_in_exact_integers(canonical: Canonical, fees: int) -> None:
+    # Fees past 2^53 wei (0.009 ETH): 80% to the miner, the rest over the federation, each floored
+    # to Gwei in integers (models/pegin.py fee_split), never through floats.
+    node = _node_over(canonical)
+    node.fees[node.head] = fees
+    owed = pegin.expected_withdrawals(pegin.fee_split(fees, MINER, FED), {})
+    node._check_withdrawals(_owed_block(node, owed, (), pow=True))  # exactly what is owed: taken
+    for address in owed:
+        off = {**owed, address: owed[address] + 1}
+        with pytest.raises(NodeError) as err:
+            node._check_withdrawals(_owed_block(node, off, (), pow=True))
+        assert type(err.value).__name__ == "UnknownWithdrawal"
+
+
+@given(
+    canonical=canonical_chains(length=0, authorities=1),
+    sats=st.lists(st.integers(1, 10**8), min_size=2, max_size=4),
+)
+def test_pegins_to_one_address_in_one_block_mint_their_sum(canonical: Canonical, sats: list[int]) -> None:
+    # Several peg-ins naming one address, and that address also a fee recipient: one withdrawal of
+    # the sum (chain.rs sums per address: fees, then peg-ins).
+    node = _node_over(canonical)
+    node.fees[node.head] = 10**18
+    btc = bytes(31) + b"\x01"
+    node.bitcoin.confirmations[btc] = node.spec.required_confirmations
+    pegins = []
+    for i, s in enumerate(sats):
+        tx = pegin_transaction(node.spec.federation_spk, s, FED[0], how="raw", nonce=i)
+        node.bitcoin.transactions[tx.txid] = tx
+        pegins.append((tx.txid, btc))
+    fee_owed = pegin.expected_withdrawals(pegin.fee_split(10**18, MINER, FED), {})
+    owed = {**fee_owed, FED[0]: fee_owed[FED[0]] + sum(sats) * 10}
+    node._check_withdrawals(_owed_block(node, owed, tuple(pegins), pow=True))
+    without_fees = {FED[0]: sum(sats) * 10}
+    node._check_withdrawals(_owed_block(node, without_fees, tuple(pegins), pow=False))
+    with pytest.raises(NodeError) as err:
+        node._check_withdrawals(_owed_block(node, {FED[0]: sats[-1] * 10}, tuple(pegins), pow=False))
+    assert type(err.value).__name__ == "UnknownWithdrawal"
+
+
+@given(canonical=canonical_chains(length=1), empty=st.booleans())
+def test_an_approved_block_without_a_decodable_aggregate_is_refused_whole(
+    canonical: Canonical, empty: bool
+) -> None:
+    # The slot author's bit and enough others set, and the aggregate signature empty (None) or not
+    # a G2 point: a BadSignature like the reference's, with nothing written; never a crash.
+    b = canonical.builder
+    signed = block_from_bytes(canonical.wire[1])
+    aggregate = None if empty else b"\xff" * 96
+    bad = attrs.evolve(signed, signature=attrs.evolve(signed.signature, signature=aggregate))
+    reference = Chain(b.spec, b.genesis, bls.backend(), b.bitcoin)
+    expected = verdict(lambda: reference.process_block(bad))
+    chain = targets.load("alys-fixed").chain
+    node = chain.node(b.spec, b.genesis, b.bitcoin)
+    before = state(node)
+    assert verdict(lambda: node.process_block(bad)) == expected == "BadSignature"
     assert state(node) == before
