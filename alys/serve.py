@@ -21,7 +21,6 @@ from typing import Any, NamedTuple, Protocol
 
 from tinyrpc.exc import RPCError
 from tinyrpc.protocols.jsonrpc import (
-    JSONRPCInvalidParamsError,
     JSONRPCMethodNotFoundError,
     JSONRPCProtocol,
     JSONRPCRequest,
@@ -29,6 +28,7 @@ from tinyrpc.protocols.jsonrpc import (
 
 import alys
 from alys import serve_actors, serve_governance, serve_sync
+from alys.serve_params import BadParams
 from alys.wire import encode_block
 
 PROTOCOL_VERSION = 1
@@ -45,12 +45,6 @@ class Rejection(Exception):
         super().__init__(str(err) or type(err).__name__)
         names = [c.__name__ for c in type(err).__mro__[1:] if c.__name__ not in _ROOTS]
         self.data = {"name": type(err).__name__, "bases": names}
-
-
-class BadParams(JSONRPCInvalidParamsError):  # type: ignore[misc]  # tinyrpc has no type hints
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.data = why
 
 
 # --- JSON forms (docs/protocol.md "Types") ---------------------------------------------------------

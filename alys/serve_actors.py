@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import attrs
-from tinyrpc.protocols.jsonrpc import JSONRPCInvalidParamsError
 
 from alys.actors.mailbox import Envelope, Priority
 from alys.actors.supervision import (
@@ -27,6 +26,7 @@ from alys.actors.supervision import (
     Progressive,
     SupervisionPolicy,
 )
+from alys.serve_params import BadParams
 
 
 class UnknownTask(LookupError):
@@ -129,14 +129,6 @@ def jsonable(v: Any) -> Any:
             **{f.name: jsonable(getattr(v, f.name)) for f in attrs.fields(type(v))},
         }
     return repr(v)
-
-
-class BadParams(JSONRPCInvalidParamsError):  # type: ignore[misc]  # tinyrpc has no type hints
-    """A parameter that is not of its type's JSON form (as alys.serve's own: Invalid params)."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.data = why
 
 
 def _bad(why: str) -> Exception:

@@ -16,15 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tinyrpc.protocols.jsonrpc import JSONRPCInvalidParamsError
-
-
-class BadParams(JSONRPCInvalidParamsError):  # type: ignore[misc]  # tinyrpc has no type hints
-    """A parameter that is not of its type's JSON form (as alys.serve's own: Invalid params)."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.data = why
+from alys.serve_params import BadParams
 
 
 def _bad(why: str) -> Exception:

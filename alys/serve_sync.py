@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from alys.serve_params import BadParams
+
 _PAIR_LEN = 2
 
 
@@ -19,8 +21,7 @@ def _num(v: Any) -> float:
 
 
 def _bad(why: str) -> Exception:
-    serve = sys.modules.get("alys.serve") or sys.modules["__main__"]
-    return serve.BadParams(why)  # type: ignore[no-any-return]
+    return BadParams(why)
 
 
 def _strs(v: Any, *, nullable: bool = False) -> list[str | None]:

@@ -122,7 +122,7 @@ RETARGET = {
     "max_pow_adjustment": 20,
     "pow_no_retargeting": False,
 }
-SPEC = {
+SPEC: dict[str, Any] = {
     "authorities": [AUTHORITY],
     "federation": ["22" * 20],
     "federation_spk": FEDERATION_SPK,
@@ -134,7 +134,7 @@ SPEC = {
     "required_confirmations": 144,
 }
 NO_BITCOIN: dict[str, list[Any]] = {"confirmations": [], "transactions": []}
-NEW_NODE = Step("chain.node", {"spec": SPEC, "genesis": GENESIS, "bitcoin": NO_BITCOIN}, 1)
+NEW_NODE: Step = Step("chain.node", {"spec": SPEC, "genesis": GENESIS, "bitcoin": NO_BITCOIN}, 1)
 
 
 # --- Types --------------------------------------------------------------------------------------
