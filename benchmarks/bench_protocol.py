@@ -6,8 +6,9 @@
 Each property runs as written (its strategies, its reference, its target calls), with Hypothesis
 generating only (no shrinking), derandomized, so both columns see the same examples. The ratio
 column is protocol time over in-process time (the issue's aim: at most 3x on AuxPoW). The actor
-properties have no protocol column: the actors component is not carried by the protocol yet
-(docs/protocol.md says why). The machine is shared and noisy: read the ratios within one run.
+rows run the runtime served on the suite's scheduler through the relay (every task the runtime
+schedules is a round trip: `system.scheduled`, then `system.run_task`), so they pay the most. The
+machine is shared and noisy: read the ratios within one run.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ ROWS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("approvals", "properties.test_approvals", "TestFederation", {}),
     ("actors", "properties.test_actors", "test_restart_delays_match_the_reference", {}),
     ("actors", "properties.test_actors", "TestMailbox", {}),
+    ("actors", "properties.test_actors", "TestSupervision", {}),
+    ("actors", "properties.test_actors", "TestMessageFlows", {}),
 ]
 
 
