@@ -527,3 +527,25 @@ def test_the_targets_variant_reaches_the_mailboxes_its_system_spawns(spec: str, 
     system = targets.load(spec).actors.system(CancellingScheduler())
     system.spawn("a", Role(), capacity=1, policy="block")
     assert [system.tell("a", "first"), system.tell("a", "second")] == ["accepted", second]
+
+
+def test_a_blocked_senders_bytes_count_while_it_waits_and_an_evicted_messages_bytes_are_freed(
+    actors: Any,
+) -> None:
+    """Under a memory limit: a sender blocked on a full mailbox holds its message's bytes while it
+    waits (so the limit bounds the waiting too), released when it is delivered; a message evicted
+    by drop-lowest frees its bytes for the one that takes its place."""
+    clock = CancellingScheduler()
+    system = actors.system(clock)
+    system.spawn("b", Role(), capacity=1, policy="block", max_bytes=10)
+    assert [system.tell("b", "x", size=3), system.tell("b", "y", size=4)] == ["accepted", "blocked"]
+    assert system.lookup("b").mailbox.held_bytes == 7
+    assert system.tell("b", "z", size=4) == "rejected"  # 11 bytes would be past the limit
+    system.spawn("d", Role(), capacity=1, policy="drop-lowest", max_bytes=10)
+    assert system.tell("d", "low", size=3, priority=Priority.LOW) == "accepted"
+    assert system.tell("d", "high", size=4, priority=Priority.HIGH) == "accepted"
+    assert [e.payload for e in system.lookup("d").mailbox.dropped] == ["low"]
+    assert system.lookup("d").mailbox.held_bytes == 4
+    clock.run_until_idle()
+    assert [r.message for r in system.received("b") if r.hook == "handle"] == ["x", "y"]
+    assert system.lookup("b").mailbox.held_bytes == 0 and system.lookup("d").mailbox.held_bytes == 0
