@@ -238,3 +238,15 @@ def test_an_approved_block_without_a_decodable_aggregate_is_refused_whole(
     before = state(node)
     assert verdict(lambda: node.process_block(bad)) == expected == "BadSignature"
     assert state(node) == before
+
+
+@given(canonical=canonical_chains(length=0))
+def test_a_fresh_node_holds_genesis_at_height_0(canonical: Canonical) -> None:
+    b = canonical.builder
+    chain = targets.load("alys-fixed").chain
+    node = chain.node(b.spec, b.genesis, b.bitcoin)
+    genesis = chain.decode_block(canonical.wire[0])
+    assert node.holds(genesis) and node.head_height == 0 and node.finalized_height == 0
+    assert node.by_height == {0: node.head}
+    node.rollback_head(0)  # to the head's own height: nothing changes
+    assert node.by_height == {0: node.head}
