@@ -504,7 +504,7 @@ def test_a_restart_strategy_of_no_known_kind_is_a_type_error_naming_it(actors: A
     class Sometimes:
         pass
 
-    with pytest.raises(TypeError, match="^not a restart strategy: Sometimes$"):
+    with pytest.raises(TypeError, match=r"^not a restart strategy: Sometimes$"):
         actors.restart_delay(Sometimes(), 0)
 
 
