@@ -227,6 +227,8 @@ class Chain:
         if self.block(header.range_start).parent_hash != self.finalized:
             raise InvalidPowRange("range does not start right after the last finalized block")
         hashes = self.range_hashes(header.range_start, header.range_end)
+        if not hashes:  # suite hardening: the node hashes the empty list; a miner could finalize nothing
+            raise InvalidBlockRange("empty range: its end is its start's parent")
         last_pow = self.block(self.latest_pow)
         assert last_pow.auxpow_header is not None
         bits = retarget.get_next_work_required(
