@@ -1,0 +1,414 @@
+"""The port's target-protocol server (alys/serve.py and alys/serve_{params,actors,sync,governance}.py)
+driven in-process: every request goes through `alys.serve.answer` on an `alys.serve.Session`, as a line
+of JSON, exactly as the server process would take it, without starting one. Fast and deterministic, so
+mutation testing of the server modules can run it per mutant (a child process may not even import the
+mutant).
+
+- every example exchange of docs/protocol.md (alys_pbt/protocol/methods*.py), replayed per method on a
+  fresh session of alys-fixed: the results and the rejections' names are the document's;
+- every parameter of every method, given a value of the wrong JSON type, is Invalid params (-32602)
+  with the reason as its data; an unknown parameter, a missing required one and a handle of the wrong
+  kind likewise; an unknown method is -32601;
+- hello lists what the session serves, with the auxpow capabilities; release drops handles.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tinyrpc.protocols.jsonrpc import JSONRPCProtocol
+
+from alys import serve
+from alys_pbt.protocol.docs import BASES
+from alys_pbt.protocol.methods import METHODS, REJECTED, Method, Step
+
+VARIANT = "alys-fixed"
+INVALID_PARAMS = -32602
+EXAMPLES = [m for m in METHODS if m.example]
+
+
+class Client:
+    """One session, asked line by line through `serve.answer` (ids from 1; hello is id 0)."""
+
+    def __init__(self, variant: str = VARIANT) -> None:
+        self.session = serve.Session(variant)
+        self.protocol = JSONRPCProtocol()
+        self.next_id = 0
+
+    def ask(self, method: str, params: Any) -> dict[str, Any]:
+        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
+        self.next_id += 1
+        line = serve.answer(self.session, self.protocol, json.dumps(request).encode())
+        assert line is not None, f"no reply to {request}"
+        reply: dict[str, Any] = json.loads(line)
+        assert reply.get("id") == request["id"], reply
+        return reply
+
+    def hello(self) -> dict[str, Any]:
+        reply = self.ask("hello", {"protocol": 1, "client": "test_serve_inprocess"})
+        assert "result" in reply, reply
+        result: dict[str, Any] = reply["result"]
+        return result
+
+
+def _method(name: str) -> Method:
+    return next(m for m in METHODS if m.name == name)
+
+
+def _is_handle(step: Step, param: str) -> bool:
+    return any(p.name == param and p.type == "handle" for p in _method(step.method).params)
+
+
+def _map_handles(step: Step, handles: dict[int, int]) -> dict[str, Any]:
+    return {k: handles.get(v, v) if _is_handle(step, k) else v for k, v in step.params.items()}
+
+
+def _replay(client: Client, steps: tuple[Step, ...]) -> dict[int, int]:
+    """Run the steps, checking each against the document; the example's handles -> the session's."""
+    handles: dict[int, int] = {}
+    for step in steps:
+        got = client.ask(step.method, _map_handles(step, handles))
+        where = f"{step.method} {json.dumps(step.params)[:100]}"
+        if step.error is not None:
+            error = got.get("error")
+            assert error is not None, f"{where}: expected {step.error}, got {got}"
+            assert error["code"] == REJECTED, f"{where}: {got}"
+            assert error["data"]["name"] == step.error, f"{where}: {got}"
+            if step.error in BASES:
+                assert error["data"]["bases"][: len(BASES[step.error])] == BASES[step.error], got
+            assert error["message"], got
+        else:
+            assert "result" in got, f"{where}: expected {step.result!r:.100}, got {got}"
+            if _method(step.method).result == "handle":
+                assert isinstance(got["result"], int) and got["result"] > 0, got
+                assert got["result"] not in handles.values(), f"{where}: handle reused: {got}"
+                handles[step.result] = got["result"]
+            elif step.method == "hello":
+                assert got["result"]["protocol"] == 1
+            else:
+                assert got["result"] == step.result, f"{where}: expected {step.result!r}, got {got}"
+    return handles
+
+
+@pytest.mark.parametrize("method", EXAMPLES, ids=[m.name for m in EXAMPLES])
+def test_every_example_exchange_holds_in_process(method: Method) -> None:
+    client = Client()
+    offered = client.hello()["components"]
+    if method.component in offered or method.name in ("hello", "release"):
+        assert method.name in ("hello", "release") or method.short in offered[method.component]
+    _replay(client, method.example)
+
+
+# --- bad params ---------------------------------------------------------------------------------------
+
+WRONG = {
+    "wrong": [1]
+}  # of no parameter type's JSON form: not hex, int, str, bool, array, nor any object's keys
+
+
+def _setup(method: Method) -> tuple[Client, dict[int, int], Step]:
+    """A session brought to the example's last call of `method` (one that succeeds, if any), and that call."""
+    client = Client()
+    client.hello()
+    calls = [i for i, s in enumerate(method.example) if s.method == method.name]
+    last = max([i for i in calls if method.example[i].error is None] or calls)
+    handles = _replay(client, method.example[:last])
+    return client, handles, method.example[last]
+
+
+SERVED = [m for m in EXAMPLES if m.name not in ("hello", "release") and m.params]
+
+
+def _invalid(reply: dict[str, Any]) -> str:
+    error = reply.get("error")
+    assert error is not None and error["code"] == INVALID_PARAMS, reply
+    assert isinstance(error.get("data"), str) and error["data"], reply
+    return str(error["data"])
+
+
+# Server kinds that take any JSON value by design: `json` (a payload the suite reads back as sent)
+LENIENT = {"json"}
+# Kinds that today take a value of the wrong JSON form (reported, alys/serve_actors.py READ; see
+# test_known_lenient_readers): `str?` (str() of anything), `scheduler` (any truthy `cancellable`, any
+# other keys), and `envelope`/`task`, whose missing keys surface as the implementation's KeyError.
+KNOWN_LENIENT = {"str?", "scheduler", "envelope", "task"}
+
+
+@pytest.mark.parametrize("method", SERVED, ids=[m.name for m in SERVED])
+def test_a_parameter_of_the_wrong_json_type_is_invalid_params(method: Method) -> None:
+    client, handles, step = _setup(method)
+    good = _map_handles(step, handles)
+    kinds = {name: kind for name, kind, _ in client.session.methods[method.name][0]}
+    for p in method.params:
+        if kinds[p.name] in LENIENT | KNOWN_LENIENT:
+            continue
+        before = {h: client.session.handles.get(h) for h in client.session.handles}
+        reply = client.ask(method.name, {**good, p.name: WRONG})
+        _invalid(reply)
+        assert {h: client.session.handles.get(h) for h in client.session.handles} == before
+
+
+@pytest.mark.parametrize("method", SERVED, ids=[m.name for m in SERVED])
+def test_an_unknown_or_missing_parameter_is_invalid_params(method: Method) -> None:
+    client, handles, step = _setup(method)
+    good = _map_handles(step, handles)
+    why = _invalid(client.ask(method.name, {**good, "surplus": 1}))
+    assert "unknown parameters" in why and "surplus" in why, why
+    for p in method.params:
+        if p.required:
+            args = {k: v for k, v in good.items() if k != p.name}
+            why = _invalid(client.ask(method.name, args))
+            assert "missing parameter" in why and p.name in why, why
+
+
+HANDLED = [m for m in SERVED if any(p.type == "handle" for p in m.params)]
+
+
+@pytest.mark.parametrize("method", HANDLED, ids=[m.name for m in HANDLED])
+def test_a_handle_of_another_kind_or_released_is_invalid_params(method: Method) -> None:
+    client, handles, step = _setup(method)
+    good = _map_handles(step, handles)
+    kinds = {name: kind for name, kind, _ in client.session.methods[method.name][0]}
+    # a handle of another kind: make one (a decoded transaction) in this session
+    tx = client.ask("auxpow.decode_transaction", {"data": _TX})["result"]
+    for p in method.params:
+        if p.type != "handle" or p.name not in good:
+            continue
+        if kinds[p.name] != "handle:tx":
+            why = _invalid(client.ask(method.name, {**good, p.name: tx}))
+            assert "not a live" in why and kinds[p.name].removeprefix("handle:") in why, why
+        # (JSON `true` is not tried: it names handle 1 today, as bool is an int; reported)
+        for dead in (0, -1, 10_000, "1", None, 1.0):
+            why = _invalid(client.ask(method.name, {**good, p.name: dead}))
+            assert "not a live" in why, why
+
+
+_TX = next(s.params["data"] for m in METHODS for s in m.example if s.method == "auxpow.decode_transaction")
+
+# one wrong value per JSON form of serve.py's readers, and the words its reason carries
+TYPE_CASES = [
+    ("bytes", 5, "expected a hex string"),
+    ("bytes", "zz", "not hex"),
+    ("bytes", "0", "not hex"),
+    ("bytes[]", "00", "expected an array"),
+    ("bytes[]", [5], "expected a hex string"),
+    ("int", "1", "expected an integer"),
+    ("int", True, "expected an integer"),
+    ("int", 1.5, "expected an integer"),
+    ("bigint", 5, "expected a decimal string"),
+    ("bigint", "-5", "expected a decimal string"),
+    ("bigint", "", "expected a decimal string"),
+    ("str", 5, "expected a string"),
+    ("bool", 1, "expected true or false"),
+    ("bool", "true", "expected true or false"),
+    ("handle", "1", "expected an integer"),
+    ("approval", [], "an individual approval is an object"),
+    ("approval", {"signature": "00"}, "expected an integer"),
+    ("aggregate", {"bits": [True] * 14, "signature": None}, "15 bits"),
+    ("aggregate", {"bits": [True] * 16, "signature": None}, "15 bits"),
+    ("aggregate", [], "15 bits"),
+    ("aggregate", {"signature": None}, "15 bits"),
+    ("aggregate", {"bits": [True] * 15, "signature": 5}, "expected a hex string"),
+    ("retarget-params", [], "retarget-params is an object with exactly"),
+    ("retarget-params", {"pow_target_timespan": 1}, "retarget-params is an object with exactly"),
+    ("chain-spec", {}, "a chain spec is an object with exactly"),
+    ("auxpow-header", {}, "an auxpow header is an object with exactly"),
+    ("pow-context", {}, "a pow context is an object with exactly"),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "words"), TYPE_CASES)
+def test_each_reader_names_what_is_wrong(kind: str, value: Any, words: str) -> None:
+    from alys.serve_params import BadParams
+
+    with pytest.raises(BadParams) as caught:
+        serve.READ[kind](value)
+    assert words in str(caught.value.data), caught.value.data
+    assert caught.value.jsonrpc_error_code == INVALID_PARAMS
+
+
+def test_readers_take_their_json_forms() -> None:
+    from alys.serve_params import BadParams
+
+    r = serve.READ
+    assert r["bytes"]("00ff") == b"\x00\xff" and r["bytes"]("") == b""
+    assert r["bytes[]"](["01", ""]) == [b"\x01", b""]
+    assert r["int"](0) == 0 and r["int"](-3) == -3
+    assert (
+        r["bigint"]("0") == 0
+        and r["bigint"]("123456789012345678901234567890") == 123456789012345678901234567890
+    )
+    assert r["str"]("") == "" and r["bool"](False) is False and r["bool"](True) is True
+    assert r["approval"]({"signature": "ab", "authority_index": 3}) == serve.Approval(b"\xab", 3)
+    agg = r["aggregate"]({"bits": [1, 0] + [0] * 13, "signature": "cd"})
+    assert agg == serve.Aggregate((True, False) + (False,) * 13, b"\xcd")
+    assert r["aggregate"]({"bits": [False] * 15, "signature": None}).signature is None
+    ret = {
+        "pow_target_timespan": 1,
+        "pow_target_spacing": 2,
+        "max_pow_adjustment": 3,
+        "pow_no_retargeting": True,
+    }
+    assert r["retarget-params"](ret) == serve.Retarget(1, 2, 3, True)
+    ctx = {"aggregate_hash": "01", "bits": 2, "chain_id": 3, "height": 4, "override": False}
+    assert r["pow-context"](ctx) == serve.PowCtx(b"\x01", 2, 3, 4, False)
+    hdr = {
+        "range_start": "01",
+        "range_end": "02",
+        "bits": 3,
+        "chain_id": 4,
+        "height": 5,
+        "auxpow": None,
+        "fee_recipient": "06",
+    }
+    assert r["auxpow-header"](hdr) == serve.PowHeader(b"\x01", b"\x02", 3, 4, 5, None, b"\x06")
+    assert r["auxpow-header"]({**hdr, "auxpow": "0a"}).auxpow == serve.RawAuxPow(b"\x0a")
+    assert serve.RawAuxPow(b"\x0a").to_bytes() == b"\x0a"
+    with pytest.raises(BadParams, match="exactly range_start"):
+        r["auxpow-header"]({**hdr, "extra": 1})
+
+
+def test_writers_give_the_json_forms() -> None:
+    w = serve.WRITE
+    assert w["bytes"](b"\x00\xff") == "00ff" and w["bytes[]"]([b"\x01"]) == ["01"]
+    assert w["bigint"](2**70) == str(2**70) and w["int"](7) == 7 and w["bool"](0) is False
+    assert w["null"](5) is None
+    assert w["accepted"]([((1, 0), b"\xaa"), ((0,), None)]) == [[[True, False], "aa"], [[False], None]]
+    assert w["bytes-set"]({b"\x02", b"\x01"}) == ["01", "02"]
+    assert w["height-map"]({2: b"\x02", 1: b"\x01"}) == [[1, "01"], [2, "02"]]
+
+
+@pytest.mark.xfail(strict=True, reason="alys/serve_actors.py READ: these kinds take a wrong JSON form")
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("str?", {"wrong": 1}), ("scheduler", {"cancellable": "yes", "x": 1}), ("envelope", {}), ("task", {})],
+)
+def test_known_lenient_readers(kind: str, value: Any) -> None:
+    from alys.serve_params import BadParams
+
+    with pytest.raises(BadParams):
+        serve.Session(VARIANT).read[kind](value)
+
+
+# --- the session ----------------------------------------------------------------------------------
+
+
+def test_an_unknown_method_is_method_not_found() -> None:
+    client = Client()
+    client.hello()
+    for name in ("no.such", "auxpow.nope", "", "Hello"):
+        reply = client.ask(name, {})
+        assert reply["error"]["code"] == -32601, reply
+
+
+def test_hello_lists_every_served_method_and_the_capabilities() -> None:
+    client = Client()
+    result = client.hello()
+    assert result["protocol"] == 1 and result["name"] == VARIANT
+    assert result["quirks"] == [] and result["deviations"] == []
+    served = {m for m in client.session.methods}
+    listed = {f"{c}.{s}" for c, shorts in result["components"].items() for s in shorts}
+    components = {"auxpow", "approvals", "chain", "actors", "sync", "governance"}
+    assert set(result["components"]) == components
+    assert listed == {m for m in served if m.partition(".")[0] in components}
+    assert all(len(shorts) == len(set(shorts)) for shorts in result["components"].values())
+    # every component method of the document is served (handle kinds' methods too)
+    documented = {m.name for m in METHODS if "." in m.name and not m.optional}
+    assert documented <= served, sorted(documented - served)
+    assert result["capabilities"] == {
+        "auxpow": {"layouts": ["output-script", "script-sig"], "root_orders": ["internal", "reversed"]}
+    }
+
+
+def test_hello_of_the_quirky_variant_lists_its_quirks() -> None:
+    import alys
+
+    client = Client("alys")
+    result = client.hello()
+    assert result["name"] == "alys" and result["quirks"] == sorted(alys.QUIRKS) and result["quirks"]
+
+
+def test_hello_refuses_another_protocol_version() -> None:
+    client = Client()
+    for params in ({"protocol": 2}, {}, {"protocol": "1"}):
+        why = _invalid(client.ask("hello", params))
+        assert "protocol 1" in why, why
+
+
+def test_release_drops_handles_and_ignores_what_is_not_one() -> None:
+    client = Client()
+    client.hello()
+    a = client.ask("auxpow.decode_transaction", {"data": _TX})["result"]
+    b = client.ask("auxpow.decode_transaction", {"data": _TX})["result"]
+    assert b == a + 1
+    assert client.ask("auxpow.txid", {"tx": a})["result"] == client.ask("auxpow.txid", {"tx": b})["result"]
+    # a notification gets no reply
+    line = json.dumps({"jsonrpc": "2.0", "method": "release", "params": {"handles": [a, "x", None]}})
+    assert serve.answer(client.session, client.protocol, line.encode()) is None
+    assert a not in client.session.handles and b in client.session.handles
+    why = _invalid(client.ask("auxpow.txid", {"tx": a}))
+    assert "not a live tx handle" in why, why
+    assert client.ask("release", {"handles": "nope"})["result"] is None
+    assert client.ask("release", {})["result"] is None
+    assert b in client.session.handles
+    # a new handle is never a released one
+    c = client.ask("auxpow.decode_transaction", {"data": _TX})["result"]
+    assert c == b + 1
+
+
+def test_a_rejection_names_the_error_and_its_bases() -> None:
+    client = Client()
+    client.hello()
+    reply = client.ask("auxpow.decode_transaction", {"data": "00"})
+    error = reply["error"]
+    assert error["code"] == REJECTED and error["data"]["name"] == "DecodeError"
+    assert error["data"]["bases"][0] == "ValueError"
+    assert not {"object", "Exception", "BaseException"} & set(error["data"]["bases"])
+    assert error["message"]
+    err = serve.Rejection(KeyError())
+    assert str(err) == "KeyError" and err.data == {"name": "KeyError", "bases": ["LookupError"]}
+    assert serve.Rejection(ValueError("why")).args == ("why",)
+
+
+def test_what_is_not_a_request_is_refused_with_its_code() -> None:
+    session, protocol = serve.Session(VARIANT), JSONRPCProtocol()
+    assert json.loads(serve.answer(session, protocol, b"{not json"))["error"]["code"] == -32700
+    assert json.loads(serve.answer(session, protocol, b"\xff\xfe"))["error"]["code"] == -32700
+    deep = b"[" * (serve.MAX_NESTING + 1) + b"]" * (serve.MAX_NESTING + 1)
+    assert serve.answer(session, protocol, deep) == serve.PARSE_ERROR
+    ok = b"[" * serve.MAX_NESTING + b"]" * serve.MAX_NESTING
+    assert serve.answer(session, protocol, ok) != serve.PARSE_ERROR
+    batch = json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "hello", "params": {"protocol": 1}}] * 2)
+    assert json.loads(serve.answer(session, protocol, batch.encode()))["error"]["code"] == -32600
+    assert serve.nesting(b'{"a": "[[[[", "b": [[1]]}') == 3
+    assert serve.nesting(b"") == 0
+
+
+def test_request_lines_cut_what_is_too_long() -> None:
+    import io
+
+    lines = list(serve.request_lines(io.BytesIO(b"ab\n" + b"x" * 10 + b"\ncd\nlast"), limit=5))
+    assert lines == [b"ab\n", None, b"cd\n", b"last"]
+    assert list(serve.request_lines(io.BytesIO(b"12345\n"), limit=5)) == [b"12345\n"]
+    assert list(serve.request_lines(io.BytesIO(b"123456"), limit=5)) == [None]
+
+
+def test_serve_stream_answers_each_line_and_skips_blank_ones() -> None:
+    import io
+
+    out = io.BytesIO()
+    hello = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "hello", "params": {"protocol": 1}})
+    release = json.dumps({"jsonrpc": "2.0", "method": "release", "params": {"handles": []}})
+    serve.serve_stream(serve.Session(VARIANT), io.BytesIO(f"\n{hello}\n  \n{release}\n".encode()), out)
+    replies = out.getvalue().splitlines()
+    assert len(replies) == 1 and json.loads(replies[0])["id"] == 7
+
+
+def test_build_takes_the_suites_variant_names() -> None:
+    assert serve.build("alys").quirks and not serve.build("alys-fixed").quirks
+    with pytest.raises(SystemExit, match="unknown variant"):
+        serve.build("nope")
+    with pytest.raises(SystemExit, match="unknown variant"):
+        serve.build("alys-fixedX")
