@@ -1,0 +1,117 @@
+"""Answers to mutation survivors of the sync engine (alys/sync/engine.py, docs/mutation.md): what
+recovery says about an acknowledged row that passes the store's own checks and is still wrong.
+
+The store's check() at open vouches for every acknowledged row's digest (and, for the newest, the
+acknowledgement record); these rows pass it: the damage is one the digest cannot see (a row written
+with a consistent digest over the wrong hash) or a change of the rules the node validates with.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alys.sync.store import row_digest  # the port's own row digest: the damage must pass check()
+from alys_pbt import targets
+from alys_pbt.models import bls
+from alys_pbt.models.chain import ChainSpec
+from alys_pbt.models.sync import Canonical
+from alys_pbt.strategies.approvals import Keyring
+from alys_pbt.strategies.blocks import ChainBuilder
+from alys_pbt.strategies.sync import FEDERATION_SPK
+
+NO_CHECKPOINT = 100  # every stored row is validated again at recovery, none trusted
+
+
+def spec_of(secret_keys: tuple[int, ...]) -> ChainSpec:
+    b = bls.backend("blst")
+    keys = tuple(b.SkToPk(sk) for sk in secret_keys)
+    return ChainSpec(keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
+
+
+@pytest.fixture(scope="module")
+def canonical() -> Canonical:
+    """Five blocks after genesis, approved by the authorities with secret keys 11, 12, 13."""
+    b = bls.backend("blst")
+    keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
+    chain = Canonical(ChainBuilder(spec_of((11, 12, 13)), keyring, b))
+    chain.extend(5)
+    return chain
+
+
+class StoreFiles:
+    """Store files holding the canonical blocks 1..height, written through alys-fixed's engine (no
+    checkpoint) and closed; the stores opened on them again are closed at the end."""
+
+    def __init__(self, canonical: Canonical, directory: Path) -> None:
+        self.canonical, self.directory, self.target = canonical, directory, targets.load("alys-fixed")
+        self.opened: list[Any] = []
+
+    def holding(self, height: int) -> str:
+        """The path of a closed store file with blocks 1..height, all acknowledged."""
+        b, path = self.canonical.builder, str(self.directory / f"to-{height}.sqlite")
+        store = self.target.sync.store(interval=NO_CHECKPOINT, retention=2, path=path)
+        node = self.target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+        engine = self.target.sync.engine(node, self.target.sync.network(), store)
+        for h in range(1, height + 1):
+            engine.import_block(self.canonical.wire[h])
+        store.close()
+        return path
+
+    def open(self, path: str) -> Any:
+        self.opened.append(self.target.sync.store(interval=NO_CHECKPOINT, retention=2, path=path))
+        return self.opened[-1]
+
+
+@pytest.fixture
+def stored(canonical: Canonical, tmp_path: Path) -> Iterator[StoreFiles]:
+    files = StoreFiles(canonical, tmp_path)
+    yield files
+    for store in files.opened:
+        store.close()
+
+
+def test_an_acknowledged_row_naming_another_hash_is_a_corrupt_block_at_its_height(
+    canonical: Canonical, stored: StoreFiles
+) -> None:
+    """Row 3 of 5 names a hash its block does not have, under a digest made for that hash (so the
+    store's check passes): recovery replays the block, finds the head is not the hash the row names,
+    and refuses with CorruptBlock at 3, saying so; nothing is deleted. (Survivors: recover's
+    `verify_hash` and its "does not decode to the block its hash names" error, height and text.)"""
+    path = stored.holding(5)
+    with sqlite3.connect(path) as db:
+        (data,) = db.execute("SELECT data FROM blocks WHERE height = 3").fetchone()
+        wrong = b"\x01" * 32
+        db.execute(
+            "UPDATE blocks SET hash = ?, digest = ? WHERE height = 3", (wrong, row_digest(3, wrong, data))
+        )
+    db.close()  # (the context manager commits, it does not close)
+    store, b = stored.open(path), canonical.builder
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
+        targets.load("alys-fixed").sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    assert type(refused.value).__name__ == "CorruptBlock"
+    assert refused.value.height == 3
+    assert str(refused.value) == "acknowledged block 3: does not decode to the block its hash names"
+    assert list(store.stored_heights()) == [1, 2, 3, 4, 5], "an acknowledged row was deleted"
+
+
+def test_the_newest_acknowledged_block_that_no_longer_validates_is_refused_not_cut_off(
+    canonical: Canonical, stored: StoreFiles
+) -> None:
+    """The store holds block 1, acknowledged; recovery runs under another federation (keys 21, 22,
+    23), so block 1's approval no longer verifies. An acknowledged block is never cut off: recovery
+    refuses with CorruptBlock at 1, naming the node's error by type. (Survivors: `height <=
+    store.acknowledged` as `<`, which drops the newest acknowledged block as if it were a torn
+    write, and the "no longer validates" error's height and text.)"""
+    path = stored.holding(1)
+    store, b = stored.open(path), canonical.builder
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the class is checked by name
+        targets.load("alys-fixed").sync.recover(store, spec_of((21, 22, 23)), b.genesis, b.bitcoin)
+    assert type(refused.value).__name__ == "CorruptBlock"
+    assert refused.value.height == 1
+    assert str(refused.value).startswith("acknowledged block 1: no longer validates (BadSignature: ")
+    assert list(store.stored_heights()) == [1] and store.acknowledged == 1
