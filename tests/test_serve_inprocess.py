@@ -412,3 +412,105 @@ def test_build_takes_the_suites_variant_names() -> None:
         serve.build("nope")
     with pytest.raises(SystemExit, match="unknown variant"):
         serve.build("alys-fixedX")
+
+
+# --- the governance component's readers and writers (alys/serve_governance.py) ---------------------------
+
+
+def test_governance_readers_take_their_forms_and_name_what_is_wrong() -> None:
+    from alys import serve_governance as g
+    from alys.serve_params import BadParams
+
+    r = g.READ
+    assert r["str-map"](None) == {} and r["str-map"]({"a": "b"}) == {"a": "b"} and r["str-map"]({}) == {}
+    assert r["stream-config"]({"a": 1, "b": 2.5, "c": "x"}) == {"a": 1, "b": 2.5, "c": "x"}
+    assert r["stream-config"]({}) == {}
+    assert r["int[]"]([1, -2, 0]) == [1, -2, 0] and r["int[]"]([]) == []
+    assert r["notification-fields"]({"a": None, "b": True, "c": 1.5, "d": "s", "e": 3}) == {
+        "a": None,
+        "b": True,
+        "c": 1.5,
+        "d": "s",
+        "e": 3,
+    }
+    assert r["float"](2) == 2.0 and isinstance(r["float"](2), float) and r["float"](0.5) == 0.5
+    wrong = [
+        ("str-map", [], "routes is an object of strings"),
+        ("str-map", {"a": 1}, "routes is an object of strings"),
+        ("stream-config", None, "config is an object of numbers and strings"),
+        ("stream-config", [], "config is an object of numbers and strings"),
+        ("stream-config", {"a": True}, "config is an object of numbers and strings"),
+        ("stream-config", {"a": None}, "config is an object of numbers and strings"),
+        ("stream-config", {"a": [1]}, "config is an object of numbers and strings"),
+        ("int[]", {}, "expected an array of integers"),
+        ("int[]", [1, True], "expected an array of integers"),
+        ("int[]", [1.0], "expected an array of integers"),
+        ("notification-fields", [], "fields is an object of JSON scalars"),
+        ("notification-fields", {"a": [1]}, "fields is an object of JSON scalars"),
+        ("notification-fields", {"a": {}}, "fields is an object of JSON scalars"),
+        ("float", True, "expected a number, got True"),
+        ("float", "1", "expected a number, got '1'"),
+    ]
+    for kind, value, words in wrong:
+        with pytest.raises(BadParams) as caught:
+            r[kind](value)
+        assert words in caught.value.data, (kind, value, caught.value.data)
+        assert caught.value.jsonrpc_error_code == INVALID_PARAMS
+
+
+def test_governance_writers_give_json() -> None:
+    from alys import serve_governance as g
+
+    w = g.WRITE
+    c = {"id": 1, "state": "open"}
+    assert w["stream-connection"](c) == c and w["stream-connection"](c) is not c
+    assert w["stream-connection[]"]([c, c]) == [c, c]
+    assert w["json"](c) is c
+    assert w["float"](3) == 3.0 and isinstance(w["float"](3), float)
+    assert w["str[]"](("a", 1)) == ["a", "1"]
+
+
+# serve.py's own result writers; the components add theirs to the module's table when a session registers them
+BASE_WRITERS = (
+    "bytes",
+    "bytes[]",
+    "int",
+    "bigint",
+    "bool",
+    "null",
+    "accepted",
+    "block",
+    "bytes-set",
+    "height-map",
+)
+
+
+def test_a_fresh_process_gets_every_components_writers_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table of writers as a new server process has it before its first session (the components'
+    registers fill it: the actors' first, overriding, then governance's and sync's where still free)."""
+    from alys import serve_actors, serve_governance, serve_sync
+
+    fresh = {k: serve.WRITE[k] for k in BASE_WRITERS}
+    expected = dict(fresh)
+    expected.update(serve_actors.WRITE)
+    for module in (serve_governance, serve_sync):
+        for kind, write in module.WRITE.items():
+            expected.setdefault(kind, write)
+    monkeypatch.setattr(serve, "WRITE", fresh)
+    session = serve.Session(VARIANT)
+    assert set(serve.WRITE) == set(expected)
+    assert all(serve.WRITE[k] is expected[k] for k in expected), [
+        k for k in expected if serve.WRITE[k] is not expected[k]
+    ]
+    # every result kind a method names has its writer, and every parameter kind its reader
+    for name, (params, result, _) in session.methods.items():
+        assert result.startswith("handle:") or result in serve.WRITE, (name, result)
+        for _, kind, _ in params:
+            assert kind.startswith("handle:") or kind in session.read, (name, kind)
+    readers: dict[str, Any] = {**serve.READ, **serve_actors.READ}
+    for module in (serve_governance, serve_sync):
+        for kind, read in module.READ.items():
+            readers.setdefault(kind, read)
+    assert all(session.read[k] is readers[k] for k in readers), [
+        k for k in readers if session.read[k] is not readers[k]
+    ]
