@@ -514,3 +514,38 @@ def test_a_fresh_process_gets_every_components_writers_in_order(monkeypatch: pyt
     assert all(session.read[k] is readers[k] for k in readers), [
         k for k in readers if session.read[k] is not readers[k]
     ]
+
+
+def _stream(client: Client, **params: Any) -> tuple[int, int]:
+    system = client.ask("actors.system", {"scheduler": {"cancellable": False}})["result"]
+    reply = client.ask("governance.stream", {"system": system, "config": {"jitter": 0.5}, **params})
+    assert "result" in reply, reply
+    return system, reply["result"]
+
+
+def test_a_stream_is_spawned_under_its_name_with_its_routes() -> None:
+    client = Client()
+    client.hello()
+    system, stream = _stream(client, name="gs", routes={"federation": "chain"})
+    assert "result" in client.ask("system.lookup", {"system": system, "name": "gs"})
+    missing = client.ask("system.lookup", {"system": system, "name": "governance-stream"})
+    assert missing["error"]["data"]["name"] == "ActorNotFound", missing
+    # where the actor sends a route's messages is not visible without a governance node: read it in-process
+    assert client.session.handles[stream][1].actor.routes == {"federation": "chain"}
+    system, stream = _stream(client)
+    assert "result" in client.ask("system.lookup", {"system": system, "name": "governance-stream"})
+    assert client.session.handles[stream][1].actor.routes == {}
+
+
+def test_a_streams_jitter_follows_its_seed() -> None:
+    def backoffs(seed: int | None) -> list[float]:
+        client = Client()
+        client.hello()
+        _, stream = _stream(client, **({} if seed is None else {"seed": seed}))
+        return [
+            client.ask("stream.backoff", {"stream": stream, "failures": n})["result"] for n in range(1, 6)
+        ]
+
+    assert backoffs(7) == backoffs(7)
+    assert backoffs(7) != backoffs(0)
+    assert backoffs(None) == backoffs(0)
