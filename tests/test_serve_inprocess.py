@@ -549,3 +549,90 @@ def test_a_streams_jitter_follows_its_seed() -> None:
     assert backoffs(7) == backoffs(7)
     assert backoffs(7) != backoffs(0)
     assert backoffs(None) == backoffs(0)
+
+
+# --- the sync component's readers and writers (alys/serve_sync.py) ---------------------------------------
+
+
+def test_sync_readers_take_their_forms_and_name_what_is_wrong() -> None:
+    from alys import serve_sync as s
+    from alys.serve_params import BadParams
+
+    r = s.READ
+    assert r["float"](3) == 3.0 and isinstance(r["float"](3), float) and r["float"](0.25) == 0.25
+    assert r["int?"](None) is None and r["int?"](0) == 0 and r["int?"](-4) == -4
+    assert r["str[]"](["a", ""]) == ["a", ""] and r["str[]"]([]) == []
+    assert r["str?[]"](["a", None]) == ["a", None]
+    assert r["int-pairs"]([[1, 2], [3, -4]]) == [(1, 2), (3, -4)] and r["int-pairs"]([]) == []
+    anything = {"x": [1, None]}
+    assert r["json"](anything) is anything
+    wrong = [
+        ("float", True, "expected a number, got True"),
+        ("float", "1", "expected a number, got '1'"),
+        ("float", None, "expected a number, got None"),
+        ("int?", True, "expected an integer, got True"),
+        ("int?", 1.0, "expected an integer, got 1.0"),
+        ("int?", "1", "expected an integer, got '1'"),
+        ("str[]", "ab", "expected an array of strings"),
+        ("str[]", ["a", None], "expected an array of strings"),
+        ("str[]", ["a", 1], "expected an array of strings"),
+        ("str?[]", ["a", 1], "expected an array of strings or nulls"),
+        ("str?[]", {}, "expected an array of strings or nulls"),
+        ("int-pairs", [[1, 2, 3]], "expected an array of [int, int] pairs"),
+        ("int-pairs", [[1]], "expected an array of [int, int] pairs"),
+        ("int-pairs", [(1, 2)], "expected an array of [int, int] pairs"),
+        ("int-pairs", {}, "expected an array of [int, int] pairs"),
+        ("int-pairs", [[1, "2"]], "expected an integer, got '2'"),
+        ("int-pairs", [[True, 2]], "expected an integer, got True"),
+    ]
+    for kind, value, words in wrong:
+        with pytest.raises(BadParams) as caught:
+            r[kind](value)
+        assert words in caught.value.data, (kind, value, caught.value.data)
+    with pytest.raises(BadParams) as caught:
+        r["str[]"](["a", None])
+    assert caught.value.data == "expected an array of strings"  # no "or nulls" where nulls are not taken
+
+
+def test_sync_writers_give_json() -> None:
+    from types import SimpleNamespace as NS
+
+    from alys import serve_sync as s
+
+    w = s.WRITE
+    assert w["float"](2) == 2.0 and isinstance(w["float"](2), float)
+    assert w["str"](5) == "5" and w["str[]"](("a", 1)) == ["a", "1"] and w["int[]"]((True, 2)) == [1, 2]
+    request = NS(
+        sent=1, peer=7, start=2, count=3, ended=4, outcome=None, blocks=[b"\x01", bytearray(b"\x02")]
+    )
+    assert w["sync-request[]"]([request]) == [
+        {
+            "sent": 1.0,
+            "peer": "7",
+            "start": 2,
+            "count": 3,
+            "ended": 4.0,
+            "outcome": "None",
+            "blocks": ["01", "02"],
+        }
+    ]
+    assert isinstance(w["sync-request[]"]([request])[0]["sent"], float)
+
+    class Rotted:
+        height, verified = 5, 0
+
+        @property
+        def state(self) -> Any:
+            raise ValueError("MalformedCheckpointState")
+
+    good = NS(height=3, state={"a": 1}, verified=1)
+    assert w["checkpoint[]"]([good, Rotted()]) == [
+        {"height": 3, "state": {"a": 1}, "verified": True},
+        {"height": 5, "state": None, "verified": False},
+    ]
+    assert w["block-row[]"]([(1, b"\xaa", b"\xbb")]) == [[1, "aa", "bb"]]
+    assert w["sync-round[]"]([("synced", 4, 2)]) == [["synced", 4, 2]]
+    assert w["peer-standing?"](None) is None
+    standing = w["peer-standing?"](NS(failures=2, backoff_until=3, breaker_until=4))
+    assert standing == {"failures": 2, "backoff_until": 3.0, "breaker_until": 4.0}
+    assert all(isinstance(standing[k], float) for k in ("backoff_until", "breaker_until"))
