@@ -115,3 +115,35 @@ def test_the_newest_acknowledged_block_that_no_longer_validates_is_refused_not_c
     assert refused.value.height == 1
     assert str(refused.value).startswith("acknowledged block 1: no longer validates (BadSignature: ")
     assert list(store.stored_heights()) == [1] and store.acknowledged == 1
+
+
+# --- the simulated network's own interface (docs/protocol.md `network.*`) -----------------------------------
+
+
+def test_an_unknown_fault_is_refused_naming_it_and_the_faults_there_are_and_nothing_is_queued() -> None:
+    """A fault the network does not know is a ValueError that names it and lists the known ones, and
+    the call queues none of its faults, not even the valid ones before it (no half-applied change).
+    (Survivors: queue_faults' error message.)"""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", [b"genesis"])
+    with pytest.raises(
+        ValueError, match=r"^unknown network fault 'flood': one of drop, duplicate, reorder, corrupt, delay$"
+    ):
+        network.queue_faults("p", ["drop", "flood"])
+    network.queue_faults("p", [None, "delay"])
+    assert network.faults == {"p": [None, "delay"]}, "the refused call queued some of its faults"
+
+
+def test_a_partitioned_peer_is_unreachable_until_the_partition_heals() -> None:
+    """A peer partitioned away is not reachable (its status raises PeerUnreachable, naming it); the
+    others stay; heal() brings it back. (Survivor: partition() recording no peer.)"""
+    network = targets.load("alys-fixed").sync.network()
+    for name in ("a", "b"):
+        network.add_peer(name, [b"genesis", b"one"])
+    network.partition("a")
+    assert network.reachable() == ["b"]
+    with pytest.raises(ConnectionError, match=r"^a$"):
+        network.status("a")
+    assert network.status("b") == 1
+    network.heal()
+    assert network.reachable() == ["a", "b"]
