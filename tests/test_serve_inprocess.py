@@ -636,3 +636,60 @@ def test_sync_writers_give_json() -> None:
     standing = w["peer-standing?"](NS(failures=2, backoff_until=3, breaker_until=4))
     assert standing == {"failures": 2, "backoff_until": 3.0, "breaker_until": 4.0}
     assert all(isinstance(standing[k], float) for k in ("backoff_until", "breaker_until"))
+
+
+def _put(client: Client, store: int, height: int) -> None:
+    h = f"{height:02x}" * 32
+    state = {"height": height, "head": h, "latest_pow": "22" * 32}
+    params = {"store": store, "height": height, "block_hash": h, "data": "0102", "state": state, "now": 0}
+    assert client.ask("store.put_block", params) == {
+        "jsonrpc": "2.0",
+        "id": client.next_id - 1,
+        "result": None,
+    }
+
+
+def test_sync_parameters_the_examples_leave_at_their_defaults_reach_the_port(tmp_path: Any) -> None:
+    client = Client()
+    client.hello()
+    handles = client.session.handles
+    # the store: path and busy timeout, given and defaulted
+    path = str(tmp_path / "s.sqlite")
+    args = {"interval": 1, "retention": 5, "path": path, "busy_timeout": 0.5}
+    store = client.ask("sync.store", args)["result"]
+    assert (handles[store][1].path, handles[store][1].busy_timeout) == (path, 0.5)
+    client.ask("store.close", {"store": store})
+    store = client.ask("sync.store", {"interval": 1, "retention": 5})["result"]
+    assert (handles[store][1].path, handles[store][1].busy_timeout) == (":memory:", 5.0)
+    # blocks_from up to a height
+    for height in (1, 2, 3):
+        _put(client, store, height)
+    rows = client.ask("store.blocks_from", {"store": store, "height": 1, "up_to": 2})["result"]
+    assert [r[0] for r in rows] == [1, 2]
+    rows = client.ask("store.blocks_from", {"store": store, "height": 2})["result"]
+    assert [r[0] for r in rows] == [2, 3]
+    # a store fault's kind
+    assert client.ask("store.set_fault", {"store": store, "at_write": 9, "kind": "torn"})["result"] is None
+    assert (handles[store][1].faults.kind, handles[store][1].faults.at_write) == ("torn", 9)
+    client.ask("store.set_fault", {"store": store, "at_write": None})
+    assert (handles[store][1].faults.kind, handles[store][1].faults.at_write) == ("io-error", None)
+    # a peer's lag and claimed height
+    net = client.ask("sync.network", {})["result"]
+    chain = ["00", "01", "02", "03"]
+    client.ask(
+        "network.add_peer", {"network": net, "name": "l", "chain": chain, "behaviour": "lagging", "lag": 2}
+    )
+    client.ask("network.add_peer", {"network": net, "name": "c", "chain": chain, "claimed": 9})
+    client.ask("network.add_peer", {"network": net, "name": "h", "chain": chain})
+    peers = handles[net][1].peers
+    assert (peers["l"].behaviour, peers["l"].lag, peers["l"].claimed) == ("lagging", 2, None)
+    assert (peers["c"].behaviour, peers["c"].lag, peers["c"].claimed) == ("honest", 0, 9)
+    assert (peers["h"].behaviour, peers["h"].lag, peers["h"].claimed) == ("honest", 0, None)
+    assert [b.hex() for b in peers["l"].served()] == ["00", "01"]
+    # a random topology's extra links: a ring of (node, c, h, l), plus node-h
+    assert client.ask("network.wire", {"network": net, "topology": "random"})["result"] is None
+    assert client.ask("network.reachable", {"network": net})["result"] == ["c", "l"]
+    client.ask("network.wire", {"network": net, "topology": "random", "extra": [[0, 2]]})
+    assert client.ask("network.reachable", {"network": net})["result"] == ["c", "h", "l"]
+    # requests since a position of the log
+    assert client.ask("network.requests", {"network": net, "since": 0})["result"] == []
