@@ -147,3 +147,48 @@ def test_a_partitioned_peer_is_unreachable_until_the_partition_heals() -> None:
     assert network.status("b") == 1
     network.heal()
     assert network.reachable() == ["a", "b"]
+
+
+# --- a write the store refuses ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chain_with_a_pegin() -> Canonical:
+    """Three blocks after genesis; block 2 mints a peg-in (its deposit in the Bitcoin view)."""
+    b = bls.backend("blst")
+    keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
+    chain = Canonical(ChainBuilder(spec_of((11, 12, 13)), keyring, b))
+    chain.extend(1)
+    chain.builder.add_pegin(50_000, b"\x21" * 20)
+    chain.extend(2)
+    c = chain.builder.chain
+    assert [h for h in range(1, chain.tip + 1) if c.block(c.canonical[h]).pegins] == [2]
+    return chain
+
+
+def test_a_pegin_block_the_store_refuses_is_unminted_and_imports_again(
+    chain_with_a_pegin: Canonical, tmp_path: Path
+) -> None:
+    """The store fails the write of block 2, which mints a peg-in: the head goes back to 1 and the
+    peg-in is unminted with it, so once the store works again the same block imports (were its txid
+    left in the wallet, the node would refuse it as a double mint) and the chain reaches its tip.
+    (Survivors: _undo's wallet lookup and its `is not None` test.)"""
+    chain, b, target = chain_with_a_pegin, chain_with_a_pegin.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2, path=str(tmp_path / "s.sqlite"))
+    try:
+        node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+        engine = target.sync.engine(node, target.sync.network(), store)
+        engine.import_block(chain.wire[1])
+        minted_before = set(node.wallet)
+        store.set_fault(store.writes + 1, "io-error")
+        with pytest.raises(OSError):  # noqa: PT011 - the store's typed refusal; its class is the store's
+            engine.import_block(chain.wire[2])
+        assert node.head_height == 1 and set(node.wallet) == minted_before, (
+            "the refused block's peg-in stayed"
+        )
+        store.set_fault(None)
+        for h in range(2, chain.tip + 1):
+            engine.import_block(chain.wire[h])
+        assert node.head_height == chain.tip == store.acknowledged
+    finally:
+        store.close()
