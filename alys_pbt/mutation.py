@@ -253,10 +253,14 @@ def _passes(
     *,
     only: list[str] | None,
     examples: int | None = None,
-) -> dict[str, str]:
-    """Run the passes (all mutants, or only the named ones, on the first); where each was killed."""
+) -> tuple[dict[str, str], list[str]]:
+    """Run the passes (all mutants, or only the named ones, on the first): where each mutant was
+    killed, and the passes that ran. A later pass that mutmut cannot start (its clean run fails on
+    that target: a strict expected failure that does not fail at the examples given is XPASS(strict))
+    ends the run there, and the passes before it stand: their verdicts are not thrown away."""
     log = scratch / "mutmut.log"
     killed_on: dict[str, str] = {}
+    ran: list[str] = []
     for number, target in enumerate(passes):
         if number == 0 and only is None:
             _mutmut(scratch, ["run", "--max-children", str(max_children)], target, log, examples)
@@ -266,13 +270,36 @@ def _passes(
             )
             if not alive:
                 break
-            _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log, examples)
+            before = _exit_codes(scratch, module)
+            try:
+                _mutmut(scratch, ["run", "--max-children", str(max_children), *alive], target, log, examples)
+            except MutationError as err:
+                if number == 0:
+                    raise
+                print(f"  the pass on {target} did not run ({err}); the passes before it stand", flush=True)
+                _restore(scratch, module, before)
+                break
             if number > 0:
                 _timeouts_survive(scratch, module, alive)
+        ran.append(target)
         for name, status in _statuses(scratch, module).items():
             if status in KILLED and name not in killed_on:
                 killed_on[name] = target
-    return killed_on
+    return killed_on, ran
+
+
+def _exit_codes(scratch: Path, module: str) -> dict[str, int | None]:
+    meta = json.loads((scratch / "mutants" / f"{module}.meta").read_text())
+    return dict(meta["exit_code_by_key"])
+
+
+def _restore(scratch: Path, module: str, codes: dict[str, int | None]) -> None:
+    """Put back the verdicts the passes before made, after a later one failed to start (mutmut may
+    have reset the mutants it was asked to run)."""
+    meta_path = scratch / "mutants" / f"{module}.meta"
+    meta = json.loads(meta_path.read_text())
+    meta["exit_code_by_key"] = codes
+    meta_path.write_text(json.dumps(meta))
 
 
 def _timeouts_survive(scratch: Path, module: str, names: Iterable[str]) -> None:
@@ -334,9 +361,9 @@ def run_module(
         raise MutationError(f"{module} is not a module of alys/ (one of: {', '.join(modules(root))})")
     tests = list(tests) if tests else tests_for(module, root)
     scratch = _scratch(module, tests, work, root, timeout_constant)
-    killed_on = _passes(scratch, module, passes, max_children, only=None, examples=examples)
+    killed_on, ran = _passes(scratch, module, passes, max_children, only=None, examples=examples)
     extra = {} if examples is None else {"examples": examples}
-    return _record(scratch, module, root, tests, passes, killed_on, **extra)
+    return _record(scratch, module, root, tests, ran, killed_on, **extra)
 
 
 def rerun_module(
@@ -391,7 +418,7 @@ def rerun_module(
     tests = [*previous["tests"], *(t for t in selection if t not in previous["tests"])]
     if alive:
         # `passes`: a subset when a pass already ran on these survivors and only tests changed since.
-        ran = _passes(
+        ran, _ = _passes(
             scratch,
             module,
             passes or previous["passes"],

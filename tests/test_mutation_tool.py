@@ -4,6 +4,7 @@ checks": a score is only worth what the driver's verdict per mutant is worth).""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -146,3 +147,44 @@ def test_more_wall_time_or_other_tests_are_one_setting_of_the_scratch_project(tm
         **again["tool"]["mutmut"],
         "pytest_add_cli_args_test_selection": ["tests/test_targets.py", "tests/test_mutation_tool.py"],
     }
+
+
+def test_a_later_pass_that_cannot_start_keeps_the_passes_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mutmut refuses a pass whose clean run fails on its target (a strict expected failure that does
+    not fail at the examples given: XPASS(strict)); the first pass's verdicts stand, and the record
+    names only the passes that ran."""
+    module = "alys/example.py"
+    meta = tmp_path / "mutants" / f"{module}.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"m_1": None, "m_2": None}}))
+    calls: list[str] = []
+
+    def fake_mutmut(scratch: Path, args: list[str], target: str, log: Path, examples: int | None) -> None:
+        calls.append(target)
+        if target == "alys-fixed":
+            meta.write_text(json.dumps({"exit_code_by_key": {"m_1": 1, "m_2": 0}}))
+        else:
+            meta.write_text(json.dumps({"exit_code_by_key": {"m_1": 1, "m_2": None}}))
+            raise mutation.MutationError("mutmut run m_2 failed (exit 1)")
+
+    monkeypatch.setattr(mutation, "_mutmut", fake_mutmut)
+    killed_on, ran = mutation._passes(tmp_path, module, ("alys-fixed", "alys"), 1, only=None)
+    assert calls == ["alys-fixed", "alys"]
+    assert (killed_on, ran) == ({"m_1": "alys-fixed"}, ["alys-fixed"])
+    assert json.loads(meta.read_text())["exit_code_by_key"] == {"m_1": 1, "m_2": 0}
+
+
+def test_a_first_pass_that_cannot_start_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = "alys/example.py"
+    meta = tmp_path / "mutants" / f"{module}.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"m_1": None}}))
+
+    def failing(*args: object) -> None:
+        raise mutation.MutationError("mutmut run failed (exit 1)")
+
+    monkeypatch.setattr(mutation, "_mutmut", failing)
+    with pytest.raises(mutation.MutationError):
+        mutation._passes(tmp_path, module, ("alys-fixed", "alys"), 1, only=None)
