@@ -192,3 +192,69 @@ def test_a_pegin_block_the_store_refuses_is_unminted_and_imports_again(
         assert node.head_height == chain.tip == store.acknowledged
     finally:
         store.close()
+
+
+# --- the retry policy through sync() ------------------------------------------------------------------------
+
+
+def syncing_node(canonical: Canonical, network: Any) -> tuple[Any, Any]:
+    """alys-fixed's node at genesis over an in-memory store, and its engine on `network`."""
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    return node, target.sync.engine(node, network, store)
+
+
+def test_a_sync_waits_out_the_backoff_in_simulated_time_and_reaches_the_tip(canonical: Canonical) -> None:
+    """The only peer drops its first answer: the round fails, the peer backs off 1 s, the next round
+    finds nobody available ("idle") and sync() moves simulated time to the end of the backoff, then
+    syncs to the tip. (Survivors: sync()'s idle handling, the wait it computes, round's "idle".)"""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    network.queue_faults("p", ["drop"])
+    node, engine = syncing_node(canonical, network)
+    assert engine.sync() == "synced"
+    assert node.head_height == canonical.tip
+    outcomes = [outcome for outcome, _, _ in engine.sync_rounds()]
+    # one idle round: sync() jumps to the end of the backoff, it does not creep up on it
+    assert outcomes == ["failed", "idle", "synced"], outcomes  # one batch holds the whole chain
+    answered = [r for r in network.requests() if r.outcome == "answered"]
+    # sent after the drop's 15 s timeout plus the 1 s backoff, and not later than a millisecond past it
+    assert 16.0 <= answered[0].sent <= 16.0 + 0.002, answered[0]
+
+
+def test_a_sync_with_no_reachable_peer_stalls_at_once(canonical: Canonical) -> None:
+    """Every peer disconnected: nothing to wait for, sync() says "stalled" after one round."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    network.disconnect("p")
+    node, engine = syncing_node(canonical, network)
+    assert engine.sync() == "stalled"
+    assert node.head_height == 0 and [o for o, _, _ in engine.sync_rounds()] == ["idle"]
+
+
+def test_a_good_answer_ends_the_peers_run_of_failures(canonical: Canonical) -> None:
+    """A drop counts one failure; the peer's next answer, once its backoff is over, resets the count
+    to 0 (§5.1: consecutive failures). (Survivors: _succeed's guard and the peer it resets.)"""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    network.queue_faults("p", ["drop"])
+    _, engine = syncing_node(canonical, network)
+    assert engine.round() == "failed"
+    assert engine.standing("p").failures == 1
+    network.advance(1.0)  # the 1 s backoff after one failure
+    assert engine.round() in ("progress", "synced")
+    assert engine.standing("p").failures == 0
+
+
+def test_a_sync_that_runs_out_of_rounds_before_the_tip_says_it_stalled(canonical: Canonical) -> None:
+    """One block per request and one round allowed: sync() stops after it, short of the tip, and
+    says "stalled", not "synced". (Survivor: the outcome after the last round.)"""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, store, batch=1)
+    assert engine.sync(max_rounds=1) == "stalled"
+    assert node.head_height == 1 < canonical.tip
