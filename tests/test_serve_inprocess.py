@@ -755,3 +755,91 @@ def test_a_streams_commands_carry_every_field_given() -> None:
     assert list(actor.connections[conn].buffer[-1].signature_request.amounts) == []
     assert client.ask("stream.pending", {"stream": stream})["result"] == ["sig-1", "sig-2"]
     client.ask("stream.close", {"stream": stream})
+
+
+# --- the command line (alys.serve.main), its transports driven in this process ------------------------------
+
+
+class _Stdio:
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self.buffer = io.BytesIO(data)
+
+
+def test_main_serves_stdin_to_stdout_and_keeps_prints_off_the_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    hello = json.dumps({"jsonrpc": "2.0", "id": 3, "method": "hello", "params": {"protocol": 1}})
+    out, err = _Stdio(b""), io.StringIO()
+    monkeypatch.setattr(sys, "stdin", _Stdio(hello.encode() + b"\n"))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    serve.main(["alys-fixed"])
+    reply = json.loads(out.buffer.getvalue())
+    assert reply["id"] == 3 and reply["result"]["name"] == "alys-fixed"
+    assert sys.stdout is err  # anything the port prints goes to stderr, not into the protocol stream
+
+
+def test_main_defaults_to_the_quirky_variant_and_refuses_an_unknown_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    hello = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "hello", "params": {"protocol": 1}})
+    out = _Stdio(b"")
+    monkeypatch.setattr(sys, "stdin", _Stdio(hello.encode() + b"\n"))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    serve.main([])
+    assert json.loads(out.buffer.getvalue())["result"]["name"] == "alys"
+    with pytest.raises(SystemExit, match="unknown variant 'nope'"):
+        serve.main(["nope", "--tcp", "127.0.0.1:0"])
+
+
+def test_main_over_tcp_serves_each_connection_as_a_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import socket
+    import socketserver
+    import sys
+    import threading
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    # two connections, then return (serve_forever would block the test)
+    monkeypatch.setattr(
+        socketserver.ThreadingTCPServer,
+        "serve_forever",
+        lambda self: [self.handle_request() for _ in range(2)],
+    )
+    monkeypatch.setattr(socketserver.ThreadingTCPServer, "daemon_threads", False)
+    thread = threading.Thread(target=serve.main, args=(["alys-fixed", "--tcp", "127.0.0.1:0"],))
+    thread.start()
+    for _ in range(500):
+        if "listening on" in err.getvalue():
+            break
+        threading.Event().wait(0.01)  # waiting for the server thread to bind, not simulated time
+    line = err.getvalue().strip()
+    assert line.startswith("listening on 127.0.0.1:"), line
+    port = int(line.rpartition(":")[2])
+    handles = []
+    for _ in range(2):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            f = conn.makefile("rwb")
+            for i, (method, params) in enumerate(
+                [("hello", {"protocol": 1}), ("auxpow.decode_transaction", {"data": _TX})]
+            ):
+                f.write(
+                    json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params}).encode()
+                    + b"\n"
+                )
+                f.flush()
+                reply = json.loads(f.readline())
+                assert reply["id"] == i and "result" in reply, reply
+            handles.append(reply["result"])
+    thread.join(10)
+    assert not thread.is_alive()
+    assert handles == [1, 1]  # each connection a session of its own: its handles from 1
+    assert socketserver.ThreadingTCPServer.allow_reuse_address is True
