@@ -843,3 +843,41 @@ def test_main_over_tcp_serves_each_connection_as_a_session(monkeypatch: pytest.M
     assert not thread.is_alive()
     assert handles == [1, 1]  # each connection a session of its own: its handles from 1
     assert socketserver.ThreadingTCPServer.allow_reuse_address is True
+
+
+def test_network_commands_reach_the_network() -> None:
+    client = Client()
+    client.hello()
+    net = client.ask("sync.network", {})["result"]
+    network = client.session.handles[net][1]
+    for name in ("p", "q"):
+        client.ask("network.add_peer", {"network": net, "name": name, "chain": ["00", "01"]})
+    assert client.ask("network.grow", {"network": net, "peer": "p", "blocks": ["02", "03"]})["result"] is None
+    assert [b.hex() for b in network.peers["p"].chain] == ["00", "01", "02", "03"]
+    assert [b.hex() for b in network.peers["q"].chain] == ["00", "01"]
+    client.ask("network.queue_faults", {"network": net, "peer": "q", "faults": ["drop", None]})
+    assert network.faults.get("q") == ["drop", None] and not network.faults.get("p")
+    assert client.ask("network.clear_faults", {"network": net})["result"] is None
+    assert not any(network.faults.values())
+    client.ask("network.partition", {"network": net, "peer": "q"})
+    assert client.ask("network.reachable", {"network": net})["result"] == ["p"]
+    client.ask("network.heal", {"network": net})
+    assert client.ask("network.reachable", {"network": net})["result"] == ["p", "q"]
+    client.ask("network.set_latency", {"network": net, "seconds": 0.25})
+    assert network.latency == 0.25
+    client.ask("network.set_latency", {"network": net, "seconds": 1})
+    assert network.latency == 1.0
+
+
+def test_an_engine_gets_its_node_network_store_and_batch() -> None:
+    method = _method("sync.engine")
+    client, handles, step = _setup(method)
+    args = _map_handles(step, handles)
+    engine = client.ask("sync.engine", {**args, "batch": 7})["result"]
+    made = client.session.handles[engine][1]
+    of = client.session.handles
+    assert made.node is of[args["node"]][1] and made.store is of[args["store"]][1]
+    assert made.network is of[args["network"]][1] and made.batch == 7
+    assert client.ask("engine.batch", {"engine": engine})["result"] == 7
+    engine = client.ask("sync.engine", {k: v for k, v in args.items() if k != "batch"})["result"]
+    assert client.ask("engine.batch", {"engine": engine})["result"] == 1024
