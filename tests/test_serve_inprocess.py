@@ -881,3 +881,42 @@ def test_an_engine_gets_its_node_network_store_and_batch() -> None:
     assert client.ask("engine.batch", {"engine": engine})["result"] == 7
     engine = client.ask("sync.engine", {k: v for k, v in args.items() if k != "batch"})["result"]
     assert client.ask("engine.batch", {"engine": engine})["result"] == 1024
+
+
+def test_a_nodes_bitcoin_view_is_shared_with_its_restarts_and_replaced_in_place() -> None:
+    method = _method("chain.node")
+    client, handles, step = _setup(method)
+    args = _map_handles(step, handles)
+    assert step.error is None
+    of = client.session.handles
+    node = client.ask("chain.node", {**args, "validator": False})["result"]
+    assert of[node][1].validator is False
+    node = client.ask("chain.node", {k: v for k, v in args.items() if k != "validator"})["result"]
+    assert of[node][1].validator is True
+    restarted = client.ask("node.restart", {"node": node})["result"]
+    assert of[restarted][0] == "node" and of[restarted][1] is not of[node][1]
+    txid = "ab" * 32
+    view = {"confirmations": [[txid, 6]], "transactions": [[txid, _TX]]}
+    assert client.ask("node.set_bitcoin", {"node": restarted, "bitcoin": view})["result"] is None
+    for h in (node, restarted):
+        bitcoin = of[h][1].bitcoin
+        assert isinstance(bitcoin, serve.BitcoinView)
+        assert bitcoin.confirmations == {bytes.fromhex(txid): 6}
+        assert list(bitcoin.transactions) == [bytes.fromhex(txid)]
+    assert of[node][1].bitcoin is of[restarted][1].bitcoin
+    encoded = client.session.target.auxpow.encode_transaction(
+        of[node][1].bitcoin.transactions[bytes.fromhex(txid)]
+    )
+    assert encoded.hex() == _TX
+    # a node whose view is not the server's own takes the new one whole
+    plain = of[node][1]
+    plain.bitcoin = object()
+    client.ask("node.set_bitcoin", {"node": node, "bitcoin": {"confirmations": [], "transactions": []}})
+    assert isinstance(plain.bitcoin, serve.BitcoinView) and plain.bitcoin.confirmations == {}
+    bad = {"confirmations": [[txid, "6"]], "transactions": []}
+    assert client.ask("node.set_bitcoin", {"node": node, "bitcoin": bad})["error"]["code"] == INVALID_PARAMS
+    bad = {"confirmations": [[txid]], "transactions": []}
+    why = _invalid(client.ask("node.set_bitcoin", {"node": node, "bitcoin": bad}))
+    assert why == "expected an array of pairs"
+    why = _invalid(client.ask("node.set_bitcoin", {"node": node, "bitcoin": {"confirmations": []}}))
+    assert why == "a bitcoin view is an object with exactly confirmations, transactions"
