@@ -817,10 +817,10 @@ def test_main_over_tcp_serves_each_connection_as_a_session(monkeypatch: pytest.M
     monkeypatch.setattr(socketserver.ThreadingTCPServer, "daemon_threads", False)
     thread = threading.Thread(target=serve.main, args=(["alys-fixed", "--tcp", "127.0.0.1:0"],))
     thread.start()
-    for _ in range(500):
-        if "listening on" in err.getvalue():
+    for _ in range(500):  # waiting for the server thread to bind (or fail), not simulated time
+        if "listening on" in err.getvalue() or not thread.is_alive():
             break
-        threading.Event().wait(0.01)  # waiting for the server thread to bind, not simulated time
+        threading.Event().wait(0.01)
     line = err.getvalue().strip()
     assert line.startswith("listening on 127.0.0.1:"), line
     port = int(line.rpartition(":")[2])
@@ -920,3 +920,16 @@ def test_a_nodes_bitcoin_view_is_shared_with_its_restarts_and_replaced_in_place(
     assert why == "expected an array of pairs"
     why = _invalid(client.ask("node.set_bitcoin", {"node": node, "bitcoin": {"confirmations": []}}))
     assert why == "a bitcoin view is an object with exactly confirmations, transactions"
+
+
+def test_main_describes_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        serve.main(["--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: python -m alys.serve [-h] [--tcp HOST:PORT] [variant] ")
+    assert (
+        " The port as a server of the target protocol (docs/protocol.md): JSON-RPC 2.0, one message per"
+        " line. " in text
+    )
+    assert text.endswith(" --tcp HOST:PORT listen on TCP instead of stdin/stdout")
