@@ -933,3 +933,59 @@ def test_main_describes_itself(capsys: pytest.CaptureFixture[str]) -> None:
         " line. " in text
     )
     assert text.endswith(" --tcp HOST:PORT listen on TCP instead of stdin/stdout")
+
+
+class _Recording:
+    """A reader that records the size of every read it is asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self.data, self.sizes = io.BytesIO(data), []
+
+    def readline(self, size: int = -1, /) -> bytes:
+        self.sizes.append(size)
+        return self.data.readline(size)
+
+
+def test_request_lines_read_in_bounded_pieces_and_cut_exactly_past_the_limit() -> None:
+    cases = [
+        (b"12345", [b"12345"]),  # exactly the limit, at the end of the input
+        (b"12345\n", [b"12345\n"]),  # the limit and its newline
+        (b"123456\n", [None]),  # one past the limit
+        (b"123456789012345678\nok\n", [None, b"ok\n"]),  # read past in pieces
+        (b"123456", [None]),
+    ]
+    for data, expected in cases:
+        reader = _Recording(data)
+        assert list(serve.request_lines(reader, limit=5)) == expected, data
+        assert set(reader.sizes) == {6}, (data, reader.sizes)
+
+
+def test_an_overlong_request_is_a_parse_error_and_the_stream_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+    import io
+
+    original = serve.request_lines
+    monkeypatch.setattr(serve, "request_lines", functools.partial(original, limit=80))
+    hello = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "hello", "params": {"protocol": 1}}).encode()
+    assert len(hello) <= 80
+    out = io.BytesIO()
+    serve.serve_stream(serve.Session(VARIANT), io.BytesIO(b"[" * 100 + b"\n" + hello + b"\n"), out)
+    first, second = out.getvalue().splitlines()
+    assert first == serve.PARSE_ERROR and json.loads(second)["id"] == 1
+
+
+def test_a_node_gets_the_spec_as_sent() -> None:
+    method = _method("chain.node")
+    client, handles, step = _setup(method)
+    args = _map_handles(step, handles)
+    node = client.ask("chain.node", args)["result"]
+    spec, sent = client.session.handles[node][1].spec, args["spec"]
+    assert isinstance(spec, serve.Spec)
+    assert spec.authorities == tuple(bytes.fromhex(a) for a in sent["authorities"])
+    assert spec.federation == tuple(bytes.fromhex(a) for a in sent["federation"])
+    assert spec.federation_spk == bytes.fromhex(sent["federation_spk"])
+    for field in ("chain_id", "bits", "slot_duration_ms", "max_blocks_without_pow", "required_confirmations"):
+        assert getattr(spec, field) == sent[field], field
+    assert spec.retarget == serve.Retarget(*(sent["retarget"][f] for f in serve.Retarget._fields))
