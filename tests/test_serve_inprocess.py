@@ -989,3 +989,38 @@ def test_a_node_gets_the_spec_as_sent() -> None:
     for field in ("chain_id", "bits", "slot_duration_ms", "max_blocks_without_pow", "required_confirmations"):
         assert getattr(spec, field) == sent[field], field
     assert spec.retarget == serve.Retarget(*(sent["retarget"][f] for f in serve.Retarget._fields))
+
+
+def test_store_faults_clear_and_a_closed_store_refuses() -> None:
+    client = Client()
+    client.hello()
+    store = client.ask("sync.store", {"interval": 1, "retention": 5})["result"]
+    db = client.session.handles[store][1].db
+    client.ask("store.inject_fault", {"store": store, "name": "disk-full"})
+    assert db.execute("PRAGMA max_page_count").fetchone()[0] < 1073741823
+    assert client.ask("store.clear_fault", {"store": store, "name": "disk-full"})["result"] is None
+    assert db.execute("PRAGMA max_page_count").fetchone()[0] == 1073741823
+    _put(client, store, 1)
+    assert client.ask("store.close", {"store": store})["result"] is None
+    refused = client.ask("store.stored_heights", {"store": store})
+    assert refused["error"]["code"] == REJECTED, refused
+
+
+def test_engine_calls_pass_what_was_sent() -> None:
+    method = _method("sync.engine")
+    client, handles, step = _setup(method)
+    engine = client.ask("sync.engine", _map_handles(step, handles))["result"]
+    made = client.session.handles[engine][1]
+    calls: list[tuple[str, Any]] = []
+    made.sync = lambda max_rounds: calls.append(("sync", max_rounds)) or "synced"
+    made.sync_parallel = lambda peers, target: calls.append(("parallel", (peers, target))) or 3
+    made.standing = lambda peer: calls.append(("standing", peer))
+    assert client.ask("engine.sync", {"engine": engine})["result"] == "synced"
+    assert client.ask("engine.sync", {"engine": engine, "max_rounds": 4})["result"] == "synced"
+    assert client.ask("engine.sync_parallel", {"engine": engine, "peers": ["a"], "target": 9})["result"] == 3
+    assert client.ask("engine.standing", {"engine": engine, "peer": "p"})["result"] is None
+    assert calls == [("sync", 10_000), ("sync", 4), ("parallel", (["a"], 9)), ("standing", "p")]
+    txid = "cd" * 32
+    view = {"confirmations": [[txid, 2]], "transactions": []}
+    assert client.ask("engine.set_bitcoin", {"engine": engine, "bitcoin": view})["result"] is None
+    assert made.node.bitcoin.confirmations == {bytes.fromhex(txid): 2}
