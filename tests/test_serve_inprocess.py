@@ -1024,3 +1024,41 @@ def test_engine_calls_pass_what_was_sent() -> None:
     view = {"confirmations": [[txid, 2]], "transactions": []}
     assert client.ask("engine.set_bitcoin", {"engine": engine, "bitcoin": view})["result"] is None
     assert made.node.bitcoin.confirmations == {bytes.fromhex(txid): 2}
+
+
+def test_reader_factories_name_what_is_wrong() -> None:
+    # called here, not only through READ (built at import, before a test could swap a factory)
+    from alys.serve_params import BadParams
+
+    for make, value, why in [
+        (lambda: serve._list(serve._hex), "00", "expected an array"),
+        (lambda: serve._list(serve._int), ["x"], "expected an integer, got 'x'"),
+        (lambda: serve._pairs(serve._hex, serve._int), [["00"]], "expected an array of pairs"),
+        (lambda: serve._pairs(serve._hex, serve._int), {}, "expected an array of pairs"),
+        (lambda: serve._pairs(serve._hex, serve._int), [["00", "1"]], "expected an integer, got '1'"),
+    ]:
+        with pytest.raises(BadParams) as caught:
+            make()(value)
+        assert caught.value.data == why
+    assert serve._list(serve._int)([1, 2]) == [1, 2]
+    assert serve._pairs(serve._hex, serve._int)([["00", 1]]) == [(b"\x00", 1)]
+    long = "z" * 50
+    with pytest.raises(BadParams) as caught:
+        serve._hex(long)
+    assert caught.value.data == f"not hex: {'z' * 40!r}"
+
+
+def test_release_ignores_unknown_handles_and_a_list_that_is_not_one() -> None:
+    client = Client()
+    client.hello()
+    tx = client.ask("auxpow.decode_transaction", {"data": _TX})["result"]
+    for handles in ([999, -1], 5, {"1": 1}, None, [tx + 1]):
+        assert client.ask("release", {"handles": handles})["result"] is None
+        assert tx in client.session.handles
+    assert client.ask("release", {"handles": [tx]})["result"] is None
+    assert tx not in client.session.handles
+
+
+def test_every_method_name_has_one_dot_and_hello_groups_by_its_prefix() -> None:
+    client = Client()
+    assert all(name.count(".") == 1 for name in client.session.methods)
