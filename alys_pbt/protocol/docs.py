@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from alys_pbt import interface
-from alys_pbt.protocol.methods import ERRORS, METHODS, PROTOCOL_VERSION, REJECTED, TYPES, Method, Step
+from alys_pbt.protocol.methods import (
+    BY_NAME,
+    ERRORS,
+    METHODS,
+    PROTOCOL_VERSION,
+    REJECTED,
+    SESSION,
+    TYPES,
+    Method,
+    Step,
+)
 from alys_pbt.protocol.transport import ChannelBroken, ExecChannel
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -271,10 +281,20 @@ def _ask(channel: ExecChannel, request: Mapping[str, Any], timeout: float) -> di
 
 
 def _offered(method: Method, offered: Mapping[str, list[str]]) -> bool:
+    """Whether the server offers the method and every method its example calls (an example on a
+    handle first calls what makes the handle: `reply.state` needs `actors.system`)."""
+    steps = [BY_NAME[step.method] for step in method.example if step.method in BY_NAME]
+    return all(_listed(m, offered) for m in [method, *steps])
+
+
+def _listed(method: Method, offered: Mapping[str, list[str]]) -> bool:
+    if method.name in SESSION:
+        return True
     if method.component in interface.COMPONENTS:
         return method.short in offered.get(method.component, [])
-    owner = next((m for m in METHODS if m.short == method.component), None)  # a handle kind's maker
-    return owner is None or owner.short in offered.get(owner.component, [])
+    # a method on a handle: offered when a component method that makes that kind of handle is
+    makers = [m for m in METHODS if m.result == "handle" and m.made == method.component]
+    return any(m.short in offered.get(m.component, []) for m in makers if m.component in interface.COMPONENTS)
 
 
 def _replay_one(channel: ExecChannel, method: Method, timeout: float) -> list[str]:
