@@ -287,14 +287,17 @@ def _offered(method: Method, offered: Mapping[str, list[str]]) -> bool:
     return all(_listed(m, offered) for m in [method, *steps])
 
 
-def _listed(method: Method, offered: Mapping[str, list[str]]) -> bool:
+def _listed(method: Method, offered: Mapping[str, list[str]], seen: frozenset[str] = frozenset()) -> bool:
     if method.name in SESSION:
         return True
     if method.component in interface.COMPONENTS:
         return method.short in offered.get(method.component, [])
-    # a method on a handle: offered when a component method that makes that kind of handle is
-    makers = [m for m in METHODS if m.result == "handle" and m.made == method.component]
-    return any(m.short in offered.get(m.component, []) for m in makers if m.component in interface.COMPONENTS)
+    # a method on a handle: offered when some offered method makes that kind of handle (a reply is
+    # made by system.ask, a system by actors.system)
+    makers = [
+        m for m in METHODS if m.result == "handle" and m.made == method.component and m.name not in seen
+    ]
+    return any(_listed(m, offered, seen | {method.name}) for m in makers)
 
 
 def _replay_one(channel: ExecChannel, method: Method, timeout: float) -> list[str]:
