@@ -12,6 +12,10 @@ one in the failure message, and update it here if it still reads well.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +30,7 @@ from alys_pbt.strategies import auxpow as strategies
 from alys_pbt.strategies.corruptions import BY_NAME
 from alys_pbt.verdict import verdict
 from properties import test_auxpow
+from tests.support import ROOT
 
 DETERMINISTIC = settings(
     derandomize=False,  # seeded instead (SEED): derandomizing seeds from the property's source text
@@ -57,12 +62,35 @@ def deterministic(prop: Any) -> Iterator[None]:
         prop._hypothesis_internal_use_settings, prop._hypothesis_internal_use_seed = saved
 
 
-def printed_failure(prop: Callable[..., None], spec: str, **params: Any) -> str:
-    """The text Hypothesis prints for the property's shrunk failure on target `spec`."""
+def printed_failure_here(prop: Callable[..., None], spec: str, **params: Any) -> str:
+    """The text Hypothesis prints for the property's shrunk failure on target `spec`, in this process."""
     target = targets.load(spec)
     with deterministic(prop), targets.using(target), pytest.raises(AssertionError) as caught:
         prop(target=target, **params)
     return "\n".join(getattr(caught.value, "__notes__", []))
+
+
+def printed_failure(prop: Callable[..., None], spec: str, **params: Any) -> str:
+    """The same, in a fresh interpreter: in a worker that ran other tests first, the shrunk case once
+    came out different (state some earlier test left behind), so the text is judged where nothing
+    ran before it."""
+    code = (
+        "import json, sys\n"
+        "from tests.test_counterexample_auxpow import printed_failure_here\n"
+        "from properties import test_auxpow\n"
+        "name, spec, params = json.loads(sys.argv[1])\n"
+        "sys.stdout.write(printed_failure_here(getattr(test_auxpow, name), spec, **params))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps([prop.__name__, spec, params])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 def printed_case(text: str, after: str) -> strategies.AuxPowCase:
