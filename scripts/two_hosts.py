@@ -208,12 +208,27 @@ def gateway_run(
     # No path argument: xdist maps a path that exists where the controller runs onto an rsync root
     # (deprecated, and pointless when each host has its checkout). The selection travels as an option.
     argv += ["--dist", "load", "--tx", spec, "-o", "testpaths=deliberate_failure.py"]
+    # Its own process group, stopped as one whatever ends the wait (a timeout, or SIGTERM unwinding
+    # the demonstration): `ip netns exec` may leave the controller running if only it is killed.
+    proc = subprocess.Popen(
+        argv,
+        cwd=controller,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        return subprocess.run(
-            argv, cwd=controller, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
-        )
-    except subprocess.TimeoutExpired as err:
-        raise DemoFailed(f"pytest over {spec} took over {RUN_TIMEOUT:.0f} s") from err
+        out, err = proc.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired as timeout:
+        raise DemoFailed(f"pytest over {spec} took over {RUN_TIMEOUT:.0f} s") from timeout
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def demo(work: Path, tag: str, say: Callable[[str], None] = print) -> Outcome:
