@@ -1062,3 +1062,52 @@ def test_release_ignores_unknown_handles_and_a_list_that_is_not_one() -> None:
 def test_every_method_name_has_one_dot_and_hello_groups_by_its_prefix() -> None:
     client = Client()
     assert all(name.count(".") == 1 for name in client.session.methods)
+
+
+def test_build_names_each_target_and_switches_on_exactly_the_ids_given() -> None:
+    import alys
+
+    quirky = serve.build("alys")
+    assert quirky.name == "alys" and quirky.quirks == frozenset(alys.QUIRKS)
+    fixed = serve.build("alys-fixed")
+    assert fixed.name == "alys-fixed" and not fixed.quirks
+    a, b = sorted(alys.QUIRKS)[:2]
+    one = serve.build(f"alys-fixed+{a}")
+    assert one.name == f"alys-fixed+{a}" and one.quirks == {a}
+    two = serve.build(f"alys-fixed+{a}+{b}")
+    assert two.name == f"alys-fixed+{a}+{b}" and two.quirks == {a, b}
+
+
+def test_nesting_counts_the_deepest_point_not_the_total() -> None:
+    assert serve.nesting(b"[][[]]") == 2
+    assert serve.nesting(b"{}{}{}[[[]]]") == 3
+    assert serve.nesting(b'["]]]]", [["[["]]]') == 3
+
+
+def test_handle_calls_pass_what_was_sent() -> None:
+    client = Client()
+    client.hello()
+    cache = client.ask("approvals.candidate_cache", {"authorities": []})["result"]
+    calls: list[tuple[Any, ...]] = []
+    made = client.session.handles[cache][1]
+    made.insert_block = lambda *a: calls.append(("insert", *a))
+    made.add_approval = lambda *a: calls.append(("approve", *a))
+    client.ask("candidate_cache.insert_block", {"cache": cache, "block_hash": "aa", "height": 3, "slot": 4})
+    approval = {"signature": "bb", "authority_index": 1}
+    client.ask("candidate_cache.add_approval", {"cache": cache, "block_hash": "aa", "approval": approval})
+    assert calls == [("insert", b"\xaa", 3, 4), ("approve", b"\xaa", serve.Approval(b"\xbb", 1))]
+    method = _method("chain.node")
+    client, handles, step = _setup(method)
+    args = _map_handles(step, handles)
+    node = client.ask("chain.node", args)["result"]
+    made = client.session.handles[node][1]
+    calls.clear()
+    made.rollback = lambda h: calls.append(("rollback", h))
+    made.rollback_head = lambda h: calls.append(("rollback_head", h))
+    made.import_trusted = lambda b: calls.append(("import_trusted", b))
+    client.ask("node.rollback", {"node": node, "height": 5})
+    client.ask("node.rollback_head", {"node": node, "height": 6})
+    client.ask("node.import_trusted", {"node": node, "signed": args["genesis"]})
+    assert calls[:2] == [("rollback", 5), ("rollback_head", 6)]
+    assert calls[2][0] == "import_trusted"
+    assert client.session.target.chain.decode_block(bytes.fromhex(args["genesis"])) == calls[2][1]
