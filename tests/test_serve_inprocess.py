@@ -1076,6 +1076,8 @@ def test_build_names_each_target_and_switches_on_exactly_the_ids_given() -> None
     assert one.name == f"alys-fixed+{a}" and one.quirks == {a}
     two = serve.build(f"alys-fixed+{a}+{b}")
     assert two.name == f"alys-fixed+{a}+{b}" and two.quirks == {a, b}
+    # exactly those ids switched on (alys.build takes an unknown id silently: "alys-fixed" must not reach it)
+    assert one.variant.enabled == {a} and two.variant.enabled == {a, b} and not fixed.variant.enabled
 
 
 def test_nesting_counts_the_deepest_point_not_the_total() -> None:
