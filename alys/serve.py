@@ -544,7 +544,8 @@ class Session:
         return WRITE[result](value)
 
     def _get(self, handle: Any, kind: str) -> Any:
-        found = self.handles.get(handle) if isinstance(handle, int) else None
+        # JSON true is not handle 1 (Python's bool is an int)
+        found = self.handles.get(handle) if isinstance(handle, int) and not isinstance(handle, bool) else None
         if found is None or found[0] != kind:
             raise BadParams(f"{handle!r} is not a live {kind} handle")
         return found[1]

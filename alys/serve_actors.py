@@ -198,21 +198,61 @@ def _policy(v: Any) -> SupervisionPolicy | None:
     )
 
 
+def _string(v: Any) -> str:
+    if not isinstance(v, str):
+        raise _bad(f"expected a string, got {v!r:.40}")
+    return v
+
+
+def _integer(v: Any, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _bad(f"{what} is an integer, not {v!r:.40}")
+    return v
+
+
+def _fields(d: dict[str, Any], what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+    """Exactly the named keys: a missing or unknown one is the client's mistake, named."""
+    missing = [k for k in required if k not in d]
+    unknown = sorted(set(d) - {*required, *optional})
+    if missing or unknown:
+        raise _bad(
+            f"{what} has {', '.join(required)}"
+            + (f" (and maybe {', '.join(optional)})" if optional else "")
+            + f": missing {missing}, unknown {unknown}"
+        )
+
+
+def _scheduler(v: Any) -> bool:
+    d = _obj(v, "a scheduler")
+    _fields(d, "a scheduler", (), ("cancellable",))
+    cancellable = d.get("cancellable", False)
+    if not isinstance(cancellable, bool):
+        raise _bad(f"a scheduler's cancellable is true or false, not {cancellable!r:.40}")
+    return cancellable
+
+
 def _task(v: Any) -> TaskData:
     d = _obj(v, "a task")
+    _fields(d, "a task", ("id",), ("then", "repeat"))
     then = d.get("then")
     if then is not None and not (isinstance(then, list) and len(then) == 3):
         raise _bad("a task's then is [how, delay, follow-up id] or null")
     return TaskData(
-        int(d["id"]),
-        None if then is None else (then[0], _num(then[1]), int(then[2])),
-        int(d.get("repeat", 0)),
+        _integer(d["id"], "a task's id"),
+        None if then is None else (then[0], _num(then[1]), _integer(then[2], "a follow-up's id")),
+        _integer(d.get("repeat", 0), "a task's repeat"),
     )
 
 
 def _envelope_in(v: Any) -> Envelope:
     d = _obj(v, "an envelope")
-    return Envelope(str(d["sender"]), int(d["seq"]), Priority(int(d["priority"])), d.get("payload"))
+    _fields(d, "an envelope", ("sender", "seq", "priority"), ("payload", "queued_at", "size"))
+    priority = _integer(d["priority"], "an envelope's priority")
+    if priority not in {p.value for p in Priority}:
+        raise _bad(f"an envelope's priority is one of {sorted(p.value for p in Priority)}, not {priority}")
+    return Envelope(
+        _string(d["sender"]), _integer(d["seq"], "an envelope's seq"), Priority(priority), d.get("payload")
+    )
 
 
 def _message(payload: Any) -> Any:
@@ -274,16 +314,16 @@ READ: dict[str, Callable[[Any], Any]] = {
     "float": _num,
     "float?": lambda v: None if v is None else _num(v),
     "int?": lambda v: None if v is None else int(_num(v)),
-    "str?": lambda v: None if v is None else str(v),
+    "str?": lambda v: None if v is None else _string(v),
     "str[]": lambda v: (
-        [str(x) for x in v] if isinstance(v, list) else (_ for _ in ()).throw(_bad("an array"))
+        [_string(x) for x in v] if isinstance(v, list) else (_ for _ in ()).throw(_bad("an array"))
     ),
     "role": _role,
     "restart-strategy": _strategy,
     "supervision-policy?": _policy,
     "task": _task,
     "envelope": _envelope_in,
-    "scheduler": lambda v: bool(_obj(v, "a scheduler").get("cancellable", False)),
+    "scheduler": _scheduler,
 }
 WRITE: dict[str, Callable[[Any], Any]] = {
     "str": str,
