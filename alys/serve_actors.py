@@ -184,7 +184,7 @@ def _strategy(v: Any) -> Any:
     cls, names = STRATEGIES[kind]
     if set(d) != {"kind", *names}:
         raise _bad(f"{kind} has exactly {', '.join(('kind', *names))}")
-    return cls(*(_integer(d[n], f"{kind}'s {n}") if n == "max_attempts" else _num(d[n]) for n in names))
+    return cls(*(int(d[n]) if n == "max_attempts" else _num(d[n]) for n in names))
 
 
 def _policy(v: Any) -> SupervisionPolicy | None:
@@ -194,10 +194,7 @@ def _policy(v: Any) -> SupervisionPolicy | None:
     if set(d) != {"strategy", "max_restarts", "window", "escalation"}:
         raise _bad("a supervision policy has exactly strategy, max_restarts, window, escalation")
     return SupervisionPolicy(
-        _strategy(d["strategy"]),
-        _integer(d["max_restarts"], "a policy's max_restarts"),
-        _num(d["window"]),
-        _string(d["escalation"]),
+        _strategy(d["strategy"]), int(d["max_restarts"]), _num(d["window"]), d["escalation"]
     )
 
 
