@@ -20,6 +20,7 @@ import attrs
 from alys.actors.mailbox import Envelope, Priority
 from alys.actors.supervision import (
     Delayed,
+    Escalation,
     ExponentialBackoff,
     Immediate,
     Never,
@@ -184,7 +185,7 @@ def _strategy(v: Any) -> Any:
     cls, names = STRATEGIES[kind]
     if set(d) != {"kind", *names}:
         raise _bad(f"{kind} has exactly {', '.join(('kind', *names))}")
-    return cls(*(int(d[n]) if n == "max_attempts" else _num(d[n]) for n in names))
+    return cls(*(_integer(d[n], f"{kind}'s {n}") if n == "max_attempts" else _num(d[n]) for n in names))
 
 
 def _policy(v: Any) -> SupervisionPolicy | None:
@@ -194,8 +195,20 @@ def _policy(v: Any) -> SupervisionPolicy | None:
     if set(d) != {"strategy", "max_restarts", "window", "escalation"}:
         raise _bad("a supervision policy has exactly strategy, max_restarts, window, escalation")
     return SupervisionPolicy(
-        _strategy(d["strategy"]), int(d["max_restarts"]), _num(d["window"]), d["escalation"]
+        _strategy(d["strategy"]),
+        _integer(d["max_restarts"], "a policy's max_restarts"),
+        _num(d["window"]),
+        _escalation(d["escalation"]),
     )
+
+
+def _escalation(v: Any) -> Escalation:
+    # A literal per branch: mypy narrows a str to the Literal only by comparison.
+    if v == "escalate":
+        return "escalate"
+    if v == "stop":
+        return "stop"
+    raise _bad(f"a policy's escalation is escalate or stop, not {v!r:.40}")
 
 
 def _string(v: Any) -> str:

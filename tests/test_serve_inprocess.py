@@ -289,7 +289,25 @@ def test_writers_give_the_json_forms() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "value"),
-    [("str?", {"wrong": 1}), ("scheduler", {"cancellable": "yes", "x": 1}), ("envelope", {}), ("task", {})],
+    [
+        ("str?", {"wrong": 1}),
+        ("scheduler", {"cancellable": "yes", "x": 1}),
+        ("envelope", {}),
+        ("task", {}),
+        ("restart-strategy", {"kind": "Progressive", "initial": 1, "max_attempts": "3", "multiplier": 2}),
+        (
+            "supervision-policy?",
+            {"strategy": {"kind": "Never"}, "max_restarts": 1.5, "window": 60, "escalation": "stop"},
+        ),
+        (
+            "supervision-policy?",
+            {"strategy": {"kind": "Never"}, "max_restarts": 3, "window": 60, "escalation": 7},
+        ),
+        (
+            "supervision-policy?",
+            {"strategy": {"kind": "Never"}, "max_restarts": 3, "window": 60, "escalation": "restart"},
+        ),
+    ],
 )
 def test_readers_once_lenient_refuse_the_wrong_json_form(kind: str, value: Any) -> None:
     """Found by mutation of alys/serve_actors.py: these readers took a wrong form (str() of anything,
