@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from alys.approvals import ApprovalsPort, BadSignature
+from alys.approvals import ApprovalsPort, BadSignature, UnknownAuthority
 from alys.evm import block_fees
 from alys.variant import Variant
 from alys.wire import DecodeError, block_root, decode_block, tree_hash_root
@@ -245,7 +245,10 @@ class Node:
                 raise WrongSlotAuthor()
         n = len(self.spec.authorities)
         if any(signed.signature.bits[n:]) and not self.v.on("approvals-padded-bits-count"):
-            return  # majority_approved reports the unknown authority
+            # Our hardening, where the reference puts it (models/chain.py check_signed_by_author ->
+            # check_aggregate): a bit past the federation is refused here, in aura.rs's author check,
+            # before withdrawals and PoW are looked at, not later in chain.rs's majority_approved.
+            raise UnknownAuthority(f"bits set beyond the {n} authorities")
         try:
             sig = (
                 None

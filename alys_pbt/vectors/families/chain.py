@@ -605,6 +605,30 @@ def _padded_and_unverified(draw: st.DrawFn) -> Scenario:
     return s
 
 
+@st.composite
+def _padded_and_missing_withdrawal(draw: st.DrawFn) -> Scenario:
+    """A block that misses a withdrawal and sets a bit past the federation over a valid aggregate: the
+    bit is refused in the author check (our hardening, placed as models/chain.py places it), before
+    withdrawals are looked at."""
+    s = Scenario(draw(builders(n=st.integers(3, 5), max_without_pow=5), label="chain"))
+    _prepare(draw, s, "missing-withdrawal")
+    b = s.builder
+    bad = BY_NAME["missing-withdrawal"].apply(b, draw)
+    n = b.keyring.n
+    bits = tuple(True if i == n else bit for i, bit in enumerate(bad.signature.bits))
+    s.block(attrs.evolve(bad, signature=attrs.evolve(bad.signature, bits=bits)), "UnknownAuthority")
+    s.next()
+    return s
+
+
+def corruption_padded_bit_before_withdrawals(seed: int) -> Case:
+    return _one(_padded_and_missing_withdrawal(), seed).case(
+        "corruption-padded-bit-and-missing-withdrawal",
+        quirks=("approvals-padded-bits-count",),
+        note="two faults in one block: the bit past the federation, found first, is the verdict",
+    )
+
+
 def corruption_padded_bit_and_bad_aggregate(seed: int) -> Case:
     return _one(_padded_and_unverified(), seed).case(
         "corruption-padded-bit-and-bad-aggregate",
@@ -640,6 +664,7 @@ BOUNDARIES: tuple[Callable[[int], Case], ...] = (
     boundary_slot_drift_far_timestamp_5000,
     corruption_bad_signature_before_withdrawals,
     corruption_padded_bit_and_bad_aggregate,
+    corruption_padded_bit_before_withdrawals,
 )
 
 
