@@ -549,3 +549,13 @@ def test_a_blocked_senders_bytes_count_while_it_waits_and_an_evicted_messages_by
     clock.run_until_idle()
     assert [r.message for r in system.received("b") if r.hook == "handle"] == ["x", "y"]
     assert system.lookup("b").mailbox.held_bytes == 0 and system.lookup("d").mailbox.held_bytes == 0
+
+
+def test_run_until_idle_stops_a_runaway_task_at_exactly_the_default_limit(actors: Any) -> None:
+    """The default guard: a task that would run 1,000,001 times runs 1,000,000 times under
+    run_until_idle() with no limit given, and its next run is still ready (one case of the property
+    test_run_until_idle_stops_a_runaway_task_at_its_default_limit, cheap enough to map to mutation)."""
+    s = actors.scheduler()
+    s.call_soon(Task(1, repeat=1_000_000))
+    assert s.run_until_idle() == 1_000_000
+    assert len(s.ready) == 1
