@@ -143,7 +143,52 @@ def blamed_row(err: BaseException) -> int | None:
     return int(found.group(1)) if found else None
 
 
-class SyncMachine(RuleBasedStateMachine):
+class NodeOnItsStore:
+    """The guarantee every machine of a node importing into a store checks: no hole below the head."""
+
+    alive = True  # CheckpointMachine's node is down between a crash and its restart
+    node: Any
+    store: Any
+
+    @invariant()
+    def the_head_never_runs_ahead_of_the_store(self) -> None:
+        """The head moves only once the store acknowledged the block: every height up to it is stored."""
+        if self.alive:
+            missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
+            assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
+
+
+class SyncingNode(NodeOnItsStore):
+    """What a syncing node guarantees whatever its peers do: a canonical prefix, and nothing given up."""
+
+    canonical: Canonical
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heads: list[int] = [0]
+        self.finalized: list[int] = [0]
+
+    @invariant()
+    def holds_a_prefix_of_the_canonical_chain(self) -> None:
+        """So it never holds an invalid block: every canonical block is valid."""
+        for h in range(self.node.head_height + 1):
+            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], (
+                f"height {h} is not canonical"
+            )
+
+    @invariant()
+    def nothing_imported_is_given_up(self) -> None:
+        """A bad block from a peer costs the node nothing it held: head and finalization only rise."""
+        self._rises(self.node.head_height, self.node.finalized_height)
+
+    def _rises(self, head: int, fin: int) -> None:
+        assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
+        assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
+        self.heads.append(head)
+        self.finalized.append(fin)
+
+
+class SyncMachine(SyncingNode, RuleBasedStateMachine):
     """A node syncing from peers with faults; the chain it holds must be canonical."""
 
     peers = Bundle("peer")  # the names of the peers that can leave or fail
@@ -151,8 +196,6 @@ class SyncMachine(RuleBasedStateMachine):
     def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
-        self.heads: list[int] = [0]
-        self.finalized: list[int] = [0]
 
     @initialize(target=peers, chain=chain_setups, more_peers=st.lists(peer_behaviours(), max_size=2))
     def start(self, chain: ChainSetup, more_peers: list[str]) -> MultipleResults[str]:
@@ -287,31 +330,6 @@ class SyncMachine(RuleBasedStateMachine):
         )
 
     @invariant()
-    def holds_a_prefix_of_the_canonical_chain(self) -> None:
-        """So it never holds an invalid block: every canonical block is valid."""
-        for h in range(self.node.head_height + 1):
-            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], (
-                f"height {h} is not canonical"
-            )
-
-    @invariant()
-    def nothing_imported_is_given_up(self) -> None:
-        """A bad block from a peer costs the node nothing it held: head and finalization only rise."""
-        self._rises(self.node.head_height, self.node.finalized_height)
-
-    def _rises(self, head: int, fin: int) -> None:
-        assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
-        assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
-        self.heads.append(head)
-        self.finalized.append(fin)
-
-    @invariant()
-    def the_head_never_runs_ahead_of_the_store(self) -> None:
-        """The head moves only once the store acknowledged the block: every height up to it is stored."""
-        missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
-        assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
-
-    @invariant()
     def every_peer_waits_out_its_backoff_and_breaker(self) -> None:
         """No request goes to a peer before the retry policy allows (§5.1), whatever the faults."""
         pending = self.network.requests(self.requests_checked)
@@ -444,7 +462,7 @@ def assert_typed(err: BaseException, doing: str) -> None:
     )
 
 
-class CheckpointMachine(RuleBasedStateMachine):
+class CheckpointMachine(NodeOnItsStore, RuleBasedStateMachine):
     """A node importing into a store on a real file while the disk, SQLite and other processes
     fail it: a lock held past the busy timeout, a full disk, injected I/O errors and torn writes,
     crashes, bit rot in block and checkpoint rows, a lost file tail, a second writer. Nothing the
@@ -784,13 +802,6 @@ class CheckpointMachine(RuleBasedStateMachine):
                 assert cp.height in stored, f"checkpoint {cp.height} for a block that was never committed"
 
     @invariant()
-    def the_head_never_runs_ahead_of_the_store(self) -> None:
-        """The head moves only once the store acknowledged the block: no hole below it."""
-        if self.alive:
-            missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
-            assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
-
-    @invariant()
     def nothing_acknowledged_is_lost_across_a_crash(self) -> None:
         if self.alive:
             assert self.node.head_height >= self.acknowledged, (
@@ -819,7 +830,7 @@ def _root(raw: bytes) -> bytes | None:
         return None
 
 
-class SyncUnderFaultsMachine(RuleBasedStateMachine):
+class SyncUnderFaultsMachine(SyncingNode, RuleBasedStateMachine):
     """Two syncs running at once on one node and one store (the start-up sync and the one a gossiped
     block's missing parent triggers), their rounds interleaved as Hypothesis chooses, with parallel
     downloads from peers that fail, lie and fork, over a disk that runs full and stays full until
@@ -832,8 +843,6 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
     def __init__(self, target: Target) -> None:
         super().__init__()
         self.target = target
-        self.heads: list[int] = [0]
-        self.finalized: list[int] = [0]
         self.peer_count = 0
         self.full = False
         self.sent: list[Any] = []  # every request either sync sent, in order
@@ -999,23 +1008,3 @@ class SyncUnderFaultsMachine(RuleBasedStateMachine):
         assert self.node.head_height == self.canonical.tip, (
             f"synced to {self.node.head_height}, tip {self.canonical.tip}"
         )
-
-    @invariant()
-    def holds_a_prefix_of_the_canonical_chain(self) -> None:
-        for h in range(self.node.head_height + 1):
-            assert self.node.by_height[h].hex() == self.canonical.states[h]["head"], (
-                f"height {h} is not canonical"
-            )
-
-    @invariant()
-    def neither_sync_undoes_what_the_node_imported(self) -> None:
-        head, fin = self.node.head_height, self.node.finalized_height
-        assert head >= self.heads[-1], f"head went from {self.heads[-1]} to {head}"
-        assert fin >= self.finalized[-1], f"finalized height went from {self.finalized[-1]} to {fin}"
-        self.heads.append(head)
-        self.finalized.append(fin)
-
-    @invariant()
-    def the_head_never_runs_ahead_of_the_store(self) -> None:
-        missing = set(range(1, self.node.head_height + 1)) - set(self.store.stored_heights())
-        assert not missing, f"head {self.node.head_height}, but the store lacks {sorted(missing)}"
