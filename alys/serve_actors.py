@@ -223,13 +223,19 @@ def _integer(v: Any, what: str) -> int:
     return v
 
 
+def _integer_or_null(v: Any) -> int | None:
+    if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+        raise _bad(f"expected an integer or null, got {v!r:.40}")
+    return v
+
+
 def _fields(d: dict[str, Any], what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
     """Exactly the named keys: a missing or unknown one is the client's mistake, named."""
     missing = [k for k in required if k not in d]
     unknown = sorted(set(d) - {*required, *optional})
     if missing or unknown:
         raise _bad(
-            f"{what} has {', '.join(required)}"
+            f"{what} has {', '.join(required) or 'no required key'}"
             + (f" (and maybe {', '.join(optional)})" if optional else "")
             + f": missing {missing}, unknown {unknown}"
         )
@@ -248,8 +254,8 @@ def _task(v: Any) -> TaskData:
     d = _obj(v, "a task")
     _fields(d, "a task", ("id",), ("then", "repeat"))
     then = d.get("then")
-    if then is not None and not (isinstance(then, list) and len(then) == 3):
-        raise _bad("a task's then is [how, delay, follow-up id] or null")
+    if then is not None and not (isinstance(then, list) and len(then) == 3 and then[0] in ("soon", "later")):
+        raise _bad('a task\'s then is ["soon" or "later", delay, follow-up id] or null')
     return TaskData(
         _integer(d["id"], "a task's id"),
         None if then is None else (then[0], _num(then[1]), _integer(then[2], "a follow-up's id")),
@@ -264,7 +270,11 @@ def _envelope_in(v: Any) -> Envelope:
     if priority not in {p.value for p in Priority}:
         raise _bad(f"an envelope's priority is one of {sorted(p.value for p in Priority)}, not {priority}")
     return Envelope(
-        _string(d["sender"]), _integer(d["seq"], "an envelope's seq"), Priority(priority), d.get("payload")
+        _string(d["sender"]),
+        _integer(d["seq"], "an envelope's seq"),
+        Priority(priority),
+        d.get("payload"),
+        size=_integer(d.get("size", 0), "an envelope's size"),
     )
 
 
@@ -326,7 +336,7 @@ READ: dict[str, Callable[[Any], Any]] = {
     "json": lambda v: v,
     "float": _num,
     "float?": lambda v: None if v is None else _num(v),
-    "int?": lambda v: None if v is None else int(_num(v)),
+    "int?": _integer_or_null,
     "str?": lambda v: None if v is None else _string(v),
     "str[]": lambda v: (
         [_string(x) for x in v] if isinstance(v, list) else (_ for _ in ()).throw(_bad("an array"))
