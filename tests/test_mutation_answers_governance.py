@@ -692,3 +692,118 @@ def test_a_notification_without_fields_still_carries_its_kind(harness: StreamHar
     assert h.result(h.stream.send(conn, kind, "bare")) == "sent"
     h.settle()
     assert payloads(session_of(h, conn))[-1] == (kind, "bare", 2)
+
+
+def test_the_sweep_times_out_every_request_due_whatever_its_place(target: Target) -> None:
+    """Requested again, a request keeps its place among the pending but takes the new deadline: the
+    sweep at 30 s passes over it (due at 35 s) and still times out the one behind it (due at 30 s)."""
+    with harnessed(target, jitter=0.0, request_timeout=25.0) as h:
+        conn = h.connect()
+        h.result(h.stream.request_signatures(conn, "a", "bridge", "00"))
+        h.advance(5.0)
+        h.result(h.stream.request_signatures(conn, "b", "bridge", "00"))
+        h.advance(5.0)
+        h.result(h.stream.request_signatures(conn, "a", "bridge", "00"))
+        assert h.pending() == ["a", "b"]
+        h.advance(20.0)
+        assert h.pending() == ["a"]
+        h.advance(10.0)
+        assert [(at, m) for _, at, m in told(h, "bridge")] == [
+            (30.0, SignatureTimeout("b")),
+            (40.0, SignatureTimeout("a")),
+        ]
+
+
+# --- the quirks, as target alys shows them (alys_pbt/deviations.py) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def v2() -> Target:
+    """Target alys: the port with the V2 code's quirks."""
+    loaded: Target = targets.load("alys")
+    return loaded
+
+
+def test_on_alys_every_signature_status_is_handed_on_as_complete(v2: Target) -> None:
+    """governance-signature-status-squashed: a FAILED answer reaches the requester as COMPLETE, with
+    its own id, witnesses and connection."""
+    with harnessed(v2, jitter=0.0) as h:
+        conn = h.connect()
+        h.result(h.stream.request_signatures(conn, "f", "bridge", "00"))
+        h.settle()
+        h.server.answer("f", 4)
+        h.settle()
+        assert [m for _, _, m in told(h, "bridge")] == [ApplySignatures("f", "COMPLETE", (b"f/0",), conn)]
+
+
+def test_on_alys_jitter_carries_a_wait_past_the_cap(v2: Target) -> None:
+    """governance-backoff-jitter-past-cap: past the cap the jittered wait is 300 s + U(-30, 30) as
+    drawn, above 300 s for about half the draws; under the cap the schedule is the coded one."""
+    seed = 11
+    stream = v2.governance.stream(v2.actors.system(SuiteScheduler()), seed=seed)
+    rng = random.Random(seed)
+    for n in (1, 5, 9, 10, 10, 10, 10, 10, 10):
+        delay = min(2.0**n, 300.0)
+        assert stream.backoff(n) == max(0.1, delay + rng.uniform(-0.1 * delay, 0.1 * delay))
+    assert max(stream.backoff(12) for _ in range(20)) > 300.0
+
+
+def test_on_alys_the_connection_cap_is_not_enforced(v2: Target) -> None:
+    """governance-connection-cap-unenforced: with max_connections 1 a second connection opens."""
+    with harnessed(v2, jitter=0.0, max_connections=1) as h:
+        assert [h.connect(), h.connect()] == [1, 2]
+
+
+def test_on_alys_a_reconnect_loses_what_was_buffered(v2: Target) -> None:
+    """governance-buffer-lost-on-reconnect: messages buffered while down are gone at the next
+    attempt, never written; the connection's first attempt loses nothing (alys-fixed: all kept)."""
+    for spec, kept in (("alys", []), ("alys-fixed", ["m0", "m1"])):
+        with harnessed(targets.load(spec), jitter=0.0) as h:
+            conn = down(h)
+            for i in range(2):
+                h.result(h.stream.send(conn, "status_update", f"m{i}", block_height=1))
+            h.server.start()
+            h.advance(2.0)
+            c = h.connection(conn)
+            assert (c.state, c.buffer, c.dropped) == ("connected", (), ()), spec
+            assert h.delivered(conn) == kept, spec
+    with harnessed(v2, jitter=0.0) as h:
+        conn = h.result(h.stream.connect(h.server.endpoint))
+        assert h.result(h.stream.send(conn, "status_update", "early", block_height=1)) == "buffered"
+        h.settle()
+        assert h.delivered(conn) == ["early"]
+
+
+def test_on_alys_silence_is_logged_but_the_stream_is_kept(v2: Target) -> None:
+    """governance-silence-undetected: inbound traffic never refreshes liveness, so each monitor past
+    the timeout records a detection even while heartbeats are answered, and the stream stays."""
+    config = {"heartbeat_interval": 7.0, "monitor_interval": 11.0, "heartbeat_timeout": 22.0}
+    with harnessed(v2, jitter=0.0, **config) as h:
+        conn = h.connect()
+        h.advance(55.0)
+        c = h.connection(conn)
+        assert (c.detections, c.last_received, c.generation, c.state) == (
+            (33.0, 44.0, 55.0),
+            0.0,
+            1,
+            "connected",
+        )
+        assert c.heartbeat_acks == (1, 2, 3, 4, 5, 6, 7)
+
+
+def test_the_timers_of_a_replaced_stream_are_spent(target: Target) -> None:
+    """Dropped at 4 s and replaced at once: the old stream's heartbeat (30 s) and monitor (60 s) do
+    nothing; the new one beats at 34 s and 64 s, its sequence going on from the connection's."""
+    with harnessed(target, jitter=0.0) as h:
+        conn = h.connect()
+        h.advance(4.0)
+        old = session_of(h, conn)
+        h.server.drop(old)
+        h.server.wait(lambda: not old.open)
+        h.settle()
+        h.advance(60.0)
+        new = session_of(h, conn)
+        beats = [(r.heartbeat.sequence, r.heartbeat.timestamp) for r in new.of_kind("heartbeat")]
+        assert beats == [(1, 34), (2, 64)] and not old.of_kind("heartbeat")
+        c = h.connection(conn)
+        assert (c.generation, c.attempts, c.detections, c.heartbeat_sequence) == (3, (0.0, 4.0), (), 2)
