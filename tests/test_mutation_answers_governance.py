@@ -8,6 +8,7 @@ and messages a client sees."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from alys_pbt import targets
-from alys_pbt.governance import Session
+from alys_pbt.governance import _END, Session
 from alys_pbt.interface import Role, Target
 from alys_pbt.models.governance import (
     ApplySignatures,
@@ -76,10 +77,19 @@ def told(h: StreamHarness, actor: str) -> list[tuple[str, float, Any]]:
     return [(r.sender, r.at, handed(r.message)) for r in h.system.received(actor) if r.hook == "handle"]
 
 
+@contextlib.contextmanager
+def running(target: Target, **config: Any) -> Iterator[StreamHarness]:
+    """harnessed(), and on leaving: the stream actor never panicked (no failure, no restart)."""
+    with harnessed(target, **config) as h:
+        yield h
+        cell = h.system.lookup(STREAM)
+        assert (cell.restarts, [event for _, event in cell.history]) == (0, ["running"])
+
+
 @pytest.fixture
 def harness(target: Target) -> Iterator[StreamHarness]:
     """A stream with jitter off, against a running server."""
-    with harnessed(target, jitter=0.0) as h:
+    with running(target, jitter=0.0) as h:
         yield h
 
 
@@ -137,7 +147,7 @@ def test_the_default_seed_is_zero(target: Target) -> None:
 def test_a_connection_draws_its_waits_from_its_own_generator(target: Target) -> None:
     """The waits scheduled after failures come from random.Random(f"{seed}/{connection}"): one
     generator per connection, apart from the stream's own and from each other's."""
-    with harnessed(target, seed=5, max_attempts=3) as h:
+    with running(target, seed=5, max_attempts=3) as h:
         first = down(h)
         second = h.result(h.stream.connect(h.server.endpoint))
         h.settle()
@@ -154,7 +164,7 @@ def test_a_connection_draws_its_waits_from_its_own_generator(target: Target) -> 
 def test_a_refused_stream_waits_each_step_and_gives_up_at_max_attempts(target: Target) -> None:
     """Refused at 0: a wait of 2 s, the next attempt at 2 s exactly (not before), then 4 s to the
     third at 6 s; the third failure of three gives up, with no wait scheduled and no channel held."""
-    with harnessed(target, jitter=0.0, max_attempts=3) as h:
+    with running(target, jitter=0.0, max_attempts=3) as h:
         conn = down(h)
         c = h.connection(conn)
         assert (c.state, c.failures, c.attempts, c.waits, c.open) == (
@@ -184,7 +194,7 @@ def test_a_refused_stream_waits_each_step_and_gives_up_at_max_attempts(target: T
 
 def test_one_attempt_allowed_gives_up_at_the_first_failure(target: Target) -> None:
     """max_attempts 1: the first refusal is the last."""
-    with harnessed(target, jitter=0.0, max_attempts=1) as h:
+    with running(target, jitter=0.0, max_attempts=1) as h:
         conn = down(h)
         c = h.connection(conn)
         assert (c.state, c.failures, c.waits) == ("gave-up", 1, ())
@@ -228,7 +238,7 @@ def test_a_registration_ack_resets_the_failure_count(harness: StreamHarness) -> 
 def test_a_stream_not_acknowledged_within_the_connect_timeout_is_a_failure(target: Target) -> None:
     """A server that never acknowledges: still connecting at 4.999 s of a 5 s connect timeout, a
     failure at 5 s (wait 2 s), its next attempt at 7 s."""
-    with harnessed(target, jitter=0.0, connect_timeout=5.0, script={"silent": True}) as h:
+    with running(target, jitter=0.0, connect_timeout=5.0, script={"silent": True}) as h:
         conn = h.result(h.stream.connect(h.server.endpoint))
         h.settle()
         assert h.connection(conn).state == "connecting"
@@ -258,7 +268,7 @@ def test_the_cap_admits_up_to_max_connections_and_refuses_the_next(harness: Stre
 
 def test_connections_that_gave_up_or_closed_do_not_count_against_the_cap(target: Target) -> None:
     """max_connections 1: a connection that gave up leaves room for one more, and that one fills it."""
-    with harnessed(target, jitter=0.0, max_attempts=1, max_connections=1) as h:
+    with running(target, jitter=0.0, max_attempts=1, max_connections=1) as h:
         first = down(h)
         assert h.connection(first).state == "gave-up"
         h.server.start()
@@ -274,7 +284,7 @@ def test_connections_that_gave_up_or_closed_do_not_count_against_the_cap(target:
 def test_the_buffer_holds_its_bound_then_drops_the_oldest_and_replays_in_order(target: Target) -> None:
     """buffer_size 3: three messages wait, none dropped; the fourth and fifth drop m0 and m1; once
     Connected the three kept are written in order after the registration, sequences 2, 3, 4."""
-    with harnessed(target, jitter=0.0, buffer_size=3, node_id="n-7") as h:
+    with running(target, jitter=0.0, buffer_size=3, node_id="n-7") as h:
         conn = down(h)
         sends = [h.stream.send(conn, "status_update", f"m{i}", block_height=i) for i in range(3)]
         verdicts = [h.result(reply) for reply in sends]
@@ -308,7 +318,7 @@ def test_the_buffer_holds_its_bound_then_drops_the_oldest_and_replays_in_order(t
 
 def test_a_buffer_of_one_keeps_only_the_newest(target: Target) -> None:
     """buffer_size 1: each new message drops the one before."""
-    with harnessed(target, jitter=0.0, buffer_size=1) as h:
+    with running(target, jitter=0.0, buffer_size=1) as h:
         conn = down(h)
         for i in range(3):
             h.result(h.stream.send(conn, "status_update", f"m{i}"))
@@ -339,7 +349,7 @@ def test_the_registration_is_the_first_request_of_each_stream(harness: StreamHar
 def test_heartbeats_go_out_each_interval_with_the_next_sequence(target: Target) -> None:
     """heartbeat_interval 7: nothing at 6.999 s, heartbeat 1 at 7 s (timestamp 7), 2 at 14 s, each
     acknowledged; the server's acks are recorded in order."""
-    with harnessed(target, jitter=0.0, heartbeat_interval=7.0) as h:
+    with running(target, jitter=0.0, heartbeat_interval=7.0) as h:
         conn = h.connect()
         h.advance(6.999)
         assert h.connection(conn).heartbeat_sequence == 0
@@ -361,7 +371,7 @@ def test_silence_is_found_by_the_monitor_only_past_the_heartbeat_timeout(target:
     """Heartbeats never answered, monitor every 11 s, timeout 22 s: at 22 s the silence is exactly
     the timeout (not past it), at 33 s it is past: detected then, and the stream replaced at once."""
     config = {"heartbeat_interval": 7.0, "monitor_interval": 11.0, "heartbeat_timeout": 22.0}
-    with harnessed(target, jitter=0.0, script={"heartbeats": "never"}, **config) as h:
+    with running(target, jitter=0.0, script={"heartbeats": "never"}, **config) as h:
         conn = h.connect()
         h.advance(32.999)
         c = h.connection(conn)
@@ -377,7 +387,7 @@ def test_a_monitor_that_finds_traffic_keeps_looking(target: Target) -> None:
     """Heartbeats answered: the monitor never detects, over many periods; then the server stops
     answering and it is found at the first look past the timeout."""
     config = {"heartbeat_interval": 7.0, "monitor_interval": 11.0, "heartbeat_timeout": 10.0}
-    with harnessed(target, jitter=0.0, **config) as h:
+    with running(target, jitter=0.0, **config) as h:
         conn = h.connect()
         h.advance(99.0)  # monitors at 11, ..., 99; heartbeats answered at 7, ..., 98
         assert h.connection(conn).detections == ()
@@ -451,7 +461,7 @@ def test_a_request_unanswered_at_its_deadline_times_out_at_the_sweep_that_reache
 ) -> None:
     """request_timeout 25, a sweep every 10 s from the first connect: a request taken at 5 s has its
     deadline at 30 s, the third sweep: SignatureTimeout then (not at 20 s, not at 40 s), once."""
-    with harnessed(target, jitter=0.0, request_timeout=25.0) as h:
+    with running(target, jitter=0.0, request_timeout=25.0) as h:
         conn = h.connect()
         h.advance(5.0)
         h.result(h.stream.request_signatures(conn, "slow", "bridge", "00"))
@@ -472,7 +482,7 @@ def test_a_request_unanswered_at_its_deadline_times_out_at_the_sweep_that_reache
 
 def test_the_sweep_runs_on_its_own_interval(target: Target) -> None:
     """sweep_interval 4, request_timeout 1: a request at 0 times out at the first sweep, 4 s."""
-    with harnessed(target, jitter=0.0, request_timeout=1.0, sweep_interval=4.0) as h:
+    with running(target, jitter=0.0, request_timeout=1.0, sweep_interval=4.0) as h:
         conn = h.connect()
         h.result(h.stream.request_signatures(conn, "r", "bridge", "00"))
         h.settle()
@@ -523,7 +533,7 @@ def test_federation_updates_are_forwarded_in_stream_order_with_their_place(harne
 
 def test_without_routes_an_update_goes_to_the_actor_named_federation(target: Target) -> None:
     """No routes given: "federation" is the actor's own name."""
-    with harnessed(target, jitter=0.0) as h:
+    with running(target, jitter=0.0) as h:
         h.system.spawn("federation", Role())
         system = h.system
         stream = target.governance.stream(system, name="other-stream")
@@ -697,7 +707,7 @@ def test_a_notification_without_fields_still_carries_its_kind(harness: StreamHar
 def test_the_sweep_times_out_every_request_due_whatever_its_place(target: Target) -> None:
     """Requested again, a request keeps its place among the pending but takes the new deadline: the
     sweep at 30 s passes over it (due at 35 s) and still times out the one behind it (due at 30 s)."""
-    with harnessed(target, jitter=0.0, request_timeout=25.0) as h:
+    with running(target, jitter=0.0, request_timeout=25.0) as h:
         conn = h.connect()
         h.result(h.stream.request_signatures(conn, "a", "bridge", "00"))
         h.advance(5.0)
@@ -727,7 +737,7 @@ def v2() -> Target:
 def test_on_alys_every_signature_status_is_handed_on_as_complete(v2: Target) -> None:
     """governance-signature-status-squashed: a FAILED answer reaches the requester as COMPLETE, with
     its own id, witnesses and connection."""
-    with harnessed(v2, jitter=0.0) as h:
+    with running(v2, jitter=0.0) as h:
         conn = h.connect()
         h.result(h.stream.request_signatures(conn, "f", "bridge", "00"))
         h.settle()
@@ -750,7 +760,7 @@ def test_on_alys_jitter_carries_a_wait_past_the_cap(v2: Target) -> None:
 
 def test_on_alys_the_connection_cap_is_not_enforced(v2: Target) -> None:
     """governance-connection-cap-unenforced: with max_connections 1 a second connection opens."""
-    with harnessed(v2, jitter=0.0, max_connections=1) as h:
+    with running(v2, jitter=0.0, max_connections=1) as h:
         assert [h.connect(), h.connect()] == [1, 2]
 
 
@@ -758,7 +768,7 @@ def test_on_alys_a_reconnect_loses_what_was_buffered(v2: Target) -> None:
     """governance-buffer-lost-on-reconnect: messages buffered while down are gone at the next
     attempt, never written; the connection's first attempt loses nothing (alys-fixed: all kept)."""
     for spec, kept in (("alys", []), ("alys-fixed", ["m0", "m1"])):
-        with harnessed(targets.load(spec), jitter=0.0) as h:
+        with running(targets.load(spec), jitter=0.0) as h:
             conn = down(h)
             for i in range(2):
                 h.result(h.stream.send(conn, "status_update", f"m{i}", block_height=1))
@@ -767,7 +777,7 @@ def test_on_alys_a_reconnect_loses_what_was_buffered(v2: Target) -> None:
             c = h.connection(conn)
             assert (c.state, c.buffer, c.dropped) == ("connected", (), ()), spec
             assert h.delivered(conn) == kept, spec
-    with harnessed(v2, jitter=0.0) as h:
+    with running(v2, jitter=0.0) as h:
         conn = h.result(h.stream.connect(h.server.endpoint))
         assert h.result(h.stream.send(conn, "status_update", "early", block_height=1)) == "buffered"
         h.settle()
@@ -778,7 +788,7 @@ def test_on_alys_silence_is_logged_but_the_stream_is_kept(v2: Target) -> None:
     """governance-silence-undetected: inbound traffic never refreshes liveness, so each monitor past
     the timeout records a detection even while heartbeats are answered, and the stream stays."""
     config = {"heartbeat_interval": 7.0, "monitor_interval": 11.0, "heartbeat_timeout": 22.0}
-    with harnessed(v2, jitter=0.0, **config) as h:
+    with running(v2, jitter=0.0, **config) as h:
         conn = h.connect()
         h.advance(55.0)
         c = h.connection(conn)
@@ -794,7 +804,7 @@ def test_on_alys_silence_is_logged_but_the_stream_is_kept(v2: Target) -> None:
 def test_the_timers_of_a_replaced_stream_are_spent(target: Target) -> None:
     """Dropped at 4 s and replaced at once: the old stream's heartbeat (30 s) and monitor (60 s) do
     nothing; the new one beats at 34 s and 64 s, its sequence going on from the connection's."""
-    with harnessed(target, jitter=0.0) as h:
+    with running(target, jitter=0.0) as h:
         conn = h.connect()
         h.advance(4.0)
         old = session_of(h, conn)
@@ -807,3 +817,33 @@ def test_the_timers_of_a_replaced_stream_are_spent(target: Target) -> None:
         assert beats == [(1, 34), (2, 64)] and not old.of_kind("heartbeat")
         c = h.connection(conn)
         assert (c.generation, c.attempts, c.detections, c.heartbeat_sequence) == (3, (0.0, 4.0), (), 2)
+
+
+def test_a_stream_the_server_ends_is_replaced_at_once(harness: StreamHarness) -> None:
+    """The server ends a Connected stream normally (status OK, not an error): a loss like any other,
+    no failure counted, a new stream at once, registered and Connected."""
+    h = harness
+    conn = h.connect()
+    h.advance(3.0)
+    session = session_of(h, conn)
+    session.outbox.put(_END)  # the server's handler returns: the call ends with OK
+    h.server.wait(lambda: not session.open)
+    h.settle()
+    c = h.connection(conn)
+    assert (c.state, c.generation, c.failures, c.waits, c.attempts) == (
+        "connected",
+        3,
+        0,
+        ((0, 0.0),),
+        (0.0, 3.0),
+    )
+    assert payloads(session_of(h, conn)) == [("node_registration", f"register-{conn}-3", 1)]
+
+
+def test_a_message_the_actor_has_no_handler_for_is_a_panic(target: Target) -> None:
+    """Told something that is not one of its messages, the actor fails (a panic, not an answer)."""
+    with harnessed(target, jitter=0.0) as h:
+        assert h.system.tell(STREAM, "junk", sender="outside") == "accepted"
+        h.scheduler.run_until_idle()
+        cell = h.system.lookup(STREAM)
+        assert [e for _, e in cell.history][:2] == ["running", "failed"]
