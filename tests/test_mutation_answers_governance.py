@@ -618,14 +618,42 @@ def test_a_wait_outside_zero_to_sixty_seconds_is_a_value_error(target: Target, t
         stream.wait_event(timeout)
 
 
+def within(seconds: float, call: Any) -> Any:
+    """call() on a thread, its result if it returns within `seconds` of real time (else a failure)."""
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert out, f"still blocked after {seconds}s"
+    return out[0]
+
+
 def test_a_wait_at_either_end_is_taken(target: Target) -> None:
-    """wait_event(0) with nothing arrived is False at once; wait_event(60) returns True as soon as
-    an event is waiting."""
+    """wait_event(0) and wait_event(0.2) with nothing arrived are False, at once and after 0.2 s;
+    with an event waiting, wait_event(0) and wait_event(60) are True at once."""
     stream = bare(target)
-    assert stream.wait_event(0.0) is False
+    assert within(5.0, lambda: stream.wait_event(0.0)) is False
+    assert within(5.0, lambda: stream.wait_event(0.2)) is False
     assert stream.pump() == 0
     stream.actor.post(object())  # what a reader thread does with what it receives
-    assert stream.wait_event(60.0) is True
+    assert within(5.0, lambda: stream.wait_event(0.0)) is True
+    assert within(5.0, lambda: stream.wait_event(60.0)) is True
+
+
+def test_a_command_the_mailbox_refuses_is_answered_at_once_with_the_refusal(target: Target) -> None:
+    """The actor's mailbox holds 5000 (policy reject): 5000 commands told before the scheduler runs
+    are taken; the next one's reply is resolved at once with a RuntimeError naming the refusal."""
+    system = target.actors.system(scheduler := SuiteScheduler())
+    stream = target.governance.stream(system)
+    replies = [stream.send(1, "status_update", f"m{i}") for i in range(5000)]
+    with pytest.raises(Exception, match="has not handled"):
+        stream.outcome(replies[-1])
+    refused = stream.send(1, "status_update", "one-too-many")
+    with pytest.raises(RuntimeError, match=r"^the StreamActor's mailbox rejected the command$"):
+        stream.outcome(refused)
+    scheduler.run_until_idle()
+    with pytest.raises(LookupError, match=r"^no connection 1$"):
+        stream.outcome(replies[-1])
 
 
 def test_pump_tells_each_event_received_and_says_how_many(harness: StreamHarness) -> None:
@@ -676,11 +704,11 @@ def test_the_view_of_a_connection_has_every_field_as_plain_data(harness: StreamH
 
 
 def test_the_reader_thread_is_named_for_its_connection(harness: StreamHarness) -> None:
-    """Each stream's reader thread is governance-reader-<connection>, and is gone once closed."""
+    """Each stream's reader thread is governance-reader-<connection>, a daemon, gone once closed."""
     h = harness
     conn = h.connect()
-    names = [t.name for t in threading.enumerate()]
-    assert f"governance-reader-{conn}" in names
+    readers = [t for t in threading.enumerate() if t.name == f"governance-reader-{conn}"]
+    assert len(readers) == 1 and readers[0].daemon, "a stream left open never keeps the process alive"
     h.stream.close()
     assert f"governance-reader-{conn}" not in [t.name for t in threading.enumerate()]
 
