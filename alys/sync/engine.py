@@ -69,7 +69,10 @@ BREAKER_OPEN = 60.0
 def serve_blocks_by_range(blocks: Sequence[bytes], start: int, count: int, variant: Variant) -> list[bytes]:
     """The server side: `blocks[h]` is the canonical block at height h; head = len(blocks) - 1."""
     head = len(blocks) - 1
-    count = min(count, MAX_REQUEST_BLOCKS + (1 if variant.on("sync-serve-count-off-by-one") else 0))
+    limit = MAX_REQUEST_BLOCKS
+    if variant.on("sync-serve-count-off-by-one"):  # pragma: no mutate block
+        limit += 1
+    count = min(count, limit)
     if variant.on("sync-serve-loop-index"):
         out = []
         for i in range(count):
@@ -272,11 +275,9 @@ class SimNetwork:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown network fault {fault!r}: one of {', '.join(FAULTS)}")
         elapsed = self.latency + (DELAY if fault == "delay" else 0.0)
-        late = (
-            elapsed >= REQUEST_TIMEOUT
-            if self.variant.on("sync-timeout-inclusive")
-            else elapsed > REQUEST_TIMEOUT
-        )
+        late = elapsed > REQUEST_TIMEOUT
+        if self.variant.on("sync-timeout-inclusive"):  # pragma: no mutate block
+            late = elapsed >= REQUEST_TIMEOUT
         if fault == "drop" or late:  # the response never arrives in time
             self.time += REQUEST_TIMEOUT
             raise RequestTimedOut(f"request to {peer} timed out")
@@ -321,7 +322,9 @@ class SyncEngine:
             )
         self.batch = batch
         # One peer manager per node: every sync through this network sees the same standing.
-        self.health: dict[str, PeerHealth] = {} if variant.on("sync-health-per-engine") else network.health
+        self.health: dict[str, PeerHealth] = network.health
+        if variant.on("sync-health-per-engine"):  # pragma: no mutate block
+            self.health = {}
         self.turn = 0
         self.acknowledged = 0  # the highest height the store confirmed
         self.short: set[str] = set()  # peers that answered short in this sync
@@ -340,7 +343,9 @@ class SyncEngine:
 
     def _available(self) -> list[str]:
         """Reachable peers whose backoff has run out and whose circuit breaker is closed."""
-        now, ignore_backoff = self.network.time, self.v.on("sync-retry-without-backoff")
+        now, ignore_backoff = self.network.time, False
+        if self.v.on("sync-retry-without-backoff"):  # pragma: no mutate block
+            ignore_backoff = True
 
         def ready(peer: str) -> bool:
             h = self.health.setdefault(peer, PeerHealth())
@@ -355,14 +360,18 @@ class SyncEngine:
         h = self.health.setdefault(peer, PeerHealth())
         h.failures += 1
         h.backoff_until = self.network.time + min(2.0 ** (h.failures - 1), BACKOFF_CAP)
-        if h.failures >= BREAKER_FAILURES and not self.v.on("sync-breaker-never-opens"):
+        opens = h.failures >= BREAKER_FAILURES
+        if self.v.on("sync-breaker-never-opens"):  # pragma: no mutate block
+            opens = False
+        if opens:
             h.breaker_until = self.network.time + BREAKER_OPEN
             h.failures = 0
 
     def _succeed(self, peer: str) -> None:
         """A good answer: the peer's run of failures is over."""
-        if not self.v.on("sync-failures-never-reset"):
-            self.health.setdefault(peer, PeerHealth()).failures = 0
+        if self.v.on("sync-failures-never-reset"):  # pragma: no mutate block
+            return
+        self.health.setdefault(peer, PeerHealth()).failures = 0
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -394,8 +403,9 @@ class SyncEngine:
         try:
             self._store(raw)
         except Exception:
-            if not self.v.on("sync-head-moves-before-store"):
-                self._undo(signed, before)
+            if self.v.on("sync-head-moves-before-store"):  # pragma: no mutate block
+                raise
+            self._undo(signed, before)
             raise
 
     def _undo(self, signed: Any, before: tuple[int, bytes, bytes]) -> None:
@@ -421,7 +431,10 @@ class SyncEngine:
 
     def _start(self) -> int:
         """Where the next batch starts: head + 1."""
-        return self.node.head_height + (2 if self.v.on("sync-batch-start-off-by-one") else 1)
+        step = 1
+        if self.v.on("sync-batch-start-off-by-one"):  # pragma: no mutate block
+            step = 2
+        return self.node.head_height + step
 
     def _reject(self, peer: str, head_at_start: int) -> str:
         """A bad block from `peer`: count the failure; as coded, also roll back (§5.1)."""
@@ -442,7 +455,7 @@ class SyncEngine:
         peer = peers[self.turn % len(peers)]
         self.turn += 1
         head = self.node.head_height
-        if self.v.on("sync-trusts-claimed-height"):
+        if self.v.on("sync-trusts-claimed-height"):  # pragma: no mutate block
             try:
                 if self.network.status(peer) <= head:
                     return "synced"  # believes whatever the peer says
@@ -505,9 +518,10 @@ class SyncEngine:
         """Download heights head+1..target from several peers at once (disjoint ranges of at most
         one batch, dealt round-robin, all in flight together), then import them in order."""
         head, first = self.node.head_height, self._start()
-        if not self.v.on("sync-parallel-ignores-backoff"):
-            available = set(self._available())  # the retry policy holds for every request (§5.1)
-            peers = [p for p in peers if p in available]
+        available = set(self._available())  # the retry policy holds for every request (§5.1)
+        if self.v.on("sync-parallel-ignores-backoff"):  # pragma: no mutate block
+            available = set(peers)
+        peers = [p for p in peers if p in available]
         if not peers or target < first:
             return 0
         size = min(self.batch, -(-(target - first + 1) // len(peers)))
@@ -537,12 +551,13 @@ class SyncEngine:
             except DiskError:
                 raise
             except StoreError:
-                if not self.v.on("sync-parallel-swallows-store-errors"):
-                    raise  # the store's failure, not the block's: fatal to the round
-                break
+                if self.v.on("sync-parallel-swallows-store-errors"):  # pragma: no mutate block
+                    break
+                raise  # the store's failure, not the block's: fatal to the round
             except Exception:  # noqa: BLE001 - stop at the first bad block; sync() finishes the rest
-                if not self.v.on("sync-parallel-bad-block-uncharged"):
-                    self._fail(served_by[height])  # the peer that served it, as a round would
+                if self.v.on("sync-parallel-bad-block-uncharged"):  # pragma: no mutate block
+                    break
+                self._fail(served_by[height])  # the peer that served it, as a round would
                 break
         return imported
 
@@ -556,7 +571,7 @@ def recover(
     blocks are validated again. Each row must decode to the block its hash names. A row above the
     acknowledged height that fails (a torn write) is cut off with everything after it; an
     acknowledged row that fails is a CorruptBlock, and nothing is deleted."""
-    if store.variant.on("store-recovery-deletes-acknowledged"):
+    if store.variant.on("store-recovery-deletes-acknowledged"):  # pragma: no mutate block
         return _recover_cutting_back(store, chain, spec, genesis, bitcoin, validator=validator)
     node = chain.node(spec, genesis, bitcoin, validator=validator)
     store.check()
@@ -564,7 +579,9 @@ def recover(
     checkpoint = store.newest_valid_checkpoint()
     trusted = checkpoint.height if checkpoint is not None else 0
     restored = checkpoint is None
-    verify_hash = not store.variant.on("store-rows-unverified")
+    verify_hash = True
+    if store.variant.on("store-rows-unverified"):  # pragma: no mutate block
+        verify_hash = False
     for height, block_hash, raw in store.blocks_from(1):
         if (
             height != node.head_height + 1
@@ -606,9 +623,9 @@ def _restore(node: Any, checkpoint: Any) -> None:
         raise StoreCorrupt(f"checkpoint {checkpoint.height} cannot be restored: {err}") from None
 
 
-def _recover_cutting_back(
+def _recover_cutting_back(  # the seeded mutant's code: no shipped target runs it
     store: Store, chain: Any, spec: Any, genesis: Any, bitcoin: Any, *, validator: bool = True
-) -> Any:
+) -> Any:  # pragma: no mutate block
     """Recovery before issue 14 (mutant `store-recovery-deletes-acknowledged`): rows are not
     checked, and the store is cut back to the last block that validates, acknowledged or not."""
     node = chain.node(spec, genesis, bitcoin, validator=validator)
