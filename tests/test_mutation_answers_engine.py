@@ -258,3 +258,157 @@ def test_a_sync_that_runs_out_of_rounds_before_the_tip_says_it_stalled(canonical
     engine = target.sync.engine(node, network, store, batch=1)
     assert engine.sync(max_rounds=1) == "stalled"
     assert node.head_height == 1 < canonical.tip
+
+
+# --- the network's answers, request by request ------------------------------------------------------------
+
+CHAIN = [bytes([h]) * (4 + h) for h in range(6)]  # heights 0..5: the network never decodes a block
+
+
+def network_with(*peers: tuple[str, str], chain: list[bytes] = CHAIN, lag: int = 0) -> Any:
+    network = targets.load("alys-fixed").sync.network()
+    for name, behaviour in peers:
+        network.add_peer(name, chain, behaviour, lag=lag)
+    return network
+
+
+def test_a_peer_is_linked_as_it_joins_even_after_a_topology_was_wired() -> None:
+    """A peer added after wire() is linked to the node at once; without a wiring every peer is."""
+    network = network_with(("a", "honest"))
+    network.wire("ring")
+    network.add_peer("z", CHAIN)
+    assert "z" in network.reachable()
+
+
+@pytest.mark.parametrize(
+    ("topology", "reachable"),
+    [
+        # node first, then the peers in name order: me, a, b, c, d
+        ("mesh", ["a", "b", "c", "d"]),
+        ("star", ["a", "b", "c", "d"]),
+        ("ring", ["a", "d"]),  # me-a and d-me close the ring
+    ],
+)
+def test_each_topology_links_the_node_to_exactly_its_neighbours(topology: str, reachable: list[str]) -> None:
+    """BlocksByRange is a direct request: only the peers the topology links to the node are reachable."""
+    network = network_with(("a", "honest"), ("b", "honest"), ("c", "honest"), ("d", "honest"))
+    network.wire(topology)
+    assert network.reachable() == reachable
+
+
+def test_a_random_topology_is_the_ring_plus_the_extra_links_and_no_self_loop() -> None:
+    """ "random" is the ring plus the extra index pairs (mod the count): (0, 2) links the node to b;
+    (0, 5) is (0, 0), the node to itself, which links nothing."""
+    network = network_with(("a", "honest"), ("b", "honest"), ("c", "honest"), ("d", "honest"))
+    network.wire("random", [(0, 2), (0, 5)])
+    assert network.reachable() == ["a", "b", "d"]
+    with pytest.raises(ValueError, match=r"^unknown topology 'torus': mesh, ring, star or random$"):
+        network.wire("torus")
+
+
+def test_a_peer_lagging_past_its_whole_chain_still_serves_genesis() -> None:
+    """A lagging peer serves `lag` blocks behind, but never less than genesis: status 0, nothing
+    above it; one block less behind, it serves block 1."""
+    far = network_with(("p", "lagging"), lag=len(CHAIN) + 3)
+    assert far.status("p") == 0 and far.blocks_by_range("p", 1, 10) == []
+    near = network_with(("p", "lagging"), lag=len(CHAIN) - 2)
+    assert near.status("p") == 1 and near.blocks_by_range("p", 1, 10) == [CHAIN[1]]
+
+
+def test_add_peer_defaults_to_an_honest_peer_with_no_lag_and_no_claim() -> None:
+    """add_peer(name, chain): honest, serving the whole chain, claiming its true height."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", CHAIN)
+    assert network.status("p") == len(CHAIN) - 1
+    assert network.blocks_by_range("p", 1, 10) == CHAIN[1:]
+    network.add_peer("liar", CHAIN, "lying", 0, 99)
+    assert network.status("liar") == 99
+
+
+def test_an_unknown_peer_is_a_value_error_naming_it() -> None:
+    """grow and remove_peer of a peer the network does not have name it."""
+    network = network_with(("a", "honest"))
+    with pytest.raises(ValueError, match=r"^no peer named 'ghost'$"):
+        network.remove_peer("ghost")
+    with pytest.raises(ValueError, match=r"^no peer named 'ghost'$"):
+        network.grow("ghost", [b"x"])
+
+
+def test_each_request_is_logged_with_its_peer_range_times_and_outcome() -> None:
+    """The log: an answered request with its blocks; a dropped one "timed out" 15 s after it was sent;
+    one to a disconnected peer "unreachable" at once; each with the start and count asked."""
+    network = network_with(("a", "honest"), ("b", "honest"))
+    network.advance(10.0)
+    network.queue_faults("a", ["drop"])
+    network.disconnect("b")
+    with pytest.raises(ConnectionError, match=r"^request to a timed out$"):
+        network.blocks_by_range("a", 2, 3)
+    with pytest.raises(ConnectionError, match=r"^b is not reachable$"):
+        network.blocks_by_range("b", 4, 1)
+    assert network.blocks_by_range("a", 1, 2) == CHAIN[1:3]
+    sent = [(r.sent, r.peer, r.start, r.count, r.ended, r.outcome, r.blocks) for r in network.requests()]
+    assert sent == [
+        (10.0, "a", 2, 3, 25.0, "timed out", ()),
+        (25.0, "b", 4, 1, 25.0, "unreachable", ()),
+        (25.0, "a", 1, 2, 25.05, "answered", tuple(CHAIN[1:3])),
+    ]
+    assert [r.peer for r in network.requests(2)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("latency", "fault", "late"),
+    [(15.0, None, False), (15.01, None, True), (10.0, "delay", False), (10.01, "delay", True)],
+)
+def test_a_response_at_exactly_the_timeout_is_in_time(latency: float, fault: str | None, late: bool) -> None:
+    """The 15 s request timeout (§5.1): an answer after exactly 15 s (a latency, plus 5 s for a
+    delay) arrives; a hundredth of a second more and the request times out."""
+    network = network_with(("p", "honest"))
+    network.set_latency(latency)
+    network.queue_faults("p", [fault])
+    if late:
+        with pytest.raises(ConnectionError, match=r"timed out"):
+            network.blocks_by_range("p", 1, 1)
+        assert network.time == 15.0
+    else:
+        assert network.blocks_by_range("p", 1, 1) == [CHAIN[1]]
+        assert network.time == 15.0
+
+
+@pytest.mark.parametrize(
+    ("fault", "count", "answer"),
+    [
+        ("duplicate", 3, [CHAIN[1], CHAIN[1], CHAIN[2], CHAIN[3]]),
+        ("duplicate", 1, [CHAIN[1], CHAIN[1]]),
+        ("reorder", 2, [CHAIN[2], CHAIN[1]]),
+        ("reorder", 3, [CHAIN[2], CHAIN[1], CHAIN[3]]),
+        ("reorder", 1, [CHAIN[1]]),
+        (None, 3, CHAIN[1:4]),
+    ],
+)
+def test_a_fault_changes_exactly_one_answer_as_named(
+    fault: str | None, count: int, answer: list[bytes]
+) -> None:
+    """ "duplicate" repeats the first block once, "reorder" swaps the first two (a lone block stays);
+    the next answer, with no fault queued, is the plain range again."""
+    network = network_with(("p", "honest"))
+    network.queue_faults("p", [fault])
+    assert network.blocks_by_range("p", 1, count) == answer
+    assert network.blocks_by_range("p", 1, count) == CHAIN[1 : 1 + count]
+
+
+def test_corrupt_flips_every_bit_of_the_middle_byte_of_the_first_block() -> None:
+    """ "corrupt": the first block's middle byte XOR 0xFF, the rest of the answer untouched."""
+    chain = [b"genesis", bytes(range(10, 19)), b"second"]
+    network = network_with(("p", "honest"), chain=chain)
+    network.queue_faults("p", ["corrupt"])
+    first, second = network.blocks_by_range("p", 1, 2)
+    expected = bytearray(chain[1])
+    expected[len(expected) // 2] ^= 0xFF
+    assert (first, second) == (bytes(expected), chain[2])
+
+
+def test_a_withholding_peer_answers_nothing_and_claims_its_height() -> None:
+    """A withholding peer claims its full height but answers every range with no block."""
+    network = network_with(("w", "withholding"))
+    assert network.status("w") == len(CHAIN) - 1
+    assert network.blocks_by_range("w", 1, 5) == []
