@@ -412,3 +412,196 @@ def test_a_withholding_peer_answers_nothing_and_claims_its_height() -> None:
     network = network_with(("w", "withholding"))
     assert network.status("w") == len(CHAIN) - 1
     assert network.blocks_by_range("w", 1, 5) == []
+
+
+# --- a round's outcome, and what it imports ---------------------------------------------------------
+
+
+def test_a_round_that_imports_reports_progress_and_an_empty_full_answer_failed(canonical: Canonical) -> None:
+    """A full batch imported is "progress"; a withholding peer's empty answer, while another peer has
+    not answered short, is "failed" (nothing imported), the other peer next in turn."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("a-withholds", list(canonical.wire), "withholding")
+    network.add_peer("b-honest", list(canonical.wire))
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, store, batch=2)
+    assert engine.round() == "failed" and node.head_height == 0
+    assert engine.round() == "progress" and node.head_height == 2
+    assert [r.peer for r in network.requests()] == ["a-withholds", "b-honest"]
+
+
+def test_a_duplicated_block_is_skipped_and_the_rest_of_the_answer_imported(canonical: Canonical) -> None:
+    """A "duplicate" answer repeats the first block: the copy is a block the node holds, harmless,
+    and the blocks after it still import."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    network.queue_faults("p", ["duplicate"])
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, store, batch=2)
+    assert engine.round() == "progress"
+    assert node.head_height == 2 and engine.acknowledged == 2
+    assert engine.standing("p").failures == 0
+
+
+def test_a_store_failure_in_a_round_is_not_held_against_the_peer(canonical: Canonical) -> None:
+    """The peer answered well; the store refused the write: the round raises the store's error and
+    the peer's earlier failure is forgiven, as for any good answer."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    network.queue_faults("p", ["drop"])
+    node, engine = syncing_node(canonical, network)
+    assert engine.round() == "failed" and engine.standing("p").failures == 1
+    network.advance(1.0)
+    engine.store.set_fault(engine.store.writes + 1, "io-error")
+    with pytest.raises(OSError):  # noqa: PT011 - the store's typed refusal
+        engine.round()
+    assert engine.standing("p").failures == 0 and node.head_height == 0
+
+
+def test_a_fresh_engine_has_acknowledged_nothing_and_run_no_round(canonical: Canonical) -> None:
+    """Before any import: acknowledged 0, no round in its trace, and its first round asks the first
+    peer in name order."""
+    network = targets.load("alys-fixed").sync.network()
+    for name in ("b", "a"):
+        network.add_peer(name, list(canonical.wire))
+    _, engine = syncing_node(canonical, network)
+    assert engine.acknowledged == 0 and engine.sync_rounds() == []
+    engine.round()
+    assert network.requests()[0].peer == "a"
+
+
+def test_sync_gives_up_after_exactly_ten_thousand_rounds_by_default(canonical: Canonical) -> None:
+    """sync() with no max_rounds: a peer that fails every answer keeps it busy until 10,000 rounds
+    (failed and idle ones alike) have run, then it says "stalled"."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", list(canonical.wire))
+    network.queue_faults("p", ["drop"] * 10_001)
+    node, engine = syncing_node(canonical, network)
+    assert engine.sync() == "stalled"
+    assert len(engine.sync_rounds()) == 10_000 and node.head_height == 0
+
+
+# --- parallel download --------------------------------------------------------------------------------------
+
+
+def parallel(canonical: Canonical, chains: dict[str, list[bytes]]) -> tuple[Any, Any, Any]:
+    network = targets.load("alys-fixed").sync.network()
+    for name, chain in chains.items():
+        network.add_peer(name, chain)
+    node, engine = syncing_node(canonical, network)
+    return network, node, engine
+
+
+@pytest.mark.parametrize(
+    ("target", "ranges"),
+    [
+        (4, [("a", 1, 2), ("b", 3, 2)]),  # ceil(4 / 2) = 2 each
+        (5, [("a", 1, 3), ("b", 4, 2)]),  # ceil(5 / 2) = 3, the last range cut at the target
+    ],
+)
+def test_a_parallel_download_deals_equal_ranges_up_to_the_target(
+    canonical: Canonical, target: int, ranges: list[tuple[str, int, int]]
+) -> None:
+    """Heights head+1..target in ranges of ceil(n / peers) (at most a batch), dealt round-robin,
+    the last one ending at the target; every block imported in order."""
+    wire = list(canonical.wire)
+    network, node, engine = parallel(canonical, {"a": wire, "b": wire})
+    assert engine.sync_parallel(["a", "b"], target) == target
+    assert [(r.peer, r.start, r.count) for r in network.requests()] == ranges
+    assert node.head_height == target
+
+
+def test_a_parallel_download_with_no_peer_or_nothing_to_fetch_imports_nothing(canonical: Canonical) -> None:
+    """No peer given, or a target at or below the head: no request, 0 imported."""
+    wire = list(canonical.wire)
+    network, node, engine = parallel(canonical, {"a": wire})
+    assert engine.sync_parallel([], 5) == 0
+    assert engine.sync_parallel(["a"], 0) == 0
+    assert network.requests() == [] and node.head_height == 0
+
+
+def test_a_bad_block_in_a_parallel_download_charges_the_peer_that_served_it(canonical: Canonical) -> None:
+    """Peer a serves heights 1..3 with an undecodable block at 3, peer b 4..5: blocks 1 and 2 import,
+    the download stops at 3 and returns 2, and a, not b, is charged the failure."""
+    wire = list(canonical.wire)
+    bad = [*wire[:3], b"\x00not a block", *wire[4:]]
+    _, node, engine = parallel(canonical, {"a": bad, "b": wire})
+    assert engine.sync_parallel(["a", "b"], 5) == 2
+    assert node.head_height == 2
+    assert engine.standing("a").failures == 1 and engine.standing("b").failures == 0
+
+
+def test_a_parallel_download_stops_at_a_missing_range_and_charges_the_silent_peer(
+    canonical: Canonical,
+) -> None:
+    """Peer b's answer is dropped: a's range 1..3 imports, the download stops at the gap, returns 3,
+    and b is charged the timeout."""
+    wire = list(canonical.wire)
+    network, node, engine = parallel(canonical, {"a": wire, "b": wire})
+    network.queue_faults("b", ["drop"])
+    assert engine.sync_parallel(["a", "b"], 5) == 3
+    assert node.head_height == 3
+    assert engine.standing("b").failures == 1 and engine.standing("a").failures == 0
+
+
+# --- recovery ---------------------------------------------------------------------------------------------
+
+
+def test_a_torn_row_above_the_acknowledged_height_is_cut_off_at_recovery(
+    canonical: Canonical, tmp_path: Path
+) -> None:
+    """A write torn by a crash leaves an unacknowledged row 4: recovery cuts it off (and only it),
+    the node comes back at 3, and the store then holds exactly 1..3."""
+    b, target = canonical.builder, targets.load("alys-fixed")
+    path = str(tmp_path / "s.sqlite")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2, path=path)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, target.sync.network(), store)
+    for h in range(1, 4):
+        engine.import_block(canonical.wire[h])
+    store.set_fault(store.writes + 1, "torn")
+    with pytest.raises(OSError):  # noqa: PT011 - the torn write's typed error
+        engine.import_block(canonical.wire[4])
+    assert list(store.stored_heights()) == [1, 2, 3, 4]  # the torn row, unacknowledged
+    store.close()
+    again = target.sync.store(interval=NO_CHECKPOINT, retention=2, path=path)
+    try:
+        recovered = target.sync.recover(again, b.spec, b.genesis, b.bitcoin)
+        assert recovered.head_height == 3 and list(again.stored_heights()) == [1, 2, 3]
+    finally:
+        again.close()
+
+
+def test_recovery_at_exactly_a_checkpoint_restores_its_pointers(canonical: Canonical, tmp_path: Path) -> None:
+    """The chain ends at the newest checkpoint's height (4, an AuxPoW block): recovery trusts every
+    block and restores the checkpoint's latest-PoW pointer, the live node's."""
+    b, target = canonical.builder, targets.load("alys-fixed")
+    path = str(tmp_path / "s.sqlite")
+    store = target.sync.store(interval=4, retention=2, path=path)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, target.sync.network(), store)
+    for h in range(1, 5):
+        engine.import_block(canonical.wire[h])
+    assert [cp.height for cp in store.checkpoints()] == [4]
+    live = node.latest_pow
+    store.close()
+    again = target.sync.store(interval=4, retention=2, path=path)
+    try:
+        recovered = target.sync.recover(again, b.spec, b.genesis, b.bitcoin)
+        assert recovered.head_height == 4 and recovered.latest_pow == live
+    finally:
+        again.close()
+
+
+def test_a_recovered_node_is_a_validator(canonical: Canonical) -> None:
+    """recover(store, spec, genesis, bitcoin) rebuilds a validator, as chain.node does by default
+    (on `alys` a full node skips the withdrawal checks)."""
+    b = canonical.builder
+    for name in ("alys-fixed", "alys"):
+        target = targets.load(name)
+        node = target.sync.recover(target.sync.store(interval=3, retention=2), b.spec, b.genesis, b.bitcoin)
+        assert node.validator is True, name
