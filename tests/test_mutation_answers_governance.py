@@ -875,3 +875,17 @@ def test_a_message_the_actor_has_no_handler_for_is_a_panic(target: Target) -> No
         h.scheduler.run_until_idle()
         cell = h.system.lookup(STREAM)
         assert [e for _, e in cell.history][:2] == ["running", "failed"]
+
+
+def test_one_sweep_serves_every_connection_from_the_first(target: Target) -> None:
+    """The sweep starts with the first connection (every 10 s from 0) and a later connection starts
+    no second one: a request due at 24 s times out at the sweep of 30 s, not at 25 s."""
+    with running(target, jitter=0.0, request_timeout=19.0) as h:
+        h.connect()
+        h.advance(5.0)
+        second = h.connect()
+        h.result(h.stream.request_signatures(second, "r", "bridge", "00"))
+        h.advance(20.0)
+        assert h.pending() == ["r"]
+        h.advance(5.0)
+        assert [(at, m) for _, at, m in told(h, "bridge")] == [(30.0, SignatureTimeout("r"))]
