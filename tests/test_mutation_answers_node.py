@@ -17,6 +17,7 @@ from attrs import frozen
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alys.approvals import UnknownAuthority
 from alys.node import NodeError
 from alys_pbt import targets
 from alys_pbt.models import bls, pegin
@@ -250,3 +251,19 @@ def test_a_fresh_node_holds_genesis_at_height_0(canonical: Canonical) -> None:
     assert node.by_height == {0: node.head}
     node.rollback_head(0)  # to the head's own height: nothing changes
     assert node.by_height == {0: node.head}
+
+
+@given(canonical=canonical_chains(length=1, authorities=st.integers(1, 4)))
+def test_a_bit_past_the_federation_is_refused_naming_the_federations_size(canonical: Canonical) -> None:
+    """The author check refuses an aggregate with a bit set past the n authorities as UnknownAuthority,
+    its message naming n (alys-fixed; on `alys` the bit is counted, quirk approvals-padded-bits-count)."""
+    b = canonical.builder
+    chain = targets.load("alys-fixed").chain
+    signed = chain.decode_block(canonical.wire[1])
+    n = len(b.spec.authorities)
+    bits = tuple(True if i == n else bit for i, bit in enumerate(signed.signature.bits))
+    padded = attrs.evolve(signed, signature=attrs.evolve(signed.signature, bits=bits))
+    node = chain.node(b.spec, b.genesis, b.bitcoin)
+    with pytest.raises(UnknownAuthority, match=rf"^bits set beyond the {n} authorities$"):
+        node.process_block(padded)
+    assert node.head_height == 0
