@@ -668,6 +668,7 @@ def test_pump_tells_each_event_received_and_says_how_many(harness: StreamHarness
         h.stream.wait_event(0.01)
     assert h.stream.pump() == 1
     assert h.stream.pump() == 0
+
     h.scheduler.run_until_idle()
     assert h.connection(conn).state == "connected"
 
@@ -889,3 +890,12 @@ def test_one_sweep_serves_every_connection_from_the_first(target: Target) -> Non
         assert h.pending() == ["r"]
         h.advance(5.0)
         assert [(at, m) for _, at, m in told(h, "bridge")] == [(30.0, SignatureTimeout("r"))]
+
+
+def test_pump_counts_every_event_waiting(target: Target) -> None:
+    """Three events waiting (as the reader threads post them): one pump tells all three, says 3."""
+    stream = bare(target)
+    for _ in range(3):
+        stream.actor.post(object())
+    assert stream.pump() == 3
+    assert stream.pump() == 0
