@@ -605,3 +605,98 @@ def test_a_recovered_node_is_a_validator(canonical: Canonical) -> None:
         target = targets.load(name)
         node = target.sync.recover(target.sync.store(interval=3, retention=2), b.spec, b.genesis, b.bitcoin)
         assert node.validator is True, name
+
+
+def fresh_file_store(canonical: Canonical, path: str, interval: int) -> tuple[Any, Any]:
+    """alys-fixed's store on a new file and an engine over it (no network needed)."""
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=interval, retention=2, path=path)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    return store, target.sync.engine(node, target.sync.network(), store)
+
+
+def test_a_torn_row_past_a_gap_is_cut_off_at_recovery(canonical: Canonical, tmp_path: Path) -> None:
+    """A torn write of block 5 over a store acknowledged to 3 leaves a gap at 4: recovery stops at
+    the gap, cuts the unacknowledged row 5, and comes back at 3."""
+    path = str(tmp_path / "s.sqlite")
+    store, engine = fresh_file_store(canonical, path, NO_CHECKPOINT)
+    for h in range(1, 4):
+        engine.import_block(canonical.wire[h])
+    store.set_fault(store.writes + 1, "torn")
+    with pytest.raises(OSError):  # noqa: PT011 - the torn write's typed error
+        store.put_block(
+            5, bytes.fromhex(canonical.states[5]["head"]), canonical.wire[5], canonical.states[5], 0
+        )
+    assert list(store.stored_heights()) == [1, 2, 3, 5]
+    store.close()
+    again = targets.load("alys-fixed").sync.store(interval=NO_CHECKPOINT, retention=2, path=path)
+    try:
+        b = canonical.builder
+        recovered = targets.load("alys-fixed").sync.recover(again, b.spec, b.genesis, b.bitcoin)
+        assert recovered.head_height == 3 and list(again.stored_heights()) == [1, 2, 3]
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("latest_pow", ["ff" * 32, None])
+def test_a_verified_checkpoint_naming_an_unknown_pow_block_is_store_corrupt(
+    canonical: Canonical, tmp_path: Path, latest_pow: str | None
+) -> None:
+    """A checkpoint that verifies but names a latest-PoW block the store does not hold (or none at
+    all) cannot be restored: recovery says so as StoreCorrupt, naming the checkpoint's height."""
+    path = str(tmp_path / "s.sqlite")
+    store, engine = fresh_file_store(canonical, path, 3)
+    for h in (1, 2):
+        engine.import_block(canonical.wire[h])
+    state = {k: v for k, v in canonical.states[3].items() if k != "latest_pow"}
+    if latest_pow is not None:
+        state["latest_pow"] = latest_pow
+    store.put_block(3, bytes.fromhex(canonical.states[3]["head"]), canonical.wire[3], state, 0)
+    assert [(cp.height, cp.verified) for cp in store.checkpoints()] == [(3, True)]
+    store.close()
+    target, b = targets.load("alys-fixed"), canonical.builder
+    again = target.sync.store(interval=3, retention=2, path=path)
+    try:
+        with pytest.raises(
+            OSError,
+            match=r"^checkpoint 3 cannot be restored: checkpoint names a latest PoW block the store does not "
+            r"hold$",
+        ):
+            target.sync.recover(again, b.spec, b.genesis, b.bitcoin)
+    finally:
+        again.close()
+
+
+def test_a_lagging_peer_added_without_a_lag_serves_its_whole_chain() -> None:
+    """add_peer's lag defaults to 0: a "lagging" peer given no lag is not behind at all."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("p", CHAIN, "lagging")
+    assert network.status("p") == len(CHAIN) - 1
+    assert network.blocks_by_range("p", 1, 10) == CHAIN[1:]
+
+
+def test_rounds_ask_the_available_peers_in_name_order_in_turn(canonical: Canonical) -> None:
+    """One block per request: the rounds ask a, b, c, then a again (§5.1: rotate peers)."""
+    network = targets.load("alys-fixed").sync.network()
+    for name in ("c", "a", "b"):
+        network.add_peer(name, list(canonical.wire))
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, store, batch=1)
+    for _ in range(4):
+        assert engine.round() == "progress"
+    assert [r.peer for r in network.requests()] == ["a", "b", "c", "a"]
+
+
+def test_a_peer_that_failed_in_this_sync_does_not_hold_back_synced(canonical: Canonical) -> None:
+    """Peer a drops its answer and backs off; b answers short: every reachable peer that has not
+    failed answered short, so the sync is done ("synced"), a's failure notwithstanding."""
+    network = targets.load("alys-fixed").sync.network()
+    network.add_peer("a", list(canonical.wire))
+    network.add_peer("b", list(canonical.wire))
+    network.queue_faults("a", ["drop"])
+    node, engine = syncing_node(canonical, network)
+    assert engine.sync() == "synced"
+    assert [o for o, _, _ in engine.sync_rounds()] == ["failed", "synced"]
+    assert node.head_height == canonical.tip
