@@ -36,6 +36,7 @@ STREAM = "governance-stream"  # the stream actor's default name
 
 @pytest.fixture(scope="module")
 def target() -> Target:
+    """Target alys-fixed: the port with every quirk fixed."""
     loaded: Target = targets.load("alys-fixed")
     return loaded
 
@@ -62,6 +63,7 @@ def down(h: StreamHarness) -> int:
 
 
 def session_of(h: StreamHarness, conn: int) -> Session:
+    """The server's side of the connection's current stream."""
     session: Session | None = h.session(h.connection(conn))
     assert session is not None, f"connection {conn} has no stream on the server"
     return session
