@@ -453,10 +453,13 @@ def test_a_store_failure_in_a_round_is_not_held_against_the_peer(canonical: Cano
     network = targets.load("alys-fixed").sync.network()
     network.add_peer("p", list(canonical.wire))
     network.queue_faults("p", ["drop"])
-    node, engine = syncing_node(canonical, network)
+    b, target = canonical.builder, targets.load("alys-fixed")
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, store)
     assert engine.round() == "failed" and engine.standing("p").failures == 1
     network.advance(1.0)
-    engine.store.set_fault(engine.store.writes + 1, "io-error")
+    store.set_fault(store.writes + 1, "io-error")
     with pytest.raises(OSError):  # noqa: PT011 - the store's typed refusal
         engine.round()
     assert engine.standing("p").failures == 0 and node.head_height == 0
@@ -700,3 +703,41 @@ def test_a_peer_that_failed_in_this_sync_does_not_hold_back_synced(canonical: Ca
     assert engine.sync() == "synced"
     assert [o for o, _, _ in engine.sync_rounds()] == ["failed", "synced"]
     assert node.head_height == canonical.tip
+
+
+# --- a bad block from a peer, as alys-fixed and as the node (quirk sync-error-rolls-back) ----------------
+
+
+def bad_block_round(canonical: Canonical, name: str, start: int) -> tuple[Any, Any, Any, str]:
+    """A node on target `name` holding blocks 1..start, asking a peer whose block start + 1 does not
+    decode: (node, store, engine, the round's outcome)."""
+    target, b = targets.load(name), canonical.builder
+    wire = list(canonical.wire)
+    network = target.sync.network()
+    network.add_peer("p", [*wire[: start + 1], b"\x00not a block", *wire[start + 2 :]])
+    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
+    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
+    engine = target.sync.engine(node, network, store)
+    for h in range(1, start + 1):
+        engine.import_block(wire[h])
+    return node, store, engine, engine.round()
+
+
+@pytest.mark.parametrize("start", [0, 1, 2])
+def test_a_bad_block_fails_the_round_and_costs_the_node_nothing(canonical: Canonical, start: int) -> None:
+    """alys-fixed: the round is "failed", the peer charged once, the head and the acknowledged
+    height where they were."""
+    node, _, engine, outcome = bad_block_round(canonical, "alys-fixed", start)
+    assert outcome == "failed" and engine.standing("p").failures == 1
+    assert node.head_height == start == engine.acknowledged
+
+
+@pytest.mark.parametrize(("start", "after"), [(0, 0), (1, 0), (2, 1)])
+def test_on_alys_a_bad_block_rolls_the_head_back_by_one(canonical: Canonical, start: int, after: int) -> None:
+    """As the node codes it (chain.rs, quirk sync-error-rolls-back): the round is "failed" and the
+    head goes back one block from where the batch started (not below genesis), the store and the
+    acknowledged height with it."""
+    node, store, engine, outcome = bad_block_round(canonical, "alys", start)
+    assert outcome == "failed" and engine.standing("p").failures == 1
+    assert node.head_height == after == engine.acknowledged
+    assert list(store.stored_heights()) == list(range(1, after + 1))
