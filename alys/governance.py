@@ -481,6 +481,7 @@ class StreamActor:
         conn = self._conn(message.connection)
         request = messages()["StreamRequest"]()
         payload = getattr(request, message.kind)
+        payload.SetInParent()  # the oneof names its kind even with no field set, as prost's Some(..) does
         for name, value in message.fields:
             setattr(payload, name, value)
         return self._enqueue(conn, request, message.request_id)
