@@ -741,3 +741,11 @@ def test_on_alys_a_bad_block_rolls_the_head_back_by_one(canonical: Canonical, st
     assert outcome == "failed" and engine.standing("p").failures == 1
     assert node.head_height == after == engine.acknowledged
     assert list(store.stored_heights()) == list(range(1, after + 1))
+
+
+def test_a_peer_grows_by_the_blocks_after_its_last() -> None:
+    """grow(peer, blocks): the peer's chain gains them at the heights after its tip, and serves them."""
+    network = network_with(("p", "honest"), chain=CHAIN[:3])
+    network.grow("p", CHAIN[3:])
+    assert network.status("p") == len(CHAIN) - 1
+    assert network.blocks_by_range("p", 3, 10) == CHAIN[3:]
