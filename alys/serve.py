@@ -557,7 +557,10 @@ def build(variant: str) -> alys.AlysTarget:
     if variant == "alys-fixed":
         return alys.build("alys-fixed")
     if variant.startswith("alys-fixed+"):
-        return alys.build(variant, variant.removeprefix("alys-fixed+").split("+"))
+        try:
+            return alys.build(variant, variant.removeprefix("alys-fixed+").split("+"))
+        except ValueError as err:
+            raise SystemExit(f"unknown variant {variant!r}: {err}") from None
     raise SystemExit(f"unknown variant {variant!r}: alys, alys-fixed or alys-fixed+ID[+ID...]")
 
 

@@ -1094,8 +1094,12 @@ def test_build_names_each_target_and_switches_on_exactly_the_ids_given() -> None
     assert one.name == f"alys-fixed+{a}" and one.quirks == {a}
     two = serve.build(f"alys-fixed+{a}+{b}")
     assert two.name == f"alys-fixed+{a}+{b}" and two.quirks == {a, b}
-    # exactly those ids switched on (alys.build takes an unknown id silently: "alys-fixed" must not reach it)
+    # exactly those ids switched on, and an id the port has no code for is refused at start-up
     assert one.variant.enabled == {a} and two.variant.enabled == {a, b} and not fixed.variant.enabled
+    with pytest.raises(
+        SystemExit, match=r"^unknown variant 'alys-fixed\+typo': the port carries no deviation 'typo'"
+    ):
+        serve.build("alys-fixed+typo")
 
 
 def test_nesting_counts_the_deepest_point_not_the_total() -> None:

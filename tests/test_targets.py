@@ -29,6 +29,21 @@ def test_the_port_and_the_registry_list_the_same_quirks() -> None:
     assert alys.QUIRKS == deviations.QUIRK_IDS
 
 
+def test_the_port_and_the_registry_list_the_same_seeded_mutants() -> None:
+    assert alys.SEEDED == deviations.MUTANT_IDS
+
+
+@pytest.mark.parametrize(
+    "ids", [["retarget-zero-bit"], ["retarget-zero-bits", "typo"], ["blspy-signs-with-zero-key"]]
+)
+def test_the_port_refuses_to_build_a_deviation_it_has_no_code_for(ids: list[str]) -> None:
+    """A typo, or a library's deviation (the port has no code for it): a ValueError naming the id,
+    where the port once built alys-fixed silently (and a kill pair on it would have "survived")."""
+    unknown = next(i for i in ids if i not in alys.QUIRKS | alys.SEEDED)
+    with pytest.raises(ValueError, match=rf"^the port carries no deviation '{unknown}' \(its quirks"):
+        alys.build("alys-fixed+" + "+".join(ids), ids)
+
+
 @pytest.mark.parametrize(
     "spec", ["alys", "alys-fixed", "alys-fixed+auxpow-pow-strict-less+retarget-zero-bits"]
 )
