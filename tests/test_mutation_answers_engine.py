@@ -197,12 +197,20 @@ def test_a_pegin_block_the_store_refuses_is_unminted_and_imports_again(
 # --- the retry policy through sync() ------------------------------------------------------------------------
 
 
-def syncing_node(canonical: Canonical, network: Any) -> tuple[Any, Any]:
-    """alys-fixed's node at genesis over an in-memory store, and its engine on `network`."""
-    b, target = canonical.builder, targets.load("alys-fixed")
+def rig(
+    canonical: Canonical, network: Any, *, name: str = "alys-fixed", batch: int = 1024
+) -> tuple[Any, Any, Any]:
+    """Target `name`'s node at genesis over an in-memory store, the store, and an engine on `network`."""
+    b, target = canonical.builder, targets.load(name)
     store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
     node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    return node, target.sync.engine(node, network, store)
+    return node, store, target.sync.engine(node, network, store, batch=batch)
+
+
+def syncing_node(canonical: Canonical, network: Any) -> tuple[Any, Any]:
+    """alys-fixed's node at genesis over an in-memory store, and its engine on `network`."""
+    node, _, engine = rig(canonical, network)
+    return node, engine
 
 
 def test_a_sync_waits_out_the_backoff_in_simulated_time_and_reaches_the_tip(canonical: Canonical) -> None:
@@ -252,10 +260,7 @@ def test_a_sync_that_runs_out_of_rounds_before_the_tip_says_it_stalled(canonical
     says "stalled", not "synced". (Survivor: the outcome after the last round.)"""
     network = targets.load("alys-fixed").sync.network()
     network.add_peer("p", list(canonical.wire))
-    b, target = canonical.builder, targets.load("alys-fixed")
-    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
-    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, store, batch=1)
+    node, _store, engine = rig(canonical, network, batch=1)
     assert engine.sync(max_rounds=1) == "stalled"
     assert node.head_height == 1 < canonical.tip
 
@@ -423,10 +428,7 @@ def test_a_round_that_imports_reports_progress_and_an_empty_full_answer_failed(c
     network = targets.load("alys-fixed").sync.network()
     network.add_peer("a-withholds", list(canonical.wire), "withholding")
     network.add_peer("b-honest", list(canonical.wire))
-    b, target = canonical.builder, targets.load("alys-fixed")
-    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
-    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, store, batch=2)
+    node, _store, engine = rig(canonical, network, batch=2)
     assert engine.round() == "failed" and node.head_height == 0
     assert engine.round() == "progress" and node.head_height == 2
     assert [r.peer for r in network.requests()] == ["a-withholds", "b-honest"]
@@ -438,10 +440,7 @@ def test_a_duplicated_block_is_skipped_and_the_rest_of_the_answer_imported(canon
     network = targets.load("alys-fixed").sync.network()
     network.add_peer("p", list(canonical.wire))
     network.queue_faults("p", ["duplicate"])
-    b, target = canonical.builder, targets.load("alys-fixed")
-    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
-    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, store, batch=2)
+    node, _store, engine = rig(canonical, network, batch=2)
     assert engine.round() == "progress"
     assert node.head_height == 2 and engine.acknowledged == 2
     assert engine.standing("p").failures == 0
@@ -453,10 +452,7 @@ def test_a_store_failure_in_a_round_is_not_held_against_the_peer(canonical: Cano
     network = targets.load("alys-fixed").sync.network()
     network.add_peer("p", list(canonical.wire))
     network.queue_faults("p", ["drop"])
-    b, target = canonical.builder, targets.load("alys-fixed")
-    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
-    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, store)
+    node, store, engine = rig(canonical, network)
     assert engine.round() == "failed" and engine.standing("p").failures == 1
     network.advance(1.0)
     store.set_fault(store.writes + 1, "io-error")
@@ -683,10 +679,7 @@ def test_rounds_ask_the_available_peers_in_name_order_in_turn(canonical: Canonic
     network = targets.load("alys-fixed").sync.network()
     for name in ("c", "a", "b"):
         network.add_peer(name, list(canonical.wire))
-    b, target = canonical.builder, targets.load("alys-fixed")
-    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
-    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, store, batch=1)
+    _node, _store, engine = rig(canonical, network, batch=1)
     for _ in range(4):
         assert engine.round() == "progress"
     assert [r.peer for r in network.requests()] == ["a", "b", "c", "a"]
@@ -711,13 +704,11 @@ def test_a_peer_that_failed_in_this_sync_does_not_hold_back_synced(canonical: Ca
 def bad_block_round(canonical: Canonical, name: str, start: int) -> tuple[Any, Any, Any, str]:
     """A node on target `name` holding blocks 1..start, asking a peer whose block start + 1 does not
     decode: (node, store, engine, the round's outcome)."""
-    target, b = targets.load(name), canonical.builder
+    target = targets.load(name)
     wire = list(canonical.wire)
     network = target.sync.network()
     network.add_peer("p", [*wire[: start + 1], b"\x00not a block", *wire[start + 2 :]])
-    store = target.sync.store(interval=NO_CHECKPOINT, retention=2)
-    node = target.sync.recover(store, b.spec, b.genesis, b.bitcoin)
-    engine = target.sync.engine(node, network, store)
+    node, store, engine = rig(canonical, network, name=name)
     for h in range(1, start + 1):
         engine.import_block(wire[h])
     return node, store, engine, engine.round()

@@ -202,16 +202,23 @@ def test_one_attempt_allowed_gives_up_at_the_first_failure(target: Target) -> No
         assert (c.state, c.failures, c.waits) == ("gave-up", 1, ())
 
 
+def dropped_at(h: StreamHarness, conn: int, seconds: float) -> Session:
+    """At `seconds` the server drops the connection's stream; the stream actor settles (a new stream
+    replaces it). The dropped session."""
+    h.advance(seconds)
+    session = session_of(h, conn)
+    h.server.drop(session)
+    h.server.wait(lambda: not session.open)
+    h.settle()
+    return session
+
+
 def test_a_working_stream_that_drops_is_retried_at_once_on_a_new_stream(harness: StreamHarness) -> None:
     """A Connected stream the server drops: no failure counted, a wait of 0, the new attempt at the
     same instant on a new generation, which registers as register-<id>-<generation>."""
     h = harness
     conn = h.connect()
-    h.advance(4.0)
-    session = session_of(h, conn)
-    h.server.drop(session)
-    h.server.wait(lambda: not session.open)
-    h.settle()
+    dropped_at(h, conn, 4.0)
     c = h.connection(conn)
     assert (c.state, c.failures, c.waits, c.attempts) == ("connected", 0, ((0, 0.0),), (0.0, 4.0))
     assert c.generation == 3 and c.connected_at == 4.0 and c.open
@@ -832,11 +839,7 @@ def test_the_timers_of_a_replaced_stream_are_spent(target: Target) -> None:
     nothing; the new one beats at 34 s and 64 s, its sequence going on from the connection's."""
     with running(target, jitter=0.0) as h:
         conn = h.connect()
-        h.advance(4.0)
-        old = session_of(h, conn)
-        h.server.drop(old)
-        h.server.wait(lambda: not old.open)
-        h.settle()
+        old = dropped_at(h, conn, 4.0)
         h.advance(60.0)
         new = session_of(h, conn)
         beats = [(r.heartbeat.sequence, r.heartbeat.timestamp) for r in new.of_kind("heartbeat")]

@@ -19,7 +19,6 @@ from typing import Any
 
 import attrs
 import pytest
-from tinyrpc.protocols.jsonrpc import JSONRPCProtocol
 
 from alys import serve
 from alys import serve_actors as sa
@@ -35,31 +34,21 @@ from alys.actors.supervision import (
 from alys.actors.system import Routed, _Ask
 from alys.serve_params import BadParams
 from alys_pbt.protocol.methods import METHODS
+from tests.test_serve_inprocess import Client as InProcessClient
 
 VARIANT = "alys-fixed"
 INVALID_PARAMS = -32602
 REJECTED = -32000
 
 
-class Client:
-    """One session, asked line by line through `serve.answer`."""
+class Client(InProcessClient):
+    """One session, asked line by line through `serve.answer`, with an actor system of its own."""
 
     def __init__(self, cancellable: bool | None = None) -> None:
-        self.session = serve.Session(VARIANT)
-        self.protocol = JSONRPCProtocol()
-        self.next_id = 0
+        super().__init__(VARIANT)
         self.system = 0
         if cancellable is not None:
             self.system = self.call("actors.system", scheduler={"cancellable": cancellable})
-
-    def ask(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
-        self.next_id += 1
-        line = serve.answer(self.session, self.protocol, json.dumps(request).encode())
-        assert line is not None, f"no reply to {request}"
-        reply: dict[str, Any] = json.loads(line)
-        assert reply.get("id") == request["id"], reply
-        return reply
 
     def call(self, method: str, **params: Any) -> Any:
         reply = self.ask(method, params)
