@@ -207,6 +207,15 @@ class RetryCase:
     batch: int
 
 
+def fault_patterns(faults: Sequence[str]) -> st.SearchStrategy[list[str | None]]:
+    """A peer's next answers: any run of faults and clean answers, or, as often, a failure, one or more
+    clean answers, then a failure again: the pattern that tells a run of failures that ends on a good
+    answer (the backoff starts over) from one that never ends (whichever seed a run uses)."""
+    fault = st.sampled_from(tuple(faults))
+    again = st.tuples(fault, st.integers(1, 3), fault).map(lambda t: [t[0], *[None] * t[1], t[2]])
+    return st.lists(st.none() | fault, max_size=8) | again
+
+
 @st.composite
 def retry_cases(
     draw: st.DrawFn,
@@ -229,12 +238,7 @@ def retry_cases(
             f"p{i}-{kind}",
             kind,
             draw(st.integers(1, canonical.tip), label=f"p{i} forks at") if kind == "fork" else 0,
-            tuple(
-                draw(
-                    st.lists(st.none() | st.sampled_from(tuple(faults)), max_size=8),
-                    label=f"faults of p{i}-{kind}",
-                )
-            ),
+            tuple(draw(fault_patterns(faults), label=f"faults of p{i}-{kind}")),
         )
         for i, kind in enumerate(kinds)
     )
