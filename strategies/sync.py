@@ -207,7 +207,7 @@ class RetryCase:
     batch: int
 
 
-def fault_patterns(faults: Sequence[str]) -> st.SearchStrategy[list[str | None]]:
+def fault_patterns(*, faults: Sequence[str]) -> st.SearchStrategy[list[str | None]]:
     """A peer's next answers: any run of faults and clean answers, or, as often, a failure, one or more
     clean answers, then a failure again: the pattern that tells a run of failures that ends on a good
     answer (the backoff starts over) from one that never ends (whichever seed a run uses)."""
@@ -238,7 +238,7 @@ def retry_cases(
             f"p{i}-{kind}",
             kind,
             draw(st.integers(1, canonical.tip), label=f"p{i} forks at") if kind == "fork" else 0,
-            tuple(draw(fault_patterns(faults), label=f"faults of p{i}-{kind}")),
+            tuple(draw(fault_patterns(faults=faults), label=f"faults of p{i}-{kind}")),
         )
         for i, kind in enumerate(kinds)
     )
