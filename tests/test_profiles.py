@@ -148,7 +148,9 @@ def test_examples_scales_every_budget_from_one_option(project: Path, tmp_path: P
         assert profile * 0.9 <= run.count("profile") <= profile, run.count("profile")
         assert own * 0.5 < run.count("own") <= own, run.count("own")
         runs = [int(line.split()[1]) for line in run if line.startswith("machine")]
-        assert machines * 0.9 <= len(runs) <= machines, len(runs)
+        # A run Hypothesis does not count (an overrun or invalid test case) still tears down, and logs,
+        # but does not count toward max_examples: a few more runs than the budget are logged.
+        assert machines * 0.9 <= len(runs) <= machines * 1.05, len(runs)
     assert max(int(line.split()[1]) for line in scaled if line.startswith("machine")) <= 87
     budget = _probe(project, "--examples", "150")
     assert (budget["MAX"], budget["STEPS"]) == ("150", "87")
