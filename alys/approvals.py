@@ -133,14 +133,20 @@ class ApprovalsPort:
         if n > limit and not self.v.on("approvals-authorities-beyond-bitlist"):
             raise TooManyAuthorities(f"{n} authorities; BitList<U15> holds {MAX_VALIDATORS}")
 
-    def _majority(self, aggregate: Aggregate, authorities: Sequence[bytes], message: bytes) -> bool:
-        n = len(authorities)
-        self._check_size(n)
+    def check_known(self, bits: Sequence[bool], n: int) -> None:
+        """A bit set past the n authorities is an UnknownAuthority (as coded, quirk
+        approvals-padded-bits-count, it is counted instead): the one rule majority_approved and the
+        node's author check both apply."""
         first_unknown = n
         if self.v.on("approvals-bits-beyond-n-off-by-one"):  # pragma: no mutate block
             first_unknown = n + 1
-        if not self.v.on("approvals-padded-bits-count") and any(aggregate.bits[first_unknown:]):
+        if not self.v.on("approvals-padded-bits-count") and any(bits[first_unknown:]):
             raise UnknownAuthority(f"bits set beyond the {n} authorities")
+
+    def _majority(self, aggregate: Aggregate, authorities: Sequence[bytes], message: bytes) -> bool:
+        n = len(authorities)
+        self._check_size(n)
+        self.check_known(aggregate.bits, n)
         required = self.required_approvals(n)
         num = aggregate.num_approvals()
         short = num < required

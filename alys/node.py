@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from alys.approvals import ApprovalsPort, BadSignature, UnknownAuthority
+from alys.approvals import ApprovalsPort, BadSignature
 from alys.evm import block_fees
 from alys.variant import Variant
 from alys.wire import DecodeError, block_root, decode_block, tree_hash_root
@@ -244,11 +244,10 @@ class Node:
             if not signed.signature.bits[author]:
                 raise WrongSlotAuthor()
         n = len(self.spec.authorities)
-        if any(signed.signature.bits[n:]) and not self.v.on("approvals-padded-bits-count"):
-            # Our hardening, where the reference puts it (models/chain.py check_signed_by_author ->
-            # check_aggregate): a bit past the federation is refused here, in aura.rs's author check,
-            # before withdrawals and PoW are looked at, not later in chain.rs's majority_approved.
-            raise UnknownAuthority(f"bits set beyond the {n} authorities")
+        # Our hardening, where the reference puts it (models/chain.py check_signed_by_author ->
+        # check_aggregate): a bit past the federation is refused here, in aura.rs's author check,
+        # before withdrawals and PoW are looked at, by the approvals' own rule.
+        self.approvals.check_known(signed.signature.bits, n)
         try:
             sig = (
                 None
