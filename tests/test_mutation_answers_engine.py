@@ -33,12 +33,17 @@ def spec_of(secret_keys: tuple[int, ...]) -> ChainSpec:
     return ChainSpec(keys, (b"\xaa" * 20,), FEDERATION_SPK, max_blocks_without_pow=4)
 
 
+def three_authorities() -> Canonical:
+    """An empty chain (genesis) approved by the authorities with secret keys 11, 12, 13."""
+    b = bls.backend("blst")
+    keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
+    return Canonical(ChainBuilder(spec_of((11, 12, 13)), keyring, b))
+
+
 @pytest.fixture(scope="module")
 def canonical() -> Canonical:
     """Five blocks after genesis, approved by the authorities with secret keys 11, 12, 13."""
-    b = bls.backend("blst")
-    keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
-    chain = Canonical(ChainBuilder(spec_of((11, 12, 13)), keyring, b))
+    chain = three_authorities()
     chain.extend(5)
     return chain
 
@@ -155,9 +160,7 @@ def test_a_partitioned_peer_is_unreachable_until_the_partition_heals() -> None:
 @pytest.fixture(scope="module")
 def chain_with_a_pegin() -> Canonical:
     """Three blocks after genesis; block 2 mints a peg-in (its deposit in the Bitcoin view)."""
-    b = bls.backend("blst")
-    keyring = Keyring((11, 12, 13), tuple(b.SkToPk(sk) for sk in (11, 12, 13)))
-    chain = Canonical(ChainBuilder(spec_of((11, 12, 13)), keyring, b))
+    chain = three_authorities()
     chain.extend(1)
     chain.builder.add_pegin(50_000, b"\x21" * 20)
     chain.extend(2)

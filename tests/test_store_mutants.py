@@ -148,11 +148,16 @@ def file_store(path: Path):  # type: ignore[no-untyped-def]
     return targets.load("alys-fixed").sync.store(interval=100, retention=2, path=str(path), busy_timeout=0.0)
 
 
+def closed_store_holding(path: Path, height: int) -> None:
+    """A file store at `path` with blocks 1..height acknowledged, closed."""
+    s = file_store(path)
+    put(s, range(1, height + 1))
+    s.close()
+
+
 def test_a_missing_acknowledgement_record_beside_blocks_is_named_at_open(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
-    s = file_store(path)
-    put(s, range(1, 3))
-    s.close()
+    closed_store_holding(path, 2)
     os.remove(f"{path}-ack")
     with pytest.raises(StoreCorrupt, match=r"holds blocks but its acknowledgement record .* is missing"):
         file_store(path)
@@ -162,9 +167,7 @@ def test_a_grown_acknowledgement_record_is_refused_without_reading_it_all(tmp_pa
     """A record file grown to 64 MiB (a damaged file; sparse, so the test writes nothing) is
     refused as damaged, reading at most one byte past the record's size: bounded memory."""
     path = tmp_path / "store.sqlite"
-    s = file_store(path)
-    put(s, range(1, 3))
-    s.close()
+    closed_store_holding(path, 2)
     os.truncate(f"{path}-ack", 64 << 20)
     tracemalloc.start()
     try:
@@ -333,9 +336,7 @@ def test_the_acknowledgement_record_is_a_plain_file(tmp_path: Path) -> None:
 
 def test_an_unreadable_acknowledgement_record_is_a_typed_error(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
-    s = file_store(path)
-    put(s, range(1, 2))
-    s.close()
+    closed_store_holding(path, 1)
     os.remove(f"{path}-ack")
     os.mkdir(f"{path}-ack")
     with pytest.raises(StoreIOError, match=re.escape(f"reading the acknowledgement record {path}-ack: ")):
@@ -347,9 +348,7 @@ def test_a_damaged_acknowledgement_record_is_refused(tmp_path: Path, damage: str
     """Each of the record's guards alone refuses it: its checksum, and its magic (a record of the
     right size whose checksum is right for a body without the magic is still no record)."""
     path = tmp_path / "store.sqlite"
-    s = file_store(path)
-    put(s, range(1, 3))
-    s.close()
+    closed_store_holding(path, 2)
     raw = Path(f"{path}-ack").read_bytes()
     assert len(raw) == ACK_SIZE and raw.startswith(ACK_MAGIC)
     if damage == "checksum":
