@@ -4,6 +4,7 @@ database; a failure host A finds replays first on host B. Needs root and `ip net
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -117,3 +118,33 @@ def test_an_interrupted_demonstration_removes_what_it_made() -> None:
             demo.communicate(timeout=30)
     assert demo.returncode == 143
     assert _left_behind(lines[0]) == []
+
+
+def _in_namespace(pid: int, ns: str) -> bool:
+    listed = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, timeout=20)
+    return str(pid) in listed.stdout.split()
+
+
+def test_a_process_no_finally_holds_is_still_removed_with_its_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clean-up sweeps each namespace: a SIGTERM inside `subprocess.Popen` orphans the child."""
+    _require_namespaces()
+    spec = importlib.util.spec_from_file_location("two_hosts", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    two_hosts = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, two_hosts)  # its dataclasses look their module up
+    spec.loader.exec_module(two_hosts)
+    tag = f"t{os.getpid():x}"[-8:]
+    with two_hosts.network(tag) as (ns_a, ns_b):
+        # What an interrupted Popen leaves: a running child whose object nobody kept, one per host.
+        orphans = [
+            subprocess.Popen(["ip", "netns", "exec", ns, "sleep", "600"], start_new_session=True)
+            for ns in (ns_a, ns_b)
+        ]
+        deadline = time.monotonic() + 20  # `ip netns exec` enters its namespace, then execs `sleep`
+        while not all(_in_namespace(orphan.pid, ns) for orphan, ns in zip(orphans, (ns_a, ns_b))):
+            assert time.monotonic() < deadline, "the stand-in orphans never entered their namespaces"
+            time.sleep(0.01)
+    for orphan in orphans:
+        assert orphan.wait(timeout=5) == -signal.SIGKILL
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=20).stdout
+    assert ns_a not in left and ns_b not in left
