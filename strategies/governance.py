@@ -30,6 +30,17 @@ signature_statuses = st.sampled_from(SIGNATURE_STATUSES)
 notification_kinds = st.sampled_from(NOTIFICATIONS)
 
 
+@st.composite
+def signature_rounds(draw: st.DrawFn, *, max_requests: int = 5) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Statuses for requests 0..n-1, and the indices the server answers, in its order (some never)."""
+    statuses = tuple(draw(st.lists(signature_statuses, min_size=1, max_size=max_requests)))
+    # At least one answer, in any order: a round nobody answers hands nothing on, whatever the code,
+    # and a draw that is empty as often as a shrink-minded list makes it leaves ten examples blind.
+    order = draw(st.permutations(range(len(statuses))))
+    answered = order[: draw(st.integers(1, len(statuses)), label="answers")]
+    return statuses, tuple(answered)
+
+
 def time_steps(*, policy: StreamPolicy = DEFAULT) -> st.SearchStrategy[float]:
     """Steps of simulated time: a little, each backoff wait just below and past it, the heartbeat and
     monitor periods, past the detection bound, and the cap."""

@@ -141,7 +141,9 @@ def test_a_process_no_finally_holds_is_still_removed_with_its_host(monkeypatch: 
             for ns in (ns_a, ns_b)
         ]
         deadline = time.monotonic() + 20  # `ip netns exec` enters its namespace, then execs `sleep`
-        while not all(_in_namespace(orphan.pid, ns) for orphan, ns in zip(orphans, (ns_a, ns_b))):
+        while not all(
+            _in_namespace(orphan.pid, ns) for orphan, ns in zip(orphans, (ns_a, ns_b), strict=True)
+        ):
             assert time.monotonic() < deadline, "the stand-in orphans never entered their namespaces"
             time.sleep(0.01)
     for orphan in orphans:
