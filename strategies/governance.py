@@ -50,4 +50,9 @@ def time_steps(*, policy: StreamPolicy = DEFAULT) -> st.SearchStrategy[float]:
     return st.sampled_from(sorted({*edges, *fixed}))
 
 
-failure_counts = st.integers(0, 2 * DEFAULT.max_attempts)
+def failure_counts(*, policy: StreamPolicy = DEFAULT) -> st.SearchStrategy[int]:
+    """Consecutive failures, 0 to twice max_attempts, half the time at the cap's edges: one below
+    the first capped wait, the first, one past it, and the most (each count checks every wait to it)."""
+    capped = next(n for n in range(1, 64) if backoff_delay(policy, n) >= policy.max_delay)
+    edges = sorted({capped - 1, capped, capped + 1, 2 * policy.max_attempts})
+    return st.one_of(st.sampled_from(edges), st.integers(0, 2 * policy.max_attempts))
