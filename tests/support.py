@@ -14,7 +14,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-_SKIP = shutil.ignore_patterns(".git", ".hypothesis", ".venv", "__pycache__", "*.egg-info", ".pytest_cache")
+# History, caches and work products no copy runs (a working machine's mutation tree is hundreds of MB).
+_SKIP = shutil.ignore_patterns(
+    ".git",
+    ".hypothesis",
+    ".venv",
+    "__pycache__",
+    "*.egg-info",
+    ".pytest_cache",
+    ".mutation",
+    "mutants",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".benchmarks",
+    "ci-output",
+    "known-failures.new",
+    "htmlcov",
+)
 
 
 def copy_project(dest: Path) -> Path:
