@@ -40,6 +40,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from alys_pbt.project import copy_project
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "deliberate_failure.py"
 PYTHON = Path(sys.executable)  # the venv's python: the workers run in it (socket gateways take no python=)
@@ -49,25 +51,6 @@ SKIP = 77  # "not possible here": not root, or network namespaces not permitted
 STEP_TIMEOUT = 15.0  # seconds for any one setup command or server start
 RUN_TIMEOUT = 45.0  # seconds for one pytest session over a gateway
 TOTAL_TIMEOUT = 120  # seconds for the whole demonstration, clean-up included in what follows it
-# What a host's checkout leaves out: the repository's history, caches and work products (the mutation
-# tree alone is hundreds of MB on a working machine), none of which a worker reads.
-_COPY_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".hypothesis",
-    ".venv",
-    "__pycache__",
-    "*.egg-info",
-    ".pytest_cache",
-    "htmlcov",
-    "scripts",
-    ".mutation",
-    "mutants",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".benchmarks",
-    "ci-output",
-    "known-failures.new",
-)
 
 
 class Unavailable(RuntimeError):
@@ -228,7 +211,7 @@ def _kill_all_in(ns: str) -> None:
 
 def checkout(dest: Path) -> Path:
     """A host's own copy of the project, with the deliberately failing property at its root."""
-    shutil.copytree(ROOT, dest, ignore=_COPY_IGNORE)
+    copy_project(dest, leave_out=("scripts",))
     shutil.copy(FIXTURE, dest / "deliberate_failure.py")
     return dest
 

@@ -4,7 +4,6 @@ pytester) a small session of fixture files under the project's plugin."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,29 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# History, caches and work products no copy runs (a working machine's mutation tree is hundreds of MB).
-_SKIP = shutil.ignore_patterns(
-    ".git",
-    ".hypothesis",
-    ".venv",
-    "__pycache__",
-    "*.egg-info",
-    ".pytest_cache",
-    ".mutation",
-    "mutants",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".benchmarks",
-    "ci-output",
-    "known-failures.new",
-    "htmlcov",
-)
-
-
-def copy_project(dest: Path) -> Path:
-    """A fresh copy of the project (no example database, no caches) at `dest`."""
-    shutil.copytree(ROOT, dest, ignore=_SKIP)
-    return dest
 
 
 def clean_env(**overrides: str) -> dict[str, str]:

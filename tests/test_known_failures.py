@@ -20,7 +20,8 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from alys_pbt import known
 from alys_pbt.database import KNOWN
-from tests.support import clean_env, copy_project
+from alys_pbt.project import copy_project
+from tests.support import clean_env
 
 
 def test_the_known_failures_are_current_for_the_installed_hypothesis() -> None:

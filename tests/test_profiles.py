@@ -11,7 +11,8 @@ from hypothesis import Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from alys_pbt import database, profiles
-from tests.support import copy_project, run_pytest
+from alys_pbt.project import copy_project
+from tests.support import run_pytest
 
 
 @pytest.mark.parametrize(

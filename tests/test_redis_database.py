@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from alys_pbt import database
-from tests.support import FIXTURES, copy_project, free_port, inner_pytest, run_pytest
+from alys_pbt.project import copy_project
+from tests.support import FIXTURES, free_port, inner_pytest, run_pytest
 
 pytest_plugins = ["pytester"]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from alys_pbt import known
 from alys_pbt.database import KNOWN, ROOT
-from tests.support import FIXTURES, copy_project, run_pytest
+from alys_pbt.project import copy_project
+from tests.support import FIXTURES, run_pytest
 
 
 def test_ci_failure_replays_first_from_a_foreign_database(tmp_path: Path) -> None:
