@@ -10,8 +10,9 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 from hypothesis.stateful import INVARIANT_MARKER, RuleBasedStateMachine
 
 from alys_pbt import targets
@@ -21,7 +22,13 @@ from alys_pbt.killing import Case, run_case
 from alys_pbt.machines import machine_test
 from alys_pbt.models import governance as ref
 from alys_pbt.models.machines.governance import GovernanceMachine, StreamHarness, harnessed
-from alys_pbt.strategies.governance import STATUS_NUMBERS, stream_policies, time_steps
+from alys_pbt.strategies.governance import (
+    STATUS_NUMBERS,
+    failure_counts,
+    signature_rounds,
+    stream_policies,
+    time_steps,
+)
 from tests.support import ROOT
 
 pytestmark = pytest.mark.governance
@@ -189,3 +196,38 @@ def test_time_steps_probe_each_backoff_wait_below_and_past_it() -> None:
 def test_stream_policies_reach_both_bounds(data: st.DataObject) -> None:
     policy = data.draw(stream_policies())
     assert 1 <= policy.buffer_size <= 4 and 1 <= policy.max_connections <= 3 and policy.jitter in (0.0, 0.1)
+
+
+@given(round_=signature_rounds(max_requests=4))
+def test_signature_rounds_answer_at_least_one_request_each_once(
+    round_: tuple[tuple[str, ...], tuple[int, ...]],
+) -> None:
+    statuses, answered = round_
+    assert 1 <= len(statuses) <= 4 and set(statuses) <= set(STATUS_NUMBERS)
+    assert answered and len(set(answered)) == len(answered) and set(answered) <= set(range(len(statuses)))
+
+
+_REACH = settings(database=None, max_examples=500)
+# What the signature property needs its rounds to reach, for every bug it exists to catch
+_ROUND_SHAPES: dict[str, Any] = {
+    "out of order": lambda r: list(r[1]) != sorted(r[1]),
+    "some never answered": lambda r: len(r[1]) < len(r[0]),
+    "a status other than COMPLETE": lambda r: any(r[0][i] != "COMPLETE" for i in r[1]),
+}
+
+
+@pytest.mark.parametrize("shape", list(_ROUND_SHAPES))
+def test_signature_rounds_reach_each_shape_the_property_needs(shape: str) -> None:
+    found = find(signature_rounds(), _ROUND_SHAPES[shape], settings=_REACH)
+    assert _ROUND_SHAPES[shape](found)
+
+
+def test_failure_counts_probe_the_cap_below_at_and_past_it() -> None:
+    policy = ref.StreamPolicy()
+    capped = 9  # 1 s * 2^9 = 512 s is the first wait past max_delay (300 s); 2^8 = 256 s is not
+    assert ref.backoff_delay(policy, capped - 1) < policy.max_delay <= ref.backoff_delay(policy, capped)
+    for edge in (0, capped - 1, capped, capped + 1, 2 * policy.max_attempts):
+        assert find(failure_counts(), lambda n, edge=edge: n == edge, settings=_REACH) == edge
+    too_many = 2 * policy.max_attempts + 1
+    with pytest.raises(NoSuchExample):
+        find(failure_counts(), lambda n: not 0 <= n < too_many, settings=_REACH)
