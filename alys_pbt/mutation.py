@@ -288,6 +288,12 @@ def _passes(
     return killed_on, ran
 
 
+def passes_after(recorded: Sequence[str], ran: Sequence[str]) -> list[str]:
+    """The passes a record names once a rerun ran `ran` on its survivors: a pass new to it (the
+    survivors of `alys-fixed` judged on `alys`, once its clean run can start) is added, in PASSES order."""
+    return [target for target in PASSES if target in recorded or target in ran]
+
+
 def _exit_codes(scratch: Path, module: str) -> dict[str, int | None]:
     meta = json.loads((scratch / "mutants" / f"{module}.meta").read_text())
     return dict(meta["exit_code_by_key"])
@@ -416,9 +422,10 @@ def rerun_module(
         _set_test_selection(scratch, selection)
     # The kills of the earlier runs stand: the module is answered by their tests and these.
     tests = [*previous["tests"], *(t for t in selection if t not in previous["tests"])]
+    recorded = list(previous["passes"])
     if alive:
         # `passes`: a subset when a pass already ran on these survivors and only tests changed since.
-        ran, _ = _passes(
+        killed_now, ran = _passes(
             scratch,
             module,
             passes or previous["passes"],
@@ -426,8 +433,9 @@ def rerun_module(
             only=alive,
             examples=previous.get("examples"),
         )
-        for name, target in ran.items():
+        for name, target in killed_now.items():
             killed_on.setdefault(name, target)
+        recorded = passes_after(recorded, ran)
     meta = json.loads(meta_path.read_text())
     for name, code in verdicts.items():  # what was not judged again keeps its verdict
         if name not in alive:
@@ -440,7 +448,7 @@ def rerun_module(
         module,
         root,
         tests,
-        previous["passes"],
+        recorded,
         killed_on,
         survivors_rechecked=reruns,
         **extra,

@@ -188,3 +188,12 @@ def test_a_first_pass_that_cannot_start_is_an_error(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(mutation, "_mutmut", failing)
     with pytest.raises(mutation.MutationError):
         mutation._passes(tmp_path, module, ("alys-fixed", "alys"), 1, only=None)
+
+
+def test_a_rerun_that_runs_a_new_pass_records_it_in_order() -> None:
+    """A module measured on alys-fixed alone whose survivors are then run on alys is measured "on
+    alys-fixed then alys"; a pass that did not start (absent from `ran`) is not recorded."""
+    assert mutation.passes_after(["alys-fixed"], ["alys"]) == ["alys-fixed", "alys"]
+    assert mutation.passes_after(["alys-fixed"], []) == ["alys-fixed"]
+    assert mutation.passes_after(["alys-fixed", "alys"], ["alys-fixed"]) == ["alys-fixed", "alys"]
+    assert mutation.passes_after(["alys"], ["alys-fixed"]) == ["alys-fixed", "alys"]
