@@ -10,7 +10,8 @@ import pytest
 import alys
 from alys_pbt import deviations, targets
 from alys_pbt.interface import COMPONENTS, TargetError, required_methods
-from tests.support import copy_project, inner_pytest, run_pytest
+from alys_pbt.project import copy_project
+from tests.support import inner_pytest, run_pytest
 
 pytest_plugins = ["pytester"]
 
