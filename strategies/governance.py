@@ -31,14 +31,16 @@ notification_kinds = st.sampled_from(NOTIFICATIONS)
 
 
 @st.composite
-def signature_rounds(draw: st.DrawFn, *, max_requests: int = 5) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def signature_rounds(
+    draw: st.DrawFn, *, max_requests: int = 5, min_answered: int = 1
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Statuses for requests 0..n-1, and the indices the server answers, in its order (some never)."""
-    statuses = tuple(draw(st.lists(signature_statuses, min_size=1, max_size=max_requests)))
-    # At least one answer, in any order: a round nobody answers hands nothing on, whatever the code,
-    # and a draw that is empty as often as a shrink-minded list makes it leaves ten examples blind.
-    order = draw(st.permutations(range(len(statuses))))
-    answered = order[: draw(st.integers(1, len(statuses)), label="answers")]
-    return statuses, tuple(answered)
+    statuses = draw(st.lists(signature_statuses, min_size=1, max_size=max_requests), label="statuses")
+    # By default at least one answer: a round nobody answers hands nothing on, whatever the code, and
+    # a count that is 0 as often as a shrink-minded draw makes it leaves ten examples blind.
+    order = draw(st.permutations(range(len(statuses))), label="order")
+    count = draw(st.integers(min(min_answered, len(statuses)), len(statuses)), label="answered")
+    return tuple(statuses), tuple(order[:count])
 
 
 def time_steps(*, policy: StreamPolicy = DEFAULT) -> st.SearchStrategy[float]:

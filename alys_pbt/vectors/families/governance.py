@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from alys_pbt.interface import Target
 from alys_pbt.models import governance as ref
 from alys_pbt.models.governance import SIGNATURE_STATUSES, StreamPolicy
+from alys_pbt.strategies.governance import signature_rounds
 from alys_pbt.vectors.families.bls import obj
 from alys_pbt.vectors.rule import Case, Expected, Json, Outputs, Rule, sample
 
@@ -168,15 +169,6 @@ def replay_replay(target: Target, inputs: Mapping[str, Json]) -> Outputs:
 
 
 # --- signature correlation and timeouts ------------------------------------------------------------
-@st.composite
-def signature_runs(draw: st.DrawFn) -> tuple[list[str], list[int]]:
-    statuses = draw(st.lists(st.sampled_from(SIGNATURE_STATUSES), min_size=1, max_size=4), label="statuses")
-    answered = draw(st.permutations(range(len(statuses))), label="order")[
-        : draw(st.integers(0, len(statuses)), label="answered")
-    ]
-    return statuses, list(answered)
-
-
 def signature_case(name: str, statuses: list[str], answered: list[int], note: str = "") -> Case:
     ids = [f"sig-{i}" for i in range(len(statuses))]
     model = ref.Correlation()
@@ -202,8 +194,8 @@ def signature_case(name: str, statuses: list[str], answered: list[int], note: st
 
 
 def gen_signatures(seed: int, n: int) -> list[Case]:
-    drawn = sample(signature_runs(), seed_value=seed, n=max(n, 1))[:n]
-    cases = [signature_case(f"valid-{i:04d}", *d) for i, d in enumerate(drawn)]
+    drawn = sample(signature_rounds(max_requests=4, min_answered=0), seed_value=seed, n=max(n, 1))[:n]
+    cases = [signature_case(f"valid-{i:04d}", list(s), list(a)) for i, (s, a) in enumerate(drawn)]
     cases += [
         signature_case("boundary-answered-in-reverse", ["COMPLETE"] * 3, [2, 1, 0]),
         signature_case("boundary-none-answered", ["COMPLETE", "COMPLETE"], [], note="both time out"),
